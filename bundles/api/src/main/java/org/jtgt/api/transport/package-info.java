@@ -1,0 +1,7 @@
+/**
+ * The transport SPI: how events and data references cross between the host side and the target
+ * daemon. Implementations are bundles of their own ({@code transport-shm}, ...).
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("1.0.0")
+package org.jtgt.api.transport;
