@@ -1,0 +1,209 @@
+package org.jtgt.backing.file;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+
+import org.jtgt.api.store.BackingStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A logical unit backed by a regular file, with positional I/O on one {@link FileChannel} shared
+ * by all threads (pread/pwrite: concurrent commands do not serialize on a file position).
+ *
+ * <p>The file may be shorter than the store ("short" or sparse file): reads past its end return
+ * zeros and writes there grow it. The file is never read or written outside {@code [0, size)}.
+ * FUA writes and {@link #flush} use {@link FileChannel#force force(false)} (fdatasync).
+ *
+ * <p>A thread interrupted during channel I/O makes the JDK close the channel for every thread
+ * ({@link ClosedByInterruptException}). One cancelled command must not take the LUN down, so
+ * the store reopens the file: the interrupted operation fails with an
+ * {@link InterruptedIOException}, operations of other threads caught by the close are retried.
+ *
+ * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred.
+ */
+public final class FileStore implements BackingStore {
+    private static final Logger LOG = LoggerFactory.getLogger(FileStore.class);
+    /** Attempts per operation when the channel was closed under it by another thread's interrupt. */
+    private static final int ATTEMPTS = 3;
+    private static final byte[] ZEROS = new byte[8192];
+
+    private final Path path;
+    private final long size;
+    private final boolean readOnly;
+    private final Object reopenLock = new Object();
+    private volatile FileChannel channel;
+    private volatile boolean closed;
+
+    FileStore(Path path, FileChannel channel, long size, boolean readOnly) {
+        this.path = path;
+        this.channel = channel;
+        this.size = size;
+        this.readOnly = readOnly;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        check("read", offset, length);
+        int start = dst.position();
+        for (int attempt = 1; ; attempt++) {
+            FileChannel ch = channel;
+            try {
+                long pos = offset;
+                while (dst.hasRemaining()) {
+                    int n = ch.read(dst, pos);
+                    if (n < 0) {
+                        // Past the end of a short file, still inside the store: unwritten, so zeros.
+                        putZeros(dst, dst.remaining());
+                        break;
+                    }
+                    pos += n;
+                }
+                return;
+            } catch (ClosedChannelException e) {
+                recover(ch, e, attempt, "read");
+                dst.position(start);
+            }
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        int length = src.remaining();
+        check("write", offset, length);
+        if (readOnly) {
+            throw new IOException("file store " + path + " is read-only");
+        }
+        int start = src.position();
+        for (int attempt = 1; ; attempt++) {
+            FileChannel ch = channel;
+            try {
+                long pos = offset;
+                while (src.hasRemaining()) {
+                    pos += ch.write(src, pos);
+                }
+                if (fua) {
+                    ch.force(false);
+                }
+                return;
+            } catch (ClosedChannelException e) {
+                recover(ch, e, attempt, "write");
+                src.position(start); // rewriting the same bytes at the same place is harmless
+            }
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (closed) {
+            throw new IOException("file store " + path + " is closed");
+        }
+        if (readOnly) {
+            return;
+        }
+        for (int attempt = 1; ; attempt++) {
+            FileChannel ch = channel;
+            try {
+                ch.force(false);
+                return;
+            } catch (ClosedChannelException e) {
+                recover(ch, e, attempt, "flush");
+            }
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "file " + path + ", " + ByteSize.format(size) + (readOnly ? ", read-only" : "");
+    }
+
+    @Override
+    public void close() throws IOException {
+        synchronized (reopenLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        channel.close();
+        LOG.info("closed file store {}", path);
+    }
+
+    private void check(String op, long offset, int length) throws IOException {
+        if (closed) {
+            throw new IOException("file store " + path + " is closed");
+        }
+        if (offset < 0 || offset > size - length) {
+            throw new IOException(op + " of " + length + " bytes at offset " + offset
+                    + " lies outside the file store " + path + " of " + size + " bytes");
+        }
+    }
+
+    /**
+     * The channel {@code failed} was closed under an operation. Unless the store itself was
+     * closed, reopen it (once, whoever gets here first); then fail the operation if this thread's
+     * interrupt caused the close, or let it retry.
+     */
+    private void recover(FileChannel failed, ClosedChannelException e, int attempt, String op) throws IOException {
+        boolean interrupted = e instanceof ClosedByInterruptException;
+        synchronized (reopenLock) {
+            if (closed) {
+                throw new IOException("file store " + path + " is closed", e);
+            }
+            if (channel == failed) {
+                channel = FileChannel.open(path, options(readOnly));
+                LOG.warn("file store {}: channel closed by an interrupted {}, reopened", path, op);
+            }
+        }
+        if (interrupted) {
+            InterruptedIOException ie = new InterruptedIOException(op + " on " + path + " interrupted");
+            ie.initCause(e);
+            throw ie;
+        }
+        if (attempt >= ATTEMPTS) {
+            throw new IOException(op + " on " + path + " failed: channel closed " + attempt + " times", e);
+        }
+    }
+
+    static OpenOption[] options(boolean readOnly) {
+        return readOnly
+                ? new OpenOption[] {StandardOpenOption.READ}
+                : new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
+    }
+
+    private static void putZeros(ByteBuffer dst, int n) {
+        if (dst.hasArray()) {
+            int from = dst.arrayOffset() + dst.position();
+            Arrays.fill(dst.array(), from, from + n, (byte) 0);
+            dst.position(dst.position() + n);
+            return;
+        }
+        while (n > 0) {
+            int k = Math.min(n, ZEROS.length);
+            dst.put(ZEROS, 0, k);
+            n -= k;
+        }
+    }
+}

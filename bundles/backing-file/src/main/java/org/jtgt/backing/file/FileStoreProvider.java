@@ -1,0 +1,176 @@
+package org.jtgt.backing.file;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
+import java.util.Set;
+
+import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.store.BackingStoreProvider;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens {@link FileStore}s on regular files.
+ *
+ * <p>Size: {@code 0} means the file's current length. A larger size than the file is allowed:
+ * the tail reads as zeros and grows the file when written. A smaller size uses only the start of
+ * the file. The file is never truncated.
+ *
+ * <p>Options ({@code "true"} or {@code "false"}, default false; other keys are refused):
+ * <ul>
+ * <li>{@code create}: create the file if it is missing, sparse, with the given size (which must
+ * then be &gt; 0), and extend an existing shorter file to the given size. Without it a missing
+ * file is an error.</li>
+ * <li>{@code readonly}: open the file read-only; writes fail. Excludes {@code create}.</li>
+ * </ul>
+ *
+ * <p>Stores belong to whoever opened them (the daemon closes them when their LUN goes away), so
+ * deactivating this provider leaves open stores alone.
+ */
+@Component(service = BackingStoreProvider.class, property = BackingStoreProvider.TYPE_PROPERTY + "=file")
+public class FileStoreProvider implements BackingStoreProvider {
+    public static final String OPTION_CREATE = "create";
+    public static final String OPTION_READONLY = "readonly";
+    private static final Set<String> OPTIONS = Set.of(OPTION_CREATE, OPTION_READONLY);
+    private static final Logger LOG = LoggerFactory.getLogger(FileStoreProvider.class);
+
+    @Activate
+    void activate() {
+        LOG.debug("file backing store provider active");
+    }
+
+    @Deactivate
+    void deactivate() {
+        LOG.debug("file backing store provider inactive");
+    }
+
+    @Override
+    public String type() {
+        return "file";
+    }
+
+    @Override
+    public BackingStore open(String path, long size, Map<String, String> options) throws IOException {
+        if (path == null || path.isBlank()) {
+            throw new IllegalArgumentException("file store needs a path");
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("file store size " + size + " is negative");
+        }
+        Map<String, String> opts = options == null ? Map.of() : options;
+        for (String key : opts.keySet()) {
+            if (!OPTIONS.contains(key)) {
+                throw new IllegalArgumentException("unknown file store option '" + key + "' (known: " + OPTIONS + ")");
+            }
+        }
+        boolean create = flag(opts, OPTION_CREATE);
+        boolean readOnly = flag(opts, OPTION_READONLY);
+        if (create && readOnly) {
+            throw new IllegalArgumentException("file store options create and readonly exclude each other");
+        }
+        Path file = Path.of(path).toAbsolutePath().normalize();
+
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            attrs = null;
+        }
+        FileStore store;
+        if (attrs == null) {
+            if (!create) {
+                throw new IOException("no such file: " + file);
+            }
+            store = createFile(file, size);
+        } else if (attrs.isDirectory()) {
+            throw new IOException(file + " is a directory, not a file");
+        } else if (!attrs.isRegularFile()) {
+            throw new IOException(file + " is not a regular file");
+        } else {
+            store = openExisting(file, size, create, readOnly);
+        }
+        LOG.info("opened {}", store.describe());
+        return store;
+    }
+
+    private static FileStore createFile(Path file, long size) throws IOException {
+        if (size == 0) {
+            throw new IllegalArgumentException("creating file store " + file + " needs a size");
+        }
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
+        } catch (FileAlreadyExistsException e) {
+            throw new IOException("cannot create " + file + ": it appeared meanwhile", e);
+        } catch (NoSuchFileException e) {
+            throw new IOException("cannot create " + file + ": no such directory", e);
+        } catch (AccessDeniedException e) {
+            throw new IOException("cannot create " + file + ": permission denied", e);
+        }
+        try {
+            extend(ch, size);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot size new file " + file + " to " + size + " bytes: " + e.getMessage(), e);
+        }
+        return new FileStore(file, ch, size, false);
+    }
+
+    private static FileStore openExisting(Path file, long size, boolean create, boolean readOnly) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, FileStore.options(readOnly));
+        } catch (AccessDeniedException e) {
+            throw new IOException("cannot open " + file + (readOnly ? " for reading" : " for reading and writing")
+                    + ": permission denied", e);
+        }
+        try {
+            long fileSize = ch.size();
+            if (size == 0) {
+                if (fileSize == 0) {
+                    throw new IOException(file + " is empty: give the store a size");
+                }
+                size = fileSize;
+            } else if (size > fileSize && create) {
+                extend(ch, size);
+            }
+            return new FileStore(file, ch, size, readOnly);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** Grows the file to {@code size} bytes by writing its last byte, leaving a hole on most file systems. */
+    private static void extend(FileChannel ch, long size) throws IOException {
+        if (ch.size() < size) {
+            ByteBuffer zero = ByteBuffer.allocate(1);
+            while (zero.hasRemaining()) {
+                ch.write(zero, size - 1);
+            }
+        }
+    }
+
+    private static boolean flag(Map<String, String> options, String key) {
+        String value = options.get(key);
+        if (value == null || value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException("file store option " + key + " must be true or false, not '" + value + "'");
+    }
+}

@@ -1,0 +1,205 @@
+package org.jtgt.backing.memory;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.jtgt.api.store.BackingStore;
+
+/**
+ * A sparse store in heap memory: a 1 TiB store costs only what has been written.
+ *
+ * <p>Bytes live in chunks ({@value #DEFAULT_CHUNK_SHIFT}-bit, 64 KiB by default) found through a
+ * two-level directory: a top array of pages, created eagerly with one slot per
+ * {@code chunkSize * chunksPerPage} bytes (256 MiB by default, so 4 Ki slots per TiB and 4 Mi
+ * slots for the largest store of 2^50 bytes), and pages of chunk references created on first
+ * use. A chunk is allocated by the first write that touches it; reading an unwritten range
+ * returns zeros and allocates nothing.
+ *
+ * <p>Concurrency: pages and chunks are allocated once and published with a compare-and-set
+ * (release), and looked up with acquire reads, so a reader sees either no chunk (zeros) or a
+ * fully zeroed chunk, never a torn allocation, and two writers racing to allocate the same chunk
+ * end up writing into the same array. The bytes themselves are copied without locks: overlapping
+ * commands that run concurrently are unordered with respect to each other, as SAM-5 allows for
+ * SIMPLE tasks; the caller's own completion handoff orders non-overlapping ones.
+ *
+ * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred,
+ * as {@link java.nio.channels.FileChannel} does.
+ */
+public final class MemoryStore implements BackingStore {
+    /** The largest store: 1 PiB keeps the eager top array at 4 Mi slots. */
+    public static final long MAX_SIZE = 1L << 50;
+    static final int DEFAULT_CHUNK_SHIFT = 16;
+    static final int DEFAULT_PAGE_SHIFT = 12;
+
+    private static final VarHandle PAGE = MethodHandles.arrayElementVarHandle(byte[][][].class);
+    private static final VarHandle CHUNK = MethodHandles.arrayElementVarHandle(byte[][].class);
+    /** Source of zeros for buffers without an accessible array. */
+    private static final byte[] ZEROS = new byte[8192];
+
+    private final long size;
+    private final int chunkShift;
+    private final int chunkSize;
+    private final long chunkMask;
+    private final int pageShift;
+    private final int pageMask;
+    private final byte[][][] top;
+    private final AtomicLong allocated = new AtomicLong();
+    private volatile boolean closed;
+
+    public MemoryStore(long size) {
+        this(size, DEFAULT_CHUNK_SHIFT, DEFAULT_PAGE_SHIFT);
+    }
+
+    /**
+     * @param chunkShift log2 of the chunk size in bytes
+     * @param pageShift log2 of the number of chunks per page
+     */
+    MemoryStore(long size, int chunkShift, int pageShift) {
+        if (size <= 0 || size > MAX_SIZE) {
+            throw new IllegalArgumentException("memory store size " + size + " is outside 1.." + MAX_SIZE
+                    + " bytes (1 PiB)");
+        }
+        if (chunkShift < 3 || chunkShift > 30 || pageShift < 1 || pageShift > 20) {
+            throw new IllegalArgumentException("chunk shift " + chunkShift + " / page shift " + pageShift);
+        }
+        long pages = ((size - 1) >>> (chunkShift + pageShift)) + 1;
+        if (pages > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("memory store of " + size + " bytes needs " + pages
+                    + " directory pages with chunk shift " + chunkShift + " and page shift " + pageShift);
+        }
+        this.size = size;
+        this.chunkShift = chunkShift;
+        this.chunkSize = 1 << chunkShift;
+        this.chunkMask = chunkSize - 1;
+        this.pageShift = pageShift;
+        this.pageMask = (1 << pageShift) - 1;
+        this.top = new byte[(int) pages][][];
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    /** Bytes of chunk memory allocated so far (directory pages not counted). */
+    public long allocatedBytes() {
+        return allocated.get();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int left = dst.remaining();
+        check("read", offset, left);
+        long pos = offset;
+        while (left > 0) {
+            long index = pos >>> chunkShift;
+            int within = (int) (pos & chunkMask);
+            int n = Math.min(left, chunkSize - within);
+            byte[] chunk = lookup(index);
+            if (chunk == null) {
+                putZeros(dst, n);
+            } else {
+                dst.put(chunk, within, n);
+            }
+            pos += n;
+            left -= n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        // fua needs nothing: memory is as stable as this store gets.
+        int left = src.remaining();
+        check("write", offset, left);
+        long pos = offset;
+        while (left > 0) {
+            long index = pos >>> chunkShift;
+            int within = (int) (pos & chunkMask);
+            int n = Math.min(left, chunkSize - within);
+            src.get(chunkFor(index), within, n);
+            pos += n;
+            left -= n;
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        if (closed) {
+            throw new IOException("memory store is closed");
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "memory, " + ByteSize.format(size) + " (used " + ByteSize.format(allocated.get()) + ")";
+    }
+
+    /** Drops every chunk; later calls fail with an IOException. */
+    @Override
+    public void close() {
+        closed = true;
+        for (int i = 0; i < top.length; i++) {
+            PAGE.setRelease(top, i, null);
+        }
+        allocated.set(0);
+    }
+
+    private void check(String op, long offset, int length) throws IOException {
+        if (closed) {
+            throw new IOException("memory store is closed");
+        }
+        if (offset < 0 || offset > size - length) {
+            throw new IOException(op + " of " + length + " bytes at offset " + offset
+                    + " lies outside the memory store of " + size + " bytes");
+        }
+    }
+
+    /** The chunk, or null if it was never written. */
+    private byte[] lookup(long index) {
+        byte[][] page = (byte[][]) PAGE.getAcquire(top, (int) (index >>> pageShift));
+        return page == null ? null : (byte[]) CHUNK.getAcquire(page, (int) index & pageMask);
+    }
+
+    /** The chunk, allocating it (and its page) on first touch; all racers get the same array. */
+    private byte[] chunkFor(long index) {
+        int p = (int) (index >>> pageShift);
+        byte[][] page = (byte[][]) PAGE.getAcquire(top, p);
+        if (page == null) {
+            byte[][] fresh = new byte[1 << pageShift][];
+            byte[][] witness = (byte[][]) PAGE.compareAndExchangeRelease(top, p, (byte[][]) null, fresh);
+            page = witness == null ? fresh : witness;
+        }
+        int c = (int) index & pageMask;
+        byte[] chunk = (byte[]) CHUNK.getAcquire(page, c);
+        if (chunk == null) {
+            // The last chunk may be short: allocate only what lies inside the store.
+            byte[] fresh = new byte[(int) Math.min(chunkSize, size - (index << chunkShift))];
+            byte[] witness = (byte[]) CHUNK.compareAndExchangeRelease(page, c, (byte[]) null, fresh);
+            if (witness == null) {
+                allocated.addAndGet(fresh.length);
+                chunk = fresh;
+            } else {
+                chunk = witness;
+            }
+        }
+        return chunk;
+    }
+
+    private static void putZeros(ByteBuffer dst, int n) {
+        if (dst.hasArray()) {
+            int from = dst.arrayOffset() + dst.position();
+            Arrays.fill(dst.array(), from, from + n, (byte) 0);
+            dst.position(dst.position() + n);
+            return;
+        }
+        while (n > 0) {
+            int k = Math.min(n, ZEROS.length);
+            dst.put(ZEROS, 0, k);
+            n -= k;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package org.jtgt.daemon;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+import org.jtgt.api.event.CmdReqEvent;
+import org.jtgt.api.event.CmdRspEvent;
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.event.ItNexusReqEvent;
+import org.jtgt.api.transport.DataArea;
+
+/**
+ * Everything one command needs while it executes, preallocated once per delivering thread and
+ * reset per command, so the READ/WRITE/TEST UNIT READY path allocates nothing (STYLE.md, "No
+ * allocation per command"): the CDB bytes, the decoded request, the results a handler leaves
+ * (transfer length, sense detail), the sense and response-record scratch, and a private
+ * duplicate of the data area's buffer for positional I/O against the backing store.
+ *
+ * <p>Data-In is written straight into the data area at the command's data reference with
+ * {@link #putIn} and friends, which drop bytes beyond the room the initiator gave: handlers
+ * write their whole payload and {@link #produce} the length they would send.
+ */
+final class CommandContext {
+    /** Bytes VERIFY reads from the medium per chunk when comparing. */
+    static final int VERIFY_CHUNK = 64 * 1024;
+
+    final byte[] cdb = new byte[CmdReqEvent.MAX_CDB_LENGTH];
+    final byte[] sense = new byte[CmdRspEvent.MAX_SENSE_LENGTH];
+    /** One answer record of any type. */
+    final ByteBuffer record = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
+    /** Reads the names blob of a nexus request. */
+    final byte[] names = new byte[ItNexusReqEvent.MAX_NAMES_LENGTH];
+
+    private DataArea cachedArea;
+    private ByteBuffer cachedSource;
+    private ByteBuffer data;
+    private ByteBuffer verifyScratch;
+
+    // ---- the request ----
+    int hostNo;
+    long cid;
+    int cdbLength;
+    int tag;
+    /** EXPECTED DATA TRANSFER LENGTH, unsigned. */
+    long expectedLength;
+    int dataOffset;
+    DataDirection direction;
+    /** Data-In room: min(expected length, reserved data length) when the direction reads, else 0. */
+    int inLimit;
+    /** Data-Out bytes present: min(expected length, reserved data length) when the direction writes. */
+    int outAvailable;
+
+    // ---- resolved ----
+    Nexus nexus;
+    Target target;
+    /** The addressed unit, or {@code null} for commands that work without one. */
+    LogicalUnit unit;
+    /** The decoded LUN number, or {@link LunAddress#UNADDRESSABLE}. */
+    int lun;
+
+    // ---- parsed from the CDB by the handler ----
+    long lba;
+    long blocks;
+    boolean fua;
+    /** CDB byte where the TRANSFER LENGTH field starts, for the sense field pointer. */
+    int lengthField;
+
+    // ---- results ----
+    /** Bytes the command wanted to transfer (SAM-5 residual accounting). */
+    long wanted;
+    /** Bytes actually moved (Data-In produced or Data-Out consumed). */
+    int transferred;
+    /** INFORMATION field, or -1. */
+    long information;
+    int fieldPointer;
+    int bitPointer;
+    /** The backing store's complaint behind a MEDIUM ERROR, for the log. */
+    IOException ioFailure;
+
+    void reset() {
+        nexus = null;
+        target = null;
+        unit = null;
+        lun = LunAddress.UNADDRESSABLE;
+        lba = 0;
+        blocks = 0;
+        fua = false;
+        lengthField = -1;
+        wanted = 0;
+        transferred = 0;
+        information = -1;
+        fieldPointer = -1;
+        bitPointer = -1;
+        ioFailure = null;
+    }
+
+    /** Points the sense-key specific field at CDB byte {@code index} and returns INVALID FIELD IN CDB. */
+    SenseReason invalidField(int index) {
+        fieldPointer = index;
+        bitPointer = -1;
+        return SenseReason.INVALID_FIELD_IN_CDB;
+    }
+
+    /** Like {@link #invalidField(int)} for one bit of that byte. */
+    SenseReason invalidField(int index, int bit) {
+        fieldPointer = index;
+        bitPointer = bit;
+        return SenseReason.INVALID_FIELD_IN_CDB;
+    }
+
+    /**
+     * This thread's duplicate of {@code area}'s buffer, positioned nowhere in particular; made
+     * again only when the area changes (a new endpoint), never per command. Relies on
+     * {@link DataArea#buffer()} returning the same instance on every call, as the shared-memory
+     * area does; a transport that hands out a fresh duplicate each time would cost one
+     * allocation per command here.
+     */
+    ByteBuffer data(DataArea area) {
+        ByteBuffer src = area.buffer();
+        if (area != cachedArea || src != cachedSource) {
+            cachedArea = area;
+            cachedSource = src;
+            data = src.duplicate();
+        }
+        return data;
+    }
+
+    /** The data view bound by the last {@link #data(DataArea)} call. */
+    ByteBuffer data() {
+        return data;
+    }
+
+    /** Positions the data view on {@code [dataOffset + from, dataOffset + from + length)}. */
+    ByteBuffer window(int from, int length) {
+        ByteBuffer d = data;
+        d.clear();
+        d.position(dataOffset + from);
+        d.limit(dataOffset + from + length);
+        return d;
+    }
+
+    ByteBuffer verifyScratch() {
+        if (verifyScratch == null) {
+            verifyScratch = ByteBuffer.allocate(VERIFY_CHUNK);
+        }
+        return verifyScratch;
+    }
+
+    // ---- Data-In, bounded by the initiator's room ----
+
+    void putIn(int pos, int value) {
+        if (pos < inLimit) {
+            data.put(dataOffset + pos, (byte) value);
+        }
+    }
+
+    void putIn16(int pos, int value) {
+        putIn(pos, value >>> 8);
+        putIn(pos + 1, value);
+    }
+
+    void putIn32(int pos, long value) {
+        putIn(pos, (int) (value >>> 24));
+        putIn(pos + 1, (int) (value >>> 16));
+        putIn(pos + 2, (int) (value >>> 8));
+        putIn(pos + 3, (int) value);
+    }
+
+    void putIn64(int pos, long value) {
+        putIn32(pos, value >>> 32);
+        putIn32(pos + 4, value);
+    }
+
+    void putIn(int pos, byte[] src, int from, int length) {
+        int n = Math.min(length, inLimit - pos);
+        if (n > 0) {
+            data.put(dataOffset + pos, src, from, n);
+        }
+    }
+
+    /** Zeroes {@code [from, to)} of the payload (the data area holds whatever was there before). */
+    void zeroIn(int from, int to) {
+        int end = Math.min(to, inLimit);
+        for (int i = from; i < end; i++) {
+            data.put(dataOffset + i, (byte) 0);
+        }
+    }
+
+    /**
+     * Declares a Data-In payload of {@code length} bytes returned under an allocation length of
+     * {@code allocationLength} (SPC-4 4.3, ALLOCATION LENGTH field: the device server sends the lesser of the two).
+     */
+    void produce(int length, long allocationLength) {
+        wanted = Math.min(length, allocationLength);
+        transferred = (int) Math.min(wanted, inLimit);
+    }
+}

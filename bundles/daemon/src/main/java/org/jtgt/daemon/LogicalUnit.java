@@ -1,0 +1,179 @@
+package org.jtgt.daemon;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.LunOptions;
+
+/**
+ * One logical unit of a target: a backing store seen as {@link #blockCount()} blocks of
+ * {@link #blockSize()} bytes, its identity (serial number, NAA designator) and an in-flight
+ * counter so removal can drain commands before the store is closed (STYLE.md, "Unbinding is a
+ * protocol"; SPDK's LUN hot-remove).
+ */
+final class LogicalUnit {
+    /** Longest serial number accepted for VPD page 80h. */
+    static final int MAX_SERIAL_LENGTH = 64;
+
+    /** NAA 3h: locally assigned (SPC-4 7.8.6, NAA designator format), so no IEEE company ID is claimed. */
+    private static final long NAA_LOCALLY_ASSIGNED = 0x3L << 60;
+    private static final long NAA_VALUE_MASK = 0x0FFF_FFFF_FFFF_FFFFL;
+
+    private final String targetName;
+    private final int lun;
+    private final BackingStore store;
+    private final int blockSize;
+    private final int blockShift;
+    private final long blockCount;
+    private final int maxTransferBlocks;
+    private final LunOptions options;
+    private final byte[] serial;
+    private final long naa;
+    private final AtomicInteger inflight = new AtomicInteger();
+    private volatile boolean removed;
+
+    LogicalUnit(String targetName, int lun, BackingStore store, int blockSize, LunOptions options,
+                int maxTransferBytes) {
+        this.targetName = targetName;
+        this.lun = lun;
+        this.store = store;
+        this.blockSize = blockSize;
+        this.blockShift = Integer.numberOfTrailingZeros(blockSize);
+        this.blockCount = store.size() >>> blockShift;
+        this.maxTransferBlocks = Math.max(1, maxTransferBytes >>> blockShift);
+        this.options = options;
+        long identity = identity(targetName, lun);
+        this.naa = NAA_LOCALLY_ASSIGNED | (identity & NAA_VALUE_MASK);
+        String s = options.serial() != null ? options.serial() : String.format("%016x", identity);
+        this.serial = s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A stable 64-bit identity for target + LUN: the first 8 bytes of their SHA-256. */
+    private static long identity(String targetName, int lun) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(targetName.getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
+            sha.update((byte) (lun >>> 8));
+            sha.update((byte) lun);
+            byte[] d = sha.digest();
+            long v = 0;
+            for (int i = 0; i < Long.BYTES; i++) {
+                v = v << 8 | (d[i] & 0xFF);
+            }
+            return v;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
+        }
+    }
+
+    /** Checks a user-supplied serial number; returns an error message or {@code null}. */
+    static String checkSerial(String serial) {
+        if (serial == null) {
+            return null;
+        }
+        if (serial.isEmpty() || serial.length() > MAX_SERIAL_LENGTH) {
+            return "serial number must have 1.." + MAX_SERIAL_LENGTH + " characters";
+        }
+        for (int i = 0; i < serial.length(); i++) {
+            char c = serial.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                return "serial number must be printable ASCII without spaces (VPD page 80h)";
+            }
+        }
+        return null;
+    }
+
+    String targetName() {
+        return targetName;
+    }
+
+    int lun() {
+        return lun;
+    }
+
+    BackingStore store() {
+        return store;
+    }
+
+    int blockSize() {
+        return blockSize;
+    }
+
+    /** log2 of the block size: byte offsets are {@code lba << blockShift()}. */
+    int blockShift() {
+        return blockShift;
+    }
+
+    long blockCount() {
+        return blockCount;
+    }
+
+    /** The MAXIMUM TRANSFER LENGTH reported in the Block Limits VPD page and enforced. */
+    int maxTransferBlocks() {
+        return maxTransferBlocks;
+    }
+
+    LunOptions options() {
+        return options;
+    }
+
+    boolean readOnly() {
+        return options.readOnly();
+    }
+
+    /** The serial number as ASCII bytes (VPD page 80h); never modify. */
+    byte[] serial() {
+        return serial;
+    }
+
+    /** The 8-byte NAA designator (VPD page 83h). */
+    long naa() {
+        return naa;
+    }
+
+    /**
+     * Admits one command. Pair every {@code true} with {@link #release()}.
+     *
+     * @return false once the unit is being removed
+     */
+    boolean acquire() {
+        inflight.incrementAndGet();
+        if (removed) {
+            inflight.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void release() {
+        inflight.decrementAndGet();
+    }
+
+    /**
+     * Stops admitting commands and waits up to {@code timeoutMillis} for those already running.
+     *
+     * @return true if none is running any more
+     */
+    boolean retire(long timeoutMillis) {
+        removed = true;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (inflight.get() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        return true;
+    }
+
+    LunInfo info() {
+        return new LunInfo(lun, store.describe(), store.size(), blockSize, options);
+    }
+}

@@ -1,0 +1,59 @@
+package org.jtgt.daemon;
+
+/**
+ * An I_T nexus (SAM-5 4.6): one initiator port talking to one target through one SCSI host,
+ * identified by (host number, nexus id). Its task set lives in the host's {@link TaskTable}; its
+ * unit attention conditions in {@link UnitAttentions}.
+ */
+final class Nexus {
+    private final int hostNo;
+    private final long id;
+    private final Target target;
+    private final String initiatorPortName;
+    private final int relativePort;
+    private final TaskTable tasks;
+    private final UnitAttentions unitAttentions = new UnitAttentions();
+
+    Nexus(int hostNo, long id, Target target, String initiatorPortName, int relativePort, TaskTable tasks) {
+        this.hostNo = hostNo;
+        this.id = id;
+        this.target = target;
+        this.initiatorPortName = initiatorPortName;
+        this.relativePort = relativePort;
+        this.tasks = tasks;
+    }
+
+    int hostNo() {
+        return hostNo;
+    }
+
+    long id() {
+        return id;
+    }
+
+    Target target() {
+        return target;
+    }
+
+    String initiatorPortName() {
+        return initiatorPortName;
+    }
+
+    /** The relative target port identifier the initiator came in on (VPD page 83h). */
+    int relativePort() {
+        return relativePort;
+    }
+
+    TaskTable tasks() {
+        return tasks;
+    }
+
+    UnitAttentions unitAttentions() {
+        return unitAttentions;
+    }
+
+    @Override
+    public String toString() {
+        return "nexus " + hostNo + ":" + id + " (" + initiatorPortName + " -> " + target.name() + ")";
+    }
+}

@@ -1,0 +1,36 @@
+package org.jtgt.daemon;
+
+/** Operation codes and service actions this daemon implements (SPC-4 Annex E; SBC-3 clause 5). */
+final class Opcodes {
+    static final int TEST_UNIT_READY = 0x00;
+    static final int REQUEST_SENSE = 0x03;
+    static final int READ_6 = 0x08;
+    static final int WRITE_6 = 0x0A;
+    static final int INQUIRY = 0x12;
+    static final int MODE_SENSE_6 = 0x1A;
+    static final int READ_CAPACITY_10 = 0x25;
+    static final int READ_10 = 0x28;
+    static final int WRITE_10 = 0x2A;
+    static final int VERIFY_10 = 0x2F;
+    static final int SYNCHRONIZE_CACHE_10 = 0x35;
+    static final int MODE_SENSE_10 = 0x5A;
+    static final int READ_16 = 0x88;
+    static final int WRITE_16 = 0x8A;
+    static final int VERIFY_16 = 0x8F;
+    static final int SYNCHRONIZE_CACHE_16 = 0x91;
+    static final int SERVICE_ACTION_IN_16 = 0x9E;
+    static final int REPORT_LUNS = 0xA0;
+    static final int READ_12 = 0xA8;
+    static final int WRITE_12 = 0xAA;
+    static final int VERIFY_12 = 0xAF;
+
+    /** SERVICE ACTION IN(16) service action READ CAPACITY(16) (SBC-3 5.17). */
+    static final int SA_READ_CAPACITY_16 = 0x10;
+    /** The service action field: bits 4..0 of CDB byte 1. */
+    static final int SERVICE_ACTION_MASK = 0x1F;
+    /** The service action field's most significant bit, for the sense bit pointer. */
+    static final int SERVICE_ACTION_MSB = 4;
+
+    private Opcodes() {
+    }
+}

@@ -1,0 +1,77 @@
+package org.jtgt.daemon;
+
+import org.jtgt.api.scsi.SenseKey;
+
+/**
+ * Why a command ended the way it did, and the one table that turns each reason into a sense key,
+ * additional sense code and qualifier (SPC-4 4.5.6 table 48 for the keys, SPC-4 Annex D table
+ * D.1 for ASC/ASCQ). Handlers return a reason; only {@link FixedSense} writes bytes. Unit
+ * attention conditions are reasons too, so a unit-attention queue holds nothing but these.
+ */
+enum SenseReason {
+    /** The command succeeded; as sense data (REQUEST SENSE) it is NO SENSE, 00h/00h. */
+    NONE(SenseKey.NO_SENSE, 0x00, 0x00),
+
+    INVALID_COMMAND_OPERATION_CODE(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00),
+    INVALID_FIELD_IN_CDB(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),
+    /** The transport record around the CDB was malformed (length, direction, data reference). */
+    INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT(SenseKey.ILLEGAL_REQUEST, 0x0E, 0x03),
+    LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00),
+    LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
+    SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
+
+    WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
+
+    UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
+    WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
+
+    MISCOMPARE_DURING_VERIFY_OPERATION(SenseKey.MISCOMPARE, 0x1D, 0x00),
+
+    /**
+     * The command names an I_T nexus the daemon does not know (never created, destroyed, or its
+     * target force-deleted). ABORTED COMMAND tells the application client it may retry once a
+     * nexus exists again (SPC-4 4.5.6); 08h/00h LOGICAL UNIT COMMUNICATION FAILURE says the
+     * command never reached a logical unit.
+     */
+    NEXUS_NOT_FOUND(SenseKey.ABORTED_COMMAND, 0x08, 0x00),
+
+    /** A programming error inside the daemon; never expected, always logged. */
+    INTERNAL_TARGET_FAILURE(SenseKey.HARDWARE_ERROR, 0x44, 0x00),
+
+    // ---- unit attention conditions (SAM-5 5.14, SPC-4 Annex D) ----
+
+    /** Target warm/cold reset: SAM-5 6.3, hard reset. */
+    POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x00),
+    /** LOGICAL UNIT RESET: SAM-5 6.3, logical unit reset. */
+    BUS_DEVICE_RESET_FUNCTION_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x03),
+    /** I_T NEXUS RESET: SAM-5 6.3, I_T nexus loss. */
+    I_T_NEXUS_LOSS_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x07),
+    /** The target's LUN inventory changed: SPC-4 6.33. */
+    REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+
+    private final int senseKey;
+    private final int asc;
+    private final int ascq;
+
+    SenseReason(int senseKey, int asc, int ascq) {
+        this.senseKey = senseKey;
+        this.asc = asc;
+        this.ascq = ascq;
+    }
+
+    int senseKey() {
+        return senseKey;
+    }
+
+    int asc() {
+        return asc;
+    }
+
+    int ascq() {
+        return ascq;
+    }
+
+    boolean isUnitAttention() {
+        return senseKey == SenseKey.UNIT_ATTENTION;
+    }
+}

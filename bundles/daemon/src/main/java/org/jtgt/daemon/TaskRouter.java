@@ -1,0 +1,212 @@
+package org.jtgt.daemon;
+
+import java.nio.ByteBuffer;
+
+import org.jtgt.api.event.CmdReqEvent;
+import org.jtgt.api.event.CmdRspEvent;
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.EventFormatException;
+import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.TransportEndpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@code KEVENT_CMD_REQ} on the delivering thread and answers it with
+ * {@code UEVENT_CMD_RSP} through the endpoint it came from: validates the record, finds the
+ * I_T nexus and logical unit (the task router of SAM-5 4.6.4), records the task until
+ * {@code KEVENT_CMD_DONE}, reports a pending unit attention instead of running the command
+ * (SAM-5 5.14), checks the CDB envelope, dispatches through the {@link CommandTable} and turns
+ * the resulting {@link SenseReason} into status, sense and residual.
+ *
+ * <p>Residuals follow RFC 7143 11.4.5 (and FCP-4's FCP_RESID): residual = expected data transfer
+ * length − the bytes the command wanted to transfer (SPDTL); positive is an underflow, negative
+ * an overflow, and the data moved is the smaller of the two. A command that fails reports the
+ * same residual, as libiscsi's residual tests expect.
+ */
+final class TaskRouter {
+    private static final Logger LOG = LoggerFactory.getLogger(TaskRouter.class);
+
+    private final NexusTable nexuses;
+    private final CommandTable commands;
+    private final WarningThrottle warnings;
+
+    TaskRouter(NexusTable nexuses, CommandTable commands, WarningThrottle warnings) {
+        this.nexuses = nexuses;
+        this.commands = commands;
+        this.warnings = warnings;
+    }
+
+    /**
+     * Takes the oldest unit attention for {@code lun}. A REPORTED LUNS DATA HAS CHANGED
+     * condition, once reported through any LUN, is cleared on every LUN of the I_T nexus
+     * (SAM-5 5.14; SPC-4 Extended INQUIRY Data VPD page, LUICLR = 1).
+     */
+    static SenseReason takeUnitAttention(Nexus nexus, int lun) {
+        UnitAttentions ua = nexus.unitAttentions();
+        SenseReason r = ua.next(lun);
+        if (r == SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED) {
+            ua.clearEverywhere(r);
+        }
+        return r;
+    }
+
+    void execute(ByteBuffer b, int o, TransportEndpoint from, CommandContext c) {
+        c.reset();
+        c.hostNo = EventHeader.hostNo(b, o);
+        c.cid = CmdReqEvent.cid(b, o);
+        c.expectedLength = Integer.toUnsignedLong(CmdReqEvent.expectedLength(b, o));
+        c.dataOffset = 0;
+        c.inLimit = 0;
+        c.outAvailable = 0;
+
+        DataArea area = from.dataArea();
+        ByteBuffer data = c.data(area);
+        try {
+            CmdReqEvent.validate(b, o, area.size());
+            long end = CmdReqEvent.dataOffset(b, o) + CmdReqEvent.dataLength(b, o);
+            if (end > data.capacity()) {
+                throw new EventFormatException("KEVENT_CMD_REQ: data reference ends at " + end
+                        + " beyond the data area buffer of " + data.capacity() + " bytes");
+            }
+            if (CmdReqEvent.cdbLength(b, o) > CmdReqEvent.INLINE_CDB_LENGTH
+                    && CmdReqEvent.extCdbOffset(b, o) + CmdReqEvent.cdbLength(b, o) > data.capacity()) {
+                throw new EventFormatException("KEVENT_CMD_REQ: extended CDB beyond the data area buffer");
+            }
+        } catch (EventFormatException e) {
+            if (warnings.admit()) {
+                LOG.warn("host {}: malformed command cid {} answered with CHECK CONDITION: {}",
+                        c.hostNo, c.cid, e.getMessage());
+            }
+            respond(c, from, SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT);
+            return;
+        }
+
+        c.dataOffset = (int) CmdReqEvent.dataOffset(b, o);
+        int room = (int) Math.min(c.expectedLength, CmdReqEvent.dataLength(b, o));
+        c.direction = DataDirection.fromCode(CmdReqEvent.direction(b, o));
+        boolean in = c.direction == DataDirection.READ || c.direction == DataDirection.BIDIRECTIONAL;
+        boolean out = c.direction == DataDirection.WRITE || c.direction == DataDirection.BIDIRECTIONAL;
+        c.inLimit = in ? room : 0;
+        c.outAvailable = out ? room : 0;
+        c.tag = CmdReqEvent.tag(b, o);
+        c.cdbLength = CmdReqEvent.cdbLength(b, o);
+        if (c.cdbLength <= CmdReqEvent.INLINE_CDB_LENGTH) {
+            for (int i = 0; i < CmdReqEvent.INLINE_CDB_LENGTH; i++) {
+                c.cdb[i] = b.get(o + CmdReqEvent.CDB_OFFSET + i);
+            }
+        } else {
+            data.get((int) CmdReqEvent.extCdbOffset(b, o), c.cdb, 0, c.cdbLength);
+        }
+
+        Nexus nexus = nexuses.get(c.hostNo, CmdReqEvent.nexusId(b, o));
+        if (nexus == null) {
+            if (warnings.admit()) {
+                LOG.warn("host {}: command cid {} for unknown I_T nexus {}", c.hostNo, c.cid, CmdReqEvent.nexusId(b, o));
+            }
+            respond(c, from, SenseReason.NEXUS_NOT_FOUND);
+            return;
+        }
+        c.nexus = nexus;
+        c.target = nexus.target();
+        c.lun = LunAddress.decode(CmdReqEvent.lun(b, o));
+        if (!nexus.tasks().put(c.cid, nexus, c.tag, c.lun)) {
+            if (warnings.admit()) {
+                LOG.warn("{}: task set full ({} tasks await KEVENT_CMD_DONE)", nexus, nexus.tasks().size());
+            }
+            respondStatus(c, from, ScsiStatus.TASK_SET_FULL);
+            return;
+        }
+        SenseReason r = route(c);
+        if (!respond(c, from, r)) {
+            nexus.tasks().remove(c.cid);   // no answer went out, so no CMD_DONE will come
+        }
+    }
+
+    private SenseReason route(CommandContext c) {
+        int opcode = c.cdb[0] & 0xFF;
+        CommandTable.Entry entry = commands.get(opcode);
+        LogicalUnit unit = c.lun == LunAddress.UNADDRESSABLE ? null : c.target.lun(c.lun);
+        if (unit != null && !unit.acquire()) {
+            unit = null;   // being removed: as good as gone
+        }
+        try {
+            if (unit == null && !entry.worksWithoutUnit()) {
+                return SenseReason.LOGICAL_UNIT_NOT_SUPPORTED;
+            }
+            c.unit = unit;
+            if (unit != null && !entry.bypassesUnitAttention()) {
+                SenseReason ua = takeUnitAttention(c.nexus, c.lun);
+                if (ua != null) {
+                    return ua;
+                }
+            }
+            int length = Cdb.lengthForOpcode(opcode);
+            if (entry != CommandTable.INVALID) {
+                if (c.cdbLength < length) {
+                    return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;
+                }
+                // NACA = 1 asks for ACA, which is not supported (NORMACA = 0): SAM-5 5.9.
+                if ((c.cdb[length - 1] & Cdb.CONTROL_NACA) != 0) {
+                    return c.invalidField(length - 1, Cdb.CONTROL_NACA_BIT);
+                }
+            }
+            return entry.handler().execute(c);
+        } catch (RuntimeException e) {
+            if (warnings.admit()) {
+                LOG.warn("{}: {} (cid {}) failed inside the daemon", c.nexus, entry.name(), c.cid, e);
+            }
+            c.information = -1;
+            return SenseReason.INTERNAL_TARGET_FAILURE;
+        } finally {
+            if (unit != null) {
+                unit.release();
+            }
+        }
+    }
+
+    /** Answers with status and, for CHECK CONDITION, fixed sense; false if the endpoint is gone. */
+    private boolean respond(CommandContext c, TransportEndpoint from, SenseReason r) {
+        ByteBuffer rec = c.record;
+        long residual = c.expectedLength - c.wanted;
+        int res = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, residual));
+        if (r == SenseReason.NONE) {
+            CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, c.transferred, res, ScsiStatus.GOOD);
+        } else {
+            CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.CHECK_CONDITION);
+            int n = FixedSense.write(c.sense, 0, r, c.information, c.fieldPointer, c.bitPointer);
+            CmdRspEvent.putSense(rec, 0, c.sense, n);
+            logFailure(c, r);
+        }
+        return send(c, from, rec);
+    }
+
+    private boolean respondStatus(CommandContext c, TransportEndpoint from, int status) {
+        ByteBuffer rec = c.record;
+        long residual = Math.min(Integer.MAX_VALUE, c.expectedLength);
+        CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, (int) residual, status);
+        return send(c, from, rec);
+    }
+
+    private boolean send(CommandContext c, TransportEndpoint from, ByteBuffer rec) {
+        if (from.send(rec, 0, CmdRspEvent.LENGTH)) {
+            return true;
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("host {}: response to cid {} not sent, the endpoint is closed", c.hostNo, c.cid);
+        }
+        return false;
+    }
+
+    private void logFailure(CommandContext c, SenseReason r) {
+        if (c.ioFailure != null) {
+            if (warnings.admit()) {
+                LOG.warn("{}: LUN {} {} at LBA {}: {}", c.nexus, c.lun, r, c.lba, c.ioFailure.toString());
+            }
+        } else if (LOG.isDebugEnabled()) {
+            LOG.debug("host {} cid {}: opcode 0x{} -> {}", c.hostNo, c.cid, Integer.toHexString(c.cdb[0] & 0xFF), r);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package org.jtgt.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+
+import org.jtgt.api.event.CmdDoneEvent;
+import org.jtgt.api.event.CmdReqEvent;
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.event.LittleEndian;
+import org.jtgt.api.event.TaskAttribute;
+import org.junit.jupiter.api.Test;
+
+/** The READ/WRITE/TEST UNIT READY path allocates nothing per command (STYLE.md). */
+class AllocationTest {
+    private static final int WARMUP = 30_000;
+    private static final int MEASURED = 30_000;
+
+    @Test
+    void hotPathIsAllocationFree() {
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
+        assumeTrue(mx.isThreadAllocatedMemorySupported());
+        mx.setThreadAllocatedMemoryEnabled(true);
+
+        Harness h = Harness.withLun();
+        h.endpoint.discard = true;
+        long data = h.endpoint.allocate(8 * 512);
+        ByteBuffer[] requests = {
+            request(Cdbs.rw10(true, 16, 8, 0), DataDirection.WRITE, data, 8 * 512),
+            request(Cdbs.rw10(false, 16, 8, 0), DataDirection.READ, data, 8 * 512),
+            request(Cdbs.rw16(false, 100, 4, 0), DataDirection.READ, data, 4 * 512),
+            request(Cdbs.testUnitReady(), DataDirection.NONE, 0, 0),
+        };
+        ByteBuffer done = ByteBuffer.allocate(CmdDoneEvent.LENGTH);
+        CmdDoneEvent.write(done, 0, Harness.HOST, 0, CmdDoneEvent.DELIVERED);
+
+        run(h, requests, done, 0, WARMUP);
+        long before = mx.getCurrentThreadAllocatedBytes();
+        run(h, requests, done, WARMUP, MEASURED);
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+
+        assertEquals(WARMUP + MEASURED, h.endpoint.discarded, "every command was answered");
+        Nexus n = h.daemon.nexus(Harness.HOST, Harness.NEXUS);
+        assertEquals(0, n.tasks().size(), "every CMD_DONE dropped its task");
+        assertTrue(allocated < 4096, allocated + " bytes allocated for " + MEASURED + " commands");
+    }
+
+    private static ByteBuffer request(byte[] cdb, DataDirection dir, long dataOffset, int length) {
+        ByteBuffer b = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
+        CmdReqEvent.write(b, 0, Harness.HOST, 0, Harness.NEXUS, 0, cdb, cdb.length, 0, length, dataOffset, length,
+                dir.code(), TaskAttribute.SIMPLE.code(), 0);
+        return b;
+    }
+
+    private static void run(Harness h, ByteBuffer[] requests, ByteBuffer done, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            ByteBuffer req = requests[i % requests.length];
+            LittleEndian.putI64(req, CmdReqEvent.CID_OFFSET, i);
+            LittleEndian.putI32(req, CmdReqEvent.TAG_OFFSET, i);
+            h.daemon.onEvent(req, 0, CmdReqEvent.LENGTH, h.endpoint);
+            LittleEndian.putI64(done, CmdDoneEvent.CID_OFFSET, i);
+            h.daemon.onEvent(done, 0, CmdDoneEvent.LENGTH, h.endpoint);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package org.jtgt.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+import org.jtgt.api.event.CmdDoneEvent;
+import org.jtgt.api.event.CmdReqEvent;
+import org.jtgt.api.event.CmdRspEvent;
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.event.EventType;
+import org.jtgt.api.event.ItNexusReqEvent;
+import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.event.TaskAttribute;
+import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.event.TskMgmtReqEvent;
+import org.jtgt.api.event.TskMgmtRspEvent;
+import org.jtgt.api.scsi.SenseData;
+import org.jtgt.api.target.LunOptions;
+
+/**
+ * Drives a {@link TargetDaemon} with raw event records, as a transport would, and decodes its
+ * answers. No OSGi: the daemon is instantiated directly.
+ */
+final class Harness {
+    static final String TARGET = "iqn.2026-11.org.jtgt:test";
+    static final String INITIATOR = "iqn.2026-11.org.jtgt:initiator";
+    static final int HOST = 3;
+    static final long NEXUS = 7;
+    static final int BLOCK = 512;
+    /** 2048 blocks of 512 bytes. */
+    static final int SIZE = 1 << 20;
+
+    final TargetDaemon daemon;
+    final FakeEndpoint endpoint = new FakeEndpoint(16 << 20);
+    final ByteBuffer event = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
+    MemoryStore store;
+    long nextCid = 100;
+    int nextTag = 1000;
+    /** Send KEVENT_CMD_DONE after each command, as the host side does once it delivered. */
+    boolean autoDone = true;
+
+    /** The outcome of one command. */
+    record Result(long cid, int tag, int status, byte[] sense, int residual, byte[] data) {
+        SenseData senseData() {
+            return SenseData.parse(sense, sense.length);
+        }
+
+        void assertSense(int key, int asc, int ascq) {
+            assertEquals(0x02, status, "CHECK CONDITION expected, sense " + senseData());
+            assertEquals(new SenseData(key, asc, ascq), senseData());
+        }
+
+        void assertGood() {
+            assertEquals(0, status, () -> "GOOD expected, got status " + status + " " + senseData());
+        }
+
+        int u8(int i) {
+            return data[i] & 0xFF;
+        }
+
+        int u16(int i) {
+            return u8(i) << 8 | u8(i + 1);
+        }
+
+        long u32(int i) {
+            return (long) u16(i) << 16 | u16(i + 2);
+        }
+
+        long u64(int i) {
+            return u32(i) << 32 | u32(i + 4);
+        }
+    }
+
+    Harness() {
+        this(new TargetDaemon());
+    }
+
+    Harness(TargetDaemon daemon) {
+        this.daemon = daemon;
+    }
+
+    /** A daemon with the test target, LUN 0 of {@link #SIZE} bytes, and the nexus logged in. */
+    static Harness withLun() {
+        return withLun(LunOptions.DEFAULT);
+    }
+
+    static Harness withLun(LunOptions options) {
+        Harness h = new Harness();
+        h.daemon.createTarget(TARGET);
+        h.store = new MemoryStore(SIZE);
+        h.daemon.addLun(TARGET, 0, h.store, BLOCK, options);
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(INITIATOR + ",i,0x23d000000001", TARGET, NEXUS));
+        return h;
+    }
+
+    void deliver(int length) {
+        daemon.onEvent(event, 0, length, endpoint);
+    }
+
+    // ---------------- nexus ----------------
+
+    int login(String initiatorPort, String target, long nexusId) {
+        byte[] names = (initiatorPort + "\0" + target).getBytes(StandardCharsets.UTF_8);
+        return nexusRaw(ItNexusReqEvent.OP_CREATE, nexusId, names);
+    }
+
+    int nexusRaw(int op, long nexusId, byte[] names) {
+        long at = names.length == 0 ? 0 : endpoint.allocate(names.length);
+        endpoint.put(at, names);
+        ItNexusReqEvent.write(event, 0, HOST, nexusId, op, 2, at, names.length);
+        int before = endpoint.sent.size();
+        deliver(ItNexusReqEvent.LENGTH);
+        assertEquals(before + 1, endpoint.sent.size(), "one answer per nexus request");
+        ByteBuffer rsp = endpoint.last();
+        assertEquals(EventType.UEVENT_IT_NEXUS_RSP.code(), EventHeader.type(rsp, 0));
+        assertEquals(nexusId, ItNexusRspEvent.nexusId(rsp, 0));
+        assertEquals(op, ItNexusRspEvent.op(rsp, 0));
+        return ItNexusRspEvent.result(rsp, 0);
+    }
+
+    int logout(long nexusId) {
+        return nexusRaw(ItNexusReqEvent.OP_DESTROY, nexusId, new byte[0]);
+    }
+
+    // ---------------- commands ----------------
+
+    Result read(long lun, byte[] cdb, int expected) {
+        return command(NEXUS, lun, cdb, DataDirection.READ, expected, null);
+    }
+
+    Result write(long lun, byte[] cdb, byte[] dataOut) {
+        return command(NEXUS, lun, cdb, DataDirection.WRITE, dataOut.length, dataOut);
+    }
+
+    Result none(long lun, byte[] cdb) {
+        return command(NEXUS, lun, cdb, DataDirection.NONE, 0, null);
+    }
+
+    /** Runs one command with a data buffer of {@code expected} bytes. */
+    Result command(long nexusId, long lun, byte[] cdb, DataDirection dir, int expected, byte[] dataOut) {
+        long at = endpoint.allocate(Math.max(expected, 8));
+        endpoint.poison(at, Math.max(expected, 8));
+        if (dataOut != null) {
+            endpoint.put(at, dataOut);
+        }
+        long cid = nextCid++;
+        int tag = nextTag++;
+        CmdReqEvent.write(event, 0, HOST, cid, nexusId, LunAddress.encode((int) lun), cdb, cdb.length, tag,
+                expected, at, expected, dir.code(), TaskAttribute.SIMPLE.code(), 0);
+        return run(cid, tag, at);
+    }
+
+    /** Delivers the CMD_REQ already in {@link #event} and decodes the answer. */
+    Result run(long cid, int tag, long at) {
+        int before = endpoint.sent.size();
+        deliver(CmdReqEvent.LENGTH);
+        assertEquals(before + 1, endpoint.sent.size(), "one answer per command");
+        ByteBuffer rsp = endpoint.last();
+        assertEquals(EventType.UEVENT_CMD_RSP.code(), EventHeader.type(rsp, 0));
+        assertEquals(HOST, EventHeader.hostNo(rsp, 0));
+        assertEquals(cid, CmdRspEvent.cid(rsp, 0));
+        byte[] sense = new byte[CmdRspEvent.senseLength(rsp, 0)];
+        CmdRspEvent.sense(rsp, 0, sense);
+        int n = CmdRspEvent.dataLength(rsp, 0);
+        byte[] data = n == 0 ? new byte[0] : endpoint.get(CmdRspEvent.dataOffset(rsp, 0), n);
+        if (n > 0) {
+            assertEquals(at, CmdRspEvent.dataOffset(rsp, 0), "Data-In goes where the command's buffer is");
+        }
+        if (autoDone) {
+            done(cid);
+        }
+        return new Result(cid, tag, CmdRspEvent.status(rsp, 0), sense, CmdRspEvent.residual(rsp, 0), data);
+    }
+
+    void done(long cid) {
+        CmdDoneEvent.write(event, 0, HOST, cid, CmdDoneEvent.DELIVERED);
+        int before = endpoint.sent.size();
+        deliver(CmdDoneEvent.LENGTH);
+        assertEquals(before, endpoint.sent.size(), "KEVENT_CMD_DONE is not answered");
+    }
+
+    TmfResponse tmf(TaskManagementFunction f, long lun, int tag) {
+        return tmf(NEXUS, f, lun, tag);
+    }
+
+    TmfResponse tmf(long nexusId, TaskManagementFunction f, long lun, int tag) {
+        long mid = nextCid++;
+        TskMgmtReqEvent.write(event, 0, HOST, mid, nexusId, LunAddress.encode((int) lun), tag, f);
+        int before = endpoint.sent.size();
+        deliver(TskMgmtReqEvent.LENGTH);
+        assertEquals(before + 1, endpoint.sent.size(), "one answer per TMF");
+        ByteBuffer rsp = endpoint.last();
+        assertEquals(EventType.UEVENT_TSK_MGMT_RSP.code(), EventHeader.type(rsp, 0));
+        assertEquals(mid, TskMgmtRspEvent.mid(rsp, 0));
+        return TmfResponse.fromCode(TskMgmtRspEvent.result(rsp, 0));
+    }
+
+    static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (seed * 31 + i * 7 + (i >>> 9));
+        }
+        return b;
+    }
+}

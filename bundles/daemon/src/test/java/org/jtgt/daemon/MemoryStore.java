@@ -1,0 +1,59 @@
+package org.jtgt.daemon;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+import org.jtgt.api.store.BackingStore;
+
+/** A backing store over a byte array, counting FUA writes and flushes. */
+class MemoryStore implements BackingStore {
+    final byte[] bytes;
+    int fuaWrites;
+    int flushes;
+    boolean closed;
+
+    MemoryStore(int size) {
+        bytes = new byte[size];
+    }
+
+    @Override
+    public long size() {
+        return bytes.length;
+    }
+
+    private void check(long offset, int length) throws IOException {
+        if (offset < 0 || offset + length > bytes.length) {
+            throw new IOException("access " + offset + "+" + length + " outside " + bytes.length);
+        }
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        check(offset, dst.remaining());
+        dst.put(bytes, (int) offset, dst.remaining());
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        check(offset, src.remaining());
+        src.get(bytes, (int) offset, src.remaining());
+        if (fua) {
+            fuaWrites++;
+        }
+    }
+
+    @Override
+    public void flush() {
+        flushes++;
+    }
+
+    @Override
+    public String describe() {
+        return "test memory, " + bytes.length + " bytes";
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

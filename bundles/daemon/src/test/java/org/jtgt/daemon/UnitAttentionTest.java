@@ -1,0 +1,171 @@
+package org.jtgt.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.scsi.SenseKey;
+import org.junit.jupiter.api.Test;
+
+/** Unit attention conditions: establishment, reporting, clearing. */
+class UnitAttentionTest {
+    private final Harness h = Harness.withLun();
+
+    @Test
+    void logicalUnitResetIsReportedOnceThenCleared() {
+        assertEquals(TmfResponse.FUNCTION_COMPLETE, h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0));
+        Harness.Result r = h.none(0, Cdbs.testUnitReady());
+        r.assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x03);
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+    }
+
+    @Test
+    void logicalUnitResetReachesEveryNexusOfTheUnit() {
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login("iqn.2026-11.org.jtgt:second", Harness.TARGET, 8));
+        h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0);
+        h.command(8, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null)
+                .assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x03);
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x03);
+    }
+
+    @Test
+    void inquiryAndReportLunsNeitherStopNorClearAUnitAttention() {
+        h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0);
+        h.read(0, Cdbs.inquiry(false, 0, 36), 36).assertGood();
+        h.read(0, Cdbs.reportLuns(0, 64), 64).assertGood();
+        h.read(0, Cdbs.rw10(false, 0, 1, 0), 512).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x03);
+        h.read(0, Cdbs.rw10(false, 0, 1, 0), 512).assertGood();
+    }
+
+    @Test
+    void requestSenseReturnsAndClearsThePendingUnitAttention() {
+        h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0);
+        Harness.Result r = h.read(0, Cdbs.requestSense(18), 18);
+        r.assertGood();
+        assertEquals(18, r.data().length);
+        assertEquals(0x70, r.u8(0));
+        assertEquals(SenseKey.UNIT_ATTENTION, r.u8(2));
+        assertEquals(10, r.u8(7));
+        assertEquals(0x29, r.u8(12));
+        assertEquals(0x03, r.u8(13));
+        Harness.Result again = h.read(0, Cdbs.requestSense(252), 252);
+        again.assertGood();
+        assertEquals(0, again.u8(2), "NO SENSE");
+        assertEquals(0, again.u8(12));
+        assertEquals(252 - 18, again.residual());
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+    }
+
+    @Test
+    void requestSenseWithDescIsRefusedAndUnknownLunAnswersNotSupported() {
+        byte[] cdb = Cdbs.requestSense(18);
+        cdb[1] = 1;
+        h.read(0, cdb, 18).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
+        Harness.Result r = h.read(9, Cdbs.requestSense(18), 18);
+        r.assertGood();
+        assertEquals(SenseKey.ILLEGAL_REQUEST, r.u8(2));
+        assertEquals(0x25, r.u8(12));
+    }
+
+    @Test
+    void itNexusResetConcernsOnlyThatNexus() {
+        h.login("iqn.2026-11.org.jtgt:second", Harness.TARGET, 8);
+        h.daemon.addLun(Harness.TARGET, 1, new MemoryStore(8192), 512, null);
+        h.none(0, Cdbs.testUnitReady());   // consume REPORTED LUNS DATA HAS CHANGED
+        h.command(8, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null);
+        assertEquals(TmfResponse.FUNCTION_COMPLETE, h.tmf(TaskManagementFunction.I_T_NEXUS_RESET, 0, 0));
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x07);
+        h.none(1, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x07);
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+        h.command(8, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null).assertGood();
+    }
+
+    @Test
+    void targetResetReachesEveryNexusAndLun() {
+        h.login("iqn.2026-11.org.jtgt:second", Harness.TARGET, 8);
+        assertEquals(TmfResponse.FUNCTION_COMPLETE, h.tmf(TaskManagementFunction.TARGET_WARM_RESET, 0, 0));
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x00);
+        h.command(8, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null)
+                .assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x00);
+        assertEquals(TmfResponse.FUNCTION_COMPLETE, h.tmf(TaskManagementFunction.TARGET_COLD_RESET, 0, 0));
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x00);
+    }
+
+    @Test
+    void addingALunReportsReportedLunsDataHasChangedOnceAcrossLuns() {
+        h.daemon.addLun(Harness.TARGET, 1, new MemoryStore(8192), 512, null);
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+        h.none(1, Cdbs.testUnitReady()).assertGood();
+        h.daemon.addLun(Harness.TARGET, 2, new MemoryStore(8192), 512, null);
+        h.none(1, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+    }
+
+    @Test
+    void removingALunReportsToTheRemainingOnes() {
+        h.daemon.addLun(Harness.TARGET, 1, new MemoryStore(8192), 512, null);
+        h.none(0, Cdbs.testUnitReady());
+        h.daemon.removeLun(Harness.TARGET, 1);
+        h.none(1, Cdbs.testUnitReady()).assertSense(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00);
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+    }
+
+    @Test
+    void unitAttentionsBeatInvalidOpcodes() {
+        h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0);
+        byte[] cdb = new byte[10];
+        cdb[0] = 0x3B;
+        h.none(0, cdb).assertSense(SenseKey.UNIT_ATTENTION, 0x29, 0x03);
+        h.none(0, cdb).assertSense(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00);
+    }
+
+    @Test
+    void duplicatesAreCoalescedPerLun() {
+        UnitAttentions ua = new UnitAttentions();
+        ua.establish(0, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+        ua.establish(0, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+        ua.establish(1, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+        assertEquals(1, ua.count(0));
+        assertEquals(1, ua.count(1));
+        assertEquals(SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED, ua.next(0));
+        assertNull(ua.next(0));
+        assertEquals(true, ua.pending(), "LUN 1 still has one");
+        ua.forget(1);
+        assertEquals(false, ua.pending());
+    }
+
+    @Test
+    void aFullQueueDropsTheOldest() {
+        UnitAttentions ua = new UnitAttentions(2);
+        ua.establish(0, SenseReason.POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED);
+        ua.establish(0, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+        ua.establish(0, SenseReason.I_T_NEXUS_LOSS_OCCURRED);
+        assertEquals(2, ua.count(0));
+        assertEquals(SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED, ua.next(0));
+        assertEquals(SenseReason.I_T_NEXUS_LOSS_OCCURRED, ua.next(0));
+        assertEquals(false, ua.pending());
+    }
+
+    @Test
+    void reportsInOrderAndClearsSelectively() {
+        UnitAttentions ua = new UnitAttentions();
+        SenseReason[] order = {SenseReason.POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED,
+            SenseReason.I_T_NEXUS_LOSS_OCCURRED, SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED};
+        for (SenseReason r : order) {
+            ua.establish(0, r);
+        }
+        ua.establish(3, SenseReason.I_T_NEXUS_LOSS_OCCURRED);
+        assertEquals(4, ua.count(0));
+        assertEquals(SenseReason.POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED, ua.next(0));
+        ua.clearEverywhere(SenseReason.I_T_NEXUS_LOSS_OCCURRED);
+        assertEquals(0, ua.count(3));
+        assertEquals(SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED, ua.next(0));
+        assertEquals(SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED, ua.peek(0));
+        assertEquals(SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED, ua.next(0));
+        assertEquals(false, ua.pending());
+    }
+}

@@ -1,0 +1,624 @@
+package org.jtgt.host;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+import org.jtgt.api.event.CmdDoneEvent;
+import org.jtgt.api.event.CmdReqEvent;
+import org.jtgt.api.event.CmdRspEvent;
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.EventFormatException;
+import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.event.ItNexusReqEvent;
+import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.event.TskMgmtReqEvent;
+import org.jtgt.api.event.TskMgmtRspEvent;
+import org.jtgt.api.host.HostCallbacks;
+import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.TransportEndpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SCSI host: the ONE ordered queue that carries this host's commands, task-management and
+ * nexus requests to the transport (so a TMF never overtakes the commands it concerns), and the
+ * command table that finds an outstanding command by its cid in O(1).
+ *
+ * <p>Where a command goes: {@link #allocate} (slot + data buffer) → LLD fills it →
+ * {@link #submit} (queued) → {@link #dispatch} (encoded as KEVENT_CMD_REQ onto the active
+ * transport) → {@link #onCommandResponse} (UEVENT_CMD_RSP, LLD's callback) → {@link #done}
+ * (KEVENT_CMD_DONE, slot freed).
+ *
+ * <p>The host never blocks on a transport: it offers events, and when the transport is full it
+ * leaves them queued and tries again on the next submit, completion or answer. Blocking here
+ * could deadlock, because completions are delivered on the transport's own thread.
+ */
+final class HostQueue implements ScsiHost {
+    private static final Logger LOG = LoggerFactory.getLogger(HostQueue.class);
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.privateLookupIn(CommandSlot.class, MethodHandles.lookup())
+                    .findVarHandle(CommandSlot.class, "state", CommandSlot.State.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final HostSide side;
+    private final int hostNo;
+    private final String driverName;
+    private final HostCallbacks callbacks;
+    private final int maxDataLength;
+
+    // ---- command table: slot index in the low 32 bits of a cid, generation in the high ----
+    private final CommandSlot[] slots;
+    private final int[] freeSlots;
+    private int freeCount;
+    private final int[] generations;
+
+    // ---- the ordered queue: CommandSlot or Request entries ----
+    private final ArrayDeque<Object> queue;
+    private final AtomicBoolean dispatching = new AtomicBoolean();
+    private final ByteBuffer dispatchScratch = ByteBuffer.allocateDirect(EventHeader.MAX_RECORD_LENGTH);
+
+    // ---- KEVENT_CMD_DONE records not yet accepted by a full transport ----
+    private final long[] doneBacklog;
+    private final int[] doneResults;
+    private int doneHead;
+    private int doneCount;
+
+    private final ConcurrentHashMap<Long, Request> pendingTmf = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, Request> pendingNexus = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean closed;
+
+    HostQueue(HostSide side, int hostNo, String driverName, HostCallbacks callbacks, int commands, int maxDataLength) {
+        this.side = side;
+        this.hostNo = hostNo;
+        this.driverName = driverName;
+        this.callbacks = callbacks;
+        this.maxDataLength = maxDataLength;
+        this.slots = new CommandSlot[commands];
+        this.freeSlots = new int[commands];
+        this.generations = new int[commands];
+        for (int i = 0; i < commands; i++) {
+            slots[i] = new CommandSlot(this, i);
+            freeSlots[i] = commands - 1 - i;
+        }
+        this.freeCount = commands;
+        this.queue = new ArrayDeque<>(commands + 64);
+        this.doneBacklog = new long[commands];
+        this.doneResults = new int[commands];
+    }
+
+    @Override public int hostNo() { return hostNo; }
+    @Override public String driverName() { return driverName; }
+    @Override public int maxDataLength() { return maxDataLength; }
+    @Override public int outstanding() { return outstanding.get(); }
+
+    HostCallbacks callbacks() {
+        return callbacks;
+    }
+
+    // ------------------------------------------------------------------ LLD → host
+
+    @Override
+    public long createNexus(String initiatorPortName, String targetName, int relativePort) {
+        checkOpen();
+        byte[] names = names(initiatorPortName, targetName);
+        if (names.length > ItNexusReqEvent.MAX_NAMES_LENGTH) {
+            throw new IllegalArgumentException("initiator and target names exceed " + ItNexusReqEvent.MAX_NAMES_LENGTH + " bytes");
+        }
+        long id = side.nextId();
+        Request r = Request.createNexus(id, initiatorPortName, targetName, relativePort);
+        pendingNexus.put(r.key(), r);
+        enqueue(r);
+        return id;
+    }
+
+    @Override
+    public void destroyNexus(long nexusId) {
+        checkOpen();
+        Request r = Request.destroyNexus(nexusId);
+        pendingNexus.put(r.key(), r);
+        enqueue(r);
+    }
+
+    @Override
+    public HostCommand allocate(long nexusId, int dataLength, long timeoutNanos) throws InterruptedException {
+        checkOpen();
+        if (dataLength < 0 || dataLength > maxDataLength) {
+            throw new IllegalArgumentException("data length " + dataLength + " outside 0.." + maxDataLength);
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        CommandSlot slot = takeSlot(deadline);
+        if (slot == null) {
+            return null;
+        }
+        DataArea area;
+        long offset = 0;
+        while (true) {
+            area = side.allocationArea();
+            if (dataLength == 0) {
+                break;
+            }
+            offset = area.allocate(dataLength);
+            if (offset >= 0) {
+                break;
+            }
+            if (System.nanoTime() - deadline >= 0 || closed) {
+                returnSlot(slot);
+                return null;
+            }
+            if (Thread.interrupted()) {
+                returnSlot(slot);
+                throw new InterruptedException();
+            }
+            // The area is full: completions free it; retry shortly.
+            LockSupport.parkNanos(50_000);
+        }
+        slot.reset();
+        slot.nexusId = nexusId;
+        slot.area = area;
+        slot.dataOffset = offset;
+        slot.capacity = dataLength;
+        slot.state = CommandSlot.State.ALLOCATED;
+        return slot;
+    }
+
+    @Override
+    public void submit(HostCommand command) {
+        CommandSlot slot = own(command, CommandSlot.State.ALLOCATED, "submit");
+        if (slot.cdbLength == 0) {
+            throw new IllegalStateException(slot + " has no CDB");
+        }
+        if (slot.expectedLength > slot.capacity && slot.direction != DataDirection.NONE) {
+            throw new IllegalArgumentException(slot + ": expected length " + slot.expectedLength
+                    + " exceeds the " + slot.capacity + "-byte buffer");
+        }
+        slot.state = CommandSlot.State.QUEUED;
+        enqueue(slot);
+    }
+
+    @Override
+    public long taskManagement(long nexusId, TaskManagementFunction function, long lun, int referencedTag) {
+        checkOpen();
+        long mid = side.nextId();
+        Request r = Request.tmf(mid, nexusId, function, lun, referencedTag);
+        pendingTmf.put(mid, r);
+        enqueue(r);
+        return mid;
+    }
+
+    @Override
+    public void done(HostCommand command, int result) {
+        CommandSlot slot = own(command, CommandSlot.State.COMPLETED, "done");
+        long cid = slot.cid;
+        // Into the backlog before the slot is free again, so the backlog never holds more
+        // records than there are slots.
+        synchronized (doneBacklog) {
+            int at = (doneHead + doneCount) % doneBacklog.length;
+            doneBacklog[at] = cid;
+            doneResults[at] = result;
+            doneCount++;
+        }
+        freeData(slot);
+        returnSlot(slot);
+        flushDone();
+        dispatch();
+    }
+
+    @Override
+    public void release(HostCommand command) {
+        CommandSlot slot = own(command, CommandSlot.State.ALLOCATED, "release");
+        freeData(slot);
+        returnSlot(slot);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Object[] dropped;
+        synchronized (queue) {
+            dropped = queue.toArray();
+            queue.clear();
+        }
+        for (Object e : dropped) {
+            if (e instanceof CommandSlot) {
+                CommandSlot slot = (CommandSlot) e;
+                freeData(slot);
+                returnSlot(slot);
+            }
+        }
+        LOG.info("SCSI host {} ({}) removed; {} queued requests dropped, {} in flight", hostNo, driverName,
+                dropped.length, outstanding.get());
+        side.hostClosed(this);
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    // ------------------------------------------------------------------ the queue
+
+    private void enqueue(Object entry) {
+        synchronized (queue) {
+            queue.addLast(entry);
+        }
+        dispatch();
+    }
+
+    /**
+     * Moves queued entries onto the active transport, in order, until the queue is empty, the
+     * transport is full, or no transport is active. Only one thread dispatches at a time; a
+     * thread that finds another dispatching leaves the work to it, and the dispatcher re-checks
+     * the queue after letting go, so no entry is stranded.
+     */
+    void dispatch() {
+        while (true) {
+            if (!dispatching.compareAndSet(false, true)) {
+                return;
+            }
+            boolean progress;
+            try {
+                progress = drainQueue();
+            } finally {
+                dispatching.set(false);
+            }
+            if (!progress || side.activeBinding() == null) {
+                return;
+            }
+            synchronized (queue) {
+                if (queue.isEmpty()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    boolean isDispatching() {
+        return dispatching.get();
+    }
+
+    /** @return false if it stopped because the transport is full or gone */
+    private boolean drainQueue() {
+        // KEVENT_CMD_DONE first: it frees daemon state, and it keeps the backlog bounded.
+        if (!flushDone()) {
+            return false;
+        }
+        TransportBinding b;
+        while ((b = side.activeBinding()) != null) {
+            Object entry;
+            synchronized (queue) {
+                entry = queue.peekFirst();
+            }
+            if (entry == null) {
+                return true;
+            }
+            boolean sent = entry instanceof CommandSlot
+                    ? sendCommand((CommandSlot) entry, b)
+                    : sendRequest((Request) entry, b);
+            if (!sent) {
+                return false;
+            }
+            synchronized (queue) {
+                queue.pollFirst();
+            }
+        }
+        return false;
+    }
+
+    private boolean sendCommand(CommandSlot slot, TransportBinding b) {
+        DataArea area = b.area;
+        if (slot.capacity > 0 && slot.area != area) {
+            // Accepted while no transport was bound (or on the one swapped out): move the data
+            // into this transport's area. Only happens around a swap.
+            long offset = area.allocate(slot.capacity);
+            if (offset < 0) {
+                return false;
+            }
+            if (slot.direction == DataDirection.WRITE || slot.direction == DataDirection.BIDIRECTIONAL) {
+                area.buffer().put((int) offset, slot.area.buffer(), (int) slot.dataOffset, slot.capacity);
+            }
+            slot.area.free(slot.dataOffset, slot.capacity);
+            slot.area = area;
+            slot.dataOffset = offset;
+            side.countRelocation();
+        } else if (slot.capacity == 0) {
+            slot.area = area;
+        }
+        long ext = 0;
+        if (slot.cdbLength > CmdReqEvent.INLINE_CDB_LENGTH) {
+            ext = area.allocate(slot.cdbLength);
+            if (ext < 0) {
+                return false;
+            }
+            area.buffer().put((int) ext, slot.cdb, 0, slot.cdbLength);
+            slot.extCdbOffset = ext;
+        }
+        ByteBuffer s = dispatchScratch;
+        CmdReqEvent.write(s, 0, hostNo, slot.cid, slot.nexusId, slot.lun, slot.cdb, slot.cdbLength, slot.tag,
+                slot.expectedLength, slot.dataOffset, slot.capacity, slot.direction.code(),
+                slot.attribute.code(), ext);
+        // In flight before it is visible: the answer may arrive before offer() returns.
+        slot.binding = b;
+        slot.state = CommandSlot.State.SENT;
+        b.inFlight.incrementAndGet();
+        outstanding.incrementAndGet();
+        if (b.endpoint.offer(s, 0, CmdReqEvent.LENGTH)) {
+            return true;
+        }
+        outstanding.decrementAndGet();
+        b.inFlight.decrementAndGet();
+        slot.state = CommandSlot.State.QUEUED;
+        slot.binding = null;
+        if (slot.extCdbOffset >= 0) {
+            area.free(slot.extCdbOffset, slot.cdbLength);
+            slot.extCdbOffset = -1;
+        }
+        return false;
+    }
+
+    private boolean sendRequest(Request r, TransportBinding b) {
+        ByteBuffer s = dispatchScratch;
+        int length;
+        switch (r.kind) {
+            case TMF:
+                TskMgmtReqEvent.write(s, 0, hostNo, r.id, r.nexusId, r.lun, r.referencedTag, r.function);
+                length = TskMgmtReqEvent.LENGTH;
+                break;
+            case NEXUS_CREATE:
+                byte[] names = names(r.initiatorPortName, r.targetName);
+                long offset = b.area.allocate(names.length);
+                if (offset < 0) {
+                    return false;
+                }
+                b.area.buffer().put((int) offset, names);
+                r.namesOffset = offset;
+                r.namesLength = names.length;
+                ItNexusReqEvent.write(s, 0, hostNo, r.id, ItNexusReqEvent.OP_CREATE, r.relativePort, offset, names.length);
+                length = ItNexusReqEvent.LENGTH;
+                break;
+            default:
+                ItNexusReqEvent.write(s, 0, hostNo, r.id, ItNexusReqEvent.OP_DESTROY, 0, 0, 0);
+                length = ItNexusReqEvent.LENGTH;
+                break;
+        }
+        r.binding = b;
+        b.inFlight.incrementAndGet();
+        if (b.endpoint.offer(s, 0, length)) {
+            return true;
+        }
+        b.inFlight.decrementAndGet();
+        r.binding = null;
+        if (r.namesOffset >= 0) {
+            b.area.free(r.namesOffset, r.namesLength);
+            r.namesOffset = -1;
+        }
+        return false;
+    }
+
+    /** Offers backlogged KEVENT_CMD_DONE records to a usable transport. */
+    boolean flushDone() {
+        synchronized (doneBacklog) {
+            if (doneCount == 0) {
+                return true;
+            }
+            TransportEndpoint endpoint = side.doneEndpoint();
+            if (endpoint == null) {
+                return false;
+            }
+            ByteBuffer s = side.scratch();
+            while (doneCount > 0) {
+                CmdDoneEvent.write(s, 0, hostNo, doneBacklog[doneHead], doneResults[doneHead]);
+                if (!endpoint.offer(s, 0, CmdDoneEvent.LENGTH)) {
+                    return false;
+                }
+                doneHead = (doneHead + 1) % doneBacklog.length;
+                doneCount--;
+            }
+            return true;
+        }
+    }
+
+    // ------------------------------------------------------------------ daemon → host
+
+    /** UEVENT_CMD_RSP. Throws EventFormatException when the peer breaks the protocol. */
+    void onCommandResponse(ByteBuffer b, int o, TransportEndpoint from) {
+        long cid = CmdRspEvent.cid(b, o);
+        CommandSlot slot = lookup(cid);
+        if (slot == null || slot.state != CommandSlot.State.SENT || slot.binding.endpoint != from) {
+            throw new EventFormatException("UEVENT_CMD_RSP for cid 0x" + Long.toHexString(cid)
+                    + " which host " + hostNo + " has not sent on this transport");
+        }
+        CmdRspEvent.validate(b, o, from.dataArea().size());
+        int dataLength = CmdRspEvent.dataLength(b, o);
+        if (dataLength > 0 && (CmdRspEvent.dataOffset(b, o) != slot.dataOffset || dataLength > slot.capacity)) {
+            throw new EventFormatException("UEVENT_CMD_RSP for " + slot + ": Data-In " + CmdRspEvent.dataOffset(b, o)
+                    + "+" + dataLength + " is not the command's buffer " + slot.dataOffset + "+" + slot.capacity);
+        }
+        slot.status = CmdRspEvent.status(b, o);
+        slot.residual = CmdRspEvent.residual(b, o);
+        slot.dataInLength = dataLength;
+        slot.senseLength = CmdRspEvent.sense(b, o, slot.sense);
+        complete(slot);
+    }
+
+    /**
+     * Completes a command that was in flight: from the daemon's answer, or synthesized by
+     * {@link #failInFlight} when its transport failed. Whichever comes first wins.
+     */
+    private void complete(CommandSlot slot) {
+        if (!STATE.compareAndSet(slot, CommandSlot.State.SENT, CommandSlot.State.COMPLETED)) {
+            return;
+        }
+        TransportBinding b = slot.binding;
+        if (slot.extCdbOffset >= 0) {
+            b.area.free(slot.extCdbOffset, slot.cdbLength);
+            slot.extCdbOffset = -1;
+        }
+        outstanding.decrementAndGet();
+        b.inFlight.decrementAndGet();
+        if (closed) {
+            done(slot, CmdDoneEvent.NEXUS_LOST);
+            return;
+        }
+        try {
+            callbacks.commandCompleted(slot);
+        } catch (RuntimeException e) {
+            LOG.error("{} driver failed to take completion of {}", driverName, slot, e);
+        }
+    }
+
+    void onTmfResponse(ByteBuffer b, int o, TransportEndpoint from) {
+        TskMgmtRspEvent.validate(b, o);
+        long mid = TskMgmtRspEvent.mid(b, o);
+        Request r = pendingTmf.get(mid);
+        if (r == null || r.binding == null || r.binding.endpoint != from) {
+            throw new EventFormatException("UEVENT_TSK_MGMT_RSP for unknown mid " + mid + " on host " + hostNo);
+        }
+        finishTmf(r, TmfResponse.fromCode(TskMgmtRspEvent.result(b, o)));
+    }
+
+    private void finishTmf(Request r, TmfResponse response) {
+        if (pendingTmf.remove(r.id, r)) {
+            r.binding.inFlight.decrementAndGet();
+            callbacks.taskManagementCompleted(r.id, response);
+        }
+    }
+
+    void onNexusResponse(ByteBuffer b, int o, TransportEndpoint from) {
+        long id = ItNexusRspEvent.nexusId(b, o);
+        int op = ItNexusRspEvent.op(b, o);
+        Request r = pendingNexus.get(Request.nexusKey(id, op == ItNexusReqEvent.OP_CREATE));
+        if (r == null || r.binding == null || r.binding.endpoint != from) {
+            throw new EventFormatException("UEVENT_IT_NEXUS_RSP for unknown nexus " + id + " op " + op + " on host " + hostNo);
+        }
+        finishNexus(r, ItNexusRspEvent.result(b, o));
+    }
+
+    private void finishNexus(Request r, int result) {
+        if (pendingNexus.remove(r.key(), r)) {
+            if (r.namesOffset >= 0) {
+                r.binding.area.free(r.namesOffset, r.namesLength);
+            }
+            r.binding.inFlight.decrementAndGet();
+            callbacks.nexusResult(r.id, r.kind == Request.Kind.NEXUS_CREATE ? ItNexusReqEvent.OP_CREATE
+                    : ItNexusReqEvent.OP_DESTROY, result);
+        }
+    }
+
+    /**
+     * The transport {@code b} failed or did not drain in time: everything in flight on it is
+     * answered here, since its answers will never come. Commands get CHECK CONDITION, ABORTED
+     * COMMAND, LOGICAL UNIT COMMUNICATION FAILURE (SPC-4 table 49: 08h/00h): the initiator may
+     * retry; they are not re-sent by the host because the daemon may have executed them.
+     */
+    void failInFlight(TransportBinding b) {
+        for (CommandSlot slot : slots) {
+            if (slot.state == CommandSlot.State.SENT && slot.binding == b) {
+                slot.status = org.jtgt.api.scsi.ScsiStatus.CHECK_CONDITION;
+                slot.residual = slot.expectedLength;
+                slot.dataInLength = 0;
+                slot.senseLength = FixedSense.write(slot.sense, org.jtgt.api.scsi.SenseKey.ABORTED_COMMAND, 0x08, 0x00);
+                complete(slot);
+            }
+        }
+        for (Request r : pendingTmf.values()) {
+            if (r.binding == b) {
+                finishTmf(r, TmfResponse.FUNCTION_REJECTED);
+            }
+        }
+        for (Request r : pendingNexus.values()) {
+            if (r.binding == b) {
+                finishNexus(r, ItNexusRspEvent.RESULT_NO_SUCH_NEXUS);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ command table
+
+    private CommandSlot lookup(long cid) {
+        int index = (int) cid;
+        if (index < 0 || index >= slots.length) {
+            return null;
+        }
+        CommandSlot slot = slots[index];
+        return slot.cid == cid ? slot : null;
+    }
+
+    private CommandSlot takeSlot(long deadline) throws InterruptedException {
+        synchronized (freeSlots) {
+            while (freeCount == 0) {
+                long wait = deadline - System.nanoTime();
+                if (wait <= 0 || closed) {
+                    return null;
+                }
+                TimeUnit.NANOSECONDS.timedWait(freeSlots, wait);
+            }
+            int index = freeSlots[--freeCount];
+            CommandSlot slot = slots[index];
+            int generation = ++generations[index];
+            slot.cid = ((long) generation << 32) | index;
+            return slot;
+        }
+    }
+
+    private void returnSlot(CommandSlot slot) {
+        slot.state = CommandSlot.State.FREE;
+        slot.setContext(null);
+        synchronized (freeSlots) {
+            freeSlots[freeCount++] = slot.index;
+            freeSlots.notify();
+        }
+    }
+
+    private void freeData(CommandSlot slot) {
+        if (slot.capacity > 0) {
+            slot.area.free(slot.dataOffset, slot.capacity);
+            slot.capacity = 0;
+        }
+    }
+
+    private CommandSlot own(HostCommand command, CommandSlot.State expected, String what) {
+        if (!(command instanceof CommandSlot) || ((CommandSlot) command).host != this) {
+            throw new IllegalArgumentException(what + ": " + command + " is not a command of host " + hostNo);
+        }
+        CommandSlot slot = (CommandSlot) command;
+        if (slot.state != expected) {
+            throw new IllegalStateException(what + ": " + slot + " is " + slot.state + ", expected " + expected);
+        }
+        return slot;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("SCSI host " + hostNo + " is closed");
+        }
+    }
+
+    private static byte[] names(String initiatorPortName, String targetName) {
+        return (initiatorPortName + '\0' + targetName).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "host " + hostNo + " (" + driverName + ")";
+    }
+}

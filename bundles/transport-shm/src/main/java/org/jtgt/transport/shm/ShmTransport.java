@@ -1,0 +1,140 @@
+package org.jtgt.transport.shm;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.Transport;
+import org.jtgt.api.transport.TransportEndpoint;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared-memory ring transport (the design of Linux tgt's ring patch): one memory-mapped
+ * file holding a host → daemon ring, a daemon → host ring and a data area that events reference
+ * by {@code (offset, length)}, so command data is never copied between the sides. Each ring has
+ * one consumer thread ({@link RingPump}) that drains it in batches and parks when it is empty.
+ *
+ * <p>The file is created on activation and removed on deactivation, in the directory named by
+ * the configuration, else the framework property {@code jtgt.shm.dir}, else this bundle's data
+ * area.
+ */
+@Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=shm", immediate = true,
+        configurationPid = "org.jtgt.transport.shm")
+@Designate(ocd = ShmTransport.Config.class)
+public class ShmTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
+
+    @ObjectClassDefinition(name = "jtgt shared-memory transport")
+    public @interface Config {
+        @AttributeDefinition(name = "Directory", description = "Where the mapped file is created; empty: the framework "
+                + "property jtgt.shm.dir, else the bundle's data area. Needs a restart of the component.")
+        String directory() default "";
+
+        @AttributeDefinition(name = "Ring slots", description = "Slots per ring, a power of two. Restart needed.")
+        int slotCount() default 1024;
+
+        @AttributeDefinition(name = "Slot size", description = "Bytes per slot, a power of two >= 256. Restart needed.")
+        int slotSize() default 256;
+
+        @AttributeDefinition(name = "Data area size", description = "Bytes of command data in flight at once. Restart needed.")
+        long dataAreaSize() default 128L * 1024 * 1024;
+    }
+
+    private ShmRegion region;
+    private ShmDataArea area;
+    private ShmEndpoint daemonEndpoint;
+    private ShmEndpoint hostEndpoint;
+
+    @Activate
+    void activate(BundleContext context, Config config) throws IOException {
+        Path dir;
+        if (!config.directory().isEmpty()) {
+            dir = Paths.get(config.directory());
+        } else if (context.getProperty("jtgt.shm.dir") != null) {
+            dir = Paths.get(context.getProperty("jtgt.shm.dir"));
+        } else {
+            dir = context.getDataFile("").toPath();
+        }
+        open(dir.resolve("jtgt-shm-" + ProcessHandle.current().pid() + "-" + context.getBundle().getBundleId() + ".region"),
+                config.slotCount(), config.slotSize(), config.dataAreaSize());
+    }
+
+    /** Creates the region; also the entry point for tests without a framework. */
+    public void open(Path file, int slotCount, int slotSize, long dataAreaSize) throws IOException {
+        region = ShmRegion.create(file, slotCount, slotSize, dataAreaSize);
+        area = new ShmDataArea(region.data);
+        LOG.info("shared-memory transport ready: {} ({} slots x {} B per ring, data area {} MiB)", file, slotCount,
+                slotSize, dataAreaSize >> 20);
+    }
+
+    @Deactivate
+    public void deactivate() throws IOException {
+        ShmEndpoint d;
+        ShmEndpoint h;
+        synchronized (this) {
+            d = daemonEndpoint;
+            h = hostEndpoint;
+        }
+        if (h != null) {
+            h.close();
+        }
+        if (d != null) {
+            d.close();
+        }
+        if (region != null) {
+            region.close();
+            LOG.info("shared-memory transport closed: {}", region.file);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "shm";
+    }
+
+    @Override
+    public synchronized TransportEndpoint attachDaemon(EventSink sink) {
+        if (daemonEndpoint != null) {
+            throw new IllegalStateException("a daemon is attached to the shm transport already");
+        }
+        daemonEndpoint = new ShmEndpoint(this, "daemon", region.toHost, region.toDaemon, area, sink, true);
+        daemonEndpoint.pump.start();
+        return daemonEndpoint;
+    }
+
+    @Override
+    public synchronized TransportEndpoint attachHost(EventSink sink) {
+        if (hostEndpoint != null) {
+            throw new IllegalStateException("a host side is attached to the shm transport already");
+        }
+        hostEndpoint = new ShmEndpoint(this, "host", region.toDaemon, region.toHost, area, sink, false);
+        hostEndpoint.pump.start();
+        return hostEndpoint;
+    }
+
+    synchronized void detached(ShmEndpoint endpoint) {
+        if (endpoint == daemonEndpoint) {
+            daemonEndpoint = null;
+        } else if (endpoint == hostEndpoint) {
+            hostEndpoint = null;
+        }
+    }
+
+    Path file() {
+        return region.file;
+    }
+
+    @Override
+    public String toString() {
+        return "shm transport " + (region == null ? "(closed)" : region.file);
+    }
+}
