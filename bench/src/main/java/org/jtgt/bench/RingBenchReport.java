@@ -1,0 +1,113 @@
+package org.jtgt.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+
+/**
+ * Runs JMH with the usual command line (same options as {@code org.openjdk.jmh.Main}), then
+ * prints one line per benchmark: the consumer's transfer rate ({@link ConsumedEvents}) and its
+ * ratio to Agrona's ring with the same number of producers. Used by {@code run-ring-bench.sh}.
+ * With {@code -Dtable=<file>} the table is also written to that file.
+ */
+public final class RingBenchReport {
+    private static final String COUNTER = "consumed";
+    private static final String AGRONA = "AgronaRingBenchmark";
+    private static final String MANY_TO_ONE_SUFFIX = "ManyToOne";
+    private static final List<String> ORDER = List.of("singleThread", "oneProducer", "twoProducers");
+
+    /** One benchmark: class and group as JMH names them, and the consumer's rate. */
+    private record Row(String benchmarkClass, String group, double eventsPerSecond, double error) {
+        /** The producer shape without the Agrona variant suffix: singleThread, oneProducer, ... */
+        String shape() {
+            return group.endsWith(MANY_TO_ONE_SUFFIX)
+                    ? group.substring(0, group.length() - MANY_TO_ONE_SUFFIX.length()) : group;
+        }
+
+        boolean isBaseline() {
+            return benchmarkClass.equals(AGRONA) && group.equals(shape());
+        }
+
+        String label() {
+            return switch (benchmarkClass) {
+                case "SlotRingBenchmark" -> "SlotRing";
+                case "BlockingQueueBenchmark" -> "ArrayBlockingQueue";
+                case AGRONA -> group.equals("oneProducer") ? "Agrona OneToOne" : "Agrona ManyToOne";
+                default -> benchmarkClass;
+            };
+        }
+    }
+
+    private RingBenchReport() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions options = new CommandLineOptions(args);
+        Collection<RunResult> results = new Runner(options).run();
+        List<Row> rows = new ArrayList<>();
+        for (RunResult run : results) {
+            String name = run.getParams().getBenchmark(); // org.jtgt.bench.SlotRingBenchmark.oneProducer
+            String[] parts = name.split("\\.");
+            Map<String, Result> secondary = run.getAggregatedResult().getSecondaryResults();
+            Result consumed = secondary.get(COUNTER);
+            if (consumed == null) {
+                continue;
+            }
+            rows.add(new Row(parts[parts.length - 2], parts[parts.length - 1], consumed.getScore(),
+                    consumed.getScoreError()));
+        }
+        rows.sort(Comparator.comparing((Row r) -> ORDER.indexOf(r.shape()))
+                .thenComparing(r -> !r.isBaseline())
+                .thenComparing(Row::label));
+        String table = table(rows);
+        System.out.println();
+        System.out.print(table);
+        String file = System.getProperty("table");
+        if (file != null) {
+            writeTable(Path.of(file), table);
+        }
+    }
+
+    private static String table(List<Row> rows) {
+        StringBuilder out = new StringBuilder();
+        String format = "%-20s %-12s %14s %12s %10s%n";
+        out.append(String.format(Locale.ROOT, format, "benchmark", "producers", "events/s", "+-99.9%", "vs Agrona"));
+        for (Row row : rows) {
+            Row baseline = rows.stream()
+                    .filter(r -> r.isBaseline() && r.shape().equals(row.shape()))
+                    .findFirst().orElse(null);
+            String ratio = baseline == null || baseline.eventsPerSecond() == 0 ? "-"
+                    : String.format(Locale.ROOT, "%.2f", row.eventsPerSecond() / baseline.eventsPerSecond());
+            out.append(String.format(Locale.ROOT, format, row.label(), producers(row.shape()),
+                    String.format(Locale.ROOT, "%,.0f", row.eventsPerSecond()),
+                    Double.isNaN(row.error()) ? "-" : String.format(Locale.ROOT, "%,.0f", row.error()), ratio));
+        }
+        out.append("events/s: events the consumer drained (JMH counter 'consumed'), 64-byte events.\n");
+        out.append("vs Agrona: ratio to Agrona with the same producers: OneToOne for 1 -> 1, ManyToOne otherwise.\n");
+        return out.toString();
+    }
+
+    private static void writeTable(Path file, String table) throws IOException {
+        Files.writeString(file, table);
+    }
+
+    private static String producers(String group) {
+        return switch (group) {
+            case "singleThread" -> "1 thread";
+            case "oneProducer" -> "1 -> 1";
+            case "twoProducers" -> "2 -> 1";
+            default -> group;
+        };
+    }
+}
