@@ -35,6 +35,8 @@ final class CommandContext {
     private DataArea cachedArea;
     private ByteBuffer cachedSource;
     private ByteBuffer data;
+    /** The same memory as {@link #data}, for positional backing-store I/O ({@link #window}). */
+    private ByteBuffer io;
     private ByteBuffer verifyScratch;
 
     // ---- the request ----
@@ -122,6 +124,7 @@ final class CommandContext {
             cachedArea = area;
             cachedSource = src;
             data = src.duplicate();
+            io = src.duplicate();
         }
         return data;
     }
@@ -133,7 +136,9 @@ final class CommandContext {
 
     /** Positions the data view on {@code [dataOffset + from, dataOffset + from + length)}. */
     ByteBuffer window(int from, int length) {
-        ByteBuffer d = data;
+        // A view of its own: absolute accesses through `data` check against its limit, which
+        // must stay at the capacity whatever I/O window the previous command set.
+        ByteBuffer d = io;
         d.clear();
         d.position(dataOffset + from);
         d.limit(dataOffset + from + length);
