@@ -1,0 +1,62 @@
+package org.jtgt.itests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Constants;
+
+/**
+ * Plain JUnit 5, outside any framework: the manifests of the jars the tests install. Catches
+ * what a framework would only reveal as a wiring surprise later.
+ */
+class BundleManifestsIT {
+    private static final File DIR = new File(System.getProperty("jtgt.itest.bundles", "target/bundles"));
+
+    @Test
+    void everyJtgtJarIsABundleNamedAfterItsArtifact() throws IOException {
+        for (String name : JtgtOptions.JTGT_BUNDLES) {
+            Attributes main = manifest(name);
+            assertEquals("2", main.getValue(Constants.BUNDLE_MANIFESTVERSION), name);
+            assertEquals(name, main.getValue(Constants.BUNDLE_SYMBOLICNAME), name);
+            assertNotNull(main.getValue(Constants.BUNDLE_VERSION), name);
+        }
+    }
+
+    /** Imports of the API carry a version range, so an incompatible API change fails to resolve. */
+    @Test
+    void apiImportsAreVersioned() throws IOException {
+        List<String> unversioned = new ArrayList<>();
+        for (String name : JtgtOptions.JTGT_BUNDLES) {
+            String imports = manifest(name).getValue(Constants.IMPORT_PACKAGE);
+            if (imports == null) {
+                continue;
+            }
+            // Split on commas outside quotes: version ranges contain commas.
+            for (String clause : imports.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)")) {
+                String pkg = clause.split(";", 2)[0].strip();
+                if (pkg.startsWith("org.jtgt.api") && !clause.contains("version=")) {
+                    unversioned.add(name + ": " + pkg);
+                }
+            }
+        }
+        assertTrue(unversioned.isEmpty(), "unversioned imports: " + unversioned);
+    }
+
+    private static Attributes manifest(String artifactId) throws IOException {
+        File jar = new File(DIR, artifactId + ".jar");
+        assertTrue(jar.isFile(), jar + " was not copied");
+        try (JarFile file = new JarFile(jar)) {
+            assertNotNull(file.getManifest(), jar + " has no manifest");
+            return file.getManifest().getMainAttributes();
+        }
+    }
+}

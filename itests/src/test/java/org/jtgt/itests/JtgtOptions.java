@@ -1,0 +1,93 @@
+package org.jtgt.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.ops4j.pax.exam.Option;
+
+/**
+ * The framework every integration test boots: Felix with Declarative Services, slf4j (through SPI
+ * Fly) and all jtgt bundles, installed from the jars the build copied into {@code target/bundles}
+ * ({@code file:} URLs: under {@code mvn verify} the reactor's SNAPSHOTs are in no repository).
+ */
+public final class JtgtOptions {
+    /** The target the daemon's DefaultTarget component creates. */
+    public static final String DEFAULT_TARGET = "iqn.2026-11.org.jtgt:default";
+
+    /** {@code jtgt.default.target.size} for the tests: 64 MiB, thin. */
+    public static final long DEFAULT_TARGET_SIZE = 64L << 20;
+
+    /** Every jtgt bundle, in install order. */
+    public static final List<String> JTGT_BUNDLES = List.of(
+            "jtgt-api",
+            "jtgt-ring",
+            "jtgt-backing-memory",
+            "jtgt-backing-file",
+            "jtgt-transport-shm",
+            "jtgt-host",
+            "jtgt-daemon",
+            "jtgt-lld-loopback");
+
+    /** Bundles that may export packages, and then only {@code org.jtgt.api.*}. */
+    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring");
+
+    private static final String BUNDLES_PROPERTY = "jtgt.itest.bundles";
+
+    private JtgtOptions() {
+    }
+
+    public static Option framework(Option... extra) {
+        List<Option> jtgt = new ArrayList<>();
+        for (String name : JTGT_BUNDLES) {
+            jtgt.add(bundle(file(name)));
+        }
+        return composite(
+                // Without this Felix lets the JDK's ServiceLoader see the test class path.
+                frameworkProperty("felix.bootdelegation.implicit").value("false"),
+                frameworkProperty("jtgt.default.target.enabled").value("true"),
+                frameworkProperty("jtgt.default.target.size").value(Long.toString(DEFAULT_TARGET_SIZE)),
+
+                // slf4j 2 finds its provider with ServiceLoader: SPI Fly (with ASM) has to be
+                // active before slf4j-api is first used, or logging is silently a no-op.
+                bundle(file("asm")).startLevel(1),
+                bundle(file("asm-tree")).startLevel(1),
+                bundle(file("asm-analysis")).startLevel(1),
+                bundle(file("asm-commons")).startLevel(1),
+                bundle(file("asm-util")).startLevel(1),
+                bundle(file("org.apache.aries.spifly.dynamic.bundle")).startLevel(1),
+                bundle(file("slf4j-api")).startLevel(1),
+                bundle(file("slf4j-simple")).startLevel(1),
+
+                bundle(file("org.osgi.util.function")).startLevel(2),
+                bundle(file("org.osgi.util.promise")).startLevel(2),
+                bundle(file("org.osgi.service.component")).startLevel(2),
+                bundle(file("org.apache.felix.scr")).startLevel(2),
+
+                composite(jtgt.toArray(Option[]::new)),
+                junitBundles(),
+                cleanCaches(true),
+                composite(extra));
+    }
+
+    /** {@code file:} URL of a copied bundle; fails early, naming the jar, if the build did not copy it. */
+    private static String file(String artifactId) {
+        String dir = System.getProperty(BUNDLES_PROPERTY);
+        if (dir == null) {
+            throw new IllegalStateException(BUNDLES_PROPERTY + " is not set: run the tests through"
+                    + " maven-failsafe-plugin (mvn verify), which copies the bundles and sets it");
+        }
+        File jar = new File(dir, artifactId + ".jar");
+        if (!jar.isFile()) {
+            throw new IllegalStateException(jar + " is missing: is " + artifactId
+                    + " a provided dependency of itests/pom.xml?");
+        }
+        return jar.toURI().toString();
+    }
+}

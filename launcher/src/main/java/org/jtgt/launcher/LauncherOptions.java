@@ -1,0 +1,110 @@
+package org.jtgt.launcher;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/**
+ * The launcher's command line. Every option is one entry of {@link #SPECS}: adding an option is
+ * a field, a builder setter and one line there; parsing and {@link #usage()} follow from it.
+ * Options take their argument as the next word or after {@code =} ({@code --config DIR},
+ * {@code --config=DIR}).
+ *
+ * @param configDir directory for configuration and the framework cache, absolute
+ * @param help {@code --help} was given
+ */
+public record LauncherOptions(Path configDir, boolean help) {
+    /** Default {@code --config}, relative to the working directory. */
+    public static final String DEFAULT_CONFIG_DIR = "jtgt-data";
+
+    /** A refused command line; the message names the offending word. */
+    public static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private static final class Builder {
+        Path configDir = Path.of(DEFAULT_CONFIG_DIR);
+        boolean help;
+
+        LauncherOptions build() {
+            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help);
+        }
+    }
+
+    /**
+     * One option.
+     *
+     * @param argument name of its argument in the usage text, or {@code null} for a flag
+     */
+    private record Spec(String name, String argument, String description, BiConsumer<Builder, String> apply) {
+        boolean takesArgument() {
+            return argument != null;
+        }
+    }
+
+    private static final List<Spec> SPECS = List.of(
+            new Spec("--config", "DIR",
+                    "directory for configuration and the framework cache (created if missing;"
+                            + " default ./" + DEFAULT_CONFIG_DIR + ")",
+                    (b, value) -> b.configDir = Path.of(value)),
+            new Spec("--help", null, "print this help and exit", (b, value) -> b.help = true));
+
+    /** Parses {@code args}; does not touch the file system. */
+    public static LauncherOptions parse(String... args) throws UsageException {
+        Builder builder = new Builder();
+        for (int i = 0; i < args.length; i++) {
+            String word = args[i];
+            int eq = word.indexOf('=');
+            boolean inline = word.startsWith("--") && eq > 0;
+            String name = inline ? word.substring(0, eq) : word;
+            Spec spec = find(name);
+            if (spec == null) {
+                throw new UsageException(word.startsWith("-")
+                        ? "unknown option " + name
+                        : "unexpected argument '" + word + "'");
+            }
+            String value = null;
+            if (!spec.takesArgument()) {
+                if (inline) {
+                    throw new UsageException("option " + name + " takes no argument");
+                }
+            } else {
+                if (inline) {
+                    value = word.substring(eq + 1);
+                } else if (i + 1 < args.length) {
+                    value = args[++i];
+                } else {
+                    throw new UsageException("option " + name + " needs an argument " + spec.argument());
+                }
+                if (value.isEmpty()) {
+                    throw new UsageException("option " + name + " needs a non-empty " + spec.argument());
+                }
+            }
+            spec.apply().accept(builder, value);
+        }
+        return builder.build();
+    }
+
+    /** The usage text, ending with a newline. */
+    public static String usage() {
+        StringBuilder text = new StringBuilder("usage: java -jar jtgt.jar [options]\n\noptions:\n");
+        for (Spec spec : SPECS) {
+            String left = spec.takesArgument() ? spec.name() + " " + spec.argument() : spec.name();
+            text.append(String.format("  %-14s %s", left, spec.description())).append('\n');
+        }
+        return text.toString();
+    }
+
+    private static Spec find(String name) {
+        for (Spec spec : SPECS) {
+            if (spec.name().equals(name)) {
+                return spec;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,40 @@
+package org.jtgt.launcher;
+
+import org.jtgt.launcher.LauncherOptions.UsageException;
+
+/**
+ * {@code java -jar jtgt.jar}: runs the jtgt bundles in an embedded Apache Felix until SIGINT or
+ * SIGTERM.
+ *
+ * <p>Exit status: 0 after a clean stop (including one asked for by SIGINT or SIGTERM), 1 if the
+ * framework could not start or did not stop cleanly, 2 for a bad command line.
+ */
+public final class Main {
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        LauncherOptions options;
+        try {
+            options = LauncherOptions.parse(args);
+        } catch (UsageException e) {
+            System.err.println("jtgt: " + e.getMessage());
+            System.err.print(LauncherOptions.usage());
+            return EXIT_USAGE;
+        }
+        if (options.help()) {
+            System.out.print(LauncherOptions.usage());
+            return EXIT_OK;
+        }
+        // Loaded only now, so --help and usage errors neither initialise logging nor touch disk.
+        return new EmbeddedFramework(options.configDir()).runUntilStopped();
+    }
+}

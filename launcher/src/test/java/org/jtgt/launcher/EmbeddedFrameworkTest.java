@@ -1,0 +1,57 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Constants;
+
+class EmbeddedFrameworkTest {
+    private static final Path CONFIG = Path.of("/srv/jtgt");
+
+    @Test
+    void cacheLivesInTheConfigDirectory() {
+        Map<String, String> p = EmbeddedFramework.frameworkProperties(CONFIG, "2.0.17", new Properties());
+        assertEquals("/srv/jtgt/felix-cache", p.get(Constants.FRAMEWORK_STORAGE));
+        assertEquals(Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT, p.get(Constants.FRAMEWORK_STORAGE_CLEAN));
+        assertEquals("/srv/jtgt", p.get("jtgt.config.dir"));
+        assertEquals("false", p.get("felix.bootdelegation.implicit"));
+    }
+
+    @Test
+    void systemBundleExportsSlf4j() {
+        Map<String, String> p = EmbeddedFramework.frameworkProperties(CONFIG, "2.0.17", new Properties());
+        assertEquals("org.slf4j;version=2.0.17,org.slf4j.event;version=2.0.17,"
+                + "org.slf4j.helpers;version=2.0.17,org.slf4j.spi;version=2.0.17",
+                p.get(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA));
+    }
+
+    @Test
+    void jtgtSystemPropertiesPassThroughButCannotMoveTheConfigDirectory() {
+        Properties system = new Properties();
+        system.setProperty("jtgt.default.target.size", "67108864");
+        system.setProperty("jtgt.config.dir", "/elsewhere");
+        system.setProperty("user.home", "/root");
+        Map<String, String> p = EmbeddedFramework.frameworkProperties(CONFIG, "2.0.17", system);
+        assertEquals("67108864", p.get("jtgt.default.target.size"));
+        assertEquals("/srv/jtgt", p.get("jtgt.config.dir"));
+        assertFalse(p.containsKey("user.home"));
+    }
+
+    @Test
+    void slf4jVersionMatchesTheBuild() throws Exception {
+        Properties build = new Properties();
+        try (var in = EmbeddedFramework.class.getResourceAsStream("launcher.properties")) {
+            build.load(in);
+        }
+        Properties pom = new Properties();
+        try (var in = org.slf4j.Logger.class.getResourceAsStream("/META-INF/maven/org.slf4j/slf4j-api/pom.properties")) {
+            pom.load(in);
+        }
+        assertEquals(pom.getProperty("version"), build.getProperty("slf4j.version"));
+    }
+}

@@ -1,0 +1,78 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+
+import org.jtgt.launcher.LauncherOptions.UsageException;
+import org.junit.jupiter.api.Test;
+
+class LauncherOptionsTest {
+    @Test
+    void defaultsToJtgtDataUnderTheWorkingDirectory() throws UsageException {
+        LauncherOptions options = LauncherOptions.parse();
+        assertEquals(Path.of("jtgt-data").toAbsolutePath().normalize(), options.configDir());
+        assertTrue(options.configDir().isAbsolute());
+        assertFalse(options.help());
+    }
+
+    @Test
+    void configTakesTheNextWordOrAnInlineValue() throws UsageException {
+        assertEquals(Path.of("/srv/jtgt"), LauncherOptions.parse("--config", "/srv/jtgt").configDir());
+        assertEquals(Path.of("/srv/jtgt"), LauncherOptions.parse("--config=/srv/jtgt").configDir());
+        assertEquals(Path.of("rel/dir").toAbsolutePath(), LauncherOptions.parse("--config", "rel/./dir").configDir());
+    }
+
+    @Test
+    void theLastConfigWins() throws UsageException {
+        assertEquals(Path.of("/b"), LauncherOptions.parse("--config", "/a", "--config", "/b").configDir());
+    }
+
+    @Test
+    void help() throws UsageException {
+        assertTrue(LauncherOptions.parse("--help").help());
+        assertTrue(LauncherOptions.parse("--config", "/x", "--help").help());
+    }
+
+    @Test
+    void unknownOptionIsNamed() {
+        UsageException e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--bogus"));
+        assertEquals("unknown option --bogus", e.getMessage());
+        e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--bogus=1"));
+        assertEquals("unknown option --bogus", e.getMessage());
+        e = assertThrows(UsageException.class, () -> LauncherOptions.parse("-c"));
+        assertEquals("unknown option -c", e.getMessage());
+    }
+
+    @Test
+    void positionalArgumentsAreRefused() {
+        UsageException e = assertThrows(UsageException.class, () -> LauncherOptions.parse("start"));
+        assertEquals("unexpected argument 'start'", e.getMessage());
+    }
+
+    @Test
+    void missingOrEmptyArgument() {
+        UsageException e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--config"));
+        assertEquals("option --config needs an argument DIR", e.getMessage());
+        e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--config="));
+        assertEquals("option --config needs a non-empty DIR", e.getMessage());
+    }
+
+    @Test
+    void flagsTakeNoInlineValue() {
+        UsageException e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--help=yes"));
+        assertEquals("option --help takes no argument", e.getMessage());
+    }
+
+    @Test
+    void usageListsEveryOption() {
+        String usage = LauncherOptions.usage();
+        assertTrue(usage.startsWith("usage: java -jar jtgt.jar [options]\n"), usage);
+        assertTrue(usage.contains("\n  --config DIR "), usage);
+        assertTrue(usage.contains("\n  --help "), usage);
+        assertTrue(usage.endsWith("\n"), usage);
+    }
+}
