@@ -12,8 +12,13 @@ import java.util.function.BiConsumer;
  *
  * @param configDir directory for configuration and the framework cache, absolute
  * @param help {@code --help} was given
+ * @param portal the iSCSI portal {@code HOST:PORT} to listen on instead of the default, or
+ *        {@code null}
  */
-public record LauncherOptions(Path configDir, boolean help) {
+public record LauncherOptions(Path configDir, boolean help, String portal) {
+    /** Framework property the iSCSI driver reads its portal from. */
+    public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
+
     /** Default {@code --config}, relative to the working directory. */
     public static final String DEFAULT_CONFIG_DIR = "jtgt-data";
 
@@ -29,9 +34,10 @@ public record LauncherOptions(Path configDir, boolean help) {
     private static final class Builder {
         Path configDir = Path.of(DEFAULT_CONFIG_DIR);
         boolean help;
+        String portal;
 
         LauncherOptions build() {
-            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help);
+            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal);
         }
     }
 
@@ -51,7 +57,23 @@ public record LauncherOptions(Path configDir, boolean help) {
                     "directory for configuration and the framework cache (created if missing;"
                             + " default ./" + DEFAULT_CONFIG_DIR + ")",
                     (b, value) -> b.configDir = Path.of(value)),
+            new Spec("--portal", "HOST:PORT",
+                    "iSCSI portal to listen on (default 127.0.0.1:3260; [::1]:PORT for IPv6; port 0 picks a free one)",
+                    (b, value) -> b.portal = checkPortal(value)),
             new Spec("--help", null, "print this help and exit", (b, value) -> b.help = true));
+
+    /** Checks {@code HOST:PORT} (IPv6 hosts in brackets); the address itself is resolved by the driver. */
+    static String checkPortal(String value) {
+        int colon = value.lastIndexOf(':');
+        String host = colon > 0 ? value.substring(0, colon) : "";
+        String port = colon > 0 ? value.substring(colon + 1) : "";
+        boolean bracketed = host.startsWith("[") && host.endsWith("]") && host.length() > 2;
+        if (host.isEmpty() || (host.contains(":") && !bracketed) || !port.matches("[0-9]{1,5}")
+                || Integer.parseInt(port) > 65535) {
+            throw new IllegalArgumentException("--portal needs HOST:PORT with a port 0..65535, not '" + value + "'");
+        }
+        return value;
+    }
 
     /** Parses {@code args}; does not touch the file system. */
     public static LauncherOptions parse(String... args) throws UsageException {
@@ -84,7 +106,11 @@ public record LauncherOptions(Path configDir, boolean help) {
                     throw new UsageException("option " + name + " needs a non-empty " + spec.argument());
                 }
             }
-            spec.apply().accept(builder, value);
+            try {
+                spec.apply().accept(builder, value);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
         }
         return builder.build();
     }

@@ -35,6 +35,10 @@ public final class Main {
             return EXIT_OK;
         }
         // Loaded only now, so --help and usage errors neither initialise logging nor touch disk.
+        if (options.portal() != null) {
+            // Framework properties are taken from jtgt.* system properties (EmbeddedFramework).
+            System.setProperty(LauncherOptions.PORTAL_PROPERTY, options.portal());
+        }
         return new EmbeddedFramework(options.configDir()).runUntilStopped();
     }
 }

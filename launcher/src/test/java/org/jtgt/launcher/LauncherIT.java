@@ -43,7 +43,7 @@ class LauncherIT {
     @Test
     void startsEveryBundleAndStopsCleanlyOnSigterm() throws Exception {
         Path config = TARGET.resolve("launcher-it");
-        RunningLauncher launcher = start("--config", config.toString());
+        RunningLauncher launcher = start("--config", config.toString(), "--portal", "127.0.0.1:0");
 
         String startedLine = launcher.output.await(STARTED, 120);
         Matcher started = STARTED.matcher(startedLine);
@@ -52,7 +52,7 @@ class LauncherIT {
         assertFalse(launcher.output.text().contains("started with errors"), launcher.output.text());
         assertTrue(Files.isDirectory(config.resolve("felix-cache")), "framework cache under --config");
 
-        RunningLauncher second = start("--config", config.toString());
+        RunningLauncher second = start("--config", config.toString(), "--portal", "127.0.0.1:0");
         assertTrue(second.process.waitFor(30, TimeUnit.SECONDS), "a second launcher on the same --config kept running");
         second.output.join();
         assertEquals(1, second.process.exitValue(), second.output.text());

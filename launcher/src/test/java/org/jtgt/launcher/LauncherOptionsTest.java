@@ -75,4 +75,16 @@ class LauncherOptionsTest {
         assertTrue(usage.contains("\n  --help "), usage);
         assertTrue(usage.endsWith("\n"), usage);
     }
+
+    @org.junit.jupiter.api.Test
+    void portalIsCheckedAndPassedOn() throws Exception {
+        assertEquals(null, LauncherOptions.parse().portal());
+        assertEquals("127.0.0.1:3261", LauncherOptions.parse("--portal", "127.0.0.1:3261").portal());
+        assertEquals("[::1]:0", LauncherOptions.parse("--portal=[::1]:0").portal());
+        for (String bad : new String[] {"3260", "127.0.0.1:", "127.0.0.1:99999", "::1:3260", "host:port"}) {
+            LauncherOptions.UsageException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    LauncherOptions.UsageException.class, () -> LauncherOptions.parse("--portal", bad), bad);
+            assertTrue(e.getMessage().contains("HOST:PORT"), e.getMessage());
+        }
+    }
 }

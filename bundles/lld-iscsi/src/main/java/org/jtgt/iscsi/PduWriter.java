@@ -1,0 +1,138 @@
+package org.jtgt.iscsi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.GatheringByteChannel;
+import java.util.zip.CRC32C;
+
+/**
+ * Writes outbound PDUs in batches with one gathering write: each PDU is its header (from a
+ * preallocated slot, with header digest), its data (a view of wherever the bytes already are,
+ * such as a command's buffer in the shared data area) and a trailer of padding and data digest.
+ * Memory is fixed: {@value #BATCH} header and trailer slots per connection.
+ *
+ * <p>One thread (the connection's sender) uses a writer; {@link #writeStartedNanos()} may be
+ * read by a watchdog to find a peer that stopped reading.
+ */
+final class PduWriter {
+    static final int BATCH = 32;
+    private static final int HEADER_SLOT = Bhs.LENGTH + Bhs.DIGEST_LENGTH;
+    private static final int TRAILER_SLOT = Bhs.PAD + Bhs.DIGEST_LENGTH;
+    private static final ByteBuffer NO_DATA = ByteBuffer.allocate(0);
+
+    private final GatheringByteChannel channel;
+    private final ByteBuffer[] headers = new ByteBuffer[BATCH];
+    private final ByteBuffer[] trailers = new ByteBuffer[BATCH];
+    private final ByteBuffer[] iov = new ByteBuffer[BATCH * 3];
+    private final CRC32C crc = new CRC32C();
+    private int pdus;
+    private int iovCount;
+    private boolean headerDigest;
+    private boolean dataDigest;
+    private volatile long writeStartedNanos;
+    private volatile boolean writing;
+
+    PduWriter(GatheringByteChannel channel) {
+        this.channel = channel;
+        ByteBuffer h = ByteBuffer.allocateDirect(HEADER_SLOT * BATCH).order(ByteOrder.BIG_ENDIAN);
+        ByteBuffer t = ByteBuffer.allocateDirect(TRAILER_SLOT * BATCH).order(ByteOrder.BIG_ENDIAN);
+        for (int i = 0; i < BATCH; i++) {
+            headers[i] = h.slice(i * HEADER_SLOT, HEADER_SLOT).order(ByteOrder.BIG_ENDIAN);
+            trailers[i] = t.slice(i * TRAILER_SLOT, TRAILER_SLOT).order(ByteOrder.BIG_ENDIAN);
+        }
+    }
+
+    void digests(boolean header, boolean data) {
+        this.headerDigest = header;
+        this.dataDigest = data;
+    }
+
+    boolean full() {
+        return pdus == BATCH;
+    }
+
+    boolean isEmpty() {
+        return pdus == 0;
+    }
+
+    /** The header slot of the next PDU, zeroed and started with opcode and flags. Call {@link #commit} next. */
+    ByteBuffer begin(int opcode, int flags) {
+        if (full()) {
+            throw new IllegalStateException("batch full: flush first");
+        }
+        ByteBuffer h = headers[pdus];
+        h.clear();
+        Bhs.start(h, opcode, flags);
+        return h;
+    }
+
+    /**
+     * Adds the PDU begun last: sets DataSegmentLength from {@code data} (its position to limit,
+     * or none) and appends header, data and trailer to the batch.
+     */
+    void commit(ByteBuffer data) {
+        ByteBuffer h = headers[pdus];
+        int length = data == null ? 0 : data.remaining();
+        Bhs.setDataSegmentLength(h, length);
+        int hlen = Bhs.LENGTH;
+        if (headerDigest) {
+            Digests.put(h, Bhs.LENGTH, Digests.crc32c(crc, h, 0, Bhs.LENGTH));
+            hlen += Bhs.DIGEST_LENGTH;
+        }
+        h.clear().limit(hlen);
+        iov[iovCount++] = h;
+        if (length > 0) {
+            iov[iovCount++] = data;
+            ByteBuffer t = trailers[pdus];
+            int padding = Digests.padding(length);
+            t.clear();
+            for (int i = 0; i < padding; i++) {
+                t.put(i, (byte) 0);
+            }
+            int tlen = padding;
+            if (dataDigest) {
+                crc.reset();
+                crc.update(data.duplicate());
+                Digests.update(crc, t, 0, padding);
+                Digests.put(t, padding, (int) crc.getValue());
+                tlen += Bhs.DIGEST_LENGTH;
+            }
+            if (tlen > 0) {
+                t.limit(tlen);
+                iov[iovCount++] = t;
+            }
+        }
+        pdus++;
+    }
+
+    /** Writes the batch; blocks until all of it is in the socket. */
+    void flush() throws IOException {
+        if (iovCount == 0) {
+            return;
+        }
+        writeStartedNanos = System.nanoTime();
+        writing = true;
+        try {
+            int from = 0;
+            while (from < iovCount) {
+                channel.write(iov, from, iovCount - from);
+                while (from < iovCount && !iov[from].hasRemaining()) {
+                    from++;
+                }
+            }
+        } finally {
+            writing = false;
+            for (int i = 0; i < iovCount; i++) {
+                iov[i] = NO_DATA;
+            }
+            iovCount = 0;
+            pdus = 0;
+        }
+    }
+
+    /** When the write in progress started, or -1 if none is in progress. */
+    long writeStartedNanos() {
+        return writing ? writeStartedNanos : -1;
+    }
+}

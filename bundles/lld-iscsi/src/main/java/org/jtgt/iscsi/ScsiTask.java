@@ -1,0 +1,97 @@
+package org.jtgt.iscsi;
+
+import org.jtgt.api.host.HostCommand;
+
+/**
+ * The iSCSI side of one SCSI command on one connection: its tags and sequence numbers, the
+ * progress of its Data-Out (immediate, unsolicited and solicited through R2Ts), and, once the
+ * daemon answered, its place in the send queue. Pooled per connection and reused.
+ *
+ * <p>Threads: the connection's reader owns a task until it is submitted; the transport thread
+ * hands the completed task to the sender; the sender owns it from then on until it returns it to
+ * the pool. {@link #state} is the hand-over point.
+ */
+final class ScsiTask {
+    enum State { FREE, RECEIVING, SUBMITTED, COMPLETED, LOCAL_RESPONSE }
+
+    final IscsiConnection connection;
+    volatile State state = State.FREE;
+    HostCommand command;
+
+    int itt;
+    int cmdSn;
+    boolean immediate;
+    long lun;
+    boolean read;
+    boolean write;
+    /** Expected Data Transfer Length, at most {@code Integer.MAX_VALUE}. */
+    int edtl;
+    /** Whether the task is in the CmdSN order (waiting for earlier CmdSNs or for its own data). */
+    boolean ordered;
+
+    // ---- Data-Out progress (reader thread) ----
+    /** Next byte offset expected: data arrives in order (DataPDUInOrder and DataSequenceInOrder Yes). */
+    int nextOffset;
+    /** End of the unsolicited part (immediate data plus unsolicited Data-Out). */
+    int unsolicitedEnd;
+    /** DataSN expected next in the current unsolicited sequence. */
+    int unsolicitedDataSn;
+    /** Next offset not yet asked for with an R2T. */
+    int nextR2tOffset;
+    int r2tSn;
+    /** Outstanding R2Ts in order: a FIFO over the arrays below. */
+    final int[] r2tTtt;
+    final int[] r2tOffset;
+    final int[] r2tEnd;
+    final int[] r2tDataSn;
+    int r2tHead;
+    int r2tCount;
+
+    // ---- a response made by the driver itself (no host command, or not submitted) ----
+    int localStatus;
+    int localResidual;
+    byte[] localSense;
+
+    ScsiTask(IscsiConnection connection, int maxOutstandingR2T) {
+        this.connection = connection;
+        this.r2tTtt = new int[maxOutstandingR2T];
+        this.r2tOffset = new int[maxOutstandingR2T];
+        this.r2tEnd = new int[maxOutstandingR2T];
+        this.r2tDataSn = new int[maxOutstandingR2T];
+    }
+
+    void reset() {
+        command = null;
+        itt = 0;
+        cmdSn = 0;
+        immediate = false;
+        lun = 0;
+        read = false;
+        write = false;
+        edtl = 0;
+        ordered = false;
+        nextOffset = 0;
+        unsolicitedEnd = 0;
+        unsolicitedDataSn = 0;
+        nextR2tOffset = 0;
+        r2tSn = 0;
+        r2tHead = 0;
+        r2tCount = 0;
+        localStatus = 0;
+        localResidual = 0;
+        localSense = null;
+    }
+
+    boolean dataComplete() {
+        return !write || nextOffset >= edtl;
+    }
+
+    int r2tCapacity() {
+        return r2tTtt.length;
+    }
+
+    @Override
+    public String toString() {
+        return "task[ITT 0x" + Integer.toHexString(itt) + " CmdSN " + Integer.toUnsignedString(cmdSn) + " " + state + "]";
+    }
+}

@@ -1,0 +1,100 @@
+package org.jtgt.iscsi;
+
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jtgt.api.target.LunOptions;
+import org.jtgt.backing.memory.MemoryStoreProvider;
+import org.jtgt.daemon.TargetDaemon;
+import org.jtgt.host.HostSide;
+import org.jtgt.host.HostSideAccess;
+import org.jtgt.transport.shm.ShmTransport;
+
+/**
+ * The whole path without a framework, wired by hand as DS would: {@link IscsiTarget} listening
+ * on 127.0.0.1:0 → host side → shm transport → target daemon → memory store.
+ */
+final class IscsiFixture implements AutoCloseable {
+    static final String TARGET = "iqn.2026-11.org.jtgt:iscsi-test";
+    static final int BLOCK = 512;
+    private static final AtomicInteger FILES = new AtomicInteger();
+
+    final TargetDaemon daemon = new TargetDaemon();
+    final HostSide hostSide;
+    final ShmTransport transport = new ShmTransport();
+    final IscsiTarget iscsi = new IscsiTarget();
+    final int port;
+    private final Path regionFile;
+
+    IscsiFixture(long lunBytes) throws Exception {
+        this(lunBytes, Map.of());
+    }
+
+    /** @param overrides configuration values by attribute name (e.g. {@code chapUser}) */
+    IscsiFixture(long lunBytes, Map<String, Object> overrides) throws Exception {
+        daemon.createTarget(TARGET);
+        daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, lunBytes, Map.of()), BLOCK, LunOptions.DEFAULT);
+        hostSide = HostSideAccess.activated(256, 8 << 20, 16 << 20);
+        Path dir = Paths.get("target", "shm-test");
+        Files.createDirectories(dir);
+        regionFile = dir.resolve("iscsi-" + ProcessHandle.current().pid() + "-" + FILES.incrementAndGet());
+        transport.open(regionFile, 256, 256, 64L << 20);
+        transport.attachDaemon(daemon);
+        HostSideAccess.bind(hostSide, transport, 100);
+        iscsi.hostService = hostSide;
+        iscsi.targetAdmin = daemon;
+        Map<String, Object> values = new HashMap<>();
+        values.put("portals", "127.0.0.1:0");
+        values.putAll(overrides);
+        iscsi.start(config(values), null);
+        port = iscsi.boundPorts().get(0);
+    }
+
+    String url() {
+        return "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
+    }
+
+    static IscsiTarget.Config config(Map<String, Object> values) {
+        return (IscsiTarget.Config) Proxy.newProxyInstance(IscsiTarget.Config.class.getClassLoader(),
+                new Class<?>[] {IscsiTarget.Config.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("annotationType")) {
+                        return IscsiTarget.Config.class;
+                    }
+                    if (values.containsKey(method.getName())) {
+                        return values.get(method.getName());
+                    }
+                    Object d = method.getDefaultValue();
+                    if (d == null) {
+                        throw new IllegalStateException("no value for " + method.getName());
+                    }
+                    return d;
+                });
+    }
+
+    int openConnections() {
+        return iscsi.connections().size();
+    }
+
+    List<IscsiConnection> connections() {
+        return iscsi.connections();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            iscsi.stop();
+        } finally {
+            HostSideAccess.unbind(hostSide, transport);
+            HostSideAccess.deactivate(hostSide);
+            transport.deactivate();
+            Files.deleteIfExists(regionFile);
+        }
+    }
+}
