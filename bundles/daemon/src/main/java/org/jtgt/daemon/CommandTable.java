@@ -54,6 +54,9 @@ final class CommandTable {
         t.spc(Opcodes.WRITE_10, "WRITE(10)", SbcCommands::write10);
         t.spc(Opcodes.WRITE_12, "WRITE(12)", SbcCommands::write12);
         t.spc(Opcodes.WRITE_16, "WRITE(16)", SbcCommands::write16);
+        t.spc(Opcodes.WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", SbcCommands::writeAndVerify10);
+        t.spc(Opcodes.WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", SbcCommands::writeAndVerify12);
+        t.spc(Opcodes.WRITE_AND_VERIFY_16, "WRITE AND VERIFY(16)", SbcCommands::writeAndVerify16);
         t.spc(Opcodes.VERIFY_10, "VERIFY(10)", SbcCommands::verify10);
         t.spc(Opcodes.VERIFY_12, "VERIFY(12)", SbcCommands::verify12);
         t.spc(Opcodes.VERIFY_16, "VERIFY(16)", SbcCommands::verify16);

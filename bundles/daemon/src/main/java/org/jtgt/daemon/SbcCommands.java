@@ -216,6 +216,64 @@ final class SbcCommands {
         return SenseReason.NONE;
     }
 
+    // ======================= WRITE AND VERIFY =======================
+
+    /** WRITE AND VERIFY(10), SBC-3 5.37. */
+    static SenseReason writeAndVerify10(CommandContext c) {
+        c.lba = Cdb.u32(c.cdb, 2);
+        c.blocks = Cdb.u16(c.cdb, 7);
+        c.lengthField = 7;
+        return executeWriteAndVerify(c);
+    }
+
+    /** WRITE AND VERIFY(12), SBC-3 5.38. */
+    static SenseReason writeAndVerify12(CommandContext c) {
+        c.lba = Cdb.u32(c.cdb, 2);
+        c.blocks = Cdb.u32(c.cdb, 6);
+        c.lengthField = 6;
+        return executeWriteAndVerify(c);
+    }
+
+    /** WRITE AND VERIFY(16), SBC-3 5.39. */
+    static SenseReason writeAndVerify16(CommandContext c) {
+        c.lba = Cdb.u64(c.cdb, 2);
+        c.blocks = Cdb.u32(c.cdb, 10);
+        c.lengthField = 10;
+        return executeWriteAndVerify(c);
+    }
+
+    /**
+     * Writes like WRITE, with the data made stable first (verifying "the medium" means the bytes
+     * must be on it), then with BYTCHK 01b reads the blocks back and compares them with Data-Out
+     * (MISCOMPARE DURING VERIFY OPERATION with the offset on a difference). BYTCHK 00b verifies
+     * the medium only, which has nothing that can fail beyond the write itself. Byte 1 bits 2–1
+     * are BYTCHK as in SBC-4 (SBC-3 used bit 1 alone, the same value for 0 and 1); 10b and 11b
+     * are reserved.
+     */
+    private static SenseReason executeWriteAndVerify(CommandContext c) {
+        int flags = Cdb.u8(c.cdb, 1);
+        if ((flags & PROTECT_MASK) != 0) {
+            return c.invalidField(1, PROTECT_MSB);
+        }
+        int bytchk = (flags & BYTCHK_MASK) >>> BYTCHK_SHIFT;
+        if (bytchk > BYTCHK_COMPARE) {
+            return c.invalidField(1, BYTCHK_MSB);
+        }
+        c.wanted = c.blocks << c.unit.blockShift();
+        c.fua = true;
+        SenseReason r = executeWrite(c);
+        if (r != SenseReason.NONE || bytchk == BYTCHK_NONE) {
+            return r;
+        }
+        try {
+            return compare(c, c.lba << c.unit.blockShift(), 0, (int) Math.min(c.wanted, c.outAvailable));
+        } catch (IOException e) {
+            c.information = c.lba;
+            c.ioFailure = e;
+            return SenseReason.UNRECOVERED_READ_ERROR;
+        }
+    }
+
     // ======================= VERIFY =======================
 
     /** VERIFY(10), SBC-3 5.29. */

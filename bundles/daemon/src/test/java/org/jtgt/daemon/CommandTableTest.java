@@ -21,11 +21,11 @@ class CommandTableTest {
             Map.entry(0x00, "TEST UNIT READY"), Map.entry(0x03, "REQUEST SENSE"), Map.entry(0x08, "READ(6)"),
             Map.entry(0x0A, "WRITE(6)"), Map.entry(0x12, "INQUIRY"), Map.entry(0x1A, "MODE SENSE(6)"),
             Map.entry(0x25, "READ CAPACITY(10)"), Map.entry(0x28, "READ(10)"), Map.entry(0x2A, "WRITE(10)"),
-            Map.entry(0x2F, "VERIFY(10)"), Map.entry(0x35, "SYNCHRONIZE CACHE(10)"), Map.entry(0x5A, "MODE SENSE(10)"),
-            Map.entry(0x88, "READ(16)"), Map.entry(0x8A, "WRITE(16)"), Map.entry(0x8F, "VERIFY(16)"),
+            Map.entry(0x2E, "WRITE AND VERIFY(10)"), Map.entry(0x2F, "VERIFY(10)"), Map.entry(0x35, "SYNCHRONIZE CACHE(10)"), Map.entry(0x5A, "MODE SENSE(10)"),
+            Map.entry(0x88, "READ(16)"), Map.entry(0x8A, "WRITE(16)"), Map.entry(0x8E, "WRITE AND VERIFY(16)"), Map.entry(0x8F, "VERIFY(16)"),
             Map.entry(0x91, "SYNCHRONIZE CACHE(16)"), Map.entry(0x9E, "SERVICE ACTION IN(16)"),
             Map.entry(0xA0, "REPORT LUNS"), Map.entry(0xA8, "READ(12)"), Map.entry(0xAA, "WRITE(12)"),
-            Map.entry(0xAF, "VERIFY(12)")));
+            Map.entry(0xAE, "WRITE AND VERIFY(12)"), Map.entry(0xAF, "VERIFY(12)")));
 
     @Test
     void everySlotHasAHandler() {
