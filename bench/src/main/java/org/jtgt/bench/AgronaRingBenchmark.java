@@ -30,10 +30,11 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * Agrona's ring buffers, the baseline: {@link OneToOneRingBuffer} for one producer,
  * {@link ManyToOneRingBuffer} for two, over the same 512 KiB as the slot ring. The multi-producer
  * ring also runs with one producer ({@code oneProducerManyToOne}) and on one thread
- * ({@code singleThread}): those compare like with like, since the slot ring is always
- * multi-producer and pays for an atomic claim that {@code OneToOneRingBuffer} does without. Producers copy the event in
- * with {@code write}, the consumer {@code read}s up to {@link BenchShape#BATCH} per call; both
- * idle with {@link Idler}.
+ * ({@code singleThread}): those compare like with like with the slot ring's
+ * {@code ProducerMode.MULTI}, which pays for an atomic claim as {@code ManyToOneRingBuffer} does;
+ * {@code OneToOneRingBuffer} is the baseline of {@code ProducerMode.SINGLE}. Producers copy the
+ * event in with {@code write}, the consumer {@code read}s up to {@link BenchShape#BATCH} per call;
+ * both idle with {@link Idler}.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -25,14 +25,19 @@ public final class RingBenchReport {
     private static final String COUNTER = "consumed";
     private static final String AGRONA = "AgronaRingBenchmark";
     private static final String MANY_TO_ONE_SUFFIX = "ManyToOne";
+    private static final String SLOT_RING = "SlotRingBenchmark";
     private static final List<String> ORDER = List.of("singleThread", "oneProducer", "twoProducers");
 
     /** One benchmark: class and group as JMH names them, and the consumer's rate. */
     private record Row(String benchmarkClass, String group, double eventsPerSecond, double error) {
-        /** The producer shape without the Agrona variant suffix: singleThread, oneProducer, ... */
+        /** The producer shape without the variant suffix: singleThread, oneProducer, ... */
         String shape() {
-            return group.endsWith(MANY_TO_ONE_SUFFIX)
-                    ? group.substring(0, group.length() - MANY_TO_ONE_SUFFIX.length()) : group;
+            for (String suffix : List.of(MANY_TO_ONE_SUFFIX, SlotRingBenchmark.SINGLE_SUFFIX)) {
+                if (group.endsWith(suffix)) {
+                    return group.substring(0, group.length() - suffix.length());
+                }
+            }
+            return group;
         }
 
         boolean isBaseline() {
@@ -41,7 +46,7 @@ public final class RingBenchReport {
 
         String label() {
             return switch (benchmarkClass) {
-                case "SlotRingBenchmark" -> "SlotRing";
+                case SLOT_RING -> group.equals(shape()) ? "SlotRing MULTI" : "SlotRing SINGLE";
                 case "BlockingQueueBenchmark" -> "ArrayBlockingQueue";
                 case AGRONA -> group.equals("oneProducer") ? "Agrona OneToOne" : "Agrona ManyToOne";
                 default -> benchmarkClass;
@@ -95,6 +100,7 @@ public final class RingBenchReport {
         }
         out.append("events/s: events the consumer drained (JMH counter 'consumed'), 64-byte events.\n");
         out.append("vs Agrona: ratio to Agrona with the same producers: OneToOne for 1 -> 1, ManyToOne otherwise.\n");
+        out.append("SlotRing SINGLE/MULTI: ProducerMode of the ring (SINGLE claims by ordered store, MULTI by CAS).\n");
         return out.toString();
     }
 

@@ -8,6 +8,7 @@ import static org.jtgt.bench.BenchShape.SLOT_SIZE;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
+import org.jtgt.api.ring.ProducerMode;
 import org.jtgt.api.ring.RingDescriptor;
 import org.jtgt.api.ring.SlotRing;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,24 +22,30 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * {@link SlotRing} over {@code ByteBuffer.allocateDirect}: producers copy a 64-byte event in with
  * {@code offer}, one consumer drains up to {@link BenchShape#BATCH} per call; both idle with
- * {@link Idler} when the ring is full or empty. All groups use the same multi-producer ring (there
- * is no single-producer variant). {@code singleThread} offers and drains a batch on one thread:
- * the cost of the code path without any waiting.
+ * {@link Idler} when the ring is full or empty. Groups whose name ends in {@code Single} use a
+ * {@link ProducerMode#SINGLE} ring (compare with Agrona's {@code OneToOneRingBuffer}), the others a
+ * {@link ProducerMode#MULTI} ring (compare with {@code ManyToOneRingBuffer}). {@code singleThread}
+ * offers and drains a batch on one thread: the cost of the code path without any waiting.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Group)
 public class SlotRingBenchmark {
+    /** Group-name suffix of the benchmarks that run a single-producer ring. */
+    static final String SINGLE_SUFFIX = "Single";
+
     private SlotRing ring;
 
     @Setup(Level.Trial)
-    public void createRing() {
+    public void createRing(BenchmarkParams params) {
+        ProducerMode mode = params.getBenchmark().endsWith(SINGLE_SUFFIX) ? ProducerMode.SINGLE : ProducerMode.MULTI;
         ring = SlotRing.create(BenchShape.alignedDirect(RingDescriptor.regionLength(SLOTS, SLOT_SIZE)), 0, SLOTS,
-                SLOT_SIZE);
+                SLOT_SIZE, mode);
     }
 
     @State(Scope.Thread)
@@ -80,11 +87,7 @@ public class SlotRingBenchmark {
         return n;
     }
 
-    @Benchmark
-    @Group("singleThread")
-    @GroupThreads(1)
-    @OperationsPerInvocation(BATCH)
-    public int singleThreadOfferDrain(Producer p, Consumer c, ConsumedEvents e) {
+    private int offerDrainBatch(Producer p, Consumer c, ConsumedEvents e) {
         for (int i = 0; i < BATCH; i++) {
             p.event.putLong(0, p.sequence++);
             ring.offer(p.event, 0, EVENT_LENGTH);
@@ -92,6 +95,22 @@ public class SlotRingBenchmark {
         int n = ring.drain(c, BATCH);
         e.consumed += n;
         return n;
+    }
+
+    @Benchmark
+    @Group("singleThread")
+    @GroupThreads(1)
+    @OperationsPerInvocation(BATCH)
+    public int singleThreadOfferDrain(Producer p, Consumer c, ConsumedEvents e) {
+        return offerDrainBatch(p, c, e);
+    }
+
+    @Benchmark
+    @Group("singleThreadSingle")
+    @GroupThreads(1)
+    @OperationsPerInvocation(BATCH)
+    public int singleThreadSingleOfferDrain(Producer p, Consumer c, ConsumedEvents e) {
+        return offerDrainBatch(p, c, e);
     }
 
     @Benchmark
@@ -105,6 +124,20 @@ public class SlotRingBenchmark {
     @Group("oneProducer")
     @GroupThreads(1)
     public int oneProducerDrain(Consumer c, ConsumedEvents e, Idler idler) {
+        return consume(c, e, idler);
+    }
+
+    @Benchmark
+    @Group("oneProducerSingle")
+    @GroupThreads(1)
+    public boolean oneProducerSingleOffer(Producer p, RefusedOffers r, Idler idler) {
+        return produce(p, r, idler);
+    }
+
+    @Benchmark
+    @Group("oneProducerSingle")
+    @GroupThreads(1)
+    public int oneProducerSingleDrain(Consumer c, ConsumedEvents e, Idler idler) {
         return consume(c, e, idler);
     }
 

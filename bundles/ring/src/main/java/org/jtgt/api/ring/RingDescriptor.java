@@ -22,7 +22,9 @@ package org.jtgt.api.ring;
  * +---------------------------------------------------------------+
  * |                       slot count (i32)                        |  12
  * +---------------------------------------------------------------+
- * |                    reserved (112 bytes, 0)                    |  16
+ * |                      producer mode (i32)                      |  16
+ * +---------------------------------------------------------------+
+ * |                    reserved (108 bytes, 0)                    |  20
  * +---------------------------------------------------------------+
  * |                  producer claim counter (u64)                 | 128
  * |                                                               |
@@ -64,7 +66,12 @@ package org.jtgt.api.ring;
  * <li><b>magic</b> is {@link #MAGIC}; its bytes in the file read {@code "JTRG"}.
  * <li><b>version</b> is {@link #VERSION}, written last by the creator with release semantics;
  *     0 means "not initialised yet".
- * <li><b>producer claim counter</b> counts slots ever claimed; producers advance it by CAS.
+ * <li><b>producer mode</b> is {@link #PRODUCER_MODE_MULTI} (any number of producers) or
+ *     {@link #PRODUCER_MODE_SINGLE} (exactly one producer at a time), fixed by the creator; an
+ *     attacher rejects any other value. The word was reserved, and zero, before modes existed,
+ *     so every ring of this version that predates it reads as multi-producer.
+ * <li><b>producer claim counter</b> counts slots ever claimed. Multiple producers advance it by
+ *     CAS; the single producer of a {@link #PRODUCER_MODE_SINGLE} ring by an ordered store.
  * <li><b>consumer head</b> counts slots ever consumed and freed; only the consumer writes it.
  *     Both counters are unsigned 64-bit and never wrap in practice; a counter value {@code c}
  *     lives in slot {@code c & (slotCount - 1)}.
@@ -91,6 +98,8 @@ public final class RingDescriptor {
     public static final int VERSION_OFFSET = 4;
     public static final int SLOT_SIZE_OFFSET = 8;
     public static final int SLOT_COUNT_OFFSET = 12;
+    /** i32: {@link #PRODUCER_MODE_MULTI} or {@link #PRODUCER_MODE_SINGLE}. */
+    public static final int PRODUCER_MODE_OFFSET = 16;
     /** u64, alone on its line pair. */
     public static final int PRODUCER_CLAIM_OFFSET = COUNTER_SPACING;
     /** u64, alone on its line pair. */
@@ -110,6 +119,11 @@ public final class RingDescriptor {
     public static final int STATUS_FREE = 0;
     /** Slot status: a complete record the consumer may read. */
     public static final int STATUS_PUBLISHED = 1;
+
+    /** Producer mode: any number of producers claim by CAS. Zero, so older rings read as this. */
+    public static final int PRODUCER_MODE_MULTI = 0;
+    /** Producer mode: one producer at a time claims by an ordered store. */
+    public static final int PRODUCER_MODE_SINGLE = 1;
 
     /** Smallest slot: header plus one 8-byte word. */
     public static final int MIN_SLOT_SIZE = 16;

@@ -9,6 +9,7 @@ import static org.jtgt.api.ring.RingDescriptor.MAGIC_OFFSET;
 import static org.jtgt.api.ring.RingDescriptor.MIN_SLOT_COUNT;
 import static org.jtgt.api.ring.RingDescriptor.MIN_SLOT_SIZE;
 import static org.jtgt.api.ring.RingDescriptor.PRODUCER_CLAIM_OFFSET;
+import static org.jtgt.api.ring.RingDescriptor.PRODUCER_MODE_OFFSET;
 import static org.jtgt.api.ring.RingDescriptor.SLOT_COUNT_OFFSET;
 import static org.jtgt.api.ring.RingDescriptor.SLOT_HEADER_LENGTH;
 import static org.jtgt.api.ring.RingDescriptor.SLOT_LENGTH_OFFSET;
@@ -26,17 +27,22 @@ import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A multi-producer, single-consumer ring of fixed-size slots in a direct {@link ByteBuffer},
- * typically a {@link java.nio.MappedByteBuffer} that a peer in another process maps too. The
- * layout is {@link RingDescriptor}'s. Records are copied into slots; a full ring refuses new
- * records (back-pressure) and never drops or overwrites one.
+ * A multi-producer (or single-producer), single-consumer ring of fixed-size slots in a direct
+ * {@link ByteBuffer}, typically a {@link java.nio.MappedByteBuffer} that a peer in another process
+ * maps too. The layout is {@link RingDescriptor}'s. Records are copied into slots; a full ring
+ * refuses new records (back-pressure) and never drops or overwrites one. The creator chooses the
+ * {@link ProducerMode} and records it in the header, so every attached party produces the same way.
  *
  * <h2>Protocol</h2>
  * <ol>
  * <li><b>Claim.</b> A producer reads the claim counter and the consumer head (acquire) and, only
- *     if {@code claim - head < slotCount}, advances the claim counter by CAS. The slot of counter
- *     value {@code claim} is now its own; no other producer can claim it until the consumer has
- *     freed it and moved the head past it.
+ *     if {@code claim - head < slotCount}, advances the claim counter: by CAS on a
+ *     {@link ProducerMode#MULTI} ring, by an ordered (release) store on a
+ *     {@link ProducerMode#SINGLE} ring, whose one producer owns the counter as Agrona's
+ *     {@code OneToOneRingBuffer} producer owns its tail. The slot of counter value {@code claim}
+ *     is now its own; no other producer can claim it until the consumer has freed it and moved
+ *     the head past it. Either way the producer keeps the last head it read and reads the
+ *     consumer's counter again only when that cached head makes the ring look full.
  * <li><b>Write.</b> It copies the payload and writes the length with plain stores.
  * <li><b>Publish, then signal.</b> It stores {@code status = 1} with release semantics, so the
  *     payload and length are visible to whoever sees the status; then, if the consumer-waiting
@@ -61,6 +67,15 @@ import java.util.concurrent.locks.LockSupport;
  * the record is published instead of sleeping. Parks last at most 1 ms, so a producer in another
  * process, which cannot unpark this thread, is still seen promptly.
  *
+ * <p>The producer of a {@link ProducerMode#SINGLE} ring executes no fence: a full fence between
+ * publishing and reading the flag would cost it what the CAS costs (measured: most of the gain of
+ * the mode). So the producer may read the flag as clear while its claim and record are still in
+ * flight to the consumer, which then sees neither and would sleep without a doorbell. Before
+ * sleeping on a SINGLE ring the consumer therefore spins a little longer watching the claim
+ * counter, which gives stores already issued the time to arrive (on current hardware a store
+ * buffer drains in well under a microsecond); the 1 ms bound on every park remains the backstop
+ * the Java memory model guarantees. A missed doorbell costs latency, never a record.
+ *
  * <h2>The peer is hostile</h2>
  * Everything read from the region is checked before it is used, as TCMU checks command ids read
  * from its ring ({@code target_core_user.c}): sizes are read once, at {@link #attach}, and
@@ -69,8 +84,11 @@ import java.util.concurrent.locks.LockSupport;
  * the ring as it is. A handler must still assume the payload bytes may change under it while a
  * peer misbehaves.
  *
- * <p>Thread safety: {@link #offer} and {@link #send} may be called from any number of threads
- * and processes; {@link #drain} and {@link #await} from one consumer thread at a time (across all
+ * <p>Thread safety: on a {@link ProducerMode#MULTI} ring {@link #offer} and {@link #send} may be
+ * called from any number of threads and processes; on a {@link ProducerMode#SINGLE} ring from one
+ * thread at a time across all processes (two at once may claim the same slot, which the ring does
+ * not detect: checking would cost the atomic instruction the mode exists to avoid).
+ * {@link #drain} and {@link #await} are called from one consumer thread at a time (across all
  * processes). Offer, drain and await never allocate.
  */
 public final class SlotRing {
@@ -111,6 +129,8 @@ public final class SlotRing {
     private final int headIndex;
     private final int waitingIndex;
     private final int slotsIndex;
+    private final ProducerMode producerMode;
+    private final boolean singleProducer;
 
     private volatile Thread consumerThread;
     private volatile boolean wakeRequested;
@@ -124,8 +144,10 @@ public final class SlotRing {
      */
     private final long[] headCache = new long[2 * HEAD_CACHE_INDEX];
 
-    private SlotRing(ByteBuffer region, int offset, int slotCount, int slotSize) {
+    private SlotRing(ByteBuffer region, int offset, int slotCount, int slotSize, ProducerMode producerMode) {
         this.region = region;
+        this.producerMode = producerMode;
+        this.singleProducer = producerMode == ProducerMode.SINGLE;
         this.slotCount = slotCount;
         this.slotSize = slotSize;
         this.mask = slotCount - 1;
@@ -138,19 +160,33 @@ public final class SlotRing {
     }
 
     /**
+     * Initialises a {@link ProducerMode#MULTI} ring: {@code create(region, offset, slotCount,
+     * slotSize, ProducerMode.MULTI)}.
+     *
+     * @see #create(ByteBuffer, int, int, int, ProducerMode)
+     */
+    public static SlotRing create(ByteBuffer region, int offset, int slotCount, int slotSize) {
+        return create(region, offset, slotCount, slotSize, ProducerMode.MULTI);
+    }
+
+    /**
      * Initialises a ring in {@code region[offset, offset + regionLength(slotCount, slotSize))}:
-     * clears the version, zeroes the counters, the flag and every slot, writes magic and sizes,
-     * and writes {@link RingDescriptor#VERSION} last with release semantics, so an attacher that
-     * sees the version sees the rest. Nobody may use a ring at this place while it is created.
+     * clears the version, zeroes the counters, the flag and every slot, writes magic, sizes and
+     * producer mode, and writes {@link RingDescriptor#VERSION} last with release semantics, so an
+     * attacher that sees the version sees the rest. Nobody may use a ring at this place while it
+     * is created.
      *
      * @param region a direct, writable buffer (for example a {@link java.nio.MappedByteBuffer})
      * @param offset where the ring starts; a multiple of 64
      * @param slotCount number of slots; a power of two, at least 2
      * @param slotSize bytes per slot including the 8-byte slot header; a power of two, at least 16
+     * @param producerMode whether any number of producers may offer at once, or one at a time
      * @throws IllegalArgumentException if the buffer is a heap or read-only buffer, the offset is
      *         misaligned, a size is invalid, or the ring does not fit below the buffer's limit
      */
-    public static SlotRing create(ByteBuffer region, int offset, int slotCount, int slotSize) {
+    public static SlotRing create(ByteBuffer region, int offset, int slotCount, int slotSize,
+            ProducerMode producerMode) {
+        Objects.requireNonNull(producerMode, "producerMode");
         checkRegionBuffer(region, offset);
         if (slotCount < MIN_SLOT_COUNT || Integer.bitCount(slotCount) != 1) {
             throw new IllegalArgumentException(
@@ -175,19 +211,23 @@ public final class SlotRing {
         INT.set(region, offset + MAGIC_OFFSET, MAGIC);
         INT.set(region, offset + SLOT_SIZE_OFFSET, slotSize);
         INT.set(region, offset + SLOT_COUNT_OFFSET, slotCount);
+        INT.set(region, offset + PRODUCER_MODE_OFFSET, producerMode.code());
         INT.setRelease(region, offset + VERSION_OFFSET, VERSION);
-        return new SlotRing(region, offset, slotCount, slotSize);
+        return new SlotRing(region, offset, slotCount, slotSize, producerMode);
     }
 
     /**
      * Attaches to a ring another party created at {@code offset}, possibly in another process.
-     * The sizes are read once, here, and validated; later changes to the header are ignored.
+     * The sizes and the producer mode are read once, here, and validated; later changes to the
+     * header are ignored. The attached ring produces in the creator's mode: on a
+     * {@link ProducerMode#SINGLE} ring, all instances together still make one producer at a time.
      *
      * @throws IllegalArgumentException if the buffer is a heap or read-only buffer or the offset is
      *         misaligned (a mistake of the caller)
      * @throws RingFormatException if the region does not hold a valid ring: too small for the
      *         header, version 0 (not initialised), wrong magic, unknown version, sizes that are not
-     *         powers of two in range, or a ring that does not fit below the buffer's limit
+     *         powers of two in range, an unknown producer mode, or a ring that does not fit below
+     *         the buffer's limit
      */
     public static SlotRing attach(ByteBuffer region, int offset) {
         checkRegionBuffer(region, offset);
@@ -219,12 +259,13 @@ public final class SlotRing {
             throw new RingFormatException(
                     "corrupt ring header: slot count " + slotCount + " is not a power of two >= " + MIN_SLOT_COUNT);
         }
+        ProducerMode producerMode = ProducerMode.ofCode((int) INT.get(region, offset + PRODUCER_MODE_OFFSET));
         long length = HEADER_LENGTH + (long) slotCount * slotSize;
         if (offset + length > region.limit()) {
             throw new RingFormatException("ring of " + slotCount + " slots of " + slotSize + " bytes needs " + length
                     + " bytes at offset " + offset + ", buffer limit is " + region.limit());
         }
-        return new SlotRing(region, offset, slotCount, slotSize);
+        return new SlotRing(region, offset, slotCount, slotSize, producerMode);
     }
 
     private static void checkRegionBuffer(ByteBuffer region, int offset) {
@@ -257,14 +298,21 @@ public final class SlotRing {
         return slotSize;
     }
 
+    /** How producers claim slots; recorded in the header by whoever created the ring. */
+    public ProducerMode producerMode() {
+        return producerMode;
+    }
+
     /** Largest record one slot carries: {@code slotSize - SLOT_HEADER_LENGTH}. */
     public int maxRecordLength() {
         return maxRecordLength;
     }
 
     /**
-     * Copies {@code src[srcOffset, srcOffset + length)} into a free slot and publishes it. Safe
-     * for any number of concurrent producers. Wakes the consumer if it waits.
+     * Copies {@code src[srcOffset, srcOffset + length)} into a free slot and publishes it. Wakes
+     * the consumer if it waits. On a {@link ProducerMode#MULTI} ring safe for any number of
+     * concurrent producers; on a {@link ProducerMode#SINGLE} ring only one thread (in one process)
+     * may call it at a time, see {@link ProducerMode#SINGLE}.
      *
      * @return false if the ring is full (or its counters were corrupted so that the head lies
      *         beyond the claim counter); nothing was written then
@@ -276,6 +324,24 @@ public final class SlotRing {
             throw invalidLength(length);
         }
         Objects.checkFromIndexSize(srcOffset, length, src.limit());
+        final int slot = singleProducer ? claimSingle() : claimMulti();
+        if (slot < 0) {
+            return false;
+        }
+        final ByteBuffer b = region;
+        b.put(slot + SLOT_HEADER_LENGTH, src, srcOffset, length);
+        INT.set(b, slot + SLOT_LENGTH_OFFSET, length);
+        INT.setRelease(b, slot, STATUS_PUBLISHED);
+        // On a SINGLE ring nothing fences the publish from this load; see "Waiting" in the class
+        // comment for why a doorbell missed here costs the consumer microseconds, not a park.
+        if ((int) INT.getVolatile(b, waitingIndex) != 0) {
+            ringDoorbell();
+        }
+        return true;
+    }
+
+    /** Claims the next slot by CAS; returns its buffer index, or -1 if the ring is full. */
+    private int claimMulti() {
         final ByteBuffer b = region;
         final int claimIdx = claimIndex;
         final long capacity = slotCount;
@@ -292,14 +358,14 @@ public final class SlotRing {
                 }
                 final long used = claim - head;
                 if (used >= capacity) {
-                    return false;
+                    return -1;
                 }
                 if (used < 0) {
                     // The consumer moved past the claim we read, so it is stale and the CAS
                     // below fails, unless the current claim is behind the head too: then a peer
                     // corrupted the counters, and refusing beats overwriting unread records.
                     if ((long) LONG.getVolatile(b, claimIdx) - head < 0) {
-                        return false;
+                        return -1;
                     }
                     continue;
                 }
@@ -307,15 +373,37 @@ public final class SlotRing {
             // The capacity check held against a head that can only have grown since, so if the
             // claim is still current the slot is free.
         } while (!LONG.compareAndSet(b, claimIdx, claim, claim + 1));
+        return slotsIndex + (((int) claim & mask) << slotShift);
+    }
 
-        final int slot = slotsIndex + (((int) claim & mask) << slotShift);
-        b.put(slot + SLOT_HEADER_LENGTH, src, srcOffset, length);
-        INT.set(b, slot + SLOT_LENGTH_OFFSET, length);
-        INT.setRelease(b, slot, STATUS_PUBLISHED);
-        if ((int) INT.getVolatile(b, waitingIndex) != 0) {
-            ringDoorbell();
+    /**
+     * Claims the next slot with an ordered store, for the one producer of a
+     * {@link ProducerMode#SINGLE} ring; returns its buffer index, or -1 if the ring is full.
+     */
+    private int claimSingle() {
+        final ByteBuffer b = region;
+        // Only this producer writes the claim counter, so a plain load sees its own last store
+        // (or, after a hand-over, the previous producer's, through the required happens-before).
+        final long claim = (long) LONG.get(b, claimIndex);
+        final long[] cache = headCache;
+        // Plain: only this producer uses the cache, and it read every value in it with acquire.
+        final long cachedHead = cache[HEAD_CACHE_INDEX];
+        // Unsigned: a head beyond the claim (impossible unless a peer wrote it) also refreshes,
+        // and then refuses rather than overwrite unread records.
+        if (Long.compareUnsigned(claim - cachedHead, slotCount) >= 0) {
+            final long head = (long) LONG.getAcquire(b, headIndex);
+            cache[HEAD_CACHE_INDEX] = head;
+            if (Long.compareUnsigned(claim - head, slotCount) >= 0) {
+                return -1;
+            }
         }
-        return true;
+        final int slot = slotsIndex + (((int) claim & mask) << slotShift);
+        // The consumer of a SINGLE ring leaves consumed slots published; clearing the status here,
+        // before the claim that makes the consumer look at the slot, keeps it from reading the
+        // previous lap's record. Same line as the payload, so it costs no extra cache miss.
+        INT.set(b, slot, STATUS_FREE);
+        LONG.setRelease(b, claimIndex, claim + 1);
+        return slot;
     }
 
     /**
@@ -373,6 +461,9 @@ public final class SlotRing {
      */
     public int drain(RecordHandler handler, int limit) {
         Objects.requireNonNull(handler, "handler");
+        if (singleProducer) {
+            return drainSingle(handler, limit);
+        }
         final ByteBuffer b = region;
         final int hdIdx = headIndex;
         final int base = slotsIndex;
@@ -400,6 +491,62 @@ public final class SlotRing {
                 INT.set(b, slot, STATUS_FREE);
                 head++;
                 handler.onRecord(b, slot + SLOT_HEADER_LENGTH, length);
+            }
+        } finally {
+            if (head != first) {
+                LONG.setRelease(b, hdIdx, head);
+            }
+        }
+        return (int) (head - first);
+    }
+
+    /**
+     * {@link #drain} of a SINGLE ring: reads only slots below the claim counter, whose status the
+     * producer cleared before it claimed them, and leaves consumed slots as they are, so the
+     * consumer writes nothing but the head (Agrona's {@code OneToOneRingBuffer} reader does the
+     * same since its producer zeroes the next record header).
+     */
+    private int drainSingle(RecordHandler handler, int limit) {
+        final ByteBuffer b = region;
+        final int hdIdx = headIndex;
+        final int base = slotsIndex;
+        final int m = mask;
+        final int shift = slotShift;
+        final int maxLength = maxRecordLength;
+        final long first = (long) LONG.getAcquire(b, hdIdx);
+        long head = first;
+        int n = 0;
+        try {
+            while (n < limit) {
+                final long claim = (long) LONG.getAcquire(b, claimIndex);
+                if (claim == head) {
+                    break;
+                }
+                if (Long.compareUnsigned(claim - head, slotCount) > 0) {
+                    throw corrupted(head, "claim counter " + Long.toUnsignedString(claim)
+                            + " more than a ring ahead of the head");
+                }
+                boolean published = true;
+                for (; head != claim && n < limit; n++) {
+                    final int slot = base + (((int) head & m) << shift);
+                    final int status = (int) INT.getAcquire(b, slot);
+                    if (status != STATUS_PUBLISHED) {
+                        if (status != STATUS_FREE) {
+                            throw corrupted(head, "status " + status);
+                        }
+                        published = false; // claimed, still being written
+                        break;
+                    }
+                    final int length = (int) INT.get(b, slot + SLOT_LENGTH_OFFSET);
+                    if (length <= 0 || length > maxLength) {
+                        throw corrupted(head, "length " + length + " not in 1.." + maxLength);
+                    }
+                    head++;
+                    handler.onRecord(b, slot + SLOT_HEADER_LENGTH, length);
+                }
+                if (!published) {
+                    break;
+                }
             }
         } finally {
             if (head != first) {
@@ -451,11 +598,23 @@ public final class SlotRing {
             INT.setVolatile(b, waitingIndex, 1);
             try {
                 final long head = (long) LONG.getVolatile(b, headIndex);
-                if ((int) INT.getVolatile(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE) {
+                long claim = (long) LONG.getVolatile(b, claimIndex);
+                if ((!singleProducer || claim != head)
+                        && (int) INT.getVolatile(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE) {
                     return true;
                 }
-                if ((long) LONG.getVolatile(b, claimIndex) == head) {
-                    // Nothing claimed: a producer claiming from now on sees the flag.
+                if (claim == head && singleProducer) {
+                    // The single producer claims and publishes without a fence, so it may have
+                    // read the flag as clear while its claim was still on its way to us: give
+                    // stores already issued the time to arrive before going to sleep.
+                    for (int i = 0; i < SPIN_TRIES && claim == head; i++) {
+                        Thread.onSpinWait();
+                        claim = (long) LONG.getVolatile(b, claimIndex);
+                    }
+                }
+                if (claim == head) {
+                    // Nothing claimed: a producer claiming from now on sees the flag (a SINGLE
+                    // producer only in practice, hence the re-check above and the bounded park).
                     LockSupport.parkNanos(this, Math.min(remaining, MAX_AWAIT_PARK_NANOS));
                 } else if (inFlightWaits < YIELD_TRIES) {
                     // Claimed but not yet published: the producer is copying, and it may have
@@ -475,10 +634,22 @@ public final class SlotRing {
         }
     }
 
-    /** True if the slot at the head is not free: a published record, or corruption for drain. */
+    /**
+     * True if the slot at the head is not free: a published record, or corruption for drain. On
+     * a SINGLE ring only a claimed slot counts, since consumed slots stay published.
+     */
     private boolean isReady() {
         final ByteBuffer b = region;
         final long head = (long) LONG.getAcquire(b, headIndex);
+        if (singleProducer) {
+            final long claim = (long) LONG.getAcquire(b, claimIndex);
+            if (claim == head) {
+                return false;
+            }
+            if (Long.compareUnsigned(claim - head, slotCount) > 0) {
+                return true; // corrupt counters: drain reports them
+            }
+        }
         return (int) INT.getAcquire(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE;
     }
 
@@ -524,6 +695,7 @@ public final class SlotRing {
 
     @Override
     public String toString() {
-        return "SlotRing[" + slotCount + " x " + slotSize + " bytes, size " + size() + "]";
+        return "SlotRing[" + slotCount + " x " + slotSize + " bytes, " + producerMode + " producer, size " + size()
+                + "]";
     }
 }

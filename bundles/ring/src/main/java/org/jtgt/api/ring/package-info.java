@@ -5,5 +5,5 @@
  * {@link org.jtgt.api.ring.SlotRing} the protocol. Nothing here knows about SCSI.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.jtgt.api.ring;

@@ -43,6 +43,7 @@ class RingDescriptorTest {
         expected.put("version (i32)", RingDescriptor.VERSION_OFFSET);
         expected.put("slot size (i32)", RingDescriptor.SLOT_SIZE_OFFSET);
         expected.put("slot count (i32)", RingDescriptor.SLOT_COUNT_OFFSET);
+        expected.put("producer mode (i32)", RingDescriptor.PRODUCER_MODE_OFFSET);
         expected.put("producer claim counter (u64)", RingDescriptor.PRODUCER_CLAIM_OFFSET);
         expected.put("consumer head (u64)", RingDescriptor.CONSUMER_HEAD_OFFSET);
         expected.put("consumer waiting flag (i32)", RingDescriptor.CONSUMER_WAITING_OFFSET);

@@ -22,21 +22,28 @@ class SlotRingConcurrencyTest {
 
     @Test
     void twoProducersOneConsumer() {
-        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> stress(2, RECORDS));
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> stress(ProducerMode.MULTI, 2, RECORDS));
     }
 
     @Test
     void fourProducersOneConsumer() {
-        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> stress(4, RECORDS));
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> stress(ProducerMode.MULTI, 4, RECORDS));
+    }
+
+    @Test
+    void singleProducerOneConsumer() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> stress(ProducerMode.SINGLE, 1, RECORDS));
     }
 
     /**
      * Each producer sends sequence numbers 0, 1, 2, ... with lengths and contents derived from
      * them; the consumer checks that every producer's records arrive complete, exactly once and
-     * in order (the ring consumes in claim order, and one producer claims in program order).
+     * in order (the ring consumes in claim order, and one producer claims in program order). The
+     * consumer waits with {@code await}, so the doorbell path and its races run too.
      */
-    static void stress(int producers, int total) throws Exception {
-        SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(1024, 64)), 0, 1024, 64);
+    static void stress(ProducerMode mode, int producers, int total) throws Exception {
+        SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(1024, 64)), 0, 1024, 64,
+                mode);
         int max = ring.maxRecordLength();
         int perProducer = total / producers;
         AtomicReference<Throwable> failure = new AtomicReference<>();
