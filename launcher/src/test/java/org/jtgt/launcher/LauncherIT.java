@@ -3,13 +3,9 @@ package org.jtgt.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /** Runs the packaged {@code target/jtgt.jar} as its own process, the way a user does. */
 class LauncherIT {
-    private static final Path JAR = Path.of(System.getProperty("jtgt.launcher.jar", "target/jtgt.jar"));
-    private static final Path TARGET = JAR.toAbsolutePath().getParent();
+    private static final Path JAR = LauncherProcess.JAR;
+    private static final Path TARGET = LauncherProcess.TARGET;
     private static final Pattern STARTED = Pattern.compile("jtgt started: (\\d+) bundles active");
 
     private final List<Process> processes = new ArrayList<>();
@@ -43,7 +39,7 @@ class LauncherIT {
     @Test
     void startsEveryBundleAndStopsCleanlyOnSigterm() throws Exception {
         Path config = TARGET.resolve("launcher-it");
-        RunningLauncher launcher = start("--config", config.toString(), "--portal", "127.0.0.1:0");
+        LauncherProcess launcher = start("--config", config.toString(), "--portal", "127.0.0.1:0");
 
         String startedLine = launcher.output.await(STARTED, 120);
         Matcher started = STARTED.matcher(startedLine);
@@ -52,7 +48,7 @@ class LauncherIT {
         assertFalse(launcher.output.text().contains("started with errors"), launcher.output.text());
         assertTrue(Files.isDirectory(config.resolve("felix-cache")), "framework cache under --config");
 
-        RunningLauncher second = start("--config", config.toString(), "--portal", "127.0.0.1:0");
+        LauncherProcess second = start("--config", config.toString(), "--portal", "127.0.0.1:0");
         assertTrue(second.process.waitFor(30, TimeUnit.SECONDS), "a second launcher on the same --config kept running");
         second.output.join();
         assertEquals(1, second.process.exitValue(), second.output.text());
@@ -74,7 +70,7 @@ class LauncherIT {
 
     @Test
     void unknownOptionExitsWithStatusTwoAndUsage() throws Exception {
-        RunningLauncher launcher = start("--bogus");
+        LauncherProcess launcher = start("--bogus");
         assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS));
         launcher.output.join();
         String output = launcher.output.text();
@@ -85,7 +81,7 @@ class LauncherIT {
 
     @Test
     void missingArgumentExitsWithStatusTwo() throws Exception {
-        RunningLauncher launcher = start("--config");
+        LauncherProcess launcher = start("--config");
         assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS));
         launcher.output.join();
         assertEquals(2, launcher.process.exitValue(), launcher.output.text());
@@ -94,7 +90,7 @@ class LauncherIT {
 
     @Test
     void helpListsTheOptionsAndExitsZero() throws Exception {
-        RunningLauncher launcher = start("--help");
+        LauncherProcess launcher = start("--help");
         assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS));
         launcher.output.join();
         String output = launcher.output.text();
@@ -104,78 +100,16 @@ class LauncherIT {
         assertFalse(Files.exists(TARGET.resolve("jtgt-data")), "--help must not create the default config dir");
     }
 
-    private RunningLauncher start(String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Djava.io.tmpdir=" + TARGET);
-        command.add("-jar");
-        command.add(JAR.toString());
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(TARGET.toFile()).redirectErrorStream(true);
-        Process process = builder.start();
-        processes.add(process);
-        return new RunningLauncher(process, new Output(process.getInputStream()));
+    private LauncherProcess start(String... args) throws IOException {
+        LauncherProcess launcher = LauncherProcess.start(args);
+        processes.add(launcher.process);
+        return launcher;
     }
 
     private static int embeddedBundleCount() throws IOException {
         try (ZipFile jar = new ZipFile(JAR.toFile());
                 InputStream list = jar.getInputStream(jar.getEntry(BundleList.RESOURCE))) {
             return BundleList.parse(list).size();
-        }
-    }
-
-    private record RunningLauncher(Process process, Output output) {
-    }
-
-    /** Collects a process's output on a thread of its own so the process never blocks on a full pipe. */
-    private static final class Output {
-        private final StringBuilder text = new StringBuilder();
-        private final Thread reader;
-
-        Output(InputStream in) {
-            reader = new Thread(() -> {
-                try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                        synchronized (text) {
-                            text.append(line).append('\n');
-                            text.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // process gone; what was read is kept
-                }
-            }, "launcher-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** Waits for a line matching {@code pattern}; fails with everything read so far. */
-        String await(Pattern pattern, long seconds) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            synchronized (text) {
-                while (true) {
-                    for (String line : text.toString().split("\n")) {
-                        if (pattern.matcher(line).find()) {
-                            return line;
-                        }
-                    }
-                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                    if (left <= 0 || !reader.isAlive()) {
-                        fail("no line matching '" + pattern + "' within " + seconds + " s:\n" + text);
-                    }
-                    text.wait(Math.min(left, 500));
-                }
-            }
-        }
-
-        void join() throws InterruptedException {
-            reader.join(TimeUnit.SECONDS.toMillis(10));
-        }
-
-        String text() {
-            synchronized (text) {
-                return text.toString();
-            }
         }
     }
 }

@@ -1,0 +1,123 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * The packaged {@code target/jtgt.jar} run as its own process, the way a user runs it, with its
+ * output (stdout and stderr) collected for the integration tests to wait on and to quote.
+ */
+final class LauncherProcess {
+    static final Path JAR = Path.of(System.getProperty("jtgt.launcher.jar", "target/jtgt.jar"));
+    static final Path TARGET = JAR.toAbsolutePath().getParent();
+
+    final Process process;
+    final Output output;
+
+    private LauncherProcess(Process process) {
+        this.process = process;
+        this.output = new Output(process.getInputStream());
+    }
+
+    /** {@code java -jar jtgt.jar ARGS} in {@link #TARGET}, with its temporary files there too. */
+    static LauncherProcess start(String... args) throws IOException {
+        return start(List.of(), args);
+    }
+
+    /** As {@link #start(String...)}, with JVM options (e.g. {@code -Dname=value}) before {@code -jar}. */
+    static LauncherProcess start(List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Djava.io.tmpdir=" + TARGET);
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(JAR.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(TARGET.toFile()).redirectErrorStream(true);
+        return new LauncherProcess(builder.start());
+    }
+
+    /** Collects a process's output on a thread of its own so the process never blocks on a full pipe. */
+    static final class Output {
+        private final StringBuilder text = new StringBuilder();
+        private final Thread reader;
+
+        Output(InputStream in) {
+            reader = new Thread(() -> {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                        synchronized (text) {
+                            text.append(line).append('\n');
+                            text.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // process gone; what was read is kept
+                }
+            }, "launcher-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** Waits for a line matching {@code pattern}; fails with everything read so far. */
+        String await(Pattern pattern, long seconds) throws InterruptedException {
+            return awaitSince(0, pattern, seconds);
+        }
+
+        /**
+         * Waits for a line matching {@code pattern} among those read from character {@code mark}
+         * on (a {@link #mark()} taken earlier); fails with everything read so far.
+         */
+        String awaitSince(int mark, Pattern pattern, long seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            synchronized (text) {
+                while (true) {
+                    for (String line : text.substring(mark).split("\n")) {
+                        if (pattern.matcher(line).find()) {
+                            return line;
+                        }
+                    }
+                    long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                    if (left <= 0 || !reader.isAlive()) {
+                        fail("no line matching '" + pattern + "' within " + seconds + " s:\n" + text);
+                    }
+                    text.wait(Math.min(left, 500));
+                }
+            }
+        }
+
+        /** Where the output read so far ends, for {@link #awaitSince} and {@link #since}. */
+        int mark() {
+            synchronized (text) {
+                return text.length();
+            }
+        }
+
+        /** The output read from {@code mark} on. */
+        String since(int mark) {
+            synchronized (text) {
+                return text.substring(mark);
+            }
+        }
+
+        void join() throws InterruptedException {
+            reader.join(TimeUnit.SECONDS.toMillis(10));
+        }
+
+        String text() {
+            synchronized (text) {
+                return text.toString();
+            }
+        }
+    }
+}
