@@ -13,6 +13,8 @@ public final class Main {
     static final int EXIT_OK = 0;
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
+    /** Framework property naming the control socket (read by the admin bundle). */
+    static final String CONTROL_PROPERTY = "jtgt.control";
 
     private Main() {
     }
@@ -38,6 +40,10 @@ public final class Main {
         if (options.portal() != null) {
             // Framework properties are taken from jtgt.* system properties (EmbeddedFramework).
             System.setProperty(LauncherOptions.PORTAL_PROPERTY, options.portal());
+        }
+        if (System.getProperty(CONTROL_PROPERTY) == null) {
+            // The admin bundle's control socket, where jtgtadm finds this instance.
+            System.setProperty(CONTROL_PROPERTY, options.configDir().resolve(Jtgtadm.SOCKET_NAME).toString());
         }
         return new EmbeddedFramework(options.configDir()).runUntilStopped();
     }

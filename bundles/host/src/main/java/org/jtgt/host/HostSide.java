@@ -19,6 +19,7 @@ import org.jtgt.api.event.EventType;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
@@ -49,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * new one, resume. Nothing is lost or sent twice, and each host's order is kept because its
  * queue is only ever drained by one dispatcher at a time. The pause is measured.
  */
-@Component(service = HostService.class, immediate = true, configurationPid = "org.jtgt.host")
+@Component(service = {HostService.class, TransportControl.class}, immediate = true, configurationPid = "org.jtgt.host")
 @Designate(ocd = HostSide.Config.class)
-public class HostSide implements HostService, EventSink {
+public class HostSide implements HostService, TransportControl, EventSink {
     private static final Logger LOG = LoggerFactory.getLogger(HostSide.class);
 
     @ObjectClassDefinition(name = "jtgt host side", description = "Per-host queues and the active transport")
@@ -94,6 +95,11 @@ public class HostSide implements HostService, EventSink {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(EventHeader.MAX_RECORD_LENGTH));
 
     private volatile Config config;
+    /**
+     * The transport chosen through {@link #swapTo(String)}: takes precedence over
+     * {@link Config#transport()} until the configuration changes. Guarded by swapLock.
+     */
+    private String chosen;
     private volatile StagingArea staging;
     private volatile boolean activated;
 
@@ -116,6 +122,7 @@ public class HostSide implements HostService, EventSink {
     void modified(Config config) {
         this.config = config;
         synchronized (swapLock) {
+            chosen = null; // the newest instruction wins
             reselect("configuration names " + config.transport());
         }
     }
@@ -221,10 +228,59 @@ public class HostSide implements HostService, EventSink {
         return swaps;
     }
 
-    /** Name of the active transport, or null. */
+    // ------------------------------------------------------------------ TransportControl
+
+    @Override
     public String activeTransport() {
         TransportBinding b = active;
         return b == null ? null : b.name;
+    }
+
+    @Override
+    public List<TransportState> transports() {
+        synchronized (swapLock) {
+            TransportBinding a = active;
+            List<TransportState> states = new ArrayList<>();
+            for (Transport t : candidates.keySet()) {
+                states.add(new TransportState(t.name(), a != null && a.transport == t, failed.contains(t)));
+            }
+            return states;
+        }
+    }
+
+    @Override
+    public SwapRecord swapTo(String name) {
+        synchronized (swapLock) {
+            Transport target = null;
+            for (Transport t : candidates.keySet()) {
+                if (t.name().equals(name)) {
+                    target = t;
+                }
+            }
+            if (target == null) {
+                List<String> names = new ArrayList<>();
+                for (Transport t : candidates.keySet()) {
+                    names.add(t.name());
+                }
+                throw new IllegalArgumentException("no transport named '" + name + "' is registered (registered: "
+                        + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
+            }
+            if (!activated) {
+                throw new IllegalStateException("host side is not active");
+            }
+            chosen = name;
+            failed.remove(target); // asked for by name: try it again even if it failed before
+            TransportBinding a = active;
+            if (a != null && a.transport == target && a.usable()) {
+                return new SwapRecord(name, name, "already active", 0, 0);
+            }
+            return swapTo(target, "asked for " + name);
+        }
+    }
+
+    @Override
+    public SwapSummary swapSummary() {
+        return swaps.summary();
     }
 
     /** Commands whose data was copied between areas because they were accepted during a swap. */
@@ -242,7 +298,7 @@ public class HostSide implements HostService, EventSink {
     }
 
     private Transport choose() {
-        String preferred = config == null ? null : config.transport();
+        String preferred = chosen != null ? chosen : config == null ? null : config.transport();
         List<Map.Entry<Transport, Map<String, Object>>> usable = new ArrayList<>();
         for (Map.Entry<Transport, Map<String, Object>> e : candidates.entrySet()) {
             if (!failed.contains(e.getKey())) {
@@ -268,7 +324,7 @@ public class HostSide implements HostService, EventSink {
      * Quiesce, drain, bind, resume. Called with swapLock held; never calls into the transport's
      * delivery threads' locks, so answers keep flowing while it waits.
      */
-    private void swapTo(Transport next, String why) {
+    private SwapRecord swapTo(Transport next, String why) {
         long start = System.nanoTime();
         TransportBinding old = active;
         active = null;
@@ -314,6 +370,8 @@ public class HostSide implements HostService, EventSink {
             h.flushDone();
             h.dispatch();
         }
+        return new SwapRecord(old == null ? null : old.name, bound == null ? null : bound.name, why,
+                TimeUnit.NANOSECONDS.toMicros(pause), drained);
     }
 
     private void awaitDispatchersIdle() {

@@ -36,7 +36,8 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
     private long serviceIds = 100;
-    private int files;
+    /** Region files are numbered across fixtures, so a fixture never maps another one's live file. */
+    private static final java.util.concurrent.atomic.AtomicInteger FILES = new java.util.concurrent.atomic.AtomicInteger();
 
     PathFixture(long lunBytes) throws Exception {
         daemon.createTarget(TARGET);
@@ -56,7 +57,7 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     ShmTransport newTransport() throws IOException {
         ShmTransport t = new ShmTransport();
         Path dir = Paths.get("target", "shm-test");
-        t.open(dir.resolve("region-" + ProcessHandle.current().pid() + "-" + (files++)), 256, 256, 32 << 20);
+        t.open(dir.resolve("region-" + ProcessHandle.current().pid() + "-" + FILES.getAndIncrement()), 256, 256, 32 << 20);
         t.attachDaemon(daemon);
         return t;
     }
