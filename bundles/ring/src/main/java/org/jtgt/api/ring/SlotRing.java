@@ -397,13 +397,10 @@ public final class SlotRing {
                 return -1;
             }
         }
-        final int slot = slotsIndex + (((int) claim & mask) << slotShift);
-        // The consumer of a SINGLE ring leaves consumed slots published; clearing the status here,
-        // before the claim that makes the consumer look at the slot, keeps it from reading the
-        // previous lap's record. Same line as the payload, so it costs no extra cache miss.
-        INT.set(b, slot, STATUS_FREE);
+        // The consumer freed the slot before the head we read moved past it (see drain), so
+        // nothing needs clearing here. Release: await reads the claim to decide whether to sleep.
         LONG.setRelease(b, claimIndex, claim + 1);
-        return slot;
+        return slotsIndex + (((int) claim & mask) << slotShift);
     }
 
     /**
@@ -461,9 +458,6 @@ public final class SlotRing {
      */
     public int drain(RecordHandler handler, int limit) {
         Objects.requireNonNull(handler, "handler");
-        if (singleProducer) {
-            return drainSingle(handler, limit);
-        }
         final ByteBuffer b = region;
         final int hdIdx = headIndex;
         final int base = slotsIndex;
@@ -491,62 +485,6 @@ public final class SlotRing {
                 INT.set(b, slot, STATUS_FREE);
                 head++;
                 handler.onRecord(b, slot + SLOT_HEADER_LENGTH, length);
-            }
-        } finally {
-            if (head != first) {
-                LONG.setRelease(b, hdIdx, head);
-            }
-        }
-        return (int) (head - first);
-    }
-
-    /**
-     * {@link #drain} of a SINGLE ring: reads only slots below the claim counter, whose status the
-     * producer cleared before it claimed them, and leaves consumed slots as they are, so the
-     * consumer writes nothing but the head (Agrona's {@code OneToOneRingBuffer} reader does the
-     * same since its producer zeroes the next record header).
-     */
-    private int drainSingle(RecordHandler handler, int limit) {
-        final ByteBuffer b = region;
-        final int hdIdx = headIndex;
-        final int base = slotsIndex;
-        final int m = mask;
-        final int shift = slotShift;
-        final int maxLength = maxRecordLength;
-        final long first = (long) LONG.getAcquire(b, hdIdx);
-        long head = first;
-        int n = 0;
-        try {
-            while (n < limit) {
-                final long claim = (long) LONG.getAcquire(b, claimIndex);
-                if (claim == head) {
-                    break;
-                }
-                if (Long.compareUnsigned(claim - head, slotCount) > 0) {
-                    throw corrupted(head, "claim counter " + Long.toUnsignedString(claim)
-                            + " more than a ring ahead of the head");
-                }
-                boolean published = true;
-                for (; head != claim && n < limit; n++) {
-                    final int slot = base + (((int) head & m) << shift);
-                    final int status = (int) INT.getAcquire(b, slot);
-                    if (status != STATUS_PUBLISHED) {
-                        if (status != STATUS_FREE) {
-                            throw corrupted(head, "status " + status);
-                        }
-                        published = false; // claimed, still being written
-                        break;
-                    }
-                    final int length = (int) INT.get(b, slot + SLOT_LENGTH_OFFSET);
-                    if (length <= 0 || length > maxLength) {
-                        throw corrupted(head, "length " + length + " not in 1.." + maxLength);
-                    }
-                    head++;
-                    handler.onRecord(b, slot + SLOT_HEADER_LENGTH, length);
-                }
-                if (!published) {
-                    break;
-                }
             }
         } finally {
             if (head != first) {
@@ -599,8 +537,7 @@ public final class SlotRing {
             try {
                 final long head = (long) LONG.getVolatile(b, headIndex);
                 long claim = (long) LONG.getVolatile(b, claimIndex);
-                if ((!singleProducer || claim != head)
-                        && (int) INT.getVolatile(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE) {
+                if ((int) INT.getVolatile(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE) {
                     return true;
                 }
                 if (claim == head && singleProducer) {
@@ -634,22 +571,10 @@ public final class SlotRing {
         }
     }
 
-    /**
-     * True if the slot at the head is not free: a published record, or corruption for drain. On
-     * a SINGLE ring only a claimed slot counts, since consumed slots stay published.
-     */
+    /** True if the slot at the head is not free: a published record, or corruption for drain. */
     private boolean isReady() {
         final ByteBuffer b = region;
         final long head = (long) LONG.getAcquire(b, headIndex);
-        if (singleProducer) {
-            final long claim = (long) LONG.getAcquire(b, claimIndex);
-            if (claim == head) {
-                return false;
-            }
-            if (Long.compareUnsigned(claim - head, slotCount) > 0) {
-                return true; // corrupt counters: drain reports them
-            }
-        }
         return (int) INT.getAcquire(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE;
     }
 
