@@ -77,7 +77,7 @@ public final class JtgtOptions {
     }
 
     /** {@code file:} URL of a copied bundle; fails early, naming the jar, if the build did not copy it. */
-    private static String file(String artifactId) {
+    static String file(String artifactId) {
         String dir = System.getProperty(BUNDLES_PROPERTY);
         if (dir == null) {
             throw new IllegalStateException(BUNDLES_PROPERTY + " is not set: run the tests through"

@@ -15,6 +15,8 @@ import org.jtgt.api.scsi.SenseData;
 import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 
 /** Assertions and waits shared by the loopback tests. */
 final class Scsi {
@@ -66,6 +68,16 @@ final class Scsi {
             Thread.sleep(50);
         }
         throw new AssertionError("target " + name + " with a LUN did not appear within 30 s; targets: " + admin.targets());
+    }
+
+    /** The installed bundle with this symbolic name, or null. */
+    static Bundle bundle(BundleContext context, String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
     }
 
     static String name(byte[] cdb) {

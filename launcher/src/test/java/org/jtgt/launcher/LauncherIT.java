@@ -49,16 +49,17 @@ class LauncherIT {
         assertTrue(Files.isDirectory(config.resolve("felix-cache")), "framework cache under --config");
 
         // jtgtadm, next to jtgt.jar, reaches this instance through the socket in --config
-        String shown = jtgtadm(0, "--control", config.resolve("control.sock").toString(), "--mode", "system", "--op", "show");
+        String socket = config.resolve("control.sock").toString();
+        String shown = LauncherProcess.jtgtadm(0, "--control", socket, "--mode", "system", "--op", "show");
         assertTrue(shown.contains("    shm (active)"), shown);
         assertTrue(shown.contains("Target: iqn.2026-11.org.jtgt:default"), shown);
-        String refused = jtgtadm(1, "--control", config.resolve("control.sock").toString(), "-m", "transport", "-o", "swap",
-                "-n", "carrier-pigeon");
-        assertTrue(refused.contains("jtgtadm: no transport named 'carrier-pigeon' is registered"), refused);
-        String usage = jtgtadm(2, "--control", config.resolve("control.sock").toString(), "--mode", "transport");
+        String refused = LauncherProcess.jtgtadm(1, "--control", socket, "-m", "transport", "-o", "swap", "-n", "pigeon");
+        assertTrue(refused.contains("jtgtadm: no transport named 'pigeon' is registered"), refused);
+        String usage = LauncherProcess.jtgtadm(2, "--control", socket, "--mode", "transport");
         assertTrue(usage.contains("--op is required"), usage);
-        String unreachable = jtgtadm(3, "--control", TARGET.resolve("no-such.sock").toString(), "-m", "system", "-o", "show");
-        assertTrue(unreachable.contains("no jtgt answers at"), unreachable);
+        String nobody = LauncherProcess.jtgtadm(3, "--control", TARGET.resolve("no-such.sock").toString(), "-m", "system",
+                "-o", "show");
+        assertTrue(nobody.contains("no jtgt answers at"), nobody);
 
         LauncherProcess second = start("--config", config.toString(), "--portal", "127.0.0.1:0");
         assertTrue(second.process.waitFor(30, TimeUnit.SECONDS), "a second launcher on the same --config kept running");
@@ -110,21 +111,6 @@ class LauncherIT {
         assertTrue(output.contains("--config DIR"), output);
         assertTrue(output.contains("--help"), output);
         assertFalse(Files.exists(TARGET.resolve("jtgt-data")), "--help must not create the default config dir");
-    }
-
-    /** Runs {@code target/jtgtadm ARGS}, expects exit status {@code expected}, returns its output. */
-    private static String jtgtadm(int expected, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(TARGET.resolve("jtgtadm").toString());
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process p = builder.start();
-        p.getOutputStream().close();
-        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "jtgtadm did not finish: " + output);
-        assertEquals(expected, p.exitValue(), String.join(" ", command) + "\n" + output);
-        return output;
     }
 
     private LauncherProcess start(String... args) throws IOException {

@@ -47,6 +47,26 @@ final class LauncherProcess {
         return new LauncherProcess(builder.start());
     }
 
+    /** Runs {@code target/jtgtadm ARGS} with this JVM's java, expects exit status {@code expected}, returns its output. */
+    static String jtgtadm(int expected, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(TARGET.resolve("jtgtadm").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process p = builder.start();
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("jtgtadm did not finish within 30 s: " + output);
+        }
+        if (p.exitValue() != expected) {
+            fail(String.join(" ", command) + " exited with " + p.exitValue() + ", not " + expected + ":\n" + output);
+        }
+        return output;
+    }
+
     /** Collects a process's output on a thread of its own so the process never blocks on a full pipe. */
     static final class Output {
         private final StringBuilder text = new StringBuilder();
