@@ -15,6 +15,8 @@ public final class Main {
     static final int EXIT_USAGE = 2;
     /** Framework property naming the control socket (read by the admin bundle). */
     static final String CONTROL_PROPERTY = "jtgt.control";
+    /** Framework property naming the directory of the netlink-style transport's socket. */
+    static final String NETLINK_DIR_PROPERTY = "jtgt.netlink.dir";
 
     private Main() {
     }
@@ -44,6 +46,11 @@ public final class Main {
         if (System.getProperty(CONTROL_PROPERTY) == null) {
             // The admin bundle's control socket, where jtgtadm finds this instance.
             System.setProperty(CONTROL_PROPERTY, options.configDir().resolve(Jtgtadm.SOCKET_NAME).toString());
+        }
+        if (System.getProperty(NETLINK_DIR_PROPERTY) == null) {
+            // The netlink-style transport's socket: here rather than deep in the framework cache,
+            // because a Unix socket path may not exceed 107 bytes.
+            System.setProperty(NETLINK_DIR_PROPERTY, options.configDir().toString());
         }
         return new EmbeddedFramework(options.configDir()).runUntilStopped();
     }

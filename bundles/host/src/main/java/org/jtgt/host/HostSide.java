@@ -321,12 +321,35 @@ public class HostSide implements HostService, TransportControl, EventSink {
     }
 
     /**
-     * Quiesce, drain, bind, resume. Called with swapLock held; never calls into the transport's
-     * delivery threads' locks, so answers keep flowing while it waits.
+     * Attach, quiesce, drain, bind, resume, detach. Called with swapLock held; never calls into
+     * the transport's delivery threads' locks, so answers keep flowing while it waits.
+     *
+     * <p>Make before break: the new transport is attached before the queues are quiesced (an
+     * endpoint says nothing until it is spoken to), and the old endpoint is closed after they
+     * resume, so the pause covers only the drain and the switch, not what a transport costs to
+     * set up or tear down. Only a transport swapped to itself (its old endpoint unusable) is
+     * detached first, since a transport need not take a second host endpoint.
      */
     private SwapRecord swapTo(Transport next, String why) {
-        long start = System.nanoTime();
         TransportBinding old = active;
+        if (old != null && old.transport == next) {
+            old.endpoint.close();
+        }
+        TransportBinding bound = null;
+        while (next != null && bound == null) {
+            try {
+                bound = new TransportBinding(next, next.attachHost(this));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot attach to transport {}: {}", next.name(), e.toString());
+                failed.add(next);
+                next = choose();
+                if (old != null && old.transport == next) {
+                    next = null; // the old binding cannot be re-entered; the hosts wait unbound
+                }
+            }
+        }
+
+        long start = System.nanoTime();
         active = null;
         draining = old;
         awaitDispatchersIdle();
@@ -347,28 +370,20 @@ public class HostSide implements HostService, TransportControl, EventSink {
                 }
             }
             draining = null;
-            old.endpoint.close();
-        }
-        TransportBinding bound = null;
-        while (next != null && bound == null) {
-            try {
-                bound = new TransportBinding(next, next.attachHost(this));
-            } catch (IOException | RuntimeException e) {
-                LOG.error("cannot attach to transport {}: {}", next.name(), e.toString());
-                failed.add(next);
-                next = choose();
-            }
         }
         active = bound;
         long pause = System.nanoTime() - start;
+        for (HostQueue h : hosts) {
+            h.flushDone();
+            h.dispatch();
+        }
+        if (old != null) {
+            old.endpoint.close();
+        }
         if (old != null || bound != null) {
             swaps.record(pause);
             LOG.info("transport {} -> {} ({}): paused {} us, drained {} requests", old == null ? "(none)" : old.name,
                     bound == null ? "(none)" : bound.name, why, TimeUnit.NANOSECONDS.toMicros(pause), drained);
-        }
-        for (HostQueue h : hosts) {
-            h.flushDone();
-            h.dispatch();
         }
         return new SwapRecord(old == null ? null : old.name, bound == null ? null : bound.name, why,
                 TimeUnit.NANOSECONDS.toMicros(pause), drained);

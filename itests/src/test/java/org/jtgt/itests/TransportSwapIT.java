@@ -1,0 +1,181 @@
+package org.jtgt.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+
+import java.io.File;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.concurrent.TimeUnit;
+
+import javax.inject.Inject;
+
+import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.host.TransportControl.SwapRecord;
+import org.jtgt.api.host.TransportControl.SwapSummary;
+import org.jtgt.api.loopback.LoopbackInitiator;
+import org.jtgt.api.target.TargetAdmin;
+import org.junit.After;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live transport swaps under verified load: four loopback sessions write and read back patterns
+ * while the active transport is swapped shm → netlink → shm 50 times through
+ * {@link TransportControl}, then by configuration (Config Admin, PID {@code org.jtgt.host}), and
+ * while the transport bundles are stopped and started. Every command completes exactly once,
+ * every read verifies, and the pause of each swap is reported.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class TransportSwapIT {
+    private static final Logger LOG = LoggerFactory.getLogger(TransportSwapIT.class);
+
+    private static final int WORKERS = 4;
+    private static final int SWAPS = 50;
+    /** Commands each worker completes between two swaps, so every binding carries load. */
+    private static final int COMMANDS_BETWEEN_SWAPS = 4;
+    private static final String SHM_BUNDLE = "jtgt-transport-shm";
+    private static final String NETLINK_BUNDLE = "jtgt-transport-netlink";
+
+    @Inject
+    private LoopbackInitiator initiator;
+
+    @Inject
+    private TargetAdmin admin;
+
+    @Inject
+    private TransportControl control;
+
+    @Inject
+    private ConfigurationAdmin configAdmin;
+
+    @Inject
+    private BundleContext context;
+
+    private VerifiedIo io;
+
+    @Configuration
+    public Option[] config() {
+        return new Option[] {JtgtOptions.framework(
+                // A short directory for the socket: a Unix socket path may not exceed 107 bytes.
+                frameworkProperty("jtgt.netlink.dir").value(new File("target/netlink").getAbsolutePath()),
+                bundle(JtgtOptions.file("org.apache.felix.configadmin")).startLevel(2),
+                bundle(JtgtOptions.file(NETLINK_BUNDLE)))};
+    }
+
+    @After
+    public void restore() throws Exception {
+        if (io != null) {
+            io.close();
+        }
+        for (String name : new String[] {SHM_BUNDLE, NETLINK_BUNDLE}) {
+            Bundle b = Scsi.bundle(context, name);
+            if (b != null && b.getState() != Bundle.ACTIVE) {
+                b.start();
+            }
+        }
+        org.osgi.service.cm.Configuration c = configAdmin.getConfiguration("org.jtgt.host", null);
+        c.delete();
+    }
+
+    @Test
+    public void fiftySwapsUnderVerifiedLoad() throws Exception {
+        Scsi.awaitTarget(admin, JtgtOptions.DEFAULT_TARGET);
+        awaitRegistered("netlink");
+        awaitRegistered("shm");
+        assertEquals("shm", control.activeTransport());
+
+        io = new VerifiedIo(initiator, "iqn.2026-11.org.jtgt.itests:swap", WORKERS);
+        io.awaitProgress(10, "before the first swap");
+        long before = control.swapSummary().count();
+
+        // 1. By the control service: shm -> netlink -> shm ... 50 times.
+        for (int i = 1; i <= SWAPS; i++) {
+            String to = i % 2 == 1 ? "netlink" : "shm";
+            SwapRecord swap = control.swapTo(to);
+            assertEquals("swap " + i + ": " + swap, to, swap.to());
+            assertEquals(to, control.activeTransport());
+            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "after swap " + i + " to " + to);
+        }
+        assertEquals(before + SWAPS, control.swapSummary().count());
+        assertEquals("shm", control.activeTransport());
+
+        // 2. By configuration: the host side's preferred transport.
+        configure("netlink");
+        awaitActive("netlink", "after configuring netlink");
+        io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "on netlink by configuration");
+        configure("shm");
+        awaitActive("shm", "after configuring shm");
+        io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "on shm by configuration");
+
+        // 3. The active transport's bundle goes away: the host side moves by itself, and back.
+        for (int cycle = 1; cycle <= 3; cycle++) {
+            Bundle shm = Scsi.bundle(context, SHM_BUNDLE);
+            shm.stop();
+            awaitActive("netlink", "after stopping " + SHM_BUNDLE);
+            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + SHM_BUNDLE + " stopped");
+            shm.start();
+            awaitActive("shm", "after starting " + SHM_BUNDLE + " again");
+            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + SHM_BUNDLE + " back");
+
+            control.swapTo("netlink");
+            Bundle netlink = Scsi.bundle(context, NETLINK_BUNDLE);
+            netlink.stop();
+            awaitActive("shm", "after stopping " + NETLINK_BUNDLE);
+            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + NETLINK_BUNDLE + " stopped");
+            netlink.start();
+            awaitActive("netlink", "after starting the chosen " + NETLINK_BUNDLE + " again");
+            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + NETLINK_BUNDLE + " back");
+            control.swapTo("shm");
+        }
+
+        io.stopAndVerify();
+        SwapSummary summary = control.swapSummary();
+        String line = String.format("TransportSwapIT: %d swaps under load (%d by name), %d verified commands; pause p50 %d us, "
+                + "p99 %d us, max %d us", summary.count() - before, SWAPS, io.totalCompleted(), summary.p50Micros(),
+                summary.p99Micros(), summary.worstMicros());
+        LOG.info(line);
+        System.out.println(line);
+    }
+
+    private void configure(String transport) throws Exception {
+        org.osgi.service.cm.Configuration c = configAdmin.getConfiguration("org.jtgt.host", null);
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("transport", transport);
+        c.update(props);
+    }
+
+    private void awaitActive(String name, String when) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!name.equals(control.activeTransport())) {
+            assertTrue("active transport is " + control.activeTransport() + ", not " + name + " " + when + "; errors: "
+                    + io.errors(), System.nanoTime() < deadline);
+            assertTrue("errors " + when + ": " + io.errors(), io.errors().isEmpty());
+            Thread.sleep(5);
+        }
+    }
+
+    private void awaitRegistered(String name) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (control.transports().stream().noneMatch(t -> t.name().equals(name))) {
+            assertTrue("transport " + name + " never registered: " + control.transports(),
+                    System.nanoTime() < deadline);
+            Thread.sleep(10);
+        }
+        assertNotNull(Scsi.bundle(context, "jtgt-transport-" + name));
+    }
+}
