@@ -72,6 +72,13 @@ final class HostQueue implements ScsiHost {
     // ---- the ordered queue: CommandSlot or Request entries ----
     private final ArrayDeque<Object> queue;
     private final AtomicBoolean dispatching = new AtomicBoolean();
+    /**
+     * Set when dispatch stopped because the transport refused (full ring, ACK window, no room in
+     * the data area) with entries still queued. A host with nothing in flight gets no answer that
+     * would make it retry, so {@link HostSide} retries stalled hosts whenever any host gets an
+     * answer or frees data ({@link HostSide#retryStalled}).
+     */
+    private volatile boolean stalled;
     private final ByteBuffer dispatchScratch = ByteBuffer.allocateDirect(EventHeader.MAX_RECORD_LENGTH);
 
     // ---- KEVENT_CMD_DONE records not yet accepted by a full transport ----
@@ -219,6 +226,7 @@ final class HostQueue implements ScsiHost {
         returnSlot(slot);
         flushDone();
         dispatch();
+        side.retryStalled(this);
     }
 
     @Override
@@ -278,6 +286,7 @@ final class HostQueue implements ScsiHost {
             boolean progress;
             try {
                 progress = drainQueue();
+                stalled = !progress && side.activeBinding() != null;
             } finally {
                 dispatching.set(false);
             }
@@ -294,6 +303,10 @@ final class HostQueue implements ScsiHost {
 
     boolean isDispatching() {
         return dispatching.get();
+    }
+
+    boolean isStalled() {
+        return stalled;
     }
 
     /** @return false if it stopped because the transport is full or gone */

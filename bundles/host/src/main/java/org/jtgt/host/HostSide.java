@@ -389,6 +389,19 @@ public class HostSide implements HostService, TransportControl, EventSink {
                 TimeUnit.NANOSECONDS.toMicros(pause), drained);
     }
 
+    /**
+     * Dispatches every other host whose last dispatch was refused by the transport: room in the
+     * shared ring, ACK window or data area may just have been made by {@code except}'s traffic.
+     * One volatile read per host when nothing is stalled.
+     */
+    void retryStalled(HostQueue except) {
+        for (HostQueue h : hosts) {
+            if (h != except && h.isStalled() && !h.isClosed()) {
+                h.dispatch();
+            }
+        }
+    }
+
     private void awaitDispatchersIdle() {
         for (HostQueue h : hosts) {
             while (h.isDispatching()) {
@@ -466,6 +479,7 @@ public class HostSide implements HostService, TransportControl, EventSink {
             }
             host.flushDone();
             host.dispatch();
+            retryStalled(host);
         } catch (EventFormatException e) {
             failBinding(b, e.getMessage());
         }
