@@ -20,8 +20,19 @@ import org.jtgt.api.target.TargetInfo;
  * --mode system    --op show                      what runs: transports, swaps, targets
  * --mode transport --op show                      registered transports, the active one, swap pauses
  * --mode transport --op swap --name shm|netlink   make NAME the active transport now (hot swap)
- * --mode target    --op show                      targets, their LUNs and ACLs
+ * --mode target    --op show                      targets (with their tid), their LUNs and ACLs
+ * --mode target    --op new    --tid N -T IQN     create an empty target
+ * --mode target    --op delete --tid N [--force]  delete it (--force: even with I_T nexuses, ending them)
+ * --mode target    --op bind|unbind --tid N -I ALL | -Q INITIATOR-NAME
+ *                                                 add or remove an ACL entry (no entries: everyone)
+ * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
+ *                             [--blocksize 512|4096]
+ * --mode logicalunit --op delete --tid N --lun L
+ * --mode account   (any op)                       not supported yet
  * </pre>
+ *
+ * Changes to targets are kept in {@code targets.conf} by {@link ConfiguredTargets}. ACLs are by
+ * initiator name: {@code -I} accepts only {@code ALL}.
  */
 final class AdminCommands {
     /** Services the commands act on; a service may be missing (its bundle stopped). */
@@ -29,6 +40,9 @@ final class AdminCommands {
         TransportControl transportControl();
 
         TargetAdmin targetAdmin();
+
+        /** The targets jtgtadm manages; null before activation. */
+        ConfiguredTargets configuredTargets();
     }
 
     private final Services services;
@@ -41,13 +55,20 @@ final class AdminCommands {
         AdminOptions o;
         try {
             o = AdminOptions.parse(args);
-            String mode = o.require("mode", "(system, transport, target)");
-            String op = o.require("op", "(show, swap, ...)");
+            String mode = o.require("mode", "(system, transport, target, logicalunit)");
+            String op = o.require("op", "(show, swap, new, delete, bind, unbind)");
+            String lld = o.get("lld");
+            if (lld != null && !lld.equals("iscsi")) {
+                return Reply.failed("--lld " + lld + " is not supported; targets serve every driver (use --lld iscsi or none)");
+            }
             return switch (mode) {
                 case "system" -> system(op);
                 case "transport" -> transport(op, o);
-                case "target" -> target(op);
-                default -> Reply.usage("unknown mode '" + mode + "' (system, transport, target)");
+                case "target" -> target(op, o);
+                case "logicalunit" -> logicalUnit(op, o);
+                case "account" -> Reply.failed("--mode account is not supported yet: CHAP accounts are set in the "
+                        + "org.jtgt.iscsi configuration (Config Admin)");
+                default -> Reply.usage("unknown mode '" + mode + "' (system, transport, target, logicalunit)");
             };
         } catch (UsageException e) {
             return Reply.usage(e.getMessage());
@@ -89,11 +110,91 @@ final class AdminCommands {
         }
     }
 
-    private Reply target(String op) throws UsageException {
-        requireOp("target", op, "show");
-        StringBuilder out = new StringBuilder();
-        showTargets(out);
-        return Reply.ok(out.toString());
+    private Reply target(String op, AdminOptions o) throws UsageException {
+        switch (op) {
+            case "show" -> {
+                StringBuilder out = new StringBuilder();
+                showTargets(out);
+                return Reply.ok(out.toString());
+            }
+            case "new" -> {
+                int tid = tid(o);
+                String iqn = o.require("targetname", "for --op new --mode target: -T IQN");
+                return Reply.ok(configured().newTarget(tid, iqn));
+            }
+            case "delete" -> {
+                return Reply.ok(configured().deleteTarget(tid(o), o.has("force")));
+            }
+            case "bind", "unbind" -> {
+                int tid = tid(o);
+                String address = o.get("initiator-address");
+                String name = o.get("initiator-name");
+                if ((address == null) == (name == null)) {
+                    throw new UsageException("--op " + op + " needs one of -I ALL or -Q INITIATOR-NAME");
+                }
+                if (address != null && !address.equalsIgnoreCase("ALL")) {
+                    return Reply.failed("-I " + address + ": ACLs here are by initiator name, not address; use -I ALL "
+                            + "or -Q INITIATOR-NAME");
+                }
+                return Reply.ok(configured().bind(tid, address != null ? "ALL" : name, op.equals("bind")));
+            }
+            default -> throw new UsageException("mode target supports --op show, new, delete, bind and unbind, not '"
+                    + op + "'");
+        }
+    }
+
+    private Reply logicalUnit(String op, AdminOptions o) throws UsageException {
+        int tid = tid(o);
+        int lun = number(o.require("lun", "for mode logicalunit: --lun L"), "LUN", 0, 16383);
+        switch (op) {
+            case "new" -> {
+                String type = o.get("bstype") == null ? "file" : o.get("bstype");
+                String path = o.get("backing-store");
+                Long size = null;
+                int blockSize = TargetsFile.DEFAULT_BLOCK_SIZE;
+                try {
+                    if (o.get("size") != null) {
+                        size = TargetsFile.size(o.get("size"));
+                    }
+                    if (o.get("blocksize") != null) {
+                        blockSize = TargetsFile.blockSize(o.get("blocksize"));
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+                if (type.equals("file") && (path == null || path.isEmpty())) {
+                    throw new UsageException("-b PATH is required for --bstype file");
+                }
+                if (type.equals("memory") && size == null) {
+                    throw new UsageException("--size BYTES is required for --bstype memory");
+                }
+                return Reply.ok(configured().newLun(tid, lun, type, type.equals("memory") ? null : path, size, blockSize));
+            }
+            case "delete" -> {
+                return Reply.ok(configured().deleteLun(tid, lun));
+            }
+            default -> throw new UsageException("mode logicalunit supports --op new and delete, not '" + op + "'");
+        }
+    }
+
+    private ConfiguredTargets configured() {
+        ConfiguredTargets c = services.configuredTargets();
+        if (c == null) {
+            throw new IllegalStateException("target management is not active");
+        }
+        return c;
+    }
+
+    private static int tid(AdminOptions o) throws UsageException {
+        return number(o.require("tid", "(-t N)"), "tid", 1, TargetsFile.MAX_TID);
+    }
+
+    private static int number(String s, String what, int min, int max) throws UsageException {
+        try {
+            return TargetsFile.number(s, what, min, max);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     private void showTransports(StringBuilder out) {
@@ -125,8 +226,10 @@ final class AdminCommands {
         if (targets.isEmpty()) {
             out.append("No targets\n");
         }
+        ConfiguredTargets configured = services.configuredTargets();
         for (TargetInfo t : targets) {
-            out.append("Target: ").append(t.name()).append('\n');
+            Integer tid = configured == null ? null : configured.tidOf(t.name());
+            out.append(tid == null ? "Target: " : "Target " + tid + ": ").append(t.name()).append('\n');
             out.append("    I_T nexuses: ").append(t.nexusCount()).append('\n');
             out.append("    ACL: ").append(t.acl().isEmpty() ? "ALL" : String.join(", ", t.acl())).append('\n');
             for (LunInfo l : t.luns()) {
@@ -137,6 +240,11 @@ final class AdminCommands {
                 out.append("        Read-only: ").append(yesNo(l.options().readOnly())).append(", removable: ")
                         .append(yesNo(l.options().removable())).append(", thin: ").append(yesNo(l.options().thin()))
                         .append('\n');
+            }
+        }
+        if (configured != null) {
+            for (String line : configured.pending(targets)) {
+                out.append("Not created yet (see the log): ").append(line).append('\n');
             }
         }
     }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.jtgt.admin.ControlProtocol.MalformedRequestException;
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.TargetAdmin;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -46,17 +48,24 @@ import org.slf4j.LoggerFactory;
  * data area. A socket file left by a process that died is replaced; one that still answers means
  * another jtgt owns it, and activation fails with that message.
  *
+ * <p>Targets made through jtgtadm are kept in {@code targets.conf} ({@link TargetsFile}) in the
+ * directory named by the framework property {@value #CONFIG_DIR_PROPERTY}, else in this bundle's
+ * data area, and created again from it at activation ({@link ConfiguredTargets}).
+ *
  * <p>Bounded: at most {@value #MAX_CLIENTS} requests run at once (more are answered "busy"), a
  * request is at most {@value ControlProtocol#MAX_REQUEST} bytes, and a client that has not sent
  * its whole request within {@value #REQUEST_TIMEOUT_SECONDS} s is disconnected.
  */
-@Component(immediate = true, configurationPid = "org.jtgt.admin")
+// service = {}: Services is this bundle's private interface, not something to register
+@Component(service = {}, immediate = true, configurationPid = "org.jtgt.admin")
 @Designate(ocd = ControlSocket.Config.class)
 public class ControlSocket implements AdminCommands.Services {
     private static final Logger LOG = LoggerFactory.getLogger(ControlSocket.class);
 
     /** Framework property naming the socket's path. */
     public static final String PATH_PROPERTY = "jtgt.control";
+    /** Framework property naming the directory of {@code targets.conf} (the launcher's --config). */
+    public static final String CONFIG_DIR_PROPERTY = "jtgt.config.dir";
     static final int MAX_CLIENTS = 4;
     static final int REQUEST_TIMEOUT_SECONDS = 10;
 
@@ -70,8 +79,13 @@ public class ControlSocket implements AdminCommands.Services {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     volatile TransportControl transportControl;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     volatile TargetAdmin targetAdmin;
+
+    /** Backing store providers in the order they came; the first of a type serves it. */
+    private final List<BackingStoreProvider> providers = new CopyOnWriteArrayList<>();
+    private volatile ConfiguredTargets configured;
+    /** Applies targets.conf off the SCR threads: bind methods must not call out to other services. */
+    private ExecutorService loader;
 
     private final AdminCommands commands = new AdminCommands(this);
     private Path path;
@@ -79,6 +93,34 @@ public class ControlSocket implements AdminCommands.Services {
     private Thread acceptor;
     private ExecutorService workers;
     private ScheduledExecutorService timeouts;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindTargetAdmin")
+    void bindTargetAdmin(TargetAdmin admin) {
+        targetAdmin = admin;
+        applyLater();
+    }
+
+    void unbindTargetAdmin(TargetAdmin admin) {
+        if (targetAdmin == admin) {
+            targetAdmin = null;
+            ConfiguredTargets c = configured;
+            if (c != null) {
+                c.daemonGone();
+            }
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindProvider")
+    void bindProvider(BackingStoreProvider provider) {
+        providers.add(provider);
+        applyLater();
+    }
+
+    void unbindProvider(BackingStoreProvider provider) {
+        providers.remove(provider);
+    }
 
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
@@ -90,7 +132,51 @@ public class ControlSocket implements AdminCommands.Services {
         } else {
             p = context.getDataFile("control.sock").toPath();
         }
-        open(p);
+        open(p);   // first: if another jtgt owns this directory, its targets.conf is not ours to apply
+        String dir = context.getProperty(CONFIG_DIR_PROPERTY);
+        Path conf = (dir != null ? Path.of(dir) : context.getDataFile("").toPath()).resolve(TargetsFile.NAME);
+        try {
+            manage(conf);
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Loads {@code conf} and applies it, now or as soon as the daemon and the providers it needs are there. */
+    void manage(Path conf) throws IOException {
+        loader = Executors.newSingleThreadExecutor(r -> daemonThread(r, "jtgt-admin-targets"));
+        ConfiguredTargets c = new ConfiguredTargets(conf, new ConfiguredTargets.Environment() {
+            @Override
+            public TargetAdmin targetAdmin() {
+                return targetAdmin;
+            }
+
+            @Override
+            public BackingStoreProvider provider(String type) {
+                for (BackingStoreProvider p : providers) {
+                    if (p.type().equals(type)) {
+                        return p;
+                    }
+                }
+                return null;
+            }
+        });
+        c.load();
+        configured = c;
+        applyLater();
+    }
+
+    private void applyLater() {
+        ConfiguredTargets c = configured;
+        ExecutorService l = loader;
+        if (c != null && l != null) {
+            try {
+                l.execute(c::applyPending);
+            } catch (RejectedExecutionException e) {
+                // deactivating
+            }
+        }
     }
 
     /** Binds the socket at {@code socketPath} and starts answering; also the entry point for tests. */
@@ -122,6 +208,9 @@ public class ControlSocket implements AdminCommands.Services {
 
     @Deactivate
     void close() {
+        if (loader != null) {
+            loader.shutdownNow();
+        }
         try {
             server.close();
         } catch (IOException e) {
@@ -163,6 +252,11 @@ public class ControlSocket implements AdminCommands.Services {
     @Override
     public TargetAdmin targetAdmin() {
         return targetAdmin;
+    }
+
+    @Override
+    public ConfiguredTargets configuredTargets() {
+        return configured;
     }
 
     private void accept() {

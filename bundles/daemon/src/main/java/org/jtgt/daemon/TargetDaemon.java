@@ -433,11 +433,13 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
             if (target.lun(lun) != null) {
                 throw new TargetAdminException("target " + targetName + " has a LUN " + lun + " already");
             }
-            // SPC-4 6.33: the inventory changed; tell every nexus through the LUNs it knows.
-            for (LogicalUnit existing : target.luns()) {
-                target.unitAttentionForAllNexuses(existing.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
-            }
             target.addLun(unit);
+            // SPC-4 6.33: the inventory changed; tell every nexus through each LUN, the new one
+            // included, so that a nexus of a target that had no LUN learns it too (as Linux tgt
+            // does). Reported through any LUN, the condition clears on all (TaskRouter).
+            for (LogicalUnit u : target.luns()) {
+                target.unitAttentionForAllNexuses(u.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+            }
         }
         LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks, {}{}{}", targetName, lun, size, blockSize, store.describe(),
                 opts.readOnly() ? ", read-only" : "", opts.thin() ? ", thin" : "");

@@ -115,6 +115,33 @@ class UnitAttentionTest {
     }
 
     @Test
+    void aLunAddedToATargetWithoutLunsIsAnnouncedThroughItself() {
+        Harness empty = new Harness();
+        empty.daemon.createTarget(Harness.TARGET);
+        assertEquals(ItNexusRspEvent.RESULT_OK, empty.login(Harness.INITIATOR, Harness.TARGET, Harness.NEXUS));
+        assertEquals(ItNexusRspEvent.RESULT_OK, empty.login("iqn.2026-11.org.jtgt:second", Harness.TARGET, 8));
+        empty.daemon.addLun(Harness.TARGET, 0, new MemoryStore(8192), 512, null);
+        empty.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+        empty.none(0, Cdbs.testUnitReady()).assertGood();
+        empty.command(8, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null)
+                .assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+    }
+
+    @Test
+    void addingALunReachesEveryNexusOfTheTargetOnly() {
+        h.login("iqn.2026-11.org.jtgt:second", Harness.TARGET, 8);
+        h.daemon.createTarget("iqn.2026-11.org.jtgt:other");
+        h.daemon.addLun("iqn.2026-11.org.jtgt:other", 0, new MemoryStore(8192), 512, null);
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(Harness.INITIATOR, "iqn.2026-11.org.jtgt:other", 9));
+        h.daemon.addLun(Harness.TARGET, 5, new MemoryStore(8192), 512, null);
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+        h.command(8, 5, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null)
+                .assertSense(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+        h.command(8, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null).assertGood();
+        h.command(9, 0, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null).assertGood();
+    }
+
+    @Test
     void unitAttentionsBeatInvalidOpcodes() {
         h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0);
         byte[] cdb = new byte[10];

@@ -1,0 +1,301 @@
+package org.jtgt.admin;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code targets.conf}: the targets, LUNs and ACLs made through jtgtadm, one item a line, so that
+ * they survive a restart. jtgtadm rewrites the whole file after every change (a temporary file in
+ * the same directory, then a rename: a crash leaves the old file or the new one, never half of
+ * one). It may be edited by hand while jtgt is stopped.
+ *
+ * <pre>
+ * # comment (also blank lines)
+ * target TID IQN                                   TID: 1..65535, IQN: the target's iSCSI name
+ * lun    TID LUN memory size=BYTES [blocksize=512|4096]
+ * lun    TID LUN file   /ABS/PATH size=BYTES [blocksize=512|4096]
+ * acl    TID ALL|INITIATOR-NAME                    one line per entry
+ * </pre>
+ *
+ * A {@code lun} or {@code acl} line names a tid declared by an earlier {@code target} line.
+ * The block size defaults to 512. A file LUN's file must exist when jtgt starts (it is never
+ * created at load); {@code size} is the LUN's capacity. A memory LUN starts empty at every start.
+ * A target without {@code acl} lines admits every initiator, as does {@code acl TID ALL}; with
+ * names and no {@code ALL} only those initiators (compared by name, case-insensitively).
+ *
+ * <p>A line that does not parse is reported as {@code targets.conf:LINE: reason} and skipped; the
+ * rest still loads. Skipped lines are kept, commented out with their reason, when the file is
+ * next written, so nothing typed by hand is lost silently.
+ */
+final class TargetsFile {
+    static final String NAME = "targets.conf";
+    static final String ALL = "ALL";
+    static final int MAX_TID = 65535;
+    static final int DEFAULT_BLOCK_SIZE = 512;
+
+    /** One logical unit: {@code path} is null for memory. */
+    record LunSpec(int lun, String type, String path, long size, int blockSize, int line) {
+        String format(int tid) {
+            StringBuilder s = new StringBuilder("lun ").append(tid).append(' ').append(lun).append(' ').append(type);
+            if (path != null) {
+                s.append(' ').append(path);
+            }
+            s.append(" size=").append(size).append(" blocksize=").append(blockSize);
+            return s.toString();
+        }
+    }
+
+    /** One target with its LUNs (by number) and ACL entries (in order; {@value #ALL} or names). */
+    record TargetSpec(int tid, String iqn, Map<Integer, LunSpec> luns, List<String> acl, int line) {
+        TargetSpec {
+            luns = Collections.unmodifiableSortedMap(new TreeMap<>(luns));
+            acl = List.copyOf(acl);
+        }
+
+        TargetSpec withLun(LunSpec l) {
+            Map<Integer, LunSpec> next = new TreeMap<>(luns);
+            next.put(l.lun(), l);
+            return new TargetSpec(tid, iqn, next, acl, line);
+        }
+
+        TargetSpec withoutLun(int lun) {
+            Map<Integer, LunSpec> next = new TreeMap<>(luns);
+            next.remove(lun);
+            return new TargetSpec(tid, iqn, next, acl, line);
+        }
+
+        TargetSpec withAcl(List<String> entries) {
+            return new TargetSpec(tid, iqn, luns, entries, line);
+        }
+
+        /** The ACL as the daemon takes it: empty means every initiator. */
+        List<String> daemonAcl() {
+            return acl.contains(ALL) ? List.of() : acl;
+        }
+    }
+
+    /** A line that was skipped at load, and why. */
+    record Skipped(int line, String text, String reason) {
+        String message() {
+            return NAME + ":" + line + ": " + reason;
+        }
+    }
+
+    /** What a file holds: targets by tid, and the lines that were skipped. */
+    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
+    }
+
+    private TargetsFile() {
+    }
+
+    /** Parses the lines of a file; never fails, every problem becomes a {@link Skipped} line. */
+    static Contents parse(List<String> lines) {
+        Map<Integer, TargetSpec> targets = new TreeMap<>();
+        List<Skipped> skipped = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            int lineNo = i + 1;
+            String text = lines.get(i);
+            String line = text.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            try {
+                parseLine(line, lineNo, targets);
+            } catch (IllegalArgumentException e) {
+                skipped.add(new Skipped(lineNo, text, e.getMessage()));
+            }
+        }
+        return new Contents(targets, skipped);
+    }
+
+    private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets) {
+        String[] w = line.split("\\s+");
+        switch (w[0]) {
+            case "target" -> {
+                words(w, 3, 3, "target TID IQN");
+                int tid = tid(w[1]);
+                if (targets.containsKey(tid)) {
+                    throw new IllegalArgumentException("tid " + tid + " is declared twice (line "
+                            + targets.get(tid).line() + ")");
+                }
+                for (TargetSpec t : targets.values()) {
+                    if (t.iqn().equalsIgnoreCase(w[2])) {
+                        throw new IllegalArgumentException("target " + w[2] + " is declared twice (tid " + t.tid() + ")");
+                    }
+                }
+                targets.put(tid, new TargetSpec(tid, w[2], Map.of(), List.of(), lineNo));
+            }
+            case "lun" -> {
+                words(w, 5, 7, "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]");
+                TargetSpec t = declared(targets, w[1]);
+                int lun = number(w[2], "LUN", 0, 16383);
+                if (t.luns().containsKey(lun)) {
+                    throw new IllegalArgumentException("tid " + t.tid() + " has LUN " + lun + " twice (line "
+                            + t.luns().get(lun).line() + ")");
+                }
+                String type = w[3];
+                int next = 4;
+                String path = null;
+                if (type.equals("file")) {
+                    path = w[next++];
+                    if (!Path.of(path).isAbsolute()) {
+                        throw new IllegalArgumentException("file path " + path + " is not absolute");
+                    }
+                } else if (!type.equals("memory")) {
+                    throw new IllegalArgumentException("unknown backing store type '" + type + "' (memory, file)");
+                }
+                Map<String, String> opts = new LinkedHashMap<>();
+                for (int j = next; j < w.length; j++) {
+                    int eq = w[j].indexOf('=');
+                    if (eq <= 0 || !(w[j].startsWith("size=") || w[j].startsWith("blocksize="))) {
+                        throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES or blocksize=512|4096");
+                    }
+                    if (opts.put(w[j].substring(0, eq), w[j].substring(eq + 1)) != null) {
+                        throw new IllegalArgumentException(w[j].substring(0, eq) + "= given twice");
+                    }
+                }
+                if (!opts.containsKey("size")) {
+                    throw new IllegalArgumentException("size=BYTES is missing");
+                }
+                long size = size(opts.get("size"));
+                int blockSize = opts.containsKey("blocksize") ? blockSize(opts.get("blocksize")) : DEFAULT_BLOCK_SIZE;
+                checkFits(size, blockSize);
+                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, lineNo)));
+            }
+            case "acl" -> {
+                words(w, 3, 3, "acl TID ALL|INITIATOR-NAME");
+                TargetSpec t = declared(targets, w[1]);
+                if (w[2].indexOf(',') >= 0) {
+                    throw new IllegalArgumentException("'" + w[2] + "' is not an initiator name");
+                }
+                for (String a : t.acl()) {
+                    if (a.equalsIgnoreCase(w[2])) {
+                        throw new IllegalArgumentException("tid " + t.tid() + " lists " + w[2] + " twice");
+                    }
+                }
+                List<String> acl = new ArrayList<>(t.acl());
+                acl.add(w[2].equalsIgnoreCase(ALL) ? ALL : w[2]);
+                targets.put(t.tid(), t.withAcl(acl));
+            }
+            default -> throw new IllegalArgumentException("unknown keyword '" + w[0] + "' (target, lun, acl)");
+        }
+    }
+
+    /** The file's text for {@code targets}, then the skipped lines commented out. */
+    static String format(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
+        StringBuilder s = new StringBuilder();
+        s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
+        s.append("# target TID IQN | lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 | acl TID ALL|NAME\n");
+        for (TargetSpec t : new TreeMap<>(targets).values()) {
+            s.append('\n').append("target ").append(t.tid()).append(' ').append(t.iqn()).append('\n');
+            for (LunSpec l : new TreeMap<>(t.luns()).values()) {
+                s.append(l.format(t.tid())).append('\n');
+            }
+            for (String a : t.acl()) {
+                s.append("acl ").append(t.tid()).append(' ').append(a).append('\n');
+            }
+        }
+        if (!skipped.isEmpty()) {
+            s.append("\n# Lines skipped when jtgt loaded this file (fix and uncomment them):\n");
+            for (Skipped k : skipped) {
+                String text = k.text().strip();
+                if (!text.startsWith("#")) {
+                    s.append("# ").append(k.reason()).append('\n').append("# ").append(text).append('\n');
+                }
+            }
+        }
+        return s.toString();
+    }
+
+    /** Reads {@code file}; a missing file is empty. */
+    static Contents read(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return new Contents(Map.of(), List.of());
+        }
+        return parse(Files.readAllLines(file, StandardCharsets.UTF_8));
+    }
+
+    /** Replaces {@code file} atomically: a temporary file in the same directory, then a rename. */
+    static void write(Path file, String text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        try {
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    // ---- field checks, shared with the jtgtadm commands ----
+
+    static int tid(String s) {
+        return number(s, "tid", 1, MAX_TID);
+    }
+
+    static int number(String s, String what, int min, int max) {
+        int n;
+        try {
+            n = Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " '" + s + "' is not a number");
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(what + " " + n + " is outside " + min + ".." + max);
+        }
+        return n;
+    }
+
+    static long size(String s) {
+        long n;
+        try {
+            n = Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("size '" + s + "' is not a number of bytes");
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException("size " + n + " is not positive");
+        }
+        return n;
+    }
+
+    static int blockSize(String s) {
+        if (!s.equals("512") && !s.equals("4096")) {
+            throw new IllegalArgumentException("block size '" + s + "' is not supported; use 512 or 4096");
+        }
+        return Integer.parseInt(s);
+    }
+
+    static void checkFits(long size, int blockSize) {
+        if (size % blockSize != 0) {
+            throw new IllegalArgumentException("size " + size + " is not a multiple of the block size " + blockSize);
+        }
+    }
+
+    private static void words(String[] w, int min, int max, String form) {
+        if (w.length < min || w.length > max) {
+            throw new IllegalArgumentException("expected '" + form + "'");
+        }
+    }
+
+    private static TargetSpec declared(Map<Integer, TargetSpec> targets, String tid) {
+        TargetSpec t = targets.get(tid(tid));
+        if (t == null) {
+            throw new IllegalArgumentException("tid " + tid + " is not declared by an earlier target line");
+        }
+        return t;
+    }
+}

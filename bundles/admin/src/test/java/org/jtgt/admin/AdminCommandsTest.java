@@ -1,0 +1,135 @@
+package org.jtgt.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.target.TargetAdmin;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** jtgtadm's target and logicalunit commands: tgtadm's options, exit statuses and messages. */
+class AdminCommandsTest {
+    private static final Path DIR = Path.of("target", "admin-commands-test").toAbsolutePath();
+    private static final String IQN = "iqn.2026-11.org.jtgt:one";
+
+    private final FakeDaemon daemon = new FakeDaemon();
+    private ConfiguredTargets configured;
+    private AdminCommands commands;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Files.createDirectories(DIR);
+        Files.deleteIfExists(DIR.resolve(TargetsFile.NAME));
+        Files.deleteIfExists(DIR.resolve("made.img"));
+        configured = new ConfiguredTargets(DIR.resolve(TargetsFile.NAME), daemon);
+        configured.load();
+        commands = new AdminCommands(new AdminCommands.Services() {
+            @Override
+            public TransportControl transportControl() {
+                return null;
+            }
+
+            @Override
+            public TargetAdmin targetAdmin() {
+                return daemon.targetAdmin();
+            }
+
+            @Override
+            public ConfiguredTargets configuredTargets() {
+                return configured;
+            }
+        });
+    }
+
+    @Test
+    void tgtadmStyleCommandsCreateShowAndDelete() {
+        ok("target 1 " + IQN + " created", "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E", "memory",
+                "-b", "ignored", "--size=65536");
+        ok("target 1 ACL: " + "iqn.2026-11.org.jtgt:i", "--op", "bind", "--mode", "target", "--tid=1", "-Q",
+                "iqn.2026-11.org.jtgt:i");
+        ok("target 1 ACL: all initiators", "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
+        Reply show = run("--op", "show", "--mode", "target");
+        assertEquals(Reply.OK, show.status());
+        assertTrue(show.text().contains("Target 1: " + IQN + "\n"), show.text());
+        assertTrue(show.text().contains("    LUN: 0\n"), show.text());
+        assertTrue(show.text().contains("    ACL: ALL\n"), show.text());
+        ok("target 1 LUN 0 deleted", "--op", "delete", "--mode", "logicalunit", "--tid", "1", "--lun", "0");
+        ok("target 1 " + IQN + " deleted", "--op", "delete", "--mode", "target", "--tid", "1", "--force");
+        assertTrue(daemon.targets.isEmpty());
+    }
+
+    @Test
+    void aFileLunIsCreatedWithSize() {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        Path disk = DIR.resolve("made.img");
+        ok("target 1 LUN 1: 8192 bytes, file " + disk + " (created)", "-o", "new", "-m", "logicalunit", "-t", "1",
+                "-l", "1", "-b", disk.toString(), "--size", "8192", "--blocksize", "4096");
+        assertTrue(Files.isRegularFile(disk));
+    }
+
+    @Test
+    void usageErrorsAnswerTwo() {
+        usage("--tid is required (-t N)", "--op", "new", "--mode", "target", "-T", IQN);
+        usage("--targetname is required for --op new --mode target: -T IQN", "--op", "new", "--mode", "target", "--tid", "1");
+        usage("tid 'one' is not a number", "--op", "new", "--mode", "target", "--tid", "one", "-T", IQN);
+        usage("tid 0 is outside 1..65535", "--op", "new", "--mode", "target", "--tid", "0", "-T", IQN);
+        usage("--op bind needs one of -I ALL or -Q INITIATOR-NAME", "--op", "bind", "--mode", "target", "--tid", "1");
+        usage("--lun is required for mode logicalunit: --lun L", "--op", "new", "--mode", "logicalunit", "--tid", "1");
+        usage("LUN 16384 is outside 0..16383", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "16384");
+        usage("-b PATH is required for --bstype file", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0");
+        usage("--size BYTES is required for --bstype memory", "--op", "new", "--mode", "logicalunit", "--tid", "1",
+                "--lun", "0", "--bstype", "memory");
+        usage("block size '1024' is not supported; use 512 or 4096", "--op", "new", "--mode", "logicalunit", "--tid", "1",
+                "--lun", "0", "--bstype", "memory", "--size", "4096", "--blocksize", "1024");
+        usage("size -5 is not positive", "--op",
+                "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory", "--size", "-5");
+        usage("mode target supports --op show, new, delete, bind and unbind, not 'swap'", "--op", "swap", "--mode", "target");
+        usage("mode logicalunit supports --op new and delete, not 'show'", "--op", "show", "--mode", "logicalunit",
+                "--tid", "1", "--lun", "0");
+    }
+
+    @Test
+    void refusalsAnswerOneAndChangeNothing() {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        failed("-I 192.168.0.1: ACLs here are by initiator name, not address; use -I ALL or -Q INITIATOR-NAME",
+                "--op", "bind", "--mode", "target", "--tid", "1", "-I", "192.168.0.1");
+        failed("--mode account is not supported yet: CHAP accounts are set in the org.jtgt.iscsi configuration "
+                + "(Config Admin)", "--op", "new", "--mode", "account", "--user", "u", "--password", "p");
+        failed("--lld fc is not supported; targets serve every driver (use --lld iscsi or none)", "--lld", "fc", "--op",
+                "show", "--mode", "target");
+        failed("tid 1 is in use by " + IQN, "-o", "new", "-m", "target", "-t", "1", "-T", "iqn.2026-11.org.jtgt:x");
+        failed("no target with tid 2", "-o", "delete", "-m", "target", "-t", "2");
+        failed("unknown backing store type 'tape' (memory, file)", "-o", "new", "-m", "logicalunit", "-t", "1", "-l",
+                "0", "-E", "tape", "-b", "/dev/st0");
+        failed("size 5000 is not a multiple of the block size 512", "-o", "new", "-m", "logicalunit", "-t", "1", "-l",
+                "0", "-E", "memory", "--size", "5000");
+        assertEquals(List.of(IQN), List.copyOf(daemon.targets.keySet()));
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty());
+        daemon.running = false;
+        failed("the target daemon is not running", "-o", "new", "-m", "target", "-t", "2", "-T", "iqn.2026-11.org.jtgt:x");
+    }
+
+    private Reply run(String... args) {
+        return commands.execute(List.of(args));
+    }
+
+    private void ok(String text, String... args) {
+        assertEquals(new Reply(Reply.OK, text), run(args));
+    }
+
+    private void usage(String text, String... args) {
+        assertEquals(new Reply(Reply.USAGE, text), run(args));
+    }
+
+    private void failed(String text, String... args) {
+        assertEquals(new Reply(Reply.FAILED, text), run(args));
+    }
+}

@@ -1,0 +1,214 @@
+package org.jtgt.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.jtgt.api.target.TargetAdminException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Changes reach the daemon and targets.conf together, refusals change neither, loads recreate. */
+class ConfiguredTargetsTest {
+    private static final Path DIR = Path.of("target", "configured-targets-test").toAbsolutePath();
+    private static final String IQN = "iqn.2026-11.org.jtgt:one";
+    private static final String INITIATOR = "iqn.2026-11.org.jtgt:initiator";
+
+    private final FakeDaemon daemon = new FakeDaemon();
+    private final Path conf = DIR.resolve("conf").resolve(TargetsFile.NAME);
+    private ConfiguredTargets targets;
+
+    @BeforeEach
+    void clean() throws IOException {
+        if (Files.exists(DIR)) {
+            try (Stream<Path> all = Files.walk(DIR)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(DIR);
+        targets = new ConfiguredTargets(conf, daemon);
+        targets.load();
+    }
+
+    @Test
+    void aTargetWithLunsAndAclIsWrittenAndRecreatedFromTheFile() throws IOException {
+        Path disk = disk("disk0.img", 1 << 20);
+        targets.newTarget(1, IQN);
+        targets.newLun(1, 0, "file", disk.toString(), null, 512);
+        targets.newLun(1, 1, "memory", null, 65536L, 4096);
+        targets.bind(1, INITIATOR, true);
+        assertEquals(List.of(INITIATOR), daemon.targets.get(IQN).acl);
+        assertEquals(List.of(0, 1), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
+        assertEquals("target 1 " + IQN + "\n"
+                + "lun 1 0 file " + disk + " size=1048576 blocksize=512\n"
+                + "lun 1 1 memory size=65536 blocksize=4096\n"
+                + "acl 1 " + INITIATOR + "\n", body());
+
+        FakeDaemon restarted = new FakeDaemon();
+        ConfiguredTargets again = new ConfiguredTargets(conf, restarted);
+        again.load();
+        again.applyPending();
+        assertEquals(List.of(0, 1), List.copyOf(restarted.targets.get(IQN).luns.keySet()));
+        assertEquals(1 << 20, restarted.targets.get(IQN).luns.get(0).size);
+        assertEquals(List.of(INITIATOR), restarted.targets.get(IQN).acl);
+        assertEquals(1, again.tidOf(IQN));
+    }
+
+    @Test
+    void refusalsChangeNeitherTheDaemonNorTheFile() throws IOException {
+        targets.newTarget(1, IQN);
+        targets.newLun(1, 0, "memory", null, 4096L, 512);
+        String before = Files.readString(conf);
+        Path dir = Files.createDirectories(DIR.resolve("a-directory"));
+        Path odd = disk("odd.img", 1000);
+        refused("tid 1 is in use by " + IQN, () -> targets.newTarget(1, "iqn.2026-11.org.jtgt:two"));
+        refused("target " + IQN + " exists already as tid 1", () -> targets.newTarget(2, IQN));
+        refused("'not-an-iqn' is not an iSCSI name", () -> targets.newTarget(2, "not-an-iqn"));
+        refused("no target with tid 9", () -> targets.newLun(9, 0, "memory", null, 4096L, 512));
+        refused("tid 1 has a LUN 0 already", () -> targets.newLun(1, 0, "memory", null, 4096L, 512));
+        refused("no such file: " + DIR.resolve("missing.img") + " (give --size BYTES to create it)",
+                () -> targets.newLun(1, 1, "file", DIR.resolve("missing.img").toString(), null, 512));
+        refused(dir + " is not a regular file", () -> targets.newLun(1, 1, "file", dir.toString(), null, 512));
+        refused("backing path rel.img is not absolute (jtgt does not run in jtgtadm's directory)",
+                () -> targets.newLun(1, 1, "file", "rel.img", null, 512));
+        refused("size 1000 is not a multiple of the block size 512",
+                () -> targets.newLun(1, 1, "file", odd.toString(), null, 512));
+        refused(odd + " has 1000 bytes, not --size 1024 (jtgtadm neither grows nor truncates an existing file)",
+                () -> targets.newLun(1, 1, "file", odd.toString(), 1024L, 512));
+        refused("size 5000 is not a multiple of the block size 4096",
+                () -> targets.newLun(1, 1, "memory", null, 5000L, 4096));
+        refused("tid 1 has no LUN 4", () -> targets.deleteLun(1, 4));
+        refused("target 1 has no ACL entry " + INITIATOR, () -> targets.bind(1, INITIATOR, false));
+        refused("'a,b' is not an initiator name", () -> targets.bind(1, "a,b", true));
+        daemon.fileProvider = false;
+        refused("the file backing store provider is not running", () -> targets.newLun(1, 1, "file", odd.toString(), null, 512));
+        assertEquals(before, Files.readString(conf));
+        assertEquals(List.of(IQN), List.copyOf(daemon.targets.keySet()));
+        assertEquals(List.of(0), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
+    }
+
+    @Test
+    void aFileCreatedForALunIsRemovedWhenTheLunCannotBeAdded() {
+        targets.newTarget(1, IQN);
+        Path created = DIR.resolve("created.img");
+        targets.newLun(1, 0, "file", created.toString(), 8192L, 512);
+        assertTrue(Files.isRegularFile(created));
+        Path other = DIR.resolve("other.img");
+        daemon.targets.get(IQN).luns.put(3, new FakeDaemon.Store("sneaked in", 512));   // the daemon will refuse LUN 3
+        refused("target " + IQN + " has a LUN 3 already", () -> targets.newLun(1, 3, "file", other.toString(), 8192L, 512));
+        assertFalse(Files.exists(other), "created file left behind");
+        assertTrue(daemon.opened.get(daemon.opened.size() - 1).closed, "store of the refused LUN left open");
+    }
+
+    @Test
+    void aFileThatCannotBeWrittenUndoesTheChange() throws IOException {
+        targets.newTarget(1, IQN);
+        Files.delete(conf);
+        Files.createDirectory(conf);   // the rename onto it fails
+        Files.writeString(conf.resolve("keep"), "x");
+        assertThrows(TargetAdminException.class, () -> targets.newTarget(2, "iqn.2026-11.org.jtgt:two"));
+        assertEquals(List.of(IQN), List.copyOf(daemon.targets.keySet()));
+        assertThrows(TargetAdminException.class, () -> targets.newLun(1, 0, "memory", null, 4096L, 512));
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty());
+        assertTrue(daemon.opened.get(0).closed);
+        assertThrows(TargetAdminException.class, () -> targets.bind(1, "ALL", true));
+        assertEquals(List.of(), daemon.targets.get(IQN).acl);
+        assertThrows(TargetAdminException.class, () -> targets.deleteTarget(1, false));
+        assertTrue(daemon.targets.containsKey(IQN));
+    }
+
+    @Test
+    void deleteNeedsForceWithNexusesAndUnbindRestoresEveryone() throws IOException {
+        targets.newTarget(1, IQN);
+        targets.newLun(1, 0, "memory", null, 4096L, 512);
+        targets.bind(1, INITIATOR, true);
+        targets.bind(1, "all", true);
+        assertEquals(List.of(), daemon.targets.get(IQN).acl, "ALL admits everyone");
+        targets.bind(1, "ALL", false);
+        assertEquals(List.of(INITIATOR), daemon.targets.get(IQN).acl);
+        targets.deleteLun(1, 0);
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty());
+        daemon.targets.get(IQN).nexuses = 1;
+        refused("target " + IQN + " has 1 I_T nexus(es)", () -> targets.deleteTarget(1, false));
+        assertTrue(body().startsWith("target 1 " + IQN), "file restored after the refusal: " + body());
+        targets.deleteTarget(1, true);
+        assertTrue(daemon.targets.isEmpty());
+        assertEquals("", body());
+        targets.newTarget(1, IQN);   // the tid is free again
+    }
+
+    @Test
+    void brokenLinesAndFailingItemsAreSkippedAndTheRestLoads() throws IOException {
+        Path disk = disk("ok.img", 4096);
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n",
+                "target 1 " + IQN,
+                "lun 1 0 file " + disk + " size=4096",
+                "lun 1 1 file " + DIR.resolve("gone.img") + " size=4096",
+                "lun 1 2 memory size=17",
+                "target 2 bad-name",
+                "lun 2 0 memory size=4096",
+                "acl 1 " + INITIATOR) + "\n");
+        targets.load();
+        daemon.fileProvider = false;
+        targets.applyPending();
+        assertEquals(List.of(IQN), List.copyOf(daemon.targets.keySet()));
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty(), "file LUNs wait for their provider");
+        daemon.fileProvider = true;
+        targets.applyPending();
+        assertEquals(List.of(0), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
+        assertEquals(List.of(INITIATOR), daemon.targets.get(IQN).acl);
+
+        targets.newLun(1, 5, "memory", null, 4096L, 512);   // the next write keeps the skipped lines as comments
+        String text = Files.readString(conf);
+        assertTrue(text.contains("# size 17 is not a multiple of the block size 512\n# lun 1 2 memory size=17\n"), text);
+        assertTrue(text.contains("# no such file: " + DIR.resolve("gone.img")), text);
+        assertTrue(text.contains("# 'bad-name' is not an iSCSI name\n# target 2 bad-name\n"), text);
+        assertTrue(text.contains("# its target was skipped\n# lun 2 0 memory size=4096 blocksize=512\n"), text);
+
+        daemon.running = false;   // the daemon restarts: everything comes back
+        targets.daemonGone();
+        FakeDaemon.T old = daemon.targets.remove(IQN);
+        old.luns.values().forEach(FakeDaemon.Store::close);
+        daemon.running = true;
+        targets.applyPending();
+        assertEquals(List.of(0, 5), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
+    }
+
+    @Test
+    void applyingTwiceAdoptsWhatTheDaemonHasAlready() throws IOException {
+        targets.newTarget(1, IQN);
+        targets.newLun(1, 0, "memory", null, 4096L, 512);
+        ConfiguredTargets reloaded = new ConfiguredTargets(conf, daemon);   // the admin bundle restarted
+        reloaded.load();
+        reloaded.applyPending();
+        assertEquals(1, daemon.opened.size(), "no second store opened");
+        assertEquals("target 1 LUN 0 deleted", reloaded.deleteLun(1, 0));
+    }
+
+    private Path disk(String name, int size) throws IOException {
+        Path p = DIR.resolve(name);
+        Files.write(p, new byte[size]);
+        return p;
+    }
+
+    private String body() throws IOException {
+        return Files.readAllLines(conf).stream().filter(l -> !l.startsWith("#") && !l.isEmpty())
+                .map(l -> l + "\n").reduce("", String::concat);
+    }
+
+    private static void refused(String message, Runnable change) {
+        TargetAdminException e = assertThrows(TargetAdminException.class, change::run);
+        assertEquals(message, e.getMessage());
+    }
+}

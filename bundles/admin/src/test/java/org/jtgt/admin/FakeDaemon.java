@@ -1,0 +1,191 @@
+package org.jtgt.admin;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetAdminException;
+import org.jtgt.api.target.TargetInfo;
+
+/**
+ * A {@link TargetAdmin} that keeps what it is told and refuses what the daemon refuses (bad
+ * names, duplicates, block sizes, deleting a target with nexuses without force), with the two
+ * backing store providers jtgtadm uses; stores record whether they were closed.
+ */
+final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
+    static final class Store implements BackingStore {
+        final String describe;
+        final long size;
+        boolean closed;
+
+        Store(String describe, long size) {
+            this.describe = describe;
+            this.size = size;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) {
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src, boolean fua) {
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public String describe() {
+            return describe;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    static final class T {
+        final TreeMap<Integer, Store> luns = new TreeMap<>();
+        List<String> acl = List.of();
+        int nexuses;
+    }
+
+    final Map<String, T> targets = new TreeMap<>();
+    final List<Store> opened = new ArrayList<>();
+    boolean running = true;
+    boolean fileProvider = true;
+
+    @Override
+    public TargetAdmin targetAdmin() {
+        return running ? this : null;
+    }
+
+    @Override
+    public BackingStoreProvider provider(String type) {
+        if (type.equals("memory")) {
+            return new Provider("memory");
+        }
+        return type.equals("file") && fileProvider ? new Provider("file") : null;
+    }
+
+    /** Like backing-memory and backing-file: a file must exist unless create=true. */
+    final class Provider implements BackingStoreProvider {
+        private final String type;
+
+        Provider(String type) {
+            this.type = type;
+        }
+
+        @Override
+        public String type() {
+            return type;
+        }
+
+        @Override
+        public BackingStore open(String path, long size, Map<String, String> options) throws IOException {
+            if (type.equals("memory")) {
+                return remember(new Store("memory", size));
+            }
+            Path p = Path.of(path);
+            if (!Files.exists(p)) {
+                if (!"true".equals(options.get("create"))) {
+                    throw new IOException("no such file: " + p);
+                }
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    ch.write(ByteBuffer.allocate(1), size - 1);
+                }
+            }
+            return remember(new Store("file " + p, size == 0 ? Files.size(p) : size));
+        }
+    }
+
+    private Store remember(Store s) {
+        opened.add(s);
+        return s;
+    }
+
+    @Override
+    public void createTarget(String name) {
+        if (!name.matches("(iqn|eui|naa)\\..+")) {
+            throw new TargetAdminException("'" + name + "' is not an iSCSI name");
+        }
+        if (targets.containsKey(name)) {
+            throw new TargetAdminException("target " + name + " exists already");
+        }
+        targets.put(name, new T());
+    }
+
+    @Override
+    public void deleteTarget(String name, boolean force) {
+        T t = target(name);
+        if (t.nexuses > 0 && !force) {
+            throw new TargetAdminException("target " + name + " has " + t.nexuses + " I_T nexus(es)");
+        }
+        t.luns.values().forEach(Store::close);
+        targets.remove(name);
+    }
+
+    @Override
+    public void addLun(String target, int lun, BackingStore store, int blockSize, LunOptions options) {
+        T t = target(target);
+        if (t.luns.containsKey(lun)) {
+            throw new TargetAdminException("target " + target + " has a LUN " + lun + " already");
+        }
+        if (store.size() % blockSize != 0) {
+            throw new TargetAdminException("backing store has " + store.size() + " bytes");
+        }
+        t.luns.put(lun, (Store) store);
+    }
+
+    @Override
+    public void removeLun(String target, int lun) {
+        Store s = target(target).luns.remove(lun);
+        if (s == null) {
+            throw new TargetAdminException("target " + target + " has no LUN " + lun);
+        }
+        s.close();
+    }
+
+    @Override
+    public void setAcl(String target, List<String> initiators) {
+        target(target).acl = List.copyOf(initiators);
+    }
+
+    @Override
+    public List<TargetInfo> targets() {
+        List<TargetInfo> out = new ArrayList<>();
+        targets.forEach((name, t) -> {
+            List<LunInfo> luns = new ArrayList<>();
+            t.luns.forEach((n, s) -> luns.add(new LunInfo(n, s.describe, s.size, 512, LunOptions.DEFAULT)));
+            out.add(new TargetInfo(name, luns, t.acl, t.nexuses));
+        });
+        return out;
+    }
+
+    private T target(String name) {
+        T t = targets.get(name);
+        if (t == null) {
+            throw new TargetAdminException("no target named " + name);
+        }
+        return t;
+    }
+}

@@ -1,0 +1,129 @@
+package org.jtgt.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.jtgt.admin.TargetsFile.Contents;
+import org.jtgt.admin.TargetsFile.LunSpec;
+import org.jtgt.admin.TargetsFile.TargetSpec;
+import org.junit.jupiter.api.Test;
+
+/** The targets.conf line format: parsing, broken lines, round trip, atomic replacement. */
+class TargetsFileTest {
+    private static final Path DIR = Path.of("target", "targets-file-test").toAbsolutePath();
+
+    @Test
+    void parsesEveryKindOfLine() {
+        Contents c = TargetsFile.parse(List.of(
+                "# a comment",
+                "",
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "lun 1 0 file /srv/disk0.img size=1048576 blocksize=4096",
+                "lun 1 3 memory size=65536",
+                "  acl 1 iqn.2026-11.org.jtgt:initiator  ",
+                "acl 1 all",
+                "target 7 iqn.2026-11.org.jtgt:seven"));
+        assertEquals(List.of(), c.skipped());
+        assertEquals(List.of(1, 7), List.copyOf(c.targets().keySet()));
+        TargetSpec one = c.targets().get(1);
+        assertEquals("iqn.2026-11.org.jtgt:one", one.iqn());
+        assertEquals(new LunSpec(0, "file", "/srv/disk0.img", 1048576, 4096, 4), one.luns().get(0));
+        assertEquals(new LunSpec(3, "memory", null, 65536, 512, 5), one.luns().get(3));
+        assertEquals(List.of("iqn.2026-11.org.jtgt:initiator", "ALL"), one.acl());
+        assertEquals(List.of(), one.daemonAcl(), "ALL admits everyone");
+        assertEquals(List.of(), c.targets().get(7).acl());
+    }
+
+    @Test
+    void brokenLinesAreReportedWithTheirNumberAndTheRestLoads() {
+        Contents c = TargetsFile.parse(List.of(
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "target 1 iqn.2026-11.org.jtgt:again",
+                "target x iqn.2026-11.org.jtgt:x",
+                "lun 2 0 memory size=4096",
+                "lun 1 0 memory size=1000",
+                "lun 1 1 tape /dev/st0 size=4096",
+                "lun 1 2 file relative.img size=4096",
+                "lun 1 3 memory size=4096 blocksize=1024",
+                "lun 1 4 memory",
+                "acl 1 a,b",
+                "frobnicate 1",
+                "target 2 iqn.2026-11.org.jtgt:ONE",
+                "lun 1 5 memory size=8192",
+                "lun 1 5 memory size=8192",
+                "acl 1 iqn.2026-11.org.jtgt:i"));
+        List<String> messages = c.skipped().stream().map(TargetsFile.Skipped::message).collect(Collectors.toList());
+        assertEquals(List.of(
+                "targets.conf:2: tid 1 is declared twice (line 1)",
+                "targets.conf:3: tid 'x' is not a number",
+                "targets.conf:4: tid 2 is not declared by an earlier target line",
+                "targets.conf:5: size 1000 is not a multiple of the block size 512",
+                "targets.conf:6: unknown backing store type 'tape' (memory, file)",
+                "targets.conf:7: file path relative.img is not absolute",
+                "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
+                "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]'",
+                "targets.conf:10: 'a,b' is not an initiator name",
+                "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl)",
+                "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
+                "targets.conf:14: tid 1 has LUN 5 twice (line 13)"), messages);
+        TargetSpec one = c.targets().get(1);
+        assertEquals(List.of(5), List.copyOf(one.luns().keySet()));
+        assertEquals(List.of("iqn.2026-11.org.jtgt:i"), one.acl());
+        assertEquals(1, c.targets().size());
+    }
+
+    @Test
+    void formatThenParseGivesTheSameTargets() {
+        Contents c = TargetsFile.parse(List.of(
+                "target 2 iqn.2026-11.org.jtgt:two",
+                "acl 2 iqn.2026-11.org.jtgt:i2",
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "lun 1 1 memory size=65536 blocksize=4096",
+                "lun 1 0 file /srv/a.img size=1048576",
+                "acl 1 ALL"));
+        String text = TargetsFile.format(c.targets(), c.skipped());
+        Contents again = TargetsFile.parse(text.lines().collect(Collectors.toList()));
+        assertEquals(List.of(), again.skipped());
+        assertEquals(strip(c), strip(again));
+        assertEquals(text, TargetsFile.format(again.targets(), again.skipped()), "stable");
+        assertTrue(text.indexOf("target 1 ") < text.indexOf("target 2 "), text);
+        assertTrue(text.contains("lun 1 0 file /srv/a.img size=1048576 blocksize=512\n"), text);
+    }
+
+    @Test
+    void skippedLinesAreKeptCommentedOutWithTheirReason() {
+        Contents c = TargetsFile.parse(List.of("target 1 iqn.2026-11.org.jtgt:one", "lun 1 0 memory size=3"));
+        String text = TargetsFile.format(c.targets(), c.skipped());
+        assertTrue(text.contains("# size 3 is not a multiple of the block size 512\n# lun 1 0 memory size=3\n"), text);
+        assertEquals(List.of(), TargetsFile.parse(text.lines().collect(Collectors.toList())).skipped());
+    }
+
+    @Test
+    void writeReplacesTheFileAndLeavesNoTemporaryFile() throws IOException {
+        Files.createDirectories(DIR);
+        Path file = DIR.resolve(TargetsFile.NAME);
+        TargetsFile.write(file, "target 1 iqn.2026-11.org.jtgt:one\n");
+        TargetsFile.write(file, "target 2 iqn.2026-11.org.jtgt:two\n");
+        assertEquals("target 2 iqn.2026-11.org.jtgt:two\n", Files.readString(file));
+        assertFalse(Files.exists(DIR.resolve(TargetsFile.NAME + ".tmp")));
+        assertEquals(List.of(2), List.copyOf(TargetsFile.read(file).targets().keySet()));
+        assertTrue(TargetsFile.read(DIR.resolve("missing.conf")).targets().isEmpty());
+    }
+
+    /** Targets without the line numbers, which differ between a hand-written and a written file. */
+    private static String strip(Contents c) {
+        StringBuilder s = new StringBuilder();
+        c.targets().values().forEach(t -> {
+            s.append(t.tid()).append(t.iqn()).append(t.acl());
+            t.luns().values().forEach(l -> s.append(l.format(t.tid())));
+        });
+        return s.toString();
+    }
+}

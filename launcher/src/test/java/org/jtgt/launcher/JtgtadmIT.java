@@ -1,0 +1,218 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Target management the way a tgt user does it: jtgtadm against a running launcher creates a
+ * target with a file-backed LUN and an ACL, libiscsi sees it with the admitted initiator name
+ * and not with another, a second LUN appears (and QEMU, with a session open, gets the unit
+ * attention that says so), and after a restart on the same {@code --config}
+ * everything is there again, read back from {@code targets.conf}.
+ */
+@Timeout(300)
+class JtgtadmIT {
+    private static final Path WORK = LauncherProcess.TARGET.resolve("jtgtadm-it");
+    private static final Pattern STARTED = Pattern.compile("jtgt started: \\d+ bundles active");
+    private static final Pattern PORTAL = Pattern.compile("iSCSI portal listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final String TARGET = "iqn.2026-11.org.jtgt:jtgtadm-it";
+    private static final String ALLOWED = "iqn.2026-11.org.jtgt:allowed";
+    private static final String OTHER = "iqn.2026-11.org.jtgt:other";
+    private static final long DISK0 = 4L << 20;
+    private static final long DISK1 = 2L << 20;
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void targetsLunsAndAclsMadeWithJtgtadmWorkAndSurviveARestart() throws Exception {
+        ExternalTool.require("iscsi-ls", "libiscsi-bin");
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
+        clean(WORK);
+        Files.createDirectories(WORK);
+        ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(60));
+        Path config = WORK.resolve("config");
+        String control = config.resolve("control.sock").toString();
+        Path disk0 = WORK.resolve("disk0.img");
+        try (RandomAccessFile f = new RandomAccessFile(disk0.toFile(), "rw")) {
+            f.setLength(DISK0);
+        }
+        Path disk1 = WORK.resolve("disk1.img");
+
+        LauncherProcess launcher = start(config);
+        int port = port(launcher);
+
+        adm(0, control, "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                "-b", disk0.toString());
+        adm(0, control, "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", "1", "-Q", ALLOWED);
+        // refusals: clear message, status 1 or 2, nothing applied
+        String dup = adm(1, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", "iqn.2026-11.org.jtgt:x");
+        assertTrue(dup.contains("tid 1 is in use by " + TARGET), dup);
+        String bad = adm(1, control, "--op", "new", "--mode", "target", "--tid", "2", "-T", "no-such-name-form");
+        assertTrue(bad.contains("no-such-name-form"), bad);
+        String missing = adm(1, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b",
+                WORK.resolve("missing.img").toString());
+        assertTrue(missing.contains("no such file"), missing);
+        String address = adm(1, control, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "10.0.0.1");
+        assertTrue(address.contains("by initiator name"), address);
+        String account = adm(1, control, "--op", "new", "--mode", "account", "--user", "u", "--password", "p");
+        assertTrue(account.contains("not supported yet"), account);
+        adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1");
+
+        String base = "iscsi://127.0.0.1:" + port;
+        String seen = tools.run("iscsi-ls", "-s", "-i", ALLOWED, base + "/");
+        assertTrue(seen.contains("Target:" + TARGET + " "), seen);
+        assertTrue(Pattern.compile("Lun:0\\s+Type:DIRECT_ACCESS").matcher(seen).find(), seen);
+        String inq = tools.run("iscsi-inq", "-i", ALLOWED, base + "/" + TARGET + "/0");
+        assertTrue(inq.contains("Peripheral Device Type:DIRECT_ACCESS"), inq);
+        String hidden = tools.execute("iscsi-ls", "-s", "-i", OTHER, base + "/").output();
+        assertFalse(hidden.contains(TARGET), hidden);
+        ExternalTool.Outcome refused = tools.execute("iscsi-inq", "-i", OTHER, base + "/" + TARGET + "/0");
+        assertTrue(refused.exit() != 0, refused.describe());
+
+        // a second LUN on a new file of the given size, while QEMU has a session open on LUN 0:
+        // its next command gets REPORTED LUNS DATA HAS CHANGED, which QEMU logs and retries
+        Path qemuLog = WORK.resolve("qemu-io.log");
+        ProcessBuilder qemuCommand = new ProcessBuilder("qemu-io", "--image-opts",
+                "driver=iscsi,transport=tcp,portal=127.0.0.1:" + port + ",target=" + TARGET + ",lun=0,initiator-name="
+                        + ALLOWED).redirectErrorStream(true).redirectOutput(qemuLog.toFile());
+        qemuCommand.environment().put("TMPDIR", WORK.toString());
+        Process qemu = qemuCommand.start();
+        processes.add(qemu);
+        try (Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8)) {
+            commands.write("read 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "read 4096/4096 bytes", 1);
+            adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", disk1.toString(),
+                    "--size", String.valueOf(DISK1), "--blocksize", "4096");
+            commands.write("read 0 4k\nquit\n");
+        }
+        assertTrue(qemu.waitFor(30, TimeUnit.SECONDS), "qemu-io did not quit:\n" + Files.readString(qemuLog));
+        String qemuOut = Files.readString(qemuLog);
+        assertTrue(qemuOut.contains("UNIT_ATTENTION") && qemuOut.contains("0x3f0e"), qemuOut);
+        awaitCount(qemuLog, "read 4096/4096 bytes", 2);
+        assertEquals(DISK1, Files.size(disk1));
+        String two = tools.run("iscsi-ls", "-s", "-i", ALLOWED, base + "/");
+        assertTrue(Pattern.compile("Lun:1\\s+Type:DIRECT_ACCESS").matcher(two).find(), two);
+        String inq1 = tools.run("iscsi-inq", "-i", ALLOWED, base + "/" + TARGET + "/1");
+        assertTrue(inq1.contains("Peripheral Device Type:DIRECT_ACCESS"), inq1);
+        String before = adm(0, control, "--op", "show", "--mode", "target");
+        assertTrue(before.contains("Size: " + DISK0 + " bytes, block size 512\n"), before);
+        assertTrue(before.contains("Size: " + DISK1 + " bytes, block size 4096\n"), before);
+        String conf = Files.readString(config.resolve("targets.conf"));
+        assertTrue(conf.contains("target 1 " + TARGET + "\n"), conf);
+        assertFalse(conf.contains("default"), "the default target is not written:\n" + conf);
+
+        stop(launcher);
+        LauncherProcess again = start(config);
+        int port2 = port(again);
+        String after = adm(0, control, "--op", "show", "--mode", "target");
+        assertEquals(targetSection(before), targetSection(after));
+        assertTrue(after.contains("Target 1: " + TARGET + "\n"), after);
+        assertTrue(after.contains("    ACL: " + ALLOWED + "\n"), after);
+        assertTrue(after.contains("    LUN: 1\n"), after);
+        String base2 = "iscsi://127.0.0.1:" + port2;
+        String seenAgain = tools.run("iscsi-ls", "-s", "-i", ALLOWED, base2 + "/");
+        assertTrue(Pattern.compile("Lun:0\\s+Type:DIRECT_ACCESS").matcher(seenAgain).find(), seenAgain);
+        assertTrue(Pattern.compile("Lun:1\\s+Type:DIRECT_ACCESS").matcher(seenAgain).find(), seenAgain);
+        assertFalse(tools.execute("iscsi-ls", "-s", "-i", OTHER, base2 + "/").output().contains(TARGET));
+
+        // deleting goes into the file too
+        adm(0, control, "--op", "delete", "--mode", "logicalunit", "--tid", "1", "--lun", "1");
+        adm(0, control, "--op", "delete", "--mode", "target", "--tid", "1", "--force");
+        assertFalse(Files.readString(config.resolve("targets.conf")).contains("target 1 "));
+        stop(again);
+        assertFalse(again.output.text().contains("(skipped; in "), "no line was skipped:\n" + again.output.text());
+    }
+
+    private LauncherProcess start(Path config) throws IOException, InterruptedException {
+        LauncherProcess launcher = LauncherProcess.start(List.of("-Djtgt.default.target.size=67108864"),
+                "--config", config.toString(), "--portal", "127.0.0.1:0");
+        processes.add(launcher.process);
+        launcher.output.await(STARTED, 120);
+        return launcher;
+    }
+
+    private static int port(LauncherProcess launcher) throws InterruptedException {
+        Matcher m = PORTAL.matcher(launcher.output.await(PORTAL, 10));
+        assertTrue(m.find());
+        return Integer.parseInt(m.group(1));
+    }
+
+    private static void stop(LauncherProcess launcher) throws InterruptedException {
+        assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
+        assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), "no exit within 30 s of SIGTERM:\n"
+                + launcher.output.text());
+        launcher.output.join();
+        assertEquals(0, launcher.process.exitValue(), launcher.output.text());
+    }
+
+    private static String adm(int status, String control, String... args) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of("--control", control));
+        all.addAll(List.of(args));
+        return LauncherProcess.jtgtadm(status, all.toArray(new String[0]));
+    }
+
+    /** The show output from our target's line on, without the nexus count (sessions come and go). */
+    private static String targetSection(String show) {
+        int at = show.indexOf("Target 1: ");
+        assertTrue(at >= 0, show);
+        return show.substring(at).replaceAll("I_T nexuses: \\d+", "I_T nexuses: N");
+    }
+
+    /** Waits until {@code text} occurs {@code count} times in {@code log}. */
+    private static void awaitCount(Path log, String text, int count) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            String now = Files.readString(log);
+            if (now.split(Pattern.quote(text), -1).length - 1 >= count) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "no " + count + " x '" + text + "' within 30 s:\n" + now);
+            Thread.sleep(100);
+        }
+    }
+
+    private static void clean(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
