@@ -26,6 +26,7 @@ import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.TargetAdmin;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -88,6 +89,8 @@ public class ControlSocket implements AdminCommands.Services {
     private ExecutorService loader;
 
     private final AdminCommands commands = new AdminCommands(this);
+    /** The Gogo commands ({@link ShellCommands}), registered while active. */
+    private ServiceRegistration<Object> shell;
     private Path path;
     private ServerSocketChannel server;
     private Thread acceptor;
@@ -133,6 +136,7 @@ public class ControlSocket implements AdminCommands.Services {
             p = context.getDataFile("control.sock").toPath();
         }
         open(p);   // first: if another jtgt owns this directory, its targets.conf is not ours to apply
+        shell = context.registerService(Object.class, new ShellCommands(commands), ShellCommands.properties());
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         Path conf = (dir != null ? Path.of(dir) : context.getDataFile("").toPath()).resolve(TargetsFile.NAME);
         try {
@@ -208,6 +212,10 @@ public class ControlSocket implements AdminCommands.Services {
 
     @Deactivate
     void close() {
+        if (shell != null) {
+            shell.unregister();
+            shell = null;
+        }
         if (loader != null) {
             loader.shutdownNow();
         }

@@ -67,6 +67,23 @@ class AdminCommandsTest {
     }
 
     @Test
+    void gogoCommandsRunTheSameCommands() {
+        ShellCommands shell = new ShellCommands(commands);
+        assertEquals("target 1 " + IQN + " created", shell.target("new", "--tid", "1", "-T", IQN));
+        assertEquals("target 1 LUN 0: 65536 bytes, memory", shell.lun("new", "--tid", "1", "--lun", "0", "-E", "memory",
+                "--size", "65536"));
+        assertEquals("target 1 ACL: all initiators", shell.acl("bind", "--tid", "1", "-I", "ALL"));
+        assertTrue(shell.target("show").contains("Target 1: " + IQN), shell.target("show"));
+        IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> shell.target("new", "--tid", "1", "-T", IQN));
+        assertTrue(refused.getMessage().contains("tid 1"), refused.getMessage());
+        IllegalArgumentException usage = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                shell::lun);
+        assertEquals("usage: jtgt:lun OP [jtgtadm options]", usage.getMessage());
+        assertEquals("jtgt", ShellCommands.properties().get("osgi.command.scope"));
+    }
+
+    @Test
     void aFileLunIsCreatedWithSize() {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         Path disk = DIR.resolve("made.img");
