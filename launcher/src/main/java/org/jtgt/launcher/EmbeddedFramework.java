@@ -40,6 +40,9 @@ final class EmbeddedFramework {
     /** Framework property naming the configuration directory (for bundles; {@code --config}). */
     static final String CONFIG_DIR_PROPERTY = "jtgt.config.dir";
 
+    /** Where component configurations ({@code PID.cfg}) live, below the configuration directory. */
+    static final String ETC_DIR = "etc";
+
     /** Held while a launcher uses the configuration directory. */
     static final String LOCK_FILE = "jtgt.lock";
 
@@ -68,7 +71,7 @@ final class EmbeddedFramework {
         long started = System.nanoTime();
         List<Bundle> bundles;
         try {
-            Files.createDirectories(configDir);
+            Files.createDirectories(configDir.resolve(ETC_DIR));
             if (!lockConfigDir()) {
                 LOG.error("{} is in use by another jtgt process; stop it or choose another --config", configDir);
                 return Main.EXIT_FAILURE;
@@ -134,6 +137,14 @@ final class EmbeddedFramework {
         // Bundles see only what they import, never the launcher's class path by accident.
         properties.put("felix.bootdelegation.implicit", "false");
         properties.put(CONFIG_DIR_PROPERTY, configDir.toString());
+        // Component configurations (PID.cfg, key=value lines) from DIR/etc, applied at start and
+        // when a file changes. Not written back: the files are the operator's.
+        properties.put("felix.fileinstall.dir", configDir.resolve(ETC_DIR).toString());
+        properties.put("felix.fileinstall.filter", ".*\\.cfg");
+        properties.put("felix.fileinstall.poll", "1000");
+        properties.put("felix.fileinstall.noInitialDelay", "true");
+        properties.put("felix.fileinstall.enableConfigSave", "false");
+        properties.put("felix.fileinstall.log.level", "2");
         return properties;
     }
 

@@ -20,6 +20,8 @@ class EmbeddedFrameworkTest {
         assertEquals(Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT, p.get(Constants.FRAMEWORK_STORAGE_CLEAN));
         assertEquals("/srv/jtgt", p.get("jtgt.config.dir"));
         assertEquals("false", p.get("felix.bootdelegation.implicit"));
+        assertEquals("/srv/jtgt/etc", p.get("felix.fileinstall.dir"));
+        assertEquals(".*\\.cfg", p.get("felix.fileinstall.filter"));
     }
 
     @Test

@@ -82,6 +82,50 @@ class LauncherIT {
     }
 
     @Test
+    void componentConfigurationComesFromTheEtcDirectoryAndIsReappliedWhenItChanges() throws Exception {
+        Path config = TARGET.resolve("launcher-it-etc");
+        Path etc = config.resolve("etc");
+        deleteTree(config);
+        Files.createDirectories(etc);
+        Path hostCfg = etc.resolve("org.jtgt.host.cfg");
+        Files.writeString(hostCfg, "# the host side's preferred transport\ntransport = netlink\n");
+        LauncherProcess launcher = start("--config", config.toString(), "--portal", "127.0.0.1:0");
+        launcher.output.await(STARTED, 120);
+        String socket = config.resolve("control.sock").toString();
+        awaitTransport(socket, "netlink", launcher);
+
+        Files.writeString(hostCfg, "transport = shm\n");
+        awaitTransport(socket, "shm", launcher);
+
+        assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
+        assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), launcher.output.text());
+        assertEquals(0, launcher.process.exitValue(), launcher.output.text());
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+                for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static void awaitTransport(String socket, String name, LauncherProcess launcher) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String shown;
+        do {
+            shown = LauncherProcess.jtgtadm(0, "--control", socket, "--mode", "transport", "--op", "show");
+            if (shown.contains("    " + name + " (active)")) {
+                return;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError(name + " did not become active:\n" + shown + "\n" + launcher.output.text());
+    }
+
+    @Test
     void unknownOptionExitsWithStatusTwoAndUsage() throws Exception {
         LauncherProcess launcher = start("--bogus");
         assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS));

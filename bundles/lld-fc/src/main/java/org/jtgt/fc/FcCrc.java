@@ -1,0 +1,43 @@
+package org.jtgt.fc;
+
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32;
+
+/**
+ * The FC frame CRC (FC-FS-3 9.2): the IEEE 802.3 CRC-32 (polynomial 04C11DB7, preset and
+ * final inversion) over the frame header and data field, fill bytes included. It is carried in
+ * the word after the data field in the same byte order as Ethernet's FCS and FCoE's CRC: least
+ * significant byte first.
+ */
+public final class FcCrc {
+    private FcCrc() {
+    }
+
+    /** The CRC-32 of {@code length} bytes at {@code offset}. */
+    public static int compute(ByteBuffer b, int offset, int length) {
+        CRC32 crc = new CRC32();
+        ByteBuffer view = b.duplicate();
+        view.limit(offset + length).position(offset);
+        crc.update(view);
+        return (int) crc.getValue();
+    }
+
+    /** Writes the CRC of {@code [offset, offset+length)} at {@code offset+length}. */
+    public static void put(ByteBuffer b, int offset, int length) {
+        int crc = compute(b, offset, length);
+        int at = offset + length;
+        b.put(at, (byte) crc);
+        b.put(at + 1, (byte) (crc >>> 8));
+        b.put(at + 2, (byte) (crc >>> 16));
+        b.put(at + 3, (byte) (crc >>> 24));
+    }
+
+    /** Whether the word after {@code [offset, offset+length)} holds that range's CRC. */
+    public static boolean check(ByteBuffer b, int offset, int length) {
+        int crc = compute(b, offset, length);
+        int at = offset + length;
+        int carried = (b.get(at) & 0xFF) | (b.get(at + 1) & 0xFF) << 8 | (b.get(at + 2) & 0xFF) << 16
+                | (b.get(at + 3) & 0xFF) << 24;
+        return crc == carried;
+    }
+}

@@ -1,0 +1,434 @@
+package org.jtgt.fc;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jtgt.api.event.CmdDoneEvent;
+import org.jtgt.api.event.ItNexusReqEvent;
+import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.host.HostCallbacks;
+import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.HostService;
+import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetInfo;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Fibre Channel emulation LLD: one FCIP listener, behind it an emulated switch
+ * ({@link FcFabric}) and one target N_Port ({@link FcFabric#TARGET_PORT_ID}) that serves one
+ * jtgt target over FCP. Each TCP connection is one FCIP link to the switch; the ports that log in
+ * over it (FLOGI, FDISC) are initiator N_Ports, and each one that completes PLOGI and PRLI with
+ * the target port is one I_T nexus, named {@code naa.<WWPN>}.
+ *
+ * <p>Configuration ({@code org.jtgt.fc}) is read at activation; there is no {@code @Modified}:
+ * any change restarts the component (links close, nexuses are destroyed, initiators log in
+ * again). The framework property {@value #PORTAL_PROPERTY} ({@code HOST:PORT}) overrides
+ * {@link Config#portal()}.
+ */
+@Component(service = {}, immediate = true, configurationPid = "org.jtgt.fc")
+@Designate(ocd = FcTarget.Config.class)
+public class FcTarget implements HostCallbacks {
+    private static final Logger LOG = LoggerFactory.getLogger(FcTarget.class);
+
+    public static final String PORTAL_PROPERTY = "jtgt.fc.portal";
+    static final int NEXUS_TIMEOUT = Integer.MIN_VALUE;
+
+    @ObjectClassDefinition(name = "jtgt Fibre Channel emulation", description = "An FC fabric and target N_Port "
+            + "reached over FCIP (RFC 3821). Every change restarts the component (links close; initiators log in again).")
+    public @interface Config {
+        @AttributeDefinition(name = "Portal", description = "HOST:PORT the FCIP listener binds (port 0 picks a free "
+                + "port). The framework property jtgt.fc.portal overrides it.")
+        String portal() default "127.0.0.1:3225";
+
+        @AttributeDefinition(name = "Target", description = "The jtgt target the FC target port serves; empty: the "
+                + "first target (by name) when an initiator logs in")
+        String target() default "";
+
+        @AttributeDefinition(name = "Port name", description = "WWPN of the target N_Port, 16 hex digits")
+        String portName() default "500140a0f1c0e001";
+
+        @AttributeDefinition(name = "Node name", description = "WWNN of the target node, 16 hex digits")
+        String nodeName() default "500140a0f1c0e000";
+
+        @AttributeDefinition(name = "Frame size", description = "Largest data field the target receives and offers at "
+                + "login, bytes (256..2112, a multiple of 4); data frames use the smaller of both sides' offers")
+        int frameSize() default 2048;
+
+        @AttributeDefinition(name = "Max exchanges", description = "FCP exchanges one initiator port may have open; "
+                + "more are answered TASK SET FULL")
+        int maxExchanges() default 256;
+
+        @AttributeDefinition(name = "Max connections", description = "FCIP links accepted at once")
+        int maxConnections() default 32;
+
+        @AttributeDefinition(name = "Max ports", description = "N_Ports the fabric hands out IDs to")
+        int maxPorts() default 128;
+
+        @AttributeDefinition(name = "Nexus timeout (s)", description = "How long PRLI waits for the daemon's answer")
+        int nexusTimeoutSeconds() default 10;
+    }
+
+    @Reference
+    HostService hostService;
+
+    @Reference
+    TargetAdmin targetAdmin;
+
+    private volatile ScsiHost host;
+    private volatile FcFabric fabric;
+    private volatile Settings settings;
+    private volatile boolean stopping;
+    private ServerSocket listener;
+    private Thread acceptor;
+    private final Set<FcConnection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connectionIds = new AtomicInteger();
+    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> nexusReplies = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> destroyReplies = new ConcurrentHashMap<>();
+    /** mid → the waiting {@link PendingTmf}, or the response if it came first. */
+    private final ConcurrentHashMap<Long, Object> tmfs = new ConcurrentHashMap<>();
+
+    /** What connections need from the configuration. */
+    record Settings(String target, long portName, long nodeName, int frameSize, int maxExchanges, int maxConnections,
+            long nexusTimeoutMillis) {
+    }
+
+    /** Who waits for a task-management answer. */
+    interface TmfWaiter {
+        void tmfCompleted(TmfResponse response);
+    }
+
+    @Activate
+    void activate(BundleContext context, Config config) throws IOException {
+        start(config, context == null ? null : context.getProperty(PORTAL_PROPERTY));
+    }
+
+    /** Starts with {@code portalOverride} (may be null) in place of the configured portal; also for tests. */
+    void start(Config config, String portalOverride) throws IOException {
+        settings = settingsOf(config);
+        String portal = portalOverride != null && !portalOverride.isBlank() ? portalOverride : config.portal();
+        InetSocketAddress address = parsePortal(portal);
+        fabric = new FcFabric(Math.max(1, config.maxPorts()), settings.portName(), settings.nodeName());
+        stopping = false;
+        host = hostService.addHost("fc", this);
+        try {
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(address, 64);
+            listener = s;
+        } catch (IOException | RuntimeException e) {
+            stop();
+            throw e;
+        }
+        acceptor = new Thread(this::accept, "jtgt-fc-accept-" + listener.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
+        LOG.info("FC fabric listening for FCIP on {}:{}, target port {} WWPN {}", listener.getInetAddress().getHostAddress(),
+                listener.getLocalPort(), FcFrameHeader.portId(FcFabric.TARGET_PORT_ID), Long.toHexString(settings.portName()));
+    }
+
+    @Deactivate
+    void deactivate() {
+        stop();
+    }
+
+    /** Closes the listener and every link (nexuses destroyed), then removes the SCSI host. */
+    void stop() {
+        stopping = true;
+        if (listener != null) {
+            try {
+                listener.close();
+            } catch (IOException e) {
+                LOG.debug("closing the listener failed", e);
+            }
+        }
+        if (acceptor != null) {
+            try {
+                acceptor.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            acceptor = null;
+        }
+        List<FcConnection> open = new ArrayList<>(connections);
+        for (FcConnection c : open) {
+            c.close("FC target stopping");
+        }
+        for (FcConnection c : open) {
+            try {
+                if (!c.awaitFinished(10_000)) {
+                    LOG.warn("{} did not finish within 10 s", c);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (CompletableFuture<Integer> pending : new ArrayList<>(destroyReplies.values())) {
+            try {
+                pending.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.warn("nexus destruction not answered before the FC host closed ({} pending)", destroyReplies.size());
+                break;
+            }
+        }
+        ScsiHost h = host;
+        if (h != null) {
+            h.close();
+            host = null;
+        }
+        listener = null;
+        if (!open.isEmpty()) {
+            LOG.info("FC target stopped; {} links closed", open.size());
+        }
+    }
+
+    /** The port the listener is bound to (for port 0), or -1. */
+    int boundPort() {
+        ServerSocket s = listener;
+        return s == null ? -1 : s.getLocalPort();
+    }
+
+    private void accept() {
+        ServerSocket server = listener;
+        while (!stopping) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (SocketException e) {
+                return;   // closed
+            } catch (IOException e) {
+                LOG.warn("accept failed: {}", e.toString());
+                continue;
+            }
+            try {
+                if (connections.size() >= settings.maxConnections()) {
+                    LOG.warn("refusing FCIP link from {}: {} links open", socket.getRemoteSocketAddress(), connections.size());
+                    socket.close();
+                    continue;
+                }
+                socket.setTcpNoDelay(true);
+                socket.setKeepAlive(true);
+                FcConnection c = new FcConnection(this, socket, connectionIds.incrementAndGet());
+                connections.add(c);
+                if (stopping) {
+                    connections.remove(c);
+                    socket.close();
+                    return;
+                }
+                c.start();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("setting up an FCIP link failed: {}", e.toString());
+                try {
+                    socket.close();
+                } catch (IOException again) {
+                    LOG.debug("close failed", again);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ for connections
+
+    Settings settings() {
+        return settings;
+    }
+
+    ScsiHost host() {
+        return host;
+    }
+
+    FcFabric fabric() {
+        return fabric;
+    }
+
+    /** The target this port serves now, or null if there is none. */
+    String targetName() {
+        String configured = settings.target();
+        List<TargetInfo> all = targetAdmin.targets();
+        String first = null;
+        for (TargetInfo t : all) {
+            if (!configured.isEmpty() && t.name().equalsIgnoreCase(configured)) {
+                return t.name();
+            }
+            if (first == null || t.name().compareTo(first) < 0) {
+                first = t.name();
+            }
+        }
+        return configured.isEmpty() ? first : null;
+    }
+
+    /** Creates a nexus and waits for the daemon's answer; {@link #NEXUS_TIMEOUT} if none came in time. */
+    long[] createNexus(String initiatorPortName, String targetName) throws InterruptedException {
+        ScsiHost h = host;
+        long id = h.createNexus(initiatorPortName, targetName, 1);
+        CompletableFuture<Integer> f = nexusReplies.computeIfAbsent(id, k -> new CompletableFuture<>());
+        try {
+            return new long[] {id, f.get(settings.nexusTimeoutMillis(), TimeUnit.MILLISECONDS)};
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.warn("the daemon did not answer nexus {} in time", id);
+            destroyNexus(id);
+            return new long[] {id, NEXUS_TIMEOUT};
+        } finally {
+            nexusReplies.remove(id);
+        }
+    }
+
+    void destroyNexus(long nexusId) {
+        ScsiHost h = host;
+        if (h == null) {
+            return;
+        }
+        destroyReplies.putIfAbsent(nexusId, new CompletableFuture<>());
+        try {
+            h.destroyNexus(nexusId);
+        } catch (RuntimeException e) {
+            destroyReplies.remove(nexusId);
+            LOG.debug("destroying nexus {} failed: {}", nexusId, e.toString());
+        }
+    }
+
+    /** Queues a TMF behind everything submitted so far; {@code waiter} gets the answer. */
+    void taskManagement(long nexusId, TaskManagementFunction function, long lun, int referencedTag, TmfWaiter waiter) {
+        long mid;
+        try {
+            mid = host.taskManagement(nexusId, function, lun, referencedTag);
+        } catch (RuntimeException e) {
+            LOG.warn("{} not queued: {}", function, e.toString());
+            waiter.tmfCompleted(TmfResponse.FUNCTION_REJECTED);
+            return;
+        }
+        Object early = tmfs.putIfAbsent(mid, waiter);
+        if (early instanceof TmfResponse r) {
+            tmfs.remove(mid);
+            waiter.tmfCompleted(r);
+        }
+    }
+
+    void connectionClosed(FcConnection c) {
+        connections.remove(c);
+    }
+
+    /** Links currently open (for tests and diagnostics). */
+    List<FcConnection> connections() {
+        return new ArrayList<>(connections);
+    }
+
+    // ------------------------------------------------------------------ HostCallbacks
+
+    @Override
+    public void commandCompleted(HostCommand command) {
+        if (command.context() instanceof FcExchange x) {
+            x.connection.commandCompleted(x);
+        } else {
+            LOG.warn("completion of command {} that the FC driver did not submit", command.cid());
+            host.done(command, CmdDoneEvent.NEXUS_LOST);
+        }
+    }
+
+    @Override
+    public void taskManagementCompleted(long mid, TmfResponse response) {
+        TmfResponse r = response == null ? TmfResponse.FUNCTION_REJECTED : response;
+        Object waiting = tmfs.putIfAbsent(mid, r);
+        if (waiting instanceof TmfWaiter w) {
+            tmfs.remove(mid);
+            w.tmfCompleted(r);
+        }
+    }
+
+    @Override
+    public void nexusResult(long nexusId, int op, int result) {
+        if (op == ItNexusReqEvent.OP_CREATE) {
+            nexusReplies.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
+        } else {
+            CompletableFuture<Integer> done = destroyReplies.remove(nexusId);
+            if (done != null) {
+                done.complete(result);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ configuration
+
+    static Settings settingsOf(Config c) {
+        int frame = c.frameSize();
+        if (frame < 256 || frame > FcipHeader.MAX_PAYLOAD || frame % 4 != 0) {
+            throw new IllegalArgumentException("frameSize " + frame + " is not a multiple of 4 in 256..2112");
+        }
+        return new Settings(c.target().trim(), parseWwn("portName", c.portName()), parseWwn("nodeName", c.nodeName()),
+                frame, Math.max(1, Math.min(c.maxExchanges(), 4096)), Math.max(1, c.maxConnections()),
+                TimeUnit.SECONDS.toMillis(Math.max(1, c.nexusTimeoutSeconds())));
+    }
+
+    static long parseWwn(String what, String text) {
+        String t = text.trim().replace(":", "");
+        if (t.startsWith("0x") || t.startsWith("0X")) {
+            t = t.substring(2);
+        }
+        if (t.length() != 16) {
+            throw new IllegalArgumentException(what + " '" + text + "' is not 16 hex digits");
+        }
+        try {
+            return Long.parseUnsignedLong(t, 16);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " '" + text + "' is not 16 hex digits", e);
+        }
+    }
+
+    /** Parses {@code HOST:PORT}; an IPv6 host in brackets. */
+    static InetSocketAddress parsePortal(String portal) {
+        String p = portal.trim();
+        String hostPart;
+        String portPart;
+        if (p.startsWith("[")) {
+            int close = p.indexOf(']');
+            if (close < 0 || close + 1 >= p.length() || p.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException("portal '" + p + "' is not [ADDRESS]:PORT");
+            }
+            hostPart = p.substring(1, close);
+            portPart = p.substring(close + 2);
+        } else {
+            int colon = p.lastIndexOf(':');
+            if (colon <= 0 || p.indexOf(':') != colon) {
+                throw new IllegalArgumentException("portal '" + p + "' is not HOST:PORT");
+            }
+            hostPart = p.substring(0, colon);
+            portPart = p.substring(colon + 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(portPart);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("portal '" + p + "': bad port", e);
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("portal '" + p + "': port outside 0..65535");
+        }
+        return new InetSocketAddress(hostPart, port);
+    }
+}

@@ -1,0 +1,20 @@
+/**
+ * Fibre Channel emulation LLD: FC-2 frames in FCIP encapsulation (RFC 3821, RFC 3643) over TCP,
+ * an emulated fabric and a target N_Port speaking FCP-4. Private: nothing here is exported.
+ *
+ * <ul>
+ * <li>{@link org.jtgt.fc.FcTarget}: the DS component (PID {@code org.jtgt.fc}); the listener, the
+ *     SCSI host, nexus and task-management bookkeeping.</li>
+ * <li>{@link org.jtgt.fc.FcConnection}: one FCIP link: reader and sender threads, the fabric
+ *     login server and name server side of the switch, PLOGI/PRLI/PRLO/LOGO, FCP exchanges
+ *     ({@link org.jtgt.fc.FcExchange}), ABTS.</li>
+ * <li>{@link org.jtgt.fc.FcFabric}: N_Port ID assignment and the name server (RFT_ID, GID_FT).</li>
+ * <li>Framing, separate from meaning: {@link org.jtgt.fc.FcipFraming} (read/encode whole,
+ *     checked frames), {@link org.jtgt.fc.FcipHeader}, {@link org.jtgt.fc.FcFrameHeader},
+ *     {@link org.jtgt.fc.FcCrc}; payload layouts in {@link org.jtgt.fc.Els} and
+ *     {@link org.jtgt.fc.Fcp}.</li>
+ * <li>{@code org.jtgt.fc.initiator}: an emulated initiator (Java API and a command line) for
+ *     tests and benchmarks.</li>
+ * </ul>
+ */
+package org.jtgt.fc;

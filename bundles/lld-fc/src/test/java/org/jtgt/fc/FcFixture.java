@@ -1,0 +1,131 @@
+package org.jtgt.fc;
+
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jtgt.api.target.LunOptions;
+import org.jtgt.backing.memory.MemoryStoreProvider;
+import org.jtgt.daemon.TargetDaemon;
+import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.host.HostSide;
+import org.jtgt.host.HostSideAccess;
+import org.jtgt.transport.shm.ShmTransport;
+
+/**
+ * The whole path without a framework, wired by hand as DS would: {@link FcTarget} listening on
+ * 127.0.0.1:0 → host side → shm transport → target daemon → memory store.
+ */
+final class FcFixture implements AutoCloseable {
+    static final String TARGET = "iqn.2026-11.org.jtgt:fc-test";
+    static final int BLOCK = 512;
+    private static final AtomicInteger FILES = new AtomicInteger();
+    private static final AtomicInteger WWPNS = new AtomicInteger();
+
+    final TargetDaemon daemon = new TargetDaemon();
+    final HostSide hostSide;
+    final ShmTransport transport = new ShmTransport();
+    final FcTarget fc = new FcTarget();
+    final int port;
+    final long lunBytes;
+    private final Path regionFile;
+
+    FcFixture(long lunBytes) throws Exception {
+        this(lunBytes, Map.of());
+    }
+
+    FcFixture(long lunBytes, Map<String, Object> overrides) throws Exception {
+        this.lunBytes = lunBytes;
+        daemon.createTarget(TARGET);
+        daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, lunBytes, Map.of()), BLOCK, LunOptions.DEFAULT);
+        hostSide = HostSideAccess.activated(256, 8 << 20, 16 << 20);
+        Path dir = Paths.get("target", "shm-test");
+        Files.createDirectories(dir);
+        regionFile = dir.resolve("fc-" + ProcessHandle.current().pid() + "-" + FILES.incrementAndGet());
+        transport.open(regionFile, 256, 256, 64L << 20);
+        transport.attachDaemon(daemon);
+        HostSideAccess.bind(hostSide, transport, 100);
+        fc.hostService = hostSide;
+        fc.targetAdmin = daemon;
+        Map<String, Object> values = new HashMap<>();
+        values.put("portal", "127.0.0.1:0");
+        values.putAll(overrides);
+        fc.start(config(values), null);
+        port = fc.boundPort();
+    }
+
+    static FcTarget.Config config(Map<String, Object> values) {
+        return (FcTarget.Config) Proxy.newProxyInstance(FcTarget.Config.class.getClassLoader(),
+                new Class<?>[] {FcTarget.Config.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("annotationType")) {
+                        return FcTarget.Config.class;
+                    }
+                    if (values.containsKey(method.getName())) {
+                        return values.get(method.getName());
+                    }
+                    Object d = method.getDefaultValue();
+                    if (d == null) {
+                        throw new IllegalStateException("no value for " + method.getName());
+                    }
+                    return d;
+                });
+    }
+
+    /** A connected initiator with a fresh WWPN, not logged in. */
+    FcInitiator connect() throws IOException {
+        int n = WWPNS.incrementAndGet();
+        FcInitiator i = FcInitiator.connect("127.0.0.1", port, 0x21000024ff000000L + n, 0x20000024ff000000L + n);
+        i.timeoutMillis = 10_000;
+        return i;
+    }
+
+    /** Connected, FLOGI, discovery, PLOGI and PRLI to the target port; unit attentions cleared. */
+    FcInitiator login() throws Exception {
+        FcInitiator i = connect();
+        i.flogi();
+        List<Integer> targets = i.discoverTargets();
+        if (!targets.contains(FcFabric.TARGET_PORT_ID)) {
+            throw new AssertionError("name server did not list the target: " + targets);
+        }
+        if (!i.plogi(FcFabric.TARGET_PORT_ID).accepted() || !i.prli(FcFabric.TARGET_PORT_ID).accepted()) {
+            throw new AssertionError("PLOGI/PRLI rejected");
+        }
+        clearUnitAttention(i);
+        return i;
+    }
+
+    static void clearUnitAttention(FcInitiator i) throws Exception {
+        for (int k = 0; k < 5; k++) {
+            if (i.command(FcFabric.TARGET_PORT_ID, 0, new byte[6], null, 0).status() == 0) {
+                return;
+            }
+        }
+        throw new AssertionError("TEST UNIT READY does not return GOOD");
+    }
+
+    int nexusCount() {
+        return daemon.targets().get(0).nexusCount();
+    }
+
+    List<FcConnection> connections() {
+        return fc.connections();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            fc.stop();
+        } finally {
+            HostSideAccess.unbind(hostSide, transport);
+            HostSideAccess.deactivate(hostSide);
+            transport.deactivate();
+            Files.deleteIfExists(regionFile);
+        }
+    }
+}
