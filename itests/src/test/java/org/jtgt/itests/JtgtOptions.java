@@ -78,6 +78,11 @@ public final class JtgtOptions {
 
     /** {@code file:} URL of a copied bundle; fails early, naming the jar, if the build did not copy it. */
     static String file(String artifactId) {
+        return new File(path(artifactId)).toURI().toString();
+    }
+
+    /** Path of a copied bundle jar; fails early, naming the jar, if the build did not copy it. */
+    static String path(String artifactId) {
         String dir = System.getProperty(BUNDLES_PROPERTY);
         if (dir == null) {
             throw new IllegalStateException(BUNDLES_PROPERTY + " is not set: run the tests through"
@@ -88,6 +93,6 @@ public final class JtgtOptions {
             throw new IllegalStateException(jar + " is missing: is " + artifactId
                     + " a provided dependency of itests/pom.xml?");
         }
-        return jar.toURI().toString();
+        return jar.getPath();
     }
 }

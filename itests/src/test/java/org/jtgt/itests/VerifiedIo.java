@@ -39,10 +39,15 @@ final class VerifiedIo implements AutoCloseable {
 
     /** Logs in {@code count} sessions named {@code prefix-N} and starts a worker on each. */
     VerifiedIo(LoopbackInitiator initiator, String prefix, int count) throws Exception {
+        this(initiator, prefix, count, 0);
+    }
+
+    /** As above, with the workers' ranges starting at {@code baseLba}, for tests that share the LUN. */
+    VerifiedIo(LoopbackInitiator initiator, String prefix, int count, long baseLba) throws Exception {
         for (int w = 0; w < count; w++) {
             LoopbackSession session = initiator.login(prefix + "-" + w, JtgtOptions.DEFAULT_TARGET);
             Scsi.awaitReady(session);
-            workers.add(new Worker(w, session));
+            workers.add(new Worker(w, session, baseLba));
         }
         workers.forEach(w -> w.thread.start());
     }
@@ -126,10 +131,10 @@ final class VerifiedIo implements AutoCloseable {
         final AtomicLong duplicates = new AtomicLong();
         final Thread thread;
 
-        Worker(int id, LoopbackSession session) {
+        Worker(int id, LoopbackSession session, long baseLba) {
             this.id = id;
             this.session = session;
-            this.firstLba = (long) id * BLOCKS_PER_WORKER;
+            this.firstLba = baseLba + (long) id * BLOCKS_PER_WORKER;
             this.thread = new Thread(this, "verified-io-" + id);
         }
 

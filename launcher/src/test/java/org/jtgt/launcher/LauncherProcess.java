@@ -39,6 +39,7 @@ final class LauncherProcess {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Djava.io.tmpdir=" + TARGET);
+        command.add("-Djtgt.fc.portal=127.0.0.1:0"); // tests never take the fixed FCIP port 3225
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(JAR.toString());
