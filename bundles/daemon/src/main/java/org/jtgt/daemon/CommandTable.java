@@ -5,13 +5,27 @@ import java.util.Arrays;
 /**
  * The dispatch table: one entry for each of the 256 operation codes, pre-filled with the
  * INVALID COMMAND OPERATION CODE handler (SPC-4 4.5.6, ASC 20h), as tgt's {@code usr/sbc.c} and
- * gotgt's {@code sbc.go} do. Implemented opcodes are registered over it.
+ * gotgt's {@code sbc.go} do. Implemented opcodes are registered over it, each with its CDB usage
+ * data (SPC-4 6.35.3: a bit set for every CDB bit the device server evaluates), and opcodes with
+ * service actions with a table of those. REPORT SUPPORTED OPERATION CODES is generated from this
+ * table ({@link SupportedOperationCodes}), so what is reported is what is dispatched.
  */
 final class CommandTable {
     /** Executes one command; returns {@link SenseReason#NONE} on success. */
     @FunctionalInterface
     interface Handler {
         SenseReason execute(CommandContext c);
+    }
+
+    /** Service actions are the 5-bit field in bits 4..0 of CDB byte 1 (SPC-4 4.3.3). */
+    static final int SERVICE_ACTIONS = 32;
+
+    /**
+     * One service action of an opcode that has them.
+     *
+     * @param usage CDB usage data; byte 1 carries the service action itself (SPC-4 6.35.3)
+     */
+    record ServiceAction(int code, String name, Handler handler, byte[] usage) {
     }
 
     /**
@@ -21,11 +35,29 @@ final class CommandTable {
      *        inventory (SPC-4 6.6.2 INQUIRY, 6.33 REPORT LUNS, 6.39 REQUEST SENSE)
      * @param bypassesUnitAttention a pending unit attention neither stops nor is cleared by the
      *        command (SAM-5 5.14: INQUIRY, REPORT LUNS, REQUEST SENSE)
+     * @param usage CDB usage data, or {@code null} for an opcode with service actions
+     * @param serviceActions indexed by service action, {@code null} where none is implemented;
+     *        {@code null} as a whole for an opcode without service actions
+     * @param conflicts the command is refused with RESERVATION CONFLICT when another I_T nexus
+     *        holds an SPC-2 reservation of the unit (SPC-2 5.5.1, table 10)
+     * @param needsMedium the command accesses the medium, so it is NOT READY, MEDIUM NOT PRESENT
+     *        while a removable unit's medium is ejected (SBC-3 5.25)
      */
-    record Entry(String name, Handler handler, boolean worksWithoutUnit, boolean bypassesUnitAttention) {
+    record Entry(String name, Handler handler, boolean worksWithoutUnit, boolean bypassesUnitAttention,
+                 byte[] usage, ServiceAction[] serviceActions, boolean conflicts, boolean needsMedium) {
+        boolean hasServiceActions() {
+            return serviceActions != null;
+        }
     }
 
-    static final Entry INVALID = new Entry("invalid", c -> SenseReason.INVALID_COMMAND_OPERATION_CODE, false, false);
+    /** Registration flag: refused under another nexus's reservation. */
+    private static final int CONFLICTS = 1;
+    /** Registration flag: accesses the medium. */
+    private static final int MEDIUM = 2;
+    private static final int MEDIUM_ACCESS = CONFLICTS | MEDIUM;
+
+    static final Entry INVALID = new Entry("invalid", c -> SenseReason.INVALID_COMMAND_OPERATION_CODE,
+            false, false, null, null, false, false);
 
     private final Entry[] entries = new Entry[256];
 
@@ -36,48 +68,99 @@ final class CommandTable {
     /** The block device command set this daemon implements. */
     static CommandTable blockDevice() {
         CommandTable t = new CommandTable();
-        // SPC-4 commands
-        t.spc(Opcodes.TEST_UNIT_READY, "TEST UNIT READY", SpcCommands::testUnitReady);
-        t.any(Opcodes.INQUIRY, "INQUIRY", SpcCommands::inquiry);
-        t.any(Opcodes.REQUEST_SENSE, "REQUEST SENSE", SpcCommands::requestSense);
-        t.any(Opcodes.REPORT_LUNS, "REPORT LUNS", SpcCommands::reportLuns);
-        t.spc(Opcodes.MODE_SENSE_6, "MODE SENSE(6)", ModePages::modeSense6);
-        t.spc(Opcodes.MODE_SENSE_10, "MODE SENSE(10)", ModePages::modeSense10);
-        // SBC-3 commands
-        t.spc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", SbcCommands::readCapacity10);
-        t.spc(Opcodes.SERVICE_ACTION_IN_16, "SERVICE ACTION IN(16)", SbcCommands::serviceActionIn16);
-        t.spc(Opcodes.READ_6, "READ(6)", SbcCommands::read6);
-        t.spc(Opcodes.READ_10, "READ(10)", SbcCommands::read10);
-        t.spc(Opcodes.READ_12, "READ(12)", SbcCommands::read12);
-        t.spc(Opcodes.READ_16, "READ(16)", SbcCommands::read16);
-        t.spc(Opcodes.WRITE_6, "WRITE(6)", SbcCommands::write6);
-        t.spc(Opcodes.WRITE_10, "WRITE(10)", SbcCommands::write10);
-        t.spc(Opcodes.WRITE_12, "WRITE(12)", SbcCommands::write12);
-        t.spc(Opcodes.WRITE_16, "WRITE(16)", SbcCommands::write16);
-        t.spc(Opcodes.WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", SbcCommands::writeAndVerify10);
-        t.spc(Opcodes.WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", SbcCommands::writeAndVerify12);
-        t.spc(Opcodes.WRITE_AND_VERIFY_16, "WRITE AND VERIFY(16)", SbcCommands::writeAndVerify16);
-        t.spc(Opcodes.VERIFY_10, "VERIFY(10)", SbcCommands::verify10);
-        t.spc(Opcodes.VERIFY_12, "VERIFY(12)", SbcCommands::verify12);
-        t.spc(Opcodes.VERIFY_16, "VERIFY(16)", SbcCommands::verify16);
-        t.spc(Opcodes.SYNCHRONIZE_CACHE_10, "SYNCHRONIZE CACHE(10)", SbcCommands::synchronizeCache10);
-        t.spc(Opcodes.SYNCHRONIZE_CACHE_16, "SYNCHRONIZE CACHE(16)", SbcCommands::synchronizeCache16);
+        // SPC-4 commands. Usage data: the CONTROL byte's NACA bit is evaluated (and refused).
+        t.spc(Opcodes.TEST_UNIT_READY, "TEST UNIT READY", SpcCommands::testUnitReady, "00 00 00 00 00 04", MEDIUM);
+        t.any(Opcodes.INQUIRY, "INQUIRY", SpcCommands::inquiry, "12 03 FF FF FF 04");
+        t.any(Opcodes.REQUEST_SENSE, "REQUEST SENSE", SpcCommands::requestSense, "03 01 00 00 FF 04");
+        t.any(Opcodes.REPORT_LUNS, "REPORT LUNS", SpcCommands::reportLuns, "A0 00 FF 00 00 00 FF FF FF FF 00 04");
+        t.spc(Opcodes.MODE_SENSE_6, "MODE SENSE(6)", ModePages::modeSense6, "1A 08 FF FF FF 04", CONFLICTS);
+        t.spc(Opcodes.MODE_SENSE_10, "MODE SENSE(10)", ModePages::modeSense10, "5A 18 FF FF 00 00 00 FF FF 04", CONFLICTS);
+        t.spc(Opcodes.RESERVE_6, "RESERVE(6)", Reservations::reserve6, "16 00 00 00 00 04", CONFLICTS);
+        t.spc(Opcodes.RELEASE_6, "RELEASE(6)", Reservations::release6, "17 00 00 00 00 04", 0);
+        t.spc(Opcodes.RESERVE_10, "RESERVE(10)", Reservations::reserve10, "56 00 00 00 00 00 00 00 00 04", CONFLICTS);
+        t.spc(Opcodes.RELEASE_10, "RELEASE(10)", Reservations::release10, "57 00 00 00 00 00 00 00 00 04", 0);
+        SupportedOperationCodes rsoc = new SupportedOperationCodes(t);
+        t.serviceActions(Opcodes.MAINTENANCE_IN, "MAINTENANCE IN", 0,
+                new ServiceAction(Opcodes.SA_REPORT_SUPPORTED_OPERATION_CODES, "REPORT SUPPORTED OPERATION CODES",
+                        rsoc::execute, usage("A3 0C 87 FF FF FF FF FF FF FF 00 04")));
+        // SBC-3 commands. Byte 1: DPO and FUA are accepted (MODE SENSE reports DPOFUA = 1);
+        // RDPROTECT/WRPROTECT/VRPROTECT are not supported and so not "used".
+        t.spc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", SbcCommands::readCapacity10, "25 00 FF FF FF FF 00 00 01 04", MEDIUM);
+        t.serviceActions(Opcodes.SERVICE_ACTION_IN_16, "SERVICE ACTION IN(16)", MEDIUM,
+                new ServiceAction(Opcodes.SA_READ_CAPACITY_16, "READ CAPACITY(16)", SbcCommands::readCapacity16,
+                        usage("9E 10 FF FF FF FF FF FF FF FF FF FF FF FF 01 04")));
+        t.spc(Opcodes.READ_6, "READ(6)", SbcCommands::read6, "08 1F FF FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.READ_10, "READ(10)", SbcCommands::read10, "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.READ_12, "READ(12)", SbcCommands::read12, "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.READ_16, "READ(16)", SbcCommands::read16, "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_6, "WRITE(6)", SbcCommands::write6, "0A 1F FF FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_10, "WRITE(10)", SbcCommands::write10, "2A 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_12, "WRITE(12)", SbcCommands::write12, "AA 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_16, "WRITE(16)", SbcCommands::write16, "8A 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", SbcCommands::writeAndVerify10, "2E 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", SbcCommands::writeAndVerify12, "AE 16 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_AND_VERIFY_16, "WRITE AND VERIFY(16)", SbcCommands::writeAndVerify16, "8E 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.VERIFY_10, "VERIFY(10)", SbcCommands::verify10, "2F 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.VERIFY_12, "VERIFY(12)", SbcCommands::verify12, "AF 16 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.VERIFY_16, "VERIFY(16)", SbcCommands::verify16, "8F 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.SYNCHRONIZE_CACHE_10, "SYNCHRONIZE CACHE(10)", SbcCommands::synchronizeCache10, "35 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.SYNCHRONIZE_CACHE_16, "SYNCHRONIZE CACHE(16)", SbcCommands::synchronizeCache16, "91 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.PRE_FETCH_10, "PRE-FETCH(10)", SbcCommands::preFetch10, "34 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.PRE_FETCH_16, "PRE-FETCH(16)", SbcCommands::preFetch16, "90 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.ORWRITE_16, "ORWRITE(16)", SbcCommands::orWrite16, "8B 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_SAME_10, "WRITE SAME(10)", SbcCommands::writeSame10, "41 00 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_SAME_16, "WRITE SAME(16)", SbcCommands::writeSame16,
+                "93 00 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.START_STOP_UNIT, "START STOP UNIT", SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
+        t.spc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", SbcCommands::preventAllowMediumRemoval,
+                "1E 00 00 00 03 04", CONFLICTS);
         return t;
     }
 
     /** A command addressed to an existing logical unit and subject to unit attentions. */
-    private void spc(int opcode, String name, Handler h) {
-        register(opcode, new Entry(name, h, false, false));
+    private void spc(int opcode, String name, Handler h, String usage, int flags) {
+        register(opcode, new Entry(name, h, false, false, usage(usage), null,
+                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0));
     }
 
-    /** A command answered for any LUN and not stopped by unit attentions. */
-    private void any(int opcode, String name, Handler h) {
-        register(opcode, new Entry(name, h, true, true));
+    /** A command answered for any LUN, not stopped by unit attentions nor by reservations. */
+    private void any(int opcode, String name, Handler h, String usage) {
+        register(opcode, new Entry(name, h, true, true, usage(usage), null, false, false));
+    }
+
+    /** An opcode whose CDB byte 1 names a service action; unknown ones are INVALID FIELD IN CDB. */
+    private void serviceActions(int opcode, String name, int flags, ServiceAction... actions) {
+        ServiceAction[] bySa = new ServiceAction[SERVICE_ACTIONS];
+        for (ServiceAction a : actions) {
+            if (a.usage()[0] != (byte) opcode || (a.usage()[1] & Opcodes.SERVICE_ACTION_MASK) != a.code()) {
+                throw new IllegalStateException(a.name() + ": usage data must start with opcode and service action");
+            }
+            bySa[a.code()] = a;
+        }
+        Handler dispatch = c -> {
+            ServiceAction a = bySa[Cdb.u8(c.cdb, 1) & Opcodes.SERVICE_ACTION_MASK];
+            return a == null ? c.invalidField(1, Opcodes.SERVICE_ACTION_MSB) : a.handler().execute(c);
+        };
+        register(opcode, new Entry(name, dispatch, false, false, null, bySa,
+                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0));
+    }
+
+    /** Parses usage data written as hex bytes; its length is the CDB length. */
+    static byte[] usage(String hex) {
+        String[] parts = hex.trim().split("\\s+");
+        byte[] b = new byte[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            b[i] = (byte) Integer.parseInt(parts[i], 16);
+        }
+        return b;
     }
 
     private void register(int opcode, Entry e) {
         if (entries[opcode] != INVALID) {
             throw new IllegalStateException("opcode 0x" + Integer.toHexString(opcode) + " registered twice");
+        }
+        if (e.usage() != null && (e.usage()[0] != (byte) opcode || e.usage().length != Cdb.lengthForOpcode(opcode))) {
+            throw new IllegalStateException(e.name() + ": usage data must start with the opcode and span the CDB");
         }
         entries[opcode] = e;
     }

@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Values come from, in order of precedence: a configuration from Configuration Admin (PID
  * {@code org.jtgt.daemon.DefaultTarget}); the framework properties
- * {@value #PROP_ENABLED}, {@value #PROP_NAME} and {@value #PROP_SIZE} (set by the launcher and
- * the integration tests); the defaults of {@link Config}.
+ * {@value #PROP_ENABLED}, {@value #PROP_NAME}, {@value #PROP_SIZE}, {@value #PROP_REMOVABLE} and
+ * {@value #PROP_READ_ONLY} (set by the launcher and the integration tests); the defaults of
+ * {@link Config}.
  *
  * <p>The backing store provider is chosen by the reference's target filter, by default
  * {@code (jtgt.backing=memory)}. To use another type, configure both {@code backing} and the
@@ -45,6 +46,8 @@ public final class DefaultTarget {
     static final String PROP_ENABLED = "jtgt.default.target.enabled";
     static final String PROP_NAME = "jtgt.default.target.name";
     static final String PROP_SIZE = "jtgt.default.target.size";
+    static final String PROP_REMOVABLE = "jtgt.default.target.removable";
+    static final String PROP_READ_ONLY = "jtgt.default.target.readonly";
     /** Present in the component properties only when Configuration Admin supplied them. */
     static final String SERVICE_PID = "service.pid";
 
@@ -66,6 +69,14 @@ public final class DefaultTarget {
         @AttributeDefinition(name = "Backing store type",
                 description = "jtgt.backing type of the store; change provider.target to match")
         String backing() default "memory";
+
+        @AttributeDefinition(name = "Removable", description = "LUN 0 reports a removable medium (RMB) "
+                + "that START STOP UNIT can eject and PREVENT ALLOW MEDIUM REMOVAL can hold")
+        boolean removable() default false;
+
+        @AttributeDefinition(name = "Read-only", description = "LUN 0 is write-protected: every write "
+                + "command is DATA PROTECT, WRITE PROTECTED")
+        boolean readOnly() default false;
     }
 
     @Reference
@@ -92,7 +103,17 @@ public final class DefaultTarget {
         boolean enabled = config.enabled();
         String name = config.name();
         long size = config.size();
+        boolean removable = config.removable();
+        boolean readOnly = config.readOnly();
         if (!configured) {
+            String r = context.getProperty(PROP_REMOVABLE);
+            String w = context.getProperty(PROP_READ_ONLY);
+            if (r != null && !r.isBlank()) {
+                removable = Boolean.parseBoolean(r.trim());
+            }
+            if (w != null && !w.isBlank()) {
+                readOnly = Boolean.parseBoolean(w.trim());
+            }
             String e = context.getProperty(PROP_ENABLED);
             String n = context.getProperty(PROP_NAME);
             String s = context.getProperty(PROP_SIZE);
@@ -114,11 +135,15 @@ public final class DefaultTarget {
             LOG.info("Default target disabled");
             return;
         }
-        create(name, size, config.blockSize(), config.backing());
+        create(name, size, config.blockSize(), config.backing(), removable, readOnly);
+    }
+
+    void create(String name, long size, int blockSize, String backing) {
+        create(name, size, blockSize, backing, false, false);
     }
 
     /** Opens the store, creates the target and adds LUN 0; logs and gives up on any refusal. */
-    void create(String name, long size, int blockSize, String backing) {
+    void create(String name, long size, int blockSize, String backing, boolean removable, boolean readOnly) {
         if (!provider.type().equals(backing)) {
             LOG.error("Default target {} not created: backing '{}' configured but the bound provider is '{}'",
                     name, backing, provider.type());
@@ -139,7 +164,7 @@ public final class DefaultTarget {
             return;
         }
         try {
-            admin.addLun(name, 0, store, blockSize, new LunOptions(false, false, "memory".equals(backing), null));
+            admin.addLun(name, 0, store, blockSize, new LunOptions(readOnly, removable, "memory".equals(backing), null));
         } catch (TargetAdminException e) {
             LOG.error("Default target {}: LUN 0 not added: {}", name, e.getMessage());
             closeQuietly(store);

@@ -69,6 +69,9 @@ final class InquiryData {
     // ---- Block Limits, Block Device Characteristics (SBC-3 VPD pages) ----
     static final int BLOCK_LIMITS_PAGE_LENGTH = 0x3C;
     static final int OPTIMAL_GRANULARITY_OFFSET = 6;
+    /** Byte 4 bit 0 of the Block Limits page: WRITE SAME NON-ZERO (SBC-3 6.5.3). */
+    static final int WSNZ_OFFSET = 4;
+    static final int WSNZ = 0x01;
     static final int MAX_TRANSFER_LENGTH_OFFSET = 8;
     static final int CHARACTERISTICS_PAGE_LENGTH = 0x3C;
     static final int MEDIUM_ROTATION_RATE_OFFSET = 4;
@@ -195,6 +198,7 @@ final class InquiryData {
      */
     static void blockLimits(CommandContext c, int allocationLength) {
         vpdHeader(c, PAGE_BLOCK_LIMITS, BLOCK_LIMITS_PAGE_LENGTH);
+        c.putIn(WSNZ_OFFSET, WSNZ);   // WRITE SAME with 0 blocks is refused (SbcCommands)
         c.putIn16(OPTIMAL_GRANULARITY_OFFSET, 1);
         c.putIn32(MAX_TRANSFER_LENGTH_OFFSET, c.unit.maxTransferBlocks());
         c.produce(VPD_HEADER + BLOCK_LIMITS_PAGE_LENGTH, allocationLength);

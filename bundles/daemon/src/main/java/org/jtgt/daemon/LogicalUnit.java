@@ -3,6 +3,8 @@ package org.jtgt.daemon;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -37,6 +39,14 @@ final class LogicalUnit {
     private final long naa;
     private final AtomicInteger inflight = new AtomicInteger();
     private volatile boolean removed;
+    /** The I_T nexus holding the SPC-2 reservation (RESERVE(6)/(10)), or null. */
+    private volatile Nexus reservationHolder;
+    /** I_T nexuses with medium removal prevented (SBC-3 5.15); guarded by {@code this}. */
+    private final Set<Nexus> preventing = new HashSet<>();
+    /** Serialises ORWRITE's read-modify-write on this unit. */
+    private final Object orWriteLock = new Object();
+    /** False once START STOP UNIT has ejected a removable unit's medium. */
+    private volatile boolean mediumPresent = true;
 
     LogicalUnit(String targetName, int lun, BackingStore store, int blockSize, LunOptions options,
                 int maxTransferBytes) {
@@ -126,6 +136,89 @@ final class LogicalUnit {
 
     boolean readOnly() {
         return options.readOnly();
+    }
+
+    boolean removable() {
+        return options.removable();
+    }
+
+    /**
+     * The lock ORWRITE holds across its read-modify-write. Other writes do not take it: they
+     * run inline on their transport's thread, so only writers on other transports can
+     * interleave, and a lock on every WRITE would cost the hot path for that rare case.
+     */
+    Object orWriteLock() {
+        return orWriteLock;
+    }
+
+    // ---- SPC-2 reservations (RESERVE/RELEASE) ----
+
+    /** True unless another I_T nexus holds the reservation. Lock-free: read on every command. */
+    boolean reservationAllows(Nexus n) {
+        Nexus h = reservationHolder;
+        return h == null || h == n;
+    }
+
+    /** Reserves the unit for {@code n}; false if another nexus holds it (SPC-2 7.21). */
+    synchronized boolean reserve(Nexus n) {
+        Nexus h = reservationHolder;
+        if (h != null && h != n) {
+            return false;
+        }
+        reservationHolder = n;
+        return true;
+    }
+
+    /** Releases the reservation if {@code n} holds it; otherwise nothing (SPC-2 7.17). */
+    synchronized void release(Nexus n) {
+        if (reservationHolder == n) {
+            reservationHolder = null;
+        }
+    }
+
+    // ---- removable medium (SBC-3 5.15, 5.25) ----
+
+    /** Sets or clears {@code n}'s prevention of medium removal. */
+    synchronized void preventRemoval(Nexus n, boolean prevent) {
+        if (prevent) {
+            preventing.add(n);
+        } else {
+            preventing.remove(n);
+        }
+    }
+
+    boolean mediumPresent() {
+        return mediumPresent;
+    }
+
+    /**
+     * Ejects ({@code false}) or loads the medium; fails while an I_T nexus prevents medium
+     * removal (the tray is locked both ways).
+     */
+    synchronized boolean moveMedium(boolean present) {
+        if (!preventing.isEmpty()) {
+            return false;
+        }
+        mediumPresent = present;
+        return true;
+    }
+
+    /**
+     * I_T nexus loss (logout, I_T NEXUS RESET): the nexus's reservation is released (SPC-2 5.5.1)
+     * and its prevention of medium removal ends (SBC-3 5.15).
+     */
+    synchronized void nexusLost(Nexus n) {
+        release(n);
+        preventing.remove(n);
+    }
+
+    /**
+     * LOGICAL UNIT RESET and hard reset: every reservation is released (SPC-2 5.5.1) and every
+     * prevention of medium removal ends (SBC-3 5.15).
+     */
+    synchronized void reset() {
+        reservationHolder = null;
+        preventing.clear();
     }
 
     /** The serial number as ASCII bytes (VPD page 80h); never modify. */

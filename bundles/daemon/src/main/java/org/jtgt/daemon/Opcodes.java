@@ -7,21 +7,33 @@ final class Opcodes {
     static final int READ_6 = 0x08;
     static final int WRITE_6 = 0x0A;
     static final int INQUIRY = 0x12;
+    static final int RESERVE_6 = 0x16;
+    static final int RELEASE_6 = 0x17;
     static final int MODE_SENSE_6 = 0x1A;
+    static final int START_STOP_UNIT = 0x1B;
+    static final int PREVENT_ALLOW_MEDIUM_REMOVAL = 0x1E;
     static final int READ_CAPACITY_10 = 0x25;
     static final int READ_10 = 0x28;
     static final int WRITE_10 = 0x2A;
     static final int WRITE_AND_VERIFY_10 = 0x2E;
     static final int VERIFY_10 = 0x2F;
+    static final int PRE_FETCH_10 = 0x34;
     static final int SYNCHRONIZE_CACHE_10 = 0x35;
+    static final int WRITE_SAME_10 = 0x41;
+    static final int RESERVE_10 = 0x56;
+    static final int RELEASE_10 = 0x57;
     static final int MODE_SENSE_10 = 0x5A;
     static final int READ_16 = 0x88;
     static final int WRITE_16 = 0x8A;
+    static final int ORWRITE_16 = 0x8B;
     static final int WRITE_AND_VERIFY_16 = 0x8E;
     static final int VERIFY_16 = 0x8F;
+    static final int PRE_FETCH_16 = 0x90;
+    static final int WRITE_SAME_16 = 0x93;
     static final int SYNCHRONIZE_CACHE_16 = 0x91;
     static final int SERVICE_ACTION_IN_16 = 0x9E;
     static final int REPORT_LUNS = 0xA0;
+    static final int MAINTENANCE_IN = 0xA3;
     static final int READ_12 = 0xA8;
     static final int WRITE_12 = 0xAA;
     static final int WRITE_AND_VERIFY_12 = 0xAE;
@@ -29,6 +41,8 @@ final class Opcodes {
 
     /** SERVICE ACTION IN(16) service action READ CAPACITY(16) (SBC-3 5.17). */
     static final int SA_READ_CAPACITY_16 = 0x10;
+    /** MAINTENANCE IN service action REPORT SUPPORTED OPERATION CODES (SPC-4 6.35). */
+    static final int SA_REPORT_SUPPORTED_OPERATION_CODES = 0x0C;
     /** The service action field: bits 4..0 of CDB byte 1. */
     static final int SERVICE_ACTION_MASK = 0x1F;
     /** The service action field's most significant bit, for the sense bit pointer. */

@@ -38,6 +38,25 @@ final class SbcCommands {
     static final int LBPRZ = 0x40;
     static final int PROVISIONING_OFFSET = 14;
 
+    // ---- PRE-FETCH (SBC-3 5.9) ----
+    static final int PREFETCH_IMMED = 0x02;
+
+    // ---- START STOP UNIT (SBC-3 5.25) ----
+    static final int SSU_IMMED = 0x01;
+    static final int SSU_START = 0x01;
+    static final int SSU_LOEJ = 0x02;
+    static final int SSU_LOEJ_BIT = 1;
+    /** Byte 4 bit 3 is reserved (bit 2 is NO_FLUSH, accepted: there is no cache to keep). */
+    static final int SSU_RESERVED = 0x08;
+    static final int SSU_RESERVED_BIT = 3;
+    static final int SSU_POWER_CONDITION_SHIFT = 4;
+    static final int POWER_START_VALID = 0x0;
+
+    // ---- PREVENT ALLOW MEDIUM REMOVAL (SBC-3 5.15) ----
+    static final int PREVENT_MASK = 0x03;
+    static final int PREVENT_OFF = 0;
+    static final int PREVENT_ON = 1;
+
     private SbcCommands() {
     }
 
@@ -193,15 +212,15 @@ final class SbcCommands {
      * by how much (FCP-4 9.4.2 rule a, which libiscsi's residual tests accept).
      */
     private static SenseReason executeWrite(CommandContext c) {
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
-        }
         SenseReason r = checkRange(c);
         if (r == SenseReason.NONE) {
             r = checkTransferLength(c);
         }
         if (r != SenseReason.NONE) {
             return r;
+        }
+        if (c.unit.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;   // after the CDB checks: parsing, then execution
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
         if (n > 0) {
@@ -400,6 +419,223 @@ final class SbcCommands {
             c.ioFailure = e;
             return SenseReason.WRITE_ERROR;
         }
+        return SenseReason.NONE;
+    }
+
+    // ======================= ORWRITE =======================
+
+    /** ORWRITE(16), SBC-3 5.8. */
+    static SenseReason orWrite16(CommandContext c) {
+        SenseReason r = parse16(c);
+        return r != SenseReason.NONE ? r : executeOrWrite(c);
+    }
+
+    /**
+     * Replaces each byte of the range with its OR with the Data-Out byte (SBC-3 5.8, with
+     * BMOP 000b: the only operation without a multiple-command sequence): read, OR, write, one
+     * 64 KiB chunk at a time through the context's scratch buffer. ORWRITEs to one unit are
+     * serialised by the unit's lock, so two of them never lose each other's bits; a plain WRITE
+     * from another transport thread is not held back (see {@link LogicalUnit#orWriteLock()}).
+     * Checks as for WRITE; FUA is honoured on each chunk.
+     */
+    private static SenseReason executeOrWrite(CommandContext c) {
+        SenseReason r = checkRange(c);
+        if (r == SenseReason.NONE) {
+            r = checkTransferLength(c);
+        }
+        if (r != SenseReason.NONE) {
+            return r;
+        }
+        if (c.unit.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;
+        }
+        int n = (int) Math.min(c.wanted, c.outAvailable);
+        ByteBuffer medium = c.verifyScratch();
+        ByteBuffer data = c.data();
+        long base = c.lba << c.unit.blockShift();
+        synchronized (c.unit.orWriteLock()) {
+            int done = 0;
+            while (done < n) {
+                int chunk = Math.min(medium.capacity(), n - done);
+                medium.clear().limit(chunk);
+                try {
+                    c.unit.store().read(base + done, medium);
+                } catch (IOException e) {
+                    c.information = c.lba + (done >>> c.unit.blockShift());
+                    c.ioFailure = e;
+                    return SenseReason.UNRECOVERED_READ_ERROR;
+                }
+                int from = c.dataOffset + done;
+                for (int i = 0; i < chunk; i++) {
+                    medium.put(i, (byte) (medium.get(i) | data.get(from + i)));
+                }
+                medium.clear().limit(chunk);
+                try {
+                    c.unit.store().write(base + done, medium, c.fua);
+                } catch (IOException e) {
+                    c.information = c.lba + (done >>> c.unit.blockShift());
+                    c.ioFailure = e;
+                    return SenseReason.WRITE_ERROR;
+                }
+                done += chunk;
+            }
+        }
+        return SenseReason.NONE;
+    }
+
+    // ======================= WRITE SAME =======================
+
+    /** WRITE SAME(10), SBC-3 5.41. */
+    static SenseReason writeSame10(CommandContext c) {
+        c.lba = Cdb.u32(c.cdb, 2);
+        c.blocks = Cdb.u16(c.cdb, 7);
+        c.lengthField = 7;
+        return executeWriteSame(c);
+    }
+
+    /** WRITE SAME(16), SBC-3 5.42. */
+    static SenseReason writeSame16(CommandContext c) {
+        c.lba = Cdb.u64(c.cdb, 2);
+        c.blocks = Cdb.u32(c.cdb, 10);
+        c.lengthField = 10;
+        return executeWriteSame(c);
+    }
+
+    /**
+     * Writes the one block of Data-Out to every block of the range. UNMAP and ANCHOR are not
+     * supported (LBPWS and LBPWS10 are zero in the Logical Block Provisioning VPD page), nor
+     * NDOB, nor the obsolete PBDATA/LBDATA: each set is INVALID FIELD IN CDB. A NUMBER OF
+     * LOGICAL BLOCKS of zero would mean "to the last LBA"; the Block Limits VPD page reports
+     * WSNZ = 1, so it is INVALID FIELD IN CDB instead of a write of the whole medium. The block
+     * is replicated into the context's 64 KiB scratch buffer once and written in chunks of it.
+     */
+    private static SenseReason executeWriteSame(CommandContext c) {
+        int flags = Cdb.u8(c.cdb, 1);
+        if ((flags & PROTECT_MASK) != 0) {
+            return c.invalidField(1, PROTECT_MSB);
+        }
+        int bs = c.unit.blockSize();
+        c.wanted = bs;
+        if (c.blocks == 0) {
+            return c.invalidField(c.lengthField);
+        }
+        SenseReason r = checkRange(c);
+        if (r != SenseReason.NONE) {
+            return r;
+        }
+        // Any WRITE SAME changes the medium, whichever way the remaining bits would select, so
+        // write protection is reported before they are looked at.
+        if (c.unit.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;
+        }
+        if ((flags & ~PROTECT_MASK) != 0) {
+            return c.invalidField(1, 31 - Integer.numberOfLeadingZeros(flags & ~PROTECT_MASK));
+        }
+        if (c.outAvailable < bs) {
+            return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;   // no whole block was sent
+        }
+        ByteBuffer pattern = c.verifyScratch();
+        int perChunk = pattern.capacity() / bs;
+        int filled = (int) Math.min(perChunk, c.blocks);
+        pattern.clear();
+        for (int i = 0; i < filled; i++) {
+            pattern.put(c.window(0, bs));
+        }
+        int shift = c.unit.blockShift();
+        long done = 0;
+        try {
+            while (done < c.blocks) {
+                int n = (int) Math.min(filled, c.blocks - done);
+                pattern.clear().limit(n << shift);
+                c.unit.store().write((c.lba + done) << shift, pattern, false);
+                done += n;
+            }
+        } catch (IOException e) {
+            c.information = c.lba + done;
+            c.ioFailure = e;
+            return SenseReason.WRITE_ERROR;
+        }
+        return SenseReason.NONE;
+    }
+
+    // ======================= PRE-FETCH =======================
+
+    /** PRE-FETCH(10), SBC-3 5.9. */
+    static SenseReason preFetch10(CommandContext c) {
+        c.lba = Cdb.u32(c.cdb, 2);
+        c.blocks = Cdb.u16(c.cdb, 7);
+        c.lengthField = 7;
+        return executePreFetch(c);
+    }
+
+    /** PRE-FETCH(16), SBC-3 5.10. */
+    static SenseReason preFetch16(CommandContext c) {
+        c.lba = Cdb.u64(c.cdb, 2);
+        c.blocks = Cdb.u32(c.cdb, 10);
+        c.lengthField = 10;
+        return executePreFetch(c);
+    }
+
+    /**
+     * The range is checked as for READ (a PREFETCH LENGTH of 0 means "to the last LBA", so only
+     * the LBA must lie inside the medium); IMMED is accepted, and there is nothing to wait for.
+     * The daemon keeps no cache of its own, so no block can be transferred into one: SBC-3 5.9
+     * asks for CONDITION MET only when the cache has room for every block, and GOOD when it has
+     * not, which for a cache of size zero is always. The group number is not used.
+     */
+    private static SenseReason executePreFetch(CommandContext c) {
+        if ((Cdb.u8(c.cdb, 1) & ~PREFETCH_IMMED) != 0) {
+            return c.invalidField(1);   // reserved bits (bit 0 is obsolete RELADR)
+        }
+        return checkRange(c);
+    }
+
+    // ======================= START STOP UNIT / PREVENT ALLOW MEDIUM REMOVAL =======================
+
+    /**
+     * START STOP UNIT, SBC-3 5.25. The unit has no motor and no power conditions beyond active:
+     * START without LOEJ changes nothing a command can observe, and a POWER CONDITION other
+     * than START_VALID makes START and LOEJ ignored (SBC-3 5.25) with nothing else to do, since
+     * no power condition can be entered. With LOEJ a removable unit ejects (START = 0) or loads
+     * (START = 1) its medium; while ejected, commands that access the medium are NOT READY,
+     * MEDIUM NOT PRESENT. While an I_T nexus prevents medium removal the medium cannot be moved
+     * either way: ILLEGAL REQUEST, MEDIUM REMOVAL PREVENTED (the unit behaves as a locked tray).
+     * A non-removable unit has no medium to eject, so LOEJ = 1 is INVALID FIELD IN CDB.
+     */
+    static SenseReason startStopUnit(CommandContext c) {
+        byte[] cdb = c.cdb;
+        if ((Cdb.u8(cdb, 1) & ~SSU_IMMED) != 0) {
+            return c.invalidField(1);
+        }
+        int flags = Cdb.u8(cdb, 4);
+        if ((flags & SSU_RESERVED) != 0) {
+            return c.invalidField(4, SSU_RESERVED_BIT);
+        }
+        if (flags >>> SSU_POWER_CONDITION_SHIFT != POWER_START_VALID || (flags & SSU_LOEJ) == 0) {
+            return SenseReason.NONE;
+        }
+        if (!c.unit.removable()) {
+            return c.invalidField(4, SSU_LOEJ_BIT);
+        }
+        boolean load = (flags & SSU_START) != 0;
+        return c.unit.moveMedium(load) ? SenseReason.NONE : SenseReason.MEDIUM_REMOVAL_PREVENTED;
+    }
+
+    /**
+     * PREVENT ALLOW MEDIUM REMOVAL, SBC-3 5.15: PREVENT 01b stops this I_T nexus's eject and
+     * every other's until it sends 00b, or the nexus is lost, or the unit is reset. 10b and 11b
+     * are obsolete and refused. A non-removable unit has nothing to prevent: allowing is GOOD,
+     * preventing INVALID FIELD IN CDB.
+     */
+    static SenseReason preventAllowMediumRemoval(CommandContext c) {
+        int prevent = Cdb.u8(c.cdb, 4) & PREVENT_MASK;
+        if ((Cdb.u8(c.cdb, 4) & ~PREVENT_MASK) != 0 || prevent > PREVENT_ON) {
+            return c.invalidField(4);
+        }
+        if (!c.unit.removable()) {
+            return prevent == PREVENT_OFF ? SenseReason.NONE : c.invalidField(4, 0);
+        }
+        c.unit.preventRemoval(c.nexus, prevent == PREVENT_ON);
         return SenseReason.NONE;
     }
 

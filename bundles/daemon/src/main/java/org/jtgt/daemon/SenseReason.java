@@ -19,6 +19,11 @@ enum SenseReason {
     LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00),
     LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
     SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
+    /** START STOP UNIT with LOEJ while PREVENT ALLOW MEDIUM REMOVAL holds the medium (SBC-3 5.25). */
+    MEDIUM_REMOVAL_PREVENTED(SenseKey.ILLEGAL_REQUEST, 0x53, 0x02),
+
+    /** A removable unit whose medium START STOP UNIT ejected (SBC-3 5.25; SPC-4 Annex D, 3Ah/00h). */
+    MEDIUM_NOT_PRESENT(SenseKey.NOT_READY, 0x3A, 0x00),
 
     WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
 
@@ -34,6 +39,12 @@ enum SenseReason {
      * command never reached a logical unit.
      */
     NEXUS_NOT_FOUND(SenseKey.ABORTED_COMMAND, 0x08, 0x00),
+
+    /**
+     * Not sense at all: the command ends with status RESERVATION CONFLICT and no sense data,
+     * because another I_T nexus holds a reservation of the unit (SPC-2 5.5.1; SAM-5 5.3.1).
+     */
+    RESERVATION_CONFLICT(SenseKey.NO_SENSE, 0x00, 0x00),
 
     /** A programming error inside the daemon; never expected, always logged. */
     INTERNAL_TARGET_FAILURE(SenseKey.HARDWARE_ERROR, 0x44, 0x00),
@@ -69,6 +80,11 @@ enum SenseReason {
 
     int ascq() {
         return ascq;
+    }
+
+    /** The reason is answered by a status without sense data (RESERVATION CONFLICT). */
+    boolean isStatusOnly() {
+        return this == RESERVATION_CONFLICT;
     }
 
     boolean isUnitAttention() {

@@ -352,10 +352,17 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
         return ItNexusRspEvent.RESULT_OK;
     }
 
-    /** Lock held. Forgets a nexus and its task records; drops its host's table when empty. */
+    /**
+     * Lock held. Forgets a nexus and its task records; drops its host's table when empty. This is
+     * I_T nexus loss for the target's units: the nexus's reservations and preventions of medium
+     * removal end with it.
+     */
     private void dropNexus(Nexus nexus) {
         nexuses.remove(nexus);
         nexus.target().removeNexus(nexus);
+        for (LogicalUnit u : nexus.target().luns()) {
+            u.nexusLost(nexus);
+        }
         TaskTable tasks = nexus.tasks();
         tasks.removeAll(nexus);
         if (nexuses.countOnHost(nexus.hostNo()) == 0 && tasks.size() == 0) {

@@ -29,7 +29,10 @@ import org.jtgt.api.event.TmfResponse;
  *     of that nexus (SAM-5 I_T NEXUS RESET → the I_T nexus loss event), TARGET WARM/COLD RESET
  *     29h/00h on every LUN of every nexus of the target (RFC 7143 11.5.1 defines them through
  *     SAM's target/hard reset; 29h/00h POWER ON, RESET, OR BUS DEVICE RESET OCCURRED is the
- *     generic code for it). The iSCSI driver closes the connections on a cold reset.</li>
+ *     generic code for it). The iSCSI driver closes the connections on a cold reset. LOGICAL
+ *     UNIT RESET and the target resets also release SPC-2 reservations and end preventions of
+ *     medium removal of the units they reset; I_T NEXUS RESET those of the nexus (SPC-2 5.5.1,
+ *     SBC-3 5.15).</li>
  * <li>QUERY TASK, QUERY TASK SET and QUERY ASYNCHRONOUS EVENT answer FUNCTION SUCCEEDED when the
  *     task record, any task record, or a pending unit attention exists for the I_T_L nexus, else
  *     FUNCTION COMPLETE (SAM-5 QUERY TASK, QUERY TASK SET, QUERY ASYNCHRONOUS EVENT).</li>
@@ -57,16 +60,19 @@ final class TaskManager {
                 if (unit == null) {
                     return TmfResponse.LUN_DOES_NOT_EXIST;
                 }
+                unit.reset();
                 target.unitAttentionForAllNexuses(lun, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
                 return TmfResponse.FUNCTION_COMPLETE;
             case I_T_NEXUS_RESET:
                 for (LogicalUnit u : target.luns()) {
+                    u.nexusLost(nexus);
                     nexus.unitAttentions().establish(u.lun(), SenseReason.I_T_NEXUS_LOSS_OCCURRED);
                 }
                 return TmfResponse.FUNCTION_COMPLETE;
             case TARGET_WARM_RESET:
             case TARGET_COLD_RESET:
                 for (LogicalUnit u : target.luns()) {
+                    u.reset();
                     target.unitAttentionForAllNexuses(u.lun(), SenseReason.POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED);
                 }
                 return TmfResponse.FUNCTION_COMPLETE;

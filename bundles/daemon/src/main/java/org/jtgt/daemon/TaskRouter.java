@@ -18,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * {@code UEVENT_CMD_RSP} through the endpoint it came from: validates the record, finds the
  * I_T nexus and logical unit (the task router of SAM-5 4.6.4), records the task until
  * {@code KEVENT_CMD_DONE}, reports a pending unit attention instead of running the command
- * (SAM-5 5.14), checks the CDB envelope, dispatches through the {@link CommandTable} and turns
+ * (SAM-5 5.14), answers RESERVATION CONFLICT when another nexus holds the unit's SPC-2
+ * reservation and the command conflicts with it (SPC-2 5.5.1), NOT READY, MEDIUM NOT PRESENT for
+ * a medium-access command while a removable unit's medium is ejected, checks the CDB envelope,
+ * dispatches through the {@link CommandTable} and turns
  * the resulting {@link SenseReason} into status, sense and residual.
  *
  * <p>Residuals follow RFC 7143 11.4.5 (and FCP-4's FCP_RESID): residual = expected data transfer
@@ -143,6 +146,12 @@ final class TaskRouter {
                     return ua;
                 }
             }
+            if (unit != null && entry.conflicts() && !unit.reservationAllows(c.nexus)) {
+                return SenseReason.RESERVATION_CONFLICT;   // SPC-2 5.5.1: no sense data
+            }
+            if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
+                return SenseReason.MEDIUM_NOT_PRESENT;
+            }
             int length = Cdb.lengthForOpcode(opcode);
             if (entry != CommandTable.INVALID) {
                 if (c.cdbLength < length) {
@@ -174,6 +183,8 @@ final class TaskRouter {
         int res = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, residual));
         if (r == SenseReason.NONE) {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, c.transferred, res, ScsiStatus.GOOD);
+        } else if (r.isStatusOnly()) {
+            CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.RESERVATION_CONFLICT);
         } else {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.CHECK_CONDITION);
             int n = FixedSense.write(c.sense, 0, r, c.information, c.fieldPointer, c.bitPointer);

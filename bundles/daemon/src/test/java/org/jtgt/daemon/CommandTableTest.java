@@ -25,7 +25,12 @@ class CommandTableTest {
             Map.entry(0x88, "READ(16)"), Map.entry(0x8A, "WRITE(16)"), Map.entry(0x8E, "WRITE AND VERIFY(16)"), Map.entry(0x8F, "VERIFY(16)"),
             Map.entry(0x91, "SYNCHRONIZE CACHE(16)"), Map.entry(0x9E, "SERVICE ACTION IN(16)"),
             Map.entry(0xA0, "REPORT LUNS"), Map.entry(0xA8, "READ(12)"), Map.entry(0xAA, "WRITE(12)"),
-            Map.entry(0xAE, "WRITE AND VERIFY(12)"), Map.entry(0xAF, "VERIFY(12)")));
+            Map.entry(0xAE, "WRITE AND VERIFY(12)"), Map.entry(0xAF, "VERIFY(12)"),
+            Map.entry(0x16, "RESERVE(6)"), Map.entry(0x17, "RELEASE(6)"), Map.entry(0x1B, "START STOP UNIT"),
+            Map.entry(0x1E, "PREVENT ALLOW MEDIUM REMOVAL"), Map.entry(0x34, "PRE-FETCH(10)"),
+            Map.entry(0x56, "RESERVE(10)"), Map.entry(0x57, "RELEASE(10)"), Map.entry(0x90, "PRE-FETCH(16)"),
+            Map.entry(0xA3, "MAINTENANCE IN"), Map.entry(0x41, "WRITE SAME(10)"), Map.entry(0x93, "WRITE SAME(16)"),
+            Map.entry(0x8B, "ORWRITE(16)")));
 
     @Test
     void everySlotHasAHandler() {
@@ -69,6 +74,28 @@ class CommandTableTest {
             boolean special = op == 0x12 || op == 0xA0 || op == 0x03;
             assertEquals(special, e.worksWithoutUnit(), String.format("0x%02X", op));
             assertEquals(special, e.bypassesUnitAttention(), String.format("0x%02X", op));
+        }
+    }
+
+    @Test
+    void usageDataStartsWithTheOpcodeAndSpansTheCdb() {
+        for (int op : IMPLEMENTED.keySet()) {
+            CommandTable.Entry e = table.get(op);
+            if (e.hasServiceActions()) {
+                int n = 0;
+                for (CommandTable.ServiceAction a : e.serviceActions()) {
+                    if (a != null) {
+                        assertEquals((byte) op, a.usage()[0]);
+                        assertEquals(a.code(), a.usage()[1] & 0x1F, a.name());
+                        assertEquals(Cdb.lengthForOpcode(op), a.usage().length, a.name());
+                        n++;
+                    }
+                }
+                assertTrue(n > 0, e.name());
+            } else {
+                assertEquals((byte) op, e.usage()[0], e.name());
+                assertEquals(Cdb.lengthForOpcode(op), e.usage().length, e.name());
+            }
         }
     }
 

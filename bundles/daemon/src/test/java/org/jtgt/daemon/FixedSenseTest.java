@@ -49,6 +49,9 @@ class FixedSenseTest {
     void everyReasonHasADistinctSenseTriple() {
         java.util.Set<SenseData> seen = new java.util.HashSet<>();
         for (SenseReason r : SenseReason.values()) {
+            if (r.isStatusOnly()) {
+                continue;   // answered by a status, never written as sense
+            }
             assertEquals(true, seen.add(new SenseData(r.senseKey(), r.asc(), r.ascq())), r + " duplicates another reason");
         }
     }

@@ -183,6 +183,7 @@ class InquiryTest {
         assertEquals(1, r.u16(6), "optimal transfer length granularity");
         assertEquals((8 << 20) / 512, r.u32(8), "maximum transfer length: 8 MiB in 512-byte blocks");
         assertEquals(0, r.u32(20), "no UNMAP");
+        assertEquals(1, r.u8(4) & 0x01, "WSNZ: WRITE SAME of 0 blocks is refused");
     }
 
     @Test
