@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Timeout;
  * Target management the way a tgt user does it: jtgtadm against a running launcher creates a
  * target with a file-backed LUN and an ACL, libiscsi sees it with the admitted initiator name
  * and not with another, a second LUN appears (and QEMU, with a session open, gets the unit
- * attention that says so), and after a restart on the same {@code --config}
+ * attention that says so), a read-only LUN with its own serial number (QEMU refuses to open it
+ * for writing, reads work), and after a restart on the same {@code --config}
  * everything is there again, read back from {@code targets.conf}.
  */
 @Timeout(300)
@@ -41,6 +42,8 @@ class JtgtadmIT {
     private static final String OTHER = "iqn.2026-11.org.jtgt:other";
     private static final long DISK0 = 4L << 20;
     private static final long DISK1 = 2L << 20;
+    private static final long DISK2 = 1L << 20;
+    private static final String SERIAL2 = "JTGTADM-IT-RO";
 
     private final List<Process> processes = new ArrayList<>();
 
@@ -128,11 +131,39 @@ class JtgtadmIT {
         assertTrue(Pattern.compile("Lun:1\\s+Type:DIRECT_ACCESS").matcher(two).find(), two);
         String inq1 = tools.run("iscsi-inq", "-i", ALLOWED, base + "/" + TARGET + "/1");
         assertTrue(inq1.contains("Peripheral Device Type:DIRECT_ACCESS"), inq1);
+        // a read-only LUN with its own serial: the daemon reports it write-protected (the WP bit
+        // of MODE SENSE), so QEMU refuses to open it read-write; read-only access reads
+        Path disk2 = WORK.resolve("disk2.img");
+        try (RandomAccessFile f = new RandomAccessFile(disk2.toFile(), "rw")) {
+            f.setLength(DISK2);
+        }
+        String badParams = adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b",
+                disk2.toString(), "--params", "readonly=yes");
+        assertTrue(badParams.contains("readonly=yes: use readonly=0 or readonly=1"), badParams);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", disk2.toString(),
+                "--params", "readonly=1,serial=" + SERIAL2);
+        String lun2 = "driver=iscsi,transport=tcp,portal=127.0.0.1:" + port + ",target=" + TARGET
+                + ",lun=2,initiator-name=" + ALLOWED;
+        ExternalTool.Outcome write = tools.execute("qemu-io", "--image-opts", "-c", "write 0 4k", lun2);
+        assertTrue(write.exit() != 0 && write.output().contains("write protected"), write.describe());
+        String read = tools.run("qemu-io", "-r", "--image-opts", "-c", "read 0 4k", lun2);
+        assertTrue(read.contains("read 4096/4096 bytes"), read);
+        String serial = tools.run("iscsi-inq", "-i", ALLOWED, "-e", "1", "-c", "128", base + "/" + TARGET + "/2");
+        assertTrue(serial.contains("Unit Serial Number:[" + SERIAL2 + "]"), serial);
+        String update = adm(1, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "2",
+                "--params", "readonly=0");
+        assertTrue(update.contains("is not supported"), update);
+        assertEquals(DISK2, Files.size(disk2));
+
         String before = adm(0, control, "--op", "show", "--mode", "target");
         assertTrue(before.contains("Size: " + DISK0 + " bytes, block size 512\n"), before);
         assertTrue(before.contains("Size: " + DISK1 + " bytes, block size 4096\n"), before);
         String conf = Files.readString(config.resolve("targets.conf"));
         assertTrue(conf.contains("target 1 " + TARGET + "\n"), conf);
+        assertTrue(before.contains("Read-only: yes, removable: no, thin: no\n        Serial: " + SERIAL2 + "\n"),
+                before);
+        assertTrue(conf.contains("lun 1 2 file " + disk2.normalize() + " size=" + DISK2
+                + " blocksize=512 readonly=1 removable=0 thin=0 serial=" + SERIAL2 + "\n"), conf);
         assertFalse(conf.contains("default"), "the default target is not written:\n" + conf);
 
         stop(launcher);
@@ -143,6 +174,9 @@ class JtgtadmIT {
         assertTrue(after.contains("Target 1: " + TARGET + "\n"), after);
         assertTrue(after.contains("    ACL: " + ALLOWED + "\n"), after);
         assertTrue(after.contains("    LUN: 1\n"), after);
+        assertTrue(after.contains("Serial: " + SERIAL2 + "\n"), after);   // and read-only: the sections are equal
+        assertTrue(tools.execute("qemu-io", "--image-opts", "-c", "write 0 4k", lun2.replace(":" + port + ",",
+                ":" + port2 + ",")).output().contains("write protected"), "LUN 2 is read-only after the restart");
         String base2 = "iscsi://127.0.0.1:" + port2;
         String seenAgain = tools.run("iscsi-ls", "-s", "-i", ALLOWED, base2 + "/");
         assertTrue(Pattern.compile("Lun:0\\s+Type:DIRECT_ACCESS").matcher(seenAgain).find(), seenAgain);

@@ -8,6 +8,7 @@ import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.host.TransportControl.SwapRecord;
 import org.jtgt.api.host.TransportControl.TransportState;
 import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -26,7 +27,8 @@ import org.jtgt.api.target.TargetInfo;
  * --mode target    --op bind|unbind --tid N -I ALL | -Q INITIATOR-NAME
  *                                                 add or remove an ACL entry (no entries: everyone)
  * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
- *                             [--blocksize 512|4096]
+ *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING]
+ * --mode logicalunit --op update --tid N --lun L -P ...   refused: options are fixed while a LUN exists
  * --mode logicalunit --op delete --tid N --lun L
  * --mode account   (any op)                       not supported yet
  * </pre>
@@ -152,6 +154,7 @@ final class AdminCommands {
                 String path = o.get("backing-store");
                 Long size = null;
                 int blockSize = TargetsFile.DEFAULT_BLOCK_SIZE;
+                LunOptions options;
                 try {
                     if (o.get("size") != null) {
                         size = TargetsFile.size(o.get("size"));
@@ -159,6 +162,8 @@ final class AdminCommands {
                     if (o.get("blocksize") != null) {
                         blockSize = TargetsFile.blockSize(o.get("blocksize"));
                     }
+                    options = o.has("params") ? TargetsFile.lunOptions(TargetsFile.params(o.get("params")), type)
+                            : TargetsFile.defaultOptions(type);
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }
@@ -168,12 +173,30 @@ final class AdminCommands {
                 if (type.equals("memory") && size == null) {
                     throw new UsageException("--size BYTES is required for --bstype memory");
                 }
-                return Reply.ok(configured().newLun(tid, lun, type, type.equals("memory") ? null : path, size, blockSize));
+                return Reply.ok(configured().newLun(tid, lun, type, type.equals("memory") ? null : path, size, blockSize,
+                        options));
+            }
+            case "update" -> {
+                if (o.has("params")) {
+                    try {
+                        TargetsFile.lunOptions(TargetsFile.params(o.get("params")), "file");   // typos: usage
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException(e.getMessage());
+                    }
+                }
+                // TargetAdmin has no call that changes a LUN's options in place, and removing and
+                // adding the LUN again is not atomic: it closes the store (a memory LUN's data is
+                // lost) and the LUN is missing in between.
+                return Reply.failed("--op update --mode logicalunit is not supported: the daemon fixes a LUN's "
+                        + "options when it is added and cannot change them in place, and removing and re-adding the "
+                        + "LUN would close its store (a memory LUN loses its data). Delete the LUN and create it again "
+                        + "with --params, or edit targets.conf while jtgt is stopped");
             }
             case "delete" -> {
                 return Reply.ok(configured().deleteLun(tid, lun));
             }
-            default -> throw new UsageException("mode logicalunit supports --op new and delete, not '" + op + "'");
+            default -> throw new UsageException("mode logicalunit supports --op new, update and delete, not '" + op
+                    + "'");
         }
     }
 
@@ -240,6 +263,8 @@ final class AdminCommands {
                 out.append("        Read-only: ").append(yesNo(l.options().readOnly())).append(", removable: ")
                         .append(yesNo(l.options().removable())).append(", thin: ").append(yesNo(l.options().thin()))
                         .append('\n');
+                out.append("        Serial: ").append(l.options().serial() == null ? "(derived from target and LUN)"
+                        : l.options().serial()).append('\n');
             }
         }
         if (configured != null) {

@@ -48,6 +48,10 @@ final class ConfiguredTargets {
         BackingStoreProvider provider(String type);
     }
 
+    /** Options of the file backing store provider (FileStoreProvider). */
+    private static final String FILE_CREATE = "create";
+    private static final String FILE_READONLY = "readonly";
+
     private final Path file;
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
@@ -138,7 +142,7 @@ final class ConfiguredTargets {
                     continue;
                 }
                 try {
-                    addLun(admin, provider, t.iqn(), l, Map.of());
+                    addLun(admin, provider, t.iqn(), l, false);
                     appliedLuns.add(key);
                 } catch (IOException | RuntimeException e) {
                     skip(l.line(), l.format(t.tid()), e.getMessage());
@@ -156,11 +160,20 @@ final class ConfiguredTargets {
         skipped.add(k);
     }
 
-    private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l,
-            Map<String, String> options) throws IOException {
-        BackingStore store = provider.open(l.path(), l.size(), options);
+    /** Opens the LUN's store ({@code create}: a missing file, sparse) and hands it to the daemon. */
+    private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l, boolean create)
+            throws IOException {
+        Map<String, String> storeOptions = Map.of();
+        if (create) {
+            storeOptions = Map.of(FILE_CREATE, "true");
+        } else if (l.type().equals("file") && l.options().readOnly()) {
+            // the daemon refuses writes to a read-only LUN; opening the file read-only as well
+            // serves images the daemon's user may not write
+            storeOptions = Map.of(FILE_READONLY, "true");
+        }
+        BackingStore store = provider.open(l.path(), l.size(), storeOptions);
         try {
-            admin.addLun(iqn, l.lun(), store, l.blockSize(), new LunOptions(false, false, l.type().equals("memory"), null));
+            admin.addLun(iqn, l.lun(), store, l.blockSize(), l.options());
         } catch (RuntimeException e) {
             closeQuietly(store);
             throw e;
@@ -252,6 +265,12 @@ final class ConfiguredTargets {
      * {@code size} is given, and removed again if the LUN cannot be added.
      */
     synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize) {
+        return newLun(tid, lun, type, path, size, blockSize, TargetsFile.defaultOptions(type));
+    }
+
+    /** {@link #newLun(int, int, String, String, Long, int)} with the LUN's options. */
+    synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
+            LunOptions options) {
         TargetAdmin admin = daemon();
         TargetSpec t = target(tid);
         if (t.luns().containsKey(lun)) {
@@ -312,9 +331,9 @@ final class ConfiguredTargets {
         if (bytes % blockSize != 0) {
             throw new TargetAdminException("size " + bytes + " is not a multiple of the block size " + blockSize);
         }
-        LunSpec l = new LunSpec(lun, type, storePath, bytes, blockSize, 0);
+        LunSpec l = new LunSpec(lun, type, storePath, bytes, blockSize, options, 0);
         try {
-            addLun(admin, provider, t.iqn(), l, created ? Map.of("create", "true") : Map.of());
+            addLun(admin, provider, t.iqn(), l, created);
         } catch (IOException | RuntimeException e) {
             if (created) {
                 deleteQuietly(storePath);
@@ -334,7 +353,7 @@ final class ConfiguredTargets {
         }
         appliedLuns.add(key(tid, lun));
         return "target " + tid + " LUN " + lun + ": " + bytes + " bytes, " + type + (storePath == null ? "" : " " + storePath)
-                + (created ? " (created)" : "");
+                + (created ? " (created)" : "") + describe(options, TargetsFile.defaultOptions(type));
     }
 
     synchronized String deleteLun(int tid, int lun) {
@@ -407,6 +426,24 @@ final class ConfiguredTargets {
             throw new TargetAdminException("no target with tid " + tid);
         }
         return t;
+    }
+
+    /** For replies: the options that differ from the defaults of the LUN's type. */
+    private static String describe(LunOptions o, LunOptions defaults) {
+        List<String> parts = new ArrayList<>();
+        if (o.readOnly()) {
+            parts.add("read-only");
+        }
+        if (o.removable()) {
+            parts.add("removable");
+        }
+        if (o.thin() != defaults.thin()) {
+            parts.add(o.thin() ? "thin" : "fully provisioned");
+        }
+        if (o.serial() != null) {
+            parts.add("serial " + o.serial());
+        }
+        return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
     }
 
     private static String key(int tid, int lun) {

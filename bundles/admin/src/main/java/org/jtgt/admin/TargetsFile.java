@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.jtgt.api.target.LunOptions;
+
 /**
  * {@code targets.conf}: the targets, LUNs and ACLs made through jtgtadm, one item a line, so that
  * they survive a restart. jtgtadm rewrites the whole file after every change (a temporary file in
@@ -22,14 +24,18 @@ import java.util.TreeMap;
  * <pre>
  * # comment (also blank lines)
  * target TID IQN                                   TID: 1..65535, IQN: the target's iSCSI name
- * lun    TID LUN memory size=BYTES [blocksize=512|4096]
- * lun    TID LUN file   /ABS/PATH size=BYTES [blocksize=512|4096]
+ * lun    TID LUN memory size=BYTES [blocksize=512|4096] [OPTION=VALUE...]
+ * lun    TID LUN file   /ABS/PATH size=BYTES [blocksize=512|4096] [OPTION=VALUE...]
+ *        OPTION: readonly=0|1 removable=0|1 thin=0|1 serial=STRING (1..64 printable ASCII, no spaces)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
  * </pre>
  *
  * A {@code lun} or {@code acl} line names a tid declared by an earlier {@code target} line.
- * The block size defaults to 512. A file LUN's file must exist when jtgt starts (it is never
- * created at load); {@code size} is the LUN's capacity. A memory LUN starts empty at every start.
+ * The block size defaults to 512; {@code readonly} and {@code removable} to 0, {@code thin} to 1
+ * for memory and 0 for file, {@code serial} to one the daemon derives from the target and LUN
+ * (lines written before the options existed load with these defaults). A file LUN's file must
+ * exist when jtgt starts (it is never created at load); {@code size} is the LUN's capacity. A
+ * memory LUN starts empty at every start.
  * A target without {@code acl} lines admits every initiator, as does {@code acl TID ALL}; with
  * names and no {@code ALL} only those initiators (compared by name, case-insensitively).
  *
@@ -42,16 +48,42 @@ final class TargetsFile {
     static final String ALL = "ALL";
     static final int MAX_TID = 65535;
     static final int DEFAULT_BLOCK_SIZE = 512;
+    /** Longest serial number the daemon takes for VPD page 80h. */
+    static final int MAX_SERIAL_LENGTH = 64;
+    static final String READONLY = "readonly";
+    static final String REMOVABLE = "removable";
+    static final String THIN = "thin";
+    static final String SERIAL = "serial";
+    private static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL);
 
     /** One logical unit: {@code path} is null for memory. */
-    record LunSpec(int lun, String type, String path, long size, int blockSize, int line) {
+    record LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, int line) {
+        LunSpec {
+            options = options == null ? defaultOptions(type) : options;
+        }
+
+        /** With the options a line without them gets. */
+        LunSpec(int lun, String type, String path, long size, int blockSize, int line) {
+            this(lun, type, path, size, blockSize, null, line);
+        }
+
         String format(int tid) {
             StringBuilder s = new StringBuilder("lun ").append(tid).append(' ').append(lun).append(' ').append(type);
             if (path != null) {
                 s.append(' ').append(path);
             }
             s.append(" size=").append(size).append(" blocksize=").append(blockSize);
+            s.append(' ').append(READONLY).append('=').append(flag(options.readOnly()));
+            s.append(' ').append(REMOVABLE).append('=').append(flag(options.removable()));
+            s.append(' ').append(THIN).append('=').append(flag(options.thin()));
+            if (options.serial() != null) {
+                s.append(' ').append(SERIAL).append('=').append(options.serial());
+            }
             return s.toString();
+        }
+
+        private static char flag(boolean b) {
+            return b ? '1' : '0';
         }
     }
 
@@ -95,6 +127,9 @@ final class TargetsFile {
     record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
     }
 
+    private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
+            + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING]";
+
     private TargetsFile() {
     }
 
@@ -136,7 +171,7 @@ final class TargetsFile {
                 targets.put(tid, new TargetSpec(tid, w[2], Map.of(), List.of(), lineNo));
             }
             case "lun" -> {
-                words(w, 5, 7, "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]");
+                words(w, 5, 11, LUN_FORM);
                 TargetSpec t = declared(targets, w[1]);
                 int lun = number(w[2], "LUN", 0, 16383);
                 if (t.luns().containsKey(lun)) {
@@ -155,13 +190,17 @@ final class TargetsFile {
                     throw new IllegalArgumentException("unknown backing store type '" + type + "' (memory, file)");
                 }
                 Map<String, String> opts = new LinkedHashMap<>();
+                Map<String, String> lunOptions = new LinkedHashMap<>();
                 for (int j = next; j < w.length; j++) {
                     int eq = w[j].indexOf('=');
-                    if (eq <= 0 || !(w[j].startsWith("size=") || w[j].startsWith("blocksize="))) {
-                        throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES or blocksize=512|4096");
+                    String key = eq > 0 ? w[j].substring(0, eq) : "";
+                    boolean option = OPTION_KEYS.contains(key);
+                    if (!option && !key.equals("size") && !key.equals("blocksize")) {
+                        throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES, blocksize=512|4096, "
+                                + "readonly=0|1, removable=0|1, thin=0|1 or serial=STRING");
                     }
-                    if (opts.put(w[j].substring(0, eq), w[j].substring(eq + 1)) != null) {
-                        throw new IllegalArgumentException(w[j].substring(0, eq) + "= given twice");
+                    if ((option ? lunOptions : opts).put(key, w[j].substring(eq + 1)) != null) {
+                        throw new IllegalArgumentException(key + "= given twice");
                     }
                 }
                 if (!opts.containsKey("size")) {
@@ -170,7 +209,8 @@ final class TargetsFile {
                 long size = size(opts.get("size"));
                 int blockSize = opts.containsKey("blocksize") ? blockSize(opts.get("blocksize")) : DEFAULT_BLOCK_SIZE;
                 checkFits(size, blockSize);
-                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, lineNo)));
+                LunOptions options = lunOptions(lunOptions, type);
+                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, options, lineNo)));
             }
             case "acl" -> {
                 words(w, 3, 3, "acl TID ALL|INITIATOR-NAME");
@@ -195,7 +235,9 @@ final class TargetsFile {
     static String format(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
         StringBuilder s = new StringBuilder();
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
-        s.append("# target TID IQN | lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 | acl TID ALL|NAME\n");
+        s.append("# target TID IQN | acl TID ALL|NAME\n");
+        s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
+                + " [serial=STRING]\n");
         for (TargetSpec t : new TreeMap<>(targets).values()) {
             s.append('\n').append("target ").append(t.tid()).append(' ').append(t.iqn()).append('\n');
             for (LunSpec l : new TreeMap<>(t.luns()).values()) {
@@ -277,6 +319,86 @@ final class TargetsFile {
             throw new IllegalArgumentException("block size '" + s + "' is not supported; use 512 or 4096");
         }
         return Integer.parseInt(s);
+    }
+
+    /** The options of a LUN without {@code readonly=}, {@code thin=} ... : thin for memory only. */
+    static LunOptions defaultOptions(String type) {
+        return new LunOptions(false, false, "memory".equals(type), null);
+    }
+
+    /**
+     * tgtadm's {@code --params}: {@code key=value} items separated by commas, each key once, for
+     * example {@code readonly=1,serial=DISK0001}. Only the keys are checked here.
+     */
+    static Map<String, String> params(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String item : text.split(",", -1)) {
+            int eq = item.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--params item '" + item + "' is not KEY=VALUE (" + keys() + ")");
+            }
+            String key = item.substring(0, eq);
+            if (!OPTION_KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys() + ")");
+            }
+            if (out.put(key, item.substring(eq + 1)) != null) {
+                throw new IllegalArgumentException("--params key '" + key + "' given twice");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The options {@code values} (keys {@code readonly}, {@code removable}, {@code thin},
+     * {@code serial}) give a LUN of {@code type}; a missing key keeps its default.
+     */
+    static LunOptions lunOptions(Map<String, String> values, String type) {
+        LunOptions d = defaultOptions(type);
+        for (String key : values.keySet()) {
+            if (!OPTION_KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown LUN option '" + key + "' (" + keys() + ")");
+            }
+        }
+        String serial = values.get(SERIAL);
+        if (serial != null) {
+            checkSerial(serial);
+        }
+        return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
+                flag(values, THIN, d.thin()), serial);
+    }
+
+    /** SPC-4 Unit Serial Number VPD page (80h): ASCII; the daemon takes 1..64 printable characters. */
+    private static void checkSerial(String serial) {
+        if (serial.isEmpty()) {
+            throw new IllegalArgumentException("serial= is empty");
+        }
+        if (serial.length() > MAX_SERIAL_LENGTH) {
+            throw new IllegalArgumentException("serial has " + serial.length() + " characters; at most "
+                    + MAX_SERIAL_LENGTH + " fit VPD page 80h");
+        }
+        for (int i = 0; i < serial.length(); i++) {
+            char c = serial.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                throw new IllegalArgumentException("serial must be printable ASCII without spaces (VPD page 80h); "
+                        + "character " + (i + 1) + " is U+" + String.format("%04X", (int) c));
+            }
+        }
+    }
+
+    private static boolean flag(Map<String, String> values, String key, boolean fallback) {
+        String v = values.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v) {
+            case "0" -> false;
+            case "1" -> true;
+            default -> throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=0 or " + key + "=1");
+        };
+    }
+
+    private static String keys() {
+        return READONLY + "=0|1, " + REMOVABLE + "=0|1, " + THIN + "=0|1, " + SERIAL + "=STRING";
     }
 
     static void checkFits(long size, int blockSize) {

@@ -1,15 +1,19 @@
 package org.jtgt.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.TargetAdmin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +32,7 @@ class AdminCommandsTest {
         Files.createDirectories(DIR);
         Files.deleteIfExists(DIR.resolve(TargetsFile.NAME));
         Files.deleteIfExists(DIR.resolve("made.img"));
+        Files.deleteIfExists(DIR.resolve("ro.img"));
         configured = new ConfiguredTargets(DIR.resolve(TargetsFile.NAME), daemon);
         configured.load();
         commands = new AdminCommands(new AdminCommands.Services() {
@@ -109,7 +114,7 @@ class AdminCommandsTest {
         usage("size -5 is not positive", "--op",
                 "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory", "--size", "-5");
         usage("mode target supports --op show, new, delete, bind and unbind, not 'swap'", "--op", "swap", "--mode", "target");
-        usage("mode logicalunit supports --op new and delete, not 'show'", "--op", "show", "--mode", "logicalunit",
+        usage("mode logicalunit supports --op new, update and delete, not 'show'", "--op", "show", "--mode", "logicalunit",
                 "--tid", "1", "--lun", "0");
     }
 
@@ -132,6 +137,86 @@ class AdminCommandsTest {
         assertTrue(daemon.targets.get(IQN).luns.isEmpty());
         daemon.running = false;
         failed("the target daemon is not running", "-o", "new", "-m", "target", "-t", "2", "-T", "iqn.2026-11.org.jtgt:x");
+    }
+
+    @Test
+    void paramsSetTheLunOptionsWhichShowPrintsAndTheFileKeeps() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory, read-only, removable, fully provisioned, serial DISK-0001", "--op",
+                "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory", "--size", "65536",
+                "--params", "readonly=1,removable=1,thin=0,serial=DISK-0001");
+        ok("target 1 LUN 1: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "1", "-E",
+                "memory", "-S", "65536", "-P", "readonly=0");
+        assertEquals(new LunOptions(true, true, false, "DISK-0001"), daemon.targets.get(IQN).options.get(0));
+        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(1));
+        String show = run("--op", "show", "--mode", "target").text();
+        assertTrue(show.contains("    LUN: 0\n        Backing store: memory\n        Size: 65536 bytes, block size 512\n"
+                + "        Read-only: yes, removable: yes, thin: no\n        Serial: DISK-0001\n"), show);
+        assertTrue(show.contains("        Read-only: no, removable: no, thin: yes\n"
+                + "        Serial: (derived from target and LUN)\n"), show);
+        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        assertTrue(conf.contains("lun 1 0 memory size=65536 blocksize=512 readonly=1 removable=1 thin=0 serial=DISK-0001\n"),
+                conf);
+        assertTrue(conf.contains("lun 1 1 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1\n"), conf);
+    }
+
+    @Test
+    void aReadOnlyFileLunOpensItsFileReadOnly() throws IOException {
+        Path image = DIR.resolve("ro.img");
+        Files.write(image, new byte[8192]);
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 8192 bytes, file " + image + ", read-only", "-o", "new", "-m", "logicalunit", "-t", "1",
+                "-l", "0", "-b", image.toString(), "-P", "readonly=1");
+        ok("target 1 LUN 1: 8192 bytes, file " + image + ", thin", "-o", "new", "-m", "logicalunit", "-t", "1", "-l",
+                "1", "-b", image.toString(), "-P", "thin=1");
+        assertEquals(Map.of("readonly", "true"), daemon.targets.get(IQN).luns.get(0).openedWith);
+        assertEquals(Map.of(), daemon.targets.get(IQN).luns.get(1).openedWith);
+        assertEquals(new LunOptions(true, false, false, null), daemon.targets.get(IQN).options.get(0));
+    }
+
+    @Test
+    void badParamsAnswerTwoAndApplyNothing() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+            "--size", "65536", "--params"};
+        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+                with(lun, "readonly=1,scsi_sn=X"));
+        usage("readonly=2: use readonly=0 or readonly=1", with(lun, "readonly=2"));
+        usage("--params key 'readonly' given twice", with(lun, "readonly=1,readonly=0"));
+        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+                with(lun, "removable"));
+        usage("serial has 65 characters; at most 64 fit VPD page 80h", with(lun, "serial=" + "9".repeat(65)));
+        usage("serial must be printable ASCII without spaces (VPD page 80h); character 1 is U+00FC",
+                with(lun, "serial=\u00fcber"));
+        usage("serial= is empty", with(lun, "serial="));
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty());
+        assertTrue(daemon.opened.isEmpty(), "no store opened");
+        assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
+    }
+
+    @Test
+    void updatingTheOptionsOfALunIsRefused() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
+                "memory", "-S", "65536");
+        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        Reply update = run("--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
+                "readonly=1");
+        assertEquals(Reply.FAILED, update.status(), update.text());
+        assertTrue(update.text().startsWith("--op update --mode logicalunit is not supported: the daemon fixes a LUN's "
+                + "options when it is added and cannot change them in place"), update.text());
+        usage("readonly=yes: use readonly=0 or readonly=1", "--op", "update", "--mode", "logicalunit", "--tid", "1",
+                "--lun", "0", "-P", "readonly=yes");
+        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0));
+        assertFalse(daemon.opened.get(0).closed, "the store stays open");
+        assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
+    }
+
+    private static String[] with(String[] head, String last) {
+        String[] all = Arrays.copyOf(head, head.length + 1);
+        all[head.length] = last;
+        return all;
     }
 
     private Reply run(String... args) {

@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
+import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.TargetAdminException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,8 +52,8 @@ class ConfiguredTargetsTest {
         assertEquals(List.of(INITIATOR), daemon.targets.get(IQN).acl);
         assertEquals(List.of(0, 1), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
         assertEquals("target 1 " + IQN + "\n"
-                + "lun 1 0 file " + disk + " size=1048576 blocksize=512\n"
-                + "lun 1 1 memory size=65536 blocksize=4096\n"
+                + "lun 1 0 file " + disk + " size=1048576 blocksize=512 readonly=0 removable=0 thin=0\n"
+                + "lun 1 1 memory size=65536 blocksize=4096 readonly=0 removable=0 thin=1\n"
                 + "acl 1 " + INITIATOR + "\n", body());
 
         FakeDaemon restarted = new FakeDaemon();
@@ -62,6 +64,37 @@ class ConfiguredTargetsTest {
         assertEquals(1 << 20, restarted.targets.get(IQN).luns.get(0).size);
         assertEquals(List.of(INITIATOR), restarted.targets.get(IQN).acl);
         assertEquals(1, again.tidOf(IQN));
+    }
+
+    @Test
+    void lunOptionsReachTheDaemonAndComeBackFromTheFile() throws IOException {
+        Path disk = disk("ro.img", 1 << 20);
+        Path old = disk("old.img", 4096);
+        LunOptions readOnly = new LunOptions(true, true, false, "RO-DISK");
+        targets.newTarget(1, IQN);
+        targets.newLun(1, 0, "file", disk.toString(), null, 512, readOnly);
+        targets.newLun(1, 1, "memory", null, 65536L, 512, new LunOptions(false, false, false, null));
+        assertEquals(readOnly, daemon.targets.get(IQN).options.get(0));
+        assertEquals(Map.of("readonly", "true"), daemon.targets.get(IQN).luns.get(0).openedWith);
+        // a line written before the options existed is appended by hand
+        Files.writeString(conf, Files.readString(conf) + "lun 1 2 file " + old + " size=4096\n"
+                + "lun 1 3 memory size=4096\n");
+
+        FakeDaemon restarted = new FakeDaemon();
+        ConfiguredTargets again = new ConfiguredTargets(conf, restarted);
+        again.load();
+        again.applyPending();
+        FakeDaemon.T t = restarted.targets.get(IQN);
+        assertEquals(List.of(0, 1, 2, 3), List.copyOf(t.luns.keySet()));
+        assertEquals(readOnly, t.options.get(0));
+        assertEquals(Map.of("readonly", "true"), t.luns.get(0).openedWith);
+        assertEquals(new LunOptions(false, false, false, null), t.options.get(1));
+        assertEquals(new LunOptions(false, false, false, null), t.options.get(2), "old file line: defaults");
+        assertEquals(new LunOptions(false, false, true, null), t.options.get(3), "old memory line: thin");
+        assertEquals(Map.of(), t.luns.get(2).openedWith);
+        again.deleteLun(1, 3);   // the next write gives the old lines their options
+        assertTrue(body().contains("lun 1 2 file " + old + " size=4096 blocksize=512 readonly=0 removable=0 thin=0\n"),
+                body());
     }
 
     @Test
@@ -174,7 +207,7 @@ class ConfiguredTargetsTest {
         assertTrue(text.contains("# size 17 is not a multiple of the block size 512\n# lun 1 2 memory size=17\n"), text);
         assertTrue(text.contains("# no such file: " + DIR.resolve("gone.img")), text);
         assertTrue(text.contains("# 'bad-name' is not an iSCSI name\n# target 2 bad-name\n"), text);
-        assertTrue(text.contains("# its target was skipped\n# lun 2 0 memory size=4096 blocksize=512\n"), text);
+        assertTrue(text.contains("# its target was skipped\n# lun 2 0 memory size=4096 blocksize=512 readonly=0 removable=0 thin=1\n"), text);
 
         daemon.running = false;   // the daemon restarts: everything comes back
         targets.daemonGone();

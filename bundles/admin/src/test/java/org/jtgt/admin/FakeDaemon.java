@@ -28,6 +28,8 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     static final class Store implements BackingStore {
         final String describe;
         final long size;
+        /** What the provider was asked to open it with. */
+        Map<String, String> openedWith = Map.of();
         boolean closed;
 
         Store(String describe, long size) {
@@ -65,6 +67,7 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
 
     static final class T {
         final TreeMap<Integer, Store> luns = new TreeMap<>();
+        final TreeMap<Integer, LunOptions> options = new TreeMap<>();
         List<String> acl = List.of();
         int nexuses;
     }
@@ -103,7 +106,7 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
         @Override
         public BackingStore open(String path, long size, Map<String, String> options) throws IOException {
             if (type.equals("memory")) {
-                return remember(new Store("memory", size));
+                return remember(new Store("memory", size), options);
             }
             Path p = Path.of(path);
             if (!Files.exists(p)) {
@@ -114,11 +117,12 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
                     ch.write(ByteBuffer.allocate(1), size - 1);
                 }
             }
-            return remember(new Store("file " + p, size == 0 ? Files.size(p) : size));
+            return remember(new Store("file " + p, size == 0 ? Files.size(p) : size), options);
         }
     }
 
-    private Store remember(Store s) {
+    private Store remember(Store s, Map<String, String> options) {
+        s.openedWith = Map.copyOf(options);
         opened.add(s);
         return s;
     }
@@ -154,10 +158,12 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
             throw new TargetAdminException("backing store has " + store.size() + " bytes");
         }
         t.luns.put(lun, (Store) store);
+        t.options.put(lun, options);
     }
 
     @Override
     public void removeLun(String target, int lun) {
+        target(target).options.remove(lun);
         Store s = target(target).luns.remove(lun);
         if (s == null) {
             throw new TargetAdminException("target " + target + " has no LUN " + lun);
@@ -175,7 +181,8 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
         List<TargetInfo> out = new ArrayList<>();
         targets.forEach((name, t) -> {
             List<LunInfo> luns = new ArrayList<>();
-            t.luns.forEach((n, s) -> luns.add(new LunInfo(n, s.describe, s.size, 512, LunOptions.DEFAULT)));
+            t.luns.forEach((n, s) -> luns.add(new LunInfo(n, s.describe, s.size, 512,
+                    t.options.getOrDefault(n, LunOptions.DEFAULT))));
             out.add(new TargetInfo(name, luns, t.acl, t.nexuses));
         });
         return out;

@@ -2,17 +2,20 @@ package org.jtgt.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.jtgt.admin.TargetsFile.Contents;
 import org.jtgt.admin.TargetsFile.LunSpec;
 import org.jtgt.admin.TargetsFile.TargetSpec;
+import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 
 /** The targets.conf line format: parsing, broken lines, round trip, atomic replacement. */
@@ -68,7 +71,8 @@ class TargetsFileTest {
                 "targets.conf:6: unknown backing store type 'tape' (memory, file)",
                 "targets.conf:7: file path relative.img is not absolute",
                 "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
-                "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]'",
+                "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
+                        + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
                 "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl)",
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
@@ -94,7 +98,80 @@ class TargetsFileTest {
         assertEquals(strip(c), strip(again));
         assertEquals(text, TargetsFile.format(again.targets(), again.skipped()), "stable");
         assertTrue(text.indexOf("target 1 ") < text.indexOf("target 2 "), text);
-        assertTrue(text.contains("lun 1 0 file /srv/a.img size=1048576 blocksize=512\n"), text);
+        assertTrue(text.contains("lun 1 0 file /srv/a.img size=1048576 blocksize=512 readonly=0 removable=0 thin=0\n"), text);
+    }
+
+    @Test
+    void lunOptionsAreReadWrittenAndDefaultedForOldLines() {
+        Contents c = TargetsFile.parse(List.of(
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "lun 1 0 file /srv/ro.img size=1048576 blocksize=512 readonly=1 removable=1 thin=0 serial=DISK-0001",
+                "lun 1 1 memory size=65536 thin=0 readonly=1",
+                "lun 1 2 file /srv/old.img size=1048576 blocksize=512",
+                "lun 1 3 memory size=65536 blocksize=512"));
+        assertEquals(List.of(), c.skipped());
+        TargetSpec one = c.targets().get(1);
+        assertEquals(new LunOptions(true, true, false, "DISK-0001"), one.luns().get(0).options());
+        assertEquals(new LunOptions(true, false, false, null), one.luns().get(1).options());
+        assertEquals(new LunOptions(false, false, false, null), one.luns().get(2).options(), "old file line");
+        assertEquals(new LunOptions(false, false, true, null), one.luns().get(3).options(), "old memory line: thin");
+
+        String text = TargetsFile.format(c.targets(), c.skipped());
+        assertTrue(text.contains("lun 1 0 file /srv/ro.img size=1048576 blocksize=512 readonly=1 removable=1 thin=0 "
+                + "serial=DISK-0001\n"), text);
+        assertTrue(text.contains("lun 1 1 memory size=65536 blocksize=512 readonly=1 removable=0 thin=0\n"), text);
+        assertTrue(text.contains("lun 1 3 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1\n"), text);
+        Contents again = TargetsFile.parse(text.lines().collect(Collectors.toList()));
+        assertEquals(List.of(), again.skipped());
+        for (int lun = 0; lun < 4; lun++) {
+            assertEquals(one.luns().get(lun).options(), again.targets().get(1).luns().get(lun).options(), "LUN " + lun);
+        }
+    }
+
+    @Test
+    void badLunOptionsSkipTheLine() {
+        Contents c = TargetsFile.parse(List.of(
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "lun 1 0 memory size=4096 readonly=yes",
+                "lun 1 1 memory size=4096 thin=1 thin=0",
+                "lun 1 2 memory size=4096 colour=red",
+                "lun 1 3 memory size=4096 serial=" + "S".repeat(65),
+                "lun 1 4 memory size=4096 serial=",
+                "lun 1 5 memory size=4096 serial=" + "S".repeat(64)));
+        List<String> messages = c.skipped().stream().map(TargetsFile.Skipped::message).collect(Collectors.toList());
+        assertEquals(List.of(
+                "targets.conf:2: readonly=yes: use readonly=0 or readonly=1",
+                "targets.conf:3: thin= given twice",
+                "targets.conf:4: 'colour=red' is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, "
+                        + "thin=0|1 or serial=STRING",
+                "targets.conf:5: serial has 65 characters; at most 64 fit VPD page 80h",
+                "targets.conf:6: serial= is empty"), messages);
+        assertEquals(List.of(5), List.copyOf(c.targets().get(1).luns().keySet()));
+    }
+
+    @Test
+    void paramsAreTgtadmsCommaSeparatedKeyValues() {
+        assertEquals(Map.of("readonly", "1", "serial", "a=b"), TargetsFile.params("readonly=1,serial=a=b"));
+        assertEquals(new LunOptions(false, true, true, null),
+                TargetsFile.lunOptions(TargetsFile.params("removable=1"), "memory"));
+        assertEquals(new LunOptions(true, false, true, "X"),
+                TargetsFile.lunOptions(TargetsFile.params("thin=1,readonly=1,serial=X"), "file"));
+        paramsRefused("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+                "scsi_sn=X");
+        paramsRefused("--params item '' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+                "readonly=1,");
+        paramsRefused("--params item 'readonly' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+                "readonly");
+        paramsRefused("--params key 'thin' given twice", "thin=1,thin=1");
+        paramsRefused("removable=true: use removable=0 or removable=1", "removable=true");
+        paramsRefused("serial must be printable ASCII without spaces (VPD page 80h); character 2 is U+00E9", "serial=s\u00e9rie");
+        paramsRefused("serial must be printable ASCII without spaces (VPD page 80h); character 2 is U+0020", "serial=a b");
+    }
+
+    private static void paramsRefused(String message, String params) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TargetsFile.lunOptions(TargetsFile.params(params), "file"));
+        assertEquals(message, e.getMessage());
     }
 
     @Test
