@@ -152,6 +152,24 @@ final class CommandContext {
         return verifyScratch;
     }
 
+    // ---- Data-Out parameter lists (big-endian, read byte by byte whatever the buffer's order) ----
+
+    int outU8(int pos) {
+        return data.get(dataOffset + pos) & 0xFF;
+    }
+
+    int outU16(int pos) {
+        return outU8(pos) << 8 | outU8(pos + 1);
+    }
+
+    long outU32(int pos) {
+        return (long) outU16(pos) << 16 | outU16(pos + 2);
+    }
+
+    long outU64(int pos) {
+        return outU32(pos) << 32 | outU32(pos + 4);
+    }
+
     // ---- Data-In, bounded by the initiator's room ----
 
     void putIn(int pos, int value) {

@@ -88,7 +88,9 @@ final class CommandTable {
         t.spc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", SbcCommands::readCapacity10, "25 00 FF FF FF FF 00 00 01 04", MEDIUM);
         t.serviceActions(Opcodes.SERVICE_ACTION_IN_16, "SERVICE ACTION IN(16)", MEDIUM,
                 new ServiceAction(Opcodes.SA_READ_CAPACITY_16, "READ CAPACITY(16)", SbcCommands::readCapacity16,
-                        usage("9E 10 FF FF FF FF FF FF FF FF FF FF FF FF 01 04")));
+                        usage("9E 10 FF FF FF FF FF FF FF FF FF FF FF FF 01 04")),
+                new ServiceAction(Opcodes.SA_GET_LBA_STATUS, "GET LBA STATUS", SbcCommands::getLbaStatus,
+                        usage("9E 12 FF FF FF FF FF FF FF FF FF FF FF FF 00 04")));
         t.spc(Opcodes.READ_6, "READ(6)", SbcCommands::read6, "08 1F FF FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.READ_10, "READ(10)", SbcCommands::read10, "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.READ_12, "READ(12)", SbcCommands::read12, "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
@@ -108,9 +110,12 @@ final class CommandTable {
         t.spc(Opcodes.PRE_FETCH_10, "PRE-FETCH(10)", SbcCommands::preFetch10, "34 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.PRE_FETCH_16, "PRE-FETCH(16)", SbcCommands::preFetch16, "90 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
         t.spc(Opcodes.ORWRITE_16, "ORWRITE(16)", SbcCommands::orWrite16, "8B 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_SAME_10, "WRITE SAME(10)", SbcCommands::writeSame10, "41 00 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.WRITE_SAME_10, "WRITE SAME(10)", SbcCommands::writeSame10, "41 08 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.WRITE_SAME_16, "WRITE SAME(16)", SbcCommands::writeSame16,
-                "93 00 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+                "93 09 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.COMPARE_AND_WRITE, "COMPARE AND WRITE", SbcCommands::compareAndWrite,
+                "89 18 FF FF FF FF FF FF FF FF 00 00 00 FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.UNMAP, "UNMAP", SbcCommands::unmap, "42 00 00 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.START_STOP_UNIT, "START STOP UNIT", SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
         t.spc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", SbcCommands::preventAllowMediumRemoval,
                 "1E 00 00 00 03 04", CONFLICTS);

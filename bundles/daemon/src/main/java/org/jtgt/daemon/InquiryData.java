@@ -72,7 +72,15 @@ final class InquiryData {
     /** Byte 4 bit 0 of the Block Limits page: WRITE SAME NON-ZERO (SBC-3 6.5.3). */
     static final int WSNZ_OFFSET = 4;
     static final int WSNZ = 0x01;
+    static final int MAX_COMPARE_AND_WRITE_LENGTH_OFFSET = 5;
     static final int MAX_TRANSFER_LENGTH_OFFSET = 8;
+    static final int MAX_UNMAP_LBA_COUNT_OFFSET = 20;
+    static final int MAX_UNMAP_DESCRIPTOR_COUNT_OFFSET = 24;
+    static final int OPTIMAL_UNMAP_GRANULARITY_OFFSET = 28;
+    /** Bytes 32..35: UGAVALID (bit 31) and UNMAP GRANULARITY ALIGNMENT. */
+    static final int UNMAP_GRANULARITY_ALIGNMENT_OFFSET = 32;
+    static final long UGAVALID = 0x8000_0000L;
+    static final int MAX_WRITE_SAME_LENGTH_OFFSET = 36;
     static final int CHARACTERISTICS_PAGE_LENGTH = 0x3C;
     static final int MEDIUM_ROTATION_RATE_OFFSET = 4;
     static final int NON_ROTATING_MEDIUM = 0x0001;
@@ -80,6 +88,10 @@ final class InquiryData {
     // ---- Logical Block Provisioning (SBC-3 VPD page) ----
     static final int PROVISIONING_PAGE_LENGTH = 4;
     static final int LBPRZ_OFFSET = 5;
+    /** Byte 5: LBPU (UNMAP), LBPWS (WRITE SAME(16) with UNMAP), LBPWS10 (WRITE SAME(10) with UNMAP). */
+    static final int LBPU = 0x80;
+    static final int LBPWS = 0x40;
+    static final int LBPWS10 = 0x20;
     /** LBPRZ field (bits 4..2) = 001b: unmapped blocks read as zeros. */
     static final int LBPRZ_ZEROS = 0x1 << 2;
     static final int PROVISIONING_TYPE_OFFSET = 6;
@@ -192,15 +204,31 @@ final class InquiryData {
     }
 
     /**
-     * Block Limits VPD page (SBC-3). MAXIMUM TRANSFER LENGTH is what one command may carry through
-     * the data area and is enforced by the READ/WRITE parsers; no UNMAP, WRITE SAME or
-     * COMPARE AND WRITE limits because those commands are not implemented.
+     * Block Limits VPD page (SBC-3), every limit one the handlers enforce: MAXIMUM TRANSFER
+     * LENGTH is what one command may carry through the data area (the READ/WRITE parsers);
+     * MAXIMUM COMPARE AND WRITE LENGTH (COMPARE AND WRITE); for thin units the UNMAP limits
+     * (MAXIMUM UNMAP LBA COUNT, MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT) and the store's allocation
+     * unit as OPTIMAL UNMAP GRANULARITY, aligned at LBA 0. A fully provisioned unit has no UNMAP,
+     * so its UNMAP limits are zero. MAXIMUM WRITE SAME LENGTH bounds WRITE SAME (with or without
+     * UNMAP) to one transfer's worth of blocks.
      */
     static void blockLimits(CommandContext c, int allocationLength) {
+        LogicalUnit u = c.unit;
         vpdHeader(c, PAGE_BLOCK_LIMITS, BLOCK_LIMITS_PAGE_LENGTH);
         c.putIn(WSNZ_OFFSET, WSNZ);   // WRITE SAME with 0 blocks is refused (SbcCommands)
+        c.putIn(MAX_COMPARE_AND_WRITE_LENGTH_OFFSET, u.maxCompareAndWriteBlocks());
         c.putIn16(OPTIMAL_GRANULARITY_OFFSET, 1);
-        c.putIn32(MAX_TRANSFER_LENGTH_OFFSET, c.unit.maxTransferBlocks());
+        c.putIn32(MAX_TRANSFER_LENGTH_OFFSET, u.maxTransferBlocks());
+        c.putIn64(MAX_WRITE_SAME_LENGTH_OFFSET, u.maxWriteSameBlocks());
+        if (u.options().thin()) {
+            c.putIn32(MAX_UNMAP_LBA_COUNT_OFFSET, SbcCommands.MAX_UNMAP_BLOCKS);
+            c.putIn32(MAX_UNMAP_DESCRIPTOR_COUNT_OFFSET, SbcCommands.MAX_UNMAP_DESCRIPTORS);
+            int granularity = u.store().deallocationGranularity() >>> u.blockShift();
+            if (granularity > 1) {
+                c.putIn32(OPTIMAL_UNMAP_GRANULARITY_OFFSET, granularity);
+                c.putIn32(UNMAP_GRANULARITY_ALIGNMENT_OFFSET, UGAVALID);   // alignment 0
+            }
+        }
         c.produce(VPD_HEADER + BLOCK_LIMITS_PAGE_LENGTH, allocationLength);
     }
 
@@ -212,13 +240,15 @@ final class InquiryData {
     }
 
     /**
-     * Logical Block Provisioning VPD page (SBC-3): LBPU, LBPWS and LBPWS10 are zero (no UNMAP, no
-     * WRITE SAME with UNMAP); a thin unit reports provisioning type thin and LBPRZ 001b.
+     * Logical Block Provisioning VPD page (SBC-3): a thin unit reports LBPU (UNMAP), LBPWS and
+     * LBPWS10 (WRITE SAME with UNMAP), LBPRZ 001b (unmapped blocks read zeros, which every
+     * store's {@code deallocate} guarantees) and provisioning type thin; a fully provisioned
+     * unit none of them. ANC_SUP and DP are zero (no anchored state, no descriptor page).
      */
     static void logicalBlockProvisioning(CommandContext c, int allocationLength) {
         boolean thin = c.unit.options().thin();
         vpdHeader(c, PAGE_LOGICAL_BLOCK_PROVISIONING, PROVISIONING_PAGE_LENGTH);
-        c.putIn(LBPRZ_OFFSET, thin ? LBPRZ_ZEROS : 0);
+        c.putIn(LBPRZ_OFFSET, thin ? LBPU | LBPWS | LBPWS10 | LBPRZ_ZEROS : 0);
         c.putIn(PROVISIONING_TYPE_OFFSET, thin ? PROVISIONING_TYPE_THIN : PROVISIONING_TYPE_FULL);
         c.produce(VPD_HEADER + PROVISIONING_PAGE_LENGTH, allocationLength);
     }

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.StampedLock;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.LunInfo;
@@ -20,6 +21,8 @@ import org.jtgt.api.target.LunOptions;
  * protocol"; SPDK's LUN hot-remove).
  */
 final class LogicalUnit {
+    /** NUMBER OF LOGICAL BLOCKS of COMPARE AND WRITE is one byte (SBC-3 5.2). */
+    static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
     /** Longest serial number accepted for VPD page 80h. */
     static final int MAX_SERIAL_LENGTH = 64;
 
@@ -43,8 +46,9 @@ final class LogicalUnit {
     private volatile Nexus reservationHolder;
     /** I_T nexuses with medium removal prevented (SBC-3 5.15); guarded by {@code this}. */
     private final Set<Nexus> preventing = new HashSet<>();
-    /** Serialises ORWRITE's read-modify-write on this unit. */
-    private final Object orWriteLock = new Object();
+    /** Orders writers: plain writes share it, read-modify-writes (COMPARE AND WRITE, ORWRITE) own it. */
+    private final StampedLock writeOrder = new StampedLock();
+    private final int maxCompareAndWriteBlocks;
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
 
@@ -57,6 +61,8 @@ final class LogicalUnit {
         this.blockShift = Integer.numberOfTrailingZeros(blockSize);
         this.blockCount = store.size() >>> blockShift;
         this.maxTransferBlocks = Math.max(1, maxTransferBytes >>> blockShift);
+        // Data-Out carries the blocks twice, so half a transfer, and the CDB field is one byte.
+        this.maxCompareAndWriteBlocks = Math.max(1, Math.min(MAX_COMPARE_AND_WRITE_BLOCKS, maxTransferBlocks / 2));
         this.options = options;
         long identity = identity(targetName, lun);
         this.naa = NAA_LOCALLY_ASSIGNED | (identity & NAA_VALUE_MASK);
@@ -143,12 +149,45 @@ final class LogicalUnit {
     }
 
     /**
-     * The lock ORWRITE holds across its read-modify-write. Other writes do not take it: they
-     * run inline on their transport's thread, so only writers on other transports can
-     * interleave, and a lock on every WRITE would cost the hot path for that rare case.
+     * MAXIMUM WRITE SAME LENGTH (Block Limits VPD), enforced by WRITE SAME: as many blocks as
+     * one transfer may carry, so a WRITE SAME costs no more time than the longest WRITE.
      */
-    Object orWriteLock() {
-        return orWriteLock;
+    long maxWriteSameBlocks() {
+        return maxTransferBlocks;
+    }
+
+    /** MAXIMUM COMPARE AND WRITE LENGTH (Block Limits VPD), enforced by COMPARE AND WRITE. */
+    int maxCompareAndWriteBlocks() {
+        return maxCompareAndWriteBlocks;
+    }
+
+    /**
+     * Every command that changes the medium holds the unit's write order while it does:
+     * WRITE, WRITE AND VERIFY, WRITE SAME and UNMAP share it ({@link #beginWrite}), COMPARE AND
+     * WRITE and ORWRITE own it ({@link #beginAtomicWrite}) across their read-compare/modify-write.
+     * Commands run inline on their transport's thread, so only writers on other transports (or
+     * other connections of a multi-threaded transport) can interleave; this makes a read-modify-
+     * write atomic against all of them, at the price of one uncontended CAS per plain write
+     * ({@link StampedLock#readLock()}: no allocation unless it has to wait). Readers are not
+     * ordered: like any write, a COMPARE AND WRITE may be seen half done by a concurrent READ.
+     *
+     * @return the stamp for {@link #endWrite}
+     */
+    long beginWrite() {
+        return writeOrder.readLock();
+    }
+
+    void endWrite(long stamp) {
+        writeOrder.unlockRead(stamp);
+    }
+
+    /** Excludes every other writer of this unit; pair with {@link #endAtomicWrite}. */
+    long beginAtomicWrite() {
+        return writeOrder.writeLock();
+    }
+
+    void endAtomicWrite(long stamp) {
+        writeOrder.unlockWrite(stamp);
     }
 
     // ---- SPC-2 reservations (RESERVE/RELEASE) ----

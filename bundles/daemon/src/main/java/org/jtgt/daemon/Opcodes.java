@@ -20,11 +20,13 @@ final class Opcodes {
     static final int PRE_FETCH_10 = 0x34;
     static final int SYNCHRONIZE_CACHE_10 = 0x35;
     static final int WRITE_SAME_10 = 0x41;
+    static final int UNMAP = 0x42;
     static final int RESERVE_10 = 0x56;
     static final int RELEASE_10 = 0x57;
     static final int MODE_SENSE_10 = 0x5A;
     static final int READ_16 = 0x88;
     static final int WRITE_16 = 0x8A;
+    static final int COMPARE_AND_WRITE = 0x89;
     static final int ORWRITE_16 = 0x8B;
     static final int WRITE_AND_VERIFY_16 = 0x8E;
     static final int VERIFY_16 = 0x8F;
@@ -41,6 +43,8 @@ final class Opcodes {
 
     /** SERVICE ACTION IN(16) service action READ CAPACITY(16) (SBC-3 5.17). */
     static final int SA_READ_CAPACITY_16 = 0x10;
+    /** SERVICE ACTION IN(16) service action GET LBA STATUS (SBC-3 5.6). */
+    static final int SA_GET_LBA_STATUS = 0x12;
     /** MAINTENANCE IN service action REPORT SUPPORTED OPERATION CODES (SPC-4 6.35). */
     static final int SA_REPORT_SUPPORTED_OPERATION_CODES = 0x0C;
     /** The service action field: bits 4..0 of CDB byte 1. */

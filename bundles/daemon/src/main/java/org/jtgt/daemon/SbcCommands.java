@@ -38,6 +38,38 @@ final class SbcCommands {
     static final int LBPRZ = 0x40;
     static final int PROVISIONING_OFFSET = 14;
 
+    // ---- COMPARE AND WRITE (SBC-3 5.2) ----
+    /** Byte 1 bits 2 and 0 are reserved (bit 1 is the obsolete FUA_NV, bit 4 DPO). */
+    static final int CAW_RESERVED = 0x05;
+    static final int CAW_BLOCKS_OFFSET = 13;
+
+    // ---- WRITE SAME (SBC-3 5.41, 5.42) ----
+    static final int WS_UNMAP = 0x08;
+    static final int WS_UNMAP_BIT = 3;
+    /** NDOB, byte 1 bit 0 of WRITE SAME(16) (SBC-4): no Data-Out, the block is zeros. */
+    static final int WS_NDOB = 0x01;
+
+    // ---- UNMAP (SBC-3 5.28) ----
+    static final int UNMAP_ANCHOR = 0x01;
+    static final int UNMAP_LIST_LENGTH_OFFSET = 7;
+    static final int UNMAP_HEADER = 8;
+    static final int UNMAP_DESCRIPTOR_LENGTH_OFFSET = 2;
+    static final int UNMAP_DESCRIPTOR = 16;
+    /** MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (Block Limits VPD). */
+    static final int MAX_UNMAP_DESCRIPTORS = 256;
+    /** MAXIMUM UNMAP LBA COUNT (Block Limits VPD): a bound on the time one UNMAP may take. */
+    static final long MAX_UNMAP_BLOCKS = 1 << 20;
+
+    // ---- GET LBA STATUS (SBC-3 5.6) ----
+    static final int LBA_STATUS_HEADER = 8;
+    static final int LBA_STATUS_DESCRIPTOR = 16;
+    static final int LBA_STATUS_MAPPED = 0x0;
+    static final int LBA_STATUS_DEALLOCATED = 0x1;
+    /** A bound on the work of one command (each descriptor asks the store for a run). */
+    static final int MAX_LBA_STATUS_DESCRIPTORS = 1024;
+    /** NUMBER OF LOGICAL BLOCKS of a descriptor is 32 bits. */
+    static final long MAX_DESCRIPTOR_BLOCKS = 0xFFFF_FFFFL;
+
     // ---- PRE-FETCH (SBC-3 5.9) ----
     static final int PREFETCH_IMMED = 0x02;
 
@@ -224,12 +256,15 @@ final class SbcCommands {
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
         if (n > 0) {
+            long stamp = c.unit.beginWrite();
             try {
                 c.unit.store().write(c.lba << c.unit.blockShift(), c.window(0, n), c.fua);
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
                 return SenseReason.WRITE_ERROR;
+            } finally {
+                c.unit.endWrite(stamp);
             }
         }
         return SenseReason.NONE;
@@ -433,9 +468,9 @@ final class SbcCommands {
     /**
      * Replaces each byte of the range with its OR with the Data-Out byte (SBC-3 5.8, with
      * BMOP 000b: the only operation without a multiple-command sequence): read, OR, write, one
-     * 64 KiB chunk at a time through the context's scratch buffer. ORWRITEs to one unit are
-     * serialised by the unit's lock, so two of them never lose each other's bits; a plain WRITE
-     * from another transport thread is not held back (see {@link LogicalUnit#orWriteLock()}).
+     * 64 KiB chunk at a time through the context's scratch buffer, owning the unit's write order
+     * ({@link LogicalUnit#beginAtomicWrite()}), so no write from another transport thread lands
+     * between the read and the write and no bits are lost.
      * Checks as for WRITE; FUA is honoured on each chunk.
      */
     private static SenseReason executeOrWrite(CommandContext c) {
@@ -453,7 +488,8 @@ final class SbcCommands {
         ByteBuffer medium = c.verifyScratch();
         ByteBuffer data = c.data();
         long base = c.lba << c.unit.blockShift();
-        synchronized (c.unit.orWriteLock()) {
+        long stamp = c.unit.beginAtomicWrite();
+        try {
             int done = 0;
             while (done < n) {
                 int chunk = Math.min(medium.capacity(), n - done);
@@ -479,7 +515,209 @@ final class SbcCommands {
                 }
                 done += chunk;
             }
+        } finally {
+            c.unit.endAtomicWrite(stamp);
         }
+        return SenseReason.NONE;
+    }
+
+    // ======================= COMPARE AND WRITE =======================
+
+    /**
+     * COMPARE AND WRITE, SBC-3 5.2. Data-Out holds NUMBER OF LOGICAL BLOCKS blocks of verify
+     * data followed by as many blocks of write data. With the unit's write order owned
+     * ({@link LogicalUnit#beginAtomicWrite()}) the blocks are compared with the verify data and,
+     * only if every byte is equal, replaced by the write data; no other write of the unit can
+     * run in between. A difference ends the command with MISCOMPARE, MISCOMPARE DURING VERIFY
+     * OPERATION and, in INFORMATION, the offset of the first differing byte from the start of
+     * Data-Out; nothing is written then. Zero blocks is not an error and does nothing.
+     *
+     * <p>Checks, in order: WRPROTECT (not supported) and reserved bits of byte 1, NUMBER OF
+     * LOGICAL BLOCKS above MAXIMUM COMPARE AND WRITE LENGTH, an expected transfer length that is
+     * not exactly twice the blocks (the verify and write halves could not be told apart; this
+     * also refuses blocks = 0 with data, as a block count that wrapped at 256 would send), the
+     * LBA range, write protection. DPO is accepted (no cache to keep), FUA honoured, FUA_NV is
+     * obsolete and ignored.
+     */
+    static SenseReason compareAndWrite(CommandContext c) {
+        byte[] cdb = c.cdb;
+        int flags = Cdb.u8(cdb, 1);
+        if ((flags & PROTECT_MASK) != 0) {
+            return c.invalidField(1, PROTECT_MSB);
+        }
+        if ((flags & CAW_RESERVED) != 0) {
+            return c.invalidField(1, 31 - Integer.numberOfLeadingZeros(flags & CAW_RESERVED));
+        }
+        c.fua = (flags & FUA) != 0;
+        c.lba = Cdb.u64(cdb, 2);
+        c.blocks = Cdb.u8(cdb, CAW_BLOCKS_OFFSET);
+        c.lengthField = CAW_BLOCKS_OFFSET;
+        int shift = c.unit.blockShift();
+        int half = (int) (c.blocks << shift);
+        c.wanted = 2L * half;
+        if (c.blocks > c.unit.maxCompareAndWriteBlocks() || c.expectedLength != c.wanted) {
+            return c.invalidField(CAW_BLOCKS_OFFSET);
+        }
+        SenseReason r = checkRange(c);
+        if (r != SenseReason.NONE) {
+            return r;
+        }
+        if (c.unit.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;
+        }
+        if (c.blocks == 0) {
+            return SenseReason.NONE;
+        }
+        if (c.outAvailable < c.wanted) {
+            return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;   // fewer bytes than announced
+        }
+        long offset = c.lba << shift;
+        long stamp = c.unit.beginAtomicWrite();
+        try {
+            SenseReason m;
+            try {
+                m = compare(c, offset, 0, half);
+            } catch (IOException e) {
+                c.information = c.lba;
+                c.ioFailure = e;
+                return SenseReason.UNRECOVERED_READ_ERROR;
+            }
+            if (m != SenseReason.NONE) {
+                return m;   // INFORMATION: compare() counted from the start of Data-Out
+            }
+            try {
+                c.unit.store().write(offset, c.window(half, half), c.fua);
+            } catch (IOException e) {
+                c.information = c.lba;
+                c.ioFailure = e;
+                return SenseReason.WRITE_ERROR;
+            }
+        } finally {
+            c.unit.endAtomicWrite(stamp);
+        }
+        return SenseReason.NONE;
+    }
+
+    // ======================= UNMAP =======================
+
+    /**
+     * UNMAP, SBC-3 5.28, for thin units only (LBPU = 1 in the Logical Block Provisioning VPD
+     * page; a fully provisioned unit answers INVALID COMMAND OPERATION CODE, as one without the
+     * command would). The parameter list is an 8-byte header (UNMAP DATA LENGTH, UNMAP BLOCK
+     * DESCRIPTOR DATA LENGTH) and 16-byte descriptors (LBA, NUMBER OF LOGICAL BLOCKS); an
+     * incomplete last descriptor is ignored. Every descriptor is checked before anything is
+     * deallocated: more than MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT descriptors, or more than
+     * MAXIMUM UNMAP LBA COUNT blocks in all, is INVALID FIELD IN PARAMETER LIST; a range outside
+     * the medium is LOGICAL BLOCK ADDRESS OUT OF RANGE. ANCHOR is not supported (ANC_SUP = 0).
+     * The store makes unmapped blocks read zeros (LBPRZ).
+     */
+    static SenseReason unmap(CommandContext c) {
+        if (!c.unit.options().thin()) {
+            return SenseReason.INVALID_COMMAND_OPERATION_CODE;
+        }
+        int flags = Cdb.u8(c.cdb, 1);
+        if ((flags & UNMAP_ANCHOR) != 0) {
+            return c.invalidField(1, 0);
+        }
+        if (flags != 0) {
+            return c.invalidField(1);
+        }
+        int listLength = Cdb.u16(c.cdb, UNMAP_LIST_LENGTH_OFFSET);
+        c.wanted = listLength;
+        if (listLength == 0) {
+            return SenseReason.NONE;   // nothing to unmap is not an error
+        }
+        if (c.unit.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;
+        }
+        int available = (int) Math.min(listLength, c.outAvailable);
+        if (available < UNMAP_HEADER) {
+            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
+        }
+        int descriptors = Math.min(c.outU16(UNMAP_DESCRIPTOR_LENGTH_OFFSET), available - UNMAP_HEADER)
+                / UNMAP_DESCRIPTOR;
+        if (descriptors > MAX_UNMAP_DESCRIPTORS) {
+            return SenseReason.INVALID_FIELD_IN_PARAMETER_LIST;
+        }
+        long capacity = c.unit.blockCount();
+        long total = 0;
+        for (int i = 0; i < descriptors; i++) {
+            int at = UNMAP_HEADER + i * UNMAP_DESCRIPTOR;
+            long lba = c.outU64(at);
+            long n = c.outU32(at + 8);
+            if (Long.compareUnsigned(lba, capacity) > 0 || n > capacity - lba) {
+                c.information = lba;
+                return SenseReason.LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE;
+            }
+            total += n;
+            if (total > MAX_UNMAP_BLOCKS) {
+                return SenseReason.INVALID_FIELD_IN_PARAMETER_LIST;
+            }
+        }
+        int shift = c.unit.blockShift();
+        long stamp = c.unit.beginWrite();
+        try {
+            for (int i = 0; i < descriptors; i++) {
+                int at = UNMAP_HEADER + i * UNMAP_DESCRIPTOR;
+                long lba = c.outU64(at);
+                long n = c.outU32(at + 8);
+                if (n > 0) {
+                    try {
+                        c.unit.store().deallocate(lba << shift, n << shift);
+                    } catch (IOException e) {
+                        c.information = lba;
+                        c.ioFailure = e;
+                        return SenseReason.WRITE_ERROR;
+                    }
+                }
+            }
+        } finally {
+            c.unit.endWrite(stamp);
+        }
+        return SenseReason.NONE;
+    }
+
+    // ======================= GET LBA STATUS =======================
+
+    /**
+     * GET LBA STATUS, SBC-3 5.6 (SERVICE ACTION IN(16), 12h): LBA status descriptors from
+     * STARTING LOGICAL BLOCK ADDRESS on, each an extent of blocks that are all mapped (00h) or
+     * all deallocated (01h), as the backing store tracks them; as many as the allocation length
+     * holds, at most {@value #MAX_LBA_STATUS_DESCRIPTORS}, and at least one. The first
+     * descriptor starts at the starting LBA itself. A store that tracks nothing reports every
+     * block mapped. A starting LBA past the last one is LOGICAL BLOCK ADDRESS OUT OF RANGE.
+     */
+    static SenseReason getLbaStatus(CommandContext c) {
+        c.lba = Cdb.u64(c.cdb, 2);
+        long allocation = Cdb.u32(c.cdb, 10);
+        long capacity = c.unit.blockCount();
+        if (Long.compareUnsigned(c.lba, capacity) >= 0) {
+            return SenseReason.LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE;
+        }
+        int room = (int) Math.min(MAX_LBA_STATUS_DESCRIPTORS,
+                Math.max(1, (Math.min(allocation, c.inLimit) - LBA_STATUS_HEADER) / LBA_STATUS_DESCRIPTOR));
+        int shift = c.unit.blockShift();
+        int bs = c.unit.blockSize();
+        long pos = c.lba;
+        int k = 0;
+        c.zeroIn(0, LBA_STATUS_HEADER);
+        while (k < room && pos < capacity) {
+            long maxBytes = Math.min(capacity - pos, MAX_DESCRIPTOR_BLOCKS) << shift;
+            long offset = pos << shift;
+            boolean mapped = c.unit.store().runLength(offset, maxBytes, true) > 0;
+            long run = c.unit.store().runLength(offset, maxBytes, mapped);
+            long blocks = Math.max(1, (run + bs - 1) >>> shift);
+            int at = LBA_STATUS_HEADER + k * LBA_STATUS_DESCRIPTOR;
+            c.zeroIn(at, at + LBA_STATUS_DESCRIPTOR);
+            c.putIn64(at, pos);
+            c.putIn32(at + 8, blocks);
+            c.putIn(at + 12, mapped ? LBA_STATUS_MAPPED : LBA_STATUS_DEALLOCATED);
+            pos += blocks;
+            k++;
+        }
+        int length = LBA_STATUS_HEADER + k * LBA_STATUS_DESCRIPTOR;
+        c.putIn32(0, length - 4);   // PARAMETER DATA LENGTH: the bytes after itself
+        c.produce(length, allocation);
         return SenseReason.NONE;
     }
 
@@ -490,7 +728,7 @@ final class SbcCommands {
         c.lba = Cdb.u32(c.cdb, 2);
         c.blocks = Cdb.u16(c.cdb, 7);
         c.lengthField = 7;
-        return executeWriteSame(c);
+        return executeWriteSame(c, WS_UNMAP);
     }
 
     /** WRITE SAME(16), SBC-3 5.42. */
@@ -498,26 +736,35 @@ final class SbcCommands {
         c.lba = Cdb.u64(c.cdb, 2);
         c.blocks = Cdb.u32(c.cdb, 10);
         c.lengthField = 10;
-        return executeWriteSame(c);
+        return executeWriteSame(c, WS_UNMAP | WS_NDOB);
     }
 
     /**
-     * Writes the one block of Data-Out to every block of the range. UNMAP and ANCHOR are not
-     * supported (LBPWS and LBPWS10 are zero in the Logical Block Provisioning VPD page), nor
-     * NDOB, nor the obsolete PBDATA/LBDATA: each set is INVALID FIELD IN CDB. A NUMBER OF
-     * LOGICAL BLOCKS of zero would mean "to the last LBA"; the Block Limits VPD page reports
-     * WSNZ = 1, so it is INVALID FIELD IN CDB instead of a write of the whole medium. The block
-     * is replicated into the context's 64 KiB scratch buffer once and written in chunks of it.
+     * Writes the one block of Data-Out to every block of the range. NDOB (16 only) means no
+     * Data-Out and a block of zeros. UNMAP is honoured on thin units (LBPWS and LBPWS10 in the
+     * Logical Block Provisioning VPD page): when the block is all zeros, what an unmapped block
+     * reads (LBPRZ), the range is deallocated instead of written; any other block is written,
+     * which leaves the blocks mapped as SBC-3 5.41 allows. On a fully provisioned unit UNMAP is
+     * INVALID FIELD IN CDB. ANCHOR (ANC_SUP = 0) and the obsolete PBDATA/LBDATA are refused too.
+     * A NUMBER OF LOGICAL BLOCKS of zero would mean "to the last LBA"; the Block Limits VPD page
+     * reports WSNZ = 1, so it is INVALID FIELD IN CDB instead of a write of the whole medium;
+     * so is a count above MAXIMUM WRITE SAME LENGTH, which bounds the time one command runs
+     * inline on its transport's thread. The block is replicated into the context's 64 KiB scratch buffer once and written in
+     * chunks of it.
+     *
+     * @param allowed the bits of byte 1 this form of the CDB defines and the daemon implements
      */
-    private static SenseReason executeWriteSame(CommandContext c) {
+    private static SenseReason executeWriteSame(CommandContext c, int allowed) {
         int flags = Cdb.u8(c.cdb, 1);
         if ((flags & PROTECT_MASK) != 0) {
             return c.invalidField(1, PROTECT_MSB);
         }
+        boolean ndob = (flags & allowed & WS_NDOB) != 0;
+        boolean unmap = (flags & WS_UNMAP) != 0;
         int bs = c.unit.blockSize();
-        c.wanted = bs;
-        if (c.blocks == 0) {
-            return c.invalidField(c.lengthField);
+        c.wanted = ndob ? 0 : bs;
+        if (c.blocks == 0 || c.blocks > c.unit.maxWriteSameBlocks()) {
+            return c.invalidField(c.lengthField);   // WSNZ = 1; MAXIMUM WRITE SAME LENGTH
         }
         SenseReason r = checkRange(c);
         if (r != SenseReason.NONE) {
@@ -528,21 +775,45 @@ final class SbcCommands {
         if (c.unit.readOnly()) {
             return SenseReason.WRITE_PROTECTED;
         }
-        if ((flags & ~PROTECT_MASK) != 0) {
-            return c.invalidField(1, 31 - Integer.numberOfLeadingZeros(flags & ~PROTECT_MASK));
+        int refused = flags & ~PROTECT_MASK & ~allowed;
+        if (refused != 0) {
+            return c.invalidField(1, 31 - Integer.numberOfLeadingZeros(refused));
         }
-        if (c.outAvailable < bs) {
+        if (unmap && !c.unit.options().thin()) {
+            return c.invalidField(1, WS_UNMAP_BIT);
+        }
+        if (!ndob && c.outAvailable < bs) {
             return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;   // no whole block was sent
+        }
+        int shift = c.unit.blockShift();
+        if (unmap && (ndob || isZeroBlock(c, bs))) {
+            long stamp = c.unit.beginWrite();
+            try {
+                c.unit.store().deallocate(c.lba << shift, c.blocks << shift);
+            } catch (IOException e) {
+                c.information = c.lba;
+                c.ioFailure = e;
+                return SenseReason.WRITE_ERROR;
+            } finally {
+                c.unit.endWrite(stamp);
+            }
+            return SenseReason.NONE;
         }
         ByteBuffer pattern = c.verifyScratch();
         int perChunk = pattern.capacity() / bs;
         int filled = (int) Math.min(perChunk, c.blocks);
         pattern.clear();
-        for (int i = 0; i < filled; i++) {
-            pattern.put(c.window(0, bs));
+        if (ndob) {
+            for (int i = 0; i < filled << shift; i++) {
+                pattern.put(i, (byte) 0);
+            }
+        } else {
+            for (int i = 0; i < filled; i++) {
+                pattern.put(c.window(0, bs));
+            }
         }
-        int shift = c.unit.blockShift();
         long done = 0;
+        long stamp = c.unit.beginWrite();
         try {
             while (done < c.blocks) {
                 int n = (int) Math.min(filled, c.blocks - done);
@@ -554,8 +825,20 @@ final class SbcCommands {
             c.information = c.lba + done;
             c.ioFailure = e;
             return SenseReason.WRITE_ERROR;
+        } finally {
+            c.unit.endWrite(stamp);
         }
         return SenseReason.NONE;
+    }
+
+    /** True if the first block of Data-Out is all zeros. */
+    private static boolean isZeroBlock(CommandContext c, int bs) {
+        for (int i = 0; i < bs; i++) {
+            if (c.outU8(i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ======================= PRE-FETCH =======================

@@ -17,6 +17,10 @@ enum SenseReason {
     /** The transport record around the CDB was malformed (length, direction, data reference). */
     INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT(SenseKey.ILLEGAL_REQUEST, 0x0E, 0x03),
     LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00),
+    /** A parameter list (UNMAP's) too short for its header (SPC-4 Annex D, 1Ah/00h). */
+    PARAMETER_LIST_LENGTH_ERROR(SenseKey.ILLEGAL_REQUEST, 0x1A, 0x00),
+    /** A field of the parameter list (not the CDB) is invalid (SPC-4 Annex D, 26h/00h). */
+    INVALID_FIELD_IN_PARAMETER_LIST(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00),
     LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
     SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
     /** START STOP UNIT with LOEJ while PREVENT ALLOW MEDIUM REMOVAL holds the medium (SBC-3 5.25). */
@@ -30,6 +34,7 @@ enum SenseReason {
     UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
     WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
 
+    /** VERIFY, WRITE AND VERIFY and COMPARE AND WRITE found a difference (SBC-3 5.2, 5.29). */
     MISCOMPARE_DURING_VERIFY_OPERATION(SenseKey.MISCOMPARE, 0x1D, 0x00),
 
     /**

@@ -74,7 +74,7 @@ class CapacityTest {
     void otherServiceActionsAreInvalid() {
         Harness h = Harness.withLun();
         byte[] cdb = Cdbs.readCapacity16(32);
-        cdb[1] = 0x12;   // GET LBA STATUS: not implemented
+        cdb[1] = 0x11;   // not a service action of SERVICE ACTION IN(16) that is implemented
         Harness.Result r = h.read(0, cdb, 32);
         r.assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
         assertEquals(1, r.sense()[17]);

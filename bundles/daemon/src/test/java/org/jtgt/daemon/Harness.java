@@ -89,9 +89,13 @@ final class Harness {
     }
 
     static Harness withLun(LunOptions options) {
-        Harness h = new Harness();
+        return withLun(new Harness(), options, new MemoryStore(SIZE));
+    }
+
+    /** Like {@link #withLun(LunOptions)} with a daemon and a store of the caller's. */
+    static Harness withLun(Harness h, LunOptions options, MemoryStore store) {
         h.daemon.createTarget(TARGET);
-        h.store = new MemoryStore(SIZE);
+        h.store = store;
         h.daemon.addLun(TARGET, 0, h.store, BLOCK, options);
         assertEquals(ItNexusRspEvent.RESULT_OK, h.login(INITIATOR + ",i,0x23d000000001", TARGET, NEXUS));
         return h;

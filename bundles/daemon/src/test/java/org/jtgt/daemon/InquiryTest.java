@@ -182,8 +182,19 @@ class InquiryTest {
         assertEquals(0x3C, r.u16(2));
         assertEquals(1, r.u16(6), "optimal transfer length granularity");
         assertEquals((8 << 20) / 512, r.u32(8), "maximum transfer length: 8 MiB in 512-byte blocks");
-        assertEquals(0, r.u32(20), "no UNMAP");
         assertEquals(1, r.u8(4) & 0x01, "WSNZ: WRITE SAME of 0 blocks is refused");
+        assertEquals(255, r.u8(5), "maximum compare and write length");
+        assertEquals(1 << 20, r.u32(20), "maximum unmap LBA count (the fixture's unit is thin)");
+        assertEquals(256, r.u32(24), "maximum unmap block descriptor count");
+        // The fixture's test store keeps no allocation unit: no granularity is claimed.
+        assertEquals(0, r.u32(28));
+        assertEquals(0, r.u32(32));
+
+        Harness full = Harness.withLun();
+        Harness.Result f = full.read(0, Cdbs.inquiry(true, 0xB0, 255), 255);
+        assertEquals(0, f.u32(20), "no UNMAP on a fully provisioned unit");
+        assertEquals(0, f.u32(24));
+        assertEquals(255, f.u8(5));
     }
 
     @Test
@@ -200,7 +211,7 @@ class InquiryTest {
         r.assertGood();
         assertEquals(8, r.data().length);
         assertEquals(4, r.u16(2));
-        assertEquals(0x04, r.u8(5), "LBPU = LBPWS = LBPWS10 = 0, LBPRZ = 001b");
+        assertEquals(0xE4, r.u8(5), "LBPU = LBPWS = LBPWS10 = 1, LBPRZ = 001b, ANC_SUP = DP = 0");
         assertEquals(0x02, r.u8(6) & 0x07, "thin provisioned");
         Harness full = Harness.withLun();
         Harness.Result f = full.read(0, Cdbs.inquiry(true, 0xB2, 255), 255);

@@ -9,7 +9,7 @@ import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 
-/** WRITE SAME(10)/(16) without UNMAP. */
+/** WRITE SAME(10)/(16) on a fully provisioned unit (with UNMAP: {@link UnmapTest}). */
 class WriteSameTest {
     private static final long BLOCKS = Harness.SIZE / Harness.BLOCK;
     private final Harness h = Harness.withLun();
@@ -47,6 +47,17 @@ class WriteSameTest {
     }
 
     @Test
+    void maximumWriteSameLengthIsReportedAndEnforced() {
+        Harness small = Harness.withLun(new Harness(new TargetDaemon(64 * 1024)), LunOptions.DEFAULT,
+                new MemoryStore(Harness.SIZE));
+        assertEquals(128, small.read(0, Cdbs.inquiry(true, 0xB0, 64), 64).u64(36), "MAXIMUM WRITE SAME LENGTH");
+        small.write(0, writeSame16(0, 128, 0), block).assertGood();
+        Harness.Result r = small.write(0, writeSame16(0, 129, 0), block);
+        r.assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
+        assertEquals(10, r.sense()[17]);
+    }
+
+    @Test
     void rangeAndZeroBlocks() {
         h.write(0, writeSame10(BLOCKS, 1, 0), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00);
         h.write(0, writeSame16(-1L, 1, 0), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00);
@@ -56,11 +67,25 @@ class WriteSameTest {
     }
 
     @Test
-    void unmapAnchorAndNdobAreNotSupported() {
-        h.write(0, writeSame10(0, 1, 0x08), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
-        h.write(0, writeSame16(0, 1, 0x10), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
-        h.write(0, writeSame16(0, 1, 0x01), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
-        h.write(0, writeSame16(0, 1, 0x20), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
+    void unmapOnAFullUnitAnchorAndObsoleteBitsAreRefused() {
+        Harness.Result r = h.write(0, writeSame10(0, 1, 0x08), block);
+        r.assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // LBPWS10 = 0 on a full unit
+        assertEquals((byte) 0xCB, r.sense()[15], "SKSV, C/D, BPV, bit 3");
+        assertEquals(1, r.sense()[17]);
+        h.write(0, writeSame16(0, 1, 0x10), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // ANCHOR
+        h.write(0, writeSame10(0, 1, 0x01), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // no NDOB in (10)
+        h.write(0, writeSame16(0, 1, 0x04), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // PBDATA
+        h.write(0, writeSame16(0, 1, 0x20), block).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // WRPROTECT
+    }
+
+    @Test
+    void ndobWritesZerosWithoutDataOut() {
+        h.write(0, writeSame16(20, 200, 0), block).assertGood();
+        h.none(0, writeSame16(21, 198, 0x01)).assertGood();
+        Harness.Result r = h.read(0, Cdbs.rw10(false, 20, 200, 0), 200 * 512);
+        assertArrayEquals(block, Arrays.copyOfRange(r.data(), 0, 512));
+        assertArrayEquals(new byte[198 * 512], Arrays.copyOfRange(r.data(), 512, 199 * 512));
+        assertArrayEquals(block, Arrays.copyOfRange(r.data(), 199 * 512, 200 * 512));
     }
 
     @Test

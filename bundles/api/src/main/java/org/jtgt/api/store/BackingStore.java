@@ -31,4 +31,47 @@ public interface BackingStore extends Closeable {
 
     /** Short description for listings: type and path or size. */
     String describe();
+
+    /**
+     * Deallocates {@code [offset, offset + length)} (UNMAP, WRITE SAME with UNMAP): afterwards
+     * every byte of the range reads as zero, whatever the store does to get there. A store that
+     * can give space back drops what lies wholly inside the range and zeroes the rest; the
+     * default writes zeros, which meets the same contract and frees nothing.
+     *
+     * @since 1.1
+     */
+    default void deallocate(long offset, long length) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, DEALLOCATE_CHUNK));
+        long done = 0;
+        while (done < length) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
+            write(offset + done, zeros, false);
+            done += zeros.limit();
+        }
+    }
+
+    /**
+     * How many bytes from {@code offset} on, at most {@code maxLength}, are all mapped
+     * ({@code mapped = true}: backed by storage) or all deallocated ({@code false}); 0 when the
+     * byte at {@code offset} is in the other state (GET LBA STATUS). The default says that
+     * everything is mapped, which is true for a store that never gives space back.
+     *
+     * @since 1.1
+     */
+    default long runLength(long offset, long maxLength, boolean mapped) {
+        return mapped ? maxLength : 0;
+    }
+
+    /**
+     * The unit in bytes in which this store allocates and gives space back, a power of two, or
+     * 0 if it has none worth reporting (Block Limits VPD: OPTIMAL UNMAP GRANULARITY).
+     *
+     * @since 1.1
+     */
+    default int deallocationGranularity() {
+        return 0;
+    }
+
+    /** Bytes of zeros the default {@link #deallocate} writes at a time. */
+    int DEALLOCATE_CHUNK = 64 * 1024;
 }

@@ -28,6 +28,13 @@ import org.slf4j.LoggerFactory;
  * the store reopens the file: the interrupted operation fails with an
  * {@link InterruptedIOException}, operations of other threads caught by the close are retried.
  *
+ * <p>Deallocation (UNMAP) writes zeros over the part of the range that lies inside the file and
+ * leaves the rest alone (past the end of a short file the store already reads zeros), so the
+ * file never grows for it. The JDK has no portable way to punch a hole, and a private
+ * allocation map would have to be persisted next to the file to survive a restart; zeros keep
+ * LBPRZ (unmapped blocks read zeros) true with neither. Every block therefore stays "mapped" for
+ * GET LBA STATUS (the interface's default), which SBC allows: a mapped block may read anything.
+ *
  * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred.
  */
 public final class FileStore implements BackingStore {
@@ -112,6 +119,35 @@ public final class FileStore implements BackingStore {
                 recover(ch, e, attempt, "write");
                 src.position(start); // rewriting the same bytes at the same place is harmless
             }
+        }
+    }
+
+    @Override
+    public void deallocate(long offset, long length) throws IOException {
+        if (closed) {
+            throw new IOException("file store " + path + " is closed");
+        }
+        if (offset < 0 || length < 0 || offset > size - length) {
+            throw new IOException("deallocate of " + length + " bytes at offset " + offset
+                    + " lies outside the file store " + path + " of " + size + " bytes");
+        }
+        if (readOnly) {
+            throw new IOException("file store " + path + " is read-only");
+        }
+        long fileEnd;
+        try {
+            fileEnd = channel.size();
+        } catch (ClosedChannelException e) {
+            fileEnd = size;   // reopened by the writes below; zeroing a little more is harmless
+        }
+        long end = Math.min(offset + length, fileEnd);
+        if (end <= offset) {
+            return;
+        }
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(end - offset, DEALLOCATE_CHUNK));
+        for (long pos = offset; pos < end; pos += zeros.limit()) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), end - pos));
+            write(pos, zeros, false);
         }
     }
 

@@ -326,4 +326,21 @@ class FileStoreTest {
     void providerType() {
         assertEquals("file", provider.type());
     }
+
+    @Test
+    void deallocateWritesZerosInsideTheFileOnly() throws IOException {
+        Path file = dir.resolve("unmap.img");
+        BackingStore s = open(file, 1 << 20, CREATE);
+        byte[] data = pattern(200_000, 8);
+        s.write(1000, ByteBuffer.wrap(data), false);
+        s.deallocate(5000, 150_000);
+        byte[] back = read(s, 1000, data.length);
+        byte[] expected = data.clone();
+        Arrays.fill(expected, 4000, 154_000, (byte) 0);
+        assertArrayEquals(expected, back);
+        assertEquals(1 << 20, Files.size(file), "the file neither grows nor shrinks");
+        assertEquals(1 << 20, s.runLength(0, 1 << 20, true), "every block stays mapped");
+        assertEquals(0, s.runLength(0, 1 << 20, false));
+        assertThrows(IOException.class, () -> s.deallocate((1 << 20) - 1, 2));
+    }
 }

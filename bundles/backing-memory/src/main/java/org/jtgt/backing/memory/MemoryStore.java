@@ -26,6 +26,13 @@ import org.jtgt.api.store.BackingStore;
  * commands that run concurrently are unordered with respect to each other, as SAM-5 allows for
  * SIMPLE tasks; the caller's own completion handoff orders non-overlapping ones.
  *
+ * <p>{@link #deallocate} (UNMAP) gives memory back: a chunk wholly inside the range is dropped
+ * (its slot set back to null, so it reads as zeros and {@link #describe()}'s "used" shrinks),
+ * the parts of chunks at either end are zeroed in place and stay allocated. A write racing
+ * with the deallocation of the same chunk may land in the dropped array; that is the order
+ * "write, then deallocate", which overlapping SIMPLE commands are allowed to take. Whether a
+ * range is mapped ({@link #runLength}) is answered per chunk.
+ *
  * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred,
  * as {@link java.nio.channels.FileChannel} does.
  */
@@ -127,6 +134,66 @@ public final class MemoryStore implements BackingStore {
     }
 
     @Override
+    public void deallocate(long offset, long length) throws IOException {
+        check("deallocate", offset, length);
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            long index = pos >>> chunkShift;
+            int within = (int) (pos & chunkMask);
+            long chunkEnd = Math.min((index + 1) << chunkShift, size);
+            int n = (int) (Math.min(end, chunkEnd) - pos);
+            byte[][] page = (byte[][]) PAGE.getAcquire(top, (int) (index >>> pageShift));
+            if (page == null) {
+                // A whole page never written: skip to its end.
+                long pageEnd = ((index >>> pageShift) + 1) << (chunkShift + pageShift);
+                pos = Math.min(end, pageEnd);
+                continue;
+            }
+            int c = (int) index & pageMask;
+            if (within == 0 && pos + n == chunkEnd) {
+                byte[] old = (byte[]) CHUNK.getAndSetRelease(page, c, (byte[]) null);
+                if (old != null) {
+                    allocated.addAndGet(-old.length);
+                }
+            } else {
+                byte[] chunk = (byte[]) CHUNK.getAcquire(page, c);
+                if (chunk != null) {
+                    Arrays.fill(chunk, within, within + n, (byte) 0);
+                }
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public long runLength(long offset, long maxLength, boolean mapped) {
+        long end = Math.min(size, offset + maxLength);
+        long pos = offset;
+        while (pos < end) {
+            long index = pos >>> chunkShift;
+            byte[][] page = (byte[][]) PAGE.getAcquire(top, (int) (index >>> pageShift));
+            if (page == null) {
+                if (mapped) {
+                    break;
+                }
+                pos = ((index >>> pageShift) + 1) << (chunkShift + pageShift);
+                continue;
+            }
+            if ((CHUNK.getAcquire(page, (int) index & pageMask) != null) != mapped) {
+                break;
+            }
+            pos = (index + 1) << chunkShift;
+        }
+        return Math.max(0, Math.min(pos, end) - offset);
+    }
+
+    @Override
+    public int deallocationGranularity() {
+        return chunkSize;
+    }
+
+    @Override
     public void flush() throws IOException {
         if (closed) {
             throw new IOException("memory store is closed");
@@ -148,11 +215,11 @@ public final class MemoryStore implements BackingStore {
         allocated.set(0);
     }
 
-    private void check(String op, long offset, int length) throws IOException {
+    private void check(String op, long offset, long length) throws IOException {
         if (closed) {
             throw new IOException("memory store is closed");
         }
-        if (offset < 0 || offset > size - length) {
+        if (offset < 0 || length < 0 || offset > size - length) {
             throw new IOException(op + " of " + length + " bytes at offset " + offset
                     + " lies outside the memory store of " + size + " bytes");
         }

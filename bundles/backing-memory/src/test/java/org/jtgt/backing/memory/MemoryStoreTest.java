@@ -265,4 +265,36 @@ class MemoryStoreTest {
             }
         }
     }
+
+    @Test
+    void deallocateDropsWholeChunksZeroesPartialOnesAndUsedShrinks() throws IOException {
+        MemoryStore s = new MemoryStore(TIB);
+        byte[] data = pattern(4 * CHUNK, 3);
+        s.write(0, ByteBuffer.wrap(data), false);
+        assertEquals(4L * CHUNK, s.allocatedBytes());
+        // From the middle of chunk 0 to the middle of chunk 3: chunks 1 and 2 go, 0 and 3 stay.
+        s.deallocate(CHUNK / 2, 3L * CHUNK);
+        assertEquals(2L * CHUNK, s.allocatedBytes());
+        assertTrue(s.describe().endsWith("(used 128 KiB)"), s.describe());
+        byte[] back = read(s, 0, 4 * CHUNK);
+        byte[] expected = data.clone();
+        java.util.Arrays.fill(expected, CHUNK / 2, CHUNK / 2 + 3 * CHUNK, (byte) 0);
+        assertArrayEquals(expected, back);
+        assertEquals(CHUNK, s.runLength(0, 4L * CHUNK, true), "chunk 0 is still mapped");
+        assertEquals(0, s.runLength(0, 4L * CHUNK, false));
+        assertEquals(2L * CHUNK, s.runLength(CHUNK, 4L * CHUNK, false), "chunks 1 and 2 are not");
+        assertEquals(CHUNK - 512, s.runLength(3L * CHUNK + 512, 4L * CHUNK, true));
+        // Never-written pages are skipped as a whole, and the answer stops at maxLength.
+        assertEquals(3 * PAGE, s.runLength(4L * CHUNK + PAGE, 3 * PAGE, false));
+        s.deallocate(0, TIB);   // the whole store, mostly never written
+        assertEquals(0, s.allocatedBytes());
+        assertArrayEquals(new byte[CHUNK], read(s, 0, CHUNK));
+        s.write(CHUNK, ByteBuffer.wrap(data, 0, 100), false);   // a dropped chunk comes back zeroed
+        byte[] again = read(s, CHUNK, 200);
+        assertArrayEquals(java.util.Arrays.copyOf(data, 100), java.util.Arrays.copyOf(again, 100));
+        assertArrayEquals(new byte[100], java.util.Arrays.copyOfRange(again, 100, 200));
+        assertEquals(CHUNK, s.deallocationGranularity());
+        assertThrows(IOException.class, () -> s.deallocate(TIB - 10, 11));
+        assertThrows(IOException.class, () -> s.deallocate(-1, 1));
+    }
 }

@@ -470,6 +470,9 @@ class NetlinkTransportTest {
         p.daemon.close();
         assertFalse(Files.exists(file), "socket file removed");
         for (Thread t : threads) {
+            // A thread that shut its own connection down (end of stream) is not joined by close();
+            // it is on its way out.
+            t.join(5_000);
             assertFalse(t.isAlive(), t.getName() + " stopped");
         }
         assertFalse(p.host.isOpen());
