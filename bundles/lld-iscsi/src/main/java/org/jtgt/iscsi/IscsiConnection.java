@@ -572,12 +572,14 @@ final class IscsiConnection {
         int opcode = Bhs.opcode(h);
         if (opcode == Bhs.SCSI_COMMAND && fullFeature) {
             admit(h, dataLength);
-            if (verdict == Verdict.OK && dataLength > 0) {
+            // A command answered by the driver itself (too long, task set full, ...) has no
+            // buffer: its immediate data goes to the decoder's own (bounded) buffer and is dropped.
+            if (verdict == Verdict.OK && dataLength > 0 && pendingTask.command != null) {
                 return slice(pendingTask.command, 0, dataLength);
             }
         } else if (opcode == Bhs.DATA_OUT && fullFeature) {
             checkDataOut(h, dataLength);
-            if (verdict == Verdict.OK) {
+            if (verdict == Verdict.OK && pendingTask.command != null) {
                 return slice(pendingTask.command, Bhs.bufferOffset(h), dataLength);
             }
         }

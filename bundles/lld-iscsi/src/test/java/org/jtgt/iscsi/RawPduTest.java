@@ -257,6 +257,26 @@ class RawPduTest {
     }
 
     @Test
+    void aWriteTooLongForTheHostWithImmediateDataIsAnsweredAndTheSessionGoesOn() throws Exception {
+        try (TestInitiator c = loggedIn()) {
+            // EDTL beyond the host's largest buffer: answered by the driver itself, so the
+            // immediate data has no command buffer to land in and must be read and dropped.
+            int edtl = 64 << 20;
+            byte[] h = c.commandHeader(0, TestInitiator.rw10(true, 0, edtl / 512 & 0xFFFF), edtl, false, true, true);
+            int itt = c.itt++;
+            c.send(h, new byte[4096]);
+            c.cmdSn++;
+            TestInitiator.Pdu rsp = c.next();
+            assertEquals(0x21, rsp.opcode());
+            assertEquals(itt, rsp.itt());
+            assertEquals(ScsiStatus.CHECK_CONDITION, rsp.byte3());
+            assertEquals(0x05, rsp.data[2 + 2] & 0x0F, "ILLEGAL REQUEST");
+            assertEquals(0x24, rsp.data[2 + 12] & 0xFF, "INVALID FIELD IN CDB");
+            assertEquals(ScsiStatus.GOOD, c.command(0, TestInitiator.testUnitReady(), 0, false, null).status);
+        }
+    }
+
+    @Test
     void wrongDataSnEndsTheCommandWithCheckCondition() throws Exception {
         try (TestInitiator c = loggedIn()) {
             c.immediateData = false;
