@@ -22,6 +22,7 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
+import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
@@ -402,33 +403,6 @@ public class FcTarget implements HostCallbacks {
 
     /** Parses {@code HOST:PORT}; an IPv6 host in brackets. */
     static InetSocketAddress parsePortal(String portal) {
-        String p = portal.trim();
-        String hostPart;
-        String portPart;
-        if (p.startsWith("[")) {
-            int close = p.indexOf(']');
-            if (close < 0 || close + 1 >= p.length() || p.charAt(close + 1) != ':') {
-                throw new IllegalArgumentException("portal '" + p + "' is not [ADDRESS]:PORT");
-            }
-            hostPart = p.substring(1, close);
-            portPart = p.substring(close + 2);
-        } else {
-            int colon = p.lastIndexOf(':');
-            if (colon <= 0 || p.indexOf(':') != colon) {
-                throw new IllegalArgumentException("portal '" + p + "' is not HOST:PORT");
-            }
-            hostPart = p.substring(0, colon);
-            portPart = p.substring(colon + 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(portPart);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("portal '" + p + "': bad port", e);
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("portal '" + p + "': port outside 0..65535");
-        }
-        return new InetSocketAddress(hostPart, port);
+        return Portal.parse(portal);
     }
 }
