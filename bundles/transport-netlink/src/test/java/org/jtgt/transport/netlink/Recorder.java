@@ -75,8 +75,9 @@ final class Recorder implements EventSink {
 
     @Override
     public void onTransportFailure(TransportEndpoint endpoint, String reason) {
-        failures.add(reason);
+        // The endpoint first: a test that sees the reason (awaitFailure) then looks at the endpoint.
         failedEndpoints.add(endpoint);
+        failures.add(reason);
     }
 
     void awaitDeliveries(int n, Duration timeout) {
