@@ -8,11 +8,8 @@ import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jtgt.api.event.CmdDoneEvent;
@@ -22,6 +19,7 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
+import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.TargetAdmin;
@@ -55,7 +53,7 @@ public class FcTarget implements HostCallbacks {
     private static final Logger LOG = LoggerFactory.getLogger(FcTarget.class);
 
     public static final String PORTAL_PROPERTY = "jtgt.fc.portal";
-    static final int NEXUS_TIMEOUT = Integer.MIN_VALUE;
+    static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;
 
     @ObjectClassDefinition(name = "jtgt Fibre Channel emulation", description = "An FC fabric and target N_Port "
             + "reached over FCIP (RFC 3821). Every change restarts the component (links close; initiators log in again).")
@@ -106,8 +104,8 @@ public class FcTarget implements HostCallbacks {
     private Thread acceptor;
     private final Set<FcConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
-    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> nexusReplies = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> destroyReplies = new ConcurrentHashMap<>();
+    /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
+    private final NexusReplies nexusReplies = new NexusReplies();
     /** mid → the waiting {@link PendingTmf}, or the response if it came first. */
     private final ConcurrentHashMap<Long, Object> tmfs = new ConcurrentHashMap<>();
 
@@ -186,17 +184,9 @@ public class FcTarget implements HostCallbacks {
                 Thread.currentThread().interrupt();
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (CompletableFuture<Integer> pending : new ArrayList<>(destroyReplies.values())) {
-            try {
-                pending.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (ExecutionException | TimeoutException e) {
-                LOG.warn("nexus destruction not answered before the FC host closed ({} pending)", destroyReplies.size());
-                break;
-            }
+        int unanswered = nexusReplies.awaitDestroys(5_000);
+        if (unanswered > 0) {
+            LOG.warn("nexus destruction not answered before the FC host closed ({} pending)", unanswered);
         }
         ScsiHost h = host;
         if (h != null) {
@@ -288,29 +278,16 @@ public class FcTarget implements HostCallbacks {
     long[] createNexus(String initiatorPortName, String targetName) throws InterruptedException {
         ScsiHost h = host;
         long id = h.createNexus(initiatorPortName, targetName, 1);
-        CompletableFuture<Integer> f = nexusReplies.computeIfAbsent(id, k -> new CompletableFuture<>());
-        try {
-            return new long[] {id, f.get(settings.nexusTimeoutMillis(), TimeUnit.MILLISECONDS)};
-        } catch (TimeoutException | ExecutionException e) {
-            LOG.warn("the daemon did not answer nexus {} in time", id);
-            destroyNexus(id);
-            return new long[] {id, NEXUS_TIMEOUT};
-        } finally {
-            nexusReplies.remove(id);
+        int result = nexusReplies.awaitCreate(h, id, settings.nexusTimeoutMillis());
+        if (result == NEXUS_TIMEOUT) {
+            LOG.warn("the daemon did not answer nexus {} in time; destroying it", id);
         }
+        return new long[] {id, result};
     }
 
     void destroyNexus(long nexusId) {
-        ScsiHost h = host;
-        if (h == null) {
-            return;
-        }
-        destroyReplies.putIfAbsent(nexusId, new CompletableFuture<>());
-        try {
-            h.destroyNexus(nexusId);
-        } catch (RuntimeException e) {
-            destroyReplies.remove(nexusId);
-            LOG.debug("destroying nexus {} failed: {}", nexusId, e.toString());
+        if (!nexusReplies.destroy(host, nexusId)) {
+            LOG.debug("destroying nexus {} not queued (host closed)", nexusId);
         }
     }
 
@@ -364,14 +341,7 @@ public class FcTarget implements HostCallbacks {
 
     @Override
     public void nexusResult(long nexusId, int op, int result) {
-        if (op == ItNexusReqEvent.OP_CREATE) {
-            nexusReplies.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
-        } else {
-            CompletableFuture<Integer> done = destroyReplies.remove(nexusId);
-            if (done != null) {
-                done.complete(result);
-            }
-        }
+        nexusReplies.onResult(nexusId, op, result);
     }
 
     // ------------------------------------------------------------------ configuration

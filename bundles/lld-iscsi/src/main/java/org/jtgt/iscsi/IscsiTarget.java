@@ -11,13 +11,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jtgt.api.event.CmdDoneEvent;
@@ -27,6 +24,7 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
+import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.TargetAdmin;
@@ -62,7 +60,7 @@ public class IscsiTarget implements HostCallbacks {
     /** Framework property overriding the portals: {@code HOST:PORT}. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
     /** {@link #awaitNexus} result when the daemon did not answer in time. */
-    static final int NEXUS_TIMEOUT = Integer.MIN_VALUE;
+    static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;
 
     @ObjectClassDefinition(name = "jtgt iSCSI target", description = "RFC 7143 target portals, authentication and "
             + "session limits. Every change restarts the component (sessions end; initiators reconnect).")
@@ -158,13 +156,8 @@ public class IscsiTarget implements HostCallbacks {
     private final Map<String, IscsiConnection> sessionsByKey = new HashMap<>();
     private int nextTsih = 1;
 
-    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> nexusReplies = new ConcurrentHashMap<>();
-
-    /** Nexus destructions sent and not yet answered; stop() waits for them before closing the host. */
-
-    private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Integer>> destroyReplies =
-
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
+    private final NexusReplies nexusReplies = new NexusReplies();
     /** mid → the waiting {@link PendingTmf}, or the response if it came first. */
     private final ConcurrentHashMap<Long, Object> tmfs = new ConcurrentHashMap<>();
 
@@ -252,17 +245,9 @@ public class IscsiTarget implements HostCallbacks {
         }
         // Closing the host drops what is still queued: let the nexus destructions reach the
         // daemon first, or it would keep those nexuses (bounded: the transport may be gone).
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-        for (CompletableFuture<Integer> pending : new ArrayList<>(destroyReplies.values())) {
-            try {
-                pending.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                LOG.warn("nexus destruction not answered before the iSCSI host closed ({} pending)", destroyReplies.size());
-                break;
-            }
+        int unanswered = nexusReplies.awaitDestroys(5_000);
+        if (unanswered > 0) {
+            LOG.warn("nexus destruction not answered before the iSCSI host closed ({} pending)", unanswered);
         }
         ScsiHost h = host;
         if (h != null) {
@@ -371,31 +356,16 @@ public class IscsiTarget implements HostCallbacks {
 
     /** Waits for the daemon's answer to a nexus create; {@link #NEXUS_TIMEOUT} if none came in time. */
     int awaitNexus(long nexusId, long timeoutMillis) throws InterruptedException {
-        CompletableFuture<Integer> f = nexusReplies.computeIfAbsent(nexusId, k -> new CompletableFuture<>());
-        try {
-            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("the daemon did not answer nexus {} within {} ms", nexusId, timeoutMillis);
-            destroyNexus(nexusId);   // ordered after the create: undoes it if it is accepted late
-            return NEXUS_TIMEOUT;
-        } catch (ExecutionException e) {
-            return NEXUS_TIMEOUT;
-        } finally {
-            nexusReplies.remove(nexusId);
+        int result = nexusReplies.awaitCreate(host, nexusId, timeoutMillis);
+        if (result == NEXUS_TIMEOUT) {
+            LOG.warn("the daemon did not answer nexus {} within {} ms; destroying it", nexusId, timeoutMillis);
         }
+        return result;
     }
 
     void destroyNexus(long nexusId) {
-        ScsiHost h = host;
-        if (h == null) {
-            return;
-        }
-        destroyReplies.putIfAbsent(nexusId, new CompletableFuture<>());
-        try {
-            h.destroyNexus(nexusId);
-        } catch (RuntimeException e) {
-            destroyReplies.remove(nexusId);
-            LOG.debug("destroying nexus {} failed: {}", nexusId, e.toString());
+        if (!nexusReplies.destroy(host, nexusId)) {
+            LOG.debug("destroying nexus {} not queued (host closed)", nexusId);
         }
     }
 
@@ -505,16 +475,9 @@ public class IscsiTarget implements HostCallbacks {
 
     @Override
     public void nexusResult(long nexusId, int op, int result) {
-        if (op == ItNexusReqEvent.OP_CREATE) {
-            nexusReplies.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
-        } else {
-            CompletableFuture<Integer> done = destroyReplies.remove(nexusId);
-            if (done != null) {
-                done.complete(result);
-            }
-            if (result != 0) {
-                LOG.debug("destroying nexus {}: daemon answered {}", nexusId, result);
-            }
+        nexusReplies.onResult(nexusId, op, result);
+        if (op != ItNexusReqEvent.OP_CREATE && result != 0) {
+            LOG.debug("destroying nexus {}: daemon answered {}", nexusId, result);
         }
     }
 
