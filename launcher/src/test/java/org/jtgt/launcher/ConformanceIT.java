@@ -1,0 +1,132 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * libiscsi's whole conformance suite against the launcher, as CI must run it: {@code iscsi-test-cu
+ * -d -t ALL} (destructive tests included) on the default target's LUN, with one URL per portal so
+ * the multipath tests have their second path. The output goes through
+ * {@code conformance/summarize-test-cu.sh}, whose per-test lines and totals are printed and kept in
+ * {@code target/conformance-it/summary.txt}.
+ *
+ * <p>The run fails on any FAILED test, and on any test listed in {@code conformance/passing.txt}
+ * (the tests that passed when the list was last written) that does not pass now: a test that
+ * starts to skip is a regression too. When more tests pass, add them to the list
+ * ({@code grep '^pass' target/conformance-it/summary.txt | cut -c7-}).
+ */
+@Timeout(600)
+class ConformanceIT {
+    private static final Path WORK = LauncherProcess.TARGET.resolve("conformance-it");
+    private static final Path CONFORMANCE = LauncherProcess.TARGET.getParent().getParent().resolve("conformance");
+    private static final Pattern PORTAL = Pattern.compile("iSCSI portal listening on (127\\.0\\.0\\.1:\\d+)");
+    private static final Pattern TOTALS = Pattern.compile("^(\\d+) passed, (\\d+) skipped, (\\d+) failed \\(of (\\d+)\\)$",
+            Pattern.MULTILINE);
+    private static final String TARGET_IQN = "iqn.2026-11.org.jtgt:default";
+    /** The LUN the suite runs on: thin, 256 MiB, as in the side-by-side script. */
+    private static final long LUN_SIZE = 256L << 20;
+
+    private LauncherProcess launcher;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (launcher != null && launcher.process.isAlive()) {
+            launcher.process.destroyForcibly();
+            launcher.process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void libiscsiSuiteHasNoFailureAndNoRegression() throws Exception {
+        ExternalTool.require("iscsi-test-cu", "libiscsi-bin");
+        Files.createDirectories(WORK);
+        launcher = LauncherProcess.start(List.of("-Djtgt.default.target.size=" + LUN_SIZE),
+                "--config", WORK.resolve("config").toString(), "--portal", "127.0.0.1:0");
+        launcher.output.await(Pattern.compile("jtgt started: \\d+ bundles active"), 120);
+        List<String> command = new ArrayList<>(List.of("iscsi-test-cu", "-d", "-t", "ALL"));
+        for (String portal : portals(launcher.output.text())) {
+            command.add("iscsi://" + portal + "/" + TARGET_IQN + "/0");
+        }
+
+        ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(480));
+        ExternalTool.Outcome suite = tools.execute(command.toArray(new String[0]));
+        Files.writeString(WORK.resolve("iscsi-test-cu.txt"), suite.output(), StandardCharsets.ISO_8859_1);
+        String summary = summarize(suite.output());
+        Files.writeString(WORK.resolve("summary.txt"), summary);
+
+        Matcher totals = TOTALS.matcher(summary);
+        assertTrue(totals.find(), "no totals line from summarize-test-cu.sh:\n" + summary);
+        System.out.println("ConformanceIT: " + String.join(" ", command) + "\nConformanceIT: " + totals.group());
+        String failed = summary.lines().filter(l -> l.startsWith("fail ")).collect(Collectors.joining("\n"));
+        Set<String> passed = summary.lines().filter(l -> l.startsWith("pass "))
+                .map(l -> l.substring(5).strip()).collect(Collectors.toSet());
+        List<String> regressed = new ArrayList<>();
+        for (String name : expectedToPass()) {
+            if (!passed.contains(name)) {
+                regressed.add(summary.lines().filter(l -> l.endsWith(" " + name) || l.contains(" " + name + ":"))
+                        .findFirst().orElse("absent " + name));
+            }
+        }
+        assertEquals("", failed, "iscsi-test-cu reported FAILED tests (" + totals.group() + "); full output in "
+                + WORK.resolve("iscsi-test-cu.txt"));
+        assertTrue(regressed.isEmpty(), "tests listed in conformance/passing.txt no longer pass:\n"
+                + String.join("\n", regressed));
+        assertFalse(launcher.output.text().contains(" ERROR "), launcher.output.text());
+    }
+
+    /** Every portal the launcher says it listens on, in the order it says so. */
+    private static List<String> portals(String log) {
+        Set<String> portals = new LinkedHashSet<>();
+        Matcher m = PORTAL.matcher(log);
+        while (m.find()) {
+            portals.add(m.group(1));
+        }
+        if (portals.isEmpty()) {
+            fail("the launcher named no iSCSI portal:\n" + log);
+        }
+        return new ArrayList<>(portals);
+    }
+
+    /** The suite's output through {@code conformance/summarize-test-cu.sh}. */
+    private static String summarize(String output) throws Exception {
+        Path script = CONFORMANCE.resolve("summarize-test-cu.sh");
+        Process p = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true).start();
+        Thread feeder = new Thread(() -> {
+            try (var in = p.getOutputStream()) {
+                in.write(output.getBytes(StandardCharsets.ISO_8859_1));
+            } catch (java.io.IOException e) {
+                // the script ended early; its own output says why
+            }
+        }, "summarize-feeder");
+        feeder.start();
+        String summary = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "summarize-test-cu.sh did not finish");
+        feeder.join();
+        return summary;
+    }
+
+    /** Test names from {@code conformance/passing.txt}: one per line, {@code #} comments. */
+    private static List<String> expectedToPass() throws Exception {
+        return Files.readAllLines(CONFORMANCE.resolve("passing.txt")).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    }
+}
