@@ -51,7 +51,6 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
-JAR=$ROOT/launcher/target/jtgt.jar
 OUT=$BENCH_DIR/target/iscsi-bench
 RAW=$OUT/raw
 RESULTS=$OUT/results.txt
@@ -70,87 +69,20 @@ TGT_IQN=iqn.2026-11.org.jtgt:tgt
 JTGT_URL=iscsi://127.0.0.1:$JTGT_PORT/$JTGT_IQN/0
 TGT_URL=iscsi://127.0.0.1:$TGT_PORT/$TGT_IQN/1
 TGT_TID=1
-TGT_SOCK_DIR=/var/run/tgtd
-TGT_SOCK=$TGT_SOCK_DIR/socket.$TGT_CONTROL
 TGT_BACKING=/dev/shm/jtgt-bench-tgt-$$.img
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=../scripts/side-by-side.sh
+source "$ROOT/scripts/side-by-side.sh"
 
 # ---------------------------------------------------------------------------------------------------
 # checks
 for tool in java tgtd tgtadm iscsi-perf qemu-img timeout awk; do
     command -v "$tool" >/dev/null || die "$tool not found (Debian: tgt, libiscsi-bin, qemu-utils, qemu-block-extra)"
 done
-[[ -f $JAR ]] || die "$JAR missing; build it: (cd $ROOT && mvn -B -q -o install -DskipTests)"
-[[ $(id -u) -eq 0 ]] || die "run as root: tgtd needs $TGT_SOCK_DIR"
 [[ $SIZE =~ ^[0-9]+$ ]] && (( SIZE > 0 && SIZE % 1048576 == 0 )) || die "JTGT_BENCH_SIZE must be a positive multiple of 1 MiB"
 
-port_in_use() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-for p in "$JTGT_PORT" "$TGT_PORT"; do
-    ! port_in_use "$p" || die "something already listens on 127.0.0.1:$p"
-done
-if [[ -e $TGT_SOCK ]]; then
-    ! timeout 5 tgtadm -C "$TGT_CONTROL" --mode system --op show >/dev/null 2>&1 \
-        || die "a tgtd already answers on control port $TGT_CONTROL ($TGT_SOCK); set JTGT_BENCH_TGT_CONTROL_PORT"
-    rm -f "$TGT_SOCK" "$TGT_SOCK.lock" # stale, from a tgtd that died
-fi
-
-# ---------------------------------------------------------------------------------------------------
-# cleanup: always stop both targets
-JTGT_PID=
-TGTD_PID=
-WATCHDOG_PID=
-CREATED_SOCK_DIR=0
-
-wait_gone() { # PID SECONDS
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    return 1
-}
-
-cleanup() {
-    local rc=$?
-    set +e
-    trap - EXIT INT TERM
-    if [[ -n $TGTD_PID ]]; then
-        timeout 10 tgtadm -C "$TGT_CONTROL" --lld iscsi --mode target --op delete --force --tid "$TGT_TID" >/dev/null 2>&1
-        timeout 10 tgtadm -C "$TGT_CONTROL" --mode system --op delete >/dev/null 2>&1
-        if ! wait_gone "$TGTD_PID" 10; then
-            log "tgtd did not exit; SIGKILL"
-            kill -KILL "$TGTD_PID" 2>/dev/null
-        fi
-        wait "$TGTD_PID" 2>/dev/null
-        rm -f "$TGT_SOCK" "$TGT_SOCK.lock"
-        (( CREATED_SOCK_DIR )) && rmdir "$TGT_SOCK_DIR" 2>/dev/null
-    fi
-    rm -f "$TGT_BACKING"
-    if [[ -n $JTGT_PID ]]; then
-        kill -TERM "$JTGT_PID" 2>/dev/null
-        if ! wait_gone "$JTGT_PID" 30; then
-            log "jtgt did not stop within 30 s of SIGTERM; SIGKILL"
-            kill -KILL "$JTGT_PID" 2>/dev/null
-        fi
-        wait "$JTGT_PID" 2>/dev/null
-    fi
-    if [[ -n $WATCHDOG_PID ]]; then
-        pkill -P "$WATCHDOG_PID" 2>/dev/null # its sleep
-        kill "$WATCHDOG_PID" 2>/dev/null
-        wait "$WATCHDOG_PID" 2>/dev/null
-    fi
-    rm -rf "$OUT/tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated (deadline ${SCRIPT_DEADLINE}s?)"; exit 143' TERM
-
-( sleep "$SCRIPT_DEADLINE"; kill -TERM $$ ) 2>/dev/null &
-WATCHDOG_PID=$!
-
-rm -rf "$OUT"
-mkdir -p "$OUT/tmp" "$RAW"
-export TMPDIR=$OUT/tmp
+sbs_init "$OUT" "$SCRIPT_DEADLINE"
+mkdir -p "$RAW"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 START_SECONDS=$SECONDS
 
@@ -158,34 +90,18 @@ START_SECONDS=$SECONDS
 # jtgt
 log "starting jtgt on 127.0.0.1:$JTGT_PORT ($SIZE-byte memory LUN)"
 # shellcheck disable=SC2086 # JTGT_BENCH_JAVA_OPTS is a word list
-java -XX:-UsePerfData -Djava.io.tmpdir="$OUT/tmp" -Djtgt.default.target.size="$SIZE" ${JTGT_BENCH_JAVA_OPTS:-} \
-    -jar "$JAR" --config "$OUT/jtgt" --portal "127.0.0.1:$JTGT_PORT" >"$OUT/jtgt.log" 2>&1 &
-JTGT_PID=$!
-for ((i = 0; ; i++)); do
-    grep -q "iSCSI portal listening on 127.0.0.1:$JTGT_PORT" "$OUT/jtgt.log" && break
-    kill -0 "$JTGT_PID" 2>/dev/null || { tail -20 "$OUT/jtgt.log" >&2; JTGT_PID=; die "jtgt exited during start-up"; }
-    (( i < 600 )) || { tail -20 "$OUT/jtgt.log" >&2; die "jtgt not listening after 60 s"; }
-    sleep 0.1
-done
+sbs_start_jtgt "$OUT/jtgt.log" "127.0.0.1:$JTGT_PORT" -Djtgt.default.target.size="$SIZE" ${JTGT_BENCH_JAVA_OPTS:-}
+JTGT_PID=$SBS_JTGT_PID
 
 # ---------------------------------------------------------------------------------------------------
 # tgt
 log "starting tgtd on 127.0.0.1:$TGT_PORT (control port $TGT_CONTROL), rdwr LUN on $TGT_BACKING"
-[[ -d $TGT_SOCK_DIR ]] || CREATED_SOCK_DIR=1
+sbs_delete_on_exit "$TGT_BACKING"
 truncate -s "$SIZE" "$TGT_BACKING"
-tgtd -f -C "$TGT_CONTROL" --iscsi "portal=127.0.0.1:$TGT_PORT" >"$OUT/tgtd.log" 2>&1 &
-TGTD_PID=$!
-for ((i = 0; ; i++)); do
-    timeout 5 tgtadm -C "$TGT_CONTROL" --mode system --op show >/dev/null 2>&1 && port_in_use "$TGT_PORT" && break
-    kill -0 "$TGTD_PID" 2>/dev/null || { tail -20 "$OUT/tgtd.log" >&2; TGTD_PID=; die "tgtd exited during start-up"; }
-    (( i < 200 )) || { tail -20 "$OUT/tgtd.log" >&2; die "tgtd not ready after 20 s"; }
-    sleep 0.1
-done
-tgtadm_() { timeout 10 tgtadm -C "$TGT_CONTROL" --lld iscsi "$@"; }
-tgtadm_ --mode target --op new --tid "$TGT_TID" --targetname "$TGT_IQN"
-tgtadm_ --mode logicalunit --op new --tid "$TGT_TID" --lun 1 --backing-store "$TGT_BACKING" --bstype rdwr
-tgtadm_ --mode target --op bind --tid "$TGT_TID" --initiator-address ALL
-tgtadm_ --mode target --op show >"$OUT/tgt-target.txt"
+sbs_start_tgtd "$OUT/tgtd.log" "$TGT_CONTROL" "127.0.0.1:$TGT_PORT"
+TGTD_PID=$SBS_TGTD_PID
+sbs_tgt_target "$TGT_TID" "$TGT_IQN" "$TGT_BACKING"
+sbs_tgtadm --mode target --op show >"$OUT/tgt-target.txt"
 TGT_VERSION=$(tgtd -V 2>&1 | head -1)
 
 # ---------------------------------------------------------------------------------------------------
