@@ -88,6 +88,12 @@ final class EmbeddedFramework {
             bundles = install(framework.getBundleContext(), BundleList.embedded());
             framework.start();
         } catch (IOException | BundleException | RuntimeException e) {
+            if (stopRequested.get() && framework != null) {
+                // A signal stopped the framework while bundles were being installed: that is
+                // the failure seen here, and what was asked for.
+                LOG.info("stopped during start-up ({})", e.getMessage());
+                return awaitStop();
+            }
             LOG.error("jtgt could not start: {}", e.toString(), e);
             stopAfterFailedStart();
             return Main.EXIT_FAILURE;

@@ -96,10 +96,16 @@ class LauncherIT {
 
         Files.writeString(hostCfg, "transport = shm\n");
         awaitTransport(socket, "shm", launcher);
+        Files.writeString(hostCfg, "transport = netlink\n");
+        awaitTransport(socket, "netlink", launcher);
 
+        // Stopped while the netlink transport is active: the host side detaches before the
+        // daemon goes, so nothing reports a failed transport.
         assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
         assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), launcher.output.text());
+        launcher.output.join();
         assertEquals(0, launcher.process.exitValue(), launcher.output.text());
+        assertFalse(launcher.output.text().contains(" ERROR "), launcher.output.text());
     }
 
     private static void deleteTree(Path dir) throws IOException {
