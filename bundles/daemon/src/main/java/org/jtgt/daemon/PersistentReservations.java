@@ -55,12 +55,13 @@ final class PersistentReservations {
     /**
      * How a persistent reservation treats a command (SPC-4 5.13.1 table 67 for SPC commands,
      * SBC-3 4.17.1 table 13 for block commands). Commands that read the medium are allowed under
-     * the write-exclusive types; everything that changes the medium or the unit's state, and
-     * MODE SENSE, SYNCHRONIZE CACHE, START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL, conflicts
-     * for non-holders (or unregistered nexuses) under every type. INQUIRY, REPORT LUNS, REQUEST
-     * SENSE, TEST UNIT READY, READ CAPACITY, REPORT SUPPORTED OPERATION CODES and PERSISTENT
-     * RESERVE IN/OUT never conflict; SPC-2 RESERVE and RELEASE are refused by their own rule
-     * while registrations exist ({@link Reservations}).
+     * the write-exclusive types; everything that changes the medium, and MODE SENSE and
+     * SYNCHRONIZE CACHE, conflicts for non-holders (or unregistered nexuses) under every type.
+     * START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL depend on their CDB (START = 1 with POWER
+     * CONDITION 0h, and PREVENT 00b, are allowed), so their handlers check for themselves.
+     * INQUIRY, REPORT LUNS, REQUEST SENSE, TEST UNIT READY, READ CAPACITY, REPORT SUPPORTED
+     * OPERATION CODES and PERSISTENT RESERVE IN/OUT never conflict; SPC-2 RESERVE and RELEASE are
+     * refused by their own rule while registrations exist ({@link Reservations}).
      *
      * @param serviceAction the service action, or -1 for an opcode without
      */
@@ -94,8 +95,6 @@ final class PersistentReservations {
             case Opcodes.SYNCHRONIZE_CACHE_16:
             case Opcodes.MODE_SENSE_6:
             case Opcodes.MODE_SENSE_10:
-            case Opcodes.START_STOP_UNIT:
-            case Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL:
                 return ACCESS_WRITE;
             default:
                 return ACCESS_ANY;

@@ -215,6 +215,19 @@ class PersistentReservationTest {
         }
     }
 
+    /** SPC-4 table 67 / SBC-3 table 13: these two depend on their CDB. */
+    @Test
+    void startStopAndPreventAllowDependOnTheirCdb() {
+        register(Harness.NEXUS, KA);
+        reserve(Harness.NEXUS, KA, 1);
+        h.command(C, 0, MediumTest.preventAllow(0), DataDirection.NONE, 0, null).assertGood();
+        assertConflict(h.command(C, 0, MediumTest.preventAllow(1), DataDirection.NONE, 0, null));
+        h.command(C, 0, MediumTest.startStop(false, true, 0), DataDirection.NONE, 0, null).assertGood();
+        assertConflict(h.command(C, 0, MediumTest.startStop(false, false, 0), DataDirection.NONE, 0, null));
+        assertConflict(h.command(C, 0, MediumTest.startStop(false, true, 1), DataDirection.NONE, 0, null));
+        h.command(Harness.NEXUS, 0, MediumTest.startStop(false, false, 0), DataDirection.NONE, 0, null).assertGood();
+    }
+
     @Test
     void reserveRules() {
         assertConflict(prout(Harness.NEXUS, 0x01, 1, KA, 0, 0));   // not registered
