@@ -36,7 +36,7 @@ final class TransportIds {
     private TransportIds() {
     }
 
-    /** The N_Port name of an FC port name {@code naa.<16 hex>}, as a parsed value; or -1 if it is not one. */
+    /** Whether the port name is an FC N_Port name, {@code naa.<16 hex digits>} (without an ISID). */
     private static boolean isFc(String portName) {
         if (portName.length() != NAA.length() + WWN_DIGITS || !portName.regionMatches(true, 0, NAA, 0, NAA.length())) {
             return false;

@@ -446,6 +446,26 @@ class PersistentReservationTest {
         assertConflict(readBlock(Harness.NEXUS));
     }
 
+    @Test
+    void registerAndMoveNeedsOneInitiatorPortAndTheHolder() {
+        register(Harness.NEXUS, KA);
+        register(B, KB);
+        byte[] deviceName = TransportIds.encode("iqn.2026-11.org.jtgt:second");   // no ISID: a device, not a port
+        assertEquals(0x05, deviceName[0] & 0xFF);
+        byte[] tidB = TransportIds.encode(B_PORT);
+        assertConflict(move(Harness.NEXUS, moveList(KA, KB, 0, 2, tidB), 24 + tidB.length));   // no reservation
+        reserve(Harness.NEXUS, KA, 1);
+        move(Harness.NEXUS, moveList(KA, KB, 0, 2, deviceName), 24 + deviceName.length)
+                .assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
+        byte[] self = TransportIds.encode(Harness.INITIATOR + ",i,0x23d000000001");
+        move(Harness.NEXUS, moveList(KA, KC, 0, 2, self), 24 + self.length).assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
+        assertConflict(move(B, moveList(KB, KC, 0, 2, self), 24 + self.length));   // B is registered, not the holder
+        assertConflict(move(Harness.NEXUS, moveList(KB, KC, 0, 2, tidB), 24 + tidB.length));   // wrong key
+        prout(Harness.NEXUS, 0x02, 1, KA, 0, 0).assertGood();
+        reserve(Harness.NEXUS, KA, 7);
+        assertConflict(move(Harness.NEXUS, moveList(KA, KC, 0, 2, tidB), 24 + tidB.length));   // all registrants
+    }
+
     // ---------------- READ FULL STATUS, REPORT CAPABILITIES ----------------
 
     @Test
