@@ -111,6 +111,13 @@ final class CommandContext {
         return SenseReason.INVALID_FIELD_IN_CDB;
     }
 
+    /** Points the field pointer at parameter list byte {@code index} (bit {@code bit}, or -1) and returns INVALID FIELD IN PARAMETER LIST. */
+    SenseReason invalidParameter(int index, int bit) {
+        fieldPointer = index;
+        bitPointer = bit;
+        return SenseReason.INVALID_FIELD_IN_PARAMETER_LIST;
+    }
+
     /**
      * This thread's duplicate of {@code area}'s buffer, positioned nowhere in particular; made
      * again only when the area changes (a new endpoint), never per command. Relies on

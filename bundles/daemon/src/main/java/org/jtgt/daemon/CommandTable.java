@@ -26,6 +26,10 @@ final class CommandTable {
      * @param usage CDB usage data; byte 1 carries the service action itself (SPC-4 6.35.3)
      */
     record ServiceAction(int code, String name, Handler handler, byte[] usage) {
+        /** How a persistent reservation treats this service action ({@link PersistentReservations#accessOf}). */
+        int persistentAccess(int opcode) {
+            return PersistentReservations.accessOf(opcode, code);
+        }
     }
 
     /**
@@ -42,9 +46,19 @@ final class CommandTable {
      *        holds an SPC-2 reservation of the unit (SPC-2 5.5.1, table 10)
      * @param needsMedium the command accesses the medium, so it is NOT READY, MEDIUM NOT PRESENT
      *        while a removable unit's medium is ejected (SBC-3 5.25)
+     * @param persistentAccess how a persistent reservation treats the command, by opcode and
+     *        service action ({@link PersistentReservations#accessOf}); indexed by service action
+     *        like {@code serviceActions}, or one element for an opcode without service actions
      */
     record Entry(String name, Handler handler, boolean worksWithoutUnit, boolean bypassesUnitAttention,
-                 byte[] usage, ServiceAction[] serviceActions, boolean conflicts, boolean needsMedium) {
+                 byte[] usage, ServiceAction[] serviceActions, boolean conflicts, boolean needsMedium,
+                 int[] persistentAccess) {
+        /** The access class of the command in {@code cdb} under a persistent reservation; allocation-free. */
+        int persistentAccess(byte[] cdb) {
+            int[] a = persistentAccess;
+            return a.length == 1 ? a[0] : a[cdb[1] & Opcodes.SERVICE_ACTION_MASK];
+        }
+
         boolean hasServiceActions() {
             return serviceActions != null;
         }
@@ -57,7 +71,7 @@ final class CommandTable {
     private static final int MEDIUM_ACCESS = CONFLICTS | MEDIUM;
 
     static final Entry INVALID = new Entry("invalid", c -> SenseReason.INVALID_COMMAND_OPERATION_CODE,
-            false, false, null, null, false, false);
+            false, false, null, null, false, false, new int[1]);
 
     private final Entry[] entries = new Entry[256];
 
@@ -117,6 +131,34 @@ final class CommandTable {
                 "89 18 FF FF FF FF FF FF FF FF 00 00 00 FF 00 04", MEDIUM_ACCESS);
         t.spc(Opcodes.UNMAP, "UNMAP", SbcCommands::unmap, "42 00 00 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.START_STOP_UNIT, "START STOP UNIT", SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
+        // SPC-4 6.15, 6.16. Refused under another nexus's SPC-2 reservation (SPC-4 5.13.3);
+        // never in conflict with a persistent reservation (the service actions check keys).
+        t.serviceActions(Opcodes.PERSISTENT_RESERVE_IN, "PERSISTENT RESERVE IN", CONFLICTS,
+                new ServiceAction(Opcodes.SA_READ_KEYS, "READ KEYS", PersistentReserveCommands::readKeys,
+                        usage("5E 00 00 00 00 00 00 FF FF 04")),
+                new ServiceAction(Opcodes.SA_READ_RESERVATION, "READ RESERVATION", PersistentReserveCommands::readReservation,
+                        usage("5E 01 00 00 00 00 00 FF FF 04")),
+                new ServiceAction(Opcodes.SA_REPORT_CAPABILITIES, "REPORT CAPABILITIES",
+                        PersistentReserveCommands::reportCapabilities, usage("5E 02 00 00 00 00 00 FF FF 04")),
+                new ServiceAction(Opcodes.SA_READ_FULL_STATUS, "READ FULL STATUS", PersistentReserveCommands::readFullStatus,
+                        usage("5E 03 00 00 00 00 00 FF FF 04")));
+        t.serviceActions(Opcodes.PERSISTENT_RESERVE_OUT, "PERSISTENT RESERVE OUT", CONFLICTS,
+                new ServiceAction(Opcodes.SA_REGISTER, "REGISTER", PersistentReserveCommands::register,
+                        usage("5F 00 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_RESERVE, "RESERVE", PersistentReserveCommands::reserve,
+                        usage("5F 01 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_RELEASE, "RELEASE", PersistentReserveCommands::release,
+                        usage("5F 02 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_CLEAR, "CLEAR", PersistentReserveCommands::clear,
+                        usage("5F 03 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_PREEMPT, "PREEMPT", PersistentReserveCommands::preempt,
+                        usage("5F 04 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_PREEMPT_AND_ABORT, "PREEMPT AND ABORT", PersistentReserveCommands::preemptAndAbort,
+                        usage("5F 05 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_REGISTER_AND_IGNORE_EXISTING_KEY, "REGISTER AND IGNORE EXISTING KEY",
+                        PersistentReserveCommands::registerAndIgnoreExistingKey, usage("5F 06 FF 00 00 FF FF FF FF 04")),
+                new ServiceAction(Opcodes.SA_REGISTER_AND_MOVE, "REGISTER AND MOVE", PersistentReserveCommands::registerAndMove,
+                        usage("5F 07 FF 00 00 FF FF FF FF 04")));
         t.spc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", SbcCommands::preventAllowMediumRemoval,
                 "1E 00 00 00 03 04", CONFLICTS);
         return t;
@@ -125,12 +167,14 @@ final class CommandTable {
     /** A command addressed to an existing logical unit and subject to unit attentions. */
     private void spc(int opcode, String name, Handler h, String usage, int flags) {
         register(opcode, new Entry(name, h, false, false, usage(usage), null,
-                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0));
+                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0,
+                new int[] {PersistentReservations.accessOf(opcode, -1)}));
     }
 
     /** A command answered for any LUN, not stopped by unit attentions nor by reservations. */
     private void any(int opcode, String name, Handler h, String usage) {
-        register(opcode, new Entry(name, h, true, true, usage(usage), null, false, false));
+        register(opcode, new Entry(name, h, true, true, usage(usage), null, false, false,
+                new int[] {PersistentReservations.accessOf(opcode, -1)}));
     }
 
     /** An opcode whose CDB byte 1 names a service action; unknown ones are INVALID FIELD IN CDB. */
@@ -146,8 +190,12 @@ final class CommandTable {
             ServiceAction a = bySa[Cdb.u8(c.cdb, 1) & Opcodes.SERVICE_ACTION_MASK];
             return a == null ? c.invalidField(1, Opcodes.SERVICE_ACTION_MSB) : a.handler().execute(c);
         };
+        int[] access = new int[SERVICE_ACTIONS];
+        for (ServiceAction a : actions) {
+            access[a.code()] = a.persistentAccess(opcode);
+        }
         register(opcode, new Entry(name, dispatch, false, false, null, bySa,
-                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0));
+                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0, access));
     }
 
     /** Parses usage data written as hex bytes; its length is the CDB length. */

@@ -74,10 +74,11 @@ final class FixedSense {
         dst[at + ASC_OFFSET] = (byte) reason.asc();                        // 12: ASC
         dst[at + ASCQ_OFFSET] = (byte) reason.ascq();                      // 13: ASCQ
         dst[at + FRU_OFFSET] = 0;                                          // 14: no FRU code
-        if (reason == SenseReason.INVALID_FIELD_IN_CDB && fieldPointer >= 0) {
-            // 15..17: sense-key specific field pointer (SPC-4 4.5.2.4): SKSV, C/D = CDB,
-            // BPV and bit pointer when one bit is at fault, then the byte's index.
-            int b15 = SKSV | C_D;
+        boolean inCdb = reason == SenseReason.INVALID_FIELD_IN_CDB;
+        if ((inCdb || reason == SenseReason.INVALID_FIELD_IN_PARAMETER_LIST) && fieldPointer >= 0) {
+            // 15..17: sense-key specific field pointer (SPC-4 4.5.2.4): SKSV, C/D = CDB (1) or
+            // parameter list (0), BPV and bit pointer when one bit is at fault, then the byte's index.
+            int b15 = SKSV | (inCdb ? C_D : 0);
             if (bitPointer >= 0) {
                 b15 |= BPV | (bitPointer & 0x07);
             }

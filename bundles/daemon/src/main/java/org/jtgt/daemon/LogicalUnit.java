@@ -49,6 +49,8 @@ final class LogicalUnit {
     /** Orders writers: plain writes share it, read-modify-writes (COMPARE AND WRITE, ORWRITE) own it. */
     private final StampedLock writeOrder = new StampedLock();
     private final int maxCompareAndWriteBlocks;
+    /** SPC-4 persistent reservations; they survive I_T nexus loss and logical unit reset. */
+    private final PersistentReservations persistentReservations = new PersistentReservations();
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
 
@@ -215,6 +217,11 @@ final class LogicalUnit {
         }
     }
 
+    /** The unit's persistent reservations (PERSISTENT RESERVE IN/OUT, SPC-4 5.13). */
+    PersistentReservations persistentReservations() {
+        return persistentReservations;
+    }
+
     // ---- removable medium (SBC-3 5.15, 5.25) ----
 
     /** Sets or clears {@code n}'s prevention of medium removal. */
@@ -252,8 +259,8 @@ final class LogicalUnit {
     }
 
     /**
-     * LOGICAL UNIT RESET and hard reset: every reservation is released (SPC-2 5.5.1) and every
-     * prevention of medium removal ends (SBC-3 5.15).
+     * LOGICAL UNIT RESET and hard reset: every SPC-2 reservation is released (SPC-2 5.5.1) and
+     * every prevention of medium removal ends (SBC-3 5.15). Persistent reservations stay (SPC-4 5.13.1).
      */
     synchronized void reset() {
         reservationHolder = null;

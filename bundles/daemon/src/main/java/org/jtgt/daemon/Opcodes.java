@@ -24,6 +24,8 @@ final class Opcodes {
     static final int RESERVE_10 = 0x56;
     static final int RELEASE_10 = 0x57;
     static final int MODE_SENSE_10 = 0x5A;
+    static final int PERSISTENT_RESERVE_IN = 0x5E;
+    static final int PERSISTENT_RESERVE_OUT = 0x5F;
     static final int READ_16 = 0x88;
     static final int WRITE_16 = 0x8A;
     static final int COMPARE_AND_WRITE = 0x89;
@@ -47,6 +49,20 @@ final class Opcodes {
     static final int SA_GET_LBA_STATUS = 0x12;
     /** MAINTENANCE IN service action REPORT SUPPORTED OPERATION CODES (SPC-4 6.35). */
     static final int SA_REPORT_SUPPORTED_OPERATION_CODES = 0x0C;
+    /** PERSISTENT RESERVE IN service actions (SPC-4 6.15.1). */
+    static final int SA_READ_KEYS = 0x00;
+    static final int SA_READ_RESERVATION = 0x01;
+    static final int SA_REPORT_CAPABILITIES = 0x02;
+    static final int SA_READ_FULL_STATUS = 0x03;
+    /** PERSISTENT RESERVE OUT service actions (SPC-4 6.16.2). */
+    static final int SA_REGISTER = 0x00;
+    static final int SA_RESERVE = 0x01;
+    static final int SA_RELEASE = 0x02;
+    static final int SA_CLEAR = 0x03;
+    static final int SA_PREEMPT = 0x04;
+    static final int SA_PREEMPT_AND_ABORT = 0x05;
+    static final int SA_REGISTER_AND_IGNORE_EXISTING_KEY = 0x06;
+    static final int SA_REGISTER_AND_MOVE = 0x07;
     /** The service action field: bits 4..0 of CDB byte 1. */
     static final int SERVICE_ACTION_MASK = 0x1F;
     /** The service action field's most significant bit, for the sense bit pointer. */

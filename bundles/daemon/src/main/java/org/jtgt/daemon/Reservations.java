@@ -11,6 +11,11 @@ package org.jtgt.daemon;
  * not supported: those bits set are INVALID FIELD IN CDB. RESERVE from the holder again succeeds
  * (SPC-2 7.21.1: a reservation may be superseded by its holder); RELEASE from a nexus that does
  * not hold the reservation is GOOD and changes nothing (SPC-2 7.17.1).
+ *
+ * <p>While any I_T nexus holds a persistent reservation registration, RESERVE and RELEASE from
+ * every nexus end with RESERVATION CONFLICT (SPC-4 5.13.3, compatible reservation handling:
+ * REPORT CAPABILITIES reports CRH = 1); PERSISTENT RESERVE IN and OUT from a nexus other than the
+ * SPC-2 holder conflict with the SPC-2 reservation (their {@link CommandTable} entries are marked).
  */
 final class Reservations {
     // ---- byte 1 of RESERVE(6)/RELEASE(6) (SPC-2 7.21.1, 7.17.1) ----
@@ -43,6 +48,9 @@ final class Reservations {
         if ((Cdb.u8(c.cdb, 1) & RESERVE6_UNSUPPORTED) != 0) {
             return c.invalidField(1);
         }
+        if (c.unit.persistentReservations().registered()) {
+            return SenseReason.RESERVATION_CONFLICT;
+        }
         c.unit.release(c.nexus);
         return SenseReason.NONE;
     }
@@ -52,11 +60,17 @@ final class Reservations {
         if ((Cdb.u8(c.cdb, 1) & RESERVE10_UNSUPPORTED) != 0) {
             return c.invalidField(1);
         }
+        if (c.unit.persistentReservations().registered()) {
+            return SenseReason.RESERVATION_CONFLICT;
+        }
         c.unit.release(c.nexus);
         return SenseReason.NONE;
     }
 
     private static SenseReason reserve(CommandContext c) {
+        if (c.unit.persistentReservations().registered()) {
+            return SenseReason.RESERVATION_CONFLICT;
+        }
         return c.unit.reserve(c.nexus) ? SenseReason.NONE : SenseReason.RESERVATION_CONFLICT;
     }
 }

@@ -894,6 +894,11 @@ final class SbcCommands {
         if ((flags & SSU_RESERVED) != 0) {
             return c.invalidField(4, SSU_RESERVED_BIT);
         }
+        // SBC-3 4.17.1 table 13: only START = 1 with POWER CONDITION 0h is allowed under a persistent reservation
+        boolean startOnly = (flags & SSU_START) != 0 && flags >>> SSU_POWER_CONDITION_SHIFT == 0;
+        if (!startOnly && c.unit.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_WRITE)) {
+            return SenseReason.RESERVATION_CONFLICT;
+        }
         if (flags >>> SSU_POWER_CONDITION_SHIFT != POWER_START_VALID || (flags & SSU_LOEJ) == 0) {
             return SenseReason.NONE;
         }
@@ -914,6 +919,10 @@ final class SbcCommands {
         int prevent = Cdb.u8(c.cdb, 4) & PREVENT_MASK;
         if ((Cdb.u8(c.cdb, 4) & ~PREVENT_MASK) != 0 || prevent > PREVENT_ON) {
             return c.invalidField(4);
+        }
+        // SPC-4 5.13.1 table 67: PREVENT 00b is allowed under a persistent reservation, others conflict
+        if (prevent != PREVENT_OFF && c.unit.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_WRITE)) {
+            return SenseReason.RESERVATION_CONFLICT;
         }
         if (!c.unit.removable()) {
             return prevent == PREVENT_OFF ? SenseReason.NONE : c.invalidField(4, 0);

@@ -25,6 +25,13 @@ enum SenseReason {
     SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
     /** START STOP UNIT with LOEJ while PREVENT ALLOW MEDIUM REMOVAL holds the medium (SBC-3 5.25). */
     MEDIUM_REMOVAL_PREVENTED(SenseKey.ILLEGAL_REQUEST, 0x53, 0x02),
+    /** PERSISTENT RESERVE OUT RELEASE by the holder with another TYPE or SCOPE (SPC-4 5.13.11.2, 26h/04h). */
+    INVALID_RELEASE_OF_PERSISTENT_RESERVATION(SenseKey.ILLEGAL_REQUEST, 0x26, 0x04),
+    /**
+     * A registration beyond the logical unit's bound, or persistent reservation state that could
+     * not be written for APTPL (SPC-4 5.13.7, 55h/04h).
+     */
+    INSUFFICIENT_REGISTRATION_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x04),
 
     /** A removable unit whose medium START STOP UNIT ejected (SBC-3 5.25; SPC-4 Annex D, 3Ah/00h). */
     MEDIUM_NOT_PRESENT(SenseKey.NOT_READY, 0x3A, 0x00),
@@ -63,7 +70,13 @@ enum SenseReason {
     /** I_T NEXUS RESET: SAM-5 6.3, I_T nexus loss. */
     I_T_NEXUS_LOSS_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x07),
     /** The target's LUN inventory changed: SPC-4 6.33. */
-    REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+    REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E),
+    /** PERSISTENT RESERVE OUT CLEAR by another I_T nexus (SPC-4 5.13.11.2.6). */
+    RESERVATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x03),
+    /** A registrants-only or all-registrants reservation was released (SPC-4 5.13.11.2.2). */
+    RESERVATIONS_RELEASED(SenseKey.UNIT_ATTENTION, 0x2A, 0x04),
+    /** PREEMPT or PREEMPT AND ABORT removed this I_T nexus's registration (SPC-4 5.13.11.2.4). */
+    REGISTRATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x05);
 
     private final int senseKey;
     private final int asc;

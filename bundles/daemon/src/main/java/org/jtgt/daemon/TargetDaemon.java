@@ -1,11 +1,13 @@
 package org.jtgt.daemon;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -35,6 +37,8 @@ import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
@@ -86,6 +90,14 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
     private final WarningThrottle warnings = new WarningThrottle(10, TimeUnit.SECONDS.toNanos(10));
     private final TaskRouter router;
     private final int maxTransferBytes;
+    /**
+     * Where persistent reservations with APTPL are kept ({@link AptplFile}); {@code null}: nowhere,
+     * and APTPL = 1 is refused (PTPL_C = 0).
+     */
+    private volatile Path stateDir;
+
+    /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
+    public static final String CONFIG_DIR_PROPERTY = "jtgt.config.dir";
 
     public TargetDaemon() {
         this(DEFAULT_MAX_TRANSFER_BYTES);
@@ -98,6 +110,24 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
         }
         this.maxTransferBytes = maxTransferBytes;
         this.router = new TaskRouter(nexuses, CommandTable.blockDevice(), warnings);
+    }
+
+    /** The state directory: {@code jtgt.config.dir} when set, else this bundle's data area. */
+    @Activate
+    void activate(BundleContext context) {
+        String dir = context.getProperty(CONFIG_DIR_PROPERTY);
+        File data = dir == null ? context.getDataFile("") : null;
+        stateDirectory(dir != null ? Path.of(dir) : data != null ? data.toPath() : null);
+    }
+
+    /** Sets where APTPL state lives, for units added from now on. */
+    void stateDirectory(Path dir) {
+        stateDir = dir;
+        if (dir == null) {
+            LOG.info("No state directory: persistent reservations are not kept across restarts (PTPL_C = 0)");
+        } else {
+            LOG.info("Persistent reservations with APTPL are kept in {}", dir.resolve(AptplFile.DIRECTORY));
+        }
     }
 
     // =========================== transports ===========================
@@ -435,6 +465,10 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
             throw new TargetAdminException(serialProblem);
         }
         LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes);
+        Path dir = stateDir;
+        if (dir != null) {
+            unit.persistentReservations().restore(new AptplFile(dir, targetName, lun));   // never throws
+        }
         synchronized (lock) {
             Target target = requireTarget(targetName);
             if (target.lun(lun) != null) {

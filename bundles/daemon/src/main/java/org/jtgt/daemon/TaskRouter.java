@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * I_T nexus and logical unit (the task router of SAM-5 4.6.4), records the task until
  * {@code KEVENT_CMD_DONE}, reports a pending unit attention instead of running the command
  * (SAM-5 5.14), answers RESERVATION CONFLICT when another nexus holds the unit's SPC-2
- * reservation and the command conflicts with it (SPC-2 5.5.1), NOT READY, MEDIUM NOT PRESENT for
+ * reservation and the command conflicts with it (SPC-2 5.5.1) or when the unit's persistent
+ * reservation does not allow the command from this nexus (SPC-4 5.13.1), NOT READY, MEDIUM NOT PRESENT for
  * a medium-access command while a removable unit's medium is ejected, checks the CDB envelope,
  * dispatches through the {@link CommandTable} and turns
  * the resulting {@link SenseReason} into status, sense and residual.
@@ -148,6 +149,10 @@ final class TaskRouter {
             }
             if (unit != null && entry.conflicts() && !unit.reservationAllows(c.nexus)) {
                 return SenseReason.RESERVATION_CONFLICT;   // SPC-2 5.5.1: no sense data
+            }
+            // SPC-4 5.13.1: one volatile read while no persistent reservation exists
+            if (unit != null && unit.persistentReservations().conflicts(c.nexus, entry.persistentAccess(c.cdb))) {
+                return SenseReason.RESERVATION_CONFLICT;
             }
             if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
                 return SenseReason.MEDIUM_NOT_PRESENT;

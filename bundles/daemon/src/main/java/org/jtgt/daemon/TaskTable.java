@@ -106,6 +106,28 @@ final class TaskTable {
         return n;
     }
 
+    /**
+     * Aborts the tasks of {@code nexus} on {@code lun} (PERSISTENT RESERVE OUT PREEMPT AND ABORT,
+     * SPC-4 5.13.11.4.4): their records go, as for a CLEAR TASK SET of that nexus, and a late
+     * {@code KEVENT_CMD_DONE} for them finds nothing. The task with cid {@code exceptCid} (the
+     * preempting command itself) stays.
+     *
+     * @return the number of tasks aborted
+     */
+    synchronized int removeAll(Nexus nexus, int lun, long exceptCid) {
+        int n = 0;
+        int i = 0;
+        while (i < nexuses.length) {
+            if (nexuses[i] == nexus && luns[i] == lun && cids[i] != exceptCid) {
+                delete(i);   // shifts a later entry into i: look at i again
+                n++;
+            } else {
+                i++;
+            }
+        }
+        return n;
+    }
+
     synchronized int size() {
         return size;
     }

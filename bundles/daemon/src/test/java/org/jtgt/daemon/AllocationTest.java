@@ -22,13 +22,32 @@ class AllocationTest {
 
     @Test
     void hotPathIsAllocationFree() {
+        measure(Harness.withLun());
+    }
+
+    /** The persistent reservation check with a reservation held (and other registrants) allocates nothing either. */
+    @Test
+    void hotPathIsAllocationFreeUnderAPersistentReservation() {
+        Harness h = Harness.withLun();
+        for (int i = 0; i < 8; i++) {
+            h.login("iqn.2026-11.org.jtgt:other" + i + ",i,0x1", Harness.TARGET, 50 + i);
+            byte[] list = PersistentReservationTest.basicList(0, 0x100 + i, 0);
+            h.command(50 + i, 0, PersistentReservationTest.proutCdb(0x06, 0, 0, 24), DataDirection.WRITE, 24, list).assertGood();
+        }
+        byte[] list = PersistentReservationTest.basicList(0, 0xA1, 0);
+        h.command(Harness.NEXUS, 0, PersistentReservationTest.proutCdb(0x06, 0, 0, 24), DataDirection.WRITE, 24, list).assertGood();
+        list = PersistentReservationTest.basicList(0xA1, 0, 0);
+        h.command(Harness.NEXUS, 0, PersistentReservationTest.proutCdb(0x01, 0, 1, 24), DataDirection.WRITE, 24, list).assertGood();
+        measure(h);
+    }
+
+    private static void measure(Harness h) {
         java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
         assumeTrue(mx.isThreadAllocatedMemorySupported());
         mx.setThreadAllocatedMemoryEnabled(true);
 
-        Harness h = Harness.withLun();
         h.endpoint.discard = true;
         long data = h.endpoint.allocate(8 * 512);
         ByteBuffer[] requests = {
