@@ -141,7 +141,7 @@ public record LauncherOptions(Path configDir, boolean help, String portal) {
         StringBuilder text = new StringBuilder("usage: java -jar jtgt.jar [options]\n\noptions:\n");
         for (Spec spec : SPECS) {
             String left = spec.takesArgument() ? spec.name() + " " + spec.argument() : spec.name();
-            text.append(String.format("  %-14s %s", left, spec.description())).append('\n');
+            text.append(String.format("  %-24s %s", left, spec.description())).append('\n');
         }
         return text.toString();
     }

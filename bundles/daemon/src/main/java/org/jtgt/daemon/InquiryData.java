@@ -19,6 +19,8 @@ final class InquiryData {
     static final int HISUP = 0x10;
     static final int RESPONSE_DATA_FORMAT = 0x02;
     static final int CMDQUE = 0x02;
+    /** Byte 6 bit 4: the target device has two or more target ports (SPC-4 6.6.2). */
+    static final int MULTIP = 0x10;
     static final int VENDOR_OFFSET = 8;
     static final int PRODUCT_OFFSET = 16;
     static final int REVISION_OFFSET = 32;
@@ -122,6 +124,7 @@ final class InquiryData {
         c.putIn(3, HISUP | RESPONSE_DATA_FORMAT);   // NORMACA = 0: ACA is not supported
         c.putIn(4, STANDARD_LENGTH - STANDARD_HEADER);
         c.putIn(5, TargetPortGroups.TPGS_IMPLICIT);
+        c.putIn(6, TargetPortGroups.portsByGroup(c).length > 1 ? MULTIP : 0);
         c.putIn(7, CMDQUE);
         c.putIn(VENDOR_OFFSET, VENDOR, 0, VENDOR.length);
         c.putIn(PRODUCT_OFFSET, PRODUCT, 0, PRODUCT.length);

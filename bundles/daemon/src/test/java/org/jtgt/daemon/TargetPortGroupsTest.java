@@ -86,6 +86,13 @@ class TargetPortGroupsTest {
     }
 
     @Test
+    void multiPortBitOnceTheTargetHasTwoPorts() {
+        assertEquals(0x00, read(Harness.NEXUS, Cdbs.inquiry(false, 0, 36), 36).data()[6], "one port: MULTIP = 0");
+        threePorts();
+        assertEquals(0x10, read(Harness.NEXUS, Cdbs.inquiry(false, 0, 36), 36).data()[6], "MULTIP = 1");
+    }
+
+    @Test
     void eachNexusReportsThePortAndGroupItCameInOn() {
         threePorts();
         assertArrayEquals(new int[] {2, 2}, portDesignators(Harness.NEXUS));
