@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * <p>Configuration ({@code org.jtgt.iscsi}) is read at activation; there is no
  * {@code @Modified}, so any change restarts the component: listeners close, sessions end
  * (their nexuses destroyed), and initiators reconnect to the new setup. The framework property
- * {@value #PORTAL_PROPERTY} ({@code HOST:PORT}), set by the launcher's {@code --portal},
+ * {@value #PORTAL_PROPERTY} ({@code HOST:PORT[,HOST:PORT...]}), set by the launcher's {@code --portal},
  * overrides {@link Config#portals()}.
  */
 @Component(service = {}, immediate = true, configurationPid = "org.jtgt.iscsi")
@@ -64,7 +64,7 @@ import org.slf4j.LoggerFactory;
 public class IscsiTarget implements HostCallbacks {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiTarget.class);
 
-    /** Framework property overriding the portals: {@code HOST:PORT}. */
+    /** Framework property overriding the portals: {@code HOST:PORT[,HOST:PORT...]}, in portal order. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
     /** {@link #awaitNexus} result when the daemon did not answer in time. */
     static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;

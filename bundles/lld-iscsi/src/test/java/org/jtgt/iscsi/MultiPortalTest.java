@@ -99,6 +99,55 @@ class MultiPortalTest {
         }
     }
 
+    /**
+     * A WRITE waiting for its data on one path and a LOGICAL UNIT RESET on the other: the reset
+     * completes at once; the WRITE, once its data is in, is answered with the reset's unit
+     * attention and not executed (it reaches the daemon after the reset); both paths see the
+     * unit attention once, and nothing was written.
+     */
+    @Test
+    void aWriteInFlightOnOnePathAndALunResetOnTheOther() throws Exception {
+        try (TestInitiator a = new TestInitiator(ports.get(0)); TestInitiator b = new TestInitiator(ports.get(1))) {
+            assertEquals(0, a.login(IscsiFixture.TARGET, Map.of()).loginStatus());
+            assertEquals(0, b.login(IscsiFixture.TARGET, Map.of()).loginStatus());
+            a.immediateData = false;
+            a.initialR2T = true;
+            byte[] write = a.commandHeader(0, TestInitiator.rw10(true, 500, 8), 4096, false, true, true);
+            int writeItt = a.itt++;
+            a.cmdSn++;
+            a.send(write, null);
+            TestInitiator.Pdu r2t = a.next();
+            assertEquals(0x31, r2t.opcode(), "R2T: the WRITE waits for its data");
+
+            byte[] tmf = TestInitiator.header(0x42, 0x80 | 5);   // immediate LOGICAL UNIT RESET
+            ByteBuffer.wrap(tmf).putLong(8, 0).putInt(16, 0x777).putInt(20, -1).putInt(24, b.cmdSn).putInt(28, b.expStatSn);
+            b.send(tmf, null);
+            TestInitiator.Pdu rsp = b.next();
+            assertEquals(0x22, rsp.opcode());
+            assertEquals(0, rsp.byte2(), "FUNCTION COMPLETE");
+
+            byte[] pattern = new byte[4096];
+            java.util.Arrays.fill(pattern, (byte) 0x5A);
+            a.sendData(writeItt, r2t.ttt(), pattern, 0, pattern.length, 0);
+            TestInitiator.Pdu done = a.next();
+            assertEquals(0x21, done.opcode());
+            assertEquals(writeItt, done.itt());
+            assertEquals(0x02, done.byte3(), "CHECK CONDITION");
+            byte[] sense = java.util.Arrays.copyOfRange(done.data, 2, done.data.length);
+            assertEquals(0x06, sense[2] & 0x0F, "UNIT ATTENTION");
+            assertEquals(0x29, sense[12] & 0xFF);
+            assertEquals(0x03, sense[13] & 0xFF, "BUS DEVICE RESET FUNCTION OCCURRED");
+
+            TestInitiator.Result read = a.command(0, TestInitiator.rw10(false, 500, 8), 4096, true, null);
+            assertEquals(0, read.status);
+            assertTrue(java.util.Arrays.equals(new byte[4096], read.data), "the WRITE was not executed");
+            TestInitiator.Result ua = b.command(0, TestInitiator.testUnitReady(), 0, false, null);
+            assertEquals(0x02, ua.status);
+            assertEquals(0x06, ua.sense[2] & 0x0F, "the other path sees the reset too");
+            assertEquals(0, b.command(0, TestInitiator.testUnitReady(), 0, false, null).status);
+        }
+    }
+
     @Test
     void sendTargetsListsEveryPortalWithItsTag() throws Exception {
         try (TestInitiator c = new TestInitiator(ports.get(1))) {
