@@ -12,8 +12,8 @@ import java.util.function.BiConsumer;
  *
  * @param configDir directory for configuration and the framework cache, absolute
  * @param help {@code --help} was given
- * @param portal the iSCSI portal {@code HOST:PORT} to listen on instead of the default, or
- *        {@code null}
+ * @param portal the iSCSI portals to listen on instead of the default, {@code HOST:PORT} or a
+ *        comma-separated list of them (one target port each, in that order), or {@code null}
  */
 public record LauncherOptions(Path configDir, boolean help, String portal) {
     /** Framework property the iSCSI driver reads its portal from. */
@@ -57,10 +57,31 @@ public record LauncherOptions(Path configDir, boolean help, String portal) {
                     "directory for configuration and the framework cache (created if missing;"
                             + " default ./" + DEFAULT_CONFIG_DIR + ")",
                     (b, value) -> b.configDir = Path.of(value)),
-            new Spec("--portal", "HOST:PORT",
-                    "iSCSI portal to listen on (default 127.0.0.1:3260; [::1]:PORT for IPv6; port 0 picks a free one)",
-                    (b, value) -> b.portal = checkPortal(value)),
+            new Spec("--portal", "HOST:PORT[,...]",
+                    "iSCSI portal(s) to listen on, each its own target port and portal group (default"
+                            + " 127.0.0.1:3260; [::1]:PORT for IPv6; port 0 picks a free one)",
+                    (b, value) -> b.portal = checkPortals(value)),
             new Spec("--help", null, "print this help and exit", (b, value) -> b.help = true));
+
+    /**
+     * Checks a comma-separated list of portals, each as {@link #checkPortal}; empty items and the
+     * same {@code HOST:PORT} twice (other than port 0) are refused.
+     */
+    static String checkPortals(String value) {
+        String[] items = value.split(",", -1);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String item : items) {
+            String portal = item.trim();
+            if (portal.isEmpty()) {
+                throw new IllegalArgumentException("--portal needs HOST:PORT items separated by commas, not '" + value + "'");
+            }
+            checkPortal(portal);
+            if (!portal.endsWith(":0") && !seen.add(portal)) {
+                throw new IllegalArgumentException("--portal lists " + portal + " twice");
+            }
+        }
+        return value;
+    }
 
     /** Checks {@code HOST:PORT} (IPv6 hosts in brackets); the address itself is resolved by the driver. */
     static String checkPortal(String value) {
@@ -120,7 +141,7 @@ public record LauncherOptions(Path configDir, boolean help, String portal) {
         StringBuilder text = new StringBuilder("usage: java -jar jtgt.jar [options]\n\noptions:\n");
         for (Spec spec : SPECS) {
             String left = spec.takesArgument() ? spec.name() + " " + spec.argument() : spec.name();
-            text.append(String.format("  %-14s %s", left, spec.description())).append('\n');
+            text.append(String.format("  %-24s %s", left, spec.description())).append('\n');
         }
         return text.toString();
     }

@@ -131,6 +131,39 @@ class LauncherIT {
         throw new AssertionError(name + " did not become active:\n" + shown + "\n" + launcher.output.text());
     }
 
+    /**
+     * {@code --portal} with two portals reaches the iSCSI driver: two listeners, TPGT 1 and 2,
+     * relative target ports 1 and 2, and SendTargets (iscsi-ls) lists both with their tags.
+     */
+    @Test
+    void twoPortalsAreTwoTargetPorts() throws Exception {
+        Path config = TARGET.resolve("launcher-it-portals");
+        deleteTree(config);
+        LauncherProcess launcher = LauncherProcess.start(List.of("-Djtgt.fc.portal=127.0.0.1:0",
+                "-Djtgt.default.target.size=16777216"), "--config", config.toString(), "--portal", "127.0.0.1:0,127.0.0.1:0");
+        processes.add(launcher.process);
+        launcher.output.await(STARTED, 120);
+        int[] ports = new int[2];
+        for (int i = 0; i < 2; i++) {
+            Pattern listening = Pattern.compile("iSCSI portal listening on 127\\.0\\.0\\.1:(\\d+), TPGT " + (i + 1)
+                    + ", relative target port " + (i + 1) + "$");
+            Matcher m = listening.matcher(launcher.output.await(listening, 10));
+            assertTrue(m.find());
+            ports[i] = Integer.parseInt(m.group(1));
+        }
+        assertTrue(ports[0] != ports[1], launcher.output.text());
+
+        ExternalTool.require("iscsi-ls", "libiscsi-bin");
+        String listed = new ExternalTool(config.resolve("tools"), java.time.Duration.ofSeconds(60))
+                .run("iscsi-ls", "-s", "iscsi://127.0.0.1:" + ports[1] + "/");
+        assertTrue(listed.contains("Portal:127.0.0.1:" + ports[0] + ",1"), listed);
+        assertTrue(listed.contains("Portal:127.0.0.1:" + ports[1] + ",2"), listed);
+
+        assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
+        assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), launcher.output.text());
+        assertEquals(0, launcher.process.exitValue(), launcher.output.text());
+    }
+
     @Test
     void unknownOptionExitsWithStatusTwoAndUsage() throws Exception {
         LauncherProcess launcher = start("--bogus");

@@ -87,4 +87,20 @@ class LauncherOptionsTest {
             assertTrue(e.getMessage().contains("HOST:PORT"), e.getMessage());
         }
     }
+
+    @Test
+    void portalListsAreCheckedItemByItem() throws UsageException {
+        assertEquals("127.0.0.1:3275,127.0.0.1:3276",
+                LauncherOptions.parse("--portal", "127.0.0.1:3275,127.0.0.1:3276").portal());
+        assertEquals("127.0.0.1:3260, [::1]:3261", LauncherOptions.parse("--portal=127.0.0.1:3260, [::1]:3261").portal());
+        assertEquals("127.0.0.1:0,127.0.0.1:0", LauncherOptions.parse("--portal", "127.0.0.1:0,127.0.0.1:0").portal());
+        for (String bad : new String[] {"127.0.0.1:3275,", ",127.0.0.1:3275", "127.0.0.1:3275,,127.0.0.1:3276",
+                "127.0.0.1:3275,3276", "127.0.0.1:3275,127.0.0.1:70000", "127.0.0.1:3275,::1:3276"}) {
+            UsageException e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--portal", bad), bad);
+            assertTrue(e.getMessage().contains("HOST:PORT"), e.getMessage());
+        }
+        UsageException e = assertThrows(UsageException.class,
+                () -> LauncherOptions.parse("--portal", "127.0.0.1:3275,127.0.0.1:3275"));
+        assertEquals("--portal lists 127.0.0.1:3275 twice", e.getMessage());
+    }
 }

@@ -54,6 +54,8 @@ final class CommandContext {
     int outAvailable;
 
     // ---- resolved ----
+    /** The daemon's target ports (INQUIRY VPD 83h, REPORT TARGET PORT GROUPS). */
+    PortTable ports;
     Nexus nexus;
     Target target;
     /** The addressed unit, or {@code null} for commands that work without one. */

@@ -96,7 +96,9 @@ final class CommandTable {
         SupportedOperationCodes rsoc = new SupportedOperationCodes(t);
         t.serviceActions(Opcodes.MAINTENANCE_IN, "MAINTENANCE IN", 0,
                 new ServiceAction(Opcodes.SA_REPORT_SUPPORTED_OPERATION_CODES, "REPORT SUPPORTED OPERATION CODES",
-                        rsoc::execute, usage("A3 0C 87 FF FF FF FF FF FF FF 00 04")));
+                        rsoc::execute, usage("A3 0C 87 FF FF FF FF FF FF FF 00 04")),
+                new ServiceAction(Opcodes.SA_REPORT_TARGET_PORT_GROUPS, "REPORT TARGET PORT GROUPS",
+                        TargetPortGroups::report, usage("A3 EA 00 00 00 00 FF FF FF FF 00 04")));
         // SBC-3 commands. Byte 1: DPO and FUA are accepted (MODE SENSE reports DPOFUA = 1);
         // RDPROTECT/WRPROTECT/VRPROTECT are not supported and so not "used".
         t.spc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", SbcCommands::readCapacity10, "25 00 FF FF FF FF 00 00 01 04", MEDIUM);

@@ -19,6 +19,8 @@ final class InquiryData {
     static final int HISUP = 0x10;
     static final int RESPONSE_DATA_FORMAT = 0x02;
     static final int CMDQUE = 0x02;
+    /** Byte 6 bit 4: the target device has two or more target ports (SPC-4 6.6.2). */
+    static final int MULTIP = 0x10;
     static final int VENDOR_OFFSET = 8;
     static final int PRODUCT_OFFSET = 16;
     static final int REVISION_OFFSET = 32;
@@ -61,10 +63,12 @@ final class InquiryData {
     static final int TYPE_T10_VENDOR_ID = 0x1;
     static final int TYPE_NAA = 0x3;
     static final int TYPE_RELATIVE_TARGET_PORT = 0x4;
+    static final int TYPE_TARGET_PORT_GROUP = 0x5;
     static final int TYPE_SCSI_NAME_STRING = 0x8;
     static final int DESIGNATOR_HEADER = 4;
     static final int NAA_LENGTH = 8;
     static final int RELATIVE_PORT_LENGTH = 4;
+    static final int TARGET_PORT_GROUP_LENGTH = 4;
 
     // ---- Block Limits, Block Device Characteristics (SBC-3 VPD pages) ----
     static final int BLOCK_LIMITS_PAGE_LENGTH = 0x3C;
@@ -119,6 +123,8 @@ final class InquiryData {
         c.putIn(2, VERSION_SPC4);
         c.putIn(3, HISUP | RESPONSE_DATA_FORMAT);   // NORMACA = 0: ACA is not supported
         c.putIn(4, STANDARD_LENGTH - STANDARD_HEADER);
+        c.putIn(5, TargetPortGroups.TPGS_IMPLICIT);
+        c.putIn(6, TargetPortGroups.portsByGroup(c).length > 1 ? MULTIP : 0);
         c.putIn(7, CMDQUE);
         c.putIn(VENDOR_OFFSET, VENDOR, 0, VENDOR.length);
         c.putIn(PRODUCT_OFFSET, PRODUCT, 0, PRODUCT.length);
@@ -156,7 +162,8 @@ final class InquiryData {
     /**
      * Device Identification, SPC-4 7.8.6: the logical unit's NAA locally assigned designator
      * (stable and unique per target + LUN), its T10 vendor ID designator (vendor + serial),
-     * the relative target port the nexus came in on, and the target device's SCSI name string.
+     * the relative target port the nexus came in on and that port's target port group (SPC-4
+     * 7.8.6.5, 7.8.6.6), and the target device's SCSI name string.
      */
     static void deviceIdentification(CommandContext c, int allocationLength) {
         LogicalUnit u = c.unit;
@@ -167,6 +174,7 @@ final class InquiryData {
         int pageLength = DESIGNATOR_HEADER + NAA_LENGTH
                 + DESIGNATOR_HEADER + t10Length
                 + DESIGNATOR_HEADER + RELATIVE_PORT_LENGTH
+                + DESIGNATOR_HEADER + TARGET_PORT_GROUP_LENGTH
                 + DESIGNATOR_HEADER + nameLength;
         vpdHeader(c, PAGE_DEVICE_IDENTIFICATION, pageLength);
         int p = VPD_HEADER;
@@ -183,6 +191,10 @@ final class InquiryData {
         p = designator(c, p, CODE_SET_BINARY, ASSOCIATION_TARGET_PORT | TYPE_RELATIVE_TARGET_PORT, RELATIVE_PORT_LENGTH);
         c.putIn16(p + 2, c.nexus.relativePort());   // bytes 0..1 reserved
         p += RELATIVE_PORT_LENGTH;
+
+        p = designator(c, p, CODE_SET_BINARY, ASSOCIATION_TARGET_PORT | TYPE_TARGET_PORT_GROUP, TARGET_PORT_GROUP_LENGTH);
+        c.putIn16(p + 2, c.ports.groupOf(c.nexus.relativePort()));   // bytes 0..1 reserved
+        p += TARGET_PORT_GROUP_LENGTH;
 
         p = designator(c, p, CODE_SET_UTF8, ASSOCIATION_TARGET_DEVICE | TYPE_SCSI_NAME_STRING, nameLength);
         c.putIn(p, name, 0, name.length);   // NUL terminator and padding are already zero

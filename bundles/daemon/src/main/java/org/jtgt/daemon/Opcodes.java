@@ -63,6 +63,14 @@ final class Opcodes {
     static final int SA_PREEMPT_AND_ABORT = 0x05;
     static final int SA_REGISTER_AND_IGNORE_EXISTING_KEY = 0x06;
     static final int SA_REGISTER_AND_MOVE = 0x07;
+    /** MAINTENANCE IN service action REPORT TARGET PORT GROUPS (SPC-4 6.37). */
+    static final int SA_REPORT_TARGET_PORT_GROUPS = 0x0A;
+    /**
+     * MAINTENANCE OUT (SET TARGET PORT GROUPS is its service action 0Ah, SPC-4 5.16): not
+     * implemented, so not in the command table (implicit ALUA only, {@link TargetPortGroups}).
+     */
+    static final int MAINTENANCE_OUT = 0xA4;
+    static final int SA_SET_TARGET_PORT_GROUPS = 0x0A;
     /** The service action field: bits 4..0 of CDB byte 1. */
     static final int SERVICE_ACTION_MASK = 0x1F;
     /** The service action field's most significant bit, for the sense bit pointer. */

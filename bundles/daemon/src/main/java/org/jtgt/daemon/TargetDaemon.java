@@ -33,6 +33,7 @@ import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
@@ -66,8 +67,8 @@ import org.slf4j.LoggerFactory;
  * is outstanding, and until then the daemon keeps answering on it (the order in which consumers
  * see an unregistration is undefined).
  */
-@Component(service = TargetAdmin.class, immediate = true)
-public final class TargetDaemon implements EventSink, TargetAdmin {
+@Component(service = {TargetAdmin.class, TargetPorts.class}, immediate = true)
+public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
 
     /** What one command may carry by default; Block Limits reports it in blocks. */
@@ -83,6 +84,8 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
     /** Name → target; replaced whole under {@link #lock}. */
     private volatile Map<String, Target> targets = Map.of();
     private final NexusTable nexuses = new NexusTable();
+    /** The target ports drivers registered; changed under {@link #lock}. */
+    private final PortTable ports = new PortTable();
     /** One task table per SCSI host with nexuses; replaced whole under {@link #lock}. */
     private volatile TaskTable[] hosts = new TaskTable[0];
     private final Map<Transport, TransportEndpoint> endpoints = new ConcurrentHashMap<>();
@@ -109,7 +112,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
             throw new IllegalArgumentException("maximum transfer " + maxTransferBytes + " is below one block");
         }
         this.maxTransferBytes = maxTransferBytes;
-        this.router = new TaskRouter(nexuses, CommandTable.blockDevice(), warnings);
+        this.router = new TaskRouter(nexuses, CommandTable.blockDevice(), warnings, ports);
     }
 
     /** The state directory: {@code jtgt.config.dir} when set, else this bundle's data area. */
@@ -528,6 +531,37 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
         }
         out.sort(Comparator.comparing(TargetInfo::name));
         return List.copyOf(out);
+    }
+
+    // =========================== TargetPorts ===========================
+
+    @Override
+    public int register(String driver, String description, int preferredId) {
+        int id;
+        synchronized (lock) {
+            id = ports.register(driver, description, preferredId);
+        }
+        if (id != preferredId) {
+            LOG.warn("Target port {} {}: relative target port {} is taken; it is {}", driver, description, preferredId, id);
+        }
+        LOG.info("Target port {} {}: relative target port {}, target port group {}", driver, description, id, id);
+        return id;
+    }
+
+    @Override
+    public void unregister(int relativeId) {
+        TargetPorts.Port removed;
+        synchronized (lock) {
+            removed = ports.unregister(relativeId);
+        }
+        if (removed != null) {
+            LOG.info("Target port {} {} (relative target port {}) removed", removed.driver(), removed.description(), relativeId);
+        }
+    }
+
+    @Override
+    public List<TargetPorts.Port> ports() {
+        return ports.list();
     }
 
     private Target requireTarget(String name) {

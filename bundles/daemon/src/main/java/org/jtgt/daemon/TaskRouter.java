@@ -36,11 +36,13 @@ final class TaskRouter {
     private final NexusTable nexuses;
     private final CommandTable commands;
     private final WarningThrottle warnings;
+    private final PortTable ports;
 
-    TaskRouter(NexusTable nexuses, CommandTable commands, WarningThrottle warnings) {
+    TaskRouter(NexusTable nexuses, CommandTable commands, WarningThrottle warnings, PortTable ports) {
         this.nexuses = nexuses;
         this.commands = commands;
         this.warnings = warnings;
+        this.ports = ports;
     }
 
     /**
@@ -59,6 +61,7 @@ final class TaskRouter {
 
     void execute(ByteBuffer b, int o, TransportEndpoint from, CommandContext c) {
         c.reset();
+        c.ports = ports;
         c.hostNo = EventHeader.hostNo(b, o);
         c.cid = CmdReqEvent.cid(b, o);
         c.expectedLength = Integer.toUnsignedLong(CmdReqEvent.expectedLength(b, o));

@@ -108,14 +108,23 @@ final class Harness {
     // ---------------- nexus ----------------
 
     int login(String initiatorPort, String target, long nexusId) {
+        return login(initiatorPort, target, nexusId, 2);
+    }
+
+    /** Creates a nexus that came in on the target port with this relative identifier. */
+    int login(String initiatorPort, String target, long nexusId, int relativePort) {
         byte[] names = (initiatorPort + "\0" + target).getBytes(StandardCharsets.UTF_8);
-        return nexusRaw(ItNexusReqEvent.OP_CREATE, nexusId, names);
+        return nexusRaw(ItNexusReqEvent.OP_CREATE, nexusId, names, relativePort);
     }
 
     int nexusRaw(int op, long nexusId, byte[] names) {
+        return nexusRaw(op, nexusId, names, 2);
+    }
+
+    int nexusRaw(int op, long nexusId, byte[] names, int relativePort) {
         long at = names.length == 0 ? 0 : endpoint.allocate(names.length);
         endpoint.put(at, names);
-        ItNexusReqEvent.write(event, 0, HOST, nexusId, op, 2, at, names.length);
+        ItNexusReqEvent.write(event, 0, HOST, nexusId, op, relativePort, at, names.length);
         int before = endpoint.sent.size();
         deliver(ItNexusReqEvent.LENGTH);
         assertEquals(before + 1, endpoint.sent.size(), "one answer per nexus request");

@@ -32,6 +32,8 @@ class InquiryTest {
         assertEquals(0x06, d[2], "SPC-4");
         assertEquals(0x12, d[3], "HISUP, response data format 2");
         assertEquals(69, d[4], "additional length = n - 4");
+        assertEquals(0x10, d[5], "TPGS = 01b: implicit asymmetric access only");
+        assertEquals(0x00, d[6], "MULTIP = 0: one target port");
         assertEquals(0x02, d[7], "CMDQUE");
         assertEquals("JTGT    ", ascii(d, 8, 16));
         assertEquals("VIRTUAL-DISK    ", ascii(d, 16, 32));
@@ -155,6 +157,12 @@ class InquiryTest {
         assertEquals(0x14, d[p + 1]);
         assertEquals(4, d[p + 3]);
         assertEquals(2, ((d[p + 6] & 0xFF) << 8) | (d[p + 7] & 0xFF), "relative port from the nexus request");
+        p += 8;
+        // target port group, binary, target port association
+        assertEquals(0x01, d[p]);
+        assertEquals(0x15, d[p + 1]);
+        assertEquals(4, d[p + 3]);
+        assertEquals(2, ((d[p + 6] & 0xFF) << 8) | (d[p + 7] & 0xFF), "an unregistered port is a group of its own");
         p += 8;
         // SCSI name string, UTF-8, target device
         assertEquals(0x03, d[p]);

@@ -106,7 +106,7 @@ class SupportedOperationCodesTest {
     @Test
     void unknownMaintenanceInServiceActionIsInvalidField() {
         byte[] c = rsoc(false, 0, 0, 0, 512);
-        c[1] = 0x0A;
+        c[1] = 0x05;   // REPORT IDENTIFYING INFORMATION, not implemented
         h.read(0, c, 512).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
     }
 

@@ -23,6 +23,7 @@ import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetInfo;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -88,6 +89,11 @@ public class FcTarget implements HostCallbacks {
 
         @AttributeDefinition(name = "Nexus timeout (s)", description = "How long PRLI waits for the daemon's answer")
         int nexusTimeoutSeconds() default 10;
+
+        @AttributeDefinition(name = "Relative target port", description = "Relative target port identifier (and target "
+                + "port group) the target N_Port asks the daemon for, 1..65535; the next free one if it is taken. The "
+                + "default keeps clear of the iSCSI portals, which count from 1.")
+        int relativePortId() default 256;
     }
 
     @Reference
@@ -96,7 +102,12 @@ public class FcTarget implements HostCallbacks {
     @Reference
     TargetAdmin targetAdmin;
 
+    @Reference
+    TargetPorts targetPorts;
+
     private volatile ScsiHost host;
+    /** The relative target port identifier the daemon gave the target N_Port; 0 while not registered. */
+    private volatile int relativePortId;
     private volatile FcFabric fabric;
     private volatile Settings settings;
     private volatile boolean stopping;
@@ -137,6 +148,8 @@ public class FcTarget implements HostCallbacks {
             s.setReuseAddress(true);
             s.bind(address, 64);
             listener = s;
+            relativePortId = targetPorts.register("fc", "WWPN " + Long.toHexString(settings.portName()) + " FCIP "
+                    + s.getInetAddress().getHostAddress() + ":" + s.getLocalPort(), config.relativePortId());
         } catch (IOException | RuntimeException e) {
             stop();
             throw e;
@@ -144,8 +157,9 @@ public class FcTarget implements HostCallbacks {
         acceptor = new Thread(this::accept, "jtgt-fc-accept-" + listener.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
-        LOG.info("FC fabric listening for FCIP on {}:{}, target port {} WWPN {}", listener.getInetAddress().getHostAddress(),
-                listener.getLocalPort(), FcFrameHeader.portId(FcFabric.TARGET_PORT_ID), Long.toHexString(settings.portName()));
+        LOG.info("FC fabric listening for FCIP on {}:{}, target port {} WWPN {}, relative target port {}",
+                listener.getInetAddress().getHostAddress(), listener.getLocalPort(),
+                FcFrameHeader.portId(FcFabric.TARGET_PORT_ID), Long.toHexString(settings.portName()), relativePortId);
     }
 
     @Deactivate
@@ -192,6 +206,10 @@ public class FcTarget implements HostCallbacks {
         if (h != null) {
             h.close();
             host = null;
+        }
+        if (relativePortId != 0) {
+            targetPorts.unregister(relativePortId);
+            relativePortId = 0;
         }
         listener = null;
         if (!open.isEmpty()) {
@@ -277,7 +295,7 @@ public class FcTarget implements HostCallbacks {
     /** Creates a nexus and waits for the daemon's answer; {@link #NEXUS_TIMEOUT} if none came in time. */
     long[] createNexus(String initiatorPortName, String targetName) throws InterruptedException {
         ScsiHost h = host;
-        long id = h.createNexus(initiatorPortName, targetName, 1);
+        long id = h.createNexus(initiatorPortName, targetName, relativePortId);
         int result = nexusReplies.awaitCreate(h, id, settings.nexusTimeoutMillis());
         if (result == NEXUS_TIMEOUT) {
             LOG.warn("the daemon did not answer nexus {} in time; destroying it", id);

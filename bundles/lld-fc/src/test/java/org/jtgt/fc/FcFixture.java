@@ -53,6 +53,7 @@ final class FcFixture implements AutoCloseable {
         HostSideAccess.bind(hostSide, transport, 100);
         fc.hostService = hostSide;
         fc.targetAdmin = daemon;
+        fc.targetPorts = daemon;
         Map<String, Object> values = new HashMap<>();
         values.put("portal", "127.0.0.1:0");
         values.putAll(overrides);

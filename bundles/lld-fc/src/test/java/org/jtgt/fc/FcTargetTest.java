@@ -55,6 +55,35 @@ class FcTargetTest {
     }
 
     @Test
+    void theTargetNPortIsATargetPortOfItsOwn() throws Exception {
+        try (FcFixture f = new FcFixture(1 << 20)) {
+            assertEquals(1, f.daemon.ports().size());
+            assertEquals(256, f.daemon.ports().get(0).relativeId());
+            assertEquals("fc", f.daemon.ports().get(0).driver());
+            try (FcInitiator i = f.login()) {
+                byte[] vpd83 = {0x12, 0x01, (byte) 0x83, 0, (byte) 0xFF, 0};
+                FcInitiator.ScsiResult r = i.command(FcFabric.TARGET_PORT_ID, 0, vpd83, null, 255);
+                assertEquals(0, r.status());
+                byte[] d = r.data();
+                int relative = -1;
+                int group = -1;
+                for (int p = 4; p + 8 <= r.dataLength(); p += 4 + (d[p + 3] & 0xFF)) {
+                    int value = (d[p + 6] & 0xFF) << 8 | (d[p + 7] & 0xFF);
+                    if ((d[p + 1] & 0x3F) == 0x14) {
+                        relative = value;
+                    } else if ((d[p + 1] & 0x3F) == 0x15) {
+                        group = value;
+                    }
+                }
+                assertEquals(256, relative, "relative target port of the FC nexus");
+                assertEquals(256, group, "its target port group");
+            }
+            f.fc.stop();
+            assertTrue(f.daemon.ports().isEmpty(), "unregistered when the driver stops");
+        }
+    }
+
+    @Test
     void noTargetMeansLsRjtForPrli() throws Exception {
         try (FcFixture f = new FcFixture(1 << 20)) {
             f.fc.stop();

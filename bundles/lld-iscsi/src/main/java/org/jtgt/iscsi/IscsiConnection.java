@@ -78,6 +78,8 @@ final class IscsiConnection {
 
     private final IscsiTarget target;
     private final SocketChannel channel;
+    /** The portal, and so the target port, this connection came in on. */
+    private final IscsiPortal portal;
     private final TargetSettings settings;
     private final ScsiHost host;
     final int id;
@@ -142,9 +144,10 @@ final class IscsiConnection {
     private volatile long pingSentNanos;
     private final AtomicReference<String> closeReason = new AtomicReference<>();
 
-    IscsiConnection(IscsiTarget target, SocketChannel channel, int id) throws IOException {
+    IscsiConnection(IscsiTarget target, SocketChannel channel, IscsiPortal portal, int id) throws IOException {
         this.target = target;
         this.channel = channel;
+        this.portal = portal;
         this.settings = target.settings();
         this.host = target.host();
         this.id = id;
@@ -328,7 +331,7 @@ final class IscsiConnection {
     // ---------------------------------------------------------------- login (RFC 7143 6.3)
 
     private boolean login() throws IOException, ConnectionFailure, InterruptedException {
-        LoginNegotiator negotiator = new LoginNegotiator(settings, target::findTarget);
+        LoginNegotiator negotiator = new LoginNegotiator(settings, portal.portalGroupTag(), target::findTarget);
         boolean first = true;
         while (true) {
             decoder.read(channel, null);
@@ -420,7 +423,10 @@ final class IscsiConnection {
         initiatorPort = port;
         // RFC 7143 6.3.5: a leading login with the ISID of an existing session (TSIH 0) reinstates
         // it: the old session is closed first. Its nexus destroy is queued before our create.
-        String key = p.initiatorName.toLowerCase(java.util.Locale.ROOT) + "|" + Long.toHexString(isid) + "|" + p.targetName;
+        // The session is the I_T nexus, so the target port (target name and TPGT) is part of the
+        // key: the same ISID through another portal group is another session (multipath).
+        String key = p.initiatorName.toLowerCase(java.util.Locale.ROOT) + "|" + Long.toHexString(isid) + "|" + p.targetName
+                + "|" + portal.portalGroupTag();
         sessionKey = key;
         tsih = target.registerSession(this, key);
         if (tsih == 0) {
@@ -429,7 +435,7 @@ final class IscsiConnection {
         int result;
         long id;
         try {
-            id = host.createNexus(port, p.targetName, settings.portalGroupTag());
+            id = host.createNexus(port, p.targetName, portal.relativePortId());
         } catch (RuntimeException e) {
             LOG.warn("{}: creating the nexus failed: {}", this, e.toString());
             return LoginStatus.SERVICE_UNAVAILABLE;
@@ -1302,19 +1308,49 @@ final class IscsiConnection {
         sendTextChunk(itt, Bhs.lun(h));
     }
 
-    /** SendTargets (RFC 7143 appendix C): the targets this initiator may see, with this portal. */
+    /**
+     * SendTargets (RFC 7143 appendix C): the targets this initiator may see, each with every
+     * portal it is reachable through ({@code address:port,TPGT}), in portal order. The portal this
+     * connection came in on is given by the address the initiator reached; a portal bound to a
+     * wildcard address by this connection's local address and its own port.
+     */
     private void sendTargets(String value, TextParameters answer) {
         SessionParameters p = params;
-        String address = portalAddress() + "," + settings.portalGroupTag();
+        List<IscsiPortal> all = target.portals();
+        String[] addresses = new String[all.size()];
+        for (int i = 0; i < addresses.length; i++) {
+            addresses[i] = portalAddress(all.get(i)) + "," + all.get(i).portalGroupTag();
+        }
         for (TargetInfo t : target.targets()) {
             boolean wanted = value.equals("All") ? true
                     : value.isEmpty() ? !p.discovery && t.name().equals(p.targetName)
                     : t.name().equalsIgnoreCase(value);
             if (wanted && LoginNegotiator.admits(t, p.initiatorName)) {
                 answer.add("TargetName", t.name());
-                answer.add("TargetAddress", address);
+                for (String a : addresses) {
+                    answer.add("TargetAddress", a);
+                }
             }
         }
+    }
+
+    /** How an initiator reaches {@code other}, seen from this connection. */
+    private String portalAddress(IscsiPortal other) {
+        if (other.equals(portal)) {
+            return portalAddress();
+        }
+        InetSocketAddress a = other.address();
+        if (a.getAddress() != null && a.getAddress().isAnyLocalAddress()) {
+            try {
+                SocketAddress local = channel.getLocalAddress();
+                if (local instanceof InetSocketAddress l && l.getAddress() != null) {
+                    return format(new InetSocketAddress(l.getAddress(), a.getPort()));
+                }
+            } catch (IOException e) {
+                LOG.debug("{}: no local address", this, e);
+            }
+        }
+        return format(a);
     }
 
     private String portalAddress() {
@@ -1329,7 +1365,7 @@ final class IscsiConnection {
         return "127.0.0.1:3260";
     }
 
-    private static String format(InetSocketAddress a) {
+    static String format(InetSocketAddress a) {
         String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
         if (host.indexOf(':') >= 0) {
             int percent = host.indexOf('%');

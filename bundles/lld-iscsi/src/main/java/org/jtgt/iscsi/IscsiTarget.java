@@ -29,6 +29,7 @@ import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.target.TargetPorts;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -46,10 +47,16 @@ import org.slf4j.LoggerFactory;
  * and the full feature phase of every connection, and feeds one SCSI host. Each Normal session
  * is one I_T nexus, named {@code <initiator>,i,0x<ISID>}.
  *
+ * <p>Each portal is a portal group of its own and so a SCSI target port of its own (RFC 7143
+ * 4.4.1): in portal order they get the target portal group tags {@link Config#portalGroupTag()},
+ * +1, +2, ..., and each is registered with the daemon ({@link TargetPorts}) asking for its TPGT as
+ * relative target port identifier, so that by default portal {@code n} is TPGT {@code n},
+ * relative target port {@code n} and target port group {@code n}.
+ *
  * <p>Configuration ({@code org.jtgt.iscsi}) is read at activation; there is no
  * {@code @Modified}, so any change restarts the component: listeners close, sessions end
  * (their nexuses destroyed), and initiators reconnect to the new setup. The framework property
- * {@value #PORTAL_PROPERTY} ({@code HOST:PORT}), set by the launcher's {@code --portal},
+ * {@value #PORTAL_PROPERTY} ({@code HOST:PORT[,HOST:PORT...]}), set by the launcher's {@code --portal},
  * overrides {@link Config#portals()}.
  */
 @Component(service = {}, immediate = true, configurationPid = "org.jtgt.iscsi")
@@ -57,7 +64,7 @@ import org.slf4j.LoggerFactory;
 public class IscsiTarget implements HostCallbacks {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiTarget.class);
 
-    /** Framework property overriding the portals: {@code HOST:PORT}. */
+    /** Framework property overriding the portals: {@code HOST:PORT[,HOST:PORT...]}, in portal order. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
     /** {@link #awaitNexus} result when the daemon did not answer in time. */
     static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;
@@ -69,7 +76,9 @@ public class IscsiTarget implements HostCallbacks {
                 + "(IPv6 as [addr]:port; port 0 picks a free port). The framework property jtgt.iscsi.portal overrides it.")
         String portals() default "127.0.0.1:3260";
 
-        @AttributeDefinition(name = "Portal group tag", description = "TargetPortalGroupTag (RFC 7143 13.9), 1..65535")
+        @AttributeDefinition(name = "Portal group tag", description = "TargetPortalGroupTag (RFC 7143 13.9) of the "
+                + "first portal, 1..65535; the next portals take the next tags. Each tag is also the relative target "
+                + "port identifier the portal asks the daemon for.")
         int portalGroupTag() default 1;
 
         @AttributeDefinition(name = "CHAP user", description = "Name initiators must authenticate with (CHAP, MD5). "
@@ -141,11 +150,16 @@ public class IscsiTarget implements HostCallbacks {
     @Reference
     TargetAdmin targetAdmin;
 
+    @Reference
+    TargetPorts targetPorts;
+
     private volatile ScsiHost host;
     private volatile TargetSettings settings;
     private volatile boolean stopping;
     private volatile int maxConnections = 64;
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    /** The portals, in configuration order; replaced whole by start and stop. */
+    private volatile List<IscsiPortal> portals = List.of();
     private final List<Thread> acceptors = new ArrayList<>();
     private final Set<IscsiConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
@@ -175,6 +189,11 @@ public class IscsiTarget implements HostCallbacks {
         settings = settingsOf(config);
         String portals = portalOverride != null && !portalOverride.isBlank() ? portalOverride : config.portals();
         List<InetSocketAddress> addresses = parsePortals(portals);
+        int firstTag = settings.portalGroupTag();
+        if (firstTag + addresses.size() - 1 > TargetPorts.MAX_ID) {
+            throw new IllegalArgumentException(addresses.size() + " portals from portalGroupTag " + firstTag
+                    + " go beyond tag " + TargetPorts.MAX_ID);
+        }
         stopping = false;
         host = hostService.addHost("iscsi", this);
         watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -184,17 +203,32 @@ public class IscsiTarget implements HostCallbacks {
         });
         watchdog.scheduleWithFixedDelay(this::checkConnections, 1, 1, TimeUnit.SECONDS);
         try {
+            List<ServerSocketChannel> servers = new ArrayList<>();
             for (InetSocketAddress a : addresses) {
                 ServerSocketChannel server = ServerSocketChannel.open();
+                listeners.add(server);
                 server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 server.bind(a, 64);
-                listeners.add(server);
-                InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
-                Thread t = new Thread(() -> accept(server), "jtgt-iscsi-accept-" + bound.getPort());
+                servers.add(server);
+            }
+            // Every portal is known (SendTargets lists them all) before the first connection.
+            List<IscsiPortal> bound = new ArrayList<>();
+            for (int i = 0; i < servers.size(); i++) {
+                InetSocketAddress address = (InetSocketAddress) servers.get(i).getLocalAddress();
+                int tag = firstTag + i;
+                int relative = targetPorts.register("iscsi", IscsiConnection.format(address) + " TPGT " + tag, tag);
+                bound.add(new IscsiPortal(address, tag, relative));
+                this.portals = List.copyOf(bound);   // so that stop() unregisters it if a later one fails
+            }
+            for (int i = 0; i < servers.size(); i++) {
+                ServerSocketChannel server = servers.get(i);
+                IscsiPortal portal = bound.get(i);
+                Thread t = new Thread(() -> accept(server, portal), "jtgt-iscsi-accept-" + portal.address().getPort());
                 t.setDaemon(true);
                 acceptors.add(t);
                 t.start();
-                LOG.info("iSCSI portal listening on {}:{}", bound.getAddress().getHostAddress(), bound.getPort());
+                LOG.info("iSCSI portal listening on {}, TPGT {}, relative target port {}",
+                        IscsiConnection.format(portal.address()), portal.portalGroupTag(), portal.relativePortId());
             }
         } catch (IOException | RuntimeException e) {
             stop();
@@ -254,6 +288,10 @@ public class IscsiTarget implements HostCallbacks {
             h.close();
             host = null;
         }
+        for (IscsiPortal p : portals) {
+            targetPorts.unregister(p.relativePortId());
+        }
+        portals = List.of();
         if (!open.isEmpty()) {
             LOG.info("iSCSI target stopped; {} connections closed", open.size());
         }
@@ -272,7 +310,7 @@ public class IscsiTarget implements HostCallbacks {
         return ports;
     }
 
-    private void accept(ServerSocketChannel server) {
+    private void accept(ServerSocketChannel server, IscsiPortal portal) {
         while (!stopping) {
             SocketChannel ch;
             try {
@@ -295,7 +333,7 @@ public class IscsiTarget implements HostCallbacks {
                 ch.configureBlocking(true);
                 ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-                IscsiConnection c = new IscsiConnection(this, ch, connectionIds.incrementAndGet());
+                IscsiConnection c = new IscsiConnection(this, ch, portal, connectionIds.incrementAndGet());
                 connections.add(c);
                 if (stopping) {
                     connections.remove(c);
@@ -334,6 +372,11 @@ public class IscsiTarget implements HostCallbacks {
 
     ScsiHost host() {
         return host;
+    }
+
+    /** Every portal, in configuration order (SendTargets lists them all). */
+    List<IscsiPortal> portals() {
+        return portals;
     }
 
     List<TargetInfo> targets() {

@@ -53,6 +53,7 @@ final class LoginNegotiator {
     private final TargetSettings settings;
     private final TargetDirectory directory;
     private final SessionParameters params = new SessionParameters();
+    private final int portalGroupTag;
     private final Negotiation negotiation;
 
     private boolean first = true;
@@ -65,6 +66,12 @@ final class LoginNegotiator {
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
     LoginNegotiator(TargetSettings settings, TargetDirectory directory) {
+        this(settings, settings.portalGroupTag(), directory);
+    }
+
+    /** @param portalGroupTag the TPGT of the portal the login came in on (RFC 7143 13.9) */
+    LoginNegotiator(TargetSettings settings, int portalGroupTag, TargetDirectory directory) {
+        this.portalGroupTag = portalGroupTag;
         this.settings = settings;
         this.directory = directory;
         this.negotiation = new Negotiation(settings, params);
@@ -125,7 +132,7 @@ final class LoginNegotiator {
             }
             if (!params.discovery) {
                 // RFC 7143 13.9: returned in the first Login Response of a Normal session.
-                answer.add("TargetPortalGroupTag", Integer.toString(settings.portalGroupTag()));
+                answer.add("TargetPortalGroupTag", Integer.toString(portalGroupTag));
             }
         }
 

@@ -50,6 +50,7 @@ final class IscsiFixture implements AutoCloseable {
         HostSideAccess.bind(hostSide, transport, 100);
         iscsi.hostService = hostSide;
         iscsi.targetAdmin = daemon;
+        iscsi.targetPorts = daemon;
         Map<String, Object> values = new HashMap<>();
         values.put("portals", "127.0.0.1:0");
         values.putAll(overrides);

@@ -27,6 +27,7 @@ import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.loopback.LoopbackInitiator;
 import org.jtgt.api.loopback.LoopbackSession;
 import org.jtgt.api.loopback.ScsiResult;
+import org.jtgt.api.target.TargetPorts;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -101,11 +102,20 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoopbackDriver.class);
     private static final byte[] NO_SENSE = new byte[0];
-    /** The loopback has one target port: relative port 1. */
-    private static final int RELATIVE_PORT = 1;
+    /**
+     * The loopback is one target port; the relative target port identifier it asks the daemon
+     * for, clear of the iSCSI portals (1, 2, ...) and the FC port (256).
+     */
+    static final int PREFERRED_RELATIVE_PORT = 512;
 
     @Reference
     HostService hostService;
+
+    @Reference
+    TargetPorts targetPorts;
+
+    /** The relative target port identifier the daemon gave this driver's port; 0 while not registered. */
+    private volatile int relativePort;
 
     private volatile ScsiHost host;
     private volatile boolean stopped = true;
@@ -130,8 +140,9 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         });
         isidRandom = ThreadLocalRandom.current().nextLong(1L << 24);
         host = hostService.addHost("loopback", this);
+        relativePort = targetPorts.register("loopback", "SCSI host " + host.hostNo(), PREFERRED_RELATIVE_PORT);
         stopped = false;
-        LOG.info("loopback driver active on SCSI host {}", host.hostNo());
+        LOG.info("loopback driver active on SCSI host {}, relative target port {}", host.hostNo(), relativePort);
     }
 
     @Modified
@@ -170,6 +181,10 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         if (h != null) {
             h.close();
         }
+        if (relativePort != 0) {
+            targetPorts.unregister(relativePort);
+            relativePort = 0;
+        }
         completions.shutdown();
         LOG.info("loopback driver stopped, {} sessions ended", destroys.size());
     }
@@ -185,7 +200,7 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         }
         String port = initiatorName + ",i,0x" + nextIsid();
         String what = "login of " + port + " to " + targetName;
-        long nexusId = h.createNexus(port, targetName, RELATIVE_PORT);
+        long nexusId = h.createNexus(port, targetName, relativePort);
         int result;
         try {
             result = createReplies.await(nexusId, createReplies.expect(nexusId), timeouts.loginMillis(), what);

@@ -39,12 +39,14 @@ class LoopbackDriverTest {
     private static final byte[] TEST_UNIT_READY = new byte[6];
 
     private final FakeHost fake = new FakeHost(64);
+    private final FakePorts ports = new FakePorts();
     private LoopbackDriver driver;
     private boolean active;
 
     private void start(long loginMs, long commandMs, long allocateMs) {
         driver = new LoopbackDriver();
         driver.hostService = fake;
+        driver.targetPorts = ports;
         driver.activate(config(loginMs, commandMs, allocateMs));
         active = true;
     }
@@ -60,6 +62,21 @@ class LoopbackDriverTest {
             driver.deactivate();
         }
         fake.shutdown();
+    }
+
+    @Test
+    void theLoopbackIsATargetPortOfItsOwnAndNexusesCarryItsIdentifier() throws Exception {
+        start();
+        assertEquals(List.of(LoopbackDriver.PREFERRED_RELATIVE_PORT),
+                ports.ports().stream().map(org.jtgt.api.target.TargetPorts.Port::relativeId).toList());
+        assertEquals("loopback", ports.ports().get(0).driver());
+        try (LoopbackSession s = driver.login(INITIATOR, FakeHost.TARGET)) {
+            assertTrue(fake.createRequests.get(0).endsWith("|" + LoopbackDriver.PREFERRED_RELATIVE_PORT),
+                    fake.createRequests.toString());
+        }
+        driver.deactivate();
+        active = false;
+        assertTrue(ports.ports().isEmpty(), "unregistered when the driver stops");
     }
 
     static LoopbackDriver.Config config(long loginMs, long commandMs, long allocateMs) {
@@ -118,7 +135,7 @@ class LoopbackDriverTest {
         assertTrue(first[0].matches(INITIATOR.replace(".", "\\.") + ",i,0x8[0-9a-f]{11}"), first[0]);
         assertFalse(first[0].equals(second[0]), "each session is its own initiator port");
         assertEquals(FakeHost.TARGET, first[1]);
-        assertEquals("1", first[2]);
+        assertEquals(Integer.toString(LoopbackDriver.PREFERRED_RELATIVE_PORT), first[2], "the registered port");
         assertEquals(2, driver.sessionCount());
         a.close();
         b.close();
@@ -376,6 +393,7 @@ class LoopbackDriverTest {
         try {
             driver = new LoopbackDriver();
             driver.hostService = small;
+            driver.targetPorts = ports;
             driver.activate(config(10_000, 60_000, 100));
             LoopbackSession s = driver.login(INITIATOR, FakeHost.TARGET);
             small.holdCommands = true;

@@ -1,0 +1,99 @@
+package org.jtgt.daemon;
+
+import java.util.Arrays;
+import java.util.List;
+
+import org.jtgt.api.target.TargetAdminException;
+import org.jtgt.api.target.TargetPorts;
+import org.jtgt.api.target.TargetPorts.Port;
+
+/**
+ * The target ports low-level drivers registered ({@link TargetPorts}), and with them the target
+ * port groups (SPC-4 5.16): each port is a group of its own whose number is the port's relative
+ * target port identifier. Readers (INQUIRY, REPORT TARGET PORT GROUPS on the transport threads)
+ * see an immutable array sorted by identifier through a volatile field; changes, under the
+ * daemon's admin lock, publish a new one.
+ *
+ * <p>A nexus may arrive on a port no driver registered (a driver that predates registration, a
+ * test host): that port is still reported, as a group of its own numbered as the port, for as
+ * long as a nexus of the target uses it, so that what VPD page 83h says a nexus's group is,
+ * REPORT TARGET PORT GROUPS lists.
+ */
+final class PortTable {
+    private static final Port[] NONE = new Port[0];
+
+    private volatile Port[] ports = NONE;
+
+    /** Admin lock held. */
+    int register(String driver, String description, int preferredId) {
+        if (preferredId < TargetPorts.MIN_ID || preferredId > TargetPorts.MAX_ID) {
+            throw new TargetAdminException("relative target port identifier " + preferredId + " is outside "
+                    + TargetPorts.MIN_ID + ".." + TargetPorts.MAX_ID);
+        }
+        Port[] old = ports;
+        int id = preferredId;
+        while (find(old, id) != null) {
+            id = id == TargetPorts.MAX_ID ? TargetPorts.MIN_ID : id + 1;
+            if (id == preferredId) {
+                throw new TargetAdminException("every relative target port identifier is taken");
+            }
+        }
+        Port[] next = Arrays.copyOf(old, old.length + 1);
+        int i = old.length;
+        while (i > 0 && next[i - 1].relativeId() > id) {
+            next[i] = next[i - 1];
+            i--;
+        }
+        next[i] = new Port(id, id, driver, description);
+        ports = next;
+        return id;
+    }
+
+    /** Admin lock held. The port removed, or {@code null}. */
+    Port unregister(int relativeId) {
+        Port[] old = ports;
+        for (int i = 0; i < old.length; i++) {
+            if (old[i].relativeId() == relativeId) {
+                Port[] next = new Port[old.length - 1];
+                System.arraycopy(old, 0, next, 0, i);
+                System.arraycopy(old, i + 1, next, i, old.length - i - 1);
+                ports = next;
+                return old[i];
+            }
+        }
+        return null;
+    }
+
+    /** The registered ports, sorted by relative identifier; never modify. */
+    Port[] ports() {
+        return ports;
+    }
+
+    List<Port> list() {
+        return List.of(ports);
+    }
+
+    /** The target port group of the port with this relative identifier (its own, if not registered). */
+    int groupOf(int relativeId) {
+        Port p = find(ports, relativeId);
+        return p == null ? relativeId : p.group();
+    }
+
+    /** Binary search; allocation-free. */
+    private static Port find(Port[] sorted, int relativeId) {
+        int lo = 0;
+        int hi = sorted.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int id = sorted[mid].relativeId();
+            if (id < relativeId) {
+                lo = mid + 1;
+            } else if (id > relativeId) {
+                hi = mid - 1;
+            } else {
+                return sorted[mid];
+            }
+        }
+        return null;
+    }
+}
