@@ -60,10 +60,12 @@ class ConformanceIT {
         ExternalTool.require("iscsi-test-cu", "libiscsi-bin");
         Files.createDirectories(WORK);
         launcher = LauncherProcess.start(List.of("-Djtgt.default.target.size=" + LUN_SIZE),
-                "--config", WORK.resolve("config").toString(), "--portal", "127.0.0.1:0");
+                "--config", WORK.resolve("config").toString(), "--portal", "127.0.0.1:0,127.0.0.1:0");
         launcher.output.await(Pattern.compile("jtgt started: \\d+ bundles active"), 120);
         List<String> command = new ArrayList<>(List.of("iscsi-test-cu", "-d", "-t", "ALL"));
-        for (String portal : portals(launcher.output.text())) {
+        List<String> portals = portals(launcher.output.text());
+        assertEquals(2, portals.size(), "two portals, two paths for the multipath tests: " + portals);
+        for (String portal : portals) {
             command.add("iscsi://" + portal + "/" + TARGET_IQN + "/0");
         }
 
