@@ -91,4 +91,17 @@ final class FixedSense {
         }
         return LENGTH;
     }
+
+    /**
+     * Sets the sense-key specific bytes of sense already written at {@code at} to a progress
+     * indication (SPC-4 4.5.2.4.3: SKSV and a fraction of 65 536 in bytes 16..17), as NOT READY,
+     * SANITIZE IN PROGRESS carries it (SBC-4 4.11.2).
+     *
+     * @param progress 0..65535
+     */
+    static void progress(byte[] dst, int at, int progress) {
+        dst[at + SENSE_KEY_SPECIFIC_OFFSET] = (byte) SKSV;
+        dst[at + SENSE_KEY_SPECIFIC_OFFSET + 1] = (byte) (progress >>> 8);
+        dst[at + SENSE_KEY_SPECIFIC_OFFSET + 2] = (byte) progress;
+    }
 }

@@ -40,6 +40,12 @@ final class Opcodes {
     static final int WRITE_12 = 0xAA;
     static final int WRITE_AND_VERIFY_12 = 0xAE;
     static final int VERIFY_12 = 0xAF;
+    static final int READ_DEFECT_DATA_10 = 0x37;
+    static final int SANITIZE = 0x48;
+    static final int THIRD_PARTY_COPY_OUT = 0x83;
+    static final int THIRD_PARTY_COPY_IN = 0x84;
+    static final int WRITE_ATOMIC_16 = 0x9C;
+    static final int READ_DEFECT_DATA_12 = 0xB7;
 
     /** SERVICE ACTION IN(16) service action READ CAPACITY(16) (SBC-3 5.17). */
     static final int SA_READ_CAPACITY_16 = 0x10;
@@ -47,6 +53,17 @@ final class Opcodes {
     static final int SA_GET_LBA_STATUS = 0x12;
     /** MAINTENANCE IN service action REPORT SUPPORTED OPERATION CODES (SPC-4 6.35). */
     static final int SA_REPORT_SUPPORTED_OPERATION_CODES = 0x0C;
+    /** THIRD-PARTY COPY OUT service action EXTENDED COPY (LID1) (SPC-4 6.4). */
+    static final int SA_EXTENDED_COPY_LID1 = 0x00;
+    /** THIRD-PARTY COPY IN service actions of RECEIVE COPY RESULTS (SPC-4 6.18). */
+    static final int SA_COPY_STATUS = 0x00;
+    static final int SA_RECEIVE_DATA = 0x01;
+    static final int SA_OPERATING_PARAMETERS = 0x03;
+    static final int SA_FAILED_SEGMENT_DETAILS = 0x04;
+    /** SANITIZE service actions (SBC-4 5.30). */
+    static final int SA_SANITIZE_OVERWRITE = 0x01;
+    static final int SA_SANITIZE_BLOCK_ERASE = 0x02;
+    static final int SA_SANITIZE_EXIT_FAILURE_MODE = 0x1F;
     /** The service action field: bits 4..0 of CDB byte 1. */
     static final int SERVICE_ACTION_MASK = 0x1F;
     /** The service action field's most significant bit, for the sense bit pointer. */

@@ -73,6 +73,9 @@ final class SpcCommands {
             case InquiryData.PAGE_LOGICAL_BLOCK_PROVISIONING:
                 InquiryData.logicalBlockProvisioning(c, allocation);
                 return SenseReason.NONE;
+            case InquiryData.PAGE_THIRD_PARTY_COPY:
+                ExtendedCopy.thirdPartyCopyPage(c, allocation);
+                return SenseReason.NONE;
             default:
                 return c.invalidField(2);
         }
@@ -96,10 +99,13 @@ final class SpcCommands {
         } else {
             pending = TaskRouter.takeUnitAttention(c.nexus, c.lun);
             if (pending == null) {
-                pending = SenseReason.NONE;
+                pending = c.unit.sanitizing() ? SenseReason.SANITIZE_IN_PROGRESS : SenseReason.NONE;
             }
         }
         int n = FixedSense.write(c.sense, 0, pending, -1, -1, -1);
+        if (pending == SenseReason.SANITIZE_IN_PROGRESS) {
+            FixedSense.progress(c.sense, 0, Math.max(0, c.unit.sanitizeProgress()));   // SBC-4 4.11.2
+        }
         c.putIn(0, c.sense, 0, n);
         c.produce(n, allocation);
         return SenseReason.NONE;

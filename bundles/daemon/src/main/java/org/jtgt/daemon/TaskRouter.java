@@ -152,6 +152,17 @@ final class TaskRouter {
             if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
                 return SenseReason.MEDIUM_NOT_PRESENT;
             }
+            if (unit != null && !entry.worksWithoutUnit() && opcode != Opcodes.MAINTENANCE_IN) {
+                // SBC-4 4.11.2: while a sanitize runs only INQUIRY, REPORT LUNS, REQUEST SENSE and
+                // REPORT SUPPORTED OPERATION CODES are processed; 4.11.4: after one failed, medium
+                // access fails until a SANITIZE succeeds or failure mode is exited.
+                if (unit.sanitizing()) {
+                    return SenseReason.SANITIZE_IN_PROGRESS;
+                }
+                if (unit.sanitizeFailed() && entry.needsMedium() && opcode != Opcodes.SANITIZE) {
+                    return SenseReason.SANITIZE_COMMAND_FAILED;
+                }
+            }
             int length = Cdb.lengthForOpcode(opcode);
             if (entry != CommandTable.INVALID) {
                 if (c.cdbLength < length) {
