@@ -99,7 +99,9 @@ final class SpcCommands {
         } else {
             pending = TaskRouter.takeUnitAttention(c.nexus, c.lun);
             if (pending == null) {
-                pending = c.unit.sanitizing() ? SenseReason.SANITIZE_IN_PROGRESS : SenseReason.NONE;
+                // SBC-4 4.11: a running sanitize, or the failure mode a failed one left behind
+                pending = c.unit.sanitizing() ? SenseReason.SANITIZE_IN_PROGRESS
+                        : c.unit.sanitizeFailed() ? SenseReason.SANITIZE_COMMAND_FAILED : SenseReason.NONE;
             }
         }
         int n = FixedSense.write(c.sense, 0, pending, -1, -1, -1);

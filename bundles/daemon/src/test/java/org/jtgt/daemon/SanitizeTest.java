@@ -241,6 +241,10 @@ class SanitizeTest {
         h.read(0, Cdbs.rw10(false, 0, 1, 0), 512).assertSense(SenseKey.MEDIUM_ERROR, 0x31, 0x03);
         h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.MEDIUM_ERROR, 0x31, 0x03);
         h.read(0, Cdbs.inquiry(false, 0, 96), 96).assertGood();
+        Harness.Result sense = h.read(0, Cdbs.requestSense(18), 18);
+        assertEquals(SenseKey.MEDIUM_ERROR, sense.u8(2) & 0x0F);
+        assertEquals(0x31, sense.u8(12));
+        assertEquals(0x03, sense.u8(13));
         h.none(0, sanitize(0x1F, 0)).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // AUSE was 0
         store.failWrites = false;
         h.write(0, sanitize(0x01, list.length), list).assertGood();   // a successful sanitize ends it
