@@ -75,6 +75,7 @@ final class Sanitize {
         /** Runs the operation and ends the unit's sanitize state; {@link #failure} tells how it went. */
         @Override
         public void run() {
+            long started = System.nanoTime();
             long stamp = unit.beginAtomicWrite();
             try {
                 if (serviceAction == Opcodes.SA_SANITIZE_OVERWRITE) {
@@ -93,8 +94,9 @@ final class Sanitize {
                 LOG.warn("{} LUN {}: SANITIZE failed, the unit is in sanitize failure mode: {}",
                         unit.targetName(), unit.lun(), failure.toString());
             } else {
-                LOG.info("{} LUN {}: SANITIZE {} completed", unit.targetName(), unit.lun(),
-                        serviceAction == Opcodes.SA_SANITIZE_OVERWRITE ? "OVERWRITE" : "BLOCK ERASE");
+                LOG.info("{} LUN {}: SANITIZE {} completed in {} ms", unit.targetName(), unit.lun(),
+                        serviceAction == Opcodes.SA_SANITIZE_OVERWRITE ? "OVERWRITE" : "BLOCK ERASE",
+                        (System.nanoTime() - started) / 1_000_000);
             }
         }
 

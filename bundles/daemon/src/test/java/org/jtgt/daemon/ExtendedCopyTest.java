@@ -236,6 +236,31 @@ class ExtendedCopyTest {
     }
 
     @Test
+    void aFailingCopyTargetDeviceAbortsTheCopy() {
+        h.daemon.addLun(Harness.TARGET, 3, new FailingStore(Harness.SIZE), Harness.BLOCK, LunOptions.DEFAULT);
+        h.none(3, Cdbs.testUnitReady());
+        byte[][] cscds = {cscd(naa(0), 512), cscd(naa(3), 512)};
+        run(list(40, 0, cscds, new byte[][] {segment(1, 0, 8, 0, 0)})).assertSense(SenseKey.COPY_ABORTED, 0x0D, 0x01);
+        run(list(41, 0, cscds, new byte[][] {segment(0, 1, 8, 0, 0)})).assertSense(SenseKey.COPY_ABORTED, 0x0D, 0x01);
+    }
+
+    @Test
+    void anotherNexusReservationOfACopyTargetConflicts() {
+        assertEquals(0, h.login(Harness.INITIATOR + ",i,0x23d000000002", Harness.TARGET, 8));
+        h.command(8, 1, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null);
+        h.command(8, 1, new byte[] {0x16, 0, 0, 0, 0, 0}, org.jtgt.api.event.DataDirection.NONE, 0, null).assertGood();
+        byte[][] cscds = {cscd(naa(0), 512), cscd(naaOf1(), 512)};
+        Harness.Result r = run(list(42, 0, cscds, new byte[][] {segment(0, 1, 8, 0, 0)}));
+        assertEquals(0x18, r.status(), "RESERVATION CONFLICT: LUN 1 is reserved by the other nexus");
+        run(list(43, 0, cscds, new byte[][] {segment(0, 0, 8, 0, 8)})).assertGood();
+    }
+
+    /** LUN 1's NAA, read through the nexus that does not hold the reservation (INQUIRY is allowed). */
+    private long naaOf1() {
+        return naa(1);
+    }
+
+    @Test
     void receiveCopyResultsRefusalsAndOperatingParameters() {
         h.read(0, rcr(0x00, 77, 64), 64).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // no such list
         h.read(0, rcr(0x04, 77, 64), 64).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
