@@ -212,6 +212,7 @@ class SanitizeTest {
         h.none(0, sanitize(0x02, 0)).assertSense(SenseKey.NOT_READY, 0x04, 0x1B);
         h.read(0, Cdbs.inquiry(false, 0, 96), 96).assertGood();
         h.read(0, Cdbs.reportLuns(0, 64), 64).assertGood();
+        h.none(0, new byte[] {0x02, 0, 0, 0, 0, 0}).assertSense(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00);   // still unknown
         Harness.Result sense = h.read(0, Cdbs.requestSense(18), 18);
         sense.assertGood();
         assertEquals(SenseKey.NOT_READY, sense.u8(2) & 0x0F);
