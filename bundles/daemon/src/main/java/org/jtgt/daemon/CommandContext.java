@@ -77,6 +77,8 @@ final class CommandContext {
     long information;
     int fieldPointer;
     int bitPointer;
+    /** EXTENDED COPY: the segment descriptor a COPY ABORTED refers to, or -1 (SPC-4 4.5.2.4.5). */
+    int copySegment;
     /** The backing store's complaint behind a MEDIUM ERROR, for the log. */
     IOException ioFailure;
 
@@ -94,6 +96,7 @@ final class CommandContext {
         information = -1;
         fieldPointer = -1;
         bitPointer = -1;
+        copySegment = -1;
         ioFailure = null;
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.scsi.SenseKey;
 
 /**
  * The copy manager (SPC-4 5.17, section numbers of revision 37): EXTENDED COPY (LID1) between
@@ -63,6 +64,12 @@ final class ExtendedCopy {
     static final int SEGMENT_BLOCK_TO_BLOCK = 0x02;
     static final int SEGMENT_B2B_LENGTH = 28;
     static final int SEGMENT_HEADER = 4;
+    /** Fields of a block → block segment descriptor, for the segment pointer of COPY ABORTED. */
+    static final int SEGMENT_SOURCE_INDEX = 4;
+    static final int SEGMENT_DESTINATION_INDEX = 6;
+    static final int SEGMENT_BLOCKS = 10;
+    static final int SEGMENT_SOURCE_LBA = 12;
+    static final int SEGMENT_DESTINATION_LBA = 20;
     /** Byte 1: DC (bit 1) and CAT (bit 0); the others are reserved. */
     static final int SEGMENT_BYTE1_RESERVED = 0xFC;
 
@@ -174,6 +181,8 @@ final class ExtendedCopy {
                 if (op != null) {
                     table.progress(op, done, moved[0]);
                 }
+            } else if (r.senseKey() == SenseKey.COPY_ABORTED) {
+                c.copySegment = done;   // the segment pointer names the descriptor that failed
             }
         }
         if (op != null) {
@@ -181,6 +190,9 @@ final class ExtendedCopy {
                 table.end(op, ScsiStatus.GOOD, null, 0);
             } else {
                 int n = FixedSense.write(c.sense, 0, r, c.information, -1, -1);
+                if (c.copySegment >= 0) {
+                    FixedSense.segmentPointer(c.sense, 0, c.copySegment, c.fieldPointer);
+                }
                 table.end(op, r.isStatusOnly() ? ScsiStatus.RESERVATION_CONFLICT : ScsiStatus.CHECK_CONDITION,
                         c.sense, n);
             }
@@ -193,6 +205,7 @@ final class ExtendedCopy {
         int srcIndex = c.outU16(p + 4);
         int dstIndex = c.outU16(p + 6);
         if (srcIndex >= cscdCount || dstIndex >= cscdCount) {
+            c.fieldPointer = srcIndex >= cscdCount ? SEGMENT_SOURCE_INDEX : SEGMENT_DESTINATION_INDEX;
             return SenseReason.UNREACHABLE_COPY_TARGET;
         }
         long blocks = c.outU16(p + 10);
@@ -200,11 +213,13 @@ final class ExtendedCopy {
         long dstLba = c.outU64(p + 20);
         LogicalUnit src = resolve(c, HEADER + srcIndex * CSCD_LENGTH);
         if (src == null) {
+            c.fieldPointer = SEGMENT_SOURCE_INDEX;
             return SenseReason.COPY_TARGET_DEVICE_NOT_REACHABLE;
         }
         try {
             LogicalUnit dst = resolve(c, HEADER + dstIndex * CSCD_LENGTH);
             if (dst == null) {
+                c.fieldPointer = SEGMENT_DESTINATION_INDEX;
                 return SenseReason.COPY_TARGET_DEVICE_NOT_REACHABLE;
             }
             try {
@@ -250,12 +265,17 @@ final class ExtendedCopy {
         if (!src.mediumPresent() || !dst.mediumPresent()) {
             return SenseReason.MEDIUM_NOT_PRESENT;
         }
-        if (Long.compareUnsigned(srcLba, src.blockCount()) > 0 || blocks > src.blockCount() - srcLba
-                || Long.compareUnsigned(dstLba, dst.blockCount()) > 0 || blocks > dst.blockCount() - dstLba) {
+        if (Long.compareUnsigned(srcLba, src.blockCount()) > 0 || blocks > src.blockCount() - srcLba) {
+            c.fieldPointer = SEGMENT_SOURCE_LBA;
+            return SenseReason.COPY_SEGMENT_REFUSED;
+        }
+        if (Long.compareUnsigned(dstLba, dst.blockCount()) > 0 || blocks > dst.blockCount() - dstLba) {
+            c.fieldPointer = SEGMENT_DESTINATION_LBA;
             return SenseReason.COPY_SEGMENT_REFUSED;
         }
         int shift = src.blockShift();
         if (blocks << shift > MAX_SEGMENT_LENGTH) {
+            c.fieldPointer = SEGMENT_BLOCKS;
             return SenseReason.COPY_SEGMENT_REFUSED;
         }
         if (blocks == 0) {
@@ -283,6 +303,7 @@ final class ExtendedCopy {
                     dst.store().write(to + at, chunk, false);
                 } catch (IOException e) {
                     c.information = -1;
+                    c.fieldPointer = -1;
                     c.ioFailure = e;
                     return SenseReason.THIRD_PARTY_DEVICE_FAILURE;
                 }

@@ -200,6 +200,9 @@ final class TaskRouter {
         } else {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.CHECK_CONDITION);
             int n = FixedSense.write(c.sense, 0, r, c.information, c.fieldPointer, c.bitPointer);
+            if (c.copySegment >= 0) {
+                FixedSense.segmentPointer(c.sense, 0, c.copySegment, c.fieldPointer);
+            }
             CmdRspEvent.putSense(rec, 0, c.sense, n);
             logFailure(c, r);
         }

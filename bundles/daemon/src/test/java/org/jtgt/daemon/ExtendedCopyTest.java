@@ -201,7 +201,11 @@ class ExtendedCopyTest {
     void segmentRefusalsAbortTheCopy() {
         long naa = naa(0);
         byte[][] one = {cscd(naa, 512)};
-        run(list(20, 0, one, new byte[][] {segment(0, 1, 8, 0, 100)})).assertSense(SenseKey.COPY_ABORTED, 0x08, 0x04);
+        Harness.Result index = run(list(20, 0, one, new byte[][] {segment(0, 1, 8, 0, 100)}));
+        index.assertSense(SenseKey.COPY_ABORTED, 0x08, 0x04);
+        assertEquals(0, index.sense()[10] << 8 | index.sense()[11], "segment descriptor 0");
+        assertEquals((byte) 0xA0, index.sense()[15], "SKSV, SD: a segment pointer");
+        assertEquals(6, index.sense()[17], "DESTINATION CSCD DESCRIPTOR INDEX");
         run(list(21, 0, new byte[][] {cscd(naa ^ 1, 512)}, new byte[][] {segment(0, 0, 8, 0, 100)}))
                 .assertSense(SenseKey.COPY_ABORTED, 0x0D, 0x02);
         run(list(22, 0, new byte[][] {cscd(naa, 4096)}, new byte[][] {segment(0, 0, 8, 0, 100)}))
@@ -211,8 +215,10 @@ class ExtendedCopyTest {
         // the first segment is done before the second fails; the results say so
         byte[] data = Harness.pattern(8 * 512, 2);
         h.write(0, Cdbs.rw16(true, 0, 8, 0), data).assertGood();
-        run(list(25, 0, one, new byte[][] {segment(0, 0, 8, 0, 200), segment(0, 0, 8, 0, BLOCKS)}))
-                .assertSense(SenseKey.COPY_ABORTED, 0x00, 0x00);
+        Harness.Result second = run(list(25, 0, one, new byte[][] {segment(0, 0, 8, 0, 200), segment(0, 0, 8, 0, BLOCKS)}));
+        second.assertSense(SenseKey.COPY_ABORTED, 0x00, 0x00);
+        assertEquals(1, second.sense()[11], "segment descriptor 1 failed");
+        assertEquals(20, second.sense()[17], "DESTINATION LOGICAL BLOCK ADDRESS");
         assertArrayEquals(data, readBlocks(0, 200, 8));
         Harness.Result status = h.read(0, rcr(0x00, 25, 64), 64);
         assertEquals(0x02, status.u8(4), "completed with errors");
@@ -223,6 +229,7 @@ class ExtendedCopyTest {
         assertEquals(0x02, details.u8(56), "CHECK CONDITION");
         assertEquals(18, details.u16(58));
         assertEquals(SenseKey.COPY_ABORTED, details.u8(60 + 2) & 0x0F);
+        assertEquals(1, details.u8(60 + 11), "the sense kept names segment descriptor 1");
     }
 
     @Test
