@@ -1,7 +1,7 @@
 package org.jtgt.daemon;
 
 /**
- * The copy operations one I_T nexus has identified by LIST IDENTIFIER (SPC-4 6.4.3.2, 6.18):
+ * The copy operations one I_T nexus has identified by LIST IDENTIFIER (SPC-4 EXTENDED COPY(LID1), RECEIVE COPY RESULTS):
  * those running, so that a second EXTENDED COPY with the same identifier is refused with
  * OPERATION IN PROGRESS, and the results of those completed, for RECEIVE COPY RESULTS. The table
  * is bounded ({@value #CAPACITY} entries, reported as MAXIMUM CONCURRENT COPIES); a new operation
@@ -13,7 +13,7 @@ final class CopyOperations {
     /** Copy operations tracked per I_T nexus. */
     static final int CAPACITY = 16;
 
-    /** COPY MANAGER STATUS of COPY STATUS (SPC-4 6.18.3). */
+    /** COPY MANAGER STATUS of COPY STATUS (SPC-4). */
     static final int STATUS_IN_PROGRESS = 0x00;
     static final int STATUS_COMPLETED = 0x01;
     static final int STATUS_FAILED = 0x02;

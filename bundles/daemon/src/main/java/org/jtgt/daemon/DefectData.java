@@ -1,12 +1,12 @@
 package org.jtgt.daemon;
 
 /**
- * READ DEFECT DATA(10) and (12) (SBC-4 5.13, 5.14; SBC-3 5.19, 5.20). The medium of a virtual
+ * READ DEFECT DATA(10) and (12) (SBC-4; SBC-3). The medium of a virtual
  * unit has no defects: both lists exist and are empty. The answer is the header alone, in the
  * defect list format asked for, with PLISTV/GLISTV set for the lists that were requested and a
  * DEFECT LIST LENGTH of zero.
  *
- * <p>Address descriptor formats (SBC-4 6.2): short block (000b), extended bytes from index
+ * <p>Address descriptor formats (SBC-4 address descriptor formats): short block (000b), extended bytes from index
  * (001b), extended physical sector (010b), long block (011b), bytes from index (100b) and
  * physical sector (101b) are all answered, since an empty list looks the same in each. The
  * vendor-specific format (110b) has no meaning here and 111b is reserved: both are INVALID
@@ -27,7 +27,7 @@ final class DefectData {
     private DefectData() {
     }
 
-    /** READ DEFECT DATA(10), SBC-4 5.13: header of 4 bytes, 16-bit DEFECT LIST LENGTH. */
+    /** READ DEFECT DATA(10), SBC-4: header of 4 bytes, 16-bit DEFECT LIST LENGTH. */
     static SenseReason readDefectData10(CommandContext c) {
         if (Cdb.u8(c.cdb, 1) != 0) {
             return c.invalidField(1);   // reserved
@@ -49,7 +49,7 @@ final class DefectData {
     }
 
     /**
-     * READ DEFECT DATA(12), SBC-4 5.14: header of 8 bytes, GENERATION CODE 0 (the lists never
+     * READ DEFECT DATA(12), SBC-4: header of 8 bytes, GENERATION CODE 0 (the lists never
      * change), 32-bit DEFECT LIST LENGTH. Any ADDRESS DESCRIPTOR INDEX lies past the end of an
      * empty list, which returns the header alone.
      */

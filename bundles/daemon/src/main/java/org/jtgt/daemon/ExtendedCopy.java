@@ -7,7 +7,7 @@ import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.scsi.SenseKey;
 
 /**
- * The copy manager (SPC-4 5.17, section numbers of revision 37): EXTENDED COPY (LID1) between
+ * The copy manager (SPC-4, third-party copy): EXTENDED COPY (LID1) between
  * logical units of the same target, RECEIVE COPY RESULTS and the Third-party Copy VPD page.
  *
  * <p>What it implements: identification descriptor CSCD descriptors (E4h) naming a logical unit
@@ -22,14 +22,14 @@ import org.jtgt.api.scsi.SenseKey;
  * <p>Errors: parameter list problems are ILLEGAL REQUEST (PARAMETER LIST LENGTH ERROR for a
  * truncated list or one longer than MAXIMUM DESCRIPTOR LIST LENGTH, TOO MANY TARGET/SEGMENT
  * DESCRIPTORS, UNSUPPORTED TARGET/SEGMENT DESCRIPTOR TYPE CODE, INVALID FIELD IN PARAMETER
- * LIST); problems found while processing segments end the copy with COPY ABORTED (6.4.3.5):
+ * LIST); problems found while processing segments end the copy with COPY ABORTED:
  * UNREACHABLE COPY TARGET for a CSCD index not in the list, COPY TARGET DEVICE NOT REACHABLE for
  * a designator that names no unit of the target, COPY ABORTED 00h/00h for blocks beyond a
  * unit's capacity and THIRD PARTY DEVICE FAILURE for a backing-store error. The LU ID TYPE and
  * NUL fields are ignored, as SPC-4 makes them for identification descriptors.
  */
 final class ExtendedCopy {
-    // ---- limits (OPERATING PARAMETERS, SPC-4 6.18.4; Third-party Copy VPD page, 7.8.17) ----
+    // ---- limits (OPERATING PARAMETERS; Third-party Copy VPD page) ----
     static final int MAX_CSCD_DESCRIPTORS = 8;
     static final int MAX_SEGMENT_DESCRIPTORS = 8;
     static final int MAX_DESCRIPTOR_LIST_LENGTH = 1024;
@@ -38,7 +38,7 @@ final class ExtendedCopy {
     static final int MAX_INLINE_DATA_LENGTH = 0;
     static final int HELD_DATA_LIMIT = 0;
 
-    // ---- the parameter list (SPC-4 6.4.3.1, LID1) ----
+    // ---- the parameter list (SPC-4 EXTENDED COPY(LID1) parameter list) ----
     static final int HEADER = 16;
     static final int LIST_ID_USAGE_SHIFT = 3;
     static final int LIST_ID_USAGE_MASK = 0x3;
@@ -51,7 +51,7 @@ final class ExtendedCopy {
     static final int SEGMENT_LIST_LENGTH_OFFSET = 8;
     static final int INLINE_LENGTH_OFFSET = 12;
 
-    // ---- CSCD descriptors (SPC-4 6.4.5) ----
+    // ---- CSCD descriptors (SPC-4, CSCD descriptors: identification descriptor) ----
     static final int CSCD_IDENTIFICATION = 0xE4;
     static final int CSCD_LENGTH = 32;
     static final int CSCD_PERIPHERAL_TYPE_MASK = 0x1F;
@@ -60,7 +60,7 @@ final class ExtendedCopy {
     static final int CSCD_BLOCK_LENGTH_OFFSET = 29;
     static final int ASSOCIATION_TYPE_MASK = 0x3F;
 
-    // ---- segment descriptors (SPC-4 6.4.6.5: block device to block device) ----
+    // ---- segment descriptors (SPC-4, block device to block device segment descriptor) ----
     static final int SEGMENT_BLOCK_TO_BLOCK = 0x02;
     static final int SEGMENT_B2B_LENGTH = 28;
     static final int SEGMENT_HEADER = 4;
@@ -73,7 +73,7 @@ final class ExtendedCopy {
     /** Byte 1: DC (bit 1) and CAT (bit 0); the others are reserved. */
     static final int SEGMENT_BYTE1_RESERVED = 0xFC;
 
-    // ---- RECEIVE COPY RESULTS (SPC-4 6.18) ----
+    // ---- RECEIVE COPY RESULTS (SPC-4 RECEIVE COPY RESULTS, LID1 service actions) ----
     static final int LIST_ID_OFFSET = 2;
     static final int ALLOCATION_OFFSET = 10;
     static final int COPY_STATUS_LENGTH = 12;
@@ -82,7 +82,7 @@ final class ExtendedCopy {
     static final int[] IMPLEMENTED_DESCRIPTORS = {SEGMENT_BLOCK_TO_BLOCK, CSCD_IDENTIFICATION};
     static final int FAILED_SEGMENT_HEADER = 60;
 
-    // ---- Third-party Copy VPD page (SPC-4 7.8.17) ----
+    // ---- Third-party Copy VPD page (SPC-4 VPD page 8Fh) ----
     static final int TPC_SUPPORTED_COMMANDS = 0x0001;
     static final int TPC_PARAMETER_DATA = 0x0004;
     static final int TPC_SUPPORTED_DESCRIPTORS = 0x0008;
@@ -93,7 +93,7 @@ final class ExtendedCopy {
 
     // ======================= EXTENDED COPY =======================
 
-    /** EXTENDED COPY (LID1), SPC-4 6.4: THIRD-PARTY COPY OUT service action 00h. */
+    /** EXTENDED COPY (LID1), SPC-4: THIRD-PARTY COPY OUT service action 00h. */
     static SenseReason extendedCopy(CommandContext c) {
         for (int i = 2; i < 10; i++) {
             if (c.cdb[i] != 0) {
@@ -106,7 +106,7 @@ final class ExtendedCopy {
         long listLength = Cdb.u32(c.cdb, 10);
         c.wanted = listLength;
         if (listLength == 0) {
-            return SenseReason.NONE;   // SPC-4 6.4.1: not an error
+            return SenseReason.NONE;   // SPC-4: a PARAMETER LIST LENGTH of 0 is not an error
         }
         int available = (int) Math.min(listLength, c.outAvailable);
         if (available < HEADER) {
@@ -318,7 +318,7 @@ final class ExtendedCopy {
 
     // ======================= RECEIVE COPY RESULTS =======================
 
-    /** RECEIVE COPY RESULTS, COPY STATUS (SPC-4 6.18.3): progress and outcome of a list identifier. */
+    /** RECEIVE COPY RESULTS, COPY STATUS (SPC-4): progress and outcome of a list identifier. */
     static SenseReason copyStatus(CommandContext c) {
         SenseReason r = checkReceiveCdb(c);
         if (r != SenseReason.NONE) {
@@ -340,7 +340,7 @@ final class ExtendedCopy {
     }
 
     /**
-     * RECEIVE COPY RESULTS, FAILED SEGMENT DETAILS (SPC-4 6.18.5): the status and sense data with
+     * RECEIVE COPY RESULTS, FAILED SEGMENT DETAILS (SPC-4): the status and sense data with
      * which a copy of this list identifier failed; AVAILABLE DATA 0 while it runs or when it did
      * not fail.
      */
@@ -369,7 +369,7 @@ final class ExtendedCopy {
         return SenseReason.NONE;
     }
 
-    /** RECEIVE COPY RESULTS, OPERATING PARAMETERS (SPC-4 6.18.4): the limits enforced above. */
+    /** RECEIVE COPY RESULTS, OPERATING PARAMETERS (SPC-4): the limits enforced above. */
     static SenseReason operatingParameters(CommandContext c) {
         SenseReason r = checkReceiveCdb(c);
         if (r != SenseReason.NONE) {
@@ -411,7 +411,7 @@ final class ExtendedCopy {
     // ======================= Third-party Copy VPD page =======================
 
     /**
-     * Third-party Copy VPD page (SPC-4 7.8.17): Supported Commands (EXTENDED COPY LID1 and the
+     * Third-party Copy VPD page (SPC-4 VPD page 8Fh): Supported Commands (EXTENDED COPY LID1 and the
      * RECEIVE COPY RESULTS service actions), Parameter Data and Supported Descriptors (the same
      * limits and descriptor types as OPERATING PARAMETERS), General Copy Operations.
      */

@@ -95,7 +95,7 @@ final class FixedSense {
     /**
      * Sets the sense-key specific bytes of sense already written at {@code at} to a progress
      * indication (SPC-4 4.5.2.4.3: SKSV and a fraction of 65 536 in bytes 16..17), as NOT READY,
-     * SANITIZE IN PROGRESS carries it (SBC-4 4.11.2).
+     * SANITIZE IN PROGRESS carries it (SBC-4 sanitize operation).
      *
      * @param progress 0..65535
      */

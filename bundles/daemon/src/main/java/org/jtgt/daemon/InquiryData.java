@@ -82,11 +82,11 @@ final class InquiryData {
     static final int UNMAP_GRANULARITY_ALIGNMENT_OFFSET = 32;
     static final long UGAVALID = 0x8000_0000L;
     static final int MAX_WRITE_SAME_LENGTH_OFFSET = 36;
-    /** SBC-4 6.6.4: MAXIMUM ATOMIC TRANSFER LENGTH, ATOMIC ALIGNMENT, ATOMIC TRANSFER LENGTH GRANULARITY. */
+    /** SBC-4 Block Limits VPD page: MAXIMUM ATOMIC TRANSFER LENGTH, ATOMIC ALIGNMENT, ATOMIC TRANSFER LENGTH GRANULARITY. */
     static final int MAX_ATOMIC_TRANSFER_LENGTH_OFFSET = 44;
     static final int ATOMIC_ALIGNMENT_OFFSET = 48;
     static final int ATOMIC_GRANULARITY_OFFSET = 52;
-    /** Byte 7 of Block Device Characteristics (SBC-4 6.6.2): WABEREQ (bits 7..6), WACEREQ (5..4). */
+    /** Byte 7 of Block Device Characteristics (SBC-4 Block Device Characteristics VPD page): WABEREQ (bits 7..6), WACEREQ (5..4). */
     static final int SANITIZE_REQUIREMENTS_OFFSET = 7;
     /** WABEREQ 01b: a read after BLOCK ERASE completes with GOOD (and returns zeros here). */
     static final int WABEREQ_READ_GOOD = 0x1 << 6;
@@ -247,7 +247,7 @@ final class InquiryData {
     }
 
     /**
-     * Block Device Characteristics VPD page (SBC-4 6.6.2): a non-rotating medium; WABEREQ 01b
+     * Block Device Characteristics VPD page (SBC-4 Block Device Characteristics VPD page): a non-rotating medium; WABEREQ 01b
      * because SANITIZE BLOCK ERASE leaves blocks that read as zeros with GOOD status, WACEREQ
      * 00b because CRYPTOGRAPHIC ERASE is not supported (there is no encryption to erase).
      */

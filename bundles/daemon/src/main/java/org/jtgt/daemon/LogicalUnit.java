@@ -23,7 +23,7 @@ import org.jtgt.api.target.LunOptions;
 final class LogicalUnit {
     /** NUMBER OF LOGICAL BLOCKS of COMPARE AND WRITE is one byte (SBC-3 5.2). */
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
-    /** TRANSFER LENGTH of WRITE ATOMIC(16) is two bytes (SBC-4 5.48). */
+    /** TRANSFER LENGTH of WRITE ATOMIC(16) is two bytes (SBC-4). */
     static final int MAX_WRITE_ATOMIC_16_BLOCKS = 0xFFFF;
     /** Longest serial number accepted for VPD page 80h. */
     static final int MAX_SERIAL_LENGTH = 64;
@@ -53,7 +53,7 @@ final class LogicalUnit {
     private final int maxCompareAndWriteBlocks;
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
-    /** The running SANITIZE operation, or null (SBC-4 4.11). */
+    /** The running SANITIZE operation, or null (SBC-4 sanitize operation). */
     private volatile Sanitize.Job sanitizing;
     /** The last SANITIZE failed: 0 no, 1 yes, 2 yes and it had AUSE set; guarded by {@code this}. */
     private volatile int sanitizeFailure;
@@ -168,7 +168,7 @@ final class LogicalUnit {
     }
 
     /**
-     * MAXIMUM ATOMIC TRANSFER LENGTH (Block Limits VPD, SBC-4 6.6.4), enforced by WRITE ATOMIC:
+     * MAXIMUM ATOMIC TRANSFER LENGTH (Block Limits VPD, SBC-4), enforced by WRITE ATOMIC:
      * what one transfer may carry, within the 16-bit TRANSFER LENGTH of WRITE ATOMIC(16).
      */
     int maxAtomicTransferBlocks() {
@@ -287,7 +287,7 @@ final class LogicalUnit {
         preventing.clear();
     }
 
-    // ---- SANITIZE (SBC-4 4.11) ----
+    // ---- SANITIZE (SBC-4 sanitize operation) ----
 
     /** Marks {@code job} as the unit's running sanitize operation; false if one already runs. */
     synchronized boolean beginSanitize(Sanitize.Job job) {

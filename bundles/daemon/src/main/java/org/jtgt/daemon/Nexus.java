@@ -53,7 +53,7 @@ final class Nexus {
         return unitAttentions;
     }
 
-    /** The EXTENDED COPY operations this nexus identified by list identifier (SPC-4 6.4.3.2). */
+    /** The EXTENDED COPY operations this nexus identified by list identifier (SPC-4 EXTENDED COPY). */
     CopyOperations copies() {
         return copies;
     }

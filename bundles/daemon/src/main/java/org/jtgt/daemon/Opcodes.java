@@ -53,14 +53,14 @@ final class Opcodes {
     static final int SA_GET_LBA_STATUS = 0x12;
     /** MAINTENANCE IN service action REPORT SUPPORTED OPERATION CODES (SPC-4 6.35). */
     static final int SA_REPORT_SUPPORTED_OPERATION_CODES = 0x0C;
-    /** THIRD-PARTY COPY OUT service action EXTENDED COPY (LID1) (SPC-4 6.4). */
+    /** THIRD-PARTY COPY OUT service action EXTENDED COPY (LID1) (SPC-4). */
     static final int SA_EXTENDED_COPY_LID1 = 0x00;
-    /** THIRD-PARTY COPY IN service actions of RECEIVE COPY RESULTS (SPC-4 6.18). */
+    /** THIRD-PARTY COPY IN service actions of RECEIVE COPY RESULTS (SPC-4). */
     static final int SA_COPY_STATUS = 0x00;
     static final int SA_RECEIVE_DATA = 0x01;
     static final int SA_OPERATING_PARAMETERS = 0x03;
     static final int SA_FAILED_SEGMENT_DETAILS = 0x04;
-    /** SANITIZE service actions (SBC-4 5.30). */
+    /** SANITIZE service actions (SBC-4). */
     static final int SA_SANITIZE_OVERWRITE = 0x01;
     static final int SA_SANITIZE_BLOCK_ERASE = 0x02;
     static final int SA_SANITIZE_EXIT_FAILURE_MODE = 0x1F;

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SANITIZE (SBC-4 5.30; the sanitize operation of SBC-4 4.11): OVERWRITE (01h) writes the
+ * SANITIZE (SBC-4 SANITIZE command and the sanitize operation): OVERWRITE (01h) writes the
  * initialization pattern over every block, OVERWRITE COUNT times, inverted between passes when
  * INVERT is set; BLOCK ERASE (02h) deallocates every block through the backing store (thin
  * stores give the space back, every store reads zeros afterwards: WABEREQ 01b); EXIT FAILURE
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * SENSE and REPORT SUPPORTED OPERATION CODES is NOT READY, SANITIZE IN PROGRESS (checked by the
  * task router), REQUEST SENSE reports the same with a progress indication, and the operation
  * owns the unit's write order, so writers already running finish first. Task management does
- * not stop it (SBC-4 4.11.3). With IMMED the command completes at once and the operation runs on
+ * not stop it (SBC-4). With IMMED the command completes at once and the operation runs on
  * a thread of its own; without, it runs on the delivering thread like every other command. A
  * failed operation leaves the unit in failure mode: medium access is MEDIUM ERROR, SANITIZE
  * COMMAND FAILED until a SANITIZE succeeds or, if the failed one had AUSE set, EXIT FAILURE MODE.
@@ -28,13 +28,13 @@ import org.slf4j.LoggerFactory;
 final class Sanitize {
     private static final Logger LOG = LoggerFactory.getLogger(Sanitize.class);
 
-    // ---- CDB (SBC-4 5.30.1) ----
+    // ---- CDB (SBC-4) ----
     static final int IMMED = 0x80;
     static final int RESERVED_BIT = 0x40;
     static final int AUSE = 0x20;
     static final int PARAMETER_LIST_LENGTH_OFFSET = 7;
 
-    // ---- OVERWRITE parameter list (SBC-4 5.30.3) ----
+    // ---- OVERWRITE parameter list (SBC-4) ----
     static final int OVERWRITE_HEADER = 4;
     static final int INVERT = 0x80;
     static final int TEST_MASK = 0x60;
@@ -133,7 +133,7 @@ final class Sanitize {
         }
     }
 
-    /** SANITIZE OVERWRITE, SBC-4 5.30.3. */
+    /** SANITIZE OVERWRITE (SBC-4). */
     static SenseReason overwrite(CommandContext c) {
         SenseReason r = checkCdb(c);
         if (r != SenseReason.NONE) {
@@ -168,7 +168,7 @@ final class Sanitize {
                 (byte0 & INVERT) != 0));
     }
 
-    /** SANITIZE BLOCK ERASE, SBC-4 5.30.2: no parameter list. */
+    /** SANITIZE BLOCK ERASE (SBC-4): no parameter list. */
     static SenseReason blockErase(CommandContext c) {
         SenseReason r = checkCdb(c);
         if (r != SenseReason.NONE) {
@@ -184,7 +184,7 @@ final class Sanitize {
     }
 
     /**
-     * SANITIZE EXIT FAILURE MODE, SBC-4 5.30.4: ends the failure mode of a sanitize that failed
+     * SANITIZE EXIT FAILURE MODE (SBC-4): ends the failure mode of a sanitize that failed
      * with AUSE = 1; after one that failed with AUSE = 0 only a successful SANITIZE ends it, so
      * the request is INVALID FIELD IN CDB. With no failure there is nothing to leave: GOOD.
      */

@@ -843,14 +843,14 @@ final class SbcCommands {
 
     // ======================= WRITE ATOMIC =======================
 
-    /** WRITE ATOMIC(16) CDB (SBC-4 5.48): ATOMIC BOUNDARY and the 16-bit TRANSFER LENGTH. */
+    /** WRITE ATOMIC(16) CDB (SBC-4): ATOMIC BOUNDARY and the 16-bit TRANSFER LENGTH. */
     static final int ATOMIC_BOUNDARY_OFFSET = 10;
     static final int ATOMIC_LENGTH_OFFSET = 12;
     /** Byte 1 bits 2..0 are reserved in WRITE ATOMIC(16) (bit 4 is DPO, bit 3 FUA). */
     static final int ATOMIC_RESERVED = 0x07;
 
     /**
-     * WRITE ATOMIC(16), SBC-4 5.48: the blocks are written as one indivisible operation with
+     * WRITE ATOMIC(16), SBC-4: the blocks are written as one indivisible operation with
      * respect to every other writer of the unit, because the write owns the unit's write order
      * ({@link LogicalUnit#beginAtomicWrite}) as COMPARE AND WRITE does. The Block Limits VPD
      * page reports the limits checked here: a TRANSFER LENGTH above MAXIMUM ATOMIC TRANSFER

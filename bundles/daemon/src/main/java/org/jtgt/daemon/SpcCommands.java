@@ -99,14 +99,14 @@ final class SpcCommands {
         } else {
             pending = TaskRouter.takeUnitAttention(c.nexus, c.lun);
             if (pending == null) {
-                // SBC-4 4.11: a running sanitize, or the failure mode a failed one left behind
+                // SBC-4 sanitize operation: a running sanitize, or the failure mode a failed one left behind
                 pending = c.unit.sanitizing() ? SenseReason.SANITIZE_IN_PROGRESS
                         : c.unit.sanitizeFailed() ? SenseReason.SANITIZE_COMMAND_FAILED : SenseReason.NONE;
             }
         }
         int n = FixedSense.write(c.sense, 0, pending, -1, -1, -1);
         if (pending == SenseReason.SANITIZE_IN_PROGRESS) {
-            FixedSense.progress(c.sense, 0, Math.max(0, c.unit.sanitizeProgress()));   // SBC-4 4.11.2
+            FixedSense.progress(c.sense, 0, Math.max(0, c.unit.sanitizeProgress()));   // progress indication
         }
         c.putIn(0, c.sense, 0, n);
         c.produce(n, allocation);

@@ -154,8 +154,8 @@ final class TaskRouter {
             }
             if (unit != null && !entry.worksWithoutUnit() && opcode != Opcodes.MAINTENANCE_IN
                     && entry != CommandTable.INVALID) {
-                // SBC-4 4.11.2: while a sanitize runs only INQUIRY, REPORT LUNS, REQUEST SENSE and
-                // REPORT SUPPORTED OPERATION CODES are processed; 4.11.4: after one failed, medium
+                // SBC-4 sanitize operation: while it runs only INQUIRY, REPORT LUNS, REQUEST SENSE and
+                // REPORT SUPPORTED OPERATION CODES are processed; after one failed, medium
                 // access fails until a SANITIZE succeeds or failure mode is exited.
                 if (unit.sanitizing()) {
                     return SenseReason.SANITIZE_IN_PROGRESS;
