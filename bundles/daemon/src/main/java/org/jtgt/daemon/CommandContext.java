@@ -9,6 +9,7 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.TransportEndpoint;
 
 /**
  * Everything one command needs while it executes, preallocated once per delivering thread and
@@ -52,6 +53,11 @@ final class CommandContext {
     int inLimit;
     /** Data-Out bytes present: min(expected length, reserved data length) when the direction writes. */
     int outAvailable;
+
+    /** The endpoint the command came from and is answered through. */
+    TransportEndpoint from;
+    /** The handler took a {@link TaskRouter.Pending}: the command is answered when it ends. */
+    boolean answeredLater;
 
     // ---- resolved ----
     Nexus nexus;
@@ -97,6 +103,7 @@ final class CommandContext {
         fieldPointer = -1;
         bitPointer = -1;
         copySegment = -1;
+        answeredLater = false;
         ioFailure = null;
     }
 

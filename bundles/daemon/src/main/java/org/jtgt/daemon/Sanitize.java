@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * SENSE and REPORT SUPPORTED OPERATION CODES is NOT READY, SANITIZE IN PROGRESS (checked by the
  * task router), REQUEST SENSE reports the same with a progress indication, and the operation
  * owns the unit's write order, so writers already running finish first. Task management does
- * not stop it (SBC-4). With IMMED the command completes at once and the operation runs on
- * a thread of its own; without, it runs on the delivering thread like every other command. A
+ * not stop it (SBC-4). The operation runs on a thread of its own: with IMMED the command
+ * completes at once, without it is answered when the operation ends (the delivering thread is
+ * not held, so other units and other commands go on meanwhile). A
  * failed operation leaves the unit in failure mode: medium access is MEDIUM ERROR, SANITIZE
  * COMMAND FAILED until a SANITIZE succeeds or, if the failed one had AUSE set, EXIT FAILURE MODE.
  */
@@ -216,30 +217,32 @@ final class Sanitize {
         return (Cdb.u8(c.cdb, 1) & AUSE) != 0;
     }
 
+    /**
+     * Runs {@code job} on a thread of its own. With IMMED the command is answered now (GOOD);
+     * without, it is answered when the operation ends, while the delivering thread goes on with
+     * other commands (which see SANITIZE IN PROGRESS).
+     */
     private static SenseReason start(CommandContext c, Job job) {
         LogicalUnit u = c.unit;
         if (!u.beginSanitize(job)) {
             return SenseReason.SANITIZE_IN_PROGRESS;
         }
-        if ((Cdb.u8(c.cdb, 1) & IMMED) == 0) {
-            job.run();
-            if (job.failure != null) {
-                c.ioFailure = job.failure;
-                return SenseReason.SANITIZE_COMMAND_FAILED;
-            }
-            return SenseReason.NONE;
-        }
         if (!u.acquire()) {   // held by the operation, so removal waits for it
             u.endSanitize(job, false);
             return SenseReason.LOGICAL_UNIT_NOT_SUPPORTED;
         }
+        boolean immed = (Cdb.u8(c.cdb, 1) & IMMED) != 0;
+        TaskRouter.Pending answer = immed ? null : TaskRouter.Pending.answerLater(c);
         Thread t = new Thread(() -> {
             try {
                 job.run();
             } finally {
                 u.release();
+                if (answer != null) {
+                    answer.complete(job.failure == null ? SenseReason.NONE : SenseReason.SANITIZE_COMMAND_FAILED);
+                }
             }
-        }, "jtgt-sanitize-" + u.lun());
+        }, "jtgt-sanitize-" + u.targetName() + "-" + u.lun());
         t.setDaemon(true);
         t.start();
         return SenseReason.NONE;

@@ -232,6 +232,33 @@ class SanitizeTest {
     }
 
     @Test
+    void withoutImmedTheAnswerComesWhenTheOperationEndsAndOtherCommandsGoOnMeanwhile() throws Exception {
+        GateStore store = new GateStore(Harness.SIZE);
+        Harness h = Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
+        long cid = h.nextCid++;
+        h.autoDone = false;
+        org.jtgt.api.event.CmdReqEvent.write(h.event, 0, Harness.HOST, cid, Harness.NEXUS, LunAddress.encode(0),
+                sanitize(0x02, 0), 10, h.nextTag++, 0, 0, 0, org.jtgt.api.event.DataDirection.NONE.code(),
+                org.jtgt.api.event.TaskAttribute.SIMPLE.code(), 0);
+        int before = h.endpoint.sent.size();
+        h.deliver(org.jtgt.api.event.CmdReqEvent.LENGTH);
+        assertEquals(before, h.endpoint.sent.size(), "not answered while the operation runs");
+        h.autoDone = true;
+        // the delivering thread is free: other commands are answered, with SANITIZE IN PROGRESS
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.NOT_READY, 0x04, 0x1B);
+        assertEquals(org.jtgt.api.event.TmfResponse.FUNCTION_SUCCEEDED,
+                h.tmf(org.jtgt.api.event.TaskManagementFunction.QUERY_TASK, 0, h.nextTag - 2), "the task is still there");
+        int answered = h.endpoint.sent.size();
+        store.gate.countDown();
+        h.awaitAnswers(answered + 1);
+        java.nio.ByteBuffer rsp = java.nio.ByteBuffer.wrap(h.endpoint.sent.get(answered));
+        assertEquals(cid, org.jtgt.api.event.CmdRspEvent.cid(rsp, 0));
+        assertEquals(0, org.jtgt.api.event.CmdRspEvent.status(rsp, 0), "GOOD once the block erase is done");
+        h.done(cid);
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+    }
+
+    @Test
     void aFailedSanitizeLeavesFailureModeUntilExitedOrRepeated() {
         GateStore store = new GateStore(Harness.SIZE);
         store.gate.countDown();
