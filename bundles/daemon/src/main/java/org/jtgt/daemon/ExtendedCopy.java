@@ -262,6 +262,9 @@ final class ExtendedCopy {
         if (src.sanitizing() || dst.sanitizing()) {
             return SenseReason.SANITIZE_IN_PROGRESS;
         }
+        if (src.sanitizeFailed() || dst.sanitizeFailed()) {
+            return SenseReason.SANITIZE_COMMAND_FAILED;
+        }
         if (!src.mediumPresent() || !dst.mediumPresent()) {
             return SenseReason.MEDIUM_NOT_PRESENT;
         }

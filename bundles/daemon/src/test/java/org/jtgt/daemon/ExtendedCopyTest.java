@@ -268,6 +268,25 @@ class ExtendedCopyTest {
     }
 
     @Test
+    void aCopyTargetUnderSanitizeIsNotTouched() throws Exception {
+        SanitizeTest.GateStore gated = new SanitizeTest.GateStore(Harness.SIZE);
+        h.daemon.addLun(Harness.TARGET, 4, gated, Harness.BLOCK, LunOptions.DEFAULT);
+        h.none(4, Cdbs.testUnitReady());
+        byte[][] cscds = {cscd(naa(0), 512), cscd(naa(4), 512)};
+        h.none(4, SanitizeTest.sanitize(0x80 | 0x02, 0)).assertGood();   // IMMED BLOCK ERASE, held at the gate
+        org.junit.jupiter.api.Assertions.assertTrue(gated.entered.await(5, java.util.concurrent.TimeUnit.SECONDS));
+        run(list(50, 0, cscds, new byte[][] {segment(0, 1, 8, 0, 0)})).assertSense(SenseKey.NOT_READY, 0x04, 0x1B);
+        gated.failWrites = true;
+        gated.gate.countDown();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (h.none(4, Cdbs.testUnitReady()).senseData().asc() != 0x31) {
+            org.junit.jupiter.api.Assertions.assertTrue(System.nanoTime() < deadline, "the sanitize did not fail");
+            Thread.sleep(5);
+        }
+        run(list(51, 0, cscds, new byte[][] {segment(0, 1, 8, 0, 0)})).assertSense(SenseKey.MEDIUM_ERROR, 0x31, 0x03);
+    }
+
+    @Test
     void receiveCopyResultsRefusalsAndOperatingParameters() {
         h.read(0, rcr(0x00, 77, 64), 64).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);   // no such list
         h.read(0, rcr(0x04, 77, 64), 64).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
