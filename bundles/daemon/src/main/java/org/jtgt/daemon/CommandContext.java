@@ -9,6 +9,7 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.TransportEndpoint;
 
 /**
  * Everything one command needs while it executes, preallocated once per delivering thread and
@@ -53,6 +54,11 @@ final class CommandContext {
     /** Data-Out bytes present: min(expected length, reserved data length) when the direction writes. */
     int outAvailable;
 
+    /** The endpoint the command came from and is answered through. */
+    TransportEndpoint from;
+    /** The handler took a {@link TaskRouter.Pending}: the command is answered when it ends. */
+    boolean answeredLater;
+
     // ---- resolved ----
     /** The daemon's target ports (INQUIRY VPD 83h, REPORT TARGET PORT GROUPS). */
     PortTable ports;
@@ -79,6 +85,8 @@ final class CommandContext {
     long information;
     int fieldPointer;
     int bitPointer;
+    /** EXTENDED COPY: the segment descriptor a COPY ABORTED refers to, or -1 (SPC-4 4.5.2.4.5). */
+    int copySegment;
     /** The backing store's complaint behind a MEDIUM ERROR, for the log. */
     IOException ioFailure;
 
@@ -96,6 +104,8 @@ final class CommandContext {
         information = -1;
         fieldPointer = -1;
         bitPointer = -1;
+        copySegment = -1;
+        answeredLater = false;
         ioFailure = null;
     }
 

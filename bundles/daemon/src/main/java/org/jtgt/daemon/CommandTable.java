@@ -163,6 +163,30 @@ final class CommandTable {
                         usage("5F 07 FF 00 00 FF FF FF FF 04")));
         t.spc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", SbcCommands::preventAllowMediumRemoval,
                 "1E 00 00 00 03 04", CONFLICTS);
+        t.spc(Opcodes.WRITE_ATOMIC_16, "WRITE ATOMIC(16)", SbcCommands::writeAtomic16,
+                "9C 18 FF FF FF FF FF FF FF FF 00 00 FF FF 00 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.READ_DEFECT_DATA_10, "READ DEFECT DATA(10)", DefectData::readDefectData10,
+                "37 00 1F 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
+        t.spc(Opcodes.READ_DEFECT_DATA_12, "READ DEFECT DATA(12)", DefectData::readDefectData12,
+                "B7 1F FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.serviceActions(Opcodes.SANITIZE, "SANITIZE", MEDIUM_ACCESS,
+                new ServiceAction(Opcodes.SA_SANITIZE_OVERWRITE, "SANITIZE OVERWRITE", Sanitize::overwrite,
+                        usage("48 A1 00 00 00 00 00 FF FF 04")),
+                new ServiceAction(Opcodes.SA_SANITIZE_BLOCK_ERASE, "SANITIZE BLOCK ERASE", Sanitize::blockErase,
+                        usage("48 A2 00 00 00 00 00 FF FF 04")),
+                new ServiceAction(Opcodes.SA_SANITIZE_EXIT_FAILURE_MODE, "SANITIZE EXIT FAILURE MODE",
+                        Sanitize::exitFailureMode, usage("48 BF 00 00 00 00 00 FF FF 04")));
+        // SPC-4 third-party copy (EXTENDED COPY LID1 and RECEIVE COPY RESULTS).
+        t.serviceActions(Opcodes.THIRD_PARTY_COPY_OUT, "THIRD-PARTY COPY OUT", MEDIUM_ACCESS,
+                new ServiceAction(Opcodes.SA_EXTENDED_COPY_LID1, "EXTENDED COPY(LID1)", ExtendedCopy::extendedCopy,
+                        usage("83 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 04")));
+        t.serviceActions(Opcodes.THIRD_PARTY_COPY_IN, "THIRD-PARTY COPY IN", 0,
+                new ServiceAction(Opcodes.SA_COPY_STATUS, "RECEIVE COPY STATUS(LID1)", ExtendedCopy::copyStatus,
+                        usage("84 00 FF 00 00 00 00 00 00 00 FF FF FF FF 00 04")),
+                new ServiceAction(Opcodes.SA_OPERATING_PARAMETERS, "RECEIVE COPY OPERATING PARAMETERS",
+                        ExtendedCopy::operatingParameters, usage("84 03 00 00 00 00 00 00 00 00 FF FF FF FF 00 04")),
+                new ServiceAction(Opcodes.SA_FAILED_SEGMENT_DETAILS, "RECEIVE COPY FAILURE DETAILS(LID1)",
+                        ExtendedCopy::failedSegmentDetails, usage("84 04 FF 00 00 00 00 00 00 00 FF FF FF FF 00 04")));
         return t;
     }
 

@@ -92,4 +92,36 @@ final class FixedSense {
         }
         return LENGTH;
     }
+
+    /**
+     * Sets the sense-key specific bytes of sense already written at {@code at} to a progress
+     * indication (SPC-4 4.5.2.4.3: SKSV and a fraction of 65 536 in bytes 16..17), as NOT READY,
+     * SANITIZE IN PROGRESS carries it (SBC-4 sanitize operation).
+     *
+     * @param progress 0..65535
+     */
+    static void progress(byte[] dst, int at, int progress) {
+        dst[at + SENSE_KEY_SPECIFIC_OFFSET] = (byte) SKSV;
+        dst[at + SENSE_KEY_SPECIFIC_OFFSET + 1] = (byte) (progress >>> 8);
+        dst[at + SENSE_KEY_SPECIFIC_OFFSET + 2] = (byte) progress;
+    }
+
+    /** SD: the segment pointer is relative to a segment descriptor (SPC-4 4.5.2.4.5). */
+    static final int SD = 0x20;
+
+    /**
+     * Sets, in COPY ABORTED sense already written at {@code at}, the segment descriptor that
+     * failed: its index in bytes 10..11 (the third and fourth bytes of COMMAND-SPECIFIC
+     * INFORMATION) and the segment pointer sense-key specific field (SKSV, SD = 1, the byte of
+     * that descriptor in error), SPC-4 4.5.2.4.5.
+     */
+    static void segmentPointer(byte[] dst, int at, int segment, int fieldPointer) {
+        dst[at + COMMAND_SPECIFIC_OFFSET + 2] = (byte) (segment >>> 8);
+        dst[at + COMMAND_SPECIFIC_OFFSET + 3] = (byte) segment;
+        if (fieldPointer >= 0) {
+            dst[at + SENSE_KEY_SPECIFIC_OFFSET] = (byte) (SKSV | SD);
+            dst[at + SENSE_KEY_SPECIFIC_OFFSET + 1] = (byte) (fieldPointer >>> 8);
+            dst[at + SENSE_KEY_SPECIFIC_OFFSET + 2] = (byte) fieldPointer;
+        }
+    }
 }

@@ -43,11 +43,12 @@ final class InquiryData {
     static final int PAGE_SUPPORTED_PAGES = 0x00;
     static final int PAGE_UNIT_SERIAL_NUMBER = 0x80;
     static final int PAGE_DEVICE_IDENTIFICATION = 0x83;
+    static final int PAGE_THIRD_PARTY_COPY = 0x8F;
     static final int PAGE_BLOCK_LIMITS = 0xB0;
     static final int PAGE_BLOCK_DEVICE_CHARACTERISTICS = 0xB1;
     static final int PAGE_LOGICAL_BLOCK_PROVISIONING = 0xB2;
     static final int[] SUPPORTED_PAGES = {
-        PAGE_SUPPORTED_PAGES, PAGE_UNIT_SERIAL_NUMBER, PAGE_DEVICE_IDENTIFICATION,
+        PAGE_SUPPORTED_PAGES, PAGE_UNIT_SERIAL_NUMBER, PAGE_DEVICE_IDENTIFICATION, PAGE_THIRD_PARTY_COPY,
         PAGE_BLOCK_LIMITS, PAGE_BLOCK_DEVICE_CHARACTERISTICS, PAGE_LOGICAL_BLOCK_PROVISIONING,
     };
     /** Every VPD page starts with byte 0, page code, and a 2-byte PAGE LENGTH. */
@@ -85,6 +86,14 @@ final class InquiryData {
     static final int UNMAP_GRANULARITY_ALIGNMENT_OFFSET = 32;
     static final long UGAVALID = 0x8000_0000L;
     static final int MAX_WRITE_SAME_LENGTH_OFFSET = 36;
+    /** SBC-4 Block Limits VPD page: MAXIMUM ATOMIC TRANSFER LENGTH, ATOMIC ALIGNMENT, ATOMIC TRANSFER LENGTH GRANULARITY. */
+    static final int MAX_ATOMIC_TRANSFER_LENGTH_OFFSET = 44;
+    static final int ATOMIC_ALIGNMENT_OFFSET = 48;
+    static final int ATOMIC_GRANULARITY_OFFSET = 52;
+    /** Byte 7 of Block Device Characteristics (SBC-4 Block Device Characteristics VPD page): WABEREQ (bits 7..6), WACEREQ (5..4). */
+    static final int SANITIZE_REQUIREMENTS_OFFSET = 7;
+    /** WABEREQ 01b: a read after BLOCK ERASE completes with GOOD (and returns zeros here). */
+    static final int WABEREQ_READ_GOOD = 0x1 << 6;
     static final int CHARACTERISTICS_PAGE_LENGTH = 0x3C;
     static final int MEDIUM_ROTATION_RATE_OFFSET = 4;
     static final int NON_ROTATING_MEDIUM = 0x0001;
@@ -232,6 +241,11 @@ final class InquiryData {
         c.putIn16(OPTIMAL_GRANULARITY_OFFSET, 1);
         c.putIn32(MAX_TRANSFER_LENGTH_OFFSET, u.maxTransferBlocks());
         c.putIn64(MAX_WRITE_SAME_LENGTH_OFFSET, u.maxWriteSameBlocks());
+        // WRITE ATOMIC(16) (SbcCommands.writeAtomic16); atomic boundaries are not supported,
+        // so both boundary fields (56..63) stay zero.
+        c.putIn32(MAX_ATOMIC_TRANSFER_LENGTH_OFFSET, u.maxAtomicTransferBlocks());
+        c.putIn32(ATOMIC_ALIGNMENT_OFFSET, u.atomicAlignment());
+        c.putIn32(ATOMIC_GRANULARITY_OFFSET, u.atomicGranularity());
         if (u.options().thin()) {
             c.putIn32(MAX_UNMAP_LBA_COUNT_OFFSET, SbcCommands.MAX_UNMAP_BLOCKS);
             c.putIn32(MAX_UNMAP_DESCRIPTOR_COUNT_OFFSET, SbcCommands.MAX_UNMAP_DESCRIPTORS);
@@ -244,10 +258,15 @@ final class InquiryData {
         c.produce(VPD_HEADER + BLOCK_LIMITS_PAGE_LENGTH, allocationLength);
     }
 
-    /** Block Device Characteristics VPD page (SBC-3): a non-rotating medium. */
+    /**
+     * Block Device Characteristics VPD page (SBC-4 Block Device Characteristics VPD page): a non-rotating medium; WABEREQ 01b
+     * because SANITIZE BLOCK ERASE leaves blocks that read as zeros with GOOD status, WACEREQ
+     * 00b because CRYPTOGRAPHIC ERASE is not supported (there is no encryption to erase).
+     */
     static void blockDeviceCharacteristics(CommandContext c, int allocationLength) {
         vpdHeader(c, PAGE_BLOCK_DEVICE_CHARACTERISTICS, CHARACTERISTICS_PAGE_LENGTH);
         c.putIn16(MEDIUM_ROTATION_RATE_OFFSET, NON_ROTATING_MEDIUM);
+        c.putIn(SANITIZE_REQUIREMENTS_OFFSET, WABEREQ_READ_GOOD);
         c.produce(VPD_HEADER + CHARACTERISTICS_PAGE_LENGTH, allocationLength);
     }
 

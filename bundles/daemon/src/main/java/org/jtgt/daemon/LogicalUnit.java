@@ -23,6 +23,8 @@ import org.jtgt.api.target.LunOptions;
 final class LogicalUnit {
     /** NUMBER OF LOGICAL BLOCKS of COMPARE AND WRITE is one byte (SBC-3 5.2). */
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
+    /** TRANSFER LENGTH of WRITE ATOMIC(16) is two bytes (SBC-4). */
+    static final int MAX_WRITE_ATOMIC_16_BLOCKS = 0xFFFF;
     /** Longest serial number accepted for VPD page 80h. */
     static final int MAX_SERIAL_LENGTH = 64;
 
@@ -53,6 +55,10 @@ final class LogicalUnit {
     private final PersistentReservations persistentReservations = new PersistentReservations();
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
+    /** The running SANITIZE operation, or null (SBC-4 sanitize operation). */
+    private volatile Sanitize.Job sanitizing;
+    /** The last SANITIZE failed: 0 no, 1 yes, 2 yes and it had AUSE set; guarded by {@code this}. */
+    private volatile int sanitizeFailure;
 
     LogicalUnit(String targetName, int lun, BackingStore store, int blockSize, LunOptions options,
                 int maxTransferBytes) {
@@ -164,6 +170,27 @@ final class LogicalUnit {
     }
 
     /**
+     * MAXIMUM ATOMIC TRANSFER LENGTH (Block Limits VPD, SBC-4), enforced by WRITE ATOMIC:
+     * what one transfer may carry, within the 16-bit TRANSFER LENGTH of WRITE ATOMIC(16).
+     */
+    int maxAtomicTransferBlocks() {
+        return Math.min(maxTransferBlocks, MAX_WRITE_ATOMIC_16_BLOCKS);
+    }
+
+    /**
+     * ATOMIC ALIGNMENT (Block Limits VPD): 0, no requirement. Every write is made atomic by the
+     * write order, not by the medium's geometry, so no LBA is better aligned than another.
+     */
+    int atomicAlignment() {
+        return 0;
+    }
+
+    /** ATOMIC TRANSFER LENGTH GRANULARITY (Block Limits VPD): 0, any number of blocks. */
+    int atomicGranularity() {
+        return 0;
+    }
+
+    /**
      * Every command that changes the medium holds the unit's write order while it does:
      * WRITE, WRITE AND VERIFY, WRITE SAME and UNMAP share it ({@link #beginWrite}), COMPARE AND
      * WRITE and ORWRITE own it ({@link #beginAtomicWrite}) across their read-compare/modify-write.
@@ -265,6 +292,50 @@ final class LogicalUnit {
     synchronized void reset() {
         reservationHolder = null;
         preventing.clear();
+    }
+
+    // ---- SANITIZE (SBC-4 sanitize operation) ----
+
+    /** Marks {@code job} as the unit's running sanitize operation; false if one already runs. */
+    synchronized boolean beginSanitize(Sanitize.Job job) {
+        if (sanitizing != null) {
+            return false;
+        }
+        sanitizing = job;
+        return true;
+    }
+
+    /** Ends {@code job}: a success clears failure mode, a failure enters it. */
+    synchronized void endSanitize(Sanitize.Job job, boolean succeeded) {
+        if (sanitizing == job) {
+            sanitizing = null;
+            sanitizeFailure = succeeded ? 0 : job.ause ? 2 : 1;
+        }
+    }
+
+    /** True while a sanitize operation runs. Lock-free: read on every command. */
+    boolean sanitizing() {
+        return sanitizing != null;
+    }
+
+    /** The running operation's progress (a fraction of 65 536), or -1 when none runs. */
+    int sanitizeProgress() {
+        Sanitize.Job j = sanitizing;
+        return j == null ? -1 : j.progress();
+    }
+
+    /** True in sanitize failure mode (the last SANITIZE failed). */
+    boolean sanitizeFailed() {
+        return sanitizeFailure != 0;
+    }
+
+    /** EXIT FAILURE MODE: false if the failed operation did not allow it (AUSE = 0). */
+    synchronized boolean exitSanitizeFailure() {
+        if (sanitizeFailure == 1) {
+            return false;
+        }
+        sanitizeFailure = 0;
+        return true;
     }
 
     /** The serial number as ASCII bytes (VPD page 80h); never modify. */

@@ -13,6 +13,7 @@ final class Nexus {
     private final int relativePort;
     private final TaskTable tasks;
     private final UnitAttentions unitAttentions = new UnitAttentions();
+    private final CopyOperations copies = new CopyOperations();
 
     Nexus(int hostNo, long id, Target target, String initiatorPortName, int relativePort, TaskTable tasks) {
         this.hostNo = hostNo;
@@ -50,6 +51,11 @@ final class Nexus {
 
     UnitAttentions unitAttentions() {
         return unitAttentions;
+    }
+
+    /** The EXTENDED COPY operations this nexus identified by list identifier (SPC-4 EXTENDED COPY). */
+    CopyOperations copies() {
+        return copies;
     }
 
     @Override

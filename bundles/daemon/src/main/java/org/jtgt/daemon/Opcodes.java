@@ -42,6 +42,12 @@ final class Opcodes {
     static final int WRITE_12 = 0xAA;
     static final int WRITE_AND_VERIFY_12 = 0xAE;
     static final int VERIFY_12 = 0xAF;
+    static final int READ_DEFECT_DATA_10 = 0x37;
+    static final int SANITIZE = 0x48;
+    static final int THIRD_PARTY_COPY_OUT = 0x83;
+    static final int THIRD_PARTY_COPY_IN = 0x84;
+    static final int WRITE_ATOMIC_16 = 0x9C;
+    static final int READ_DEFECT_DATA_12 = 0xB7;
 
     /** SERVICE ACTION IN(16) service action READ CAPACITY(16) (SBC-3 5.17). */
     static final int SA_READ_CAPACITY_16 = 0x10;
@@ -71,6 +77,17 @@ final class Opcodes {
      */
     static final int MAINTENANCE_OUT = 0xA4;
     static final int SA_SET_TARGET_PORT_GROUPS = 0x0A;
+    /** THIRD-PARTY COPY OUT service action EXTENDED COPY (LID1) (SPC-4). */
+    static final int SA_EXTENDED_COPY_LID1 = 0x00;
+    /** THIRD-PARTY COPY IN service actions of RECEIVE COPY RESULTS (SPC-4). */
+    static final int SA_COPY_STATUS = 0x00;
+    static final int SA_RECEIVE_DATA = 0x01;
+    static final int SA_OPERATING_PARAMETERS = 0x03;
+    static final int SA_FAILED_SEGMENT_DETAILS = 0x04;
+    /** SANITIZE service actions (SBC-4). */
+    static final int SA_SANITIZE_OVERWRITE = 0x01;
+    static final int SA_SANITIZE_BLOCK_ERASE = 0x02;
+    static final int SA_SANITIZE_EXIT_FAILURE_MODE = 0x1F;
     /** The service action field: bits 4..0 of CDB byte 1. */
     static final int SERVICE_ACTION_MASK = 0x1F;
     /** The service action field's most significant bit, for the sense bit pointer. */

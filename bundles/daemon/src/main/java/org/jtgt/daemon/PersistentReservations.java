@@ -76,6 +76,8 @@ final class PersistentReservations {
             case Opcodes.VERIFY_16:
             case Opcodes.PRE_FETCH_10:
             case Opcodes.PRE_FETCH_16:
+            case Opcodes.READ_DEFECT_DATA_10:
+            case Opcodes.READ_DEFECT_DATA_12:
                 return ACCESS_READ;
             case Opcodes.SERVICE_ACTION_IN_16:
                 return serviceAction == Opcodes.SA_GET_LBA_STATUS ? ACCESS_READ : ACCESS_ANY;
@@ -95,6 +97,9 @@ final class PersistentReservations {
             case Opcodes.SYNCHRONIZE_CACHE_16:
             case Opcodes.MODE_SENSE_6:
             case Opcodes.MODE_SENSE_10:
+            case Opcodes.WRITE_ATOMIC_16:
+            case Opcodes.SANITIZE:
+            case Opcodes.THIRD_PARTY_COPY_OUT:   // EXTENDED COPY writes through this unit's copy manager
                 return ACCESS_WRITE;
             default:
                 return ACCESS_ANY;

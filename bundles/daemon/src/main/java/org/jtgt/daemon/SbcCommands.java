@@ -841,6 +841,73 @@ final class SbcCommands {
         return true;
     }
 
+    // ======================= WRITE ATOMIC =======================
+
+    /** WRITE ATOMIC(16) CDB (SBC-4): ATOMIC BOUNDARY and the 16-bit TRANSFER LENGTH. */
+    static final int ATOMIC_BOUNDARY_OFFSET = 10;
+    static final int ATOMIC_LENGTH_OFFSET = 12;
+    /** Byte 1 bits 2..0 are reserved in WRITE ATOMIC(16) (bit 4 is DPO, bit 3 FUA). */
+    static final int ATOMIC_RESERVED = 0x07;
+
+    /**
+     * WRITE ATOMIC(16), SBC-4: the blocks are written as one indivisible operation with
+     * respect to every other writer of the unit, because the write owns the unit's write order
+     * ({@link LogicalUnit#beginAtomicWrite}) as COMPARE AND WRITE does. The Block Limits VPD
+     * page reports the limits checked here: a TRANSFER LENGTH above MAXIMUM ATOMIC TRANSFER
+     * LENGTH, an LBA that is not a multiple of ATOMIC ALIGNMENT or a length that is not a
+     * multiple of ATOMIC TRANSFER LENGTH GRANULARITY (when those are not zero) is INVALID
+     * FIELD IN CDB. Atomic boundaries are not supported (MAXIMUM ATOMIC BOUNDARY SIZE 0), so a
+     * non-zero ATOMIC BOUNDARY is INVALID FIELD IN CDB too. A TRANSFER LENGTH of zero writes
+     * nothing and is not an error.
+     */
+    static SenseReason writeAtomic16(CommandContext c) {
+        c.lba = Cdb.u64(c.cdb, 2);
+        c.blocks = Cdb.u16(c.cdb, ATOMIC_LENGTH_OFFSET);
+        c.lengthField = ATOMIC_LENGTH_OFFSET;
+        c.wanted = c.blocks << c.unit.blockShift();
+        SenseReason r = parseFlags(c);
+        if (r != SenseReason.NONE) {
+            return r;
+        }
+        if ((Cdb.u8(c.cdb, 1) & ATOMIC_RESERVED) != 0) {
+            return c.invalidField(1);
+        }
+        if (Cdb.u16(c.cdb, ATOMIC_BOUNDARY_OFFSET) != 0) {
+            return c.invalidField(ATOMIC_BOUNDARY_OFFSET);
+        }
+        r = checkRange(c);
+        if (r != SenseReason.NONE) {
+            return r;
+        }
+        LogicalUnit u = c.unit;
+        if (c.blocks > u.maxAtomicTransferBlocks()) {
+            return c.invalidField(ATOMIC_LENGTH_OFFSET);
+        }
+        if (u.atomicAlignment() > 1 && Long.remainderUnsigned(c.lba, u.atomicAlignment()) != 0) {
+            return c.invalidField(2);
+        }
+        if (u.atomicGranularity() > 1 && c.blocks % u.atomicGranularity() != 0) {
+            return c.invalidField(ATOMIC_LENGTH_OFFSET);
+        }
+        if (u.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;
+        }
+        int n = (int) Math.min(c.wanted, c.outAvailable);
+        if (n > 0) {
+            long stamp = u.beginAtomicWrite();
+            try {
+                u.store().write(c.lba << u.blockShift(), c.window(0, n), c.fua);
+            } catch (IOException e) {
+                c.information = c.lba;
+                c.ioFailure = e;
+                return SenseReason.WRITE_ERROR;
+            } finally {
+                u.endAtomicWrite(stamp);
+            }
+        }
+        return SenseReason.NONE;
+    }
+
     // ======================= PRE-FETCH =======================
 
     /** PRE-FETCH(10), SBC-3 5.9. */

@@ -33,13 +33,46 @@ enum SenseReason {
      */
     INSUFFICIENT_REGISTRATION_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x04),
 
+    /** EXTENDED COPY: more CSCD descriptors than MAXIMUM CSCD DESCRIPTOR COUNT (SPC-4 Annex D, 26h/06h). */
+    TOO_MANY_TARGET_DESCRIPTORS(SenseKey.ILLEGAL_REQUEST, 0x26, 0x06),
+    /** EXTENDED COPY: a CSCD descriptor type the copy manager does not implement (26h/07h). */
+    UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE(SenseKey.ILLEGAL_REQUEST, 0x26, 0x07),
+    /** EXTENDED COPY: more segment descriptors than MAXIMUM SEGMENT DESCRIPTOR COUNT (26h/08h). */
+    TOO_MANY_SEGMENT_DESCRIPTORS(SenseKey.ILLEGAL_REQUEST, 0x26, 0x08),
+    /** EXTENDED COPY: a segment descriptor type the copy manager does not implement (26h/09h). */
+    UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE(SenseKey.ILLEGAL_REQUEST, 0x26, 0x09),
+    /** EXTENDED COPY: the list identifier names a copy of this I_T nexus still running (SPC-4 Annex D, 00h/16h). */
+    OPERATION_IN_PROGRESS(SenseKey.ILLEGAL_REQUEST, 0x00, 0x16),
+    /** The copy manager holds as many copy operations for the I_T nexus as it can track (55h/03h). */
+    INSUFFICIENT_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x03),
+
     /** A removable unit whose medium START STOP UNIT ejected (SBC-3 5.25; SPC-4 Annex D, 3Ah/00h). */
     MEDIUM_NOT_PRESENT(SenseKey.NOT_READY, 0x3A, 0x00),
+
+    /** A SANITIZE is running on the unit: every medium access waits for it (SBC-4 sanitize operation, 04h/1Bh). */
+    SANITIZE_IN_PROGRESS(SenseKey.NOT_READY, 0x04, 0x1B),
 
     WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
 
     UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
     WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
+    /** The last SANITIZE failed; medium access fails until one succeeds or failure mode is exited (SBC-4 sanitize operation, 31h/03h). */
+    SANITIZE_COMMAND_FAILED(SenseKey.MEDIUM_ERROR, 0x31, 0x03),
+
+    // ---- EXTENDED COPY segment processing (SPC-4: sense key COPY ABORTED) ----
+
+    /** A segment names a CSCD descriptor index the parameter list does not hold (08h/04h). */
+    UNREACHABLE_COPY_TARGET(SenseKey.COPY_ABORTED, 0x08, 0x04),
+    /** A CSCD descriptor names a logical unit this target does not have (0Dh/02h). */
+    COPY_TARGET_DEVICE_NOT_REACHABLE(SenseKey.COPY_ABORTED, 0x0D, 0x02),
+    /** The copy target device failed a read or write of a segment (0Dh/01h THIRD PARTY DEVICE FAILURE). */
+    THIRD_PARTY_DEVICE_FAILURE(SenseKey.COPY_ABORTED, 0x0D, 0x01),
+    /**
+     * A segment the copy target device refuses as it stands (its blocks lie beyond the
+     * device's capacity): the copy is aborted at that segment; COPY ABORTED says so and no
+     * more specific additional sense code exists for it (00h/00h).
+     */
+    COPY_SEGMENT_REFUSED(SenseKey.COPY_ABORTED, 0x00, 0x00),
 
     /** VERIFY, WRITE AND VERIFY and COMPARE AND WRITE found a difference (SBC-3 5.2, 5.29). */
     MISCOMPARE_DURING_VERIFY_OPERATION(SenseKey.MISCOMPARE, 0x1D, 0x00),

@@ -73,6 +73,9 @@ final class SpcCommands {
             case InquiryData.PAGE_LOGICAL_BLOCK_PROVISIONING:
                 InquiryData.logicalBlockProvisioning(c, allocation);
                 return SenseReason.NONE;
+            case InquiryData.PAGE_THIRD_PARTY_COPY:
+                ExtendedCopy.thirdPartyCopyPage(c, allocation);
+                return SenseReason.NONE;
             default:
                 return c.invalidField(2);
         }
@@ -96,10 +99,15 @@ final class SpcCommands {
         } else {
             pending = TaskRouter.takeUnitAttention(c.nexus, c.lun);
             if (pending == null) {
-                pending = SenseReason.NONE;
+                // SBC-4 sanitize operation: a running sanitize, or the failure mode a failed one left behind
+                pending = c.unit.sanitizing() ? SenseReason.SANITIZE_IN_PROGRESS
+                        : c.unit.sanitizeFailed() ? SenseReason.SANITIZE_COMMAND_FAILED : SenseReason.NONE;
             }
         }
         int n = FixedSense.write(c.sense, 0, pending, -1, -1, -1);
+        if (pending == SenseReason.SANITIZE_IN_PROGRESS) {
+            FixedSense.progress(c.sense, 0, Math.max(0, c.unit.sanitizeProgress()));   // progress indication
+        }
         c.putIn(0, c.sense, 0, n);
         c.produce(n, allocation);
         return SenseReason.NONE;

@@ -62,6 +62,7 @@ final class TaskRouter {
     void execute(ByteBuffer b, int o, TransportEndpoint from, CommandContext c) {
         c.reset();
         c.ports = ports;
+        c.from = from;
         c.hostNo = EventHeader.hostNo(b, o);
         c.cid = CmdReqEvent.cid(b, o);
         c.expectedLength = Integer.toUnsignedLong(CmdReqEvent.expectedLength(b, o));
@@ -127,6 +128,9 @@ final class TaskRouter {
             return;
         }
         SenseReason r = route(c);
+        if (c.answeredLater && r == SenseReason.NONE) {
+            return;   // the handler's Pending answers when the command ends
+        }
         if (!respond(c, from, r)) {
             nexus.tasks().remove(c.cid);   // no answer went out, so no CMD_DONE will come
         }
@@ -159,6 +163,18 @@ final class TaskRouter {
             }
             if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
                 return SenseReason.MEDIUM_NOT_PRESENT;
+            }
+            if (unit != null && !entry.worksWithoutUnit() && opcode != Opcodes.MAINTENANCE_IN
+                    && entry != CommandTable.INVALID) {
+                // SBC-4 sanitize operation: while it runs only INQUIRY, REPORT LUNS, REQUEST SENSE and
+                // REPORT SUPPORTED OPERATION CODES are processed; after one failed, medium
+                // access fails until a SANITIZE succeeds or failure mode is exited.
+                if (unit.sanitizing()) {
+                    return SenseReason.SANITIZE_IN_PROGRESS;
+                }
+                if (unit.sanitizeFailed() && entry.needsMedium() && opcode != Opcodes.SANITIZE) {
+                    return SenseReason.SANITIZE_COMMAND_FAILED;
+                }
             }
             int length = Cdb.lengthForOpcode(opcode);
             if (entry != CommandTable.INVALID) {
@@ -196,6 +212,9 @@ final class TaskRouter {
         } else {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.CHECK_CONDITION);
             int n = FixedSense.write(c.sense, 0, r, c.information, c.fieldPointer, c.bitPointer);
+            if (c.copySegment >= 0) {
+                FixedSense.segmentPointer(c.sense, 0, c.copySegment, c.fieldPointer);
+            }
             CmdRspEvent.putSense(rec, 0, c.sense, n);
             logFailure(c, r);
         }
@@ -226,6 +245,55 @@ final class TaskRouter {
             }
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("host {} cid {}: opcode 0x{} -> {}", c.hostNo, c.cid, Integer.toHexString(c.cdb[0] & 0xFF), r);
+        }
+    }
+
+    /**
+     * The answer of a command that goes on after its handler returned GOOD-so-far: what the
+     * response needs is captured when the handler takes it ({@link #answerLater}), and {@link #complete} sends
+     * it from whichever thread ends the command. The task record stays until KEVENT_CMD_DONE, so
+     * QUERY TASK sees the command while it runs.
+     */
+    static final class Pending {
+        private final TransportEndpoint from;
+        private final Nexus nexus;
+        private final int hostNo;
+        private final long cid;
+        private final long dataOffset;
+        private final int residual;
+
+        /** Takes over answering the command {@code c} runs; its handler then returns NONE. */
+        static Pending answerLater(CommandContext c) {
+            c.answeredLater = true;
+            return new Pending(c);
+        }
+
+        private Pending(CommandContext c) {
+            this.from = c.from;
+            this.nexus = c.nexus;
+            this.hostNo = c.hostNo;
+            this.cid = c.cid;
+            this.dataOffset = c.dataOffset;
+            this.residual = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, c.expectedLength - c.wanted));
+        }
+
+        /** Answers GOOD for {@link SenseReason#NONE}, else CHECK CONDITION with the reason's sense. */
+        void complete(SenseReason r) {
+            ByteBuffer rec = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
+            if (r == SenseReason.NONE) {
+                CmdRspEvent.write(rec, 0, hostNo, cid, dataOffset, 0, residual, ScsiStatus.GOOD);
+            } else {
+                CmdRspEvent.write(rec, 0, hostNo, cid, dataOffset, 0, residual, ScsiStatus.CHECK_CONDITION);
+                byte[] sense = new byte[FixedSense.LENGTH];
+                int n = FixedSense.write(sense, 0, r, -1, -1, -1);
+                CmdRspEvent.putSense(rec, 0, sense, n);
+            }
+            if (!from.send(rec, 0, CmdRspEvent.LENGTH)) {
+                nexus.tasks().remove(cid);   // no answer went out, so no CMD_DONE will come
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("host {}: late response to cid {} not sent, the endpoint is closed", hostNo, cid);
+                }
+            }
         }
     }
 }

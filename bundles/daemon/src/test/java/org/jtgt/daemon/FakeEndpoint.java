@@ -2,6 +2,7 @@ package org.jtgt.daemon;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import org.jtgt.api.transport.DataArea;
@@ -16,7 +17,8 @@ import org.jtgt.api.transport.TransportEndpoint;
 final class FakeEndpoint implements TransportEndpoint, DataArea {
     private final ByteBuffer area;
     private long next;
-    final List<byte[]> sent = new ArrayList<>();
+    /** Synchronized: a command answered later (SANITIZE without IMMED) is sent from another thread. */
+    final List<byte[]> sent = Collections.synchronizedList(new ArrayList<>());
     boolean open = true;
     boolean discard;
     long discarded;

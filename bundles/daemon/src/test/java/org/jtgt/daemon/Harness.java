@@ -171,6 +171,7 @@ final class Harness {
     Result run(long cid, int tag, long at) {
         int before = endpoint.sent.size();
         deliver(CmdReqEvent.LENGTH);
+        awaitAnswers(before + 1);
         assertEquals(before + 1, endpoint.sent.size(), "one answer per command");
         ByteBuffer rsp = endpoint.last();
         assertEquals(EventType.UEVENT_CMD_RSP.code(), EventHeader.type(rsp, 0));
@@ -187,6 +188,14 @@ final class Harness {
             done(cid);
         }
         return new Result(cid, tag, CmdRspEvent.status(rsp, 0), sense, CmdRspEvent.residual(rsp, 0), data);
+    }
+
+    /** Waits (up to 10 s) until {@code count} records were sent: some commands answer later. */
+    void awaitAnswers(int count) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (endpoint.sent.size() < count && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
     }
 
     void done(long cid) {

@@ -107,7 +107,8 @@ class InquiryTest {
     void supportedPages() {
         Harness.Result r = h.read(0, Cdbs.inquiry(true, 0x00, 255), 255);
         r.assertGood();
-        assertArrayEquals(new byte[] {0, 0, 0, 6, 0x00, (byte) 0x80, (byte) 0x83, (byte) 0xB0, (byte) 0xB1, (byte) 0xB2}, r.data());
+        assertArrayEquals(new byte[] {0, 0, 0, 7, 0x00, (byte) 0x80, (byte) 0x83, (byte) 0x8F, (byte) 0xB0, (byte) 0xB1,
+            (byte) 0xB2}, r.data());
     }
 
     @Test
