@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,11 +132,9 @@ class FcBadFrameTest {
         try (FcInitiator i = fixture.login()) {
             byte[] data = new byte[4 * FcFixture.BLOCK];
             new java.util.Random(11).nextBytes(data);
-            i.holdWriteData = true;
             FcInitiator.Exchange x = i.submit(T, 0, FcIoTest.rw10(0x2A, 100, 4), data, 0,
-                    org.jtgt.api.event.TaskAttribute.SIMPLE);
+                    org.jtgt.api.event.TaskAttribute.SIMPLE, true);
             FcLoginTest.eventually(() -> i.xferRdyHeld(x), "FCP_XFER_RDY");
-            i.holdWriteData = false;
             int before = dropped();
             byte[] badCrc = toTarget(i, FcFrameHeader.R_CTL_DATA, FcFrameHeader.TYPE_FCP, x.oxId(), new byte[512]);
             badCrc[FcipHeader.FRAME_OFFSET + FcFrameHeader.LENGTH + 7] ^= 1;

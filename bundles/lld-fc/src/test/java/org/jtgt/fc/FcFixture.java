@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.host.HostSide;
 import org.jtgt.host.HostSideAccess;
 import org.jtgt.transport.shm.ShmTransport;
