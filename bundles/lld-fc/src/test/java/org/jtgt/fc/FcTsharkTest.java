@@ -22,9 +22,22 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Wireshark, a decoder nobody here wrote, reads a capture of a login and I/O run: FLOGI, PLOGI
- * and PRLI accepted, FCP_CMND/FCP_RSP decoded with the expected SCSI opcodes and status, no
- * malformed frame and no expert error. Needs {@code tshark} and capture rights on {@code lo};
- * without them the test is skipped, except with {@code CI=true}, where it fails.
+ * and PRLI accepted, FCP_CMND/FCP_RSP decoded with the expected SCSI opcodes and status, an ABTS
+ * with its BA_ACC and a LUN RESET with its FCP_RSP_INFO, no malformed frame and no expert error.
+ *
+ * <p>Every FCP_RSP is matched to its FCP_CMND from the fields Wireshark decodes: the exchange is
+ * (initiator S_ID, target D_ID, OX_ID); the FCP_CMND opens it (F_CTL exchange originator, first
+ * sequence, RX_ID FFFFh), every frame the target sends in it carries the exchange-responder bit
+ * and the RX_ID the target assigned, the FCP_RSP closes it (last sequence). The test requires
+ * exactly one FCP_RSP per FCP_CMND, in that exchange, and the (opcode, status) pairs the run
+ * produced. Wireshark's own link ({@code fcp.request_in}) is checked against that match whenever
+ * the dissector sets it; 4.0 never does for an FCP_RSP: its {@code packet-fc.c} looks up the
+ * exchange's LUN by OX_ID only when a frame is revisited ({@code if (pinfo->fd->visited)}), so on
+ * the first pass every frame after the FCP_CMND gets LUN FFFFh, which {@code packet-fcp.c} keeps
+ * and matches against no command ("SCSI: Response LUN: 0xffff").
+ *
+ * <p>Needs {@code tshark} and capture rights on {@code lo}; without them the test is skipped,
+ * except with {@code CI=true}, where it fails.
  */
 @Timeout(120)
 class FcTsharkTest {
@@ -62,8 +75,27 @@ class FcTsharkTest {
         return text;
     }
 
+    /** One FC frame as Wireshark decoded it. */
+    private record Decoded(int number, int rCtl, String sId, String dId, int oxId, int rxId, int fCtl, int opcode,
+            int status, int rspCode, int requestIn, int taskManagement, String info) {
+        static Decoded parse(String line) {
+            String[] f = line.split("\\|", -1);
+            return new Decoded(Integer.parseInt(f[0]), hex(f[1]), f[2], f[3], hex(f[4]), hex(f[5]), hex(f[6]),
+                    f[7].isEmpty() ? hex(f[8]) : hex(f[7]), hex(f[9]), hex(f[10]), f[11].isEmpty() ? 0 : Integer.parseInt(f[11]),
+                    hex(f[12]), f[13]);
+        }
+
+        private static int hex(String s) {
+            return s.isEmpty() ? -1 : Integer.decode(s.split(",")[0]);
+        }
+
+        boolean responder() {
+            return (fCtl & FcFrameHeader.F_CTL_EXCHANGE_CONTEXT) != 0;
+        }
+    }
+
     @Test
-    void wiresharkDecodesLoginsAndFcpWithoutErrors() throws Exception {
+    void wiresharkDecodesLoginsAndFcpWithoutErrorsAndEachFcpRspClosesItsCommandsExchange() throws Exception {
         String tshark = tshark();
         Path dir = Paths.get("target", "tshark");
         Files.createDirectories(dir);
@@ -93,6 +125,12 @@ class FcTsharkTest {
                     assertEquals(0, i.command(T, 0, FcIoTest.rw10(0x28, 0, 32), null, data.length).status());
                     assertEquals(0, i.command(T, 0, new byte[] {0x12, 0, 0, 0, 96, 0}, null, 96).status());
                     assertEquals(2, i.command(T, 0, FcIoTest.rw10(0x28, 1 << 20, 1), null, 512).status());
+                    // an exchange aborted while it waits for data: ABTS, BA_ACC, no FCP_RSP
+                    FcInitiator.Exchange held = i.submit(T, 0, FcIoTest.rw10(0x2A, 8, 2), new byte[1024], 0,
+                            org.jtgt.api.event.TaskAttribute.SIMPLE, true);
+                    FcLoginTest.eventually(() -> i.xferRdyHeld(held), "FCP_XFER_RDY");
+                    assertEquals(FcInitiator.BA_ACC, i.abort(T, held.oxId()));
+                    assertEquals(FcInitiator.RSP_TMF_COMPLETE, i.taskManagement(T, 0, FcInitiator.TMF_LUN_RESET));
                     assertTrue(i.logo(T).accepted());
                 }
                 Thread.sleep(1000);
@@ -126,6 +164,65 @@ class FcTsharkTest {
             assertTrue(fields.contains("Read(10)") && fields.contains("Write(10)") && fields.contains("Inquiry"),
                     "SCSI opcodes decoded\n" + fields);
             assertTrue(fields.contains("Check Condition"), "a CHECK CONDITION status decoded\n" + fields);
+            assertTrue(fields.contains("ABTS") && fields.contains("BA_ACC"), "ABTS and BA_ACC decoded\n" + fields);
+
+            String exchanges = run(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y", "fc.type == 0x08",
+                    "-T", "fields", "-E", "separator=|", "-e", "frame.number", "-e", "fc.r_ctl", "-e", "fc.s_id", "-e",
+                    "fc.d_id", "-e", "fc.ox_id", "-e", "fc.rx_id", "-e", "fc.f_ctl", "-e", "scsi.spc.opcode", "-e",
+                    "scsi_sbc.opcode", "-e", "fcp.status", "-e", "fcp.rspcode", "-e", "fcp.request_in", "-e",
+                    "fcp.taskmgmt", "-e", "_ws.col.Info"), dir.resolve("exchanges.txt"));
+            List<String> matched = matchResponses(exchanges);
+            Files.writeString(dir.resolve("matched.txt"), String.join("\n", matched) + "\n");
+            assertEquals(List.of("00->GOOD", "2a->GOOD", "28->GOOD", "12->GOOD", "28->CHECK CONDITION",
+                    "TMF 10->RSP_CODE 00"), matched.subList(matched.size() - 6, matched.size()).stream()
+                            .map(m -> m.substring(m.indexOf(": ") + 2)).toList(),
+                    "FCP_RSPs matched to their commands\n" + String.join("\n", matched) + "\n" + exchanges);
         }
+    }
+
+    /**
+     * Pairs every FCP_RSP with the FCP_CMND whose exchange it closes, from Wireshark's fields.
+     *
+     * @return one line per FCP_RSP: {@code "cmnd frame -> rsp frame: opcode->status"}
+     */
+    private static List<String> matchResponses(String exchanges) {
+        java.util.Map<String, Decoded> open = new java.util.HashMap<>();
+        java.util.Map<String, Integer> rxIds = new java.util.HashMap<>();
+        List<String> matched = new ArrayList<>();
+        for (String line : exchanges.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            Decoded d = Decoded.parse(line);
+            String key = d.responder() ? d.dId() + ">" + d.sId() + "#" + d.oxId() : d.sId() + ">" + d.dId() + "#" + d.oxId();
+            if (d.rCtl() == FcFrameHeader.R_CTL_UNSOL_COMMAND) {
+                assertTrue(!d.responder() && (d.fCtl() & FcFrameHeader.F_CTL_FIRST_SEQUENCE) != 0
+                        && d.rxId() == FcFrameHeader.UNASSIGNED_ID, "FCP_CMND opens an exchange: " + line);
+                assertEquals(null, open.put(key, d), "OX_ID reused while its exchange is open: " + line);
+                continue;
+            }
+            Decoded cmnd = open.get(key);
+            assertTrue(cmnd != null, "frame outside any open exchange: " + line + "\n" + exchanges);
+            if (d.responder()) {
+                Integer rx = rxIds.putIfAbsent(key, d.rxId());
+                assertEquals(rx == null ? d.rxId() : rx, d.rxId(), "the target keeps one RX_ID per exchange: " + line);
+            }
+            if (d.rCtl() == FcFrameHeader.R_CTL_COMMAND_STATUS) {
+                assertTrue(d.responder() && (d.fCtl() & FcFrameHeader.F_CTL_LAST_SEQUENCE) != 0,
+                        "FCP_RSP is the responder's last sequence: " + line);
+                if (d.requestIn() != 0) {
+                    assertEquals(cmnd.number(), d.requestIn(), "Wireshark's Request In: " + line);
+                }
+                open.remove(key);
+                rxIds.remove(key);
+                String what = d.rspCode() >= 0 ? "TMF " + String.format("%02x", cmnd.taskManagement()) + "->RSP_CODE "
+                        + String.format("%02x", d.rspCode()) : String.format("%02x", cmnd.opcode()) + "->"
+                        + (d.status() == 0 ? "GOOD" : d.status() == 2 ? "CHECK CONDITION" : "status " + d.status());
+                matched.add(cmnd.number() + " -> " + d.number() + ": " + what);
+            }
+        }
+        // what stays open: the aborted write (ABTS, BA_ACC) only
+        assertEquals(1, open.size(), "one exchange ended by BA_ACC, no FCP_RSP: " + open);
+        return matched;
     }
 }
