@@ -73,6 +73,25 @@ class FcIoTest {
     }
 
     @Test
+    void aWriteLongerThanTheBurstTakesOneXferRdyPerBurst() throws Exception {
+        try (FcFixture f = new FcFixture(1 << 20, Map.of("maxBurstLength", 16 * 1024, "frameSize", 1024));
+                FcInitiator i = f.login()) {
+            byte[] data = new byte[64 * 1024 + 3 * BLOCK];
+            new Random(9).nextBytes(data);
+            FcInitiator.Exchange x = i.submit(T, 0, rw10(0x2A, 64, data.length / BLOCK), data, 0, TaskAttribute.SIMPLE);
+            assertEquals(0, i.await(x).status());
+            assertEquals(5, x.xferRdys(), "16 KiB bursts for 65.5 KiB");
+            FcInitiator.ScsiResult r = i.command(T, 0, rw10(0x28, 64, data.length / BLOCK), null, data.length);
+            assertArrayEquals(data, r.data());
+            FcInitiator.Exchange small = i.submit(T, 0, rw10(0x2A, 0, 8), new byte[8 * BLOCK], 0, TaskAttribute.SIMPLE);
+            assertEquals(0, i.await(small).status());
+            assertEquals(1, small.xferRdys());
+            verifyWholeLun(f, i, 64 * 1024, 8);
+            assertEquals(0, f.connections().get(0).droppedFrames());
+        }
+    }
+
+    @Test
     void residualUnderAndOver() throws Exception {
         try (FcFixture f = new FcFixture(1 << 20); FcInitiator i = f.login()) {
             FcInitiator.ScsiResult under = i.command(T, 0, rw10(0x28, 0, 1), null, 2 * BLOCK);

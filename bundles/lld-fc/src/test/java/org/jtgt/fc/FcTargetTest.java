@@ -28,6 +28,9 @@ class FcTargetTest {
         assertEquals("", s.target());
         assertThrows(IllegalArgumentException.class, () -> FcTarget.settingsOf(FcFixture.config(Map.of("frameSize", 4096))));
         assertThrows(IllegalArgumentException.class, () -> FcTarget.settingsOf(FcFixture.config(Map.of("frameSize", 1026))));
+        assertEquals(256 * 1024, s.maxBurstLength());
+        assertThrows(IllegalArgumentException.class,
+                () -> FcTarget.settingsOf(FcFixture.config(Map.of("maxBurstLength", 256))));
         assertThrows(IllegalArgumentException.class,
                 () -> FcTarget.settingsOf(FcFixture.config(Map.of("portName", "50:01:40"))));
         assertEquals(0x500140a0f1c0e0ffL, FcTarget.parseWwn("w", "50:01:40:a0:f1:c0:e0:ff"));

@@ -102,7 +102,8 @@ class FcTsharkTest {
         Path capture = dir.resolve("fc.pcapng").toAbsolutePath();
         Path captureLog = dir.resolve("capture.log");
         Files.deleteIfExists(capture);
-        try (FcFixture f = new FcFixture(256 * 1024)) {
+        // 8 KiB bursts: the 16 KiB write takes two FCP_XFER_RDYs
+        try (FcFixture f = new FcFixture(256 * 1024, java.util.Map.of("maxBurstLength", 8192))) {
             Process cap = new ProcessBuilder(tshark, "-i", "lo", "-f", "tcp port " + f.port, "-w", capture.toString())
                     .redirectErrorStream(true).redirectOutput(captureLog.toFile()).start();
             try {
@@ -121,7 +122,10 @@ class FcTsharkTest {
                 try (FcInitiator i = f.login()) {
                     byte[] data = new byte[16 * 1024];
                     new Random(7).nextBytes(data);
-                    assertEquals(0, i.command(T, 0, FcIoTest.rw10(0x2A, 0, 32), data, 0).status());
+                    FcInitiator.Exchange write = i.submit(T, 0, FcIoTest.rw10(0x2A, 0, 32), data, 0,
+                            org.jtgt.api.event.TaskAttribute.SIMPLE);
+                    assertEquals(0, i.await(write).status());
+                    assertEquals(2, write.xferRdys());
                     assertEquals(0, i.command(T, 0, FcIoTest.rw10(0x28, 0, 32), null, data.length).status());
                     assertEquals(0, i.command(T, 0, new byte[] {0x12, 0, 0, 0, 96, 0}, null, 96).status());
                     assertEquals(2, i.command(T, 0, FcIoTest.rw10(0x28, 1 << 20, 1), null, 512).status());
@@ -165,6 +169,8 @@ class FcTsharkTest {
                     "SCSI opcodes decoded\n" + fields);
             assertTrue(fields.contains("Check Condition"), "a CHECK CONDITION status decoded\n" + fields);
             assertTrue(fields.contains("ABTS") && fields.contains("BA_ACC"), "ABTS and BA_ACC decoded\n" + fields);
+            assertEquals(3, fields.lines().filter(l -> l.contains("XFER_RDY")).count(),
+                    "two FCP_XFER_RDYs for the 16 KiB write, one for the aborted one\n" + fields);
 
             String exchanges = run(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y", "fc.type == 0x08",
                     "-T", "fields", "-E", "separator=|", "-e", "frame.number", "-e", "fc.r_ctl", "-e", "fc.s_id", "-e",
