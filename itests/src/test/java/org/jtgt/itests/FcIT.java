@@ -161,8 +161,13 @@ public class FcIT {
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             assertEquals(w.blocks, verified);
             assertEquals(0, w.fc.unexpectedFrames());
+            // a 1 MiB write is asked for in 256 KiB bursts (the driver's default maxBurstLength)
+            Exchange mib = w.submit(Cdbs.write16(0, 2048), w.pattern(0, 2048, 1), 0, false);
+            assertEquals(0, w.fc.await(mib).status());
+            assertEquals("FCP_XFER_RDYs for 1 MiB", 4, mib.xferRdys());
             System.out.println("FcIT: whole LUN over FC: " + verified + " of " + w.blocks + " blocks written (WRITE(16)) "
-                    + "and verified (READ(16)) in " + millis + " ms; LBA-tagged patterns");
+                    + "and verified (READ(16)) in " + millis + " ms; LBA-tagged patterns; 1 MiB WRITE(16) took "
+                    + mib.xferRdys() + " FCP_XFER_RDYs");
             assertTrue("LOGO", w.fc.logo(w.target).accepted());
         }
         // and the command-line initiator, a process of its own, over the whole LUN
