@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,6 +185,71 @@ class FcTsharkTest {
                             .map(m -> m.substring(m.indexOf(": ") + 2)).toList(),
                     "FCP_RSPs matched to their commands\n" + String.join("\n", matched) + "\n" + exchanges);
         }
+    }
+
+    /**
+     * Our FC frames' CRCs, checked by Wireshark's FCoE dissector (which verifies the FC CRC; the
+     * FCIP one does not): each frame the codec encodes is carried as it is, header to CRC, in an
+     * FCoE Ethernet frame (FC-BB-5: EtherType 8906h, version and reserved bytes, SOF, the FC frame
+     * and CRC, EOF, reserved) in a pcap file. Good for every frame we encode; Bad for one whose
+     * CRC bytes are reversed, so the byte order is what is checked.
+     */
+    @Test
+    void wiresharkVerifiesTheFcCrcOfOurFrames() throws Exception {
+        String tshark = tshark();
+        Path dir = Paths.get("target", "tshark");
+        Files.createDirectories(dir);
+        List<byte[]> frames = new ArrayList<>();
+        frames.add(FcipFraming.encode(FcFrameHeader.R_CTL_ELS_REQUEST, FcFrameHeader.FABRIC_LOGIN_SERVER, 0,
+                FcFrameHeader.TYPE_ELS, FcFrameHeader.F_CTL_REQUEST, 0, 1, FcFrameHeader.UNASSIGNED_ID, 0,
+                Els.login(Els.FLOGI, 0x10000000c9a0b001L, 0x20000000c9a0b001L, 2048, 0, 0, 2000)));
+        frames.add(FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, T, 0x010100, FcFrameHeader.TYPE_FCP,
+                FcFrameHeader.F_CTL_REQUEST, 1, 2, FcFrameHeader.UNASSIGNED_ID, 0,
+                Fcp.command(0, org.jtgt.api.event.TaskAttribute.SIMPLE, 0, FcIoTest.rw10(0x28, 0, 4), true, false, 2048)));
+        byte[] data = new byte[2048];
+        new Random(1).nextBytes(data);
+        frames.add(FcipFraming.encode(FcFrameHeader.R_CTL_DATA, 0x010100, T, FcFrameHeader.TYPE_FCP,
+                FcFrameHeader.F_CTL_EXCHANGE_CONTEXT | FcFrameHeader.F_CTL_RELATIVE_OFFSET
+                        | FcFrameHeader.F_CTL_END_SEQUENCE, 2, 2, 7, 0, data));
+        frames.add(FcipFraming.encode(FcFrameHeader.R_CTL_COMMAND_STATUS, 0x010100, T, FcFrameHeader.TYPE_FCP,
+                FcFrameHeader.F_CTL_REPLY, 3, 2, 7, 0, new byte[Fcp.RSP_LENGTH + 3]));   // 3 fill bytes
+        byte[] reversed = frames.get(0).clone();
+        int crcAt = reversed.length - 8;
+        for (int i = 0; i < 4; i++) {
+            reversed[crcAt + i] = frames.get(0)[crcAt + 3 - i];
+        }
+        frames.add(reversed);
+        Path pcap = dir.resolve("fcoe.pcap").toAbsolutePath();
+        Files.write(pcap, fcoePcap(frames));
+        String out = run(List.of(tshark, "-r", pcap.toString(), "-T", "fields", "-E", "separator=|", "-e",
+                "frame.number", "-e", "fcoe.crc.status", "-e", "_ws.col.Info"), dir.resolve("fcoe.txt"));
+        List<String> status = out.lines().map(l -> l.split("\\|", -1)[1]).toList();
+        // proto_tree_add_checksum: 1 = Good, 0 = Bad
+        assertEquals(List.of("1", "1", "1", "1", "0"), status, "fcoe.crc.status per frame\n" + out);
+    }
+
+    /** A pcap (Ethernet link type) with each encapsulated frame's FC part carried in FCoE. */
+    private static byte[] fcoePcap(List<byte[]> fcipFrames) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteBuffer header = ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        header.putInt(0xa1b2c3d4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
+        out.writeBytes(header.array());
+        int n = 0;
+        for (byte[] f : fcipFrames) {
+            int sof = f[FcipHeader.SOF_OFFSET] & 0xFF;
+            int eof = f[f.length - 4] & 0xFF;
+            int fcLength = f.length - FcipHeader.FRAME_OFFSET - 4;   // FC header, data field and CRC
+            ByteBuffer e = ByteBuffer.allocate(14 + 14 + fcLength + 4);
+            e.put(new byte[] {0x0e, (byte) 0xfc, 0, 1, 0, 1, 0x0e, (byte) 0xfc, 0, 1, 1, 0}).putShort((short) 0x8906);
+            e.put(new byte[13]).put((byte) sof);
+            e.put(f, FcipHeader.FRAME_OFFSET, fcLength);
+            e.put((byte) eof).put(new byte[3]);
+            ByteBuffer record = ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            record.putInt(1_700_000_000 + n++).putInt(0).putInt(e.capacity()).putInt(e.capacity());
+            out.writeBytes(record.array());
+            out.writeBytes(e.array());
+        }
+        return out.toByteArray();
     }
 
     /**
