@@ -88,6 +88,8 @@ final class FcConnection {
     private final byte[] senseScratch = new byte[260];
     /** Reader thread only: a view of the receive buffer for copying Data-Out. */
     private ByteBuffer rxView;
+    /** Reader thread only: a frame has arrived (an FSF is accepted only as the first). */
+    private boolean started;
     private boolean senderRunning = true;
     private Thread reader;
     private Thread sender;
@@ -214,6 +216,18 @@ final class FcConnection {
     }
 
     private void handle(FcipFraming.Frame f) throws InterruptedException {
+        boolean first = !started;
+        started = true;
+        if (f.special()) {
+            if (first) {
+                // RFC 3821 6.6.2: the accepting side echoes the FSF; nothing in it is changed (Ch clear)
+                LOG.info("{}: FCIP special frame received, echoed", this);
+                enqueue(f.specialFrameCopy());
+            } else {
+                bad("FCIP special frame after the first frame of the link");
+            }
+            return;
+        }
         int d = f.dId();
         if (d == FcFrameHeader.FABRIC_LOGIN_SERVER) {
             fabricFrame(f);

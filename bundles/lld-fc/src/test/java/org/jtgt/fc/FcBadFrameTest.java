@@ -105,6 +105,19 @@ class FcBadFrameTest {
     }
 
     @Test
+    void specialFrameFirstIsEchoedLaterIsDropped() throws Exception {
+        try (FcInitiator i = fixture.connect()) {
+            assertTrue(i.specialFrame(0x1000000000000abcL, 0x5eedL), "FSF echoed unchanged");
+            fixture.login(i);
+            int before = dropped();
+            i.sendRaw(FcipHeader.specialFrame(0x1000000000000abcL, 0, 1, FcipHeader.FSF_USAGE_CLASS3, 0, 0, 10_000));
+            awaitDropped(before + 1);
+            assertStillWorks(i);
+            assertEquals(0, i.unexpectedFrames(), "no second echo");
+        }
+    }
+
+    @Test
     void unframeableStreamEndsOnlyItsOwnLink() throws Exception {
         try (FcInitiator good = fixture.login(); FcInitiator bad = fixture.connect()) {
             bad.flogi();

@@ -87,7 +87,11 @@ final class FcFixture implements AutoCloseable {
 
     /** Connected, FLOGI, discovery, PLOGI and PRLI to the target port; unit attentions cleared. */
     FcInitiator login() throws Exception {
-        FcInitiator i = connect();
+        return login(connect());
+    }
+
+    /** FLOGI, discovery, PLOGI and PRLI to the target port over a connected initiator; unit attentions cleared. */
+    FcInitiator login(FcInitiator i) throws Exception {
         i.flogi();
         List<Integer> targets = i.discoverTargets();
         if (!targets.contains(FcFabric.TARGET_PORT_ID)) {

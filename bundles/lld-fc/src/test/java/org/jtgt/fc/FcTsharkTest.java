@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Wireshark, a decoder nobody here wrote, reads a capture of a login and I/O run: FLOGI, PLOGI
  * and PRLI accepted, FCP_CMND/FCP_RSP decoded with the expected SCSI opcodes and status, an ABTS
- * with its BA_ACC and a LUN RESET with its FCP_RSP_INFO, no malformed frame and no expert error.
+ * with its BA_ACC, a LUN RESET with its FCP_RSP_INFO, a write in two bursts (two FCP_XFER_RDYs)
+ * and the FCIP special frame with its echo, no malformed frame and no expert error.
  *
  * <p>Every FCP_RSP is matched to its FCP_CMND from the fields Wireshark decodes: the exchange is
  * (initiator S_ID, target D_ID, OX_ID); the FCP_CMND opens it (F_CTL exchange originator, first
@@ -120,7 +121,9 @@ class FcTsharkTest {
                     Thread.sleep(50);
                 }
                 Thread.sleep(500);
-                try (FcInitiator i = f.login()) {
+                try (FcInitiator i = f.connect()) {
+                    assertTrue(i.specialFrame(0x1000000000000abcL, 0x5eedL), "FSF echoed");
+                    f.login(i);
                     byte[] data = new byte[16 * 1024];
                     new Random(7).nextBytes(data);
                     FcInitiator.Exchange write = i.submit(T, 0, FcIoTest.rw10(0x2A, 0, 32), data, 0,
@@ -170,6 +173,8 @@ class FcTsharkTest {
                     "SCSI opcodes decoded\n" + fields);
             assertTrue(fields.contains("Check Condition"), "a CHECK CONDITION status decoded\n" + fields);
             assertTrue(fields.contains("ABTS") && fields.contains("BA_ACC"), "ABTS and BA_ACC decoded\n" + fields);
+            assertEquals(2, fields.lines().filter(l -> l.contains("Special Frame")).count(),
+                    "the FSF and its echo decoded\n" + fields);
             assertEquals(3, fields.lines().filter(l -> l.contains("XFER_RDY")).count(),
                     "two FCP_XFER_RDYs for the 16 KiB write, one for the aborted one\n" + fields);
 

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -182,6 +183,7 @@ public final class FcInitiator implements AutoCloseable {
     private final ConcurrentHashMap<Integer, CompletableFuture<Reply>> replies = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Exchange> exchanges = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, CompletableFuture<Integer>> aborts = new ConcurrentHashMap<>();
+    private volatile CompletableFuture<byte[]> specialFrameEcho;
     private final AtomicInteger badFrames = new AtomicInteger();
     private final AtomicInteger unexpectedFrames = new AtomicInteger();
     private final AtomicInteger terminatedByTmf = new AtomicInteger();
@@ -248,6 +250,28 @@ public final class FcInitiator implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- logins
+
+    /**
+     * Sends an FCIP Special Frame (RFC 3821 6.6.2: the first bytes on a new connection, before
+     * any FC frame) and waits for the other side to echo it.
+     *
+     * @return whether the echo came back unchanged (the Ch flag clear and every field the same)
+     */
+    public boolean specialFrame(long sourceFabricWwn, long nonce) throws IOException {
+        byte[] fsf = FcipHeader.specialFrame(sourceFabricWwn, portName, nonce, FcipHeader.FSF_USAGE_CLASS3, 0, 0,
+                10_000);
+        CompletableFuture<byte[]> echo = new CompletableFuture<>();
+        specialFrameEcho = echo;
+        send(fsf);
+        try {
+            return Arrays.equals(fsf, echo.get(timeoutMillis, TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("no echo of the FCIP special frame: " + e, e);
+        }
+    }
 
     /** FLOGI: returns the N_Port ID the fabric assigned. */
     public int flogi() throws IOException {
@@ -516,6 +540,13 @@ public final class FcInitiator implements AutoCloseable {
     }
 
     private void dispatch(FcipFraming.Frame f) throws IOException {
+        if (f.special()) {
+            CompletableFuture<byte[]> echo = specialFrameEcho;
+            if (echo == null || !echo.complete(f.specialFrameCopy())) {
+                unexpectedFrames.incrementAndGet();
+            }
+            return;
+        }
         int ox = f.oxId();
         switch (f.rCtl()) {
             case FcFrameHeader.R_CTL_ELS_REPLY:
