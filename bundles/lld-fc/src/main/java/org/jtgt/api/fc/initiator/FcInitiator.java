@@ -136,6 +136,8 @@ public final class FcInitiator implements AutoCloseable {
         volatile int[] heldXferRdy;
         /** FCP_XFER_RDYs received (reader thread only writes). */
         volatile int xferRdys;
+        /** Place of its FCP_CMND among the commands sent on the link; MAX_VALUE until sent. */
+        volatile long order = Long.MAX_VALUE;
         final CompletableFuture<ScsiResult> result = new CompletableFuture<>();
 
         Exchange(int oxId, int did, long lun, int tmfFlags, byte[] dataOut, int readLength) {
@@ -189,6 +191,8 @@ public final class FcInitiator implements AutoCloseable {
     private final AtomicInteger terminatedByTmf = new AtomicInteger();
     private final Thread reader;
     private volatile boolean closed;
+    /** FCP_CMNDs written so far; guarded by {@code out}. */
+    private long commandsSent;
 
     private FcInitiator(Socket socket, long portName, long nodeName) throws IOException {
         this.socket = socket;
@@ -396,7 +400,7 @@ public final class FcInitiator implements AutoCloseable {
         Exchange x = new Exchange(ox, did, lun, 0, dataOut, readLength);
         x.holdData = holdData;
         exchanges.put(ox, x);
-        send(FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
+        sendCommand(x, FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
                 FcFrameHeader.F_CTL_REQUEST, nextSeqId(), ox, FcFrameHeader.UNASSIGNED_ID, 0,
                 Fcp.command(lun, attribute, 0, cdb, readLength > 0, write, write ? dataOut.length : readLength)));
         return x;
@@ -459,7 +463,7 @@ public final class FcInitiator implements AutoCloseable {
         int ox = nextOxId();
         Exchange x = new Exchange(ox, did, lun, flags, null, 0);
         exchanges.put(ox, x);
-        send(FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
+        sendCommand(x, FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
                 FcFrameHeader.F_CTL_REQUEST, nextSeqId(), ox, FcFrameHeader.UNASSIGNED_ID, 0,
                 Fcp.command(lun, TaskAttribute.SIMPLE, flags, null, false, false, 0)));
         return await(x).rspCode();
@@ -500,6 +504,15 @@ public final class FcInitiator implements AutoCloseable {
 
     private void send(byte[] frame) throws IOException {
         synchronized (out) {
+            out.write(frame);
+            out.flush();
+        }
+    }
+
+    /** Sends an FCP_CMND and records its place in the link's order (what a TMF can terminate). */
+    private void sendCommand(Exchange x, byte[] frame) throws IOException {
+        synchronized (out) {
+            x.order = commandsSent++;
             out.write(frame);
             out.flush();
         }
@@ -639,8 +652,8 @@ public final class FcInitiator implements AutoCloseable {
 
     /**
      * Reader thread: ends the exchanges a completed task-management function terminated (the
-     * target sends nothing more for them): every other open command on its LUN, on all LUNs for
-     * TARGET RESET.
+     * target sends nothing more for them): every open command sent before it on its LUN, on all
+     * LUNs for TARGET RESET. Commands sent after it are the target's to answer.
      */
     private void terminate(Exchange tmf) {
         int flags = tmf.tmfFlags;
@@ -654,7 +667,8 @@ public final class FcInitiator implements AutoCloseable {
         }
         boolean allLuns = flags == Fcp.TMF_TARGET_RESET;
         for (Exchange x : exchanges.values()) {
-            if (x == tmf || x.tmfFlags != 0 || x.did != tmf.did || !allLuns && x.lun != tmf.lun) {
+            if (x == tmf || x.tmfFlags != 0 || x.order > tmf.order || x.did != tmf.did
+                    || !allLuns && x.lun != tmf.lun) {
                 continue;
             }
             if (exchanges.remove(x.oxId, x)) {
