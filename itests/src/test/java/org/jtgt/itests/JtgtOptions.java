@@ -35,8 +35,11 @@ public final class JtgtOptions {
             "jtgt-daemon",
             "jtgt-lld-loopback");
 
-    /** Bundles that may export packages, and then only {@code org.jtgt.api.*}. */
-    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring");
+    /**
+     * Bundles that may export packages, and then only {@code org.jtgt.api.*} (the FC driver
+     * exports its emulated initiator, {@code org.jtgt.api.fc.initiator}).
+     */
+    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring", "jtgt-lld-fc");
 
     private static final String BUNDLES_PROPERTY = "jtgt.itest.bundles";
 

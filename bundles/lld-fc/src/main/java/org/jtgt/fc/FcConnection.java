@@ -88,6 +88,8 @@ final class FcConnection {
     private final byte[] senseScratch = new byte[260];
     /** Reader thread only: a view of the receive buffer for copying Data-Out. */
     private ByteBuffer rxView;
+    /** Reader thread only: a frame has arrived (an FSF is accepted only as the first). */
+    private boolean started;
     private boolean senderRunning = true;
     private Thread reader;
     private Thread sender;
@@ -214,6 +216,18 @@ final class FcConnection {
     }
 
     private void handle(FcipFraming.Frame f) throws InterruptedException {
+        boolean first = !started;
+        started = true;
+        if (f.special()) {
+            if (first) {
+                // RFC 3821 6.6.2: the accepting side echoes the FSF; nothing in it is changed (Ch clear)
+                LOG.info("{}: FCIP special frame received, echoed", this);
+                enqueue(f.specialFrameCopy());
+            } else {
+                bad("FCIP special frame after the first frame of the link");
+            }
+            return;
+        }
         int d = f.dId();
         if (d == FcFrameHeader.FABRIC_LOGIN_SERVER) {
             fabricFrame(f);
@@ -563,17 +577,27 @@ final class FcConnection {
             p.exchanges.put(oxId, x);
         }
         if (receive) {
-            // One burst for the whole transfer: the buffer is there already.
-            enqueue(FcipFraming.encode(FcFrameHeader.R_CTL_DATA_DESCRIPTOR, p.id, FcFabric.TARGET_PORT_ID,
-                    FcFrameHeader.TYPE_FCP, FcFrameHeader.F_CTL_EXCHANGE_CONTEXT | FcFrameHeader.F_CTL_END_SEQUENCE
-                            | FcFrameHeader.F_CTL_SEQUENCE_INITIATIVE,
-                    nextSeqId(), oxId, x.rxId, 0, Fcp.xferRdy(0, dl)));
+            xferRdy(p, x);
         } else {
             host.submit(cmd);
         }
     }
 
-    private void fcpData(NPort p, FcipFraming.Frame f) {
+    /**
+     * Asks for the next burst of write data: from what has arrived, at most the configured
+     * burst length (FCP-4 9.3: FCP_DATA_RO and FCP_BURST_LEN), so a long write takes several
+     * FCP_XFER_RDYs, each answered by one sequence of data frames.
+     */
+    private void xferRdy(NPort p, FcExchange x) throws InterruptedException {
+        int burst = Math.min(target.settings().maxBurstLength(), x.dataLength - x.received);
+        x.burstEnd = x.received + burst;
+        enqueue(FcipFraming.encode(FcFrameHeader.R_CTL_DATA_DESCRIPTOR, p.id, FcFabric.TARGET_PORT_ID,
+                FcFrameHeader.TYPE_FCP, FcFrameHeader.F_CTL_EXCHANGE_CONTEXT | FcFrameHeader.F_CTL_END_SEQUENCE
+                        | FcFrameHeader.F_CTL_SEQUENCE_INITIATIVE,
+                nextSeqId(), x.oxId, x.rxId, 0, Fcp.xferRdy(x.received, burst)));
+    }
+
+    private void fcpData(NPort p, FcipFraming.Frame f) throws InterruptedException {
         FcExchange x;
         synchronized (lock) {
             x = p.exchanges.get(f.oxId());
@@ -584,9 +608,9 @@ final class FcConnection {
         }
         int len = f.payloadLength();
         int offset = (f.fCtl() & FcFrameHeader.F_CTL_RELATIVE_OFFSET) != 0 ? f.parameter() : x.received;
-        if (offset != x.received || len > x.dataLength - x.received) {
+        if (offset != x.received || len > x.burstEnd - x.received) {
             bad("FCP_DATA at offset " + offset + " length " + len + " does not continue " + x.received + " of "
-                    + x.dataLength);
+                    + x.dataLength + " (burst ends at " + x.burstEnd + ")");
             return;
         }
         if (rxView == null) {
@@ -596,6 +620,10 @@ final class FcConnection {
         view.limit(f.payloadOffset() + len).position(f.payloadOffset());
         x.command.putData(offset, view);
         x.received += len;
+        if (x.received == x.burstEnd && x.received < x.dataLength) {
+            xferRdy(p, x);
+            return;
+        }
         if (x.received == x.dataLength) {
             synchronized (lock) {
                 if (x.state != FcExchange.State.RECEIVING) {

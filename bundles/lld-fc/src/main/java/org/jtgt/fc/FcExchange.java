@@ -26,6 +26,8 @@ final class FcExchange {
     final int dataLength;
     final HostCommand command;
     int received;
+    /** Where the data the last FCP_XFER_RDY asked for ends (reader thread only). */
+    int burstEnd;
     volatile State state;
 
     FcExchange(FcConnection connection, FcConnection.NPort port, int oxId, int rxId, long lun, boolean read,

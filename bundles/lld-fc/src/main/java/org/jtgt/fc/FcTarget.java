@@ -77,6 +77,10 @@ public class FcTarget implements HostCallbacks {
                 + "login, bytes (256..2112, a multiple of 4); data frames use the smaller of both sides' offers")
         int frameSize() default 2048;
 
+        @AttributeDefinition(name = "Max burst length", description = "Largest FCP_BURST_LEN one FCP_XFER_RDY asks "
+                + "for, bytes (a multiple of 4, at least 512); a longer write gets one FCP_XFER_RDY per burst (FCP-4 9.3)")
+        int maxBurstLength() default 256 * 1024;
+
         @AttributeDefinition(name = "Max exchanges", description = "FCP exchanges one initiator port may have open; "
                 + "more are answered TASK SET FULL")
         int maxExchanges() default 256;
@@ -121,8 +125,8 @@ public class FcTarget implements HostCallbacks {
     private final ConcurrentHashMap<Long, Object> tmfs = new ConcurrentHashMap<>();
 
     /** What connections need from the configuration. */
-    record Settings(String target, long portName, long nodeName, int frameSize, int maxExchanges, int maxConnections,
-            long nexusTimeoutMillis) {
+    record Settings(String target, long portName, long nodeName, int frameSize, int maxBurstLength, int maxExchanges,
+            int maxConnections, long nexusTimeoutMillis) {
     }
 
     /** Who waits for a task-management answer. */
@@ -369,8 +373,12 @@ public class FcTarget implements HostCallbacks {
         if (frame < 256 || frame > FcipHeader.MAX_PAYLOAD || frame % 4 != 0) {
             throw new IllegalArgumentException("frameSize " + frame + " is not a multiple of 4 in 256..2112");
         }
+        int burst = c.maxBurstLength();
+        if (burst < 512 || burst % 4 != 0) {
+            throw new IllegalArgumentException("maxBurstLength " + burst + " is not a multiple of 4 of at least 512");
+        }
         return new Settings(c.target().trim(), parseWwn("portName", c.portName()), parseWwn("nodeName", c.nodeName()),
-                frame, Math.max(1, Math.min(c.maxExchanges(), 4096)), Math.max(1, c.maxConnections()),
+                frame, burst, Math.max(1, Math.min(c.maxExchanges(), 4096)), Math.max(1, c.maxConnections()),
                 TimeUnit.SECONDS.toMillis(Math.max(1, c.nexusTimeoutSeconds())));
     }
 

@@ -14,6 +14,8 @@ import java.nio.ByteBuffer;
  * disagrees, a length out of range) leaves no way to find the next frame, so the stream is lost
  * and the reader refuses everything after it ({@link BadFrameException#streamLost()}); a frame
  * whose length is sound but whose delimiters or CRC are wrong is skipped and reading goes on.
+ * An FCIP Special Frame (19 words, pFlags SF) is handed out as it is ({@link Frame#special()});
+ * whether it may come (only first on a link) is the link's decision.
  * Nothing is allocated per frame: the one receive buffer holds {@link FcipHeader#MAX_BYTES}.
  */
 public final class FcipFraming {
@@ -46,11 +48,14 @@ public final class FcipFraming {
         int sof;
         int eof;
         int payloadLength;
+        boolean special;
 
         Frame(ByteBuffer buffer) {
             this.buffer = buffer;
         }
 
+        /** An FCIP Special Frame ({@link FcipHeader#FSF_BYTES} bytes at 0); no FC frame, no SOF or EOF. */
+        public boolean special() { return special; }
         public int sof() { return sof; }
         public int eof() { return eof; }
         /** Data field bytes, fill bytes excluded. */
@@ -88,8 +93,18 @@ public final class FcipFraming {
             return p;
         }
 
+        /** The special frame's bytes as received (for the echo). */
+        public byte[] specialFrameCopy() {
+            byte[] p = new byte[FcipHeader.FSF_BYTES];
+            buffer.get(0, p);
+            return p;
+        }
+
         @Override
         public String toString() {
+            if (special) {
+                return "FCIP special frame";
+            }
             return String.format("R_CTL %02x TYPE %02x %s->%s OX_ID %04x RX_ID %04x F_CTL %06x len %d", rCtl(), type(),
                     FcFrameHeader.portId(sId()), FcFrameHeader.portId(dId()), oxId(), rxId(), fCtl(), payloadLength);
         }
@@ -122,12 +137,19 @@ public final class FcipFraming {
             lost = true;
             throw new BadFrameException(reason, true);
         }
-        if ((FcipHeader.pflags(buffer, 0) & FcipHeader.PFLAG_SPECIAL_FRAME) != 0) {
-            // FSF (RFC 3821 6.6.2) would start a link, but its length is not in this header.
-            lost = true;
-            throw new BadFrameException("FCIP special frame not supported", true);
-        }
         int total = FcipHeader.words(buffer, 0) * 4;
+        if ((FcipHeader.pflags(buffer, 0) & FcipHeader.PFLAG_SPECIAL_FRAME) != 0) {
+            // FSF (RFC 3821 6.6.2): its length is checked (19 words); what it means is the link's business.
+            if (in.readNBytes(raw, FcipHeader.LENGTH, total - FcipHeader.LENGTH) < total - FcipHeader.LENGTH) {
+                throw new EOFException("stream ended inside a special frame");
+            }
+            frame.special = true;
+            frame.sof = 0;
+            frame.eof = 0;
+            frame.payloadLength = 0;
+            return frame;
+        }
+        frame.special = false;
         // BODY: the length is trusted now, so a bad body costs only this frame
         int rest = total - FcipHeader.LENGTH;
         if (in.readNBytes(raw, FcipHeader.LENGTH, rest) < rest) {

@@ -70,6 +70,33 @@ public final class FcipHeader {
     public static final int MAX_WORDS = MIN_WORDS + MAX_PAYLOAD / 4;
     public static final int MAX_BYTES = MAX_WORDS * 4;
 
+    /*
+     * The FCIP Special Frame (FSF, RFC 3821 6.6.2): the first bytes the connecting side sends on a
+     * new TCP connection; the accepting side echoes it. 76 bytes: this header with pFlags SF and
+     * Frame Length 19, then, where SOF and the FC frame would be:
+     *
+     *  28  reserved 0000h, its complement FFFFh (in lieu of the SOF word)
+     *  32  source FC Fabric Entity WWN (8)
+     *  40  source FC/FCIP Entity Identifier (8)
+     *  48  connection nonce (8)
+     *  56  connection usage flags (1), reserved (1), connection usage code (2)
+     *  60  destination FC Fabric Entity WWN (8)
+     *  68  K_A_TOV (4)
+     *  72  reserved 0000h, its complement FFFFh (in lieu of the EOF word)
+     */
+    public static final int FSF_WORDS = 19;
+    public static final int FSF_BYTES = FSF_WORDS * 4;
+    public static final int FSF_SOURCE_WWN_OFFSET = 32;
+    public static final int FSF_SOURCE_ENTITY_OFFSET = 40;
+    public static final int FSF_NONCE_OFFSET = 48;
+    public static final int FSF_USAGE_FLAGS_OFFSET = 56;
+    public static final int FSF_USAGE_CODE_OFFSET = 58;
+    public static final int FSF_DESTINATION_WWN_OFFSET = 60;
+    public static final int FSF_KATOV_OFFSET = 68;
+    public static final int FSF_LAST_WORD_OFFSET = 72;
+    /** Connection usage flag: the connection carries class 3 frames (SOFi3, SOFn3). */
+    public static final int FSF_USAGE_CLASS3 = 0x20;
+
     /** Seconds from 1900 (NTP epoch, RFC 2030) to 1970. */
     private static final long NTP_EPOCH_OFFSET = 2_208_988_800L;
 
@@ -81,15 +108,19 @@ public final class FcipHeader {
         if (words < MIN_WORDS || words > MAX_WORDS) {
             throw new IllegalArgumentException("frame length " + words + " words outside " + MIN_WORDS + ".." + MAX_WORDS);
         }
+        encode(b, o, words, 0, epochMillis);
+    }
+
+    private static void encode(ByteBuffer b, int o, int words, int pflags, long epochMillis) {
         for (int i = 0; i < 8; i += 4) {
             b.put(o + i, (byte) PROTOCOL_FCIP);
             b.put(o + i + 1, (byte) VERSION);
             b.put(o + i + 2, (byte) ~PROTOCOL_FCIP);
             b.put(o + i + 3, (byte) ~VERSION);
         }
-        b.put(o + PFLAGS_OFFSET, (byte) 0);
+        b.put(o + PFLAGS_OFFSET, (byte) pflags);
         b.put(o + RESERVED_OFFSET, (byte) 0);
-        b.put(o + PFLAGS_N_OFFSET, (byte) 0xFF);
+        b.put(o + PFLAGS_N_OFFSET, (byte) ~pflags);
         b.put(o + RESERVED_N_OFFSET, (byte) 0xFF);
         int flagsLength = words & 0x3FF;   // flags 0: FCIP does not use CRCV
         b.putShort(o + FLAGS_LENGTH_OFFSET, (short) flagsLength);
@@ -99,6 +130,23 @@ public final class FcipHeader {
         b.putInt(o + TIMESTAMP_SECONDS_OFFSET, (int) seconds);
         b.putInt(o + TIMESTAMP_FRACTION_OFFSET, (int) fraction);
         b.putInt(o + CRC_OFFSET, 0);
+    }
+
+    /** A whole FSF (pFlags SF, Ch clear), 76 bytes. */
+    public static byte[] specialFrame(long sourceWwn, long sourceEntity, long nonce, int usageFlags, int usageCode,
+            long destinationWwn, int kaTov) {
+        ByteBuffer b = ByteBuffer.allocate(FSF_BYTES);
+        encode(b, 0, FSF_WORDS, PFLAG_SPECIAL_FRAME, System.currentTimeMillis());
+        b.putInt(SOF_OFFSET, 0x0000FFFF);
+        b.putLong(FSF_SOURCE_WWN_OFFSET, sourceWwn);
+        b.putLong(FSF_SOURCE_ENTITY_OFFSET, sourceEntity);
+        b.putLong(FSF_NONCE_OFFSET, nonce);
+        b.put(FSF_USAGE_FLAGS_OFFSET, (byte) usageFlags);
+        b.putShort(FSF_USAGE_CODE_OFFSET, (short) usageCode);
+        b.putLong(FSF_DESTINATION_WWN_OFFSET, destinationWwn);
+        b.putInt(FSF_KATOV_OFFSET, kaTov);
+        b.putInt(FSF_LAST_WORD_OFFSET, 0x0000FFFF);
+        return b.array();
     }
 
     /** Frame Length in words (without validation). */
@@ -152,7 +200,11 @@ public final class FcipHeader {
             return "CRCV set: FCIP does not use the encapsulation CRC (RFC 3821 5.6.1)";
         }
         int words = fl & 0x3FF;
-        if ((pflags & PFLAG_SPECIAL_FRAME) == 0 && (words < MIN_WORDS || words > MAX_WORDS)) {
+        if ((pflags & PFLAG_SPECIAL_FRAME) != 0) {
+            if (words != FSF_WORDS) {
+                return "special frame of " + words + " words, expected " + FSF_WORDS + " (RFC 3821 6.6.2)";
+            }
+        } else if (words < MIN_WORDS || words > MAX_WORDS) {
             return "frame length " + words + " words outside " + MIN_WORDS + ".." + MAX_WORDS;
         }
         return null;

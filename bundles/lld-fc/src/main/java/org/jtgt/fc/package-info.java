@@ -1,6 +1,7 @@
 /**
  * Fibre Channel emulation LLD: FC-2 frames in FCIP encapsulation (RFC 3821, RFC 3643) over TCP,
- * an emulated fabric and a target N_Port speaking FCP-4. Private: nothing here is exported.
+ * an emulated fabric and a target N_Port speaking FCP-4. Private: nothing here is exported (the
+ * bundle exports only the emulated initiator's API, {@code org.jtgt.api.fc.initiator}).
  *
  * <ul>
  * <li>{@link org.jtgt.fc.FcTarget}: the DS component (PID {@code org.jtgt.fc}); the listener, the
@@ -13,8 +14,8 @@
  *     checked frames), {@link org.jtgt.fc.FcipHeader}, {@link org.jtgt.fc.FcFrameHeader},
  *     {@link org.jtgt.fc.FcCrc}; payload layouts in {@link org.jtgt.fc.Els} and
  *     {@link org.jtgt.fc.Fcp}.</li>
- * <li>{@code org.jtgt.fc.initiator}: an emulated initiator (Java API and a command line) for
- *     tests and benchmarks.</li>
+ * <li>{@code org.jtgt.api.fc.initiator} (exported): the emulated initiator's Java API;
+ *     {@code org.jtgt.fc.initiator}: its command line.</li>
  * </ul>
  */
 package org.jtgt.fc;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,6 +105,19 @@ class FcBadFrameTest {
     }
 
     @Test
+    void specialFrameFirstIsEchoedLaterIsDropped() throws Exception {
+        try (FcInitiator i = fixture.connect()) {
+            assertTrue(i.specialFrame(0x1000000000000abcL, 0x5eedL), "FSF echoed unchanged");
+            fixture.login(i);
+            int before = dropped();
+            i.sendRaw(FcipHeader.specialFrame(0x1000000000000abcL, 0, 1, FcipHeader.FSF_USAGE_CLASS3, 0, 0, 10_000));
+            awaitDropped(before + 1);
+            assertStillWorks(i);
+            assertEquals(0, i.unexpectedFrames(), "no second echo");
+        }
+    }
+
+    @Test
     void unframeableStreamEndsOnlyItsOwnLink() throws Exception {
         try (FcInitiator good = fixture.login(); FcInitiator bad = fixture.connect()) {
             bad.flogi();
@@ -132,11 +145,9 @@ class FcBadFrameTest {
         try (FcInitiator i = fixture.login()) {
             byte[] data = new byte[4 * FcFixture.BLOCK];
             new java.util.Random(11).nextBytes(data);
-            i.holdWriteData = true;
             FcInitiator.Exchange x = i.submit(T, 0, FcIoTest.rw10(0x2A, 100, 4), data, 0,
-                    org.jtgt.api.event.TaskAttribute.SIMPLE);
+                    org.jtgt.api.event.TaskAttribute.SIMPLE, true);
             FcLoginTest.eventually(() -> i.xferRdyHeld(x), "FCP_XFER_RDY");
-            i.holdWriteData = false;
             int before = dropped();
             byte[] badCrc = toTarget(i, FcFrameHeader.R_CTL_DATA, FcFrameHeader.TYPE_FCP, x.oxId(), new byte[512]);
             badCrc[FcipHeader.FRAME_OFFSET + FcFrameHeader.LENGTH + 7] ^= 1;

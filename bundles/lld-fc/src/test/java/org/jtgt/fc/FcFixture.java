@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.host.HostSide;
 import org.jtgt.host.HostSideAccess;
 import org.jtgt.transport.shm.ShmTransport;
@@ -88,7 +88,11 @@ final class FcFixture implements AutoCloseable {
 
     /** Connected, FLOGI, discovery, PLOGI and PRLI to the target port; unit attentions cleared. */
     FcInitiator login() throws Exception {
-        FcInitiator i = connect();
+        return login(connect());
+    }
+
+    /** FLOGI, discovery, PLOGI and PRLI to the target port over a connected initiator; unit attentions cleared. */
+    FcInitiator login(FcInitiator i) throws Exception {
         i.flogi();
         List<Integer> targets = i.discoverTargets();
         if (!targets.contains(FcFabric.TARGET_PORT_ID)) {

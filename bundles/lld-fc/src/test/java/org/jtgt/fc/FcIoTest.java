@@ -11,11 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.jtgt.api.event.TaskAttribute;
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -75,6 +73,25 @@ class FcIoTest {
     }
 
     @Test
+    void aWriteLongerThanTheBurstTakesOneXferRdyPerBurst() throws Exception {
+        try (FcFixture f = new FcFixture(1 << 20, Map.of("maxBurstLength", 16 * 1024, "frameSize", 1024));
+                FcInitiator i = f.login()) {
+            byte[] data = new byte[64 * 1024 + 3 * BLOCK];
+            new Random(9).nextBytes(data);
+            FcInitiator.Exchange x = i.submit(T, 0, rw10(0x2A, 64, data.length / BLOCK), data, 0, TaskAttribute.SIMPLE);
+            assertEquals(0, i.await(x).status());
+            assertEquals(5, x.xferRdys(), "16 KiB bursts for 65.5 KiB");
+            FcInitiator.ScsiResult r = i.command(T, 0, rw10(0x28, 64, data.length / BLOCK), null, data.length);
+            assertArrayEquals(data, r.data());
+            FcInitiator.Exchange small = i.submit(T, 0, rw10(0x2A, 0, 8), new byte[8 * BLOCK], 0, TaskAttribute.SIMPLE);
+            assertEquals(0, i.await(small).status());
+            assertEquals(1, small.xferRdys());
+            verifyWholeLun(f, i, 64 * 1024, 8);
+            assertEquals(0, f.connections().get(0).droppedFrames());
+        }
+    }
+
+    @Test
     void residualUnderAndOver() throws Exception {
         try (FcFixture f = new FcFixture(1 << 20); FcInitiator i = f.login()) {
             FcInitiator.ScsiResult under = i.command(T, 0, rw10(0x28, 0, 1), null, 2 * BLOCK);
@@ -118,6 +135,7 @@ class FcIoTest {
             }
             assertEquals(48, good + aborted);
             assertEquals(accepted, aborted, "every BA_ACC ended its exchange without FCP_RSP");
+            assertEquals(0, i.unexpectedFrames(), "no exchange answered twice");
             FcLoginTest.eventually(() -> f.connections().get(0).openExchanges() == 0, "exchanges cleaned up");
             // the link and the LUN still work
             FcInitiator.ScsiResult r = i.command(T, 0, rw10(0x28, 0, chunk / BLOCK), null, chunk);
@@ -131,10 +149,8 @@ class FcIoTest {
         try (FcFixture f = new FcFixture(1 << 20); FcInitiator i = f.login()) {
             byte[] data = new byte[8 * BLOCK];
             new Random(5).nextBytes(data);
-            i.holdWriteData = true;
-            FcInitiator.Exchange held = i.submit(T, 0, rw10(0x2A, 0, 8), data, 0, TaskAttribute.SIMPLE);
+            FcInitiator.Exchange held = i.submit(T, 0, rw10(0x2A, 0, 8), data, 0, TaskAttribute.SIMPLE, true);
             FcLoginTest.eventually(() -> i.xferRdyHeld(held), "FCP_XFER_RDY");
-            i.holdWriteData = false;
             FcInitiator.ScsiResult other = i.command(T, 0, rw10(0x28, 0, 1), null, BLOCK);
             assertEquals(0, other.status(), "another exchange is not disturbed by one waiting for data");
             assertEquals(FcFrameHeader.R_CTL_BLS_BA_ACC, i.abort(T, held.oxId()));
@@ -161,17 +177,33 @@ class FcIoTest {
                         ? i.submit(T, 0, rw10(0x2A, (long) k * chunk / BLOCK, chunk / BLOCK), data, 0, TaskAttribute.SIMPLE)
                         : i.submit(T, 0, rw10(0x28, 0, chunk / BLOCK), null, chunk, TaskAttribute.SIMPLE));
             }
+            List<FcInitiator.Exchange> held = new ArrayList<>();
+            for (int k = 0; k < 4; k++) {
+                held.add(i.submit(T, 0, rw10(0x2A, (long) (40 + k) * chunk / BLOCK, chunk / BLOCK), data, 0,
+                        TaskAttribute.SIMPLE, true));
+            }
             assertEquals(Fcp.RSP_TMF_COMPLETE, i.taskManagement(T, 0, Fcp.TMF_LUN_RESET));
+            // Every command sent before the reset ended before its answer: with FCP_RSP, or
+            // terminated by it (FCP-4 12.3): nothing is left open, nothing waits for a timeout.
             int answered = 0;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-            for (FcInitiator.Exchange x : xs) {
+            int terminated = 0;
+            List<FcInitiator.Exchange> all = new ArrayList<>(xs);
+            all.addAll(held);
+            for (FcInitiator.Exchange x : all) {
+                assertTrue(x.result().isDone(), "exchange " + Integer.toHexString(x.oxId()) + " still open");
                 try {
-                    x.result().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    x.result().get();
                     answered++;
-                } catch (TimeoutException | ExecutionException e) {
-                    // aborted by the reset before it reached the daemon: no FCP_RSP (FCP-4 12.3)
+                } catch (ExecutionException e) {
+                    assertTrue(e.getCause() instanceof FcInitiator.AbortedException, e.toString());
+                    terminated++;
                 }
             }
+            assertEquals(all.size(), answered + terminated);
+            assertEquals(terminated, i.terminatedByTaskManagement());
+            assertTrue(terminated >= held.size(), "the writes waiting for data were terminated");
+            assertEquals(0, i.openExchanges());
+            assertEquals(0, i.unexpectedFrames());
             assertTrue(answered > 0, "commands before the reset were answered");
             FcLoginTest.eventually(() -> f.connections().stream().allMatch(c -> c.openExchanges() == 0),
                     "exchanges cleaned up");

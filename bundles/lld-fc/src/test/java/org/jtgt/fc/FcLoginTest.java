@@ -10,9 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,6 +31,15 @@ class FcLoginTest {
     @AfterAll
     static void stop() throws Exception {
         fixture.close();
+    }
+
+    /**
+     * The links of the test before close asynchronously (the reader tears down its nexuses): wait
+     * for them, so the nexus counts a test starts from are settled.
+     */
+    @BeforeEach
+    void earlierLinksGone() throws InterruptedException {
+        eventually(() -> fixture.connections().isEmpty() && fixture.nexusCount() == 0, "links of earlier tests gone");
     }
 
     static void eventually(BooleanSupplier condition, String what) throws InterruptedException {

@@ -11,7 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-import org.jtgt.fc.initiator.FcInitiator;
+import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.fc.initiator.FcInitiatorCli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,6 +28,9 @@ class FcTargetTest {
         assertEquals("", s.target());
         assertThrows(IllegalArgumentException.class, () -> FcTarget.settingsOf(FcFixture.config(Map.of("frameSize", 4096))));
         assertThrows(IllegalArgumentException.class, () -> FcTarget.settingsOf(FcFixture.config(Map.of("frameSize", 1026))));
+        assertEquals(256 * 1024, s.maxBurstLength());
+        assertThrows(IllegalArgumentException.class,
+                () -> FcTarget.settingsOf(FcFixture.config(Map.of("maxBurstLength", 256))));
         assertThrows(IllegalArgumentException.class,
                 () -> FcTarget.settingsOf(FcFixture.config(Map.of("portName", "50:01:40"))));
         assertEquals(0x500140a0f1c0e0ffL, FcTarget.parseWwn("w", "50:01:40:a0:f1:c0:e0:ff"));
@@ -99,20 +102,36 @@ class FcTargetTest {
     }
 
     @Test
-    void commandLineInitiatorVerifiesBlocks() throws Exception {
+    void commandLineInitiatorVerifiesTheWholeLun() throws Exception {
         try (FcFixture f = new FcFixture(1 << 20)) {
-            PrintStream old = System.out;
-            ByteArrayOutputStream captured = new ByteArrayOutputStream();
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            try {
-                FcInitiatorCli.main(new String[] {"127.0.0.1:" + f.port, "--verify", "16"});
-            } finally {
-                System.setOut(old);
-            }
-            String out = captured.toString(StandardCharsets.UTF_8);
+            String out = cli("127.0.0.1:" + f.port, "--verify", "all", "--chunk", "64");
             assertTrue(out.contains("FLOGI: N_Port ID 01"), out);
-            assertTrue(out.contains("READ CAPACITY(10): 2048 blocks of 512 bytes"), out);
-            assertTrue(out.contains("verify 16 blocks: OK"), out);
+            assertTrue(out.contains("READ CAPACITY(16): 2048 blocks of 512 bytes"), out);
+            assertTrue(out.contains("verify 2048 blocks: OK (2048 blocks verified, LBA 0..2047, 32 WRITE(16), 43 READ(16))"),
+                    out);
+            String part = cli("127.0.0.1:" + f.port, "--lba", "2000", "--verify", "48");
+            assertTrue(part.contains("verify 48 blocks: OK (48 blocks verified, LBA 2000..2047"), part);
+            String past = cli("127.0.0.1:" + f.port, "--lba", "2000", "--verify", "49");
+            assertTrue(past.contains("outside the 2048 blocks"), past);
         }
+    }
+
+    @Test
+    void blockPatternNamesItsLba() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1024);
+        FcInitiatorCli.fill(b, 0, 512, 7, 42);
+        FcInitiatorCli.fill(b, 512, 512, 8, 42);
+        assertEquals(null, FcInitiatorCli.check(b, 0, 512, 7, 42));
+        assertTrue(FcInitiatorCli.check(b, 512, 512, 7, 42).contains("holds the block of LBA 8"));
+        assertTrue(FcInitiatorCli.check(b, 0, 512, 7, 43).contains("of run 42"));
+        b.put(300, (byte) (b.get(300) ^ 1));
+        assertTrue(FcInitiatorCli.check(b, 0, 512, 7, 42).contains("byte 296 differs"));
+    }
+
+    private static String cli(String... args) throws Exception {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int status = FcInitiatorCli.run(args, new PrintStream(captured, true, StandardCharsets.UTF_8));
+        String out = captured.toString(StandardCharsets.UTF_8);
+        return out + "exit " + status + "\n";
     }
 }

@@ -37,6 +37,12 @@ class FcipCodecTest {
         assertEquals(Fcp.RSP_RSP_LEN_OFFSET + 4, Fcp.RSP_LENGTH);
     }
 
+    /**
+     * CRC-32/ISO-HDLC's check value over "123456789" is CBF43926; on the wire it goes least
+     * significant byte first, as FCoE carries the same FC CRC (Linux's fcoe driver stores
+     * {@code cpu_to_le32(~crc)}; Wireshark's FCoE dissector checks it that way, and
+     * FcTsharkTest has it check our frames). A CRC in the other byte order is refused.
+     */
     @Test
     void crcIsTheIeee8023Crc32() {
         byte[] check = "123456789".getBytes(StandardCharsets.US_ASCII);
@@ -45,9 +51,39 @@ class FcipCodecTest {
         b.put(0, check);
         FcCrc.put(b, 0, 9);
         assertEquals(0x26, b.get(9) & 0xFF);   // least significant byte first
+        assertEquals(0x39, b.get(10) & 0xFF);
+        assertEquals(0xF4, b.get(11) & 0xFF);
+        assertEquals(0xCB, b.get(12) & 0xFF);
         assertTrue(FcCrc.check(b, 0, 9));
+        ByteBuffer swapped = ByteBuffer.allocate(13).put(0, check).putInt(9, 0xCBF43926);   // big-endian
+        assertFalse(FcCrc.check(swapped, 0, 9));
         b.put(3, (byte) 0);
         assertFalse(FcCrc.check(b, 0, 9));
+    }
+
+    @Test
+    void specialFrameRoundTrip() throws Exception {
+        byte[] fsf = FcipHeader.specialFrame(0x1000000000000001L, 0x2000000000000002L, 0x0123456789ABCDEFL,
+                FcipHeader.FSF_USAGE_CLASS3, 0, 0, 10_000);
+        assertEquals(76, fsf.length);
+        assertEquals(FcipHeader.FSF_LAST_WORD_OFFSET + 4, FcipHeader.FSF_BYTES);
+        assertEquals(FcipHeader.FSF_KATOV_OFFSET + 4, FcipHeader.FSF_LAST_WORD_OFFSET);
+        ByteBuffer b = ByteBuffer.wrap(fsf);
+        assertNull(FcipHeader.validate(b, 0));
+        assertEquals(FcipHeader.PFLAG_SPECIAL_FRAME, FcipHeader.pflags(b, 0));
+        byte[] twice = new byte[fsf.length * 2];
+        System.arraycopy(fsf, 0, twice, 0, fsf.length);
+        System.arraycopy(fsf, 0, twice, fsf.length, fsf.length);
+        FcipFraming framing = new FcipFraming(new java.io.ByteArrayInputStream(twice));
+        FcipFraming.Frame f = framing.read();
+        assertTrue(f.special());
+        assertArrayEquals(fsf, f.specialFrameCopy());
+        assertTrue(framing.read().special());
+        assertNull(framing.read());
+        // a special frame of another length: the stream cannot be trusted
+        ByteBuffer wrong = ByteBuffer.wrap(fsf.clone());
+        wrong.putShort(FcipHeader.FLAGS_LENGTH_OFFSET, (short) 20).putShort(FcipHeader.FLAGS_LENGTH_N_OFFSET, (short) ~20);
+        assertTrue(FcipHeader.validate(wrong, 0).contains("special frame of 20 words"));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package org.jtgt.fc.initiator;
+package org.jtgt.api.fc.initiator;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,12 +25,50 @@ import org.jtgt.fc.FcipHeader;
 import org.jtgt.fc.Fcp;
 
 /**
- * An emulated FC initiator N_Port on one FCIP link, for tests, benchmarks and the command line:
- * fabric login, name server discovery, PLOGI/PRLI, SCSI commands with data, ABTS and task
- * management. Blocking calls wait at most {@link #timeoutMillis}; one reader thread takes the
- * target's frames apart. Not exported: a tool, not API.
+ * An emulated FC initiator N_Port on one FCIP link (RFC 3821), for tests, benchmarks and the
+ * command line: fabric login (FLOGI), name server discovery (PLOGI to the directory server,
+ * RFT_ID, GID_FT), PLOGI/PRLI/PRLO/LOGO with a target port, FCP commands with data
+ * (FCP_XFER_RDY answered burst by burst), ABTS and FCP task management.
+ *
+ * <p>Typical use:
+ * <pre>
+ * try (FcInitiator fc = FcInitiator.connect("127.0.0.1", 3225, wwpn, wwnn)) {
+ *     fc.flogi();
+ *     int target = fc.discoverTargets().get(0);
+ *     fc.plogi(target); fc.prli(target);
+ *     ScsiResult r = fc.command(target, FcInitiator.lun(0), cdb, null, 512);
+ * }
+ * </pre>
+ *
+ * <p>Every exchange ends exactly once: with its FCP_RSP ({@link Exchange#result()} completes), with
+ * a BA_ACC to an ABTS, or when a task-management function that terminates it (ABORT TASK SET,
+ * CLEAR TASK SET, LOGICAL UNIT RESET on its LUN, TARGET RESET) is answered FUNCTION COMPLETE: the
+ * target sends nothing more for such an exchange (FCP-4 12.3; the target answers every command
+ * it executed before the function's FCP_RSP), so the initiator ends it then with
+ * {@link AbortedException}. Frames that belong to no open exchange are counted
+ * ({@link #unexpectedFrames()}), so a second answer to one exchange shows. Blocking calls wait at
+ * most {@link #timeoutMillis}; one reader thread takes the target's frames apart in arrival order.
  */
 public final class FcInitiator implements AutoCloseable {
+    /** {@link #abort} answers: the exchange was aborted (BA_ACC) or not (BA_RJT). */
+    public static final int BA_ACC = 0x84;
+    public static final int BA_RJT = 0x85;
+
+    // Task-management flags of the FCP_CMND (FCP-4 table 22), for taskManagement().
+    public static final int TMF_ABORT_TASK_SET = Fcp.TMF_ABORT_TASK_SET;
+    public static final int TMF_CLEAR_TASK_SET = Fcp.TMF_CLEAR_TASK_SET;
+    public static final int TMF_LUN_RESET = Fcp.TMF_LUN_RESET;
+    public static final int TMF_TARGET_RESET = Fcp.TMF_TARGET_RESET;
+    public static final int TMF_CLEAR_ACA = Fcp.TMF_CLEAR_ACA;
+
+    // FCP_RSP_INFO RSP_CODEs (FCP-4 table 26) taskManagement() returns.
+    public static final int RSP_TMF_COMPLETE = Fcp.RSP_TMF_COMPLETE;
+    public static final int RSP_CMND_FIELDS_INVALID = Fcp.RSP_CMND_FIELDS_INVALID;
+    public static final int RSP_TMF_NOT_SUPPORTED = Fcp.RSP_TMF_NOT_SUPPORTED;
+    public static final int RSP_TMF_FAILED = Fcp.RSP_TMF_FAILED;
+    public static final int RSP_TMF_SUCCEEDED = Fcp.RSP_TMF_SUCCEEDED;
+    public static final int RSP_TMF_INCORRECT_LUN = Fcp.RSP_TMF_INCORRECT_LUN;
+
     /** The answer to an ELS or CT request. */
     public record Reply(int rCtl, byte[] payload) {
         /** An ELS LS_ACC, or a CT FS_ACC. */
@@ -62,12 +101,22 @@ public final class FcInitiator implements AutoCloseable {
         }
     }
 
-    /** The command's exchange was aborted (BA_ACC came, no FCP_RSP). */
+    /**
+     * The command's exchange ended without FCP_RSP: a BA_ACC answered an ABTS for it, or a
+     * task-management function that terminates it completed.
+     */
     public static final class AbortedException extends Exception {
         private static final long serialVersionUID = 1L;
+        private final boolean byAbts;
 
-        AbortedException(int oxId) {
-            super("exchange " + Integer.toHexString(oxId) + " aborted");
+        AbortedException(int oxId, String how, boolean byAbts) {
+            super("exchange " + Integer.toHexString(oxId) + " aborted by " + how);
+            this.byAbts = byAbts;
+        }
+
+        /** True for BA_ACC, false for a task-management function. */
+        public boolean byAbts() {
+            return byAbts;
         }
     }
 
@@ -75,16 +124,27 @@ public final class FcInitiator implements AutoCloseable {
     public static final class Exchange {
         final int oxId;
         final int did;
+        final long lun;
+        /** Task-management flags of a TMF exchange; 0 for a command. */
+        final int tmfFlags;
         final byte[] dataOut;
         final byte[] dataIn;
         volatile int dataInLength;
+        /** Hold the write data until {@link #releaseWriteData}. */
+        volatile boolean holdData;
         /** A held FCP_XFER_RDY: offset, burst, RX_ID. */
         volatile int[] heldXferRdy;
+        /** FCP_XFER_RDYs received (reader thread only writes). */
+        volatile int xferRdys;
+        /** Place of its FCP_CMND among the commands sent on the link; MAX_VALUE until sent. */
+        volatile long order = Long.MAX_VALUE;
         final CompletableFuture<ScsiResult> result = new CompletableFuture<>();
 
-        Exchange(int oxId, int did, byte[] dataOut, int readLength) {
+        Exchange(int oxId, int did, long lun, int tmfFlags, byte[] dataOut, int readLength) {
             this.oxId = oxId;
             this.did = did;
+            this.lun = lun;
+            this.tmfFlags = tmfFlags;
             this.dataOut = dataOut;
             this.dataIn = readLength > 0 ? new byte[readLength] : null;
         }
@@ -93,14 +153,26 @@ public final class FcInitiator implements AutoCloseable {
             return oxId;
         }
 
+        public long lun() {
+            return lun;
+        }
+
+        /** How many FCP_XFER_RDYs the target sent for this exchange (one per burst). */
+        public int xferRdys() {
+            return xferRdys;
+        }
+
+        /**
+         * Completes with the FCP_RSP, or exceptionally with {@link AbortedException} (aborted) or
+         * an {@link IOException} (the link closed).
+         */
         public CompletableFuture<ScsiResult> result() {
             return result;
         }
     }
 
-    public long timeoutMillis = 10_000;
-    /** For tests: do not answer FCP_XFER_RDY until {@link #releaseWriteData}. */
-    public volatile boolean holdWriteData;
+    /** How long blocking calls wait for an answer. */
+    public volatile long timeoutMillis = 10_000;
     private final Socket socket;
     private final OutputStream out;
     private final FcipFraming framing;
@@ -113,10 +185,14 @@ public final class FcInitiator implements AutoCloseable {
     private final ConcurrentHashMap<Integer, CompletableFuture<Reply>> replies = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Exchange> exchanges = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, CompletableFuture<Integer>> aborts = new ConcurrentHashMap<>();
+    private volatile CompletableFuture<byte[]> specialFrameEcho;
     private final AtomicInteger badFrames = new AtomicInteger();
     private final AtomicInteger unexpectedFrames = new AtomicInteger();
+    private final AtomicInteger terminatedByTmf = new AtomicInteger();
     private final Thread reader;
     private volatile boolean closed;
+    /** FCP_CMNDs written so far; guarded by {@code out}. */
+    private long commandsSent;
 
     private FcInitiator(Socket socket, long portName, long nodeName) throws IOException {
         this.socket = socket;
@@ -129,6 +205,7 @@ public final class FcInitiator implements AutoCloseable {
         reader.start();
     }
 
+    /** Opens the FCIP link; nothing is logged in yet. */
     public static FcInitiator connect(String host, int port, long portName, long nodeName) throws IOException {
         Socket s = new Socket();
         s.setTcpNoDelay(true);
@@ -154,9 +231,22 @@ public final class FcInitiator implements AutoCloseable {
         return badFrames.get();
     }
 
-    /** Frames for no open exchange. */
+    /**
+     * Frames for no open exchange: an FCP_RSP, data or BA_ACC after the exchange ended (a second
+     * answer), or for an OX_ID never used. Zero on a well-behaved link.
+     */
     public int unexpectedFrames() {
         return unexpectedFrames.get();
+    }
+
+    /** Exchanges ended because a task-management function that terminates them completed. */
+    public int terminatedByTaskManagement() {
+        return terminatedByTmf.get();
+    }
+
+    /** Exchanges (commands and task-management functions) still open. */
+    public int openExchanges() {
+        return exchanges.size();
     }
 
     public boolean isOpen() {
@@ -164,6 +254,28 @@ public final class FcInitiator implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- logins
+
+    /**
+     * Sends an FCIP Special Frame (RFC 3821 6.6.2: the first bytes on a new connection, before
+     * any FC frame) and waits for the other side to echo it.
+     *
+     * @return whether the echo came back unchanged (the Ch flag clear and every field the same)
+     */
+    public boolean specialFrame(long sourceFabricWwn, long nonce) throws IOException {
+        byte[] fsf = FcipHeader.specialFrame(sourceFabricWwn, portName, nonce, FcipHeader.FSF_USAGE_CLASS3, 0, 0,
+                10_000);
+        CompletableFuture<byte[]> echo = new CompletableFuture<>();
+        specialFrameEcho = echo;
+        send(fsf);
+        try {
+            return Arrays.equals(fsf, echo.get(timeoutMillis, TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("no echo of the FCIP special frame: " + e, e);
+        }
+    }
 
     /** FLOGI: returns the N_Port ID the fabric assigned. */
     public int flogi() throws IOException {
@@ -264,24 +376,43 @@ public final class FcInitiator implements AutoCloseable {
 
     // ---------------------------------------------------------------- FCP
 
-    /** Starts a command; write data goes out when the target asks for it (FCP_XFER_RDY). */
+    /**
+     * Starts a command; write data goes out burst by burst as the target asks for it
+     * (FCP_XFER_RDY).
+     *
+     * @param dataOut the write data (FCP_DL is its length), or null
+     * @param readLength bytes expected in (FCP_DL for a read), or 0
+     */
     public Exchange submit(int did, long lun, byte[] cdb, byte[] dataOut, int readLength, TaskAttribute attribute)
             throws IOException {
+        return submit(did, lun, cdb, dataOut, readLength, attribute, false);
+    }
+
+    /**
+     * As {@link #submit(int, long, byte[], byte[], int, TaskAttribute)}; with {@code holdData} the
+     * write data is not sent until {@link #releaseWriteData}, so the exchange stays waiting for
+     * data at the target (for tests of aborts and resets).
+     */
+    public Exchange submit(int did, long lun, byte[] cdb, byte[] dataOut, int readLength, TaskAttribute attribute,
+            boolean holdData) throws IOException {
         int ox = nextOxId();
         boolean write = dataOut != null && dataOut.length > 0;
-        Exchange x = new Exchange(ox, did, dataOut, readLength);
+        Exchange x = new Exchange(ox, did, lun, 0, dataOut, readLength);
+        x.holdData = holdData;
         exchanges.put(ox, x);
-        send(FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
+        sendCommand(x, FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
                 FcFrameHeader.F_CTL_REQUEST, nextSeqId(), ox, FcFrameHeader.UNASSIGNED_ID, 0,
                 Fcp.command(lun, attribute, 0, cdb, readLength > 0, write, write ? dataOut.length : readLength)));
         return x;
     }
 
+    /** Runs one SIMPLE command and waits for its FCP_RSP. */
     public ScsiResult command(int did, long lun, byte[] cdb, byte[] dataOut, int readLength)
             throws IOException, AbortedException {
         return await(submit(did, lun, cdb, dataOut, readLength, TaskAttribute.SIMPLE));
     }
 
+    /** Waits at most {@link #timeoutMillis} for the exchange to end. */
     public ScsiResult await(Exchange x) throws IOException, AbortedException {
         try {
             return x.result.get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -299,9 +430,11 @@ public final class FcInitiator implements AutoCloseable {
     }
 
     /**
-     * ABTS for an exchange.
+     * ABTS for an exchange (FCP's ABORT TASK, FCP-4 12.3.1): BA_ACC when the target ended it
+     * without FCP_RSP, BA_RJT when the exchange is unknown there (it had completed: its FCP_RSP
+     * arrives before the BA_RJT).
      *
-     * @return {@link FcFrameHeader#R_CTL_BLS_BA_ACC} or {@link FcFrameHeader#R_CTL_BLS_BA_RJT}
+     * @return {@link #BA_ACC} or {@link #BA_RJT}
      */
     public int abort(int did, int oxId) throws IOException {
         CompletableFuture<Integer> f = new CompletableFuture<>();
@@ -321,24 +454,29 @@ public final class FcInitiator implements AutoCloseable {
         }
     }
 
-    /** A task-management FCP_CMND; returns the FCP_RSP_INFO RSP_CODE. */
+    /**
+     * A task-management FCP_CMND ({@code flags}: one of the TMF_ constants); returns the
+     * FCP_RSP_INFO RSP_CODE. When the function terminates tasks and completes, the exchanges it
+     * terminated end with {@link AbortedException} before this returns.
+     */
     public int taskManagement(int did, long lun, int flags) throws IOException, AbortedException {
         int ox = nextOxId();
-        Exchange x = new Exchange(ox, did, null, 0);
+        Exchange x = new Exchange(ox, did, lun, flags, null, 0);
         exchanges.put(ox, x);
-        send(FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
+        sendCommand(x, FcipFraming.encode(FcFrameHeader.R_CTL_UNSOL_COMMAND, did, portId, FcFrameHeader.TYPE_FCP,
                 FcFrameHeader.F_CTL_REQUEST, nextSeqId(), ox, FcFrameHeader.UNASSIGNED_ID, 0,
                 Fcp.command(lun, TaskAttribute.SIMPLE, flags, null, false, false, 0)));
         return await(x).rspCode();
     }
 
-    /** Whether the target asked for the exchange's write data while it was held. */
+    /** Whether the target asked for the write data of an exchange submitted with {@code holdData}. */
     public boolean xferRdyHeld(Exchange x) {
         return x.heldXferRdy != null;
     }
 
-    /** Sends the write data of a held FCP_XFER_RDY. */
+    /** Sends the write data of a held FCP_XFER_RDY and stops holding the exchange's data. */
     public void releaseWriteData(Exchange x) throws IOException {
+        x.holdData = false;
         int[] h = x.heldXferRdy;
         if (h != null) {
             x.heldXferRdy = null;
@@ -346,11 +484,12 @@ public final class FcInitiator implements AutoCloseable {
         }
     }
 
-    /** Sends bytes as they are (for tests of bad input). */
+    /** Sends bytes as they are (for tests of bad input: whole encapsulated frames, or not). */
     public void sendRaw(byte[] bytes) throws IOException {
         send(bytes);
     }
 
+    /** An OX_ID no open exchange uses (for hand-made frames). */
     public int nextOxId() {
         int id;
         do {
@@ -365,6 +504,15 @@ public final class FcInitiator implements AutoCloseable {
 
     private void send(byte[] frame) throws IOException {
         synchronized (out) {
+            out.write(frame);
+            out.flush();
+        }
+    }
+
+    /** Sends an FCP_CMND and records its place in the link's order (what a TMF can terminate). */
+    private void sendCommand(Exchange x, byte[] frame) throws IOException {
+        synchronized (out) {
+            x.order = commandsSent++;
             out.write(frame);
             out.flush();
         }
@@ -405,6 +553,13 @@ public final class FcInitiator implements AutoCloseable {
     }
 
     private void dispatch(FcipFraming.Frame f) throws IOException {
+        if (f.special()) {
+            CompletableFuture<byte[]> echo = specialFrameEcho;
+            if (echo == null || !echo.complete(f.specialFrameCopy())) {
+                unexpectedFrames.incrementAndGet();
+            }
+            return;
+        }
         int ox = f.oxId();
         switch (f.rCtl()) {
             case FcFrameHeader.R_CTL_ELS_REPLY:
@@ -430,7 +585,8 @@ public final class FcInitiator implements AutoCloseable {
                     unexpectedFrames.incrementAndGet();
                     return;
                 }
-                if (holdWriteData) {
+                x.xferRdys++;
+                if (x.holdData) {
                     x.heldXferRdy = new int[] {f.payloadInt(0), f.payloadInt(4), f.rxId()};
                 } else {
                     sendData(x, f.payloadInt(0), f.payloadInt(4), f.rxId());
@@ -465,6 +621,9 @@ public final class FcInitiator implements AutoCloseable {
                 byte[] sense = new byte[Math.max(0, Math.min(snsLen, p.limit() - Fcp.RSP_LENGTH - rspLen))];
                 p.get(Fcp.RSP_LENGTH + rspLen, sense);
                 int residual = (flags & Fcp.RESID_UNDER) != 0 ? resid : (flags & Fcp.RESID_OVER) != 0 ? -resid : 0;
+                if (x.tmfFlags != 0 && rspCode == Fcp.RSP_TMF_COMPLETE) {
+                    terminate(x);
+                }
                 x.result.complete(new ScsiResult(status, x.dataIn, x.dataInLength, sense, residual, flags, rspCode));
                 return;
             }
@@ -474,7 +633,9 @@ public final class FcInitiator implements AutoCloseable {
                 if (f.rCtl() == FcFrameHeader.R_CTL_BLS_BA_ACC) {
                     Exchange x = exchanges.remove(ox);
                     if (x != null) {
-                        x.result.completeExceptionally(new AbortedException(ox));
+                        x.result.completeExceptionally(new AbortedException(ox, "ABTS", true));
+                    } else {
+                        unexpectedFrames.incrementAndGet();   // BA_ACC for an exchange that had ended
                     }
                 }
                 if (a == null) {
@@ -486,6 +647,34 @@ public final class FcInitiator implements AutoCloseable {
             }
             default:
                 unexpectedFrames.incrementAndGet();
+        }
+    }
+
+    /**
+     * Reader thread: ends the exchanges a completed task-management function terminated (the
+     * target sends nothing more for them): every open command sent before it on its LUN, on all
+     * LUNs for TARGET RESET. Commands sent after it are the target's to answer.
+     */
+    private void terminate(Exchange tmf) {
+        int flags = tmf.tmfFlags;
+        String how;
+        switch (flags) {
+            case Fcp.TMF_ABORT_TASK_SET: how = "ABORT TASK SET"; break;
+            case Fcp.TMF_CLEAR_TASK_SET: how = "CLEAR TASK SET"; break;
+            case Fcp.TMF_LUN_RESET: how = "LOGICAL UNIT RESET"; break;
+            case Fcp.TMF_TARGET_RESET: how = "TARGET RESET"; break;
+            default: return;   // CLEAR ACA terminates nothing
+        }
+        boolean allLuns = flags == Fcp.TMF_TARGET_RESET;
+        for (Exchange x : exchanges.values()) {
+            if (x == tmf || x.tmfFlags != 0 || x.order > tmf.order || x.did != tmf.did
+                    || !allLuns && x.lun != tmf.lun) {
+                continue;
+            }
+            if (exchanges.remove(x.oxId, x)) {
+                terminatedByTmf.incrementAndGet();
+                x.result.completeExceptionally(new AbortedException(x.oxId, how, false));
+            }
         }
     }
 

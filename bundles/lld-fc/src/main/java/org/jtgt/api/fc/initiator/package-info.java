@@ -1,0 +1,10 @@
+/**
+ * An emulated Fibre Channel initiator for the FC emulation (FC-2 frames over FCIP, RFC 3821):
+ * {@link org.jtgt.api.fc.initiator.FcInitiator} logs in to the fabric, discovers target ports
+ * through the name server, logs in to them (PLOGI, PRLI) and runs FCP commands, ABTS and task
+ * management. For tests, benchmarks and the command line; exported by the bundle that also holds
+ * the FC target, so a test bundle can drive the target it runs next to.
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("1.0.0")
+package org.jtgt.api.fc.initiator;
