@@ -151,6 +151,9 @@ final class EmbeddedFramework {
         properties.put("felix.fileinstall.noInitialDelay", "true");
         properties.put("felix.fileinstall.enableConfigSave", "false");
         properties.put("felix.fileinstall.log.level", "2");
+        // File Install's scratch directory: by default a fresh fileinstall-* in java.io.tmpdir on
+        // every start, never removed. Kept with the framework cache instead, which each start clears.
+        properties.put("felix.fileinstall.tmpdir", configDir.resolve("felix-cache").resolve("fileinstall").toString());
         return properties;
     }
 

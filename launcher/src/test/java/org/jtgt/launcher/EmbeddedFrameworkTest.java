@@ -22,6 +22,7 @@ class EmbeddedFrameworkTest {
         assertEquals("false", p.get("felix.bootdelegation.implicit"));
         assertEquals("/srv/jtgt/etc", p.get("felix.fileinstall.dir"));
         assertEquals(".*\\.cfg", p.get("felix.fileinstall.filter"));
+        assertEquals("/srv/jtgt/felix-cache/fileinstall", p.get("felix.fileinstall.tmpdir"));
     }
 
     @Test
