@@ -73,6 +73,18 @@ public class ShellIT {
             Thread.sleep(20);
         }
 
+        assertEquals("target 7 LUN 0: size 1048576 -> 2097152 bytes, options readonly=0 removable=0 thin=1 -> "
+                + "readonly=1 removable=0 thin=1", execute("jtgt:lun update --tid 7 --lun 0 -P size=2097152,readonly=on"));
+        t = admin.targets().stream().filter(i -> i.name().equals(IQN)).findFirst().orElseThrow();
+        assertEquals(2097152, t.luns().get(0).sizeBytes());
+        assertTrue(t.luns().get(0).options().readOnly());
+        try {
+            execute("jtgt:lun update --tid 7 --lun 0 -P size=1048576");
+            fail("shrinking was accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("shrinking"));
+        }
+
         try {
             execute("jtgt:target new --tid 7 -T " + IQN);
             fail("a duplicate tid was accepted");

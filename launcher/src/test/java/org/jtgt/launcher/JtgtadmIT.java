@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * and not with another, a second LUN appears (and QEMU, with a session open, gets the unit
  * attention that says so), a read-only LUN with its own serial number (QEMU refuses to open it
  * for writing, reads work), and after a restart on the same {@code --config}
- * everything is there again, read back from {@code targets.conf}.
+ * everything is there again, read back from {@code targets.conf}. A LUN grown and
+ * write-protected in place under an open QEMU session.
  */
 @Timeout(300)
 class JtgtadmIT {
@@ -139,7 +140,7 @@ class JtgtadmIT {
         }
         String badParams = adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b",
                 disk2.toString(), "--params", "readonly=yes");
-        assertTrue(badParams.contains("readonly=yes: use readonly=0 or readonly=1"), badParams);
+        assertTrue(badParams.contains("readonly=yes: use readonly=0|1 or readonly=on|off"), badParams);
         adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", disk2.toString(),
                 "--params", "readonly=1,serial=" + SERIAL2);
         String lun2 = "driver=iscsi,transport=tcp,portal=127.0.0.1:" + port + ",target=" + TARGET
@@ -150,9 +151,6 @@ class JtgtadmIT {
         assertTrue(read.contains("read 4096/4096 bytes"), read);
         String serial = tools.run("iscsi-inq", "-i", ALLOWED, "-e", "1", "-c", "128", base + "/" + TARGET + "/2");
         assertTrue(serial.contains("Unit Serial Number:[" + SERIAL2 + "]"), serial);
-        String update = adm(1, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "2",
-                "--params", "readonly=0");
-        assertTrue(update.contains("is not supported"), update);
         assertEquals(DISK2, Files.size(disk2));
 
         String before = adm(0, control, "--op", "show", "--mode", "target");
@@ -189,6 +187,91 @@ class JtgtadmIT {
         assertFalse(Files.readString(config.resolve("targets.conf")).contains("target 1 "));
         stop(again);
         assertFalse(again.output.text().contains("(skipped; in "), "no line was skipped:\n" + again.output.text());
+    }
+
+    /**
+     * A LUN grown and write-protected in place while QEMU has a session open on it: QEMU's next
+     * commands get CAPACITY DATA HAS CHANGED and MODE PARAMETERS CHANGED, its writes are refused
+     * as write-protected, libiscsi reads the new capacity, the file has grown, and after a
+     * restart the size and the options are read back from {@code targets.conf}.
+     */
+    @Test
+    void aLunGrowsAndChangesItsOptionsUnderAnOpenSession() throws Exception {
+        ExternalTool.require("iscsi-readcapacity16", "libiscsi-bin");
+        ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
+        Path work = WORK.resolve("update");
+        clean(work);
+        Files.createDirectories(work);
+        ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
+        Path config = work.resolve("config");
+        String control = config.resolve("control.sock").toString();
+        Path disk = work.resolve("grow.img");
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(DISK0);
+        }
+        LauncherProcess launcher = start(config);
+        int port = port(launcher);
+        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString());
+        String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
+
+        Path qemuLog = work.resolve("qemu-io.log");
+        ProcessBuilder qemuCommand = new ProcessBuilder("qemu-io", "-f", "raw", url).redirectErrorStream(true)
+                .redirectOutput(qemuLog.toFile());
+        qemuCommand.environment().put("TMPDIR", work.toString());
+        Process qemu = qemuCommand.start();
+        processes.add(qemu);
+        try (Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8)) {
+            commands.write("write -P 0x5a 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "wrote 4096/4096 bytes", 1);
+            String grown = adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                    "--params", "size=" + 2 * DISK0);
+            assertEquals("target 1 LUN 0: size " + DISK0 + " -> " + 2 * DISK0 + " bytes\n", grown);
+            commands.write("read -P 0x5a 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "read 4096/4096 bytes", 1);
+            adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
+                    "readonly=on");
+            commands.write("write -P 0x33 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "write failed", 1);
+            adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=off");
+            commands.write("write -P 0x33 0 4k\nquit\n");
+        }
+        assertTrue(qemu.waitFor(30, TimeUnit.SECONDS), "qemu-io did not quit:\n" + Files.readString(qemuLog));
+        String qemuOut = Files.readString(qemuLog);
+        assertTrue(qemuOut.contains("UNIT_ATTENTION") && qemuOut.contains("(0x2a09)"), qemuOut);
+        assertTrue(qemuOut.contains("(0x2a01)"), qemuOut);
+        assertTrue(qemuOut.contains("WRITE_PROTECTED(0x2700)"), qemuOut);
+        awaitCount(qemuLog, "wrote 4096/4096 bytes", 2);
+        assertTrue(qemuOut.contains("read 4096/4096 bytes"), "the data written before the resize reads back:\n" + qemuOut);
+        String capacity = tools.run("iscsi-readcapacity16", url);
+        assertTrue(capacity.contains("Total size:" + 2 * DISK0), capacity);
+        assertEquals(2 * DISK0, Files.size(disk), "the file grew with the LUN");
+
+        // refusals change nothing
+        String shrink = adm(1, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "size=" + DISK0);
+        assertTrue(shrink.contains("shrinking to " + DISK0 + " is refused"), shrink);
+        String usage = adm(2, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "readonly=maybe");
+        assertTrue(usage.contains("readonly=maybe: use readonly=0|1 or readonly=on|off"), usage);
+        adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "removable=on");
+        String before = adm(0, control, "--op", "show", "--mode", "target");
+        assertTrue(before.contains("Size: " + 2 * DISK0 + " bytes, block size 512\n"), before);
+        assertTrue(before.contains("Read-only: no, removable: yes, thin: no\n"), before);
+        String conf = Files.readString(config.resolve("targets.conf"));
+        assertTrue(conf.contains("lun 1 0 file " + disk.normalize() + " size=" + 2 * DISK0
+                + " blocksize=512 readonly=0 removable=1 thin=0\n"), conf);
+
+        stop(launcher);
+        LauncherProcess again = start(config);
+        int port2 = port(again);
+        assertEquals(targetSection(before), targetSection(adm(0, control, "--op", "show", "--mode", "target")));
+        String capacity2 = tools.run("iscsi-readcapacity16", url.replace(":" + port + "/", ":" + port2 + "/"));
+        assertTrue(capacity2.contains("Total size:" + 2 * DISK0), capacity2);
+        stop(again);
     }
 
     private LauncherProcess start(Path config) throws IOException, InterruptedException {

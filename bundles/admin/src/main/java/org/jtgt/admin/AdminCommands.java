@@ -1,6 +1,8 @@
 package org.jtgt.admin;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.jtgt.admin.AdminOptions.UsageException;
 import org.jtgt.admin.ControlProtocol.Reply;
@@ -28,7 +30,8 @@ import org.jtgt.api.target.TargetInfo;
  *                                                 add or remove an ACL entry (no entries: everyone)
  * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
  *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING]
- * --mode logicalunit --op update --tid N --lun L -P ...   refused: options are fixed while a LUN exists
+ * --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off,thin=on|off
+ *                                                 grow the LUN and change its options in place
  * --mode logicalunit --op delete --tid N --lun L
  * --mode account   (any op)                       not supported yet
  * </pre>
@@ -177,20 +180,28 @@ final class AdminCommands {
                         options));
             }
             case "update" -> {
-                if (o.has("params")) {
-                    try {
-                        TargetsFile.lunOptions(TargetsFile.params(o.get("params")), "file");   // typos: usage
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException(e.getMessage());
-                    }
+                if (!o.has("params") && o.get("size") == null) {
+                    throw new UsageException("--op update --mode logicalunit needs --params KEY=VALUE,... (size=BYTES, "
+                            + "readonly=on|off, removable=on|off, thin=on|off) or --size BYTES");
                 }
-                // TargetAdmin has no call that changes a LUN's options in place, and removing and
-                // adding the LUN again is not atomic: it closes the store (a memory LUN's data is
-                // lost) and the LUN is missing in between.
-                return Reply.failed("--op update --mode logicalunit is not supported: the daemon fixes a LUN's "
-                        + "options when it is added and cannot change them in place, and removing and re-adding the "
-                        + "LUN would close its store (a memory LUN loses its data). Delete the LUN and create it again "
-                        + "with --params, or edit targets.conf while jtgt is stopped");
+                Map<String, String> params;
+                Long size = null;
+                try {
+                    params = o.has("params") ? new LinkedHashMap<>(TargetsFile.params(o.get("params"),
+                            TargetsFile.UPDATE_KEYS)) : new LinkedHashMap<>();
+                    String sizeParam = params.remove(TargetsFile.SIZE);
+                    if (sizeParam != null && o.get("size") != null) {
+                        throw new IllegalArgumentException("give the size once: --size or --params size=, not both");
+                    }
+                    String sizeText = sizeParam != null ? sizeParam : o.get("size");
+                    if (sizeText != null) {
+                        size = TargetsFile.size(sizeText);
+                    }
+                    TargetsFile.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+                return Reply.ok(configured().updateLun(tid, lun, size, params));
             }
             case "delete" -> {
                 return Reply.ok(configured().deleteLun(tid, lun));

@@ -378,6 +378,76 @@ final class ConfiguredTargets {
         return "target " + tid + " LUN " + lun + " deleted";
     }
 
+    /**
+     * Changes a LUN in place: its size ({@code newSize}, or null to keep it; only growth) and
+     * the options {@code params} name (each missing key keeps its value). targets.conf is
+     * written first and written back if the daemon refuses, and the options are set back if
+     * the resize fails, so the command applies completely or not at all.
+     */
+    synchronized String updateLun(int tid, int lun, Long newSize, Map<String, String> params) {
+        TargetAdmin admin = daemon();
+        TargetSpec t = target(tid);
+        LunSpec l = t.luns().get(lun);
+        if (l == null) {
+            throw new TargetAdminException("tid " + tid + " has no LUN " + lun);
+        }
+        if (!appliedLuns.contains(key(tid, lun))) {
+            throw new TargetAdminException("tid " + tid + " LUN " + lun + " is not running (see the log); it cannot "
+                    + "be changed in place");
+        }
+        LunOptions options = TargetsFile.lunOptions(params, l.options());
+        if (!java.util.Objects.equals(options.serial(), l.options().serial())) {
+            throw new TargetAdminException("serial cannot change while the LUN exists (it is the unit's identity in "
+                    + "VPD pages 80h and 83h); delete the LUN and create it again");
+        }
+        long size = newSize == null ? l.size() : newSize;
+        if (size % l.blockSize() != 0) {
+            throw new TargetAdminException("size " + size + " is not a multiple of the block size " + l.blockSize());
+        }
+        if (size < l.size()) {
+            throw new TargetAdminException("tid " + tid + " LUN " + lun + " has " + l.size() + " bytes; shrinking to "
+                    + size + " is refused (the blocks past the new end would be lost to initiators that were told "
+                    + "they exist)");
+        }
+        if (size == l.size() && options.equals(l.options())) {
+            return "target " + tid + " LUN " + lun + " unchanged";
+        }
+        LunSpec changed = new LunSpec(l.lun(), l.type(), l.path(), size, l.blockSize(), options, l.line());
+        Map<Integer, TargetSpec> before = targets;
+        Map<Integer, TargetSpec> next = new TreeMap<>(targets);
+        next.put(tid, t.withLun(changed));
+        save(next);
+        boolean optionsSet = false;
+        try {
+            if (!options.equals(l.options())) {
+                admin.setLunOptions(t.iqn(), lun, options);
+                optionsSet = true;
+            }
+            if (size != l.size()) {
+                admin.resizeLun(t.iqn(), lun, size);
+            }
+        } catch (RuntimeException e) {
+            if (optionsSet) {
+                try {
+                    admin.setLunOptions(t.iqn(), lun, l.options());
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);
+                    LOG.warn("tid {} LUN {}: setting the options back failed: {}", tid, lun, x.getMessage());
+                }
+            }
+            save(before);
+            throw e;
+        }
+        List<String> parts = new ArrayList<>();
+        if (size != l.size()) {
+            parts.add("size " + l.size() + " -> " + size + " bytes");
+        }
+        if (!options.equals(l.options())) {
+            parts.add("options " + TargetsFile.describeOptions(l.options()) + " -> " + TargetsFile.describeOptions(options));
+        }
+        return "target " + tid + " LUN " + lun + ": " + String.join(", ", parts);
+    }
+
     /** The tid of a target jtgtadm manages, or {@code null}. */
     synchronized Integer tidOf(String iqn) {
         for (TargetSpec t : targets.values()) {

@@ -15,6 +15,7 @@ import org.jtgt.admin.ControlProtocol.Reply;
  * <pre>
  * g! jtgt:target new --tid 1 -T iqn.2026-11.org.example:disk1
  * g! jtgt:lun new --tid 1 --lun 0 --bstype memory --size 67108864
+ * g! jtgt:lun update --tid 1 --lun 0 -P size=134217728,readonly=on
  * g! jtgt:acl bind --tid 1 -Q iqn.2026-11.org.example:host1
  * g! jtgt:transport swap --name netlink
  * g! jtgt:system show
@@ -44,7 +45,7 @@ public final class ShellCommands {
         return run("target", args);
     }
 
-    /** {@code jtgt:lun new|delete ...}: logical units. */
+    /** {@code jtgt:lun new|update|delete ...}: logical units. */
     public String lun(String... args) {
         return run("logicalunit", args);
     }

@@ -331,6 +331,15 @@ final class TargetsFile {
      * example {@code readonly=1,serial=DISK0001}. Only the keys are checked here.
      */
     static Map<String, String> params(String text) {
+        return params(text, OPTION_KEYS);
+    }
+
+    static final String SIZE = "size";
+    /** Keys {@code --op update --mode logicalunit} takes: the options and {@value #SIZE}. */
+    static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, SIZE);
+
+    /** {@link #params(String)} with the keys {@code allowed}. */
+    static Map<String, String> params(String text, List<String> allowed) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String item : text.split(",", -1)) {
             int eq = item.indexOf('=');
@@ -338,8 +347,9 @@ final class TargetsFile {
                 throw new IllegalArgumentException("--params item '" + item + "' is not KEY=VALUE (" + keys() + ")");
             }
             String key = item.substring(0, eq);
-            if (!OPTION_KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys() + ")");
+            if (!allowed.contains(key)) {
+                throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys()
+                        + (allowed.contains(SIZE) ? ", size=BYTES" : "") + ")");
             }
             if (out.put(key, item.substring(eq + 1)) != null) {
                 throw new IllegalArgumentException("--params key '" + key + "' given twice");
@@ -353,14 +363,18 @@ final class TargetsFile {
      * {@code serial}) give a LUN of {@code type}; a missing key keeps its default.
      */
     static LunOptions lunOptions(Map<String, String> values, String type) {
-        LunOptions d = defaultOptions(type);
+        return lunOptions(values, defaultOptions(type));
+    }
+
+    /** The options {@code values} give, each missing key keeping its value in {@code d}. */
+    static LunOptions lunOptions(Map<String, String> values, LunOptions d) {
         for (String key : values.keySet()) {
             if (!OPTION_KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown LUN option '" + key + "' (" + keys() + ")");
             }
         }
-        String serial = values.get(SERIAL);
-        if (serial != null) {
+        String serial = values.containsKey(SERIAL) ? values.get(SERIAL) : d.serial();
+        if (values.containsKey(SERIAL)) {
             checkSerial(serial);
         }
         return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
@@ -391,10 +405,16 @@ final class TargetsFile {
             return fallback;
         }
         return switch (v) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=0 or " + key + "=1");
+            case "0", "off" -> false;
+            case "1", "on" -> true;
+            default -> throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=0|1 or " + key + "=on|off");
         };
+    }
+
+    /** {@code readonly=0 removable=0 thin=1}, as a {@code lun} line has them. */
+    static String describeOptions(LunOptions o) {
+        return READONLY + "=" + (o.readOnly() ? 1 : 0) + " " + REMOVABLE + "=" + (o.removable() ? 1 : 0) + " " + THIN
+                + "=" + (o.thin() ? 1 : 0);
     }
 
     private static String keys() {

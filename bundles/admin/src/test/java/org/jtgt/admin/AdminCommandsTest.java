@@ -182,7 +182,7 @@ class AdminCommandsTest {
             "--size", "65536", "--params"};
         usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
                 with(lun, "readonly=1,scsi_sn=X"));
-        usage("readonly=2: use readonly=0 or readonly=1", with(lun, "readonly=2"));
+        usage("readonly=2: use readonly=0|1 or readonly=on|off", with(lun, "readonly=2"));
         usage("--params key 'readonly' given twice", with(lun, "readonly=1,readonly=0"));
         usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
                 with(lun, "removable"));
@@ -196,20 +196,52 @@ class AdminCommandsTest {
     }
 
     @Test
-    void updatingTheOptionsOfALunIsRefused() throws IOException {
+    void updateGrowsALunAndChangesItsOptionsInPlaceAndPersistsThem() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
+                "memory", "-S", "65536");
+        ok("target 1 LUN 0: size 65536 -> 131072 bytes", "--op", "update", "--mode", "logicalunit", "--tid", "1",
+                "--lun", "0", "--params", "size=131072");
+        assertEquals(131072, daemon.targets.get(IQN).luns.get(0).size);
+        ok("target 1 LUN 0: options readonly=0 removable=0 thin=1 -> readonly=1 removable=1 thin=1", "--op", "update",
+                "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=on,removable=1");
+        assertEquals(new LunOptions(true, true, true, null), daemon.targets.get(IQN).options.get(0));
+        ok("target 1 LUN 0 unchanged", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "readonly=1");
+        ok("target 1 LUN 0: size 131072 -> 262144 bytes, options readonly=1 removable=1 thin=1 -> readonly=0 "
+                + "removable=1 thin=1", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                "--size", "262144", "-P", "readonly=off");
+        assertFalse(daemon.opened.get(0).closed, "the store stays open");
+        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        assertTrue(conf.contains("lun 1 0 memory size=262144 blocksize=512 readonly=0 removable=1 thin=1\n"), conf);
+    }
+
+    @Test
+    void badUpdatesAnswerWithTheReasonAndApplyNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
                 "memory", "-S", "65536");
         String before = Files.readString(DIR.resolve(TargetsFile.NAME));
-        Reply update = run("--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
+        String[] update = {"--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params"};
+        usage("readonly=yes: use readonly=0|1 or readonly=on|off", with(update, "readonly=yes"));
+        usage("size 'big' is not a number of bytes", with(update, "size=big"));
+        usage("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, size=BYTES)",
+                with(update, "blocksize=4096"));
+        usage("--op update --mode logicalunit needs --params KEY=VALUE,... (size=BYTES, readonly=on|off, "
+                + "removable=on|off, thin=on|off) or --size BYTES", "--op", "update", "--mode", "logicalunit",
+                "--tid", "1", "--lun", "0");
+        failed("tid 1 LUN 0 has 65536 bytes; shrinking to 32768 is refused (the blocks past the new end would be lost "
+                + "to initiators that were told they exist)", with(update, "size=32768"));
+        failed("size 65537 is not a multiple of the block size 512", with(update, "size=65537"));
+        failed("serial cannot change while the LUN exists (it is the unit's identity in VPD pages 80h and 83h); delete "
+                + "the LUN and create it again", with(update, "serial=NEW1"));
+        failed("tid 1 has no LUN 3", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "3", "-P",
                 "readonly=1");
-        assertEquals(Reply.FAILED, update.status(), update.text());
-        assertTrue(update.text().startsWith("--op update --mode logicalunit is not supported: the daemon fixes a LUN's "
-                + "options when it is added and cannot change them in place"), update.text());
-        usage("readonly=yes: use readonly=0 or readonly=1", "--op", "update", "--mode", "logicalunit", "--tid", "1",
-                "--lun", "0", "-P", "readonly=yes");
-        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0));
-        assertFalse(daemon.opened.get(0).closed, "the store stays open");
+        daemon.refuseResize = "no space left on device";
+        failed("no space left on device", with(update, "readonly=1,size=131072"));
+        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0),
+                "the options were set back when the resize failed");
+        assertEquals(65536, daemon.targets.get(IQN).luns.get(0).size);
         assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
     }
 

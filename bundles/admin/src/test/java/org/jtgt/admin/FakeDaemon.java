@@ -27,7 +27,7 @@ import org.jtgt.api.target.TargetInfo;
 final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     static final class Store implements BackingStore {
         final String describe;
-        final long size;
+        long size;
         /** What the provider was asked to open it with. */
         Map<String, String> openedWith = Map.of();
         boolean closed;
@@ -169,6 +169,33 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
             throw new TargetAdminException("target " + target + " has no LUN " + lun);
         }
         s.close();
+    }
+
+    /** Set to make the next resize fail, as a store that cannot grow does. */
+    String refuseResize;
+
+    @Override
+    public void resizeLun(String target, int lun, long newSizeBytes) {
+        Store s = target(target).luns.get(lun);
+        if (s == null) {
+            throw new TargetAdminException("target " + target + " has no LUN " + lun);
+        }
+        if (refuseResize != null) {
+            throw new TargetAdminException(refuseResize);
+        }
+        if (newSizeBytes < s.size) {
+            throw new TargetAdminException("shrinking is refused");
+        }
+        s.size = newSizeBytes;
+    }
+
+    @Override
+    public void setLunOptions(String target, int lun, LunOptions options) {
+        T t = target(target);
+        if (!t.luns.containsKey(lun)) {
+            throw new TargetAdminException("target " + target + " LUN " + lun + " does not exist");
+        }
+        t.options.put(lun, options);
     }
 
     @Override

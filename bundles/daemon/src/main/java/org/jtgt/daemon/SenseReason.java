@@ -63,7 +63,13 @@ enum SenseReason {
     /** I_T NEXUS RESET: SAM-5 6.3, I_T nexus loss. */
     I_T_NEXUS_LOSS_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x07),
     /** The target's LUN inventory changed: SPC-4 6.33. */
-    REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E);
+    REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E),
+    /** The unit's capacity (or its READ CAPACITY (16) data) changed: SBC-4 4.7, resize. */
+    CAPACITY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x09),
+    /** Mode parameters changed by another than this I_T nexus (WP, write protection): SPC-4 5.14. */
+    MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
+    /** Standard INQUIRY or VPD data changed (RMB, thin provisioning pages): SPC-4 6.6.1. */
+    INQUIRY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x03);
 
     private final int senseKey;
     private final int asc;
