@@ -62,6 +62,9 @@ public class ShellIT {
         assertEquals("target 7 LUN 0: 1048576 bytes, memory",
                 execute("jtgt:lun new --tid 7 --lun 0 --bstype memory --size 1048576"));
         assertTrue(execute("jtgt:acl bind --tid 7 -Q iqn.2026-11.org.jtgt.itests:host").contains("ACL"));
+        assertEquals("No sessions", execute("jtgt:session show --tid 7"));
+        assertEquals("Target 7: " + IQN + "\n    LUN 0: commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0",
+                execute("jtgt:stats show --tid 7"));
         TargetInfo t = admin.targets().stream().filter(i -> i.name().equals(IQN)).findFirst().orElseThrow();
         assertEquals(1, t.luns().size());
         assertEquals(java.util.List.of("iqn.2026-11.org.jtgt.itests:host"), t.acl());

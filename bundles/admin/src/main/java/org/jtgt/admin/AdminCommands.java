@@ -1,5 +1,6 @@
 package org.jtgt.admin;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,8 +10,12 @@ import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.host.TransportControl.SwapRecord;
 import org.jtgt.api.host.TransportControl.TransportState;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -33,6 +38,9 @@ import org.jtgt.api.target.TargetInfo;
  * --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off,thin=on|off
  *                                                 grow the LUN and change its options in place
  * --mode logicalunit --op delete --tid N --lun L
+ * --mode session   --op show [--tid N]            I_T nexuses with their driver sessions and statistics
+ * --mode conn      --op show [--tid N] [--sid HOST:NEXUS]   the connections of those sessions
+ * --mode stats     --op show [--tid N]            commands, bytes read and written, errors per LUN and session
  * --mode account   (any op)                       not supported yet
  * </pre>
  *
@@ -48,7 +56,14 @@ final class AdminCommands {
 
         /** The targets jtgtadm manages; null before activation. */
         ConfiguredTargets configuredTargets();
+
+        /** The network drivers' sessions (iSCSI, FC); empty while none is running. */
+        default List<SessionSource> sessionSources() {
+            return List.of();
+        }
     }
+
+    static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account";
 
     private final Services services;
 
@@ -60,7 +75,7 @@ final class AdminCommands {
         AdminOptions o;
         try {
             o = AdminOptions.parse(args);
-            String mode = o.require("mode", "(system, transport, target, logicalunit)");
+            String mode = o.require("mode", "(" + MODES + ")");
             String op = o.require("op", "(show, swap, new, delete, bind, unbind)");
             String lld = o.get("lld");
             if (lld != null && !lld.equals("iscsi")) {
@@ -71,9 +86,12 @@ final class AdminCommands {
                 case "transport" -> transport(op, o);
                 case "target" -> target(op, o);
                 case "logicalunit" -> logicalUnit(op, o);
+                case "session" -> sessions(op, o, false);
+                case "conn" -> sessions(op, o, true);
+                case "stats" -> statistics(op, o);
                 case "account" -> Reply.failed("--mode account is not supported yet: CHAP accounts are set in the "
                         + "org.jtgt.iscsi configuration (Config Admin)");
-                default -> Reply.usage("unknown mode '" + mode + "' (system, transport, target, logicalunit)");
+                default -> Reply.usage("unknown mode '" + mode + "' (" + MODES + ")");
             };
         } catch (UsageException e) {
             return Reply.usage(e.getMessage());
@@ -211,6 +229,133 @@ final class AdminCommands {
         }
     }
 
+    /**
+     * {@code --op show --mode session [--tid N]}: each I_T nexus with the driver's session that
+     * carries it and its statistics; {@code --mode conn [--tid N] [--sid HOST:NEXUS]}: the
+     * connections of those sessions.
+     */
+    private Reply sessions(String op, AdminOptions o, boolean connections) throws UsageException {
+        requireOp(connections ? "conn" : "session", op, "show");
+        String only = targetFilter(o);
+        String sid = o.get("sid");
+        if (sid != null && !sid.matches("\\d+:\\d+")) {
+            throw new UsageException("--sid " + sid + ": give HOST:NEXUS as shown by --op show --mode session");
+        }
+        StringBuilder out = new StringBuilder();
+        Map<String, SessionInfo> sessions = sessionsByNexus();
+        String current = null;
+        int shown = 0;
+        for (NexusInfo n : daemon().nexuses()) {
+            String key = n.hostNo() + ":" + n.nexusId();
+            if ((only != null && !only.equals(n.target())) || (sid != null && !sid.equals(key))) {
+                continue;
+            }
+            if (!n.target().equals(current)) {
+                current = n.target();
+                out.append(targetHeading(current)).append('\n');
+            }
+            SessionInfo s = sessions.get(key);
+            out.append("    Session ").append(key).append(": ").append(s == null ? "(no driver lists it)"
+                    : s.driver() + ", " + s.id()).append('\n');
+            out.append("        Initiator: ").append(s == null ? n.initiatorPort() : s.initiator()).append('\n');
+            if (s != null) {
+                for (SessionInfo.ConnectionInfo c : s.connections()) {
+                    out.append("        Connection ").append(c.id()).append(": ").append(c.peer()).append(" -> ")
+                            .append(c.local()).append('\n');
+                }
+            }
+            if (!connections) {
+                out.append("        I_T nexus: ").append(n.initiatorPort()).append('\n');
+                out.append("        ").append(statistics(n.statistics())).append('\n');
+            }
+            shown++;
+        }
+        if (shown == 0) {
+            out.append(sid != null ? "No session " + sid : "No sessions").append('\n');
+        }
+        return Reply.ok(out.toString());
+    }
+
+    /** {@code --op show --mode stats [--tid N]}: per LUN and per session. */
+    private Reply statistics(String op, AdminOptions o) throws UsageException {
+        requireOp("stats", op, "show");
+        String only = targetFilter(o);
+        TargetAdmin admin = daemon();
+        List<NexusInfo> nexuses = admin.nexuses();
+        StringBuilder out = new StringBuilder();
+        for (TargetInfo t : admin.targets()) {
+            if (only != null && !only.equals(t.name())) {
+                continue;
+            }
+            out.append(targetHeading(t.name())).append('\n');
+            for (LunInfo l : t.luns()) {
+                IoStatistics st;
+                try {
+                    st = admin.lunStatistics(t.name(), l.lun());
+                } catch (TargetAdminException e) {
+                    continue;   // removed meanwhile
+                }
+                out.append("    LUN ").append(l.lun()).append(": ").append(statistics(st)).append('\n');
+            }
+            for (NexusInfo n : nexuses) {
+                if (n.target().equals(t.name())) {
+                    out.append("    Session ").append(n.hostNo()).append(':').append(n.nexusId()).append(" (")
+                            .append(n.initiatorPort()).append("): ").append(statistics(n.statistics())).append('\n');
+                }
+            }
+        }
+        if (out.length() == 0) {
+            out.append("No targets\n");
+        }
+        return Reply.ok(out.toString());
+    }
+
+    private static String statistics(IoStatistics s) {
+        return "commands " + s.commands() + ", read " + s.bytesRead() + " bytes, written " + s.bytesWritten()
+                + " bytes, errors (CHECK CONDITION) " + s.errors();
+    }
+
+    /** The IQN of {@code --tid N}, or null without {@code --tid}. */
+    private String targetFilter(AdminOptions o) throws UsageException {
+        if (o.get("tid") == null) {
+            return null;
+        }
+        int tid = tid(o);
+        String iqn = configured().iqnOf(tid);
+        if (iqn == null) {
+            throw new TargetAdminException("no target with tid " + tid);
+        }
+        return iqn;
+    }
+
+    private String targetHeading(String iqn) {
+        ConfiguredTargets c = services.configuredTargets();
+        Integer tid = c == null ? null : c.tidOf(iqn);
+        return (tid == null ? "Target: " : "Target " + tid + ": ") + iqn;
+    }
+
+    private Map<String, SessionInfo> sessionsByNexus() {
+        Map<String, SessionInfo> out = new HashMap<>();
+        for (SessionSource source : services.sessionSources()) {
+            try {
+                for (SessionInfo s : source.sessions()) {
+                    out.put(s.hostNo() + ":" + s.nexusId(), s);
+                }
+            } catch (RuntimeException e) {
+                // a driver stopping meanwhile: its sessions are going away anyway
+            }
+        }
+        return out;
+    }
+
+    private TargetAdmin daemon() {
+        TargetAdmin admin = services.targetAdmin();
+        if (admin == null) {
+            throw new IllegalStateException("the target daemon is not running");
+        }
+        return admin;
+    }
+
     private ConfiguredTargets configured() {
         ConfiguredTargets c = services.configuredTargets();
         if (c == null) {
@@ -261,10 +406,22 @@ final class AdminCommands {
             out.append("No targets\n");
         }
         ConfiguredTargets configured = services.configuredTargets();
+        Map<String, SessionInfo> sessions = new java.util.TreeMap<>(sessionsByNexus());
         for (TargetInfo t : targets) {
             Integer tid = configured == null ? null : configured.tidOf(t.name());
             out.append(tid == null ? "Target: " : "Target " + tid + ": ").append(t.name()).append('\n');
             out.append("    I_T nexuses: ").append(t.nexusCount()).append('\n');
+            for (SessionInfo session : sessions.values()) {
+                if (session.target().equals(t.name())) {
+                    out.append("        Session ").append(session.hostNo()).append(':').append(session.nexusId())
+                            .append(": ").append(session.driver()).append(", ").append(session.id()).append(", ")
+                            .append(session.initiator()).append('\n');
+                    for (SessionInfo.ConnectionInfo c : session.connections()) {
+                        out.append("            Connection ").append(c.id()).append(": ").append(c.peer())
+                                .append('\n');
+                    }
+                }
+            }
             out.append("    ACL: ").append(t.acl().isEmpty() ? "ALL" : String.join(", ", t.acl())).append('\n');
             for (LunInfo l : t.luns()) {
                 out.append("    LUN: ").append(l.lun()).append('\n');

@@ -20,6 +20,7 @@ import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -46,7 +47,15 @@ final class ConfiguredTargets {
         TargetAdmin targetAdmin();
 
         BackingStoreProvider provider(String type);
+
+        /** The network drivers, whose sessions a forced target deletion ends. */
+        default List<SessionSource> sessionSources() {
+            return List.of();
+        }
     }
+
+    /** How long a forced deletion waits for the drivers to end a target's sessions. */
+    static final long END_SESSIONS_TIMEOUT_MILLIS = 10_000;
 
     /** Options of the file backing store provider (FileStoreProvider). */
     private static final String FILE_CREATE = "create";
@@ -215,6 +224,14 @@ final class ConfiguredTargets {
         next.remove(tid);
         Map<Integer, TargetSpec> before = targets;
         save(next);   // first: a deletion cannot be undone once the stores are closed
+        int ended = 0;
+        if (force) {
+            // The drivers end the sessions first, so initiators see their sessions end (and
+            // recover their commands as after any connection loss) rather than commands failing
+            // on a nexus that is gone; a session that logs in again before the daemon has
+            // deleted the target is ended by the second pass below.
+            ended += endSessions(t.iqn());
+        }
         try {
             admin.deleteTarget(t.iqn(), force);
         } catch (RuntimeException e) {
@@ -223,7 +240,10 @@ final class ConfiguredTargets {
         }
         appliedTargets.remove(tid);
         appliedLuns.removeIf(k -> k.startsWith(tid + "/"));
-        return "target " + tid + " " + t.iqn() + " deleted";
+        if (force) {
+            ended += endSessions(t.iqn());
+        }
+        return "target " + tid + " " + t.iqn() + " deleted" + (ended > 0 ? " (" + ended + " session(s) ended)" : "");
     }
 
     /** {@code entry} is {@value TargetsFile#ALL} or an initiator name. */
@@ -446,6 +466,25 @@ final class ConfiguredTargets {
             parts.add("options " + TargetsFile.describeOptions(l.options()) + " -> " + TargetsFile.describeOptions(options));
         }
         return "target " + tid + " LUN " + lun + ": " + String.join(", ", parts);
+    }
+
+    /** Asks every driver to end the sessions to {@code iqn}; how many it ended. */
+    private int endSessions(String iqn) {
+        int ended = 0;
+        for (SessionSource source : env.sessionSources()) {
+            try {
+                ended += source.endSessions(iqn, "target " + iqn + " deleted", END_SESSIONS_TIMEOUT_MILLIS);
+            } catch (RuntimeException e) {
+                LOG.warn("ending the sessions of {} failed: {}", iqn, e.toString());
+            }
+        }
+        return ended;
+    }
+
+    /** The IQN of a tid jtgtadm manages, or {@code null}. */
+    synchronized String iqnOf(int tid) {
+        TargetSpec t = targets.get(tid);
+        return t == null ? null : t.iqn();
     }
 
     /** The tid of a target jtgtadm manages, or {@code null}. */

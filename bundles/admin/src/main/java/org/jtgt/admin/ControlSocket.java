@@ -24,6 +24,7 @@ import org.jtgt.admin.ControlProtocol.MalformedRequestException;
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -81,6 +82,10 @@ public class ControlSocket implements AdminCommands.Services {
     volatile TransportControl transportControl;
 
     volatile TargetAdmin targetAdmin;
+
+    /** The network drivers' sessions. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    final List<SessionSource> sessionSources = new CopyOnWriteArrayList<>();
 
     /** Backing store providers in the order they came; the first of a type serves it. */
     private final List<BackingStoreProvider> providers = new CopyOnWriteArrayList<>();
@@ -154,6 +159,11 @@ public class ControlSocket implements AdminCommands.Services {
             @Override
             public TargetAdmin targetAdmin() {
                 return targetAdmin;
+            }
+
+            @Override
+            public List<SessionSource> sessionSources() {
+                return sessionSources;
             }
 
             @Override
@@ -265,6 +275,11 @@ public class ControlSocket implements AdminCommands.Services {
     @Override
     public ConfiguredTargets configuredTargets() {
         return configured;
+    }
+
+    @Override
+    public List<SessionSource> sessionSources() {
+        return sessionSources;
     }
 
     private void accept() {

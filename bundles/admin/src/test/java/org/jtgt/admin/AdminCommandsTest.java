@@ -13,7 +13,11 @@ import java.util.Map;
 
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +53,11 @@ class AdminCommandsTest {
             @Override
             public ConfiguredTargets configuredTargets() {
                 return configured;
+            }
+
+            @Override
+            public List<SessionSource> sessionSources() {
+                return daemon.sources;
             }
         });
     }
@@ -243,6 +252,78 @@ class AdminCommandsTest {
                 "the options were set back when the resize failed");
         assertEquals(65536, daemon.targets.get(IQN).luns.get(0).size);
         assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
+    }
+
+    /** A driver with one session to {@link #IQN}, which records what it was asked to end. */
+    private final class OneSession implements SessionSource {
+        final List<String> ended = new java.util.ArrayList<>();
+
+        @Override
+        public List<SessionInfo> sessions() {
+            return ended.isEmpty() ? List.of(new SessionInfo(ISCSI, IQN, "iqn.2026-11.org.jtgt:host",
+                    "ISID 0x23d000000001 TSIH 4", 3, 1, List.of(new SessionInfo.ConnectionInfo(0, "127.0.0.1:40000",
+                            "127.0.0.1:3260")))) : List.of();
+        }
+
+        @Override
+        public int endSessions(String target, String reason, long timeoutMillis) {
+            ended.add(target + ": " + reason);
+            return target.equals(IQN) && ended.size() == 1 ? 1 : 0;   // the second pass finds none
+        }
+    }
+
+    @Test
+    void sessionsConnectionsAndStatisticsAreShownAndForceDeleteEndsTheSessions() {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
+                "memory", "-S", "65536");
+        OneSession driver = new OneSession();
+        daemon.sources.add(driver);
+        // sorted by host and id, as the daemon answers
+        daemon.nexusList.add(new NexusInfo(IQN, "naa.5001", 0, 2, IoStatistics.NONE));
+        daemon.nexusList.add(new NexusInfo(IQN, "iqn.2026-11.org.jtgt:host,i,0x23d000000001", 3, 1,
+                new IoStatistics(5, 4096, 512, 1)));
+        daemon.targets.get(IQN).nexuses = 2;
+        ok("""
+                Target 1: iqn.2026-11.org.jtgt:one
+                    Session 0:2: (no driver lists it)
+                        Initiator: naa.5001
+                        I_T nexus: naa.5001
+                        commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0
+                    Session 3:1: iscsi, ISID 0x23d000000001 TSIH 4
+                        Initiator: iqn.2026-11.org.jtgt:host
+                        Connection 0: 127.0.0.1:40000 -> 127.0.0.1:3260
+                        I_T nexus: iqn.2026-11.org.jtgt:host,i,0x23d000000001
+                        commands 5, read 4096 bytes, written 512 bytes, errors (CHECK CONDITION) 1
+                """, "--op", "show", "--mode", "session", "--tid", "1");
+        ok("""
+                Target 1: iqn.2026-11.org.jtgt:one
+                    Session 3:1: iscsi, ISID 0x23d000000001 TSIH 4
+                        Initiator: iqn.2026-11.org.jtgt:host
+                        Connection 0: 127.0.0.1:40000 -> 127.0.0.1:3260
+                """, "--op", "show", "--mode", "conn", "--tid", "1", "--sid", "3:1");
+        ok("""
+                Target 1: iqn.2026-11.org.jtgt:one
+                    LUN 0: commands 1, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0
+                    Session 0:2 (naa.5001): commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0
+                    Session 3:1 (iqn.2026-11.org.jtgt:host,i,0x23d000000001): commands 5, read 4096 bytes, written 512 \
+                bytes, errors (CHECK CONDITION) 1
+                """, "--op", "show", "--mode", "stats");
+        String target = run("--op", "show", "--mode", "target").text();
+        assertTrue(target.contains("    I_T nexuses: 2\n        Session 3:1: iscsi, ISID 0x23d000000001 TSIH 4, "
+                + "iqn.2026-11.org.jtgt:host\n            Connection 0: 127.0.0.1:40000\n"), target);
+        ok("No session 9:9\n", "--op", "show", "--mode", "conn", "--sid", "9:9");
+        usage("--sid 7: give HOST:NEXUS as shown by --op show --mode session", "--op", "show", "--mode", "session",
+                "--sid", "7");
+        failed("no target with tid 5", "--op", "show", "--mode", "stats", "--tid", "5");
+        usage("mode session supports --op show, not 'delete'", "--op", "delete", "--mode", "session");
+
+        failed("target " + IQN + " has 2 I_T nexus(es)", "--op", "delete", "--mode", "target", "--tid", "1");
+        assertTrue(driver.ended.isEmpty(), "no session ended without --force");
+        ok("target 1 " + IQN + " deleted (1 session(s) ended)", "--op", "delete", "--mode", "target", "--tid", "1",
+                "--force");
+        assertEquals(List.of(IQN + ": target " + IQN + " deleted", IQN + ": target " + IQN + " deleted"), driver.ended,
+                "before the daemon deletes the target, and once more after");
     }
 
     private static String[] with(String[] head, String last) {

@@ -13,7 +13,10 @@ import java.util.TreeMap;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
@@ -213,6 +216,29 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
             out.add(new TargetInfo(name, luns, t.acl, t.nexuses));
         });
         return out;
+    }
+
+    /** What {@link #nexuses()} answers. */
+    final List<NexusInfo> nexusList = new ArrayList<>();
+    /** The drivers' sessions. */
+    final List<SessionSource> sources = new ArrayList<>();
+
+    @Override
+    public List<SessionSource> sessionSources() {
+        return sources;
+    }
+
+    @Override
+    public List<NexusInfo> nexuses() {
+        return List.copyOf(nexusList);
+    }
+
+    @Override
+    public IoStatistics lunStatistics(String target, int lun) {
+        if (!target(target).luns.containsKey(lun)) {
+            throw new TargetAdminException("target " + target + " has no LUN " + lun);
+        }
+        return new IoStatistics(lun + 1, 512L * lun, 0, 0);
     }
 
     private T target(String name) {

@@ -43,6 +43,7 @@ final class LogicalUnit {
     private final byte[] serial;
     private final long naa;
     private final AtomicInteger inflight = new AtomicInteger();
+    private final IoCounters counters = new IoCounters();
     private volatile boolean removed;
     /** The I_T nexus holding the SPC-2 reservation (RESERVE(6)/(10)), or null. */
     private volatile Nexus reservationHolder;
@@ -329,6 +330,11 @@ final class LogicalUnit {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
         return true;
+    }
+
+    /** Commands addressed to this unit over all nexuses, counted by the thread that executes them. */
+    IoCounters counters() {
+        return counters;
     }
 
     LunInfo info() {

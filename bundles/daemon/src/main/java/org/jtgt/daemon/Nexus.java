@@ -13,6 +13,7 @@ final class Nexus {
     private final int relativePort;
     private final TaskTable tasks;
     private final UnitAttentions unitAttentions = new UnitAttentions();
+    private final IoCounters counters = new IoCounters();
 
     Nexus(int hostNo, long id, Target target, String initiatorPortName, int relativePort, TaskTable tasks) {
         this.hostNo = hostNo;
@@ -50,6 +51,11 @@ final class Nexus {
 
     UnitAttentions unitAttentions() {
         return unitAttentions;
+    }
+
+    /** Commands of this nexus, counted by the thread that executes them. */
+    IoCounters counters() {
+        return counters;
     }
 
     @Override

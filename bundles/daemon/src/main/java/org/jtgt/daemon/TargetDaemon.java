@@ -27,7 +27,9 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.event.TskMgmtRspEvent;
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -583,6 +585,28 @@ public final class TargetDaemon implements EventSink, TargetAdmin {
         }
         out.sort(Comparator.comparing(TargetInfo::name));
         return List.copyOf(out);
+    }
+
+    @Override
+    public List<NexusInfo> nexuses() {
+        List<NexusInfo> out = new ArrayList<>();
+        for (Target t : targets.values()) {
+            for (Nexus n : t.nexuses()) {
+                out.add(new NexusInfo(t.name(), n.initiatorPortName(), n.hostNo(), n.id(), n.counters().snapshot()));
+            }
+        }
+        out.sort(Comparator.comparing(NexusInfo::target).thenComparingInt(NexusInfo::hostNo)
+                .thenComparingLong(NexusInfo::nexusId));
+        return List.copyOf(out);
+    }
+
+    @Override
+    public IoStatistics lunStatistics(String targetName, int lun) {
+        LogicalUnit unit = requireTarget(targetName).lun(lun);
+        if (unit == null) {
+            throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
+        }
+        return unit.counters().snapshot();
     }
 
     private Target requireTarget(String name) {

@@ -123,6 +123,7 @@ final class TaskRouter {
             return;
         }
         SenseReason r = route(c);
+        count(c, r);
         if (!respond(c, from, r)) {
             nexus.tasks().remove(c.cid);   // no answer went out, so no CMD_DONE will come
         }
@@ -173,6 +174,26 @@ final class TaskRouter {
             if (unit != null) {
                 unit.release();
             }
+        }
+    }
+
+    /** Statistics of the nexus and the unit (IoCounters: single writer, no allocation, no lock). */
+    private static void count(CommandContext c, SenseReason r) {
+        long read = 0;
+        long written = 0;
+        if (r == SenseReason.NONE) {
+            if (c.direction == DataDirection.READ || c.direction == DataDirection.BIDIRECTIONAL) {
+                read = c.transferred;
+            }
+            if (c.direction == DataDirection.WRITE || c.direction == DataDirection.BIDIRECTIONAL) {
+                written = Math.min(c.wanted, c.outAvailable);
+            }
+        }
+        boolean checkCondition = r != SenseReason.NONE && !r.isStatusOnly();
+        c.nexus.counters().count(read, written, checkCondition);
+        LogicalUnit u = c.unit;
+        if (u != null) {
+            u.counters().count(read, written, checkCondition);
         }
     }
 

@@ -27,6 +27,8 @@ import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.osgi.framework.BundleContext;
@@ -52,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * {@value #PORTAL_PROPERTY} ({@code HOST:PORT}), set by the launcher's {@code --portal},
  * overrides {@link Config#portals()}.
  */
-@Component(service = {}, immediate = true, configurationPid = "org.jtgt.iscsi")
+@Component(service = SessionSource.class, immediate = true, configurationPid = "org.jtgt.iscsi",
+        property = SessionSource.DRIVER_PROPERTY + "=" + SessionSource.ISCSI)
 @Designate(ocd = IscsiTarget.Config.class)
-public class IscsiTarget implements HostCallbacks {
+public class IscsiTarget implements HostCallbacks, SessionSource {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiTarget.class);
 
     /** Framework property overriding the portals: {@code HOST:PORT}. */
@@ -445,6 +448,62 @@ public class IscsiTarget implements HostCallbacks {
                 c.abort(reason);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ SessionSource
+
+    @Override
+    public List<SessionInfo> sessions() {
+        ScsiHost h = host;
+        if (h == null) {
+            return List.of();
+        }
+        List<SessionInfo> out = new ArrayList<>();
+        for (IscsiConnection c : connections) {
+            SessionInfo s = c.sessionInfo(h.hostNo());
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(SessionInfo::target).thenComparingLong(SessionInfo::nexusId));
+        return out;
+    }
+
+    /**
+     * Drops the connections of every session to the target (a target deleted with force), as
+     * Linux tgt does, rather than asking for a logout with an Async Message (RFC 7143 11.9.1,
+     * AsyncEvent 1): a logout request leaves the session up for Parameter3 seconds at the
+     * initiator's discretion while the target is going away, and nothing could be logged in to
+     * again. A dropped connection is a connection failure the initiator recovers from (RFC 7143
+     * 7.1) by logging in again, which fails with Target Not Found (0203h) once the daemon has
+     * deleted the target. The commands the connection had are released with it, as at any
+     * abort, and the initiator's recovery fails them on its side.
+     */
+    @Override
+    public int endSessions(String targetName, String reason, long timeoutMillis) {
+        List<IscsiConnection> ending = new ArrayList<>();
+        for (IscsiConnection c : connections) {
+            if (!c.isDiscovery() && targetName.equals(c.targetName())) {
+                ending.add(c);
+                c.abort(reason);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (IscsiConnection c : ending) {
+            try {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (!c.awaitFinished(Math.max(1, left))) {
+                    LOG.warn("{} did not finish within {} ms of being ended ({})", c, timeoutMillis, reason);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!ending.isEmpty()) {
+            LOG.info("{} session(s) to {} ended: {}", ending.size(), targetName, reason);
+        }
+        return ending.size();
     }
 
     /** Connections currently open (for tests and diagnostics). */

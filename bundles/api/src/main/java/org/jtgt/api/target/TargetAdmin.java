@@ -66,4 +66,18 @@ public interface TargetAdmin {
     void setAcl(String target, List<String> initiators);
 
     List<TargetInfo> targets();
+
+    /**
+     * The I_T nexuses of every target with their statistics, sorted by target, host and id.
+     *
+     * @since 1.1
+     */
+    List<NexusInfo> nexuses();
+
+    /**
+     * What a logical unit has done since it was added, over all its I_T nexuses.
+     *
+     * @since 1.1
+     */
+    IoStatistics lunStatistics(String target, int lun);
 }
