@@ -63,6 +63,15 @@ public class ShellIT {
                 execute("jtgt:lun new --tid 7 --lun 0 --bstype memory --size 1048576"));
         assertTrue(execute("jtgt:acl bind --tid 7 -Q iqn.2026-11.org.jtgt.itests:host").contains("ACL"));
         assertEquals("No sessions", execute("jtgt:session show --tid 7"));
+        assertEquals("account shelluser created", execute("jtgt:account new --user shelluser --password shell-secret1"));
+        assertEquals("incoming user shelluser bound to target 7 " + IQN, execute("jtgt:account bind --tid 7 --user shelluser"));
+        assertEquals("Account list:\n    shelluser (tid 7)", execute("jtgt:account show"));
+        try {
+            execute("jtgt:account new --user other --password short");
+            fail("a short secret was accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("12 to 16"));
+        }
         assertEquals("Target 7: " + IQN + "\n    LUN 0: commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0",
                 execute("jtgt:stats show --tid 7"));
         TargetInfo t = admin.targets().stream().filter(i -> i.name().equals(IQN)).findFirst().orElseThrow();

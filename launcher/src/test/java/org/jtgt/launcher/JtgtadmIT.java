@@ -342,6 +342,58 @@ class JtgtadmIT {
         stop(launcher);
     }
 
+    /**
+     * A CHAP account bound to a target: libiscsi logs in with the right secret and is refused
+     * with a wrong one or none, the default target (no account bound, no CHAP configured) still
+     * admits everyone, secrets are never shown and targets.conf is owner-only, and after a
+     * restart the account is in force again.
+     */
+    @Test
+    void anAccountBoundToATargetRequiresItsChapSecretAcrossARestart() throws Exception {
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        Path work = WORK.resolve("account");
+        clean(work);
+        Files.createDirectories(work);
+        ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
+        Path config = work.resolve("config");
+        String control = config.resolve("control.sock").toString();
+        String secret = "alice-secret1";
+        LauncherProcess launcher = start(config);
+        int port = port(launcher);
+        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+                "--size", String.valueOf(DISK2));
+        String tooShort = adm(2, control, "--op", "new", "--mode", "account", "--user", "alice", "--password", "short");
+        assertTrue(tooShort.contains("it must have 12 to 16"), tooShort);
+        adm(0, control, "--op", "new", "--mode", "account", "--user", "alice", "--password", secret);
+        adm(0, control, "--op", "bind", "--mode", "account", "--tid", "1", "--user", "alice");
+        String accounts = adm(0, control, "--op", "show", "--mode", "account");
+        assertEquals("Account list:\n    alice (tid 1)\n", accounts);
+        String shown = adm(0, control, "--op", "show", "--mode", "target");
+        assertTrue(shown.contains("    Accounts: alice\n") && !shown.contains(secret), shown);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(config.resolve("targets.conf"))));
+
+        checkChap(tools, port, secret);
+        stop(launcher);
+        LauncherProcess again = start(config);
+        checkChap(tools, port(again), secret);
+        assertEquals(accounts, adm(0, control, "--op", "show", "--mode", "account"));
+        stop(again);
+    }
+
+    private static void checkChap(ExternalTool tools, int port, String secret) throws Exception {
+        String at = "127.0.0.1:" + port + "/" + TARGET + "/0";
+        String inq = tools.run("iscsi-inq", "iscsi://alice%" + secret + "@" + at);
+        assertTrue(inq.contains("Peripheral Device Type:DIRECT_ACCESS"), inq);
+        ExternalTool.Outcome wrong = tools.execute("iscsi-inq", "iscsi://alice%wrong-secret1@" + at);
+        assertTrue(wrong.exit() != 0, wrong.describe());
+        ExternalTool.Outcome none = tools.execute("iscsi-inq", "iscsi://" + at);
+        assertTrue(none.exit() != 0, none.describe());
+        String other = tools.run("iscsi-inq", "iscsi://127.0.0.1:" + port + "/iqn.2026-11.org.jtgt:default/0");
+        assertTrue(other.contains("Peripheral Device Type:DIRECT_ACCESS"), "a target without accounts: " + other);
+    }
+
     /** The command count of the first session in a {@code --mode session} listing, 0 if none. */
     private static long commands(String sessions) {
         Matcher m = Pattern.compile("commands (\\d+),").matcher(sessions);

@@ -41,7 +41,8 @@ import org.jtgt.api.target.TargetInfo;
  * --mode session   --op show [--tid N]            I_T nexuses with their driver sessions and statistics
  * --mode conn      --op show [--tid N] [--sid HOST:NEXUS]   the connections of those sessions
  * --mode stats     --op show [--tid N]            commands, bytes read and written, errors per LUN and session
- * --mode account   (any op)                       not supported yet
+ * --mode account   --op new --user U --password P | --op delete --user U | --op show
+ * --mode account   --op bind|unbind --tid N --user U [--outgoing]   per-target CHAP (iSCSI)
  * </pre>
  *
  * Changes to targets are kept in {@code targets.conf} by {@link ConfiguredTargets}. ACLs are by
@@ -89,8 +90,7 @@ final class AdminCommands {
                 case "session" -> sessions(op, o, false);
                 case "conn" -> sessions(op, o, true);
                 case "stats" -> statistics(op, o);
-                case "account" -> Reply.failed("--mode account is not supported yet: CHAP accounts are set in the "
-                        + "org.jtgt.iscsi configuration (Config Admin)");
+                case "account" -> account(op, o);
                 default -> Reply.usage("unknown mode '" + mode + "' (" + MODES + ")");
             };
         } catch (UsageException e) {
@@ -226,6 +226,39 @@ final class AdminCommands {
             }
             default -> throw new UsageException("mode logicalunit supports --op new, update and delete, not '" + op
                     + "'");
+        }
+    }
+
+    /**
+     * tgtadm's {@code --mode account}: {@code --op new --user U --password P}, {@code --op delete
+     * --user U}, {@code --op bind|unbind --tid N --user U [--outgoing]}, {@code --op show}.
+     * Passwords are never shown.
+     */
+    private Reply account(String op, AdminOptions o) throws UsageException {
+        switch (op) {
+            case "show" -> {
+                return Reply.ok(configured().showAccounts());
+            }
+            case "new" -> {
+                String user = o.require("user", "for --op new --mode account: --user NAME");
+                String password = o.require("password", "for --op new --mode account: --password SECRET");
+                try {
+                    TargetsFile.checkAccount(user, password);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+                return Reply.ok(configured().newAccount(user, password));
+            }
+            case "delete" -> {
+                return Reply.ok(configured().deleteAccount(o.require("user", "for --op delete --mode account: --user NAME")));
+            }
+            case "bind", "unbind" -> {
+                int tid = tid(o);
+                String user = o.require("user", "for --op " + op + " --mode account: --user NAME");
+                return Reply.ok(configured().bindAccount(tid, user, o.has("outgoing"), op.equals("bind")));
+            }
+            default -> throw new UsageException("mode account supports --op new, delete, bind, unbind and show, not '"
+                    + op + "'");
         }
     }
 
@@ -423,6 +456,10 @@ final class AdminCommands {
                 }
             }
             out.append("    ACL: ").append(t.acl().isEmpty() ? "ALL" : String.join(", ", t.acl())).append('\n');
+            List<String> users = configured == null ? List.of() : configured.accountsOf(t.name());
+            if (!users.isEmpty()) {
+                out.append("    Accounts: ").append(String.join(", ", users)).append('\n');
+            }
             for (LunInfo l : t.luns()) {
                 out.append("    LUN: ").append(l.lun()).append('\n');
                 out.append("        Backing store: ").append(l.backing()).append('\n');

@@ -18,6 +18,7 @@ import org.jtgt.admin.TargetsFile.Skipped;
 import org.jtgt.admin.TargetsFile.TargetSpec;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.SessionSource;
@@ -64,6 +65,7 @@ final class ConfiguredTargets {
     private final Path file;
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
+    private TargetsFile.Accounts accounts = TargetsFile.Accounts.EMPTY;
     private final List<Skipped> skipped = new ArrayList<>();
     /** What the daemon has now: tids, and tid/LUN keys. */
     private final Set<Integer> appliedTargets = new HashSet<>();
@@ -83,6 +85,7 @@ final class ConfiguredTargets {
     synchronized void load() throws IOException {
         Contents c = TargetsFile.read(file);
         targets = c.targets();
+        accounts = c.accounts();
         skipped.clear();
         skipped.addAll(c.skipped());
         appliedTargets.clear();
@@ -223,7 +226,8 @@ final class ConfiguredTargets {
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         next.remove(tid);
         Map<Integer, TargetSpec> before = targets;
-        save(next);   // first: a deletion cannot be undone once the stores are closed
+        TargetsFile.Accounts accountsBefore = accounts;
+        save(next, accounts.withoutTarget(tid));   // first: a deletion cannot be undone once the stores are closed
         int ended = 0;
         if (force) {
             // The drivers end the sessions first, so initiators see their sessions end (and
@@ -235,7 +239,7 @@ final class ConfiguredTargets {
         try {
             admin.deleteTarget(t.iqn(), force);
         } catch (RuntimeException e) {
-            save(before);
+            save(before, accountsBefore);
             throw e;
         }
         appliedTargets.remove(tid);
@@ -513,12 +517,157 @@ final class ConfiguredTargets {
     }
 
     private void save(Map<Integer, TargetSpec> next) {
+        save(next, accounts);
+    }
+
+    private void save(Map<Integer, TargetSpec> next, TargetsFile.Accounts nextAccounts) {
         try {
-            TargetsFile.write(file, TargetsFile.format(next, skipped));
+            TargetsFile.write(file, TargetsFile.format(next, nextAccounts, skipped));
         } catch (IOException e) {
             throw new TargetAdminException("cannot write " + file + ": " + e.getMessage() + "; nothing changed", e);
         }
         targets = next;
+        accounts = nextAccounts;
+    }
+
+    // =========================== CHAP accounts ===========================
+
+    /** tgtadm {@code --op new --mode account}: a user and its secret, bound to no target yet. */
+    synchronized String newAccount(String user, String secret) {
+        TargetsFile.checkAccount(user, secret);
+        if (accounts.secrets().containsKey(user)) {
+            throw new TargetAdminException("account " + user + " exists already");
+        }
+        save(targets, accounts.withSecret(user, secret));
+        return "account " + user + " created";
+    }
+
+    /** tgtadm {@code --op delete --mode account}: refused while the account is bound to a target. */
+    synchronized String deleteAccount(String user) {
+        account(user);
+        List<String> bound = accounts.bindingsOf(user);
+        if (!bound.isEmpty()) {
+            throw new TargetAdminException("account " + user + " is bound to " + String.join(", ", bound)
+                    + "; unbind it first");
+        }
+        save(targets, accounts.withSecret(user, null));
+        return "account " + user + " deleted";
+    }
+
+    /**
+     * tgtadm {@code --op bind|unbind --mode account --tid N --user U [--outgoing]}. A target has
+     * any number of incoming users and at most one outgoing user, whose secret must differ from
+     * those of its incoming users (RFC 7143 12.1.3: the two directions never share a secret).
+     */
+    synchronized String bindAccount(int tid, String user, boolean outgoing, boolean bind) {
+        TargetSpec t = target(tid);
+        String secret = account(user);
+        List<String> incoming = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
+        String out = accounts.outgoing().get(tid);
+        TargetsFile.Accounts next;
+        String done;
+        if (outgoing) {
+            if (bind) {
+                if (user.equals(out)) {
+                    return "target " + tid + " has outgoing user " + user + " already";
+                }
+                if (out != null) {
+                    throw new TargetAdminException("target " + tid + " has outgoing user " + out
+                            + " already; unbind it first (a target answers mutual CHAP with one name)");
+                }
+                for (String u : incoming) {
+                    if (accounts.secrets().get(u).equals(secret)) {
+                        throw new TargetAdminException("the secret of " + user + " is that of incoming user " + u
+                                + " of target " + tid + "; the two directions of CHAP must not share a secret "
+                                + "(RFC 7143 12.1.3)");
+                    }
+                }
+            } else if (!user.equals(out)) {
+                throw new TargetAdminException("target " + tid + " has no outgoing user " + user);
+            }
+            next = accounts.withOutgoing(tid, bind ? user : null);
+            done = bind ? "outgoing user " + user + " bound to" : "outgoing user " + user + " unbound from";
+        } else {
+            if (bind) {
+                if (incoming.contains(user)) {
+                    return "target " + tid + " has incoming user " + user + " already";
+                }
+                if (out != null && accounts.secrets().get(out).equals(secret)) {
+                    throw new TargetAdminException("the secret of " + user + " is that of outgoing user " + out
+                            + " of target " + tid + "; the two directions of CHAP must not share a secret "
+                            + "(RFC 7143 12.1.3)");
+                }
+                incoming.add(user);
+            } else if (!incoming.remove(user)) {
+                throw new TargetAdminException("target " + tid + " has no incoming user " + user);
+            }
+            next = accounts.withIncoming(tid, incoming);
+            done = bind ? "incoming user " + user + " bound to" : "incoming user " + user + " unbound from";
+        }
+        save(targets, next);
+        return done + " target " + tid + " " + t.iqn();
+    }
+
+    /** The account names, each with the targets it is bound to; never a secret. */
+    synchronized String showAccounts() {
+        StringBuilder out = new StringBuilder("Account list:\n");
+        if (accounts.secrets().isEmpty()) {
+            out.append("    (none)\n");
+        }
+        for (String user : accounts.secrets().keySet()) {
+            List<String> bound = accounts.bindingsOf(user);
+            out.append("    ").append(user).append(bound.isEmpty() ? "" : " (" + String.join(", ", bound) + ")")
+                    .append('\n');
+        }
+        return out.toString();
+    }
+
+    /** The users bound to the target {@code iqn}, for show: incoming, then "NAME (outgoing)". */
+    synchronized List<String> accountsOf(String iqn) {
+        Integer tid = tidOf(iqn);
+        if (tid == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
+        String o = accounts.outgoing().get(tid);
+        if (o != null) {
+            out.add(o + " (outgoing)");
+        }
+        return out;
+    }
+
+    /**
+     * What the iSCSI driver asks at login: the target's accounts, or null while it has no
+     * incoming user (then the driver's configured account applies).
+     */
+    synchronized ChapAccounts.TargetChap chapFor(String iqn) {
+        Integer tid = null;
+        for (TargetSpec t : targets.values()) {
+            if (t.iqn().equalsIgnoreCase(iqn)) {
+                tid = t.tid();
+            }
+        }
+        if (tid == null) {
+            return null;
+        }
+        List<String> in = accounts.incoming().getOrDefault(tid, List.of());
+        String out = accounts.outgoing().get(tid);
+        if (in.isEmpty()) {
+            return null;   // an outgoing user alone does not replace the configured incoming account
+        }
+        Map<String, String> incoming = new LinkedHashMap<>();
+        for (String u : in) {
+            incoming.put(u, accounts.secrets().get(u));
+        }
+        return new ChapAccounts.TargetChap(incoming, out, out == null ? null : accounts.secrets().get(out));
+    }
+
+    private String account(String user) {
+        String secret = accounts.secrets().get(user);
+        if (secret == null) {
+            throw new TargetAdminException("no account " + user);
+        }
+        return secret;
     }
 
     private TargetAdmin daemon() {

@@ -10,7 +10,7 @@ import org.jtgt.admin.ControlProtocol.Reply;
 /**
  * jtgtadm's commands in an OSGi shell (Apache Felix Gogo, Karaf): {@code jtgt:target},
  * {@code jtgt:lun}, {@code jtgt:acl}, {@code jtgt:transport}, {@code jtgt:system}, {@code jtgt:session},
- * {@code jtgt:stats}, each taking
+ * {@code jtgt:stats}, {@code jtgt:account}, each taking
  * the operation and jtgtadm's options, for example
  *
  * <pre>
@@ -21,6 +21,8 @@ import org.jtgt.admin.ControlProtocol.Reply;
  * g! jtgt:transport swap --name netlink
  * g! jtgt:session show --tid 1
  * g! jtgt:stats show
+ * g! jtgt:account new --user alice --password alice-secret1
+ * g! jtgt:account bind --tid 1 --user alice
  * g! jtgt:system show
  * </pre>
  *
@@ -33,7 +35,8 @@ public final class ShellCommands {
     static Dictionary<String, Object> properties() {
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("osgi.command.scope", "jtgt");
-        p.put("osgi.command.function", new String[] {"target", "lun", "acl", "transport", "system", "session", "stats"});
+        p.put("osgi.command.function", new String[] {"target", "lun", "acl", "transport", "system", "session", "stats",
+            "account"});
         return p;
     }
 
@@ -71,6 +74,11 @@ public final class ShellCommands {
     /** {@code jtgt:stats show [--tid N]}: commands, bytes and errors per LUN and per session. */
     public String stats(String... args) {
         return run("stats", args);
+    }
+
+    /** {@code jtgt:account new|delete|bind|unbind|show --user U ...}: per-target CHAP accounts. */
+    public String account(String... args) {
+        return run("account", args);
     }
 
     /** {@code jtgt:system show}: everything. */

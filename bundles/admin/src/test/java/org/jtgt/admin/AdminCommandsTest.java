@@ -13,6 +13,7 @@ import java.util.Map;
 
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.NexusInfo;
@@ -132,8 +133,7 @@ class AdminCommandsTest {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         failed("-I 192.168.0.1: ACLs here are by initiator name, not address; use -I ALL or -Q INITIATOR-NAME",
                 "--op", "bind", "--mode", "target", "--tid", "1", "-I", "192.168.0.1");
-        failed("--mode account is not supported yet: CHAP accounts are set in the org.jtgt.iscsi configuration "
-                + "(Config Admin)", "--op", "new", "--mode", "account", "--user", "u", "--password", "p");
+        failed("no account u", "--op", "delete", "--mode", "account", "--user", "u");
         failed("--lld fc is not supported; targets serve every driver (use --lld iscsi or none)", "--lld", "fc", "--op",
                 "show", "--mode", "target");
         failed("tid 1 is in use by " + IQN, "-o", "new", "-m", "target", "-t", "1", "-T", "iqn.2026-11.org.jtgt:x");
@@ -324,6 +324,75 @@ class AdminCommandsTest {
                 "--force");
         assertEquals(List.of(IQN + ": target " + IQN + " deleted", IQN + ": target " + IQN + " deleted"), driver.ended,
                 "before the daemon deletes the target, and once more after");
+    }
+
+    @Test
+    void accountsAreMadeBoundShownWithoutSecretsAndPersistedOwnerOnly() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("account alice created", "--op", "new", "--mode", "account", "--user", "alice", "--password", "alice-secret1");
+        ok("account tgt created", "--op", "new", "--mode", "account", "--user", "tgt", "--password", "target-secret2");
+        ok("incoming user alice bound to target 1 " + IQN, "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "alice");
+        ok("outgoing user tgt bound to target 1 " + IQN, "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "tgt", "--outgoing");
+        ok("Account list:\n    alice (tid 1)\n    tgt (tid 1 (outgoing))\n", "--op", "show", "--mode", "account");
+        String target = run("--op", "show", "--mode", "target").text();
+        assertTrue(target.contains("    Accounts: alice, tgt (outgoing)\n"), target);
+        assertFalse(target.contains("secret"), target);
+        assertEquals(new ChapAccounts.TargetChap(Map.of("alice", "alice-secret1"), "tgt", "target-secret2"),
+                configured.chapFor(IQN));
+        Path conf = DIR.resolve(TargetsFile.NAME);
+        String text = Files.readString(conf);
+        assertTrue(text.contains("account alice alice-secret1\n") && text.contains("incominguser 1 alice\n")
+                && text.contains("outgoinguser 1 tgt\n"), text);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(conf)));
+
+        ConfiguredTargets reloaded = new ConfiguredTargets(conf, daemon);
+        reloaded.load();
+        assertEquals(configured.chapFor(IQN), reloaded.chapFor(IQN), "read back from targets.conf");
+
+        failed("account alice is bound to tid 1; unbind it first", "--op", "delete", "--mode", "account", "--user",
+                "alice");
+        ok("incoming user alice unbound from target 1 " + IQN, "--op", "unbind", "--mode", "account", "--tid", "1",
+                "--user", "alice");
+        assertEquals(null, configured.chapFor(IQN), "an outgoing user alone does not replace the configured account");
+        ok("account alice deleted", "--op", "delete", "--mode", "account", "--user", "alice");
+        ok("outgoing user tgt unbound from target 1 " + IQN, "--op", "unbind", "--mode", "account", "--tid", "1",
+                "--user", "tgt", "--outgoing");
+        ok("target 1 " + IQN + " deleted", "--op", "delete", "--mode", "target", "--tid", "1");
+    }
+
+    @Test
+    void badAccountsAreRefusedWithTheReasonAndChangeNothing() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("account alice created", "--op", "new", "--mode", "account", "--user", "alice", "--password", "alice-secret1");
+        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String[] make = {"--op", "new", "--mode", "account", "--user", "bob", "--password"};
+        usage("the CHAP secret has 5 characters; it must have 12 to 16 (RFC 7143 12.1.3 asks for at least 96 bits)",
+                with(make, "short"));
+        usage("the CHAP secret has 17 characters; it must have 12 to 16 (RFC 7143 12.1.3 asks for at least 96 bits)",
+                with(make, "a-secret-too-long"));
+        usage("the CHAP secret must be printable ASCII without spaces", with(make, "with a space!"));
+        usage("--password is required for --op new --mode account: --password SECRET", "--op", "new", "--mode",
+                "account", "--user", "bob");
+        usage("user name 'b\u00f6b' must be printable ASCII without spaces", "--op", "new", "--mode", "account", "--user",
+                "b\u00f6b", "--password", "bob-secret-12");
+        failed("account alice exists already", "--op", "new", "--mode", "account", "--user", "alice", "--password",
+                "other-secret1");
+        failed("no account carol", "--op", "bind", "--mode", "account", "--tid", "1", "--user", "carol");
+        failed("no target with tid 4", "--op", "bind", "--mode", "account", "--tid", "4", "--user", "alice");
+        failed("target 1 has no incoming user alice", "--op", "unbind", "--mode", "account", "--tid", "1", "--user",
+                "alice");
+        usage("mode account supports --op new, delete, bind, unbind and show, not 'update'", "--op", "update", "--mode",
+                "account");
+        ok("account same created", "--op", "new", "--mode", "account", "--user", "same", "--password", "alice-secret1");
+        ok("incoming user alice bound to target 1 " + IQN, "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "alice");
+        failed("the secret of same is that of incoming user alice of target 1; the two directions of CHAP must not "
+                + "share a secret (RFC 7143 12.1.3)", "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "same", "--outgoing");
+        assertFalse(before.isEmpty());
     }
 
     private static String[] with(String[] head, String last) {

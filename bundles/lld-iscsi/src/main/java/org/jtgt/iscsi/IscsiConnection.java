@@ -345,7 +345,7 @@ final class IscsiConnection {
     // ---------------------------------------------------------------- login (RFC 7143 6.3)
 
     private boolean login() throws IOException, ConnectionFailure, InterruptedException {
-        LoginNegotiator negotiator = new LoginNegotiator(settings, target::findTarget);
+        LoginNegotiator negotiator = new LoginNegotiator(settings, target.directory());
         boolean first = true;
         while (true) {
             decoder.read(channel, null);

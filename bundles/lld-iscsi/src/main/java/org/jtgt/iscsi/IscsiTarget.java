@@ -27,6 +27,7 @@ import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
@@ -36,6 +37,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
@@ -143,6 +146,23 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
     @Reference
     TargetAdmin targetAdmin;
+
+    /** Per-target CHAP accounts (management); absent: every target uses the configured account. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ChapAccounts chapAccounts;
+
+    private final LoginNegotiator.TargetDirectory directory = new LoginNegotiator.TargetDirectory() {
+        @Override
+        public TargetInfo find(String targetName) {
+            return findTarget(targetName);
+        }
+
+        @Override
+        public ChapAccounts.TargetChap chap(String targetName) {
+            ChapAccounts accounts = chapAccounts;
+            return accounts == null ? null : accounts.forTarget(targetName);
+        }
+    };
 
     private volatile ScsiHost host;
     private volatile TargetSettings settings;
@@ -341,6 +361,11 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
     List<TargetInfo> targets() {
         return targetAdmin.targets();
+    }
+
+    /** What logins look targets and their CHAP accounts up in. */
+    LoginNegotiator.TargetDirectory directory() {
+        return directory;
     }
 
     /** The target of that name (exact, else ignoring case: iSCSI names fold case), or null. */
