@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Timeout;
  * attention that says so), a read-only LUN with its own serial number (QEMU refuses to open it
  * for writing, reads work), and after a restart on the same {@code --config}
  * everything is there again, read back from {@code targets.conf}. A LUN grown and
- * write-protected in place under an open QEMU session.
+ * write-protected in place under an open QEMU session; a libiscsi session listed with its
+ * counters and ended by a forced delete; a CHAP account bound to a target.
  */
 @Timeout(300)
 class JtgtadmIT {
