@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -66,6 +68,8 @@ final class ConfiguredTargets {
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
     private TargetsFile.Accounts accounts = TargetsFile.Accounts.EMPTY;
+    /** {@link #chapFor}'s answers, replaced whenever targets or accounts change. */
+    private volatile Map<String, ChapAccounts.TargetChap> chapByTarget = Map.of();
     private final List<Skipped> skipped = new ArrayList<>();
     /** What the daemon has now: tids, and tid/LUN keys. */
     private final Set<Integer> appliedTargets = new HashSet<>();
@@ -86,6 +90,7 @@ final class ConfiguredTargets {
         Contents c = TargetsFile.read(file);
         targets = c.targets();
         accounts = c.accounts();
+        chapByTarget = chapByTarget(targets, accounts);
         skipped.clear();
         skipped.addAll(c.skipped());
         appliedTargets.clear();
@@ -164,6 +169,7 @@ final class ConfiguredTargets {
             next.put(t.tid(), kept);
         }
         targets = next;
+        chapByTarget = chapByTarget(next, accounts);
     }
 
     private void skip(int line, String text, String reason) {
@@ -528,6 +534,7 @@ final class ConfiguredTargets {
         }
         targets = next;
         accounts = nextAccounts;
+        chapByTarget = chapByTarget(next, nextAccounts);
     }
 
     // =========================== CHAP accounts ===========================
@@ -638,28 +645,32 @@ final class ConfiguredTargets {
 
     /**
      * What the iSCSI driver asks at login: the target's accounts, or null while it has no
-     * incoming user (then the driver's configured account applies).
+     * incoming user (then the driver's configured account applies). Lock-free: a snapshot made
+     * at every change, so a login never waits behind a change in progress (a forced deletion
+     * waits for sessions to end while it holds this object's lock).
      */
-    synchronized ChapAccounts.TargetChap chapFor(String iqn) {
-        Integer tid = null;
+    ChapAccounts.TargetChap chapFor(String iqn) {
+        return chapByTarget.get(iqn.toLowerCase(Locale.ROOT));
+    }
+
+    /** The accounts of every target with an incoming user, by IQN in lower case (iSCSI names fold case). */
+    private static Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets,
+            TargetsFile.Accounts accounts) {
+        Map<String, ChapAccounts.TargetChap> out = new HashMap<>();
         for (TargetSpec t : targets.values()) {
-            if (t.iqn().equalsIgnoreCase(iqn)) {
-                tid = t.tid();
+            List<String> in = accounts.incoming().getOrDefault(t.tid(), List.of());
+            if (in.isEmpty()) {
+                continue;   // an outgoing user alone does not replace the configured incoming account
             }
+            Map<String, String> incoming = new LinkedHashMap<>();
+            for (String u : in) {
+                incoming.put(u, accounts.secrets().get(u));
+            }
+            String out1 = accounts.outgoing().get(t.tid());
+            out.put(t.iqn().toLowerCase(Locale.ROOT), new ChapAccounts.TargetChap(incoming, out1,
+                    out1 == null ? null : accounts.secrets().get(out1)));
         }
-        if (tid == null) {
-            return null;
-        }
-        List<String> in = accounts.incoming().getOrDefault(tid, List.of());
-        String out = accounts.outgoing().get(tid);
-        if (in.isEmpty()) {
-            return null;   // an outgoing user alone does not replace the configured incoming account
-        }
-        Map<String, String> incoming = new LinkedHashMap<>();
-        for (String u : in) {
-            incoming.put(u, accounts.secrets().get(u));
-        }
-        return new ChapAccounts.TargetChap(incoming, out, out == null ? null : accounts.secrets().get(out));
+        return Map.copyOf(out);
     }
 
     private String account(String user) {

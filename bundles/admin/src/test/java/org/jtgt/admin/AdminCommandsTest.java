@@ -341,6 +341,8 @@ class AdminCommandsTest {
         assertFalse(target.contains("secret"), target);
         assertEquals(new ChapAccounts.TargetChap(Map.of("alice", "alice-secret1"), "tgt", "target-secret2"),
                 configured.chapFor(IQN));
+        assertEquals(configured.chapFor(IQN), configured.chapFor(IQN.toUpperCase()), "iSCSI names fold case");
+        assertEquals(null, configured.chapFor("iqn.2026-11.org.jtgt:none"));
         Path conf = DIR.resolve(TargetsFile.NAME);
         String text = Files.readString(conf);
         assertTrue(text.contains("account alice alice-secret1\n") && text.contains("incominguser 1 alice\n")
