@@ -104,6 +104,7 @@ public class ShellIT {
             assertTrue(e.getMessage(), e.getMessage().contains("7"));
         }
         assertEquals("target 7 " + IQN + " deleted", execute("jtgt:target delete --tid 7 --force"));
+        assertEquals("account shelluser deleted", execute("jtgt:account delete --user shelluser"));
     }
 
     private String execute(String command) throws Exception {
