@@ -62,6 +62,18 @@ public class ShellIT {
         assertEquals("target 7 LUN 0: 1048576 bytes, memory",
                 execute("jtgt:lun new --tid 7 --lun 0 --bstype memory --size 1048576"));
         assertTrue(execute("jtgt:acl bind --tid 7 -Q iqn.2026-11.org.jtgt.itests:host").contains("ACL"));
+        assertEquals("No sessions", execute("jtgt:session show --tid 7"));
+        assertEquals("account shelluser created", execute("jtgt:account new --user shelluser --password shell-secret1"));
+        assertEquals("incoming user shelluser bound to target 7 " + IQN, execute("jtgt:account bind --tid 7 --user shelluser"));
+        assertEquals("Account list:\n    shelluser (tid 7)", execute("jtgt:account show"));
+        try {
+            execute("jtgt:account new --user other --password short");
+            fail("a short secret was accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("12 to 16"));
+        }
+        assertEquals("Target 7: " + IQN + "\n    LUN 0: commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0",
+                execute("jtgt:stats show --tid 7"));
         TargetInfo t = admin.targets().stream().filter(i -> i.name().equals(IQN)).findFirst().orElseThrow();
         assertEquals(1, t.luns().size());
         assertEquals(java.util.List.of("iqn.2026-11.org.jtgt.itests:host"), t.acl());
@@ -73,6 +85,18 @@ public class ShellIT {
             Thread.sleep(20);
         }
 
+        assertEquals("target 7 LUN 0: size 1048576 -> 2097152 bytes, options readonly=0 removable=0 thin=1 -> "
+                + "readonly=1 removable=0 thin=1", execute("jtgt:lun update --tid 7 --lun 0 -P size=2097152,readonly=on"));
+        t = admin.targets().stream().filter(i -> i.name().equals(IQN)).findFirst().orElseThrow();
+        assertEquals(2097152, t.luns().get(0).sizeBytes());
+        assertTrue(t.luns().get(0).options().readOnly());
+        try {
+            execute("jtgt:lun update --tid 7 --lun 0 -P size=1048576");
+            fail("shrinking was accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("shrinking"));
+        }
+
         try {
             execute("jtgt:target new --tid 7 -T " + IQN);
             fail("a duplicate tid was accepted");
@@ -80,6 +104,7 @@ public class ShellIT {
             assertTrue(e.getMessage(), e.getMessage().contains("7"));
         }
         assertEquals("target 7 " + IQN + " deleted", execute("jtgt:target delete --tid 7 --force"));
+        assertEquals("account shelluser deleted", execute("jtgt:account delete --user shelluser"));
     }
 
     private String execute(String command) throws Exception {

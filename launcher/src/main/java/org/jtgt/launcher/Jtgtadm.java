@@ -124,7 +124,13 @@ public final class Jtgtadm {
                   --mode transport --op show         registered transports, the active one, swap pause times
                   --mode transport --op swap --name NAME
                                                      make NAME (shm, netlink) the active transport, live
-                  --mode target --op show            targets, LUNs, ACLs
+                  --mode target --op show            targets, LUNs, ACLs, sessions
+                  --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off
+                                                     grow a LUN, change its options in place
+                  --mode session|conn|stats --op show [--tid N]
+                                                     sessions, their connections, command statistics
+                  --mode account --op new|delete|bind|unbind|show [--user U] [--password P] [--tid N] [--outgoing]
+                                                     per-target CHAP accounts (iSCSI)
                 Options take their argument as the next word or after '=', with tgtadm's short forms
                 (-m MODE, -o OP, -n NAME). Exit status: 0 done, 1 refused, 2 bad command line,
                 3 no jtgt answers at the socket.

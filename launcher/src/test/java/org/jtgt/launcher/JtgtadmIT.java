@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Timeout;
  * and not with another, a second LUN appears (and QEMU, with a session open, gets the unit
  * attention that says so), a read-only LUN with its own serial number (QEMU refuses to open it
  * for writing, reads work), and after a restart on the same {@code --config}
- * everything is there again, read back from {@code targets.conf}.
+ * everything is there again, read back from {@code targets.conf}. A LUN grown and
+ * write-protected in place under an open QEMU session; a libiscsi session listed with its
+ * counters and ended by a forced delete; a CHAP account bound to a target.
  */
 @Timeout(300)
 class JtgtadmIT {
@@ -90,8 +92,6 @@ class JtgtadmIT {
         assertTrue(missing.contains("no such file"), missing);
         String address = adm(1, control, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "10.0.0.1");
         assertTrue(address.contains("by initiator name"), address);
-        String account = adm(1, control, "--op", "new", "--mode", "account", "--user", "u", "--password", "p");
-        assertTrue(account.contains("not supported yet"), account);
         adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1");
 
         String base = "iscsi://127.0.0.1:" + port;
@@ -139,7 +139,7 @@ class JtgtadmIT {
         }
         String badParams = adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b",
                 disk2.toString(), "--params", "readonly=yes");
-        assertTrue(badParams.contains("readonly=yes: use readonly=0 or readonly=1"), badParams);
+        assertTrue(badParams.contains("readonly=yes: use readonly=0|1 or readonly=on|off"), badParams);
         adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", disk2.toString(),
                 "--params", "readonly=1,serial=" + SERIAL2);
         String lun2 = "driver=iscsi,transport=tcp,portal=127.0.0.1:" + port + ",target=" + TARGET
@@ -150,9 +150,6 @@ class JtgtadmIT {
         assertTrue(read.contains("read 4096/4096 bytes"), read);
         String serial = tools.run("iscsi-inq", "-i", ALLOWED, "-e", "1", "-c", "128", base + "/" + TARGET + "/2");
         assertTrue(serial.contains("Unit Serial Number:[" + SERIAL2 + "]"), serial);
-        String update = adm(1, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "2",
-                "--params", "readonly=0");
-        assertTrue(update.contains("is not supported"), update);
         assertEquals(DISK2, Files.size(disk2));
 
         String before = adm(0, control, "--op", "show", "--mode", "target");
@@ -189,6 +186,219 @@ class JtgtadmIT {
         assertFalse(Files.readString(config.resolve("targets.conf")).contains("target 1 "));
         stop(again);
         assertFalse(again.output.text().contains("(skipped; in "), "no line was skipped:\n" + again.output.text());
+    }
+
+    /**
+     * A LUN grown and write-protected in place while QEMU has a session open on it: QEMU's next
+     * commands get CAPACITY DATA HAS CHANGED and MODE PARAMETERS CHANGED, its writes are refused
+     * as write-protected, libiscsi reads the new capacity, the file has grown, and after a
+     * restart the size and the options are read back from {@code targets.conf}.
+     */
+    @Test
+    void aLunGrowsAndChangesItsOptionsUnderAnOpenSession() throws Exception {
+        ExternalTool.require("iscsi-readcapacity16", "libiscsi-bin");
+        ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
+        Path work = WORK.resolve("update");
+        clean(work);
+        Files.createDirectories(work);
+        ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
+        Path config = work.resolve("config");
+        String control = config.resolve("control.sock").toString();
+        Path disk = work.resolve("grow.img");
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(DISK0);
+        }
+        LauncherProcess launcher = start(config);
+        int port = port(launcher);
+        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString());
+        String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
+
+        Path qemuLog = work.resolve("qemu-io.log");
+        ProcessBuilder qemuCommand = new ProcessBuilder("qemu-io", "-f", "raw", url).redirectErrorStream(true)
+                .redirectOutput(qemuLog.toFile());
+        qemuCommand.environment().put("TMPDIR", work.toString());
+        Process qemu = qemuCommand.start();
+        processes.add(qemu);
+        try (Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8)) {
+            commands.write("write -P 0x5a 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "wrote 4096/4096 bytes", 1);
+            String grown = adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                    "--params", "size=" + 2 * DISK0);
+            assertEquals("target 1 LUN 0: size " + DISK0 + " -> " + 2 * DISK0 + " bytes\n", grown);
+            commands.write("read -P 0x5a 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "read 4096/4096 bytes", 1);
+            adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
+                    "readonly=on");
+            commands.write("write -P 0x33 0 4k\n");
+            commands.flush();
+            awaitCount(qemuLog, "write failed", 1);
+            adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=off");
+            commands.write("write -P 0x33 0 4k\nquit\n");
+        }
+        assertTrue(qemu.waitFor(30, TimeUnit.SECONDS), "qemu-io did not quit:\n" + Files.readString(qemuLog));
+        String qemuOut = Files.readString(qemuLog);
+        assertTrue(qemuOut.contains("UNIT_ATTENTION") && qemuOut.contains("(0x2a09)"), qemuOut);
+        assertTrue(qemuOut.contains("(0x2a01)"), qemuOut);
+        assertTrue(qemuOut.contains("WRITE_PROTECTED(0x2700)"), qemuOut);
+        awaitCount(qemuLog, "wrote 4096/4096 bytes", 2);
+        assertTrue(qemuOut.contains("read 4096/4096 bytes"), "the data written before the resize reads back:\n" + qemuOut);
+        String capacity = tools.run("iscsi-readcapacity16", url);
+        assertTrue(capacity.contains("Total size:" + 2 * DISK0), capacity);
+        assertEquals(2 * DISK0, Files.size(disk), "the file grew with the LUN");
+
+        // refusals change nothing
+        String shrink = adm(1, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "size=" + DISK0);
+        assertTrue(shrink.contains("shrinking to " + DISK0 + " is refused"), shrink);
+        String usage = adm(2, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "readonly=maybe");
+        assertTrue(usage.contains("readonly=maybe: use readonly=0|1 or readonly=on|off"), usage);
+        adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "removable=on");
+        String before = adm(0, control, "--op", "show", "--mode", "target");
+        assertTrue(before.contains("Size: " + 2 * DISK0 + " bytes, block size 512\n"), before);
+        assertTrue(before.contains("Read-only: no, removable: yes, thin: no\n"), before);
+        String conf = Files.readString(config.resolve("targets.conf"));
+        assertTrue(conf.contains("lun 1 0 file " + disk.normalize() + " size=" + 2 * DISK0
+                + " blocksize=512 readonly=0 removable=1 thin=0\n"), conf);
+
+        stop(launcher);
+        LauncherProcess again = start(config);
+        int port2 = port(again);
+        assertEquals(targetSection(before), targetSection(adm(0, control, "--op", "show", "--mode", "target")));
+        String capacity2 = tools.run("iscsi-readcapacity16", url.replace(":" + port + "/", ":" + port2 + "/"));
+        assertTrue(capacity2.contains("Total size:" + 2 * DISK0), capacity2);
+        stop(again);
+    }
+
+    /**
+     * A libiscsi session (iscsi-perf reading at queue depth 4) is listed by {@code --op show
+     * --mode session} with counters that grow; deleting its target is refused without
+     * {@code --force} and with it ends the session: iscsi-perf's reconnect finds no target and it
+     * exits, the launcher goes on, and the target can be created again.
+     */
+    @Test
+    void sessionsAreListedWithGrowingCountersAndForceDeleteEndsThem() throws Exception {
+        ExternalTool.require("iscsi-perf", "libiscsi-bin");
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        Path work = WORK.resolve("sessions");
+        clean(work);
+        Files.createDirectories(work);
+        ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
+        Path config = work.resolve("config");
+        String control = config.resolve("control.sock").toString();
+        LauncherProcess launcher = start(config);
+        int port = port(launcher);
+        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+                "--size", String.valueOf(DISK0));
+        String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
+
+        Path perfLog = work.resolve("iscsi-perf.log");
+        Process perf = new ProcessBuilder("iscsi-perf", "-m", "4", "-b", "8", "-x", "2", url).redirectErrorStream(true)
+                .redirectOutput(perfLog.toFile()).start();
+        processes.add(perf);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String shown;
+        while (!(shown = adm(0, control, "--op", "show", "--mode", "session", "--tid", "1")).contains(", ISID 0x")
+                || commands(shown) == 0) {
+            assertTrue(System.nanoTime() < deadline, "no session with commands within 30 s:\n" + shown + "\n"
+                    + Files.readString(perfLog));
+            Thread.sleep(100);
+        }
+        assertTrue(shown.startsWith("Target 1: " + TARGET + "\n    Session "), shown);
+        assertTrue(shown.contains(": iscsi, ISID 0x") && shown.contains(" TSIH "), shown);
+        assertTrue(shown.contains(" -> 127.0.0.1:" + port + "\n"), shown);
+        long first = commands(shown);
+        Thread.sleep(500);
+        String later = adm(0, control, "--op", "show", "--mode", "session", "--tid", "1");
+        assertTrue(commands(later) > first, "the counters grow under I/O:\n" + shown + "\n" + later);
+        assertTrue(later.matches("(?s).*read [1-9]\\d* bytes, written 0 bytes.*"), later);
+        String conn = adm(0, control, "--op", "show", "--mode", "conn", "--tid", "1");
+        assertTrue(conn.contains("        Connection 0: 127.0.0.1:"), conn);
+        String stats = adm(0, control, "--op", "show", "--mode", "stats", "--tid", "1");
+        assertTrue(stats.matches("(?s)Target 1: .*\n    LUN 0: commands [1-9]\\d*, read [1-9]\\d* bytes.*"), stats);
+        String target = adm(0, control, "--op", "show", "--mode", "target");
+        assertTrue(target.contains("    I_T nexuses: 1\n        Session "), target);
+
+        String refused = adm(1, control, "--op", "delete", "--mode", "target", "--tid", "1");
+        assertTrue(refused.contains("log the initiators out first or delete with force"), refused);
+        assertTrue(perf.isAlive(), "a refused delete leaves the session alone");
+        String deleted = adm(0, control, "--op", "delete", "--mode", "target", "--tid", "1", "--force");
+        assertEquals("target 1 " + TARGET + " deleted (1 session(s) ended)\n", deleted);
+        assertTrue(perf.waitFor(30, TimeUnit.SECONDS), "iscsi-perf still runs:\n" + Files.readString(perfLog));
+        String perfOut = Files.readString(perfLog);
+        assertTrue(perf.exitValue() != 0 && perfOut.contains("Target not found"), perfOut);
+        assertEquals("No sessions\n", adm(0, control, "--op", "show", "--mode", "session"));
+
+        // the launcher goes on, and the target can be made again
+        assertTrue(adm(0, control, "--op", "show", "--mode", "system").contains("(active)"));
+        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+                "--size", String.valueOf(DISK0));
+        String inq = tools.run("iscsi-inq", url);
+        assertTrue(inq.contains("Peripheral Device Type:DIRECT_ACCESS"), inq);
+        stop(launcher);
+    }
+
+    /**
+     * A CHAP account bound to a target: libiscsi logs in with the right secret and is refused
+     * with a wrong one or none, the default target (no account bound, no CHAP configured) still
+     * admits everyone, secrets are never shown and targets.conf is owner-only, and after a
+     * restart the account is in force again.
+     */
+    @Test
+    void anAccountBoundToATargetRequiresItsChapSecretAcrossARestart() throws Exception {
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        Path work = WORK.resolve("account");
+        clean(work);
+        Files.createDirectories(work);
+        ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
+        Path config = work.resolve("config");
+        String control = config.resolve("control.sock").toString();
+        String secret = "alice-secret1";
+        LauncherProcess launcher = start(config);
+        int port = port(launcher);
+        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+                "--size", String.valueOf(DISK2));
+        String tooShort = adm(2, control, "--op", "new", "--mode", "account", "--user", "alice", "--password", "short");
+        assertTrue(tooShort.contains("it must have 12 to 16"), tooShort);
+        adm(0, control, "--op", "new", "--mode", "account", "--user", "alice", "--password", secret);
+        adm(0, control, "--op", "bind", "--mode", "account", "--tid", "1", "--user", "alice");
+        String accounts = adm(0, control, "--op", "show", "--mode", "account");
+        assertEquals("Account list:\n    alice (tid 1)\n", accounts);
+        String shown = adm(0, control, "--op", "show", "--mode", "target");
+        assertTrue(shown.contains("    Accounts: alice\n") && !shown.contains(secret), shown);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(config.resolve("targets.conf"))));
+
+        checkChap(tools, port, secret);
+        stop(launcher);
+        LauncherProcess again = start(config);
+        checkChap(tools, port(again), secret);
+        assertEquals(accounts, adm(0, control, "--op", "show", "--mode", "account"));
+        stop(again);
+    }
+
+    private static void checkChap(ExternalTool tools, int port, String secret) throws Exception {
+        String at = "127.0.0.1:" + port + "/" + TARGET + "/0";
+        String inq = tools.run("iscsi-inq", "iscsi://alice%" + secret + "@" + at);
+        assertTrue(inq.contains("Peripheral Device Type:DIRECT_ACCESS"), inq);
+        ExternalTool.Outcome wrong = tools.execute("iscsi-inq", "iscsi://alice%wrong-secret1@" + at);
+        assertTrue(wrong.exit() != 0, wrong.describe());
+        ExternalTool.Outcome none = tools.execute("iscsi-inq", "iscsi://" + at);
+        assertTrue(none.exit() != 0, none.describe());
+        String other = tools.run("iscsi-inq", "iscsi://127.0.0.1:" + port + "/iqn.2026-11.org.jtgt:default/0");
+        assertTrue(other.contains("Peripheral Device Type:DIRECT_ACCESS"), "a target without accounts: " + other);
+    }
+
+    /** The command count of the first session in a {@code --mode session} listing, 0 if none. */
+    private static long commands(String sessions) {
+        Matcher m = Pattern.compile("commands (\\d+),").matcher(sessions);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
     private LauncherProcess start(Path config) throws IOException, InterruptedException {

@@ -1,14 +1,21 @@
 package org.jtgt.admin;
 
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.jtgt.admin.AdminOptions.UsageException;
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.host.TransportControl.SwapRecord;
 import org.jtgt.api.host.TransportControl.TransportState;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -28,9 +35,14 @@ import org.jtgt.api.target.TargetInfo;
  *                                                 add or remove an ACL entry (no entries: everyone)
  * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
  *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING]
- * --mode logicalunit --op update --tid N --lun L -P ...   refused: options are fixed while a LUN exists
+ * --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off,thin=on|off
+ *                                                 grow the LUN and change its options in place
  * --mode logicalunit --op delete --tid N --lun L
- * --mode account   (any op)                       not supported yet
+ * --mode session   --op show [--tid N]            I_T nexuses with their driver sessions and statistics
+ * --mode conn      --op show [--tid N] [--sid HOST:NEXUS]   the connections of those sessions
+ * --mode stats     --op show [--tid N]            commands, bytes read and written, errors per LUN and session
+ * --mode account   --op new --user U --password P | --op delete --user U | --op show
+ * --mode account   --op bind|unbind --tid N --user U [--outgoing]   per-target CHAP (iSCSI)
  * </pre>
  *
  * Changes to targets are kept in {@code targets.conf} by {@link ConfiguredTargets}. ACLs are by
@@ -45,7 +57,14 @@ final class AdminCommands {
 
         /** The targets jtgtadm manages; null before activation. */
         ConfiguredTargets configuredTargets();
+
+        /** The network drivers' sessions (iSCSI, FC); empty while none is running. */
+        default List<SessionSource> sessionSources() {
+            return List.of();
+        }
     }
+
+    static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account";
 
     private final Services services;
 
@@ -57,7 +76,7 @@ final class AdminCommands {
         AdminOptions o;
         try {
             o = AdminOptions.parse(args);
-            String mode = o.require("mode", "(system, transport, target, logicalunit)");
+            String mode = o.require("mode", "(" + MODES + ")");
             String op = o.require("op", "(show, swap, new, delete, bind, unbind)");
             String lld = o.get("lld");
             if (lld != null && !lld.equals("iscsi")) {
@@ -68,9 +87,11 @@ final class AdminCommands {
                 case "transport" -> transport(op, o);
                 case "target" -> target(op, o);
                 case "logicalunit" -> logicalUnit(op, o);
-                case "account" -> Reply.failed("--mode account is not supported yet: CHAP accounts are set in the "
-                        + "org.jtgt.iscsi configuration (Config Admin)");
-                default -> Reply.usage("unknown mode '" + mode + "' (system, transport, target, logicalunit)");
+                case "session" -> sessions(op, o, false);
+                case "conn" -> sessions(op, o, true);
+                case "stats" -> statistics(op, o);
+                case "account" -> account(op, o);
+                default -> Reply.usage("unknown mode '" + mode + "' (" + MODES + ")");
             };
         } catch (UsageException e) {
             return Reply.usage(e.getMessage());
@@ -177,20 +198,28 @@ final class AdminCommands {
                         options));
             }
             case "update" -> {
-                if (o.has("params")) {
-                    try {
-                        TargetsFile.lunOptions(TargetsFile.params(o.get("params")), "file");   // typos: usage
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException(e.getMessage());
-                    }
+                if (!o.has("params") && o.get("size") == null) {
+                    throw new UsageException("--op update --mode logicalunit needs --params KEY=VALUE,... (size=BYTES, "
+                            + "readonly=on|off, removable=on|off, thin=on|off) or --size BYTES");
                 }
-                // TargetAdmin has no call that changes a LUN's options in place, and removing and
-                // adding the LUN again is not atomic: it closes the store (a memory LUN's data is
-                // lost) and the LUN is missing in between.
-                return Reply.failed("--op update --mode logicalunit is not supported: the daemon fixes a LUN's "
-                        + "options when it is added and cannot change them in place, and removing and re-adding the "
-                        + "LUN would close its store (a memory LUN loses its data). Delete the LUN and create it again "
-                        + "with --params, or edit targets.conf while jtgt is stopped");
+                Map<String, String> params;
+                Long size = null;
+                try {
+                    params = o.has("params") ? new LinkedHashMap<>(TargetsFile.params(o.get("params"),
+                            TargetsFile.UPDATE_KEYS)) : new LinkedHashMap<>();
+                    String sizeParam = params.remove(TargetsFile.SIZE);
+                    if (sizeParam != null && o.get("size") != null) {
+                        throw new IllegalArgumentException("give the size once: --size or --params size=, not both");
+                    }
+                    String sizeText = sizeParam != null ? sizeParam : o.get("size");
+                    if (sizeText != null) {
+                        size = TargetsFile.size(sizeText);
+                    }
+                    TargetsFile.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+                return Reply.ok(configured().updateLun(tid, lun, size, params));
             }
             case "delete" -> {
                 return Reply.ok(configured().deleteLun(tid, lun));
@@ -198,6 +227,166 @@ final class AdminCommands {
             default -> throw new UsageException("mode logicalunit supports --op new, update and delete, not '" + op
                     + "'");
         }
+    }
+
+    /**
+     * tgtadm's {@code --mode account}: {@code --op new --user U --password P}, {@code --op delete
+     * --user U}, {@code --op bind|unbind --tid N --user U [--outgoing]}, {@code --op show}.
+     * Passwords are never shown.
+     */
+    private Reply account(String op, AdminOptions o) throws UsageException {
+        switch (op) {
+            case "show" -> {
+                return Reply.ok(configured().showAccounts());
+            }
+            case "new" -> {
+                String user = o.require("user", "for --op new --mode account: --user NAME");
+                String password = o.require("password", "for --op new --mode account: --password SECRET");
+                try {
+                    TargetsFile.checkAccount(user, password);
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage());
+                }
+                return Reply.ok(configured().newAccount(user, password));
+            }
+            case "delete" -> {
+                return Reply.ok(configured().deleteAccount(o.require("user", "for --op delete --mode account: --user NAME")));
+            }
+            case "bind", "unbind" -> {
+                int tid = tid(o);
+                String user = o.require("user", "for --op " + op + " --mode account: --user NAME");
+                return Reply.ok(configured().bindAccount(tid, user, o.has("outgoing"), op.equals("bind")));
+            }
+            default -> throw new UsageException("mode account supports --op new, delete, bind, unbind and show, not '"
+                    + op + "'");
+        }
+    }
+
+    /**
+     * {@code --op show --mode session [--tid N]}: each I_T nexus with the driver's session that
+     * carries it and its statistics; {@code --mode conn [--tid N] [--sid HOST:NEXUS]}: the
+     * connections of those sessions.
+     */
+    private Reply sessions(String op, AdminOptions o, boolean connections) throws UsageException {
+        requireOp(connections ? "conn" : "session", op, "show");
+        String only = targetFilter(o);
+        String sid = o.get("sid");
+        if (sid != null && !sid.matches("\\d+:\\d+")) {
+            throw new UsageException("--sid " + sid + ": give HOST:NEXUS as shown by --op show --mode session");
+        }
+        StringBuilder out = new StringBuilder();
+        Map<String, SessionInfo> sessions = sessionsByNexus();
+        String current = null;
+        int shown = 0;
+        for (NexusInfo n : daemon().nexuses()) {
+            String key = n.hostNo() + ":" + n.nexusId();
+            if ((only != null && !only.equals(n.target())) || (sid != null && !sid.equals(key))) {
+                continue;
+            }
+            if (!n.target().equals(current)) {
+                current = n.target();
+                out.append(targetHeading(current)).append('\n');
+            }
+            SessionInfo s = sessions.get(key);
+            out.append("    Session ").append(key).append(": ").append(s == null ? "(no driver lists it)"
+                    : s.driver() + ", " + s.id()).append('\n');
+            out.append("        Initiator: ").append(s == null ? n.initiatorPort() : s.initiator()).append('\n');
+            if (s != null) {
+                for (SessionInfo.ConnectionInfo c : s.connections()) {
+                    out.append("        Connection ").append(c.id()).append(": ").append(c.peer()).append(" -> ")
+                            .append(c.local()).append('\n');
+                }
+            }
+            if (!connections) {
+                out.append("        I_T nexus: ").append(n.initiatorPort()).append('\n');
+                out.append("        ").append(statistics(n.statistics())).append('\n');
+            }
+            shown++;
+        }
+        if (shown == 0) {
+            out.append(sid != null ? "No session " + sid : "No sessions").append('\n');
+        }
+        return Reply.ok(out.toString());
+    }
+
+    /** {@code --op show --mode stats [--tid N]}: per LUN and per session. */
+    private Reply statistics(String op, AdminOptions o) throws UsageException {
+        requireOp("stats", op, "show");
+        String only = targetFilter(o);
+        TargetAdmin admin = daemon();
+        List<NexusInfo> nexuses = admin.nexuses();
+        StringBuilder out = new StringBuilder();
+        for (TargetInfo t : admin.targets()) {
+            if (only != null && !only.equals(t.name())) {
+                continue;
+            }
+            out.append(targetHeading(t.name())).append('\n');
+            for (LunInfo l : t.luns()) {
+                IoStatistics st;
+                try {
+                    st = admin.lunStatistics(t.name(), l.lun());
+                } catch (TargetAdminException e) {
+                    continue;   // removed meanwhile
+                }
+                out.append("    LUN ").append(l.lun()).append(": ").append(statistics(st)).append('\n');
+            }
+            for (NexusInfo n : nexuses) {
+                if (n.target().equals(t.name())) {
+                    out.append("    Session ").append(n.hostNo()).append(':').append(n.nexusId()).append(" (")
+                            .append(n.initiatorPort()).append("): ").append(statistics(n.statistics())).append('\n');
+                }
+            }
+        }
+        if (out.length() == 0) {
+            out.append("No targets\n");
+        }
+        return Reply.ok(out.toString());
+    }
+
+    private static String statistics(IoStatistics s) {
+        return "commands " + s.commands() + ", read " + s.bytesRead() + " bytes, written " + s.bytesWritten()
+                + " bytes, errors (CHECK CONDITION) " + s.errors();
+    }
+
+    /** The IQN of {@code --tid N}, or null without {@code --tid}. */
+    private String targetFilter(AdminOptions o) throws UsageException {
+        if (o.get("tid") == null) {
+            return null;
+        }
+        int tid = tid(o);
+        String iqn = configured().iqnOf(tid);
+        if (iqn == null) {
+            throw new TargetAdminException("no target with tid " + tid);
+        }
+        return iqn;
+    }
+
+    private String targetHeading(String iqn) {
+        ConfiguredTargets c = services.configuredTargets();
+        Integer tid = c == null ? null : c.tidOf(iqn);
+        return (tid == null ? "Target: " : "Target " + tid + ": ") + iqn;
+    }
+
+    private Map<String, SessionInfo> sessionsByNexus() {
+        Map<String, SessionInfo> out = new HashMap<>();
+        for (SessionSource source : services.sessionSources()) {
+            try {
+                for (SessionInfo s : source.sessions()) {
+                    out.put(s.hostNo() + ":" + s.nexusId(), s);
+                }
+            } catch (RuntimeException e) {
+                // a driver stopping meanwhile: its sessions are going away anyway
+            }
+        }
+        return out;
+    }
+
+    private TargetAdmin daemon() {
+        TargetAdmin admin = services.targetAdmin();
+        if (admin == null) {
+            throw new IllegalStateException("the target daemon is not running");
+        }
+        return admin;
     }
 
     private ConfiguredTargets configured() {
@@ -250,11 +439,27 @@ final class AdminCommands {
             out.append("No targets\n");
         }
         ConfiguredTargets configured = services.configuredTargets();
+        Map<String, SessionInfo> sessions = new java.util.TreeMap<>(sessionsByNexus());
         for (TargetInfo t : targets) {
             Integer tid = configured == null ? null : configured.tidOf(t.name());
             out.append(tid == null ? "Target: " : "Target " + tid + ": ").append(t.name()).append('\n');
             out.append("    I_T nexuses: ").append(t.nexusCount()).append('\n');
+            for (SessionInfo session : sessions.values()) {
+                if (session.target().equals(t.name())) {
+                    out.append("        Session ").append(session.hostNo()).append(':').append(session.nexusId())
+                            .append(": ").append(session.driver()).append(", ").append(session.id()).append(", ")
+                            .append(session.initiator()).append('\n');
+                    for (SessionInfo.ConnectionInfo c : session.connections()) {
+                        out.append("            Connection ").append(c.id()).append(": ").append(c.peer())
+                                .append('\n');
+                    }
+                }
+            }
             out.append("    ACL: ").append(t.acl().isEmpty() ? "ALL" : String.join(", ", t.acl())).append('\n');
+            List<String> users = configured == null ? List.of() : configured.accountsOf(t.name());
+            if (!users.isEmpty()) {
+                out.append("    Accounts: ").append(String.join(", ", users)).append('\n');
+            }
             for (LunInfo l : t.luns()) {
                 out.append("    LUN: ").append(l.lun()).append('\n');
                 out.append("        Backing store: ").append(l.backing()).append('\n');

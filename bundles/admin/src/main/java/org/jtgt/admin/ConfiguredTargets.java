@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -18,8 +20,10 @@ import org.jtgt.admin.TargetsFile.Skipped;
 import org.jtgt.admin.TargetsFile.TargetSpec;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -46,7 +50,15 @@ final class ConfiguredTargets {
         TargetAdmin targetAdmin();
 
         BackingStoreProvider provider(String type);
+
+        /** The network drivers, whose sessions a forced target deletion ends. */
+        default List<SessionSource> sessionSources() {
+            return List.of();
+        }
     }
+
+    /** How long a forced deletion waits for the drivers to end a target's sessions. */
+    static final long END_SESSIONS_TIMEOUT_MILLIS = 10_000;
 
     /** Options of the file backing store provider (FileStoreProvider). */
     private static final String FILE_CREATE = "create";
@@ -55,6 +67,9 @@ final class ConfiguredTargets {
     private final Path file;
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
+    private TargetsFile.Accounts accounts = TargetsFile.Accounts.EMPTY;
+    /** {@link #chapFor}'s answers, replaced whenever targets or accounts change. */
+    private volatile Map<String, ChapAccounts.TargetChap> chapByTarget = Map.of();
     private final List<Skipped> skipped = new ArrayList<>();
     /** What the daemon has now: tids, and tid/LUN keys. */
     private final Set<Integer> appliedTargets = new HashSet<>();
@@ -74,6 +89,8 @@ final class ConfiguredTargets {
     synchronized void load() throws IOException {
         Contents c = TargetsFile.read(file);
         targets = c.targets();
+        accounts = c.accounts();
+        chapByTarget = chapByTarget(targets, accounts);
         skipped.clear();
         skipped.addAll(c.skipped());
         appliedTargets.clear();
@@ -152,6 +169,7 @@ final class ConfiguredTargets {
             next.put(t.tid(), kept);
         }
         targets = next;
+        chapByTarget = chapByTarget(next, accounts);
     }
 
     private void skip(int line, String text, String reason) {
@@ -214,16 +232,28 @@ final class ConfiguredTargets {
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         next.remove(tid);
         Map<Integer, TargetSpec> before = targets;
-        save(next);   // first: a deletion cannot be undone once the stores are closed
+        TargetsFile.Accounts accountsBefore = accounts;
+        save(next, accounts.withoutTarget(tid));   // first: a deletion cannot be undone once the stores are closed
+        int ended = 0;
+        if (force) {
+            // The drivers end the sessions first, so initiators see their sessions end (and
+            // recover their commands as after any connection loss) rather than commands failing
+            // on a nexus that is gone; a session that logs in again before the daemon has
+            // deleted the target is ended by the second pass below.
+            ended += endSessions(t.iqn());
+        }
         try {
             admin.deleteTarget(t.iqn(), force);
         } catch (RuntimeException e) {
-            save(before);
+            save(before, accountsBefore);
             throw e;
         }
         appliedTargets.remove(tid);
         appliedLuns.removeIf(k -> k.startsWith(tid + "/"));
-        return "target " + tid + " " + t.iqn() + " deleted";
+        if (force) {
+            ended += endSessions(t.iqn());
+        }
+        return "target " + tid + " " + t.iqn() + " deleted" + (ended > 0 ? " (" + ended + " session(s) ended)" : "");
     }
 
     /** {@code entry} is {@value TargetsFile#ALL} or an initiator name. */
@@ -378,6 +408,95 @@ final class ConfiguredTargets {
         return "target " + tid + " LUN " + lun + " deleted";
     }
 
+    /**
+     * Changes a LUN in place: its size ({@code newSize}, or null to keep it; only growth) and
+     * the options {@code params} name (each missing key keeps its value). targets.conf is
+     * written first and written back if the daemon refuses, and the options are set back if
+     * the resize fails, so the command applies completely or not at all.
+     */
+    synchronized String updateLun(int tid, int lun, Long newSize, Map<String, String> params) {
+        TargetAdmin admin = daemon();
+        TargetSpec t = target(tid);
+        LunSpec l = t.luns().get(lun);
+        if (l == null) {
+            throw new TargetAdminException("tid " + tid + " has no LUN " + lun);
+        }
+        if (!appliedLuns.contains(key(tid, lun))) {
+            throw new TargetAdminException("tid " + tid + " LUN " + lun + " is not running (see the log); it cannot "
+                    + "be changed in place");
+        }
+        LunOptions options = TargetsFile.lunOptions(params, l.options());
+        if (!java.util.Objects.equals(options.serial(), l.options().serial())) {
+            throw new TargetAdminException("serial cannot change while the LUN exists (it is the unit's identity in "
+                    + "VPD pages 80h and 83h); delete the LUN and create it again");
+        }
+        long size = newSize == null ? l.size() : newSize;
+        if (size % l.blockSize() != 0) {
+            throw new TargetAdminException("size " + size + " is not a multiple of the block size " + l.blockSize());
+        }
+        if (size < l.size()) {
+            throw new TargetAdminException("tid " + tid + " LUN " + lun + " has " + l.size() + " bytes; shrinking to "
+                    + size + " is refused (the blocks past the new end would be lost to initiators that were told "
+                    + "they exist)");
+        }
+        if (size == l.size() && options.equals(l.options())) {
+            return "target " + tid + " LUN " + lun + " unchanged";
+        }
+        LunSpec changed = new LunSpec(l.lun(), l.type(), l.path(), size, l.blockSize(), options, l.line());
+        Map<Integer, TargetSpec> before = targets;
+        Map<Integer, TargetSpec> next = new TreeMap<>(targets);
+        next.put(tid, t.withLun(changed));
+        save(next);
+        boolean optionsSet = false;
+        try {
+            if (!options.equals(l.options())) {
+                admin.setLunOptions(t.iqn(), lun, options);
+                optionsSet = true;
+            }
+            if (size != l.size()) {
+                admin.resizeLun(t.iqn(), lun, size);
+            }
+        } catch (RuntimeException e) {
+            if (optionsSet) {
+                try {
+                    admin.setLunOptions(t.iqn(), lun, l.options());
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);
+                    LOG.warn("tid {} LUN {}: setting the options back failed: {}", tid, lun, x.getMessage());
+                }
+            }
+            save(before);
+            throw e;
+        }
+        List<String> parts = new ArrayList<>();
+        if (size != l.size()) {
+            parts.add("size " + l.size() + " -> " + size + " bytes");
+        }
+        if (!options.equals(l.options())) {
+            parts.add("options " + TargetsFile.describeOptions(l.options()) + " -> " + TargetsFile.describeOptions(options));
+        }
+        return "target " + tid + " LUN " + lun + ": " + String.join(", ", parts);
+    }
+
+    /** Asks every driver to end the sessions to {@code iqn}; how many it ended. */
+    private int endSessions(String iqn) {
+        int ended = 0;
+        for (SessionSource source : env.sessionSources()) {
+            try {
+                ended += source.endSessions(iqn, "target " + iqn + " deleted", END_SESSIONS_TIMEOUT_MILLIS);
+            } catch (RuntimeException e) {
+                LOG.warn("ending the sessions of {} failed: {}", iqn, e.toString());
+            }
+        }
+        return ended;
+    }
+
+    /** The IQN of a tid jtgtadm manages, or {@code null}. */
+    synchronized String iqnOf(int tid) {
+        TargetSpec t = targets.get(tid);
+        return t == null ? null : t.iqn();
+    }
+
     /** The tid of a target jtgtadm manages, or {@code null}. */
     synchronized Integer tidOf(String iqn) {
         for (TargetSpec t : targets.values()) {
@@ -404,12 +523,162 @@ final class ConfiguredTargets {
     }
 
     private void save(Map<Integer, TargetSpec> next) {
+        save(next, accounts);
+    }
+
+    private void save(Map<Integer, TargetSpec> next, TargetsFile.Accounts nextAccounts) {
         try {
-            TargetsFile.write(file, TargetsFile.format(next, skipped));
+            TargetsFile.write(file, TargetsFile.format(next, nextAccounts, skipped));
         } catch (IOException e) {
             throw new TargetAdminException("cannot write " + file + ": " + e.getMessage() + "; nothing changed", e);
         }
         targets = next;
+        accounts = nextAccounts;
+        chapByTarget = chapByTarget(next, nextAccounts);
+    }
+
+    // =========================== CHAP accounts ===========================
+
+    /** tgtadm {@code --op new --mode account}: a user and its secret, bound to no target yet. */
+    synchronized String newAccount(String user, String secret) {
+        TargetsFile.checkAccount(user, secret);
+        if (accounts.secrets().containsKey(user)) {
+            throw new TargetAdminException("account " + user + " exists already");
+        }
+        save(targets, accounts.withSecret(user, secret));
+        return "account " + user + " created";
+    }
+
+    /** tgtadm {@code --op delete --mode account}: refused while the account is bound to a target. */
+    synchronized String deleteAccount(String user) {
+        account(user);
+        List<String> bound = accounts.bindingsOf(user);
+        if (!bound.isEmpty()) {
+            throw new TargetAdminException("account " + user + " is bound to " + String.join(", ", bound)
+                    + "; unbind it first");
+        }
+        save(targets, accounts.withSecret(user, null));
+        return "account " + user + " deleted";
+    }
+
+    /**
+     * tgtadm {@code --op bind|unbind --mode account --tid N --user U [--outgoing]}. A target has
+     * any number of incoming users and at most one outgoing user, whose secret must differ from
+     * those of its incoming users (RFC 7143 12.1.3: the two directions never share a secret).
+     */
+    synchronized String bindAccount(int tid, String user, boolean outgoing, boolean bind) {
+        TargetSpec t = target(tid);
+        String secret = account(user);
+        List<String> incoming = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
+        String out = accounts.outgoing().get(tid);
+        TargetsFile.Accounts next;
+        String done;
+        if (outgoing) {
+            if (bind) {
+                if (user.equals(out)) {
+                    return "target " + tid + " has outgoing user " + user + " already";
+                }
+                if (out != null) {
+                    throw new TargetAdminException("target " + tid + " has outgoing user " + out
+                            + " already; unbind it first (a target answers mutual CHAP with one name)");
+                }
+                for (String u : incoming) {
+                    if (accounts.secrets().get(u).equals(secret)) {
+                        throw new TargetAdminException("the secret of " + user + " is that of incoming user " + u
+                                + " of target " + tid + "; the two directions of CHAP must not share a secret "
+                                + "(RFC 7143 12.1.3)");
+                    }
+                }
+            } else if (!user.equals(out)) {
+                throw new TargetAdminException("target " + tid + " has no outgoing user " + user);
+            }
+            next = accounts.withOutgoing(tid, bind ? user : null);
+            done = bind ? "outgoing user " + user + " bound to" : "outgoing user " + user + " unbound from";
+        } else {
+            if (bind) {
+                if (incoming.contains(user)) {
+                    return "target " + tid + " has incoming user " + user + " already";
+                }
+                if (out != null && accounts.secrets().get(out).equals(secret)) {
+                    throw new TargetAdminException("the secret of " + user + " is that of outgoing user " + out
+                            + " of target " + tid + "; the two directions of CHAP must not share a secret "
+                            + "(RFC 7143 12.1.3)");
+                }
+                incoming.add(user);
+            } else if (!incoming.remove(user)) {
+                throw new TargetAdminException("target " + tid + " has no incoming user " + user);
+            }
+            next = accounts.withIncoming(tid, incoming);
+            done = bind ? "incoming user " + user + " bound to" : "incoming user " + user + " unbound from";
+        }
+        save(targets, next);
+        return done + " target " + tid + " " + t.iqn();
+    }
+
+    /** The account names, each with the targets it is bound to; never a secret. */
+    synchronized String showAccounts() {
+        StringBuilder out = new StringBuilder("Account list:\n");
+        if (accounts.secrets().isEmpty()) {
+            out.append("    (none)\n");
+        }
+        for (String user : accounts.secrets().keySet()) {
+            List<String> bound = accounts.bindingsOf(user);
+            out.append("    ").append(user).append(bound.isEmpty() ? "" : " (" + String.join(", ", bound) + ")")
+                    .append('\n');
+        }
+        return out.toString();
+    }
+
+    /** The users bound to the target {@code iqn}, for show: incoming, then "NAME (outgoing)". */
+    synchronized List<String> accountsOf(String iqn) {
+        Integer tid = tidOf(iqn);
+        if (tid == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
+        String o = accounts.outgoing().get(tid);
+        if (o != null) {
+            out.add(o + " (outgoing)");
+        }
+        return out;
+    }
+
+    /**
+     * What the iSCSI driver asks at login: the target's accounts, or null while it has no
+     * incoming user (then the driver's configured account applies). Lock-free: a snapshot made
+     * at every change, so a login never waits behind a change in progress (a forced deletion
+     * waits for sessions to end while it holds this object's lock).
+     */
+    ChapAccounts.TargetChap chapFor(String iqn) {
+        return chapByTarget.get(iqn.toLowerCase(Locale.ROOT));
+    }
+
+    /** The accounts of every target with an incoming user, by IQN in lower case (iSCSI names fold case). */
+    private static Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets,
+            TargetsFile.Accounts accounts) {
+        Map<String, ChapAccounts.TargetChap> out = new HashMap<>();
+        for (TargetSpec t : targets.values()) {
+            List<String> in = accounts.incoming().getOrDefault(t.tid(), List.of());
+            if (in.isEmpty()) {
+                continue;   // an outgoing user alone does not replace the configured incoming account
+            }
+            Map<String, String> incoming = new LinkedHashMap<>();
+            for (String u : in) {
+                incoming.put(u, accounts.secrets().get(u));
+            }
+            String out1 = accounts.outgoing().get(t.tid());
+            out.put(t.iqn().toLowerCase(Locale.ROOT), new ChapAccounts.TargetChap(incoming, out1,
+                    out1 == null ? null : accounts.secrets().get(out1)));
+        }
+        return Map.copyOf(out);
+    }
+
+    private String account(String user) {
+        String secret = accounts.secrets().get(user);
+        if (secret == null) {
+            throw new TargetAdminException("no account " + user);
+        }
+        return secret;
     }
 
     private TargetAdmin daemon() {

@@ -24,6 +24,8 @@ import org.jtgt.admin.ControlProtocol.MalformedRequestException;
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -82,6 +84,10 @@ public class ControlSocket implements AdminCommands.Services {
 
     volatile TargetAdmin targetAdmin;
 
+    /** The network drivers' sessions. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    final List<SessionSource> sessionSources = new CopyOnWriteArrayList<>();
+
     /** Backing store providers in the order they came; the first of a type serves it. */
     private final List<BackingStoreProvider> providers = new CopyOnWriteArrayList<>();
     private volatile ConfiguredTargets configured;
@@ -91,6 +97,8 @@ public class ControlSocket implements AdminCommands.Services {
     private final AdminCommands commands = new AdminCommands(this);
     /** The Gogo commands ({@link ShellCommands}), registered while active. */
     private ServiceRegistration<Object> shell;
+    /** The per-target CHAP accounts for the iSCSI driver, registered while active. */
+    private ServiceRegistration<ChapAccounts> chap;
     private Path path;
     private ServerSocketChannel server;
     private Thread acceptor;
@@ -137,6 +145,10 @@ public class ControlSocket implements AdminCommands.Services {
         }
         open(p);   // first: if another jtgt owns this directory, its targets.conf is not ours to apply
         shell = context.registerService(Object.class, new ShellCommands(commands), ShellCommands.properties());
+        chap = context.registerService(ChapAccounts.class, target -> {
+            ConfiguredTargets c = configured;
+            return c == null ? null : c.chapFor(target);
+        }, null);
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         Path conf = (dir != null ? Path.of(dir) : context.getDataFile("").toPath()).resolve(TargetsFile.NAME);
         try {
@@ -154,6 +166,11 @@ public class ControlSocket implements AdminCommands.Services {
             @Override
             public TargetAdmin targetAdmin() {
                 return targetAdmin;
+            }
+
+            @Override
+            public List<SessionSource> sessionSources() {
+                return sessionSources;
             }
 
             @Override
@@ -212,6 +229,10 @@ public class ControlSocket implements AdminCommands.Services {
 
     @Deactivate
     void close() {
+        if (chap != null) {
+            chap.unregister();
+            chap = null;
+        }
         if (shell != null) {
             shell.unregister();
             shell = null;
@@ -265,6 +286,11 @@ public class ControlSocket implements AdminCommands.Services {
     @Override
     public ConfiguredTargets configuredTargets() {
         return configured;
+    }
+
+    @Override
+    public List<SessionSource> sessionSources() {
+        return sessionSources;
     }
 
     private void accept() {

@@ -9,14 +9,20 @@ import org.jtgt.admin.ControlProtocol.Reply;
 
 /**
  * jtgtadm's commands in an OSGi shell (Apache Felix Gogo, Karaf): {@code jtgt:target},
- * {@code jtgt:lun}, {@code jtgt:acl}, {@code jtgt:transport}, {@code jtgt:system}, each taking
+ * {@code jtgt:lun}, {@code jtgt:acl}, {@code jtgt:transport}, {@code jtgt:system}, {@code jtgt:session},
+ * {@code jtgt:stats}, {@code jtgt:account}, each taking
  * the operation and jtgtadm's options, for example
  *
  * <pre>
  * g! jtgt:target new --tid 1 -T iqn.2026-11.org.example:disk1
  * g! jtgt:lun new --tid 1 --lun 0 --bstype memory --size 67108864
+ * g! jtgt:lun update --tid 1 --lun 0 -P size=134217728,readonly=on
  * g! jtgt:acl bind --tid 1 -Q iqn.2026-11.org.example:host1
  * g! jtgt:transport swap --name netlink
+ * g! jtgt:session show --tid 1
+ * g! jtgt:stats show
+ * g! jtgt:account new --user alice --password alice-secret1
+ * g! jtgt:account bind --tid 1 --user alice
  * g! jtgt:system show
  * </pre>
  *
@@ -29,7 +35,8 @@ public final class ShellCommands {
     static Dictionary<String, Object> properties() {
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("osgi.command.scope", "jtgt");
-        p.put("osgi.command.function", new String[] {"target", "lun", "acl", "transport", "system"});
+        p.put("osgi.command.function", new String[] {"target", "lun", "acl", "transport", "system", "session", "stats",
+            "account"});
         return p;
     }
 
@@ -44,7 +51,7 @@ public final class ShellCommands {
         return run("target", args);
     }
 
-    /** {@code jtgt:lun new|delete ...}: logical units. */
+    /** {@code jtgt:lun new|update|delete ...}: logical units. */
     public String lun(String... args) {
         return run("logicalunit", args);
     }
@@ -57,6 +64,21 @@ public final class ShellCommands {
     /** {@code jtgt:transport show|swap --name NAME}: the active transport. */
     public String transport(String... args) {
         return run("transport", args);
+    }
+
+    /** {@code jtgt:session show [--tid N]}: I_T nexuses, the sessions carrying them, their statistics. */
+    public String session(String... args) {
+        return run("session", args);
+    }
+
+    /** {@code jtgt:stats show [--tid N]}: commands, bytes and errors per LUN and per session. */
+    public String stats(String... args) {
+        return run("stats", args);
+    }
+
+    /** {@code jtgt:account new|delete|bind|unbind|show --user U ...}: per-target CHAP accounts. */
+    public String account(String... args) {
+        return run("account", args);
     }
 
     /** {@code jtgt:system show}: everything. */

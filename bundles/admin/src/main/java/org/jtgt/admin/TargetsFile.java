@@ -123,8 +123,122 @@ final class TargetsFile {
         }
     }
 
-    /** What a file holds: targets by tid, and the lines that were skipped. */
-    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
+    /** What a file holds: targets by tid, the CHAP accounts, and the lines that were skipped. */
+    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
+        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
+            this(targets, skipped, Accounts.EMPTY);
+        }
+    }
+
+    /**
+     * CHAP accounts (tgtadm's {@code --mode account}) and their bindings to targets.
+     *
+     * @param secrets user → secret, in the order they were made
+     * @param incoming tid → users that may log in to it
+     * @param outgoing tid → the user the target answers mutual CHAP with
+     */
+    record Accounts(Map<String, String> secrets, Map<Integer, List<String>> incoming, Map<Integer, String> outgoing) {
+        static final Accounts EMPTY = new Accounts(Map.of(), Map.of(), Map.of());
+
+        Accounts {
+            secrets = Collections.unmodifiableMap(new LinkedHashMap<>(secrets));
+            Map<Integer, List<String>> in = new TreeMap<>();
+            incoming.forEach((tid, users) -> {
+                if (!users.isEmpty()) {
+                    in.put(tid, List.copyOf(users));
+                }
+            });
+            incoming = Collections.unmodifiableMap(in);
+            outgoing = Collections.unmodifiableMap(new TreeMap<>(outgoing));
+        }
+
+        /** The tids {@code user} is bound to, as text ("tid 1, tid 2 (outgoing)"), or empty. */
+        List<String> bindingsOf(String user) {
+            List<String> out = new ArrayList<>();
+            incoming.forEach((tid, users) -> {
+                if (users.contains(user)) {
+                    out.add("tid " + tid);
+                }
+            });
+            outgoing.forEach((tid, u) -> {
+                if (u.equals(user)) {
+                    out.add("tid " + tid + " (outgoing)");
+                }
+            });
+            return out;
+        }
+
+        Accounts withSecret(String user, String secret) {
+            Map<String, String> next = new LinkedHashMap<>(secrets);
+            if (secret == null) {
+                next.remove(user);
+            } else {
+                next.put(user, secret);
+            }
+            return new Accounts(next, incoming, outgoing);
+        }
+
+        Accounts withIncoming(int tid, List<String> users) {
+            Map<Integer, List<String>> next = new TreeMap<>(incoming);
+            next.put(tid, users);
+            return new Accounts(secrets, next, outgoing);
+        }
+
+        Accounts withOutgoing(int tid, String user) {
+            Map<Integer, String> next = new TreeMap<>(outgoing);
+            if (user == null) {
+                next.remove(tid);
+            } else {
+                next.put(tid, user);
+            }
+            return new Accounts(secrets, incoming, next);
+        }
+
+        /** Without the bindings of a deleted target. */
+        Accounts withoutTarget(int tid) {
+            Map<Integer, List<String>> in = new TreeMap<>(incoming);
+            in.remove(tid);
+            Map<Integer, String> out = new TreeMap<>(outgoing);
+            out.remove(tid);
+            return new Accounts(secrets, in, out);
+        }
+    }
+
+    /** Shortest and longest CHAP secret: RFC 7143 12.1.3 asks for at least 96 bits; 16 bytes is the common limit. */
+    static final int MIN_SECRET = 12;
+    static final int MAX_SECRET = 16;
+    static final int MAX_USER = 64;
+
+    /**
+     * Checks a CHAP account as jtgtadm takes it: a user name of 1..64 printable ASCII characters
+     * without spaces (CHAP_N is a text value; the file is split at white space) and a secret of
+     * 12..16 printable ASCII characters without spaces (RFC 7143 12.1.3: at least 96 bits;
+     * initiators commonly refuse longer secrets, and a longer one would not log in).
+     */
+    static void checkAccount(String user, String secret) {
+        checkUser(user);
+        if (secret.length() < MIN_SECRET || secret.length() > MAX_SECRET) {
+            throw new IllegalArgumentException("the CHAP secret has " + secret.length() + " characters; it must have "
+                    + MIN_SECRET + " to " + MAX_SECRET + " (RFC 7143 12.1.3 asks for at least 96 bits)");
+        }
+        for (int i = 0; i < secret.length(); i++) {
+            char c = secret.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                throw new IllegalArgumentException("the CHAP secret must be printable ASCII without spaces");
+            }
+        }
+    }
+
+    static void checkUser(String user) {
+        if (user.isEmpty() || user.length() > MAX_USER) {
+            throw new IllegalArgumentException("user name must have 1.." + MAX_USER + " characters");
+        }
+        for (int i = 0; i < user.length(); i++) {
+            char c = user.charAt(i);
+            if (c < 0x21 || c > 0x7E) {
+                throw new IllegalArgumentException("user name '" + user + "' must be printable ASCII without spaces");
+            }
+        }
     }
 
     private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
@@ -137,6 +251,7 @@ final class TargetsFile {
     static Contents parse(List<String> lines) {
         Map<Integer, TargetSpec> targets = new TreeMap<>();
         List<Skipped> skipped = new ArrayList<>();
+        Accounts[] accounts = {Accounts.EMPTY};
         for (int i = 0; i < lines.size(); i++) {
             int lineNo = i + 1;
             String text = lines.get(i);
@@ -145,17 +260,47 @@ final class TargetsFile {
                 continue;
             }
             try {
-                parseLine(line, lineNo, targets);
+                parseLine(line, lineNo, targets, accounts);
             } catch (IllegalArgumentException e) {
                 skipped.add(new Skipped(lineNo, text, e.getMessage()));
             }
         }
-        return new Contents(targets, skipped);
+        return new Contents(targets, skipped, accounts[0]);
     }
 
-    private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets) {
+    private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets, Accounts[] accounts) {
         String[] w = line.split("\\s+");
         switch (w[0]) {
+            case "account" -> {
+                words(w, 3, 3, "account USER SECRET");
+                checkAccount(w[1], w[2]);
+                if (accounts[0].secrets().containsKey(w[1])) {
+                    throw new IllegalArgumentException("account " + w[1] + " is declared twice");
+                }
+                accounts[0] = accounts[0].withSecret(w[1], w[2]);
+            }
+            case "incominguser", "outgoinguser" -> {
+                words(w, 3, 3, w[0] + " TID USER");
+                TargetSpec t = declared(targets, w[1]);
+                String user = w[2];
+                if (!accounts[0].secrets().containsKey(user)) {
+                    throw new IllegalArgumentException("no account " + user + " (an account line must come first)");
+                }
+                Accounts a = accounts[0];
+                if (w[0].equals("outgoinguser")) {
+                    if (a.outgoing().containsKey(t.tid())) {
+                        throw new IllegalArgumentException("tid " + t.tid() + " has an outgoing user already");
+                    }
+                    accounts[0] = a.withOutgoing(t.tid(), user);
+                } else {
+                    List<String> users = new ArrayList<>(a.incoming().getOrDefault(t.tid(), List.of()));
+                    if (users.contains(user)) {
+                        throw new IllegalArgumentException("tid " + t.tid() + " lists " + user + " twice");
+                    }
+                    users.add(user);
+                    accounts[0] = a.withIncoming(t.tid(), users);
+                }
+            }
             case "target" -> {
                 words(w, 3, 3, "target TID IQN");
                 int tid = tid(w[1]);
@@ -227,17 +372,28 @@ final class TargetsFile {
                 acl.add(w[2].equalsIgnoreCase(ALL) ? ALL : w[2]);
                 targets.put(t.tid(), t.withAcl(acl));
             }
-            default -> throw new IllegalArgumentException("unknown keyword '" + w[0] + "' (target, lun, acl)");
+            default -> throw new IllegalArgumentException("unknown keyword '" + w[0]
+                    + "' (target, lun, acl, account, incominguser, outgoinguser)");
         }
     }
 
     /** The file's text for {@code targets}, then the skipped lines commented out. */
     static String format(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
+        return format(targets, Accounts.EMPTY, skipped);
+    }
+
+    /** The file's text for {@code targets} and {@code accounts}, then the skipped lines commented out. */
+    static String format(Map<Integer, TargetSpec> targets, Accounts accounts, List<Skipped> skipped) {
         StringBuilder s = new StringBuilder();
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
         s.append("# target TID IQN | acl TID ALL|NAME\n");
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
                 + " [serial=STRING]\n");
+        if (!accounts.secrets().isEmpty()) {
+            s.append("# account USER SECRET | incominguser TID USER | outgoinguser TID USER\n\n");
+            accounts.secrets().forEach((user, secret) -> s.append("account ").append(user).append(' ').append(secret)
+                    .append('\n'));
+        }
         for (TargetSpec t : new TreeMap<>(targets).values()) {
             s.append('\n').append("target ").append(t.tid()).append(' ').append(t.iqn()).append('\n');
             for (LunSpec l : new TreeMap<>(t.luns()).values()) {
@@ -245,6 +401,13 @@ final class TargetsFile {
             }
             for (String a : t.acl()) {
                 s.append("acl ").append(t.tid()).append(' ').append(a).append('\n');
+            }
+            for (String u : accounts.incoming().getOrDefault(t.tid(), List.of())) {
+                s.append("incominguser ").append(t.tid()).append(' ').append(u).append('\n');
+            }
+            String out = accounts.outgoing().get(t.tid());
+            if (out != null) {
+                s.append("outgoinguser ").append(t.tid()).append(' ').append(out).append('\n');
             }
         }
         if (!skipped.isEmpty()) {
@@ -267,11 +430,21 @@ final class TargetsFile {
         return parse(Files.readAllLines(file, StandardCharsets.UTF_8));
     }
 
-    /** Replaces {@code file} atomically: a temporary file in the same directory, then a rename. */
+    /**
+     * Replaces {@code file} atomically: a temporary file in the same directory, then a rename.
+     * The file is readable by its owner only (it may hold CHAP secrets), as the control socket is.
+     */
     static void write(Path file, String text) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try {
+            Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(tmp);   // not POSIX: the platform's defaults
+        }
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -331,6 +504,15 @@ final class TargetsFile {
      * example {@code readonly=1,serial=DISK0001}. Only the keys are checked here.
      */
     static Map<String, String> params(String text) {
+        return params(text, OPTION_KEYS);
+    }
+
+    static final String SIZE = "size";
+    /** Keys {@code --op update --mode logicalunit} takes: the options and {@value #SIZE}. */
+    static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, SIZE);
+
+    /** {@link #params(String)} with the keys {@code allowed}. */
+    static Map<String, String> params(String text, List<String> allowed) {
         Map<String, String> out = new LinkedHashMap<>();
         for (String item : text.split(",", -1)) {
             int eq = item.indexOf('=');
@@ -338,8 +520,9 @@ final class TargetsFile {
                 throw new IllegalArgumentException("--params item '" + item + "' is not KEY=VALUE (" + keys() + ")");
             }
             String key = item.substring(0, eq);
-            if (!OPTION_KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys() + ")");
+            if (!allowed.contains(key)) {
+                throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys()
+                        + (allowed.contains(SIZE) ? ", size=BYTES" : "") + ")");
             }
             if (out.put(key, item.substring(eq + 1)) != null) {
                 throw new IllegalArgumentException("--params key '" + key + "' given twice");
@@ -353,14 +536,18 @@ final class TargetsFile {
      * {@code serial}) give a LUN of {@code type}; a missing key keeps its default.
      */
     static LunOptions lunOptions(Map<String, String> values, String type) {
-        LunOptions d = defaultOptions(type);
+        return lunOptions(values, defaultOptions(type));
+    }
+
+    /** The options {@code values} give, each missing key keeping its value in {@code d}. */
+    static LunOptions lunOptions(Map<String, String> values, LunOptions d) {
         for (String key : values.keySet()) {
             if (!OPTION_KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown LUN option '" + key + "' (" + keys() + ")");
             }
         }
-        String serial = values.get(SERIAL);
-        if (serial != null) {
+        String serial = values.containsKey(SERIAL) ? values.get(SERIAL) : d.serial();
+        if (values.containsKey(SERIAL)) {
             checkSerial(serial);
         }
         return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
@@ -391,10 +578,16 @@ final class TargetsFile {
             return fallback;
         }
         return switch (v) {
-            case "0" -> false;
-            case "1" -> true;
-            default -> throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=0 or " + key + "=1");
+            case "0", "off" -> false;
+            case "1", "on" -> true;
+            default -> throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=0|1 or " + key + "=on|off");
         };
+    }
+
+    /** {@code readonly=0 removable=0 thin=1}, as a {@code lun} line has them. */
+    static String describeOptions(LunOptions o) {
+        return READONLY + "=" + (o.readOnly() ? 1 : 0) + " " + REMOVABLE + "=" + (o.removable() ? 1 : 0) + " " + THIN
+                + "=" + (o.thin() ? 1 : 0);
     }
 
     private static String keys() {

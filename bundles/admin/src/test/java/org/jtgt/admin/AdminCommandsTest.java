@@ -13,7 +13,12 @@ import java.util.Map;
 
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.host.TransportControl;
+import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +54,11 @@ class AdminCommandsTest {
             @Override
             public ConfiguredTargets configuredTargets() {
                 return configured;
+            }
+
+            @Override
+            public List<SessionSource> sessionSources() {
+                return daemon.sources;
             }
         });
     }
@@ -123,8 +133,7 @@ class AdminCommandsTest {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         failed("-I 192.168.0.1: ACLs here are by initiator name, not address; use -I ALL or -Q INITIATOR-NAME",
                 "--op", "bind", "--mode", "target", "--tid", "1", "-I", "192.168.0.1");
-        failed("--mode account is not supported yet: CHAP accounts are set in the org.jtgt.iscsi configuration "
-                + "(Config Admin)", "--op", "new", "--mode", "account", "--user", "u", "--password", "p");
+        failed("no account u", "--op", "delete", "--mode", "account", "--user", "u");
         failed("--lld fc is not supported; targets serve every driver (use --lld iscsi or none)", "--lld", "fc", "--op",
                 "show", "--mode", "target");
         failed("tid 1 is in use by " + IQN, "-o", "new", "-m", "target", "-t", "1", "-T", "iqn.2026-11.org.jtgt:x");
@@ -182,7 +191,7 @@ class AdminCommandsTest {
             "--size", "65536", "--params"};
         usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
                 with(lun, "readonly=1,scsi_sn=X"));
-        usage("readonly=2: use readonly=0 or readonly=1", with(lun, "readonly=2"));
+        usage("readonly=2: use readonly=0|1 or readonly=on|off", with(lun, "readonly=2"));
         usage("--params key 'readonly' given twice", with(lun, "readonly=1,readonly=0"));
         usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
                 with(lun, "removable"));
@@ -196,21 +205,196 @@ class AdminCommandsTest {
     }
 
     @Test
-    void updatingTheOptionsOfALunIsRefused() throws IOException {
+    void updateGrowsALunAndChangesItsOptionsInPlaceAndPersistsThem() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
+                "memory", "-S", "65536");
+        ok("target 1 LUN 0: size 65536 -> 131072 bytes", "--op", "update", "--mode", "logicalunit", "--tid", "1",
+                "--lun", "0", "--params", "size=131072");
+        assertEquals(131072, daemon.targets.get(IQN).luns.get(0).size);
+        ok("target 1 LUN 0: options readonly=0 removable=0 thin=1 -> readonly=1 removable=1 thin=1", "--op", "update",
+                "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=on,removable=1");
+        assertEquals(new LunOptions(true, true, true, null), daemon.targets.get(IQN).options.get(0));
+        ok("target 1 LUN 0 unchanged", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "readonly=1");
+        ok("target 1 LUN 0: size 131072 -> 262144 bytes, options readonly=1 removable=1 thin=1 -> readonly=0 "
+                + "removable=1 thin=1", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                "--size", "262144", "-P", "readonly=off");
+        assertFalse(daemon.opened.get(0).closed, "the store stays open");
+        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        assertTrue(conf.contains("lun 1 0 memory size=262144 blocksize=512 readonly=0 removable=1 thin=1\n"), conf);
+    }
+
+    @Test
+    void badUpdatesAnswerWithTheReasonAndApplyNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
                 "memory", "-S", "65536");
         String before = Files.readString(DIR.resolve(TargetsFile.NAME));
-        Reply update = run("--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
+        String[] update = {"--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params"};
+        usage("readonly=yes: use readonly=0|1 or readonly=on|off", with(update, "readonly=yes"));
+        usage("size 'big' is not a number of bytes", with(update, "size=big"));
+        usage("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, size=BYTES)",
+                with(update, "blocksize=4096"));
+        usage("--op update --mode logicalunit needs --params KEY=VALUE,... (size=BYTES, readonly=on|off, "
+                + "removable=on|off, thin=on|off) or --size BYTES", "--op", "update", "--mode", "logicalunit",
+                "--tid", "1", "--lun", "0");
+        failed("tid 1 LUN 0 has 65536 bytes; shrinking to 32768 is refused (the blocks past the new end would be lost "
+                + "to initiators that were told they exist)", with(update, "size=32768"));
+        failed("size 65537 is not a multiple of the block size 512", with(update, "size=65537"));
+        failed("serial cannot change while the LUN exists (it is the unit's identity in VPD pages 80h and 83h); delete "
+                + "the LUN and create it again", with(update, "serial=NEW1"));
+        failed("tid 1 has no LUN 3", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "3", "-P",
                 "readonly=1");
-        assertEquals(Reply.FAILED, update.status(), update.text());
-        assertTrue(update.text().startsWith("--op update --mode logicalunit is not supported: the daemon fixes a LUN's "
-                + "options when it is added and cannot change them in place"), update.text());
-        usage("readonly=yes: use readonly=0 or readonly=1", "--op", "update", "--mode", "logicalunit", "--tid", "1",
-                "--lun", "0", "-P", "readonly=yes");
-        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0));
-        assertFalse(daemon.opened.get(0).closed, "the store stays open");
+        daemon.refuseResize = "no space left on device";
+        failed("no space left on device", with(update, "readonly=1,size=131072"));
+        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0),
+                "the options were set back when the resize failed");
+        assertEquals(65536, daemon.targets.get(IQN).luns.get(0).size);
         assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
+    }
+
+    /** A driver with one session to {@link #IQN}, which records what it was asked to end. */
+    private final class OneSession implements SessionSource {
+        final List<String> ended = new java.util.ArrayList<>();
+
+        @Override
+        public List<SessionInfo> sessions() {
+            return ended.isEmpty() ? List.of(new SessionInfo(ISCSI, IQN, "iqn.2026-11.org.jtgt:host",
+                    "ISID 0x23d000000001 TSIH 4", 3, 1, List.of(new SessionInfo.ConnectionInfo(0, "127.0.0.1:40000",
+                            "127.0.0.1:3260")))) : List.of();
+        }
+
+        @Override
+        public int endSessions(String target, String reason, long timeoutMillis) {
+            ended.add(target + ": " + reason);
+            return target.equals(IQN) && ended.size() == 1 ? 1 : 0;   // the second pass finds none
+        }
+    }
+
+    @Test
+    void sessionsConnectionsAndStatisticsAreShownAndForceDeleteEndsTheSessions() {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
+                "memory", "-S", "65536");
+        OneSession driver = new OneSession();
+        daemon.sources.add(driver);
+        // sorted by host and id, as the daemon answers
+        daemon.nexusList.add(new NexusInfo(IQN, "naa.5001", 0, 2, IoStatistics.NONE));
+        daemon.nexusList.add(new NexusInfo(IQN, "iqn.2026-11.org.jtgt:host,i,0x23d000000001", 3, 1,
+                new IoStatistics(5, 4096, 512, 1)));
+        daemon.targets.get(IQN).nexuses = 2;
+        ok("""
+                Target 1: iqn.2026-11.org.jtgt:one
+                    Session 0:2: (no driver lists it)
+                        Initiator: naa.5001
+                        I_T nexus: naa.5001
+                        commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0
+                    Session 3:1: iscsi, ISID 0x23d000000001 TSIH 4
+                        Initiator: iqn.2026-11.org.jtgt:host
+                        Connection 0: 127.0.0.1:40000 -> 127.0.0.1:3260
+                        I_T nexus: iqn.2026-11.org.jtgt:host,i,0x23d000000001
+                        commands 5, read 4096 bytes, written 512 bytes, errors (CHECK CONDITION) 1
+                """, "--op", "show", "--mode", "session", "--tid", "1");
+        ok("""
+                Target 1: iqn.2026-11.org.jtgt:one
+                    Session 3:1: iscsi, ISID 0x23d000000001 TSIH 4
+                        Initiator: iqn.2026-11.org.jtgt:host
+                        Connection 0: 127.0.0.1:40000 -> 127.0.0.1:3260
+                """, "--op", "show", "--mode", "conn", "--tid", "1", "--sid", "3:1");
+        ok("""
+                Target 1: iqn.2026-11.org.jtgt:one
+                    LUN 0: commands 1, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0
+                    Session 0:2 (naa.5001): commands 0, read 0 bytes, written 0 bytes, errors (CHECK CONDITION) 0
+                    Session 3:1 (iqn.2026-11.org.jtgt:host,i,0x23d000000001): commands 5, read 4096 bytes, written 512 \
+                bytes, errors (CHECK CONDITION) 1
+                """, "--op", "show", "--mode", "stats");
+        String target = run("--op", "show", "--mode", "target").text();
+        assertTrue(target.contains("    I_T nexuses: 2\n        Session 3:1: iscsi, ISID 0x23d000000001 TSIH 4, "
+                + "iqn.2026-11.org.jtgt:host\n            Connection 0: 127.0.0.1:40000\n"), target);
+        ok("No session 9:9\n", "--op", "show", "--mode", "conn", "--sid", "9:9");
+        usage("--sid 7: give HOST:NEXUS as shown by --op show --mode session", "--op", "show", "--mode", "session",
+                "--sid", "7");
+        failed("no target with tid 5", "--op", "show", "--mode", "stats", "--tid", "5");
+        usage("mode session supports --op show, not 'delete'", "--op", "delete", "--mode", "session");
+
+        failed("target " + IQN + " has 2 I_T nexus(es)", "--op", "delete", "--mode", "target", "--tid", "1");
+        assertTrue(driver.ended.isEmpty(), "no session ended without --force");
+        ok("target 1 " + IQN + " deleted (1 session(s) ended)", "--op", "delete", "--mode", "target", "--tid", "1",
+                "--force");
+        assertEquals(List.of(IQN + ": target " + IQN + " deleted", IQN + ": target " + IQN + " deleted"), driver.ended,
+                "before the daemon deletes the target, and once more after");
+    }
+
+    @Test
+    void accountsAreMadeBoundShownWithoutSecretsAndPersistedOwnerOnly() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("account alice created", "--op", "new", "--mode", "account", "--user", "alice", "--password", "alice-secret1");
+        ok("account tgt created", "--op", "new", "--mode", "account", "--user", "tgt", "--password", "target-secret2");
+        ok("incoming user alice bound to target 1 " + IQN, "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "alice");
+        ok("outgoing user tgt bound to target 1 " + IQN, "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "tgt", "--outgoing");
+        ok("Account list:\n    alice (tid 1)\n    tgt (tid 1 (outgoing))\n", "--op", "show", "--mode", "account");
+        String target = run("--op", "show", "--mode", "target").text();
+        assertTrue(target.contains("    Accounts: alice, tgt (outgoing)\n"), target);
+        assertFalse(target.contains("secret"), target);
+        assertEquals(new ChapAccounts.TargetChap(Map.of("alice", "alice-secret1"), "tgt", "target-secret2"),
+                configured.chapFor(IQN));
+        assertEquals(configured.chapFor(IQN), configured.chapFor(IQN.toUpperCase()), "iSCSI names fold case");
+        assertEquals(null, configured.chapFor("iqn.2026-11.org.jtgt:none"));
+        Path conf = DIR.resolve(TargetsFile.NAME);
+        String text = Files.readString(conf);
+        assertTrue(text.contains("account alice alice-secret1\n") && text.contains("incominguser 1 alice\n")
+                && text.contains("outgoinguser 1 tgt\n"), text);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(conf)));
+
+        ConfiguredTargets reloaded = new ConfiguredTargets(conf, daemon);
+        reloaded.load();
+        assertEquals(configured.chapFor(IQN), reloaded.chapFor(IQN), "read back from targets.conf");
+
+        failed("account alice is bound to tid 1; unbind it first", "--op", "delete", "--mode", "account", "--user",
+                "alice");
+        ok("incoming user alice unbound from target 1 " + IQN, "--op", "unbind", "--mode", "account", "--tid", "1",
+                "--user", "alice");
+        assertEquals(null, configured.chapFor(IQN), "an outgoing user alone does not replace the configured account");
+        ok("account alice deleted", "--op", "delete", "--mode", "account", "--user", "alice");
+        ok("outgoing user tgt unbound from target 1 " + IQN, "--op", "unbind", "--mode", "account", "--tid", "1",
+                "--user", "tgt", "--outgoing");
+        ok("target 1 " + IQN + " deleted", "--op", "delete", "--mode", "target", "--tid", "1");
+    }
+
+    @Test
+    void badAccountsAreRefusedWithTheReasonAndChangeNothing() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("account alice created", "--op", "new", "--mode", "account", "--user", "alice", "--password", "alice-secret1");
+        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String[] make = {"--op", "new", "--mode", "account", "--user", "bob", "--password"};
+        usage("the CHAP secret has 5 characters; it must have 12 to 16 (RFC 7143 12.1.3 asks for at least 96 bits)",
+                with(make, "short"));
+        usage("the CHAP secret has 17 characters; it must have 12 to 16 (RFC 7143 12.1.3 asks for at least 96 bits)",
+                with(make, "a-secret-too-long"));
+        usage("the CHAP secret must be printable ASCII without spaces", with(make, "with a space!"));
+        usage("--password is required for --op new --mode account: --password SECRET", "--op", "new", "--mode",
+                "account", "--user", "bob");
+        usage("user name 'b\u00f6b' must be printable ASCII without spaces", "--op", "new", "--mode", "account", "--user",
+                "b\u00f6b", "--password", "bob-secret-12");
+        failed("account alice exists already", "--op", "new", "--mode", "account", "--user", "alice", "--password",
+                "other-secret1");
+        failed("no account carol", "--op", "bind", "--mode", "account", "--tid", "1", "--user", "carol");
+        failed("no target with tid 4", "--op", "bind", "--mode", "account", "--tid", "4", "--user", "alice");
+        failed("target 1 has no incoming user alice", "--op", "unbind", "--mode", "account", "--tid", "1", "--user",
+                "alice");
+        usage("mode account supports --op new, delete, bind, unbind and show, not 'update'", "--op", "update", "--mode",
+                "account");
+        ok("account same created", "--op", "new", "--mode", "account", "--user", "same", "--password", "alice-secret1");
+        ok("incoming user alice bound to target 1 " + IQN, "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "alice");
+        failed("the secret of same is that of incoming user alice of target 1; the two directions of CHAP must not "
+                + "share a secret (RFC 7143 12.1.3)", "--op", "bind", "--mode", "account", "--tid", "1", "--user",
+                "same", "--outgoing");
+        assertFalse(before.isEmpty());
     }
 
     private static String[] with(String[] head, String last) {

@@ -13,7 +13,10 @@ import java.util.TreeMap;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
@@ -27,7 +30,7 @@ import org.jtgt.api.target.TargetInfo;
 final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     static final class Store implements BackingStore {
         final String describe;
-        final long size;
+        long size;
         /** What the provider was asked to open it with. */
         Map<String, String> openedWith = Map.of();
         boolean closed;
@@ -171,6 +174,33 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
         s.close();
     }
 
+    /** Set to make the next resize fail, as a store that cannot grow does. */
+    String refuseResize;
+
+    @Override
+    public void resizeLun(String target, int lun, long newSizeBytes) {
+        Store s = target(target).luns.get(lun);
+        if (s == null) {
+            throw new TargetAdminException("target " + target + " has no LUN " + lun);
+        }
+        if (refuseResize != null) {
+            throw new TargetAdminException(refuseResize);
+        }
+        if (newSizeBytes < s.size) {
+            throw new TargetAdminException("shrinking is refused");
+        }
+        s.size = newSizeBytes;
+    }
+
+    @Override
+    public void setLunOptions(String target, int lun, LunOptions options) {
+        T t = target(target);
+        if (!t.luns.containsKey(lun)) {
+            throw new TargetAdminException("target " + target + " LUN " + lun + " does not exist");
+        }
+        t.options.put(lun, options);
+    }
+
     @Override
     public void setAcl(String target, List<String> initiators) {
         target(target).acl = List.copyOf(initiators);
@@ -186,6 +216,29 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
             out.add(new TargetInfo(name, luns, t.acl, t.nexuses));
         });
         return out;
+    }
+
+    /** What {@link #nexuses()} answers. */
+    final List<NexusInfo> nexusList = new ArrayList<>();
+    /** The drivers' sessions. */
+    final List<SessionSource> sources = new ArrayList<>();
+
+    @Override
+    public List<SessionSource> sessionSources() {
+        return sources;
+    }
+
+    @Override
+    public List<NexusInfo> nexuses() {
+        return List.copyOf(nexusList);
+    }
+
+    @Override
+    public IoStatistics lunStatistics(String target, int lun) {
+        if (!target(target).luns.containsKey(lun)) {
+            throw new TargetAdminException("target " + target + " has no LUN " + lun);
+        }
+        return new IoStatistics(lun + 1, 512L * lun, 0, 0);
     }
 
     private T target(String name) {

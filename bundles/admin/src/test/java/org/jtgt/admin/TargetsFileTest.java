@@ -74,7 +74,7 @@ class TargetsFileTest {
                 "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
                         + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
-                "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl)",
+                "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl, account, incominguser, outgoinguser)",
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
                 "targets.conf:14: tid 1 has LUN 5 twice (line 13)"), messages);
         TargetSpec one = c.targets().get(1);
@@ -140,7 +140,7 @@ class TargetsFileTest {
                 "lun 1 5 memory size=4096 serial=" + "S".repeat(64)));
         List<String> messages = c.skipped().stream().map(TargetsFile.Skipped::message).collect(Collectors.toList());
         assertEquals(List.of(
-                "targets.conf:2: readonly=yes: use readonly=0 or readonly=1",
+                "targets.conf:2: readonly=yes: use readonly=0|1 or readonly=on|off",
                 "targets.conf:3: thin= given twice",
                 "targets.conf:4: 'colour=red' is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, "
                         + "thin=0|1 or serial=STRING",
@@ -163,7 +163,7 @@ class TargetsFileTest {
         paramsRefused("--params item 'readonly' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
                 "readonly");
         paramsRefused("--params key 'thin' given twice", "thin=1,thin=1");
-        paramsRefused("removable=true: use removable=0 or removable=1", "removable=true");
+        paramsRefused("removable=true: use removable=0|1 or removable=on|off", "removable=true");
         paramsRefused("serial must be printable ASCII without spaces (VPD page 80h); character 2 is U+00E9", "serial=s\u00e9rie");
         paramsRefused("serial must be printable ASCII without spaces (VPD page 80h); character 2 is U+0020", "serial=a b");
     }

@@ -37,12 +37,15 @@ final class LogicalUnit {
     private final BackingStore store;
     private final int blockSize;
     private final int blockShift;
-    private final long blockCount;
+    /** Grows (LUN resize) and never shrinks, so a range checked against any value read stays valid. */
+    private volatile long blockCount;
     private final int maxTransferBlocks;
-    private final LunOptions options;
+    /** Replaced whole by {@link #setOptions}; commands read it once per check. */
+    private volatile LunOptions options;
     private final byte[] serial;
     private final long naa;
     private final AtomicInteger inflight = new AtomicInteger();
+    private final IoCounters counters = new IoCounters();
     private volatile boolean removed;
     /** The I_T nexus holding the SPC-2 reservation (RESERVE(6)/(10)), or null. */
     private volatile Nexus reservationHolder;
@@ -137,6 +140,30 @@ final class LogicalUnit {
 
     long blockCount() {
         return blockCount;
+    }
+
+    /**
+     * Publishes a larger capacity, after the store has grown to hold it (the admin lock is
+     * held). Commands that read the old count checked a range the new one still contains.
+     */
+    void grown(long blocks) {
+        if (blocks < blockCount) {
+            throw new IllegalArgumentException("a logical unit never shrinks");
+        }
+        blockCount = blocks;
+    }
+
+    /**
+     * Replaces the options (the admin lock is held; the serial number is the caller's to keep).
+     * A unit that stops being removable gets its medium back and forgets every prevention of
+     * removal, since START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL no longer apply to it.
+     */
+    synchronized void setOptions(LunOptions next) {
+        if (!next.removable()) {
+            preventing.clear();
+            mediumPresent = true;
+        }
+        options = next;
     }
 
     /** The MAXIMUM TRANSFER LENGTH reported in the Block Limits VPD page and enforced. */
@@ -381,6 +408,11 @@ final class LogicalUnit {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
         return true;
+    }
+
+    /** Commands addressed to this unit over all nexuses, counted by the thread that executes them. */
+    IoCounters counters() {
+        return counters;
     }
 
     LunInfo info() {

@@ -14,6 +14,7 @@ final class Nexus {
     private final TaskTable tasks;
     private final UnitAttentions unitAttentions = new UnitAttentions();
     private final CopyOperations copies = new CopyOperations();
+    private final IoCounters counters = new IoCounters();
 
     Nexus(int hostNo, long id, Target target, String initiatorPortName, int relativePort, TaskTable tasks) {
         this.hostNo = hostNo;
@@ -56,6 +57,11 @@ final class Nexus {
     /** The EXTENDED COPY operations this nexus identified by list identifier (SPC-4 EXTENDED COPY). */
     CopyOperations copies() {
         return copies;
+    }
+
+    /** Commands of this nexus, counted by the thread that executes them. */
+    IoCounters counters() {
+        return counters;
     }
 
     @Override

@@ -109,7 +109,13 @@ enum SenseReason {
     /** A registrants-only or all-registrants reservation was released (SPC-4 5.13.11.2.2). */
     RESERVATIONS_RELEASED(SenseKey.UNIT_ATTENTION, 0x2A, 0x04),
     /** PREEMPT or PREEMPT AND ABORT removed this I_T nexus's registration (SPC-4 5.13.11.2.4). */
-    REGISTRATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x05);
+    REGISTRATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x05),
+    /** The unit's capacity (or its READ CAPACITY (16) data) changed: SBC-4 4.7, resize. */
+    CAPACITY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x09),
+    /** Mode parameters changed by another than this I_T nexus (WP, write protection): SPC-4 5.14. */
+    MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
+    /** Standard INQUIRY or VPD data changed (RMB, thin provisioning pages): SPC-4 6.6.1. */
+    INQUIRY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x03);
 
     private final int senseKey;
     private final int asc;

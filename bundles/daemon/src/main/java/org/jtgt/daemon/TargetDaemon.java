@@ -29,7 +29,9 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.event.TskMgmtRspEvent;
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
@@ -509,6 +511,95 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         LOG.info("Target {} LUN {} removed", targetName, lun);
     }
 
+    /**
+     * SBC-4 4.7: the capacity changes for every command that starts after the store has grown;
+     * CAPACITY DATA HAS CHANGED (2Ah/09h) goes to every I_T nexus of the target. The store grows
+     * under the admin lock, so the unit can be neither removed nor resized meanwhile.
+     */
+    @Override
+    public void resizeLun(String targetName, int lun, long newSizeBytes) {
+        long before;
+        synchronized (lock) {
+            Target target = requireTarget(targetName);
+            LogicalUnit unit = target.lun(lun);
+            if (unit == null) {
+                throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
+            }
+            int bs = unit.blockSize();
+            before = unit.blockCount() * bs;
+            if (newSizeBytes <= 0 || newSizeBytes % bs != 0) {
+                throw new TargetAdminException("size " + newSizeBytes + " is not a positive multiple of the block size "
+                        + bs);
+            }
+            if (newSizeBytes < before) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + " has " + before
+                        + " bytes; shrinking to " + newSizeBytes + " is refused (the blocks past the new end would be "
+                        + "lost to initiators that were told they exist; copy the data to a smaller LUN instead)");
+            }
+            if (newSizeBytes == before) {
+                return;
+            }
+            try {
+                unit.store().grow(newSizeBytes);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + " cannot grow to " + newSizeBytes
+                        + " bytes: " + e.getMessage(), e);
+            }
+            if (unit.store().size() < newSizeBytes) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + ": the store reports "
+                        + unit.store().size() + " bytes after growing to " + newSizeBytes);
+            }
+            unit.grown(newSizeBytes / bs);
+            target.unitAttentionForAllNexuses(lun, SenseReason.CAPACITY_DATA_HAS_CHANGED);
+        }
+        LOG.info("Target {} LUN {} resized from {} to {} bytes", targetName, lun, before, newSizeBytes);
+    }
+
+    /**
+     * Changes what may change in place (SPC-4 5.14 and 6.6.1 name the unit attentions): write
+     * protection, removable medium, thin provisioning; never the serial number (the unit's
+     * identity). Turning write protection off first makes the store writable.
+     */
+    @Override
+    public void setLunOptions(String targetName, int lun, LunOptions options) {
+        Objects.requireNonNull(options, "options");
+        LunOptions old;
+        synchronized (lock) {
+            Target target = requireTarget(targetName);
+            LogicalUnit unit = target.lun(lun);
+            if (unit == null) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + " does not exist");
+            }
+            old = unit.options();
+            if (!Objects.equals(old.serial(), options.serial())) {
+                throw new TargetAdminException("the serial number of target " + targetName + " LUN " + lun
+                        + " is its identity and cannot change while it exists");
+            }
+            if (old.equals(options)) {
+                return;
+            }
+            if (old.readOnly() && !options.readOnly()) {
+                try {
+                    unit.store().allowWrites();
+                } catch (IOException e) {
+                    throw new TargetAdminException("target " + targetName + " LUN " + lun + " stays read-only: "
+                            + e.getMessage(), e);
+                }
+            }
+            unit.setOptions(options);
+            if (old.readOnly() != options.readOnly()) {
+                target.unitAttentionForAllNexuses(lun, SenseReason.MODE_PARAMETERS_CHANGED);
+            }
+            if (old.thin() != options.thin()) {
+                target.unitAttentionForAllNexuses(lun, SenseReason.CAPACITY_DATA_HAS_CHANGED);
+            }
+            if (old.removable() != options.removable() || old.thin() != options.thin()) {
+                target.unitAttentionForAllNexuses(lun, SenseReason.INQUIRY_DATA_HAS_CHANGED);
+            }
+        }
+        LOG.info("Target {} LUN {} options {} -> {}", targetName, lun, old, options);
+    }
+
     @Override
     public void setAcl(String targetName, List<String> initiators) {
         Objects.requireNonNull(initiators, "initiators");
@@ -562,6 +653,28 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     @Override
     public List<TargetPorts.Port> ports() {
         return ports.list();
+    }
+
+    @Override
+    public List<NexusInfo> nexuses() {
+        List<NexusInfo> out = new ArrayList<>();
+        for (Target t : targets.values()) {
+            for (Nexus n : t.nexuses()) {
+                out.add(new NexusInfo(t.name(), n.initiatorPortName(), n.hostNo(), n.id(), n.counters().snapshot()));
+            }
+        }
+        out.sort(Comparator.comparing(NexusInfo::target).thenComparingInt(NexusInfo::hostNo)
+                .thenComparingLong(NexusInfo::nexusId));
+        return List.copyOf(out);
+    }
+
+    @Override
+    public IoStatistics lunStatistics(String targetName, int lun) {
+        LogicalUnit unit = requireTarget(targetName).lun(lun);
+        if (unit == null) {
+            throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
+        }
+        return unit.counters().snapshot();
     }
 
     private Target requireTarget(String name) {

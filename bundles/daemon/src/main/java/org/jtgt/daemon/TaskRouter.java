@@ -128,6 +128,7 @@ final class TaskRouter {
             return;
         }
         SenseReason r = route(c);
+        count(c, r);
         if (c.answeredLater && r == SenseReason.NONE) {
             return;   // the handler's Pending answers when the command ends
         }
@@ -197,6 +198,26 @@ final class TaskRouter {
             if (unit != null) {
                 unit.release();
             }
+        }
+    }
+
+    /** Statistics of the nexus and the unit (IoCounters: single writer, no allocation, no lock). */
+    private static void count(CommandContext c, SenseReason r) {
+        long read = 0;
+        long written = 0;
+        if (r == SenseReason.NONE) {
+            if (c.direction == DataDirection.READ || c.direction == DataDirection.BIDIRECTIONAL) {
+                read = c.transferred;
+            }
+            if (c.direction == DataDirection.WRITE || c.direction == DataDirection.BIDIRECTIONAL) {
+                written = Math.min(c.wanted, c.outAvailable);
+            }
+        }
+        boolean checkCondition = r != SenseReason.NONE && !r.isStatusOnly();
+        c.nexus.counters().count(read, written, checkCondition);
+        LogicalUnit u = c.unit;
+        if (u != null) {
+            u.counters().count(read, written, checkCondition);
         }
     }
 

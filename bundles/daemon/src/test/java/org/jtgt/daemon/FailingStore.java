@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import org.jtgt.api.store.BackingStore;
 
 /** A backing store whose every I/O fails, as a dying disk would. */
-final class FailingStore implements BackingStore {
+class FailingStore implements BackingStore {
     private final long size;
 
     FailingStore(long size) {

@@ -7,13 +7,28 @@ import org.jtgt.api.store.BackingStore;
 
 /** A backing store over a byte array, counting FUA writes and flushes. */
 class MemoryStore implements BackingStore {
-    final byte[] bytes;
+    /** Replaced by a longer copy when the store grows. */
+    byte[] bytes;
+    boolean writable = true;
     int fuaWrites;
     int flushes;
     boolean closed;
 
     MemoryStore(int size) {
         bytes = new byte[size];
+    }
+
+    @Override
+    public void grow(long newSize) throws IOException {
+        if (newSize < bytes.length) {
+            throw new IllegalArgumentException("cannot shrink");
+        }
+        bytes = java.util.Arrays.copyOf(bytes, Math.toIntExact(newSize));
+    }
+
+    @Override
+    public void allowWrites() {
+        writable = true;
     }
 
     @Override

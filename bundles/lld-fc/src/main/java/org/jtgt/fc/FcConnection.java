@@ -24,6 +24,8 @@ import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +61,8 @@ final class FcConnection {
         boolean prli;
         int frameSize;
         long nexusId = -1;
+        /** The target of the image pair (PRLI), for management. */
+        String targetName;
         final Map<Integer, FcExchange> exchanges = new HashMap<>();
 
         NPort(int id, long portName, long nodeName) {
@@ -127,6 +131,35 @@ final class FcConnection {
 
     boolean awaitFinished(long millis) throws InterruptedException {
         return finished.await(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** The image pairs (PRLI) over this link, as management shows them; each is one session. */
+    List<SessionInfo> sessions(int hostNo) {
+        List<SessionInfo> out = new ArrayList<>();
+        List<SessionInfo.ConnectionInfo> link = List.of(new SessionInfo.ConnectionInfo(id,
+                String.valueOf(socket.getRemoteSocketAddress()).replaceFirst("^/", ""),
+                String.valueOf(socket.getLocalSocketAddress()).replaceFirst("^/", "")));
+        synchronized (lock) {
+            for (NPort p : ports.values()) {
+                if (p.prli && p.nexusId >= 0) {
+                    out.add(new SessionInfo(SessionSource.FC, p.targetName, initiatorPortName(p.portName),
+                            "N_Port " + FcFrameHeader.portId(p.id), hostNo, p.nexusId, link));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether an image pair over this link serves {@code targetName}. */
+    boolean serves(String targetName) {
+        synchronized (lock) {
+            for (NPort p : ports.values()) {
+                if (p.prli && targetName.equals(p.targetName)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Frames dropped or rejected as bad since the link came up. */
@@ -432,6 +465,7 @@ final class FcConnection {
                     }
                     synchronized (lock) {
                         p.nexusId = nexus[0];
+                        p.targetName = targetName;
                         p.prli = true;
                     }
                     LOG.info("{}: PRLI from {}: I_T nexus {} {} -> {}", this, FcFrameHeader.portId(p.id), nexus[0],

@@ -22,6 +22,8 @@ import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetInfo;
@@ -48,9 +50,10 @@ import org.slf4j.LoggerFactory;
  * again). The framework property {@value #PORTAL_PROPERTY} ({@code HOST:PORT}) overrides
  * {@link Config#portal()}.
  */
-@Component(service = {}, immediate = true, configurationPid = "org.jtgt.fc")
+@Component(service = SessionSource.class, immediate = true, configurationPid = "org.jtgt.fc",
+        property = SessionSource.DRIVER_PROPERTY + "=" + SessionSource.FC)
 @Designate(ocd = FcTarget.Config.class)
-public class FcTarget implements HostCallbacks {
+public class FcTarget implements HostCallbacks, SessionSource {
     private static final Logger LOG = LoggerFactory.getLogger(FcTarget.class);
 
     public static final String PORTAL_PROPERTY = "jtgt.fc.portal";
@@ -169,6 +172,52 @@ public class FcTarget implements HostCallbacks {
     @Deactivate
     void deactivate() {
         stop();
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+        ScsiHost h = host;
+        if (h == null) {
+            return List.of();
+        }
+        List<SessionInfo> out = new ArrayList<>();
+        for (FcConnection c : connections) {
+            out.addAll(c.sessions(h.hostNo()));
+        }
+        out.sort(java.util.Comparator.comparing(SessionInfo::target).thenComparingLong(SessionInfo::nexusId));
+        return out;
+    }
+
+    /**
+     * Closes every FCIP link that carries an image pair with the target: a link that goes down
+     * ends every login over it (FC-LS-2 implicit logout), which the emulated initiator, like an
+     * HBA, answers by logging in again, and PRLI is then refused (the target is gone).
+     */
+    @Override
+    public int endSessions(String targetName, String reason, long timeoutMillis) {
+        List<FcConnection> ending = new ArrayList<>();
+        int sessions = 0;
+        ScsiHost h = host;
+        for (FcConnection c : connections) {
+            if (c.serves(targetName)) {
+                sessions += h == null ? 1 : (int) c.sessions(h.hostNo()).stream()
+                        .filter(s -> targetName.equals(s.target())).count();
+                ending.add(c);
+                c.close(reason);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (FcConnection c : ending) {
+            try {
+                if (!c.awaitFinished(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())))) {
+                    LOG.warn("{} did not finish within {} ms of being closed ({})", c, timeoutMillis, reason);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return sessions;
     }
 
     /** Closes the listener and every link (nexuses destroyed), then removes the SCSI host. */

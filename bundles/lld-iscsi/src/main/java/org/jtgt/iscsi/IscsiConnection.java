@@ -25,6 +25,8 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +86,7 @@ final class IscsiConnection {
     private final ScsiHost host;
     final int id;
     private final String remote;
+    private final String local;
     private final PduDecoder decoder;
     private final PduWriter writer;
     private final Thread readerThread;
@@ -153,6 +156,8 @@ final class IscsiConnection {
         this.id = id;
         SocketAddress r = channel.getRemoteAddress();
         this.remote = r instanceof InetSocketAddress ? format((InetSocketAddress) r) : String.valueOf(r);
+        SocketAddress l = channel.getLocalAddress();
+        this.local = l instanceof InetSocketAddress ? format((InetSocketAddress) l) : String.valueOf(l);
         this.decoder = new PduDecoder(settings.maxRecvDataSegmentLength(), TargetSettings.LOGIN_DATA_SEGMENT_LENGTH);
         this.writer = new PduWriter(channel);
         for (int i = 0; i < settings.window() + settings.immediateCommands(); i++) {
@@ -220,6 +225,18 @@ final class IscsiConnection {
 
     long nexusId() {
         return nexusId;
+    }
+
+    /** The session as management shows it, or null before the full feature phase and for discovery. */
+    SessionInfo sessionInfo(int hostNo) {
+        SessionParameters p = params;
+        long n = nexusId;
+        if (!fullFeature || p == null || p.discovery || n < 0) {
+            return null;
+        }
+        return new SessionInfo(SessionSource.ISCSI, p.targetName, p.initiatorName,
+                String.format("ISID 0x%012x TSIH %d", isid, tsih), hostNo, n,
+                List.of(new SessionInfo.ConnectionInfo(cid, remote, local)));
     }
 
     @Override
@@ -331,7 +348,7 @@ final class IscsiConnection {
     // ---------------------------------------------------------------- login (RFC 7143 6.3)
 
     private boolean login() throws IOException, ConnectionFailure, InterruptedException {
-        LoginNegotiator negotiator = new LoginNegotiator(settings, portal.portalGroupTag(), target::findTarget);
+        LoginNegotiator negotiator = new LoginNegotiator(settings, portal.portalGroupTag(), target.directory());
         boolean first = true;
         while (true) {
             decoder.read(channel, null);

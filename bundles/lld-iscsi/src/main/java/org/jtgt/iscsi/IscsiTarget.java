@@ -27,6 +27,9 @@ import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.NexusReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.api.target.SessionInfo;
+import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
@@ -35,6 +38,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.AttributeType;
 import org.osgi.service.metatype.annotations.Designate;
@@ -59,9 +64,10 @@ import org.slf4j.LoggerFactory;
  * {@value #PORTAL_PROPERTY} ({@code HOST:PORT[,HOST:PORT...]}), set by the launcher's {@code --portal},
  * overrides {@link Config#portals()}.
  */
-@Component(service = {}, immediate = true, configurationPid = "org.jtgt.iscsi")
+@Component(service = SessionSource.class, immediate = true, configurationPid = "org.jtgt.iscsi",
+        property = SessionSource.DRIVER_PROPERTY + "=" + SessionSource.ISCSI)
 @Designate(ocd = IscsiTarget.Config.class)
-public class IscsiTarget implements HostCallbacks {
+public class IscsiTarget implements HostCallbacks, SessionSource {
     private static final Logger LOG = LoggerFactory.getLogger(IscsiTarget.class);
 
     /** Framework property overriding the portals: {@code HOST:PORT[,HOST:PORT...]}, in portal order. */
@@ -152,6 +158,23 @@ public class IscsiTarget implements HostCallbacks {
 
     @Reference
     TargetPorts targetPorts;
+
+    /** Per-target CHAP accounts (management); absent: every target uses the configured account. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile ChapAccounts chapAccounts;
+
+    private final LoginNegotiator.TargetDirectory directory = new LoginNegotiator.TargetDirectory() {
+        @Override
+        public TargetInfo find(String targetName) {
+            return findTarget(targetName);
+        }
+
+        @Override
+        public ChapAccounts.TargetChap chap(String targetName) {
+            ChapAccounts accounts = chapAccounts;
+            return accounts == null ? null : accounts.forTarget(targetName);
+        }
+    };
 
     private volatile ScsiHost host;
     private volatile TargetSettings settings;
@@ -383,6 +406,11 @@ public class IscsiTarget implements HostCallbacks {
         return targetAdmin.targets();
     }
 
+    /** What logins look targets and their CHAP accounts up in. */
+    LoginNegotiator.TargetDirectory directory() {
+        return directory;
+    }
+
     /** The target of that name (exact, else ignoring case: iSCSI names fold case), or null. */
     TargetInfo findTarget(String name) {
         TargetInfo folded = null;
@@ -488,6 +516,62 @@ public class IscsiTarget implements HostCallbacks {
                 c.abort(reason);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ SessionSource
+
+    @Override
+    public List<SessionInfo> sessions() {
+        ScsiHost h = host;
+        if (h == null) {
+            return List.of();
+        }
+        List<SessionInfo> out = new ArrayList<>();
+        for (IscsiConnection c : connections) {
+            SessionInfo s = c.sessionInfo(h.hostNo());
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(SessionInfo::target).thenComparingLong(SessionInfo::nexusId));
+        return out;
+    }
+
+    /**
+     * Drops the connections of every session to the target (a target deleted with force), as
+     * Linux tgt does, rather than asking for a logout with an Async Message (RFC 7143 11.9.1,
+     * AsyncEvent 1): a logout request leaves the session up for Parameter3 seconds at the
+     * initiator's discretion while the target is going away, and nothing could be logged in to
+     * again. A dropped connection is a connection failure the initiator recovers from (RFC 7143
+     * 7.1) by logging in again, which fails with Target Not Found (0203h) once the daemon has
+     * deleted the target. The commands the connection had are released with it, as at any
+     * abort, and the initiator's recovery fails them on its side.
+     */
+    @Override
+    public int endSessions(String targetName, String reason, long timeoutMillis) {
+        List<IscsiConnection> ending = new ArrayList<>();
+        for (IscsiConnection c : connections) {
+            if (!c.isDiscovery() && targetName.equals(c.targetName())) {
+                ending.add(c);
+                c.abort(reason);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (IscsiConnection c : ending) {
+            try {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (!c.awaitFinished(Math.max(1, left))) {
+                    LOG.warn("{} did not finish within {} ms of being ended ({})", c, timeoutMillis, reason);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!ending.isEmpty()) {
+            LOG.info("{} session(s) to {} ended: {}", ending.size(), targetName, reason);
+        }
+        return ending.size();
     }
 
     /** Connections currently open (for tests and diagnostics). */

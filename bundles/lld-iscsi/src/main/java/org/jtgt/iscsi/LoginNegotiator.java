@@ -4,7 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetInfo;
 
 /**
@@ -15,7 +17,10 @@ import org.jtgt.api.target.TargetInfo;
  * <p>Security: AuthMethod None, or CHAP with MD5 (RFC 7143 12.1.3) when a CHAP user is
  * configured, in which case every session must authenticate and a login that skips the security
  * stage fails with authentication failure (0x0201). Mutual CHAP is answered when the initiator
- * sends CHAP_I and CHAP_C and a mutual user is configured.
+ * sends CHAP_I and CHAP_C and a mutual user is configured. A target with accounts bound to it
+ * ({@link ChapAccounts}, jtgtadm's {@code --mode account}) uses those instead of the configured
+ * account: any of its incoming users may log in, its outgoing user answers mutual CHAP.
+ * Discovery sessions always use the configured account.
  *
  * <p>The I_T nexus and the TSIH are not this class's business: when the answer would move to the
  * full feature phase, {@link Reply#enterFullFeature()} is set and the connection creates the
@@ -25,12 +30,19 @@ final class LoginNegotiator {
     static final int STAGE_SECURITY = 0;
     static final int STAGE_OPERATIONAL = 1;
     static final int STAGE_FULL_FEATURE = 3;
+    /** What an unknown CHAP_N is verified against: random, never a real secret. */
+    private static final String UNKNOWN_USER_SECRET = java.util.UUID.randomUUID().toString();
     /** Bound on a login text split over continuation PDUs. */
     static final int MAX_TEXT = 64 * 1024;
 
-    /** Looks a target up for login: existence and ACL. */
+    /** Looks a target up for login: existence and ACL, and the CHAP accounts bound to it. */
     interface TargetDirectory {
         TargetInfo find(String targetName);
+
+        /** The accounts bound to the target, or null: the configured ({@link TargetSettings}) CHAP applies. */
+        default ChapAccounts.TargetChap chap(String targetName) {
+            return null;
+        }
     }
 
     /** The fields of a Login Request that matter to negotiation. */
@@ -63,6 +75,8 @@ final class LoginNegotiator {
     private byte[] chapChallenge;
     private boolean sentAlias;
     private String authenticatedUser;
+    /** Who may log in: the configured account until a Normal session names a target with its own accounts. */
+    private ChapAccounts.TargetChap chap;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
     LoginNegotiator(TargetSettings settings, TargetDirectory directory) {
@@ -75,6 +89,15 @@ final class LoginNegotiator {
         this.settings = settings;
         this.directory = directory;
         this.negotiation = new Negotiation(settings, params);
+        this.chap = settings.chapRequired()
+                ? new ChapAccounts.TargetChap(Map.of(settings.chapUser(), settings.chapSecret()),
+                        settings.mutualChapConfigured() ? settings.mutualChapUser() : null,
+                        settings.mutualChapConfigured() ? settings.mutualChapSecret() : null)
+                : new ChapAccounts.TargetChap(Map.of(), null, null);
+    }
+
+    private boolean chapRequired() {
+        return !chap.incoming().isEmpty();
     }
 
     SessionParameters parameters() {
@@ -203,9 +226,13 @@ final class LoginNegotiator {
                 return fail(csg, LoginStatus.AUTHORIZATION_FAILURE, params.initiatorName + " is not in the ACL of " + targetName);
             }
             params.targetName = target.name();
+            ChapAccounts.TargetChap bound = directory.chap(target.name());
+            if (bound != null) {
+                chap = bound;   // the target's own accounts replace the configured one
+            }
         }
         if (csg == STAGE_OPERATIONAL) {
-            if (settings.chapRequired()) {
+            if (chapRequired()) {
                 // The initiator skipped the security stage, but this target requires CHAP.
                 return fail(csg, LoginStatus.AUTHENTICATION_FAILURE, "CHAP required, initiator skipped SecurityNegotiation");
             }
@@ -290,7 +317,7 @@ final class LoginNegotiator {
         if (auth == Auth.START) {
             // No AuthMethod offered: the default is None (RFC 7143 13.16 of AuthMethod is "None"),
             // acceptable only when no authentication is required.
-            if (settings.chapRequired()) {
+            if (chapRequired()) {
                 return fail(stage, LoginStatus.AUTHENTICATION_FAILURE, "CHAP required, no AuthMethod offered");
             }
             auth = Auth.DONE;
@@ -301,7 +328,7 @@ final class LoginNegotiator {
     private String chooseAuthMethod(String offered) {
         for (String m : offered.split(",")) {
             String t = m.trim();
-            if (settings.chapRequired() ? t.equals("CHAP") : t.equals("None")) {
+            if (chapRequired() ? t.equals("CHAP") : t.equals("None")) {
                 return t;
             }
         }
@@ -314,9 +341,11 @@ final class LoginNegotiator {
         if (name == null || response == null) {
             return fail(stage, LoginStatus.AUTHENTICATION_FAILURE, "CHAP_N or CHAP_R missing or malformed");
         }
-        byte[] expected = Chap.response(chapIdentifier, settings.chapSecret(), chapChallenge);
+        String secret = chap.incoming().get(name);
+        // An unknown name is checked against a secret nobody has, so it costs the same time.
+        byte[] expected = Chap.response(chapIdentifier, secret != null ? secret : UNKNOWN_USER_SECRET, chapChallenge);
         // Constant-time comparison; the name is compared after, so timing reveals nothing either.
-        boolean ok = MessageDigest.isEqual(expected, response) & name.equals(settings.chapUser());
+        boolean ok = MessageDigest.isEqual(expected, response) & secret != null;
         if (!ok) {
             return fail(stage, LoginStatus.AUTHENTICATION_FAILURE, "CHAP response of '" + name + "' does not verify");
         }
@@ -328,15 +357,15 @@ final class LoginNegotiator {
             if (identifier < 0 || challenge == null || challenge.length == 0) {
                 return fail(stage, LoginStatus.AUTHENTICATION_FAILURE, "malformed mutual CHAP_I/CHAP_C");
             }
-            if (!settings.mutualChapConfigured()) {
+            if (chap.outgoingUser() == null) {
                 return fail(stage, LoginStatus.AUTHENTICATION_FAILURE, "mutual CHAP asked for, none configured");
             }
             // RFC 7143 12.1.3: a target must not answer its own challenge reflected back.
             if (Arrays.equals(challenge, chapChallenge)) {
                 return fail(stage, LoginStatus.AUTHENTICATION_FAILURE, "mutual CHAP challenge reflects the target's");
             }
-            answer.add("CHAP_N", settings.mutualChapUser());
-            answer.add("CHAP_R", Chap.hex(Chap.response(identifier, settings.mutualChapSecret(), challenge)));
+            answer.add("CHAP_N", chap.outgoingUser());
+            answer.add("CHAP_R", Chap.hex(Chap.response(identifier, chap.outgoingSecret(), challenge)));
         }
         authenticatedUser = name;
         auth = Auth.DONE;

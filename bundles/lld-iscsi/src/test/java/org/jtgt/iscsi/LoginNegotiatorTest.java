@@ -188,6 +188,69 @@ class LoginNegotiatorTest {
         }
     }
 
+    /** A target with bound accounts, another without; the configured (global) account is "alice". */
+    private static LoginNegotiator perTarget(TargetSettings s) {
+        String other = "iqn.2026-11.org.jtgt:open";
+        return new LoginNegotiator(s, new LoginNegotiator.TargetDirectory() {
+            @Override
+            public TargetInfo find(String name) {
+                return name.equals(TARGET) || name.equals(other) ? new TargetInfo(name, List.of(), List.of(), 0) : null;
+            }
+
+            @Override
+            public org.jtgt.api.target.ChapAccounts.TargetChap chap(String name) {
+                return name.equals(TARGET) ? new org.jtgt.api.target.ChapAccounts.TargetChap(
+                        Map.of("bob", "bob-secret-1234", "carol", "carol-secret-12"), "tgt-out", "target-out-9876") : null;
+            }
+        });
+    }
+
+    /** Runs CHAP as {@code user} with {@code secret} against {@code target}; the final status. */
+    private static int chapLogin(LoginNegotiator n, String target, String user, String secret) {
+        LoginNegotiator.Reply r1 = n.process(request(true, 0, 1, keys("InitiatorName", INITIATOR, "TargetName", target,
+                "AuthMethod", "CHAP,None")));
+        if (r1.failed()) {
+            return r1.status();
+        }
+        if (!"CHAP".equals(answer(r1).get("AuthMethod"))) {
+            return -1;   // None was chosen
+        }
+        Map<String, String> a2 = answer(n.process(request(false, 0, 1, keys("CHAP_A", "5"))));
+        int id = Integer.parseInt(a2.get("CHAP_I"));
+        byte[] challenge = Chap.decodeBinary(a2.get("CHAP_C"));
+        return n.process(request(true, 0, 1, keys("CHAP_N", user, "CHAP_R",
+                Chap.hex(Chap.response(id, secret, challenge))))).status();
+    }
+
+    @Test
+    void accountsBoundToATargetReplaceTheConfiguredOne() {
+        TargetSettings s = settings("alice", "alice-secret-123", "", "");
+        assertEquals(0, chapLogin(perTarget(s), TARGET, "bob", "bob-secret-1234"));
+        assertEquals(0, chapLogin(perTarget(s), TARGET, "carol", "carol-secret-12"));
+        assertEquals(LoginStatus.AUTHENTICATION_FAILURE, chapLogin(perTarget(s), TARGET, "alice", "alice-secret-123"),
+                "the configured account does not open a target with its own accounts");
+        assertEquals(LoginStatus.AUTHENTICATION_FAILURE, chapLogin(perTarget(s), TARGET, "bob", "carol-secret-12"));
+        assertEquals(LoginStatus.AUTHENTICATION_FAILURE, chapLogin(perTarget(s), TARGET, "dave", "bob-secret-1234"));
+        assertEquals(0, chapLogin(perTarget(s), "iqn.2026-11.org.jtgt:open", "alice", "alice-secret-123"),
+                "a target without accounts uses the configured one");
+        // No configured account: the bound accounts still require CHAP on their target only.
+        TargetSettings none = TargetSettings.defaults();
+        assertEquals(LoginStatus.AUTHENTICATION_FAILURE, perTarget(none).process(request(true, 1, 3, keys(
+                "InitiatorName", INITIATOR, "TargetName", TARGET))).status(), "skipping security");
+        assertEquals(-1, chapLogin(perTarget(none), "iqn.2026-11.org.jtgt:open", "x", "y"), "None is chosen");
+        // Mutual CHAP answers with the target's outgoing account.
+        LoginNegotiator n = perTarget(none);
+        n.process(request(true, 0, 1, keys("InitiatorName", INITIATOR, "TargetName", TARGET, "AuthMethod", "CHAP")));
+        Map<String, String> a2 = answer(n.process(request(false, 0, 1, keys("CHAP_A", "5"))));
+        byte[] mine = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+        LoginNegotiator.Reply r3 = n.process(request(true, 0, 1, keys("CHAP_N", "bob", "CHAP_R", Chap.hex(Chap.response(
+                Integer.parseInt(a2.get("CHAP_I")), "bob-secret-1234", Chap.decodeBinary(a2.get("CHAP_C")))),
+                "CHAP_I", "3", "CHAP_C", Chap.hex(mine))));
+        assertEquals(0, r3.status(), r3.reason());
+        assertEquals("tgt-out", answer(r3).get("CHAP_N"));
+        assertArrayEquals(Chap.response(3, "target-out-9876", mine), Chap.decodeBinary(answer(r3).get("CHAP_R")));
+    }
+
     @Test
     void chapFailures() {
         TargetSettings s = settings("alice", "alice-secret-123", "", "");

@@ -72,6 +72,32 @@ public interface BackingStore extends Closeable {
         return 0;
     }
 
+    /**
+     * Grows the store to {@code newSize} bytes (LUN resize). Afterwards {@link #size()} answers
+     * {@code newSize}, the bytes below the old size are unchanged and the new ones read as zero.
+     * Concurrent reads and writes inside the old size go on undisturbed; the caller publishes
+     * the new capacity to initiators only after this returns, so nobody addresses the new bytes
+     * before they exist. Stores never shrink: a smaller size is refused with an
+     * {@link IllegalArgumentException}, the same size is no change. The default refuses growth.
+     *
+     * @throws IOException with a message for the user if the store cannot grow (read-only
+     *         medium, no space, a type that has a fixed size)
+     * @since 1.2
+     */
+    default void grow(long newSize) throws IOException {
+        throw new IOException(describe() + " cannot change its size");
+    }
+
+    /**
+     * Makes a store that was opened read-only writable (a LUN's write protection is switched
+     * off while it runs); a store that is writable already does nothing, which is the default.
+     *
+     * @throws IOException with a message for the user if the medium cannot be written
+     * @since 1.2
+     */
+    default void allowWrites() throws IOException {
+    }
+
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
 }

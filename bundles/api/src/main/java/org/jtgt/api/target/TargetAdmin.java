@@ -32,6 +32,33 @@ public interface TargetAdmin {
     void removeLun(String target, int lun);
 
     /**
+     * Grows a logical unit to {@code newSizeBytes} (a multiple of its block size). The store
+     * grows first, then the capacity the daemon reports and checks changes at once for every
+     * command that starts afterwards (commands already running were checked against the old,
+     * smaller capacity, which stays valid), and CAPACITY DATA HAS CHANGED (2Ah/09h) is
+     * established for every I_T nexus of the target. Shrinking is refused: blocks past the new
+     * end would be lost under file systems that have already been told they exist. The same
+     * size changes nothing.
+     *
+     * @since 1.1
+     */
+    void resizeLun(String target, int lun, long newSizeBytes);
+
+    /**
+     * Changes a logical unit's options in place. {@code readOnly} and {@code removable} and
+     * {@code thin} may change; the serial number is the unit's identity and must stay as it is
+     * (pass the current one, or {@code null} for a unit whose serial is derived). Each change an
+     * initiator can see raises its unit attention on every I_T nexus of the target: write
+     * protection MODE PARAMETERS CHANGED (2Ah/01h), removable medium INQUIRY DATA HAS CHANGED
+     * (3Fh/03h), thin provisioning CAPACITY DATA HAS CHANGED (2Ah/09h, READ CAPACITY (16) LBPME)
+     * and INQUIRY DATA HAS CHANGED (VPD B0h/B2h). Commands already past their checks finish
+     * under the old options; every command that starts afterwards sees the new ones.
+     *
+     * @since 1.1
+     */
+    void setLunOptions(String target, int lun, LunOptions options);
+
+    /**
      * Sets the initiators admitted to a target.
      *
      * @param initiators initiator names, or an empty list for "all"
@@ -39,4 +66,18 @@ public interface TargetAdmin {
     void setAcl(String target, List<String> initiators);
 
     List<TargetInfo> targets();
+
+    /**
+     * The I_T nexuses of every target with their statistics, sorted by target, host and id.
+     *
+     * @since 1.1
+     */
+    List<NexusInfo> nexuses();
+
+    /**
+     * What a logical unit has done since it was added, over all its I_T nexuses.
+     *
+     * @since 1.1
+     */
+    IoStatistics lunStatistics(String target, int lun);
 }

@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * LBPRZ (unmapped blocks read zeros) true with neither. Every block therefore stays "mapped" for
  * GET LBA STATUS (the interface's default), which SBC allows: a mapped block may read anything.
  *
+ * <p>{@link #grow} (LUN resize) extends the file, sparse, to the new size before the store
+ * answers it, so the file keeps the length of the LUN (as jtgtadm expects of an existing file) and
+ * a full file system is found now rather than by a later write. A read-only store grows only
+ * within the file's length (it cannot extend the file). {@link #allowWrites} reopens a read-only
+ * store for reading and writing; operations caught on the old channel retry on the new one.
+ *
  * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred.
  */
 public final class FileStore implements BackingStore {
@@ -44,8 +50,8 @@ public final class FileStore implements BackingStore {
     private static final byte[] ZEROS = new byte[8192];
 
     private final Path path;
-    private final long size;
-    private final boolean readOnly;
+    private volatile long size;
+    private volatile boolean readOnly;
     private final Object reopenLock = new Object();
     private volatile FileChannel channel;
     private volatile boolean closed;
@@ -60,6 +66,58 @@ public final class FileStore implements BackingStore {
     @Override
     public long size() {
         return size;
+    }
+
+    @Override
+    public void grow(long newSize) throws IOException {
+        synchronized (reopenLock) {
+            if (closed) {
+                throw new IOException("file store " + path + " is closed");
+            }
+            long old = size;
+            if (newSize < old) {
+                throw new IllegalArgumentException("file store " + path + " of " + old + " bytes cannot shrink to "
+                        + newSize);
+            }
+            if (newSize == old) {
+                return;
+            }
+            long fileSize = channel.size();
+            if (fileSize < newSize) {
+                if (readOnly) {
+                    throw new IOException("file store " + path + " is read-only and the file has " + fileSize
+                            + " bytes; it cannot grow to " + newSize);
+                }
+                // One zero byte at the new end: the file system allocates nothing in between.
+                channel.write(ByteBuffer.allocate(1), newSize - 1);
+                channel.force(true);
+            }
+            size = newSize;
+        }
+        LOG.info("file store {} grown to {}", path, ByteSize.format(newSize));
+    }
+
+    @Override
+    public void allowWrites() throws IOException {
+        synchronized (reopenLock) {
+            if (closed) {
+                throw new IOException("file store " + path + " is closed");
+            }
+            if (!readOnly) {
+                return;
+            }
+            FileChannel writable;
+            try {
+                writable = FileChannel.open(path, options(false));
+            } catch (IOException e) {
+                throw new IOException("cannot open " + path + " for writing: " + e.getMessage(), e);
+            }
+            FileChannel old = channel;
+            channel = writable;
+            readOnly = false;
+            old.close();   // operations on it see ClosedChannelException and retry on the new one
+        }
+        LOG.info("file store {} reopened for writing", path);
     }
 
     public Path path() {

@@ -343,4 +343,39 @@ class FileStoreTest {
         assertEquals(0, s.runLength(0, 1 << 20, false));
         assertThrows(IOException.class, () -> s.deallocate((1 << 20) - 1, 2));
     }
+
+    @Test
+    void growExtendsTheFileKeepsTheDataAndNeverShrinks() throws IOException {
+        Path file = dir.resolve("grow.img");
+        BackingStore s = open(file, 1 << 20, CREATE);
+        byte[] data = pattern(4096, 3);
+        s.write((1 << 20) - 4096, ByteBuffer.wrap(data), false);
+        s.grow(4 << 20);
+        assertEquals(4 << 20, s.size());
+        assertEquals(4 << 20, Files.size(file), "the file has the LUN's length");
+        assertArrayEquals(data, read(s, (1 << 20) - 4096, 4096));
+        assertArrayEquals(new byte[8192], read(s, (4 << 20) - 8192, 8192), "the new bytes read zero");
+        s.write((4 << 20) - 512, ByteBuffer.wrap(pattern(512, 4)), true);
+        assertArrayEquals(pattern(512, 4), read(s, (4 << 20) - 512, 512));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.grow(2 << 20));
+        assertTrue(e.getMessage().contains("cannot shrink"), e.getMessage());
+        s.grow(4 << 20);
+        assertEquals(4 << 20, Files.size(file));
+    }
+
+    @Test
+    void readOnlyStoreGrowsOnlyWithinTheFileAndAllowWritesReopensIt() throws IOException {
+        Path file = dir.resolve("ro.img");
+        open(file, 1 << 20, CREATE).close();
+        BackingStore s = open(file, 1 << 19, Map.of("readonly", "true"));
+        assertThrows(IOException.class, () -> s.write(0, ByteBuffer.allocate(512), false));
+        s.grow(1 << 20);   // the file is that long already
+        IOException e = assertThrows(IOException.class, () -> s.grow(2 << 20));
+        assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        s.allowWrites();
+        s.write(0, ByteBuffer.wrap(pattern(512, 5)), true);
+        assertArrayEquals(pattern(512, 5), read(s, 0, 512));
+        s.grow(2 << 20);
+        assertEquals(2 << 20, Files.size(file));
+    }
 }

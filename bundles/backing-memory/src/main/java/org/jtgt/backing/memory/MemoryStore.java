@@ -33,6 +33,12 @@ import org.jtgt.api.store.BackingStore;
  * "write, then deallocate", which overlapping SIMPLE commands are allowed to take. Whether a
  * range is mapped ({@link #runLength}) is answered per chunk.
  *
+ * <p>{@link #grow} (LUN resize) replaces the top array by a longer copy and then publishes the
+ * new size. Pages are created under the same lock as that copy, so no page is lost between the
+ * old and the new array; chunks are always allocated whole, even past the end of the store, so
+ * the chunk that held the old end needs no replacing (its bytes past the old end were never
+ * written and read as zeros).
+ *
  * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred,
  * as {@link java.nio.channels.FileChannel} does.
  */
@@ -47,13 +53,15 @@ public final class MemoryStore implements BackingStore {
     /** Source of zeros for buffers without an accessible array. */
     private static final byte[] ZEROS = new byte[8192];
 
-    private final long size;
+    private volatile long size;
     private final int chunkShift;
     private final int chunkSize;
     private final long chunkMask;
     private final int pageShift;
     private final int pageMask;
-    private final byte[][][] top;
+    /** Replaced by a longer copy when the store grows; guarded for writes by {@link #directoryLock}. */
+    private volatile byte[][][] top;
+    private final Object directoryLock = new Object();
     private final AtomicLong allocated = new AtomicLong();
     private volatile boolean closed;
 
@@ -73,11 +81,7 @@ public final class MemoryStore implements BackingStore {
         if (chunkShift < 3 || chunkShift > 30 || pageShift < 1 || pageShift > 20) {
             throw new IllegalArgumentException("chunk shift " + chunkShift + " / page shift " + pageShift);
         }
-        long pages = ((size - 1) >>> (chunkShift + pageShift)) + 1;
-        if (pages > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("memory store of " + size + " bytes needs " + pages
-                    + " directory pages with chunk shift " + chunkShift + " and page shift " + pageShift);
-        }
+        long pages = pages(size, chunkShift, pageShift);
         this.size = size;
         this.chunkShift = chunkShift;
         this.chunkSize = 1 << chunkShift;
@@ -87,9 +91,40 @@ public final class MemoryStore implements BackingStore {
         this.top = new byte[(int) pages][][];
     }
 
+    private static long pages(long size, int chunkShift, int pageShift) {
+        long pages = ((size - 1) >>> (chunkShift + pageShift)) + 1;
+        if (pages > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("memory store of " + size + " bytes needs " + pages
+                    + " directory pages with chunk shift " + chunkShift + " and page shift " + pageShift);
+        }
+        return pages;
+    }
+
     @Override
     public long size() {
         return size;
+    }
+
+    @Override
+    public void grow(long newSize) throws IOException {
+        synchronized (directoryLock) {
+            if (closed) {
+                throw new IOException("memory store is closed");
+            }
+            long old = size;
+            if (newSize < old) {
+                throw new IllegalArgumentException("memory store of " + old + " bytes cannot shrink to " + newSize);
+            }
+            if (newSize > MAX_SIZE) {
+                throw new IllegalArgumentException("memory store size " + newSize + " is above " + MAX_SIZE
+                        + " bytes (1 PiB)");
+            }
+            int pages = (int) pages(newSize, chunkShift, pageShift);
+            if (pages > top.length) {
+                top = Arrays.copyOf(top, pages);
+            }
+            size = newSize;
+        }
     }
 
     /** Bytes of chunk memory allocated so far (directory pages not counted). */
@@ -208,9 +243,13 @@ public final class MemoryStore implements BackingStore {
     /** Drops every chunk; later calls fail with an IOException. */
     @Override
     public void close() {
-        closed = true;
-        for (int i = 0; i < top.length; i++) {
-            PAGE.setRelease(top, i, null);
+        byte[][][] t;
+        synchronized (directoryLock) {
+            closed = true;
+            t = top;
+        }
+        for (int i = 0; i < t.length; i++) {
+            PAGE.setRelease(t, i, null);
         }
         allocated.set(0);
     }
@@ -236,15 +275,21 @@ public final class MemoryStore implements BackingStore {
         int p = (int) (index >>> pageShift);
         byte[][] page = (byte[][]) PAGE.getAcquire(top, p);
         if (page == null) {
-            byte[][] fresh = new byte[1 << pageShift][];
-            byte[][] witness = (byte[][]) PAGE.compareAndExchangeRelease(top, p, (byte[][]) null, fresh);
-            page = witness == null ? fresh : witness;
+            // Rare (once per page); under the lock that grow() copies the directory with.
+            synchronized (directoryLock) {
+                byte[][][] t = top;
+                page = t[p];
+                if (page == null) {
+                    page = new byte[1 << pageShift][];
+                    PAGE.setRelease(t, p, page);
+                }
+            }
         }
         int c = (int) index & pageMask;
         byte[] chunk = (byte[]) CHUNK.getAcquire(page, c);
         if (chunk == null) {
-            // The last chunk may be short: allocate only what lies inside the store.
-            byte[] fresh = new byte[(int) Math.min(chunkSize, size - (index << chunkShift))];
+            // Whole even at the end of the store, so that growing never has to replace a chunk.
+            byte[] fresh = new byte[chunkSize];
             byte[] witness = (byte[]) CHUNK.compareAndExchangeRelease(page, c, (byte[]) null, fresh);
             if (witness == null) {
                 allocated.addAndGet(fresh.length);

@@ -95,11 +95,76 @@ class MemoryStoreTest {
         assertArrayEquals(data, read(s, 61, 777));
         assertArrayEquals(new byte[61], read(s, 0, 61));
         assertEquals((61 + 777 + 15) / 16 * 16 - 48, s.allocatedBytes(), "whole chunks touched");
-        // The last chunk is short (10_005 = 625 * 16 + 5): only its 5 bytes are allocated.
+        // The last chunk (10_005 = 625 * 16 + 5) is allocated whole, so that growing keeps it.
         long before = s.allocatedBytes();
         s.write(10_004, ByteBuffer.wrap(new byte[] {42}), false);
-        assertEquals(before + 5, s.allocatedBytes());
+        assertEquals(before + 16, s.allocatedBytes());
         assertEquals(42, read(s, 10_004, 1)[0]);
+    }
+
+    @Test
+    void growKeepsTheDataAndTheNewBytesReadZero() throws IOException {
+        // 16-byte chunks, 4 chunks a page: growing from 10_005 bytes crosses into new pages.
+        MemoryStore s = new MemoryStore(10_005, 4, 2);
+        byte[] data = pattern(1_000, 7);
+        s.write(9_005, ByteBuffer.wrap(data), false);
+        s.grow(50_000);
+        assertEquals(50_000, s.size());
+        assertArrayEquals(data, read(s, 9_005, 1_000));
+        assertArrayEquals(new byte[40_000 - 5], read(s, 10_005, 40_000 - 5), "the new bytes read zero");
+        byte[] tail = pattern(2_000, 9);
+        s.write(48_000, ByteBuffer.wrap(tail), false);
+        assertArrayEquals(tail, read(s, 48_000, 2_000));
+        s.grow(50_000);   // the same size: no change
+        assertEquals(50_000, s.size());
+        assertThrows(IllegalArgumentException.class, () -> s.grow(49_999), "never shrinks");
+        assertThrows(IllegalArgumentException.class, () -> s.grow(MemoryStore.MAX_SIZE + 1));
+        assertThrows(IOException.class, () -> s.read(50_000 - 1, ByteBuffer.allocate(2)));
+    }
+
+    @Test
+    void growWhileWritersRunLosesNoWrite() throws Exception {
+        // Writers allocate pages while the directory is copied: every write must read back.
+        MemoryStore s = new MemoryStore(16 * 4, 4, 2);   // one page
+        int writers = 2;
+        int perWriter = 2_000;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            AtomicBoolean failed = new AtomicBoolean();
+            for (int w = 0; w < writers; w++) {
+                int id = w;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < perWriter; i++) {
+                        long offset = (long) (i * writers + id) * 64;   // one page a write
+                        while (offset + 8 > s.size()) {
+                            Thread.onSpinWait();
+                        }
+                        try {
+                            s.write(offset, ByteBuffer.allocate(8).putLong(0, offset), false);
+                        } catch (IOException e) {
+                            failed.set(true);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (long size = 64; size < (long) perWriter * writers * 64; size += 64 * 7) {
+                s.grow(size);
+            }
+            s.grow((long) perWriter * writers * 64);
+            for (Future<?> f : done) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            assertTrue(!failed.get());
+            for (long offset = 0; offset < (long) perWriter * writers * 64; offset += 64) {
+                ByteBuffer b = ByteBuffer.allocate(8);
+                s.read(offset, b);
+                assertEquals(offset, b.getLong(0), "write at " + offset);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
