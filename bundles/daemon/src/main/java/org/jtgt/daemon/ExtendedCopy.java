@@ -284,8 +284,9 @@ final class ExtendedCopy {
         if (blocks == 0) {
             return SenseReason.NONE;
         }
-        if (dst.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = dst.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         ByteBuffer chunk = c.verifyScratch();
         long from = srcLba << shift;

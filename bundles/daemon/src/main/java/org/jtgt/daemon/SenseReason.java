@@ -53,6 +53,8 @@ enum SenseReason {
     SANITIZE_IN_PROGRESS(SenseKey.NOT_READY, 0x04, 0x1B),
 
     WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
+    /** The Control mode page's SWP bit is set (SPC-4 Control mode page; SPC-4 Annex D, 27h/02h). */
+    SOFTWARE_WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x02),
 
     UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
     WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
@@ -106,6 +108,8 @@ enum SenseReason {
     REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E),
     /** PERSISTENT RESERVE OUT CLEAR by another I_T nexus (SPC-4 5.13.11.2.6). */
     RESERVATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x03),
+    /** Another I_T nexus changed the logical unit's mode parameters with MODE SELECT (SPC-4 6.11). */
+    MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
     /** A registrants-only or all-registrants reservation was released (SPC-4 5.13.11.2.2). */
     RESERVATIONS_RELEASED(SenseKey.UNIT_ATTENTION, 0x2A, 0x04),
     /** PREEMPT or PREEMPT AND ABORT removed this I_T nexus's registration (SPC-4 5.13.11.2.4). */

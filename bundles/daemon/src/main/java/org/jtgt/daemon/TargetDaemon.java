@@ -467,6 +467,10 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         if (serialProblem != null) {
             throw new TargetAdminException(serialProblem);
         }
+        String physicalProblem = LogicalUnit.checkPhysicalBlockSize(opts.physicalBlockSize(), blockSize);
+        if (physicalProblem != null) {
+            throw new TargetAdminException(physicalProblem);
+        }
         LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes);
         Path dir = stateDir;
         if (dir != null) {
@@ -485,8 +489,9 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
                 target.unitAttentionForAllNexuses(u.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
             }
         }
-        LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks, {}{}{}", targetName, lun, size, blockSize, store.describe(),
-                opts.readOnly() ? ", read-only" : "", opts.thin() ? ", thin" : "");
+        LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks{}, {}{}{}", targetName, lun, size, blockSize,
+                unit.blocksPerPhysicalBlock() > 1 ? " (" + (blockSize << unit.physicalBlockExponent()) + "-byte physical)" : "",
+                store.describe(), opts.readOnly() ? ", read-only" : "", opts.thin() ? ", thin" : "");
     }
 
     @Override
