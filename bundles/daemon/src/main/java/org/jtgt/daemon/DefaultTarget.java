@@ -82,12 +82,9 @@ public final class DefaultTarget {
 
         @AttributeDefinition(name = "Physical block size", description = "Bytes per physical block of LUN 0, "
                 + "a power-of-two multiple of the block size, reported by READ CAPACITY(16) and the Block Limits "
-                + "VPD page; the default 4096 on 512-byte blocks is a \"512e\" disk; 0 means one block per physical block")
-        int physicalBlockSize() default DEFAULT_PHYSICAL_BLOCK_SIZE;
+                + "VPD page, e.g. 4096 on 512-byte blocks for a \"512e\" disk; 0 means one block per physical block")
+        int physicalBlockSize() default 0;
     }
-
-    /** Most disks today: 4096-byte physical blocks (on 512-byte logical blocks, "512e"). */
-    static final int DEFAULT_PHYSICAL_BLOCK_SIZE = 4096;
 
     @Reference
     private TargetAdmin admin;
