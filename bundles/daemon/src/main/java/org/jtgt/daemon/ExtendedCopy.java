@@ -304,7 +304,7 @@ final class ExtendedCopy {
                 try {
                     src.store().read(from + at, chunk);
                     chunk.flip();
-                    dst.store().write(to + at, chunk, false);
+                    dst.store().write(to + at, chunk, dst.writeThrough());
                 } catch (IOException e) {
                     c.information = -1;
                     c.fieldPointer = -1;

@@ -61,6 +61,8 @@ final class LogicalUnit {
     private volatile boolean mediumPresent = true;
     /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages). */
     private volatile boolean softwareWriteProtect;
+    /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages). */
+    private volatile boolean writeCacheEnabled = true;
     private final Object modeParameters = new Object();
     /** The running SANITIZE operation, or null (SBC-4 sanitize operation). */
     private volatile Sanitize.Job sanitizing;
@@ -226,6 +228,27 @@ final class LogicalUnit {
         boolean changed = softwareWriteProtect != swp;
         softwareWriteProtect = swp;
         return changed;
+    }
+
+    /** The Caching mode page's WCE bit, current value: false makes every write stable before GOOD. */
+    boolean writeCacheEnabled() {
+        return writeCacheEnabled;
+    }
+
+    /** Sets the current value of WCE under {@link #modeParameters()}; returns true if it changed. */
+    boolean writeCacheEnabled(boolean wce) {
+        boolean changed = writeCacheEnabled != wce;
+        writeCacheEnabled = wce;
+        return changed;
+    }
+
+    /**
+     * True while the write cache is disabled (WCE = 0, SBC-3 Caching mode page): a command that
+     * changes the medium returns GOOD only once its data is on stable storage, as if every write
+     * had FUA set; deallocations are followed by a flush.
+     */
+    boolean writeThrough() {
+        return !writeCacheEnabled;
     }
 
     /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */

@@ -11,15 +11,18 @@ package org.jtgt.daemon;
  * the logical unit implements no saved pages). The default values are what a unit starts with.
  *
  * <p>Changeable (what MODE SENSE with PC = 01b reports, and exactly what MODE SELECT accepts):
- * the Control mode page's SWP only. While SWP is set every command that changes the medium ends
- * with DATA PROTECT, LOGICAL UNIT SOFTWARE WRITE PROTECTED, and MODE SENSE reports WP.
- * D_SENSE is not changeable because the daemon writes fixed-format sense only. WCE is not
- * changeable: it is reported as 1 because the daemon cannot promise that a completed WRITE is on
- * stable storage for every backing store (a file store writes through the page cache), so
- * initiators must send SYNCHRONIZE CACHE or FUA writes for durability, and both are honoured
- * ({@code flush()} and {@code write(..., fua)}); for the memory store this costs nothing, its
- * flush is a no-op. Clearing WCE would have to make every writer (WRITE SAME, UNMAP, EXTENDED
- * COPY, SANITIZE included) flush before GOOD, which is not implemented.
+ * the Control mode page's SWP and the Caching mode page's WCE.
+ * <ul>
+ * <li>SWP (default 0): while set, every command that changes the medium ends with DATA PROTECT,
+ *     LOGICAL UNIT SOFTWARE WRITE PROTECTED, and MODE SENSE reports WP.</li>
+ * <li>WCE (default 1): the backing store's write cache is whatever its {@code flush()} makes
+ *     stable (a file store writes through the page cache; the memory store has nothing to
+ *     flush). With WCE = 1 a completed WRITE may still be in that cache, and SYNCHRONIZE CACHE
+ *     or FUA make it stable. With WCE = 0 every command that changes the medium returns GOOD
+ *     only once its data is stable: writes go to the store with FUA, deallocations are followed
+ *     by a flush ({@link LogicalUnit#writeThrough()}).</li>
+ * </ul>
+ * D_SENSE is not changeable because the daemon writes fixed-format sense only.
  */
 final class ModePages {
     static final int PC_CURRENT = 0;
@@ -78,7 +81,8 @@ final class ModePages {
     /** SPF, byte 0 bit 6: the page is in sub_page format (no page of this device has subpages). */
     static final int SPF = 0x40;
     static final int SPF_BIT = 6;
-    /** Caching page byte 2. */
+    /** Caching page byte 2 bit 2: write cache enable. */
+    static final int WCE_OFFSET = 2;
     static final int WCE = 0x04;
     /** Control page byte 2. */
     static final int GLTSD = 0x02;
@@ -202,7 +206,8 @@ final class ModePages {
      * Writes mode page {@code page} (Caching or Control) with the values {@code pc} selects
      * (current, changeable or default) into {@code dst} from index 0; returns its length.
      *
-     * <p>Caching (SBC-3): WCE = 1 (see the class comment), RCD = 0, nothing changeable.
+         * <p>Caching (SBC-3): WCE as last selected (1 by default, see the class comment) and
+     * changeable, RCD = 0.
      * Control (SPC-4): TST 000b (one task set), D_SENSE 0 (fixed sense), GLTSD 1 (no log
      * parameters are saved), QUEUE ALGORITHM MODIFIER 0, QERR 00b, TAS 0, SWP as last selected
      * (0 by default), and SWP changeable.
@@ -215,7 +220,7 @@ final class ModePages {
         dst[0] = (byte) page;                     // PS = 0: not savable; SPF = 0
         dst[1] = (byte) (length - PAGE_HEADER);
         if (page == PAGE_CACHING) {
-            if (pc != PC_CHANGEABLE) {
+            if (pc == PC_CHANGEABLE || pc == PC_DEFAULT || u.writeCacheEnabled()) {
                 dst[2] = WCE;
             }
         } else if (pc == PC_CHANGEABLE) {
@@ -305,6 +310,7 @@ final class ModePages {
         }
         synchronized (u.modeParameters()) {
             boolean swp = u.softwareWriteProtect();
+            boolean wce = u.writeCacheEnabled();
             byte[] current = c.modePage;
             byte[] changeable = new byte[LARGEST_PAGE];
             int p = pages;
@@ -333,8 +339,11 @@ final class ModePages {
                 if (available - p < pageLength) {
                     return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
                 }
+                // as an earlier page of this list set them
                 if (code == PAGE_CONTROL) {
-                    current[SWP_OFFSET] = (byte) (swp ? SWP : 0);   // as an earlier page of this list set it
+                    current[SWP_OFFSET] = (byte) (swp ? SWP : 0);
+                } else {
+                    current[WCE_OFFSET] = (byte) (wce ? WCE : 0);
                 }
                 for (int i = PAGE_HEADER; i < pageLength; i++) {
                     int differs = (c.outU8(p + i) ^ (current[i] & 0xFF)) & ~changeable[i] & 0xFF;
@@ -344,10 +353,14 @@ final class ModePages {
                 }
                 if (code == PAGE_CONTROL) {
                     swp = (c.outU8(p + SWP_OFFSET) & SWP) != 0;
+                } else {
+                    wce = (c.outU8(p + WCE_OFFSET) & WCE) != 0;
                 }
                 p += pageLength;
             }
-            if (u.softwareWriteProtect(swp)) {
+            boolean changed = u.softwareWriteProtect(swp);
+            changed |= u.writeCacheEnabled(wce);
+            if (changed) {
                 for (Nexus n : c.target.nexuses()) {
                     if (n != c.nexus) {
                         n.unitAttentions().establish(u.lun(), SenseReason.MODE_PARAMETERS_CHANGED);

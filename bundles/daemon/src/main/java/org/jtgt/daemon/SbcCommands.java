@@ -261,7 +261,7 @@ final class SbcCommands {
         if (n > 0) {
             long stamp = c.unit.beginWrite();
             try {
-                c.unit.store().write(c.lba << c.unit.blockShift(), c.window(0, n), c.fua);
+                c.unit.store().write(c.lba << c.unit.blockShift(), c.window(0, n), c.fua || c.unit.writeThrough());
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -511,7 +511,7 @@ final class SbcCommands {
                 }
                 medium.clear().limit(chunk);
                 try {
-                    c.unit.store().write(base + done, medium, c.fua);
+                    c.unit.store().write(base + done, medium, c.fua || c.unit.writeThrough());
                 } catch (IOException e) {
                     c.information = c.lba + (done >>> c.unit.blockShift());
                     c.ioFailure = e;
@@ -591,7 +591,7 @@ final class SbcCommands {
                 return m;   // INFORMATION: compare() counted from the start of Data-Out
             }
             try {
-                c.unit.store().write(offset, c.window(half, half), c.fua);
+                c.unit.store().write(offset, c.window(half, half), c.fua || c.unit.writeThrough());
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -675,6 +675,14 @@ final class SbcCommands {
                         c.ioFailure = e;
                         return SenseReason.WRITE_ERROR;
                     }
+                }
+            }
+            if (c.unit.writeThrough()) {
+                try {
+                    c.unit.store().flush();
+                } catch (IOException e) {
+                    c.ioFailure = e;
+                    return SenseReason.WRITE_ERROR;
                 }
             }
         } finally {
@@ -799,6 +807,9 @@ final class SbcCommands {
             long stamp = c.unit.beginWrite();
             try {
                 c.unit.store().deallocate(c.lba << shift, c.blocks << shift);
+                if (c.unit.writeThrough()) {
+                    c.unit.store().flush();
+                }
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -827,7 +838,7 @@ final class SbcCommands {
             while (done < c.blocks) {
                 int n = (int) Math.min(filled, c.blocks - done);
                 pattern.clear().limit(n << shift);
-                c.unit.store().write((c.lba + done) << shift, pattern, false);
+                c.unit.store().write((c.lba + done) << shift, pattern, c.unit.writeThrough());
                 done += n;
             }
         } catch (IOException e) {
@@ -906,7 +917,7 @@ final class SbcCommands {
         if (n > 0) {
             long stamp = u.beginAtomicWrite();
             try {
-                u.store().write(c.lba << u.blockShift(), c.window(0, n), c.fua);
+                u.store().write(c.lba << u.blockShift(), c.window(0, n), c.fua || c.unit.writeThrough());
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;

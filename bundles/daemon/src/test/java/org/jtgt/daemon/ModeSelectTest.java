@@ -95,13 +95,13 @@ class ModeSelectTest {
     }
 
     @Test
-    void changeableValuesAreExactlySwp() {
+    void changeableValuesAreExactlySwpAndWce() {
         Harness.Result r = h.read(0, Cdbs.modeSense6(0x08, 1, 0x3F, 0, 255), 255);
         r.assertGood();
         byte[] d = r.data();
         assertEquals(4 + 20 + 12, d.length);
         for (int i = 6; i < 24; i++) {
-            assertEquals(0, d[i], "Caching page byte " + (i - 4) + " is not changeable (WCE included)");
+            assertEquals(i == 6 ? 0x04 : 0, d[i], "Caching page byte " + (i - 4) + ": only WCE");
         }
         for (int i = 26; i < 36; i++) {
             assertEquals(i == 28 ? 0x08 : 0, d[i], "Control page byte " + (i - 24) + ": only SWP");
@@ -139,6 +139,33 @@ class ModeSelectTest {
         assertEquals(0x10, h.read(0, Cdbs.modeSense6(0x08, 0, 0x0A, 0, 255), 255).u8(2));
         h.write(0, Cdbs.rw10(true, 0, 1, 0), block).assertGood();
         assertEquals(Arrays.toString(block), Arrays.toString(h.read(0, Cdbs.rw10(false, 0, 1, 0), 512).data()));
+    }
+
+    @Test
+    void wceClearedMakesEveryWriteStableBeforeGood() {
+        byte[] caching = cachingPage();
+        assertEquals(0x04, caching[2], "WCE = 1 by default");
+        caching[2] = 0;
+        select6(list6(new byte[0], caching)).assertGood();
+        assertEquals(0, cachingPage()[2], "current WCE = 0");
+        assertEquals(0x04, h.read(0, Cdbs.modeSense6(0x08, 2, 0x08, 0, 255), 255).u8(6), "default WCE = 1");
+        tur(OTHER).assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x01);
+
+        byte[] block = Harness.pattern(512, 4);
+        int fua = store.fuaWrites;
+        h.write(0, Cdbs.rw10(true, 0, 1, 0), block).assertGood();
+        assertEquals(fua + 1, store.fuaWrites, "WRITE without FUA is written through");
+        h.write(0, WriteSameTest.writeSame10(8, 4, 0), block).assertGood();
+        assertEquals(fua + 2, store.fuaWrites, "WRITE SAME too");
+        int flushes = store.flushes;
+        byte[] unmap = UnmapTest.unmapList(16, 8);
+        h.write(0, UnmapTest.unmapCdb(unmap.length, 0), unmap).assertGood();
+        assertEquals(flushes + 1, store.flushes, "a deallocation is flushed");
+
+        caching[2] = 0x04;
+        select6(list6(new byte[0], caching)).assertGood();
+        h.write(0, Cdbs.rw10(true, 0, 1, 0), block).assertGood();
+        assertEquals(fua + 2, store.fuaWrites, "with the write cache enabled again, only FUA writes are");
     }
 
     @Test
@@ -241,14 +268,17 @@ class ModeSelectTest {
         byte[] busy = control.clone();
         busy[9] = 1;
         assertPointer(select6(list6(new byte[0], busy)), 0x26, false, 12, 7);    // BUSY TIMEOUT PERIOD, bytes 8..9
-        byte[] wce = cachingPage();
-        wce[2] &= ~0x04;
-        assertPointer(select6(list6(new byte[0], wce)), 0x26, false, 6, 2);
+        byte[] rcd = cachingPage();
+        rcd[2] |= 0x01;
+        assertPointer(select6(list6(new byte[0], rcd)), 0x26, false, 6, 0);
+        byte[] retention = cachingPage();
+        retention[3] = 0x01;
+        assertPointer(select6(list6(new byte[0], retention)), 0x26, false, 7, 3);   // WRITE RETENTION PRIORITY, bits 3..0
         byte[] header = list6(new byte[0], control);
         header[1] = 0x05;
         assertPointer(select6(header), 0x26, false, 1, -1);                      // MEDIUM TYPE
         // a refused list changes nothing, even where a page before the bad one was valid
-        assertPointer(select6(list6(new byte[0], control, wce)), 0x26, false, 4 + 12 + 2, 2);
+        assertPointer(select6(list6(new byte[0], control, rcd)), 0x26, false, 4 + 12 + 2, 0);
         assertEquals(false, swpReported());
         tur(OTHER).assertGood();
     }
