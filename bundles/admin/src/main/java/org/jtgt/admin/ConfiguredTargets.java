@@ -443,6 +443,9 @@ final class ConfiguredTargets {
         if (o.serial() != null) {
             parts.add("serial " + o.serial());
         }
+        if (o.physicalBlockSize() != 0) {
+            parts.add("physical block size " + o.physicalBlockSize());
+        }
         return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
     }
 

@@ -161,6 +161,19 @@ class AdminCommandsTest {
     }
 
     @Test
+    void physicalBlockSizeIsALunOptionToo() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory, physical block size 4096", "-o", "new", "-m", "logicalunit", "-t", "1",
+                "-l", "0", "-E", "memory", "-S", "65536", "-P", "physicalblocksize=4096");
+        assertEquals(new LunOptions(false, false, true, null, 4096), daemon.targets.get(IQN).options.get(0));
+        String show = run("--op", "show", "--mode", "target").text();
+        assertTrue(show.contains("        Size: 65536 bytes, block size 512, physical block size 4096\n"), show);
+        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        assertTrue(conf.contains("lun 1 0 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 "
+                + "physicalblocksize=4096\n"), conf);
+    }
+
+    @Test
     void aReadOnlyFileLunOpensItsFileReadOnly() throws IOException {
         Path image = DIR.resolve("ro.img");
         Files.write(image, new byte[8192]);
@@ -180,16 +193,18 @@ class AdminCommandsTest {
         String before = Files.readString(DIR.resolve(TargetsFile.NAME));
         String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
             "--size", "65536", "--params"};
-        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 with(lun, "readonly=1,scsi_sn=X"));
         usage("readonly=2: use readonly=0 or readonly=1", with(lun, "readonly=2"));
         usage("--params key 'readonly' given twice", with(lun, "readonly=1,readonly=0"));
-        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 with(lun, "removable"));
         usage("serial has 65 characters; at most 64 fit VPD page 80h", with(lun, "serial=" + "9".repeat(65)));
         usage("serial must be printable ASCII without spaces (VPD page 80h); character 1 is U+00FC",
                 with(lun, "serial=\u00fcber"));
         usage("serial= is empty", with(lun, "serial="));
+        usage("physicalblocksize=3000: use 0 or a power of two, e.g. 4096", with(lun, "physicalblocksize=3000"));
+        usage("physicalblocksize=4k is not a number of bytes", with(lun, "physicalblocksize=4k"));
         assertTrue(daemon.targets.get(IQN).luns.isEmpty());
         assertTrue(daemon.opened.isEmpty(), "no store opened");
         assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
