@@ -34,7 +34,7 @@ import org.jtgt.api.target.TargetInfo;
  * --mode target    --op bind|unbind --tid N -I ALL | -Q INITIATOR-NAME
  *                                                 add or remove an ACL entry (no entries: everyone)
  * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
- *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING]
+ *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING,physicalblocksize=BYTES]
  * --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off,thin=on|off
  *                                                 grow the LUN and change its options in place
  * --mode logicalunit --op delete --tid N --lun L
@@ -463,8 +463,11 @@ final class AdminCommands {
             for (LunInfo l : t.luns()) {
                 out.append("    LUN: ").append(l.lun()).append('\n');
                 out.append("        Backing store: ").append(l.backing()).append('\n');
-                out.append("        Size: ").append(l.sizeBytes()).append(" bytes, block size ").append(l.blockSize())
-                        .append('\n');
+                out.append("        Size: ").append(l.sizeBytes()).append(" bytes, block size ").append(l.blockSize());
+                if (l.options().physicalBlockSize() > l.blockSize()) {
+                    out.append(", physical block size ").append(l.options().physicalBlockSize());
+                }
+                out.append('\n');
                 out.append("        Read-only: ").append(yesNo(l.options().readOnly())).append(", removable: ")
                         .append(yesNo(l.options().removable())).append(", thin: ").append(yesNo(l.options().thin()))
                         .append('\n');

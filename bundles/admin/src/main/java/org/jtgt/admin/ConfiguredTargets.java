@@ -430,6 +430,10 @@ final class ConfiguredTargets {
             throw new TargetAdminException("serial cannot change while the LUN exists (it is the unit's identity in "
                     + "VPD pages 80h and 83h); delete the LUN and create it again");
         }
+        if (options.physicalBlockSize() != l.options().physicalBlockSize()) {
+            throw new TargetAdminException("physicalblocksize cannot change while the LUN exists (initiators aligned "
+                    + "their I/O to it); delete the LUN and create it again");
+        }
         long size = newSize == null ? l.size() : newSize;
         if (size % l.blockSize() != 0) {
             throw new TargetAdminException("size " + size + " is not a multiple of the block size " + l.blockSize());
@@ -711,6 +715,9 @@ final class ConfiguredTargets {
         }
         if (o.serial() != null) {
             parts.add("serial " + o.serial());
+        }
+        if (o.physicalBlockSize() != 0) {
+            parts.add("physical block size " + o.physicalBlockSize());
         }
         return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
     }

@@ -27,6 +27,7 @@ import org.jtgt.api.target.LunOptions;
  * lun    TID LUN memory size=BYTES [blocksize=512|4096] [OPTION=VALUE...]
  * lun    TID LUN file   /ABS/PATH size=BYTES [blocksize=512|4096] [OPTION=VALUE...]
  *        OPTION: readonly=0|1 removable=0|1 thin=0|1 serial=STRING (1..64 printable ASCII, no spaces)
+ *                physicalblocksize=BYTES (a power-of-two multiple of the block size; 0 = the block size)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
  * </pre>
  *
@@ -54,7 +55,8 @@ final class TargetsFile {
     static final String REMOVABLE = "removable";
     static final String THIN = "thin";
     static final String SERIAL = "serial";
-    private static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL);
+    static final String PHYSICAL_BLOCK_SIZE = "physicalblocksize";
+    private static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE);
 
     /** One logical unit: {@code path} is null for memory. */
     record LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, int line) {
@@ -78,6 +80,9 @@ final class TargetsFile {
             s.append(' ').append(THIN).append('=').append(flag(options.thin()));
             if (options.serial() != null) {
                 s.append(' ').append(SERIAL).append('=').append(options.serial());
+            }
+            if (options.physicalBlockSize() != 0) {
+                s.append(' ').append(PHYSICAL_BLOCK_SIZE).append('=').append(options.physicalBlockSize());
             }
             return s.toString();
         }
@@ -242,7 +247,7 @@ final class TargetsFile {
     }
 
     private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
-            + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING]";
+            + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]";
 
     private TargetsFile() {
     }
@@ -342,7 +347,7 @@ final class TargetsFile {
                     boolean option = OPTION_KEYS.contains(key);
                     if (!option && !key.equals("size") && !key.equals("blocksize")) {
                         throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES, blocksize=512|4096, "
-                                + "readonly=0|1, removable=0|1, thin=0|1 or serial=STRING");
+                                + "readonly=0|1, removable=0|1, thin=0|1, serial=STRING or physicalblocksize=BYTES");
                     }
                     if ((option ? lunOptions : opts).put(key, w[j].substring(eq + 1)) != null) {
                         throw new IllegalArgumentException(key + "= given twice");
@@ -388,7 +393,7 @@ final class TargetsFile {
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
         s.append("# target TID IQN | acl TID ALL|NAME\n");
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
-                + " [serial=STRING]\n");
+                + " [serial=STRING] [physicalblocksize=BYTES]\n");
         if (!accounts.secrets().isEmpty()) {
             s.append("# account USER SECRET | incominguser TID USER | outgoinguser TID USER\n\n");
             accounts.secrets().forEach((user, secret) -> s.append("account ").append(user).append(' ').append(secret)
@@ -508,8 +513,11 @@ final class TargetsFile {
     }
 
     static final String SIZE = "size";
-    /** Keys {@code --op update --mode logicalunit} takes: the options and {@value #SIZE}. */
-    static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, SIZE);
+    /**
+     * Keys {@code --op update --mode logicalunit} takes: the options and {@value #SIZE} (serial and
+     * physicalblocksize only to be refused with the reason).
+     */
+    static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE, SIZE);
 
     /** {@link #params(String)} with the keys {@code allowed}. */
     static Map<String, String> params(String text, List<String> allowed) {
@@ -533,7 +541,7 @@ final class TargetsFile {
 
     /**
      * The options {@code values} (keys {@code readonly}, {@code removable}, {@code thin},
-     * {@code serial}) give a LUN of {@code type}; a missing key keeps its default.
+     * {@code serial}, {@code physicalblocksize}) give a LUN of {@code type}; a missing key keeps its default.
      */
     static LunOptions lunOptions(Map<String, String> values, String type) {
         return lunOptions(values, defaultOptions(type));
@@ -551,7 +559,27 @@ final class TargetsFile {
             checkSerial(serial);
         }
         return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
-                flag(values, THIN, d.thin()), serial);
+                flag(values, THIN, d.thin()), serial, physicalBlockSize(values.get(PHYSICAL_BLOCK_SIZE)));
+    }
+
+    /**
+     * Bytes per physical block: 0 (absent: one logical block per physical block) or a power of
+     * two; that it is a multiple of the block size the daemon checks when it adds the LUN.
+     */
+    private static int physicalBlockSize(String v) {
+        if (v == null) {
+            return 0;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(PHYSICAL_BLOCK_SIZE + "=" + v + " is not a number of bytes");
+        }
+        if (n < 0 || n != 0 && Integer.bitCount(n) != 1) {
+            throw new IllegalArgumentException(PHYSICAL_BLOCK_SIZE + "=" + v + ": use 0 or a power of two, e.g. 4096");
+        }
+        return n;
     }
 
     /** SPC-4 Unit Serial Number VPD page (80h): ASCII; the daemon takes 1..64 printable characters. */
@@ -591,7 +619,8 @@ final class TargetsFile {
     }
 
     private static String keys() {
-        return READONLY + "=0|1, " + REMOVABLE + "=0|1, " + THIN + "=0|1, " + SERIAL + "=STRING";
+        return READONLY + "=0|1, " + REMOVABLE + "=0|1, " + THIN + "=0|1, " + SERIAL + "=STRING, "
+                + PHYSICAL_BLOCK_SIZE + "=BYTES";
     }
 
     static void checkFits(long size, int blockSize) {

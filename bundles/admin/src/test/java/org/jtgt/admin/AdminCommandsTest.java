@@ -170,6 +170,19 @@ class AdminCommandsTest {
     }
 
     @Test
+    void physicalBlockSizeIsALunOptionToo() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        ok("target 1 LUN 0: 65536 bytes, memory, physical block size 4096", "-o", "new", "-m", "logicalunit", "-t", "1",
+                "-l", "0", "-E", "memory", "-S", "65536", "-P", "physicalblocksize=4096");
+        assertEquals(new LunOptions(false, false, true, null, 4096), daemon.targets.get(IQN).options.get(0));
+        String show = run("--op", "show", "--mode", "target").text();
+        assertTrue(show.contains("        Size: 65536 bytes, block size 512, physical block size 4096\n"), show);
+        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        assertTrue(conf.contains("lun 1 0 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 "
+                + "physicalblocksize=4096\n"), conf);
+    }
+
+    @Test
     void aReadOnlyFileLunOpensItsFileReadOnly() throws IOException {
         Path image = DIR.resolve("ro.img");
         Files.write(image, new byte[8192]);
@@ -189,16 +202,18 @@ class AdminCommandsTest {
         String before = Files.readString(DIR.resolve(TargetsFile.NAME));
         String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
             "--size", "65536", "--params"};
-        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 with(lun, "readonly=1,scsi_sn=X"));
         usage("readonly=2: use readonly=0|1 or readonly=on|off", with(lun, "readonly=2"));
         usage("--params key 'readonly' given twice", with(lun, "readonly=1,readonly=0"));
-        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 with(lun, "removable"));
         usage("serial has 65 characters; at most 64 fit VPD page 80h", with(lun, "serial=" + "9".repeat(65)));
         usage("serial must be printable ASCII without spaces (VPD page 80h); character 1 is U+00FC",
                 with(lun, "serial=\u00fcber"));
         usage("serial= is empty", with(lun, "serial="));
+        usage("physicalblocksize=3000: use 0 or a power of two, e.g. 4096", with(lun, "physicalblocksize=3000"));
+        usage("physicalblocksize=4k is not a number of bytes", with(lun, "physicalblocksize=4k"));
         assertTrue(daemon.targets.get(IQN).luns.isEmpty());
         assertTrue(daemon.opened.isEmpty(), "no store opened");
         assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
@@ -234,8 +249,8 @@ class AdminCommandsTest {
         String[] update = {"--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params"};
         usage("readonly=yes: use readonly=0|1 or readonly=on|off", with(update, "readonly=yes"));
         usage("size 'big' is not a number of bytes", with(update, "size=big"));
-        usage("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, size=BYTES)",
-                with(update, "blocksize=4096"));
+        usage("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES, size=BYTES)", with(update, "blocksize=4096"));
         usage("--op update --mode logicalunit needs --params KEY=VALUE,... (size=BYTES, readonly=on|off, "
                 + "removable=on|off, thin=on|off) or --size BYTES", "--op", "update", "--mode", "logicalunit",
                 "--tid", "1", "--lun", "0");
@@ -244,6 +259,8 @@ class AdminCommandsTest {
         failed("size 65537 is not a multiple of the block size 512", with(update, "size=65537"));
         failed("serial cannot change while the LUN exists (it is the unit's identity in VPD pages 80h and 83h); delete "
                 + "the LUN and create it again", with(update, "serial=NEW1"));
+        failed("physicalblocksize cannot change while the LUN exists (initiators aligned their I/O to it); delete the "
+                + "LUN and create it again", with(update, "physicalblocksize=4096"));
         failed("tid 1 has no LUN 3", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "3", "-P",
                 "readonly=1");
         daemon.refuseResize = "no space left on device";

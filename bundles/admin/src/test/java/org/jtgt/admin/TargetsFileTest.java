@@ -72,7 +72,7 @@ class TargetsFileTest {
                 "targets.conf:7: file path relative.img is not absolute",
                 "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
                 "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
-                        + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING]'",
+                        + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
                 "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl, account, incominguser, outgoinguser)",
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
@@ -108,22 +108,26 @@ class TargetsFileTest {
                 "lun 1 0 file /srv/ro.img size=1048576 blocksize=512 readonly=1 removable=1 thin=0 serial=DISK-0001",
                 "lun 1 1 memory size=65536 thin=0 readonly=1",
                 "lun 1 2 file /srv/old.img size=1048576 blocksize=512",
-                "lun 1 3 memory size=65536 blocksize=512"));
+                "lun 1 3 memory size=65536 blocksize=512",
+                "lun 1 4 memory size=65536 physicalblocksize=4096"));
         assertEquals(List.of(), c.skipped());
         TargetSpec one = c.targets().get(1);
         assertEquals(new LunOptions(true, true, false, "DISK-0001"), one.luns().get(0).options());
         assertEquals(new LunOptions(true, false, false, null), one.luns().get(1).options());
         assertEquals(new LunOptions(false, false, false, null), one.luns().get(2).options(), "old file line");
         assertEquals(new LunOptions(false, false, true, null), one.luns().get(3).options(), "old memory line: thin");
+        assertEquals(new LunOptions(false, false, true, null, 4096), one.luns().get(4).options());
 
         String text = TargetsFile.format(c.targets(), c.skipped());
         assertTrue(text.contains("lun 1 0 file /srv/ro.img size=1048576 blocksize=512 readonly=1 removable=1 thin=0 "
                 + "serial=DISK-0001\n"), text);
         assertTrue(text.contains("lun 1 1 memory size=65536 blocksize=512 readonly=1 removable=0 thin=0\n"), text);
         assertTrue(text.contains("lun 1 3 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1\n"), text);
+        assertTrue(text.contains("lun 1 4 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 "
+                + "physicalblocksize=4096\n"), text);
         Contents again = TargetsFile.parse(text.lines().collect(Collectors.toList()));
         assertEquals(List.of(), again.skipped());
-        for (int lun = 0; lun < 4; lun++) {
+        for (int lun = 0; lun < 5; lun++) {
             assertEquals(one.luns().get(lun).options(), again.targets().get(1).luns().get(lun).options(), "LUN " + lun);
         }
     }
@@ -143,7 +147,7 @@ class TargetsFileTest {
                 "targets.conf:2: readonly=yes: use readonly=0|1 or readonly=on|off",
                 "targets.conf:3: thin= given twice",
                 "targets.conf:4: 'colour=red' is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, "
-                        + "thin=0|1 or serial=STRING",
+                        + "thin=0|1, serial=STRING or physicalblocksize=BYTES",
                 "targets.conf:5: serial has 65 characters; at most 64 fit VPD page 80h",
                 "targets.conf:6: serial= is empty"), messages);
         assertEquals(List.of(5), List.copyOf(c.targets().get(1).luns().keySet()));
@@ -156,11 +160,11 @@ class TargetsFileTest {
                 TargetsFile.lunOptions(TargetsFile.params("removable=1"), "memory"));
         assertEquals(new LunOptions(true, false, true, "X"),
                 TargetsFile.lunOptions(TargetsFile.params("thin=1,readonly=1,serial=X"), "file"));
-        paramsRefused("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        paramsRefused("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 "scsi_sn=X");
-        paramsRefused("--params item '' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        paramsRefused("--params item '' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 "readonly=1,");
-        paramsRefused("--params item 'readonly' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING)",
+        paramsRefused("--params item 'readonly' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 "readonly");
         paramsRefused("--params key 'thin' given twice", "thin=1,thin=1");
         paramsRefused("removable=true: use removable=0|1 or removable=on|off", "removable=true");

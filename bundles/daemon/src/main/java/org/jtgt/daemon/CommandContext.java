@@ -32,6 +32,8 @@ final class CommandContext {
     final ByteBuffer record = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
     /** Reads the names blob of a nexus request. */
     final byte[] names = new byte[ItNexusReqEvent.MAX_NAMES_LENGTH];
+    /** One mode page image (MODE SENSE, MODE SELECT). */
+    final byte[] modePage = new byte[ModePages.LARGEST_PAGE];
 
     private DataArea cachedArea;
     private ByteBuffer cachedSource;

@@ -89,6 +89,8 @@ final class CommandTable {
         t.any(Opcodes.REPORT_LUNS, "REPORT LUNS", SpcCommands::reportLuns, "A0 00 FF 00 00 00 FF FF FF FF 00 04");
         t.spc(Opcodes.MODE_SENSE_6, "MODE SENSE(6)", ModePages::modeSense6, "1A 08 FF FF FF 04", CONFLICTS);
         t.spc(Opcodes.MODE_SENSE_10, "MODE SENSE(10)", ModePages::modeSense10, "5A 18 FF FF 00 00 00 FF FF 04", CONFLICTS);
+        t.spc(Opcodes.MODE_SELECT_6, "MODE SELECT(6)", ModePages::modeSelect6, "15 11 00 00 FF 04", CONFLICTS);
+        t.spc(Opcodes.MODE_SELECT_10, "MODE SELECT(10)", ModePages::modeSelect10, "55 11 00 00 00 00 00 FF FF 04", CONFLICTS);
         t.spc(Opcodes.RESERVE_6, "RESERVE(6)", Reservations::reserve6, "16 00 00 00 00 04", CONFLICTS);
         t.spc(Opcodes.RELEASE_6, "RELEASE(6)", Reservations::release6, "17 00 00 00 00 04", 0);
         t.spc(Opcodes.RESERVE_10, "RESERVE(10)", Reservations::reserve10, "56 00 00 00 00 00 00 00 00 04", CONFLICTS);

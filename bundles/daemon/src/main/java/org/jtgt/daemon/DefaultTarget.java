@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Values come from, in order of precedence: a configuration from Configuration Admin (PID
  * {@code org.jtgt.daemon.DefaultTarget}); the framework properties
- * {@value #PROP_ENABLED}, {@value #PROP_NAME}, {@value #PROP_SIZE}, {@value #PROP_REMOVABLE} and
- * {@value #PROP_READ_ONLY} (set by the launcher and the integration tests); the defaults of
+ * {@value #PROP_ENABLED}, {@value #PROP_NAME}, {@value #PROP_SIZE}, {@value #PROP_REMOVABLE},
+ * {@value #PROP_READ_ONLY} and {@value #PROP_PHYSICAL_BLOCK_SIZE} (set by the launcher and the
+ * integration tests); the defaults of
  * {@link Config}.
  *
  * <p>The backing store provider is chosen by the reference's target filter, by default
@@ -48,6 +49,7 @@ public final class DefaultTarget {
     static final String PROP_SIZE = "jtgt.default.target.size";
     static final String PROP_REMOVABLE = "jtgt.default.target.removable";
     static final String PROP_READ_ONLY = "jtgt.default.target.readonly";
+    static final String PROP_PHYSICAL_BLOCK_SIZE = "jtgt.default.target.physicalblocksize";
     /** Present in the component properties only when Configuration Admin supplied them. */
     static final String SERVICE_PID = "service.pid";
 
@@ -77,6 +79,11 @@ public final class DefaultTarget {
         @AttributeDefinition(name = "Read-only", description = "LUN 0 is write-protected: every write "
                 + "command is DATA PROTECT, WRITE PROTECTED")
         boolean readOnly() default false;
+
+        @AttributeDefinition(name = "Physical block size", description = "Bytes per physical block of LUN 0, "
+                + "a power-of-two multiple of the block size, reported by READ CAPACITY(16) and the Block Limits "
+                + "VPD page, e.g. 4096 on 512-byte blocks for a \"512e\" disk; 0 means one block per physical block")
+        int physicalBlockSize() default 0;
     }
 
     @Reference
@@ -105,7 +112,17 @@ public final class DefaultTarget {
         long size = config.size();
         boolean removable = config.removable();
         boolean readOnly = config.readOnly();
+        int physicalBlockSize = config.physicalBlockSize();
         if (!configured) {
+            String pb = context.getProperty(PROP_PHYSICAL_BLOCK_SIZE);
+            if (pb != null && !pb.isBlank()) {
+                try {
+                    physicalBlockSize = Integer.parseInt(pb.trim());
+                } catch (NumberFormatException ex) {
+                    LOG.error("Framework property {}={} is not a number; using {}", PROP_PHYSICAL_BLOCK_SIZE, pb,
+                            physicalBlockSize);
+                }
+            }
             String r = context.getProperty(PROP_REMOVABLE);
             String w = context.getProperty(PROP_READ_ONLY);
             if (r != null && !r.isBlank()) {
@@ -135,15 +152,23 @@ public final class DefaultTarget {
             LOG.info("Default target disabled");
             return;
         }
-        create(name, size, config.blockSize(), config.backing(), removable, readOnly);
+        create(name, size, config.blockSize(), config.backing(), removable, readOnly, physicalBlockSize);
     }
 
     void create(String name, long size, int blockSize, String backing) {
         create(name, size, blockSize, backing, false, false);
     }
 
-    /** Opens the store, creates the target and adds LUN 0; logs and gives up on any refusal. */
     void create(String name, long size, int blockSize, String backing, boolean removable, boolean readOnly) {
+        create(name, size, blockSize, backing, removable, readOnly, 0);
+    }
+
+    /**
+     * Opens the store, creates the target and adds LUN 0; logs and gives up on any refusal. A
+     * physical block size no larger than the block size means one block per physical block.
+     */
+    void create(String name, long size, int blockSize, String backing, boolean removable, boolean readOnly,
+                int physicalBlockSize) {
         if (!provider.type().equals(backing)) {
             LOG.error("Default target {} not created: backing '{}' configured but the bound provider is '{}'",
                     name, backing, provider.type());
@@ -164,7 +189,8 @@ public final class DefaultTarget {
             return;
         }
         try {
-            admin.addLun(name, 0, store, blockSize, new LunOptions(readOnly, removable, "memory".equals(backing), null));
+            admin.addLun(name, 0, store, blockSize, new LunOptions(readOnly, removable, "memory".equals(backing), null,
+                    physicalBlockSize > blockSize ? physicalBlockSize : 0));
         } catch (TargetAdminException e) {
             LOG.error("Default target {}: LUN 0 not added: {}", name, e.getMessage());
             closeQuietly(store);

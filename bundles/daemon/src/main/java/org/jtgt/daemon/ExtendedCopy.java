@@ -284,8 +284,9 @@ final class ExtendedCopy {
         if (blocks == 0) {
             return SenseReason.NONE;
         }
-        if (dst.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = dst.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         ByteBuffer chunk = c.verifyScratch();
         long from = srcLba << shift;
@@ -303,7 +304,7 @@ final class ExtendedCopy {
                 try {
                     src.store().read(from + at, chunk);
                     chunk.flip();
-                    dst.store().write(to + at, chunk, false);
+                    dst.store().write(to + at, chunk, dst.writeThrough());
                 } catch (IOException e) {
                     c.information = -1;
                     c.fieldPointer = -1;

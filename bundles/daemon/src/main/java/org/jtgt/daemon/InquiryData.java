@@ -228,8 +228,12 @@ final class InquiryData {
      * Block Limits VPD page (SBC-3), every limit one the handlers enforce: MAXIMUM TRANSFER
      * LENGTH is what one command may carry through the data area (the READ/WRITE parsers);
      * MAXIMUM COMPARE AND WRITE LENGTH (COMPARE AND WRITE); for thin units the UNMAP limits
-     * (MAXIMUM UNMAP LBA COUNT, MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT) and the store's allocation
-     * unit as OPTIMAL UNMAP GRANULARITY, aligned at LBA 0. A fully provisioned unit has no UNMAP,
+     * (MAXIMUM UNMAP LBA COUNT, MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT) and as OPTIMAL UNMAP
+     * GRANULARITY the larger of the store's allocation unit and the physical block (both powers
+     * of two, so a multiple of each), aligned at LBA 0. OPTIMAL TRANSFER LENGTH GRANULARITY is
+     * the physical block, as READ CAPACITY(16) reports it. An UNMAP of a range that does not
+     * cover whole granules is still done in full: the store's deallocate makes every byte of
+     * the range read zeros (LBPRZ) and leaves the blocks around it as they were. A fully provisioned unit has no UNMAP,
      * so its UNMAP limits are zero. MAXIMUM WRITE SAME LENGTH bounds WRITE SAME (with or without
      * UNMAP) to one transfer's worth of blocks.
      */
@@ -238,7 +242,7 @@ final class InquiryData {
         vpdHeader(c, PAGE_BLOCK_LIMITS, BLOCK_LIMITS_PAGE_LENGTH);
         c.putIn(WSNZ_OFFSET, WSNZ);   // WRITE SAME with 0 blocks is refused (SbcCommands)
         c.putIn(MAX_COMPARE_AND_WRITE_LENGTH_OFFSET, u.maxCompareAndWriteBlocks());
-        c.putIn16(OPTIMAL_GRANULARITY_OFFSET, 1);
+        c.putIn16(OPTIMAL_GRANULARITY_OFFSET, u.blocksPerPhysicalBlock());
         c.putIn32(MAX_TRANSFER_LENGTH_OFFSET, u.maxTransferBlocks());
         c.putIn64(MAX_WRITE_SAME_LENGTH_OFFSET, u.maxWriteSameBlocks());
         // WRITE ATOMIC(16) (SbcCommands.writeAtomic16); atomic boundaries are not supported,
@@ -249,7 +253,8 @@ final class InquiryData {
         if (u.options().thin()) {
             c.putIn32(MAX_UNMAP_LBA_COUNT_OFFSET, SbcCommands.MAX_UNMAP_BLOCKS);
             c.putIn32(MAX_UNMAP_DESCRIPTOR_COUNT_OFFSET, SbcCommands.MAX_UNMAP_DESCRIPTORS);
-            int granularity = u.store().deallocationGranularity() >>> u.blockShift();
+            int granularity = Math.max(u.store().deallocationGranularity() >>> u.blockShift(),
+                    u.blocksPerPhysicalBlock());
             if (granularity > 1) {
                 c.putIn32(OPTIMAL_UNMAP_GRANULARITY_OFFSET, granularity);
                 c.putIn32(UNMAP_GRANULARITY_ALIGNMENT_OFFSET, UGAVALID);   // alignment 0

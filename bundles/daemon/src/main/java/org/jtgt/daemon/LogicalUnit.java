@@ -25,6 +25,8 @@ final class LogicalUnit {
     static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
     /** TRANSFER LENGTH of WRITE ATOMIC(16) is two bytes (SBC-4). */
     static final int MAX_WRITE_ATOMIC_16_BLOCKS = 0xFFFF;
+    /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT is a 4-bit field (SBC-3 5.17). */
+    static final int MAX_PHYSICAL_BLOCK_EXPONENT = 15;
     /** Longest serial number accepted for VPD page 80h. */
     static final int MAX_SERIAL_LENGTH = 64;
 
@@ -40,6 +42,8 @@ final class LogicalUnit {
     /** Grows (LUN resize) and never shrinks, so a range checked against any value read stays valid. */
     private volatile long blockCount;
     private final int maxTransferBlocks;
+    /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (SBC-3 5.17, READ CAPACITY(16)). */
+    private final int physicalBlockExponent;
     /** Replaced whole by {@link #setOptions}; commands read it once per check. */
     private volatile LunOptions options;
     private final byte[] serial;
@@ -58,6 +62,11 @@ final class LogicalUnit {
     private final PersistentReservations persistentReservations = new PersistentReservations();
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
+    /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages). */
+    private volatile boolean softwareWriteProtect;
+    /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages). */
+    private volatile boolean writeCacheEnabled = true;
+    private final Object modeParameters = new Object();
     /** The running SANITIZE operation, or null (SBC-4 sanitize operation). */
     private volatile Sanitize.Job sanitizing;
     /** The last SANITIZE failed: 0 no, 1 yes, 2 yes and it had AUSE set; guarded by {@code this}. */
@@ -75,6 +84,8 @@ final class LogicalUnit {
         // Data-Out carries the blocks twice, so half a transfer, and the CDB field is one byte.
         this.maxCompareAndWriteBlocks = Math.max(1, Math.min(MAX_COMPARE_AND_WRITE_BLOCKS, maxTransferBlocks / 2));
         this.options = options;
+        this.physicalBlockExponent = options.physicalBlockSize() > blockSize
+                ? Integer.numberOfTrailingZeros(options.physicalBlockSize() / blockSize) : 0;
         long identity = identity(targetName, lun);
         this.naa = NAA_LOCALLY_ASSIGNED | (identity & NAA_VALUE_MASK);
         String s = options.serial() != null ? options.serial() : String.format("%016x", identity);
@@ -98,6 +109,22 @@ final class LogicalUnit {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
         }
+    }
+
+    /**
+     * Checks a physical block size against the logical one; returns an error message or
+     * {@code null}. The exponent field of READ CAPACITY(16) has four bits (SBC-3 5.17).
+     */
+    static String checkPhysicalBlockSize(int physicalBlockSize, int blockSize) {
+        if (physicalBlockSize == 0 || physicalBlockSize == blockSize) {
+            return null;
+        }
+        if (physicalBlockSize < blockSize || Integer.bitCount(physicalBlockSize) != 1
+                || Integer.numberOfTrailingZeros(physicalBlockSize / blockSize) > MAX_PHYSICAL_BLOCK_EXPONENT) {
+            return "physical block size " + physicalBlockSize + " must be the logical block size " + blockSize
+                    + " times a power of two up to 2^" + MAX_PHYSICAL_BLOCK_EXPONENT;
+        }
+        return null;
     }
 
     /** Checks a user-supplied serial number; returns an error message or {@code null}. */
@@ -166,6 +193,19 @@ final class LogicalUnit {
         options = next;
     }
 
+    /**
+     * log2 of the logical blocks per physical block (READ CAPACITY(16) LOGICAL BLOCKS PER
+     * PHYSICAL BLOCK EXPONENT); physical blocks are aligned at LBA 0 (LOWEST ALIGNED LBA 0).
+     */
+    int physicalBlockExponent() {
+        return physicalBlockExponent;
+    }
+
+    /** Logical blocks per physical block: OPTIMAL TRANSFER LENGTH GRANULARITY (Block Limits VPD). */
+    int blocksPerPhysicalBlock() {
+        return 1 << physicalBlockExponent;
+    }
+
     /** The MAXIMUM TRANSFER LENGTH reported in the Block Limits VPD page and enforced. */
     int maxTransferBlocks() {
         return maxTransferBlocks;
@@ -181,6 +221,66 @@ final class LogicalUnit {
 
     boolean removable() {
         return options.removable();
+    }
+
+    /**
+     * Whether a command may change the medium now: NONE, WRITE PROTECTED for a read-only unit
+     * (the LUN option), or LOGICAL UNIT SOFTWARE WRITE PROTECTED while the Control mode page's
+     * SWP bit is set (SPC-4 Control mode page). Lock-free: read by every medium-changing command.
+     */
+    SenseReason writeProtection() {
+        if (options.readOnly()) {
+            return SenseReason.WRITE_PROTECTED;
+        }
+        return softwareWriteProtect ? SenseReason.SOFTWARE_WRITE_PROTECTED : SenseReason.NONE;
+    }
+
+    /** True if the medium is write-protected either way (MODE SENSE: WP in the device-specific parameter). */
+    boolean writeProtected() {
+        return options.readOnly() || softwareWriteProtect;
+    }
+
+    // ---- mode parameters (MODE SELECT, SPC-4 6.11): one set per logical unit, not saved ----
+
+    /** The Control mode page's SWP bit, current value. */
+    boolean softwareWriteProtect() {
+        return softwareWriteProtect;
+    }
+
+    /**
+     * Sets the current value of SWP; returns true if it changed. Callers hold
+     * {@link #modeParameters()} so that checking and applying a MODE SELECT parameter list is one step.
+     */
+    boolean softwareWriteProtect(boolean swp) {
+        boolean changed = softwareWriteProtect != swp;
+        softwareWriteProtect = swp;
+        return changed;
+    }
+
+    /** The Caching mode page's WCE bit, current value: false makes every write stable before GOOD. */
+    boolean writeCacheEnabled() {
+        return writeCacheEnabled;
+    }
+
+    /** Sets the current value of WCE under {@link #modeParameters()}; returns true if it changed. */
+    boolean writeCacheEnabled(boolean wce) {
+        boolean changed = writeCacheEnabled != wce;
+        writeCacheEnabled = wce;
+        return changed;
+    }
+
+    /**
+     * True while the write cache is disabled (WCE = 0, SBC-3 Caching mode page): a command that
+     * changes the medium returns GOOD only once its data is on stable storage, as if every write
+     * had FUA set; deallocations are followed by a flush.
+     */
+    boolean writeThrough() {
+        return !writeCacheEnabled;
+    }
+
+    /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */
+    Object modeParameters() {
+        return modeParameters;
     }
 
     /**

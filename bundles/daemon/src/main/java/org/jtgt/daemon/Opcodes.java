@@ -48,6 +48,8 @@ final class Opcodes {
     static final int THIRD_PARTY_COPY_IN = 0x84;
     static final int WRITE_ATOMIC_16 = 0x9C;
     static final int READ_DEFECT_DATA_12 = 0xB7;
+    static final int MODE_SELECT_6 = 0x15;
+    static final int MODE_SELECT_10 = 0x55;
 
     /** SERVICE ACTION IN(16) service action READ CAPACITY(16) (SBC-3 5.17). */
     static final int SA_READ_CAPACITY_16 = 0x10;

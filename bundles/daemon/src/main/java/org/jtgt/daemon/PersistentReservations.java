@@ -55,7 +55,7 @@ final class PersistentReservations {
     /**
      * How a persistent reservation treats a command (SPC-4 5.13.1 table 67 for SPC commands,
      * SBC-3 4.17.1 table 13 for block commands). Commands that read the medium are allowed under
-     * the write-exclusive types; everything that changes the medium, and MODE SENSE and
+     * the write-exclusive types; everything that changes the medium, and MODE SENSE, MODE SELECT and
      * SYNCHRONIZE CACHE, conflicts for non-holders (or unregistered nexuses) under every type.
      * START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL depend on their CDB (START = 1 with POWER
      * CONDITION 0h, and PREVENT 00b, are allowed), so their handlers check for themselves.
@@ -97,6 +97,8 @@ final class PersistentReservations {
             case Opcodes.SYNCHRONIZE_CACHE_16:
             case Opcodes.MODE_SENSE_6:
             case Opcodes.MODE_SENSE_10:
+            case Opcodes.MODE_SELECT_6:
+            case Opcodes.MODE_SELECT_10:
             case Opcodes.WRITE_ATOMIC_16:
             case Opcodes.SANITIZE:
             case Opcodes.THIRD_PARTY_COPY_OUT:   // EXTENDED COPY writes through this unit's copy manager

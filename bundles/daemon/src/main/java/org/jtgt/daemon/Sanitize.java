@@ -146,8 +146,9 @@ final class Sanitize {
         if (length <= OVERWRITE_HEADER || length > bs + OVERWRITE_HEADER) {
             return c.invalidField(PARAMETER_LIST_LENGTH_OFFSET);
         }
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = c.unit.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         if (c.outAvailable < length) {
             return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
@@ -178,8 +179,9 @@ final class Sanitize {
         if (Cdb.u16(c.cdb, PARAMETER_LIST_LENGTH_OFFSET) != 0) {
             return c.invalidField(PARAMETER_LIST_LENGTH_OFFSET);
         }
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = c.unit.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         return start(c, new Job(c.unit, Opcodes.SA_SANITIZE_BLOCK_ERASE, ause(c), null, 1, false));
     }

@@ -37,6 +37,8 @@ final class SbcCommands {
     static final int LBPME = 0x80;
     static final int LBPRZ = 0x40;
     static final int PROVISIONING_OFFSET = 14;
+    /** Byte 13: P_I_EXPONENT (bits 7..4), LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (bits 3..0). */
+    static final int PHYSICAL_EXPONENT_OFFSET = 13;
 
     // ---- COMPARE AND WRITE (SBC-3 5.2) ----
     /** Byte 1 bits 2 and 0 are reserved (bit 1 is the obsolete FUA_NV, bit 4 DPO). */
@@ -251,14 +253,15 @@ final class SbcCommands {
         if (r != SenseReason.NONE) {
             return r;
         }
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;   // after the CDB checks: parsing, then execution
+        SenseReason protection = c.unit.writeProtection();   // after the CDB checks: parsing, then execution
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
         if (n > 0) {
             long stamp = c.unit.beginWrite();
             try {
-                c.unit.store().write(c.lba << c.unit.blockShift(), c.window(0, n), c.fua);
+                c.unit.store().write(c.lba << c.unit.blockShift(), c.window(0, n), c.fua || c.unit.writeThrough());
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -481,8 +484,9 @@ final class SbcCommands {
         if (r != SenseReason.NONE) {
             return r;
         }
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = c.unit.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
         ByteBuffer medium = c.verifyScratch();
@@ -507,7 +511,7 @@ final class SbcCommands {
                 }
                 medium.clear().limit(chunk);
                 try {
-                    c.unit.store().write(base + done, medium, c.fua);
+                    c.unit.store().write(base + done, medium, c.fua || c.unit.writeThrough());
                 } catch (IOException e) {
                     c.information = c.lba + (done >>> c.unit.blockShift());
                     c.ioFailure = e;
@@ -562,8 +566,9 @@ final class SbcCommands {
         if (r != SenseReason.NONE) {
             return r;
         }
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = c.unit.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         if (c.blocks == 0) {
             return SenseReason.NONE;
@@ -586,7 +591,7 @@ final class SbcCommands {
                 return m;   // INFORMATION: compare() counted from the start of Data-Out
             }
             try {
-                c.unit.store().write(offset, c.window(half, half), c.fua);
+                c.unit.store().write(offset, c.window(half, half), c.fua || c.unit.writeThrough());
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -627,8 +632,9 @@ final class SbcCommands {
         if (listLength == 0) {
             return SenseReason.NONE;   // nothing to unmap is not an error
         }
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = c.unit.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         int available = (int) Math.min(listLength, c.outAvailable);
         if (available < UNMAP_HEADER) {
@@ -669,6 +675,14 @@ final class SbcCommands {
                         c.ioFailure = e;
                         return SenseReason.WRITE_ERROR;
                     }
+                }
+            }
+            if (c.unit.writeThrough()) {
+                try {
+                    c.unit.store().flush();
+                } catch (IOException e) {
+                    c.ioFailure = e;
+                    return SenseReason.WRITE_ERROR;
                 }
             }
         } finally {
@@ -772,8 +786,9 @@ final class SbcCommands {
         }
         // Any WRITE SAME changes the medium, whichever way the remaining bits would select, so
         // write protection is reported before they are looked at.
-        if (c.unit.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = c.unit.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         int refused = flags & ~PROTECT_MASK & ~allowed;
         if (refused != 0) {
@@ -782,14 +797,19 @@ final class SbcCommands {
         if (unmap && !c.unit.options().thin()) {
             return c.invalidField(1, WS_UNMAP_BIT);
         }
-        if (!ndob && c.outAvailable < bs) {
-            return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;   // no whole block was sent
+        if (!ndob && (c.outAvailable < bs || c.expectedLength != bs)) {
+            // Data-Out is exactly one block: with fewer bytes there is no block to write, with
+            // more the transfer and the CDB disagree about what the block is
+            return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;
         }
         int shift = c.unit.blockShift();
         if (unmap && (ndob || isZeroBlock(c, bs))) {
             long stamp = c.unit.beginWrite();
             try {
                 c.unit.store().deallocate(c.lba << shift, c.blocks << shift);
+                if (c.unit.writeThrough()) {
+                    c.unit.store().flush();
+                }
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -818,7 +838,7 @@ final class SbcCommands {
             while (done < c.blocks) {
                 int n = (int) Math.min(filled, c.blocks - done);
                 pattern.clear().limit(n << shift);
-                c.unit.store().write((c.lba + done) << shift, pattern, false);
+                c.unit.store().write((c.lba + done) << shift, pattern, c.unit.writeThrough());
                 done += n;
             }
         } catch (IOException e) {
@@ -889,14 +909,15 @@ final class SbcCommands {
         if (u.atomicGranularity() > 1 && c.blocks % u.atomicGranularity() != 0) {
             return c.invalidField(ATOMIC_LENGTH_OFFSET);
         }
-        if (u.readOnly()) {
-            return SenseReason.WRITE_PROTECTED;
+        SenseReason protection = u.writeProtection();
+        if (protection != SenseReason.NONE) {
+            return protection;
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
         if (n > 0) {
             long stamp = u.beginAtomicWrite();
             try {
-                u.store().write(c.lba << u.blockShift(), c.window(0, n), c.fua);
+                u.store().write(c.lba << u.blockShift(), c.window(0, n), c.fua || c.unit.writeThrough());
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -1026,9 +1047,9 @@ final class SbcCommands {
     }
 
     /**
-     * READ CAPACITY(16), SBC-3 5.17: last LBA, block length, one logical block per physical
-     * block, and for a thin unit LBPME (logical block provisioning management) with LBPRZ
-     * (unmapped blocks read zeros).
+     * READ CAPACITY(16), SBC-3 5.17: last LBA, block length, LOGICAL BLOCKS PER PHYSICAL BLOCK
+     * EXPONENT (the LUN's physical block size) with LOWEST ALIGNED LBA 0, and for a thin unit
+     * LBPME (logical block provisioning management) with LBPRZ (unmapped blocks read zeros).
      */
     static SenseReason readCapacity16(CommandContext c) {
         if ((Cdb.u8(c.cdb, 14) & PMI) == 0 && Cdb.u64(c.cdb, 2) != 0) {
@@ -1038,6 +1059,7 @@ final class SbcCommands {
         c.zeroIn(0, READ_CAPACITY_16_LENGTH);
         c.putIn64(0, c.unit.blockCount() - 1);
         c.putIn32(8, c.unit.blockSize());
+        c.putIn(PHYSICAL_EXPONENT_OFFSET, c.unit.physicalBlockExponent());   // P_I_EXPONENT 0
         if (c.unit.options().thin()) {
             c.putIn(PROVISIONING_OFFSET, LBPME | LBPRZ);
         }

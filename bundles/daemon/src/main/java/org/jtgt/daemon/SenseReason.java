@@ -53,6 +53,8 @@ enum SenseReason {
     SANITIZE_IN_PROGRESS(SenseKey.NOT_READY, 0x04, 0x1B),
 
     WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
+    /** The Control mode page's SWP bit is set (SPC-4 Control mode page; SPC-4 Annex D, 27h/02h). */
+    SOFTWARE_WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x02),
 
     UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
     WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
@@ -112,7 +114,10 @@ enum SenseReason {
     REGISTRATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x05),
     /** The unit's capacity (or its READ CAPACITY (16) data) changed: SBC-4 4.7, resize. */
     CAPACITY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x09),
-    /** Mode parameters changed by another than this I_T nexus (WP, write protection): SPC-4 5.14. */
+    /**
+     * The logical unit's mode parameters changed: by MODE SELECT from another I_T nexus (SPC-4
+     * 6.11), or by management (write protection).
+     */
     MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
     /** Standard INQUIRY or VPD data changed (RMB, thin provisioning pages): SPC-4 6.6.1. */
     INQUIRY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x03);

@@ -469,6 +469,10 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         if (serialProblem != null) {
             throw new TargetAdminException(serialProblem);
         }
+        String physicalProblem = LogicalUnit.checkPhysicalBlockSize(opts.physicalBlockSize(), blockSize);
+        if (physicalProblem != null) {
+            throw new TargetAdminException(physicalProblem);
+        }
         LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes);
         Path dir = stateDir;
         if (dir != null) {
@@ -487,8 +491,9 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
                 target.unitAttentionForAllNexuses(u.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
             }
         }
-        LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks, {}{}{}", targetName, lun, size, blockSize, store.describe(),
-                opts.readOnly() ? ", read-only" : "", opts.thin() ? ", thin" : "");
+        LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks{}, {}{}{}", targetName, lun, size, blockSize,
+                unit.blocksPerPhysicalBlock() > 1 ? " (" + (blockSize << unit.physicalBlockExponent()) + "-byte physical)" : "",
+                store.describe(), opts.readOnly() ? ", read-only" : "", opts.thin() ? ", thin" : "");
     }
 
     @Override
@@ -574,6 +579,10 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
             if (!Objects.equals(old.serial(), options.serial())) {
                 throw new TargetAdminException("the serial number of target " + targetName + " LUN " + lun
                         + " is its identity and cannot change while it exists");
+            }
+            if (old.physicalBlockSize() != options.physicalBlockSize()) {
+                throw new TargetAdminException("the physical block size of target " + targetName + " LUN " + lun
+                        + " cannot change while it exists");
             }
             if (old.equals(options)) {
                 return;

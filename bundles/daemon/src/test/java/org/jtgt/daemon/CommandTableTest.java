@@ -34,7 +34,8 @@ class CommandTableTest {
             Map.entry(0x5E, "PERSISTENT RESERVE IN"), Map.entry(0x5F, "PERSISTENT RESERVE OUT"),
             Map.entry(0x9C, "WRITE ATOMIC(16)"), Map.entry(0x37, "READ DEFECT DATA(10)"),
             Map.entry(0xB7, "READ DEFECT DATA(12)"), Map.entry(0x48, "SANITIZE"),
-            Map.entry(0x83, "THIRD-PARTY COPY OUT"), Map.entry(0x84, "THIRD-PARTY COPY IN")));
+            Map.entry(0x83, "THIRD-PARTY COPY OUT"), Map.entry(0x84, "THIRD-PARTY COPY IN"),
+            Map.entry(0x15, "MODE SELECT(6)"), Map.entry(0x55, "MODE SELECT(10)")));
 
     @Test
     void everySlotHasAHandler() {

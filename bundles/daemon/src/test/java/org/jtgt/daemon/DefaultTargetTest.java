@@ -62,8 +62,24 @@ class DefaultTargetTest {
         assertEquals(1L << 30, lun.sizeBytes());
         assertEquals(512, lun.blockSize());
         assertTrue(lun.options().thin());
+        assertEquals(0, lun.options().physicalBlockSize(), "one block per physical block");
         dt.deactivate();
         assertTrue(daemon.targets().isEmpty());
+    }
+
+    @Test
+    void physicalBlockSizeFromTheFrameworkProperty() {
+        DefaultTarget dt = new DefaultTarget(daemon, memory);
+        dt.activate(context(Map.of(DefaultTarget.PROP_PHYSICAL_BLOCK_SIZE, "4096")), config(Map.of()), Map.of());
+        assertEquals(4096, daemon.targets().get(0).luns().get(0).options().physicalBlockSize(), "512e");
+        dt.deactivate();
+        DefaultTarget bad = new DefaultTarget(daemon, memory);
+        bad.activate(context(Map.of(DefaultTarget.PROP_PHYSICAL_BLOCK_SIZE, "1000")), config(Map.of()), Map.of());
+        assertTrue(daemon.targets().isEmpty(), "an invalid physical block size is refused with the LUN");
+        DefaultTarget big = new DefaultTarget(daemon, memory);
+        big.activate(context(Map.of()), config(Map.of("blockSize", 4096, "physicalBlockSize", 4096)), Map.of());
+        assertEquals(0, daemon.targets().get(0).luns().get(0).options().physicalBlockSize(),
+                "4096-byte blocks are their own physical blocks");
     }
 
     @Test

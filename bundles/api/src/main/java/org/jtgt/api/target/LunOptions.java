@@ -7,7 +7,16 @@ package org.jtgt.api.target;
  * @param removable INQUIRY reports removable media
  * @param thin thin-provisioned (reported in READ CAPACITY(16) and VPD 0xB2)
  * @param serial unit serial number for VPD 0x80; {@code null} derives one from the target and LUN
+ * @param physicalBlockSize bytes per physical block, a power-of-two multiple of the logical block
+ *        size (at most 2^15 logical blocks), reported by READ CAPACITY(16) and the Block Limits
+ *        VPD page, e.g. 4096 on 512-byte logical blocks ("512e"); 0 means one logical block per
+ *        physical block (since 1.2)
  */
-public record LunOptions(boolean readOnly, boolean removable, boolean thin, String serial) {
+public record LunOptions(boolean readOnly, boolean removable, boolean thin, String serial, int physicalBlockSize) {
     public static final LunOptions DEFAULT = new LunOptions(false, false, false, null);
+
+    /** Options with one logical block per physical block. */
+    public LunOptions(boolean readOnly, boolean removable, boolean thin, String serial) {
+        this(readOnly, removable, thin, serial, 0);
+    }
 }
