@@ -78,6 +78,20 @@ class ConformanceIT {
                 "passing-512e.txt");
     }
 
+    /** The removable-medium families (they skip on the default LUN, which is not removable). */
+    @Test
+    void removableMediumFamiliesOnARemovableLun() throws Exception {
+        run(WORK.resolve("removable"), List.of("-Djtgt.default.target.removable=true"),
+                "SCSI.PreventAllow.*,SCSI.StartStopUnit.*", "passing-removable.txt");
+    }
+
+    /** The write-protect family (it skips on the default LUN, which is writable). */
+    @Test
+    void writeProtectFamilyOnAReadOnlyLun() throws Exception {
+        run(WORK.resolve("readonly"), List.of("-Djtgt.default.target.readonly=true"), "SCSI.ReadOnly.*",
+                "passing-readonly.txt");
+    }
+
     /**
      * Starts the launcher with {@code jvmOptions} and two portals, runs {@code iscsi-test-cu -d -t
      * tests} on LUN 0 through both, and checks that nothing failed and that every test the file
