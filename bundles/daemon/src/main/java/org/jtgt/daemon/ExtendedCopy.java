@@ -256,7 +256,11 @@ final class ExtendedCopy {
 
     private static SenseReason copyBlocks(CommandContext c, int p, LogicalUnit src, long srcLba,
                                           LogicalUnit dst, long dstLba, long blocks, long[] moved) {
-        if (!src.reservationAllows(c.nexus) || !dst.reservationAllows(c.nexus)) {
+        // The copy manager reads the source and writes the destination for this nexus, so their
+        // reservations apply as if it had sent READ and WRITE to them (SPC-4 5.13.1).
+        if (!src.reservationAllows(c.nexus) || !dst.reservationAllows(c.nexus)
+                || src.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_READ)
+                || dst.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_WRITE)) {
             return SenseReason.RESERVATION_CONFLICT;
         }
         if (src.sanitizing() || dst.sanitizing()) {

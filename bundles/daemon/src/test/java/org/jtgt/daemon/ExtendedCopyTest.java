@@ -262,6 +262,22 @@ class ExtendedCopyTest {
         run(list(43, 0, cscds, new byte[][] {segment(0, 0, 8, 0, 8)})).assertGood();
     }
 
+    @Test
+    void anotherNexusPersistentReservationOfACopyTargetConflictsForWhatItProtects() {
+        assertEquals(0, h.login(Harness.INITIATOR + ",i,0x23d000000003", Harness.TARGET, 9));
+        h.command(9, 1, Cdbs.testUnitReady(), org.jtgt.api.event.DataDirection.NONE, 0, null);
+        byte[] register = PersistentReservationTest.basicList(0, 0xABCDL, 0);
+        h.command(9, 1, PersistentReservationTest.proutCdb(0x06, 0, 0, 24), org.jtgt.api.event.DataDirection.WRITE,
+                24, register).assertGood();   // REGISTER AND IGNORE EXISTING KEY
+        byte[] reserve = PersistentReservationTest.basicList(0xABCDL, 0, 0);
+        h.command(9, 1, PersistentReservationTest.proutCdb(0x01, 0, 1, 24), org.jtgt.api.event.DataDirection.WRITE,
+                24, reserve).assertGood();    // RESERVE, Write Exclusive
+        byte[][] cscds = {cscd(naa(0), 512), cscd(naa(1), 512)};
+        Harness.Result toReserved = run(list(44, 0, cscds, new byte[][] {segment(0, 1, 8, 0, 0)}));
+        assertEquals(0x18, toReserved.status(), "RESERVATION CONFLICT: writing LUN 1, Write Exclusive by another nexus");
+        run(list(45, 0, cscds, new byte[][] {segment(1, 0, 8, 0, 0)})).assertGood();   // reading it is allowed
+    }
+
     /** LUN 1's NAA, read through the nexus that does not hold the reservation (INQUIRY is allowed). */
     private long naaOf1() {
         return naa(1);
