@@ -32,7 +32,8 @@ import org.jtgt.api.event.TmfResponse;
  *     generic code for it). The iSCSI driver closes the connections on a cold reset. LOGICAL
  *     UNIT RESET and the target resets also release SPC-2 reservations and end preventions of
  *     medium removal of the units they reset; I_T NEXUS RESET those of the nexus (SPC-2 5.5.1,
- *     SBC-3 5.15).</li>
+ *     SBC-3 5.15). Persistent reservations and registrations survive every reset (SPC-4 5.13.1);
+ *     only PREEMPT AND ABORT, CLEAR and the other PERSISTENT RESERVE OUT actions change them.</li>
  * <li>QUERY TASK, QUERY TASK SET and QUERY ASYNCHRONOUS EVENT answer FUNCTION SUCCEEDED when the
  *     task record, any task record, or a pending unit attention exists for the I_T_L nexus, else
  *     FUNCTION COMPLETE (SAM-5 QUERY TASK, QUERY TASK SET, QUERY ASYNCHRONOUS EVENT).</li>

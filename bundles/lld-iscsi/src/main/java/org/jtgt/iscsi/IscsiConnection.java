@@ -384,7 +384,8 @@ final class IscsiConnection {
             LoginNegotiator.Reply reply = negotiator.process(request);
             if (reply.failed()) {
                 SessionParameters p = negotiator.parameters();
-                LOG.warn("{}: login of {} to {} failed: {} ({})", this, p.initiatorName, p.targetName,
+                LOG.warn("{}: login of {} to {} failed: {} ({})", this, p.initiatorName,
+                        p.targetName != null ? p.targetName : "a target it did not name or that does not exist",
                         LoginStatus.describe(reply.status()), reply.reason());
                 loginFailed(h, itt, reply.status(), reply.reason());
                 return false;
