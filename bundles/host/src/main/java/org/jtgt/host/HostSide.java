@@ -350,8 +350,13 @@ public class HostSide implements HostService, TransportControl, EventSink {
         }
 
         long start = System.nanoTime();
-        active = null;
+        // Draining before quiescing: the old endpoint's answers are matched by bindingOf, which
+        // reads active and then draining, so the old binding must be one of the two at every
+        // moment. The other order left a window in which an answer arriving between the two
+        // stores matched neither, was dropped as coming from a released endpoint, and its
+        // command stayed in flight until the drain timed out.
         draining = old;
+        active = null;
         awaitDispatchersIdle();
         int drained = 0;
         if (old != null) {

@@ -2,6 +2,7 @@ package org.jtgt.host;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -120,6 +122,102 @@ class HostPathTest {
                 b.deactivate();
             }
         });
+    }
+
+    /**
+     * Swaps between two transports as fast as the host side allows while six threads (more than
+     * a small build machine has cores, so the swapping thread is preempted anywhere) do verified
+     * I/O: every command is answered by the daemon exactly once, so no swap's drain times out and
+     * no command is failed with ABORTED COMMAND. A swap used to drop the answers that arrived
+     * between clearing the active binding and naming it the one being drained; their commands
+     * stayed in flight until the drain gave up. Runs rounds until one fails or the time is up.
+     */
+    @Test
+    void everyCommandIsAnsweredOnceAcrossRapidSwaps() throws Exception {
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            int rounds = 0;
+            while (System.nanoTime() - end < 0) {
+                String failure = rapidSwapRound(2_000);
+                rounds++;
+                assertNull(failure, "round " + rounds + ": " + failure);
+            }
+        });
+    }
+
+    /** One round of {@link #everyCommandIsAnsweredOnceAcrossRapidSwaps}; null if nothing went wrong. */
+    private static String rapidSwapRound(long swapMillis) throws Exception {
+        // A drain that waits for a lost answer gives up after 2 s and fails the command.
+        try (PathFixture f = new PathFixture(16 << 20, 2)) {
+            ShmTransport a = f.newTransport();
+            ShmTransport b = f.newTransport();
+            try {
+                f.register(a, 0);
+                assertEquals(0, f.awaitNexus());
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicLong commands = new AtomicLong();
+                ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+                List<Thread> workers = new ArrayList<>();
+                for (int w = 0; w < 6; w++) {
+                    int worker = w;
+                    Thread t = new Thread(() -> {
+                        long base = worker * 2048L;
+                        int generation = 0;
+                        try {
+                            while (!stop.get() && errors.isEmpty()) {
+                                generation++;
+                                long lba = base + (generation * 16L) % 2048;
+                                byte[] p = pattern(worker, generation, 16);
+                                int s = f.execute(PathFixture.rw16(WRITE_16, lba, 16), ByteBuffer.wrap(p), null);
+                                ByteBuffer in = ByteBuffer.allocate(p.length);
+                                int r = f.execute(PathFixture.rw16(READ_16, lba, 16), null, in);
+                                commands.addAndGet(2);
+                                if (s != ScsiStatus.GOOD || r != ScsiStatus.GOOD) {
+                                    errors.add("worker " + worker + " status " + s + "/" + r + " at LBA " + lba);
+                                } else if (!java.util.Arrays.equals(p, in.array())) {
+                                    errors.add("worker " + worker + " read back other bytes at LBA " + lba);
+                                }
+                            }
+                        } catch (Exception e) {
+                            errors.add("worker " + worker + ": " + e);
+                        }
+                    }, "rapid-swap-worker-" + w);
+                    t.start();
+                    workers.add(t);
+                }
+                long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(swapMillis);
+                int swaps = 0;
+                while (System.nanoTime() - end < 0 && errors.isEmpty()) {
+                    if (swaps % 2 == 0) {
+                        f.register(b, 10);    // a -> b
+                        f.unregister(b);      // b -> a
+                    } else {
+                        f.unregister(a);      // a -> none
+                        f.register(a, 0);     // none -> a
+                    }
+                    swaps += 2;
+                    Thread.yield();
+                }
+                stop.set(true);
+                for (Thread t : workers) {
+                    t.join(30_000);
+                }
+                if (!errors.isEmpty()) {
+                    return errors + " after " + swaps + " swaps and " + commands.get() + " commands";
+                }
+                if (f.repeatedCompletions.get() != 0) {
+                    return f.repeatedCompletions.get() + " commands completed more than once";
+                }
+                if (f.host.outstanding() != 0) {
+                    return f.host.outstanding() + " commands outstanding after the workers stopped";
+                }
+                return null;
+            } finally {
+                f.unregister(a);
+                a.deactivate();
+                b.deactivate();
+            }
+        }
     }
 
     static byte[] pattern(int worker, int generation, int blocks) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.DataDirection;
@@ -36,13 +37,20 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
     private long serviceIds = 100;
+    /** Completions of a command that had been completed already: each must come exactly once. */
+    final AtomicInteger repeatedCompletions = new AtomicInteger();
     /** Region files are numbered across fixtures, so a fixture never maps another one's live file. */
     private static final java.util.concurrent.atomic.AtomicInteger FILES = new java.util.concurrent.atomic.AtomicInteger();
 
     PathFixture(long lunBytes) throws Exception {
+        this(lunBytes, 10);
+    }
+
+    /** @param drainTimeoutSeconds how long a swap waits for the old transport's answers */
+    PathFixture(long lunBytes, int drainTimeoutSeconds) throws Exception {
         daemon.createTarget(TARGET);
         daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, lunBytes, Map.of()), BLOCK, LunOptions.DEFAULT);
-        hostSide.activate(config(256));
+        hostSide.activate(config(256, drainTimeoutSeconds));
         host = hostSide.addHost("test", this);
         nexus = host.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET, 1);
         // Answered once a transport is bound; the request waits in the host's queue until then.
@@ -100,7 +108,9 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
         }
         int status = command.status();
         host.done(command, CmdDoneEvent.DELIVERED);
-        ((CompletableFuture<Integer>) ctx[0]).complete(status);
+        if (!((CompletableFuture<Integer>) ctx[0]).complete(status)) {
+            repeatedCompletions.incrementAndGet();
+        }
     }
 
     @Override
@@ -137,13 +147,17 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     }
 
     static HostSide.Config config(int commands) {
+        return config(commands, 10);
+    }
+
+    static HostSide.Config config(int commands, int drainTimeoutSeconds) {
         return new HostSide.Config() {
             @Override public Class<? extends Annotation> annotationType() { return HostSide.Config.class; }
             @Override public String transport() { return "shm"; }
             @Override public int commandsPerHost() { return commands; }
             @Override public int maxDataLength() { return 1 << 20; }
             @Override public int stagingAreaSize() { return 8 << 20; }
-            @Override public int drainTimeoutSeconds() { return 10; }
+            @Override public int drainTimeoutSeconds() { return drainTimeoutSeconds; }
         };
     }
 }
