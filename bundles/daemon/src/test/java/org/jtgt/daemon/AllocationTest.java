@@ -67,7 +67,10 @@ class AllocationTest {
         assertEquals(WARMUP + MEASURED, h.endpoint.discarded, "every command was answered");
         Nexus n = h.daemon.nexus(Harness.HOST, Harness.NEXUS);
         assertEquals(0, n.tasks().size(), "every CMD_DONE dropped its task");
-        assertTrue(allocated < 4096, allocated + " bytes allocated for " + MEASURED + " commands");
+        // Less than one byte per command: one object per command (16 bytes at least) would be
+        // 480,000 bytes; a few KiB allocated once (class initialisation, a late JIT recompile
+        // with its deoptimisation) have been seen on a cold JVM and are not the hot path.
+        assertTrue(allocated < MEASURED, allocated + " bytes allocated for " + MEASURED + " commands");
     }
 
     private static ByteBuffer request(byte[] cdb, DataDirection dir, long dataOffset, int length) {
