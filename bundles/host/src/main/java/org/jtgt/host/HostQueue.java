@@ -26,6 +26,7 @@ import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,6 +87,19 @@ final class HostQueue implements ScsiHost {
     private final int[] doneResults;
     private int doneHead;
     private int doneCount;
+
+    // ---- commands failed here because their transport did not answer in time ----
+    /**
+     * The last {@value #ABANDONED} commands {@link #failInFlight} answered itself, with the
+     * transport each was sent on. Their real answers may still come, late, through a later
+     * endpoint of the same transport (its daemon → host ring keeps them); such an answer is
+     * dropped, not taken for a protocol violation. Guarded by itself; touched only on those
+     * rare paths.
+     */
+    private static final int ABANDONED = 64;
+    private final long[] abandonedCids = new long[ABANDONED];
+    private final Transport[] abandonedOn = new Transport[ABANDONED];
+    private int abandonedNext;
 
     private final ConcurrentHashMap<Long, Request> pendingTmf = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, Request> pendingNexus = new ConcurrentHashMap<>();
@@ -457,6 +471,12 @@ final class HostQueue implements ScsiHost {
         long cid = CmdRspEvent.cid(b, o);
         CommandSlot slot = lookup(cid);
         if (slot == null || slot.state != CommandSlot.State.SENT || slot.binding.endpoint != from) {
+            if (wasAbandoned(cid, from.transport())) {
+                LOG.warn("host {}: late answer to cid 0x{} on transport {}, which was failed here when that "
+                        + "transport did not answer in time; dropped", hostNo, Long.toHexString(cid),
+                        from.transport().name());
+                return;
+            }
             throw new EventFormatException("UEVENT_CMD_RSP for cid 0x" + Long.toHexString(cid)
                     + " which host " + hostNo + " has not sent on this transport");
         }
@@ -546,6 +566,7 @@ final class HostQueue implements ScsiHost {
     void failInFlight(TransportBinding b) {
         for (CommandSlot slot : slots) {
             if (slot.state == CommandSlot.State.SENT && slot.binding == b) {
+                abandon(slot.cid, b.transport);
                 slot.status = org.jtgt.api.scsi.ScsiStatus.CHECK_CONDITION;
                 slot.residual = slot.expectedLength;
                 slot.dataInLength = 0;
@@ -566,6 +587,27 @@ final class HostQueue implements ScsiHost {
     }
 
     // ------------------------------------------------------------------ command table
+
+    private void abandon(long cid, Transport transport) {
+        synchronized (abandonedCids) {
+            abandonedCids[abandonedNext] = cid;
+            abandonedOn[abandonedNext] = transport;
+            abandonedNext = (abandonedNext + 1) % ABANDONED;
+        }
+    }
+
+    /** True (once) if {@code cid} was failed by {@link #failInFlight} after it was sent on {@code transport}. */
+    private boolean wasAbandoned(long cid, Transport transport) {
+        synchronized (abandonedCids) {
+            for (int i = 0; i < ABANDONED; i++) {
+                if (abandonedCids[i] == cid && abandonedOn[i] == transport && transport != null) {
+                    abandonedOn[i] = null;
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 
     private CommandSlot lookup(long cid) {
         int index = (int) cid;

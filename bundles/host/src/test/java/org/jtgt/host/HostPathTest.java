@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -132,6 +133,95 @@ class HostPathTest {
      * between clearing the active binding and naming it the one being drained; their commands
      * stayed in flight until the drain gave up. Runs rounds until one fails or the time is up.
      */
+    /**
+     * A command the host failed because its transport did not answer within the drain timeout
+     * gets its real answer later, through the next endpoint the host side attaches to the same
+     * transport (its daemon → host ring kept it). That answer is dropped with a warning; the
+     * transport stays usable.
+     */
+    @Test
+    void aLateAnswerAfterATimedOutDrainDoesNotFailTheTransport() throws Exception {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            try (PathFixture f = new PathFixture(8 << 20, 1)) {
+                GatedStore gated = new GatedStore(1 << 20);
+                f.daemon.addLun(PathFixture.TARGET, 1, gated, PathFixture.BLOCK,
+                        org.jtgt.api.target.LunOptions.DEFAULT);
+                ShmTransport a = f.newTransport();
+                ShmTransport b = f.newTransport();
+                f.register(a, 0);
+                assertEquals(0, f.awaitNexus());
+                f.execute(1, new byte[6], null, null);   // TEST UNIT READY: takes a pending unit attention, if any
+
+                // A read that the daemon holds on transport a (it executes on a's delivering thread).
+                CompletableFuture<Integer> slow = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return f.execute(1, PathFixture.rw16(READ_16, 0, 1), null,
+                                ByteBuffer.allocate(PathFixture.BLOCK));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertTrue(gated.entered.await(10, TimeUnit.SECONDS), "the read reached the store");
+                f.register(b, 10);   // swap a -> b: the drain times out after 1 s and fails the read
+                assertEquals(ScsiStatus.CHECK_CONDITION, slow.get(10, TimeUnit.SECONDS));
+                gated.gate.countDown();   // now a's daemon side answers, into a ring nobody reads
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (gated.reads.get() < 1) {
+                    assertTrue(System.nanoTime() < deadline, "the held read did not end");
+                    Thread.sleep(10);
+                }
+                Thread.sleep(200);   // the answer is written just after the read returns
+                f.unregister(b);     // swap b -> a: the new endpoint on a drains the late answer first
+
+                byte[] p = pattern(7, 7, 8);
+                assertEquals(ScsiStatus.GOOD, f.execute(PathFixture.rw16(WRITE_16, 0, 8), ByteBuffer.wrap(p), null));
+                ByteBuffer in = ByteBuffer.allocate(p.length);
+                assertEquals(ScsiStatus.GOOD, f.execute(PathFixture.rw16(READ_16, 0, 8), null, in));
+                assertArrayEquals(p, in.array());
+                assertEquals("shm", f.hostSide.activeTransport());
+                assertTrue(f.hostSide.transports().stream().noneMatch(t -> t.failed()),
+                        f.hostSide.transports().toString());
+                assertEquals(0, f.host.outstanding());
+                f.unregister(a);
+                a.deactivate();
+                b.deactivate();
+            }
+        });
+    }
+
+    /** A memory store whose reads wait at a gate: the daemon's delivering thread is held there. */
+    static final class GatedStore implements org.jtgt.api.store.BackingStore {
+        final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        private final long size;
+
+        GatedStore(long size) {
+            this.size = size;
+        }
+
+        @Override public long size() { return size; }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) throws java.io.IOException {
+            entered.countDown();
+            try {
+                gate.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            while (dst.hasRemaining()) {
+                dst.put((byte) 0);
+            }
+            reads.incrementAndGet();
+        }
+
+        @Override public void write(long offset, ByteBuffer src, boolean fua) { src.position(src.limit()); }
+        @Override public void flush() { }
+        @Override public String describe() { return "gated test store"; }
+        @Override public void close() { }
+    }
+
     @Test
     void everyCommandIsAnsweredOnceAcrossRapidSwaps() throws Exception {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {

@@ -80,13 +80,18 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
 
     /** Runs one command synchronously and returns its status; Data-In lands in {@code in}. */
     int execute(byte[] cdb, ByteBuffer out, ByteBuffer in) throws Exception {
+        return execute(0, cdb, out, in);
+    }
+
+    /** As {@link #execute(byte[], ByteBuffer, ByteBuffer)}, on the logical unit {@code lun} (0..255). */
+    int execute(int lun, byte[] cdb, ByteBuffer out, ByteBuffer in) throws Exception {
         int length = out != null ? out.remaining() : in != null ? in.remaining() : 0;
         HostCommand cmd = host.allocate(nexus, length, TimeUnit.SECONDS.toNanos(30));
         if (cmd == null) {
             throw new IllegalStateException("no command slot in 30 s");
         }
         CompletableFuture<Integer> done = new CompletableFuture<>();
-        cmd.setLun(0).setCdb(cdb, 0, cdb.length).setExpectedLength(length)
+        cmd.setLun((long) lun << 48).setCdb(cdb, 0, cdb.length).setExpectedLength(length)
                 .setDirection(out != null ? DataDirection.WRITE : in != null ? DataDirection.READ : DataDirection.NONE);
         if (out != null) {
             cmd.putData(0, out.duplicate());
