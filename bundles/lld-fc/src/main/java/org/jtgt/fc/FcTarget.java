@@ -20,6 +20,7 @@ import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.NexusReplies;
+import org.jtgt.api.host.TmfReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.SessionInfo;
@@ -124,8 +125,8 @@ public class FcTarget implements HostCallbacks, SessionSource {
     private final AtomicInteger connectionIds = new AtomicInteger();
     /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
     private final NexusReplies nexusReplies = new NexusReplies();
-    /** mid → the waiting {@link PendingTmf}, or the response if it came first. */
-    private final ConcurrentHashMap<Long, Object> tmfs = new ConcurrentHashMap<>();
+    /** Answers to task management requests, delivered to whoever queued them. */
+    private final TmfReplies tmfReplies = new TmfReplies();
 
     /** What connections need from the configuration. */
     record Settings(String target, long portName, long nodeName, int frameSize, int maxBurstLength, int maxExchanges,
@@ -372,11 +373,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
             waiter.tmfCompleted(TmfResponse.FUNCTION_REJECTED);
             return;
         }
-        Object early = tmfs.putIfAbsent(mid, waiter);
-        if (early instanceof TmfResponse r) {
-            tmfs.remove(mid);
-            waiter.tmfCompleted(r);
-        }
+        tmfReplies.await(mid, waiter::tmfCompleted);
     }
 
     void connectionClosed(FcConnection c) {
@@ -402,12 +399,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
 
     @Override
     public void taskManagementCompleted(long mid, TmfResponse response) {
-        TmfResponse r = response == null ? TmfResponse.FUNCTION_REJECTED : response;
-        Object waiting = tmfs.putIfAbsent(mid, r);
-        if (waiting instanceof TmfWaiter w) {
-            tmfs.remove(mid);
-            w.tmfCompleted(r);
-        }
+        tmfReplies.onResult(mid, response);
     }
 
     @Override

@@ -25,6 +25,7 @@ import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.NexusReplies;
+import org.jtgt.api.host.TmfReplies;
 import org.jtgt.api.host.Portal;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.ChapAccounts;
@@ -195,11 +196,8 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
     /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
     private final NexusReplies nexusReplies = new NexusReplies();
-    /** mid → the waiting {@link PendingTmf}, or the response if it came first. */
-    private final ConcurrentHashMap<Long, Object> tmfs = new ConcurrentHashMap<>();
-
-    private record PendingTmf(IscsiConnection connection, int itt, TaskManagementFunction function) {
-    }
+    /** Answers to task management requests, delivered to whoever queued them. */
+    private final TmfReplies tmfReplies = new TmfReplies();
 
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
@@ -450,12 +448,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             c.tmfResponse(itt, TmfResponse.FUNCTION_REJECTED);
             return;
         }
-        PendingTmf pending = new PendingTmf(c, itt, function);
-        Object early = tmfs.putIfAbsent(mid, pending);
-        if (early instanceof TmfResponse) {
-            tmfs.remove(mid);
-            c.tmfCompleted(itt, function, (TmfResponse) early);
-        }
+        tmfReplies.await(mid, r -> c.tmfCompleted(itt, function, r));
     }
 
     /**
@@ -593,11 +586,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
     @Override
     public void taskManagementCompleted(long mid, TmfResponse response) {
-        Object waiting = tmfs.putIfAbsent(mid, response == null ? TmfResponse.FUNCTION_REJECTED : response);
-        if (waiting instanceof PendingTmf p) {
-            tmfs.remove(mid);
-            p.connection().tmfCompleted(p.itt(), p.function(), response == null ? TmfResponse.FUNCTION_REJECTED : response);
-        }
+        tmfReplies.onResult(mid, response);
     }
 
     @Override
