@@ -49,10 +49,14 @@ final class CommandTable {
      * @param persistentAccess how a persistent reservation treats the command, by opcode and
      *        service action ({@link PersistentReservations#accessOf}); indexed by service action
      *        like {@code serviceActions}, or one element for an opcode without service actions
+     * @param duringSanitize the command is processed while a sanitize operation runs (SBC-4:
+     *        INQUIRY, REPORT LUNS, REQUEST SENSE, REPORT SUPPORTED OPERATION CODES; and an
+     *        unknown opcode stays INVALID COMMAND OPERATION CODE); every other command is NOT READY,
+     *        SANITIZE IN PROGRESS
      */
     record Entry(String name, Handler handler, boolean worksWithoutUnit, boolean bypassesUnitAttention,
                  byte[] usage, ServiceAction[] serviceActions, boolean conflicts, boolean needsMedium,
-                 int[] persistentAccess) {
+                 int[] persistentAccess, boolean duringSanitize) {
         /** The access class of the command in {@code cdb} under a persistent reservation; allocation-free. */
         int persistentAccess(byte[] cdb) {
             int[] a = persistentAccess;
@@ -69,9 +73,11 @@ final class CommandTable {
     /** Registration flag: accesses the medium. */
     private static final int MEDIUM = 2;
     private static final int MEDIUM_ACCESS = CONFLICTS | MEDIUM;
+    /** Registration flag: processed while a sanitize operation runs. */
+    private static final int DURING_SANITIZE = 4;
 
     static final Entry INVALID = new Entry("invalid", c -> SenseReason.INVALID_COMMAND_OPERATION_CODE,
-            false, false, null, null, false, false, new int[1]);
+            false, false, null, null, false, false, new int[1], true);
 
     private final Entry[] entries = new Entry[256];
 
@@ -96,7 +102,7 @@ final class CommandTable {
         t.spc(Opcodes.RESERVE_10, "RESERVE(10)", Reservations::reserve10, "56 00 00 00 00 00 00 00 00 04", CONFLICTS);
         t.spc(Opcodes.RELEASE_10, "RELEASE(10)", Reservations::release10, "57 00 00 00 00 00 00 00 00 04", 0);
         SupportedOperationCodes rsoc = new SupportedOperationCodes(t);
-        t.serviceActions(Opcodes.MAINTENANCE_IN, "MAINTENANCE IN", 0,
+        t.serviceActions(Opcodes.MAINTENANCE_IN, "MAINTENANCE IN", DURING_SANITIZE,
                 new ServiceAction(Opcodes.SA_REPORT_SUPPORTED_OPERATION_CODES, "REPORT SUPPORTED OPERATION CODES",
                         rsoc::execute, usage("A3 0C 87 FF FF FF FF FF FF FF 00 04")),
                 new ServiceAction(Opcodes.SA_REPORT_TARGET_PORT_GROUPS, "REPORT TARGET PORT GROUPS",
@@ -196,13 +202,13 @@ final class CommandTable {
     private void spc(int opcode, String name, Handler h, String usage, int flags) {
         register(opcode, new Entry(name, h, false, false, usage(usage), null,
                 (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0,
-                new int[] {PersistentReservations.accessOf(opcode, -1)}));
+                new int[] {PersistentReservations.accessOf(opcode, -1)}, (flags & DURING_SANITIZE) != 0));
     }
 
     /** A command answered for any LUN, not stopped by unit attentions nor by reservations. */
     private void any(int opcode, String name, Handler h, String usage) {
         register(opcode, new Entry(name, h, true, true, usage(usage), null, false, false,
-                new int[] {PersistentReservations.accessOf(opcode, -1)}));
+                new int[] {PersistentReservations.accessOf(opcode, -1)}, true));
     }
 
     /** An opcode whose CDB byte 1 names a service action; unknown ones are INVALID FIELD IN CDB. */
@@ -223,7 +229,7 @@ final class CommandTable {
             access[a.code()] = a.persistentAccess(opcode);
         }
         register(opcode, new Entry(name, dispatch, false, false, null, bySa,
-                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0, access));
+                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0, access, (flags & DURING_SANITIZE) != 0));
     }
 
     /** Parses usage data written as hex bytes; its length is the CDB length. */

@@ -308,7 +308,7 @@ final class ExtendedCopy {
                 try {
                     src.store().read(from + at, chunk);
                     chunk.flip();
-                    dst.store().write(to + at, chunk, dst.writeThrough());
+                    dst.writeMedium(to + at, chunk, false);
                 } catch (IOException e) {
                     c.information = -1;
                     c.fieldPointer = -1;
@@ -328,13 +328,10 @@ final class ExtendedCopy {
 
     /** RECEIVE COPY RESULTS, COPY STATUS (SPC-4): progress and outcome of a list identifier. */
     static SenseReason copyStatus(CommandContext c) {
-        SenseReason r = checkReceiveCdb(c);
+        CopyOperations.Operation o = new CopyOperations.Operation();
+        SenseReason r = findOperation(c, o);
         if (r != SenseReason.NONE) {
             return r;
-        }
-        CopyOperations.Operation o = new CopyOperations.Operation();
-        if (!c.nexus.copies().find(Cdb.u8(c.cdb, LIST_ID_OFFSET), o)) {
-            return c.invalidField(LIST_ID_OFFSET);
         }
         long allocation = Cdb.u32(c.cdb, ALLOCATION_OFFSET);
         c.zeroIn(0, COPY_STATUS_LENGTH);
@@ -353,13 +350,10 @@ final class ExtendedCopy {
      * not fail.
      */
     static SenseReason failedSegmentDetails(CommandContext c) {
-        SenseReason r = checkReceiveCdb(c);
+        CopyOperations.Operation o = new CopyOperations.Operation();
+        SenseReason r = findOperation(c, o);
         if (r != SenseReason.NONE) {
             return r;
-        }
-        CopyOperations.Operation o = new CopyOperations.Operation();
-        if (!c.nexus.copies().find(Cdb.u8(c.cdb, LIST_ID_OFFSET), o)) {
-            return c.invalidField(LIST_ID_OFFSET);
         }
         long allocation = Cdb.u32(c.cdb, ALLOCATION_OFFSET);
         if (o.status != CopyOperations.STATUS_FAILED) {
@@ -375,6 +369,16 @@ final class ExtendedCopy {
         c.putIn(FAILED_SEGMENT_HEADER, o.sense, 0, o.senseLength);
         c.produce(length, allocation);
         return SenseReason.NONE;
+    }
+
+    /** The CDB checks of COPY STATUS and FAILED SEGMENT DETAILS, then the list identifier's operation into {@code o}. */
+    private static SenseReason findOperation(CommandContext c, CopyOperations.Operation o) {
+        SenseReason r = checkReceiveCdb(c);
+        if (r != SenseReason.NONE) {
+            return r;
+        }
+        return c.nexus.copies().find(Cdb.u8(c.cdb, LIST_ID_OFFSET), o) ? SenseReason.NONE
+                : c.invalidField(LIST_ID_OFFSET);
     }
 
     /** RECEIVE COPY RESULTS, OPERATING PARAMETERS (SPC-4): the limits enforced above. */

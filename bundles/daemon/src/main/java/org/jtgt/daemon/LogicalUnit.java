@@ -1,5 +1,7 @@
 package org.jtgt.daemon;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -276,6 +278,14 @@ final class LogicalUnit {
      */
     boolean writeThrough() {
         return !writeCacheEnabled;
+    }
+
+    /**
+     * Writes to the store, the bytes stable before it returns when {@code fua} is set or the
+     * write cache is disabled ({@link #writeThrough}): every medium write of a command goes here.
+     */
+    void writeMedium(long offset, ByteBuffer src, boolean fua) throws IOException {
+        store.write(offset, src, fua || !writeCacheEnabled);
     }
 
     /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */

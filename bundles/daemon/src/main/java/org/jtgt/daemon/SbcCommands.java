@@ -253,21 +253,35 @@ final class SbcCommands {
         if (r != SenseReason.NONE) {
             return r;
         }
-        SenseReason protection = c.unit.writeProtection();   // after the CDB checks: parsing, then execution
+        return writeBlocks(c, false);
+    }
+
+    /**
+     * The write of WRITE and WRITE ATOMIC once their CDB is checked (parsing, then execution):
+     * write protection, then min(blocks × block size, Data-Out present) bytes under the unit's
+     * write order, shared or, for {@code atomic}, exclusive of every other writer.
+     */
+    private static SenseReason writeBlocks(CommandContext c, boolean atomic) {
+        LogicalUnit u = c.unit;
+        SenseReason protection = u.writeProtection();
         if (protection != SenseReason.NONE) {
             return protection;
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
         if (n > 0) {
-            long stamp = c.unit.beginWrite();
+            long stamp = atomic ? u.beginAtomicWrite() : u.beginWrite();
             try {
-                c.unit.store().write(c.lba << c.unit.blockShift(), c.window(0, n), c.fua || c.unit.writeThrough());
+                u.writeMedium(c.lba << u.blockShift(), c.window(0, n), c.fua);
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
                 return SenseReason.WRITE_ERROR;
             } finally {
-                c.unit.endWrite(stamp);
+                if (atomic) {
+                    u.endAtomicWrite(stamp);
+                } else {
+                    u.endWrite(stamp);
+                }
             }
         }
         return SenseReason.NONE;
@@ -511,7 +525,7 @@ final class SbcCommands {
                 }
                 medium.clear().limit(chunk);
                 try {
-                    c.unit.store().write(base + done, medium, c.fua || c.unit.writeThrough());
+                    c.unit.writeMedium(base + done, medium, c.fua);
                 } catch (IOException e) {
                     c.information = c.lba + (done >>> c.unit.blockShift());
                     c.ioFailure = e;
@@ -591,7 +605,7 @@ final class SbcCommands {
                 return m;   // INFORMATION: compare() counted from the start of Data-Out
             }
             try {
-                c.unit.store().write(offset, c.window(half, half), c.fua || c.unit.writeThrough());
+                c.unit.writeMedium(offset, c.window(half, half), c.fua);
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
@@ -838,7 +852,7 @@ final class SbcCommands {
             while (done < c.blocks) {
                 int n = (int) Math.min(filled, c.blocks - done);
                 pattern.clear().limit(n << shift);
-                c.unit.store().write((c.lba + done) << shift, pattern, c.unit.writeThrough());
+                c.unit.writeMedium((c.lba + done) << shift, pattern, false);
                 done += n;
             }
         } catch (IOException e) {
@@ -909,24 +923,7 @@ final class SbcCommands {
         if (u.atomicGranularity() > 1 && c.blocks % u.atomicGranularity() != 0) {
             return c.invalidField(ATOMIC_LENGTH_OFFSET);
         }
-        SenseReason protection = u.writeProtection();
-        if (protection != SenseReason.NONE) {
-            return protection;
-        }
-        int n = (int) Math.min(c.wanted, c.outAvailable);
-        if (n > 0) {
-            long stamp = u.beginAtomicWrite();
-            try {
-                u.store().write(c.lba << u.blockShift(), c.window(0, n), c.fua || c.unit.writeThrough());
-            } catch (IOException e) {
-                c.information = c.lba;
-                c.ioFailure = e;
-                return SenseReason.WRITE_ERROR;
-            } finally {
-                u.endAtomicWrite(stamp);
-            }
-        }
-        return SenseReason.NONE;
+        return writeBlocks(c, true);
     }
 
     // ======================= PRE-FETCH =======================
@@ -1035,15 +1032,6 @@ final class SbcCommands {
         c.putIn32(4, c.unit.blockSize());
         c.produce(READ_CAPACITY_10_LENGTH, READ_CAPACITY_10_LENGTH);
         return SenseReason.NONE;
-    }
-
-    /** SERVICE ACTION IN(16): only READ CAPACITY(16) is implemented. */
-    static SenseReason serviceActionIn16(CommandContext c) {
-        int sa = Cdb.u8(c.cdb, 1) & Opcodes.SERVICE_ACTION_MASK;
-        if (sa != Opcodes.SA_READ_CAPACITY_16) {
-            return c.invalidField(1, Opcodes.SERVICE_ACTION_MSB);
-        }
-        return readCapacity16(c);
     }
 
     /**

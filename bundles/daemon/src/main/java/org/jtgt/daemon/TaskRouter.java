@@ -165,11 +165,10 @@ final class TaskRouter {
             if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
                 return SenseReason.MEDIUM_NOT_PRESENT;
             }
-            if (unit != null && !entry.worksWithoutUnit() && opcode != Opcodes.MAINTENANCE_IN
-                    && entry != CommandTable.INVALID) {
-                // SBC-4 sanitize operation: while it runs only INQUIRY, REPORT LUNS, REQUEST SENSE and
-                // REPORT SUPPORTED OPERATION CODES are processed; after one failed, medium
-                // access fails until a SANITIZE succeeds or failure mode is exited.
+            if (unit != null && !entry.duringSanitize()) {
+                // SBC-4 sanitize operation: while it runs only the commands the table marks are
+                // processed; after one failed, medium access fails until a SANITIZE succeeds or
+                // failure mode is exited.
                 if (unit.sanitizing()) {
                     return SenseReason.SANITIZE_IN_PROGRESS;
                 }
