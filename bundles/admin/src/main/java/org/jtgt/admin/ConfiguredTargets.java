@@ -235,24 +235,25 @@ final class ConfiguredTargets {
         TargetsFile.Accounts accountsBefore = accounts;
         save(next, accounts.withoutTarget(tid));   // first: a deletion cannot be undone once the stores are closed
         int ended = 0;
-        if (force) {
-            // The drivers end the sessions first, so initiators see their sessions end (and
-            // recover their commands as after any connection loss) rather than commands failing
-            // on a nexus that is gone; a session that logs in again before the daemon has
-            // deleted the target is ended by the second pass below.
-            ended += endSessions(t.iqn());
-        }
         try {
+            if (force) {
+                // The target is closed to new logins first, then the drivers end its sessions, so
+                // initiators see their sessions end (and recover their commands as after any
+                // connection loss) rather than commands failing on a nexus that is gone, and a
+                // session cannot log in again before the daemon has deleted the target.
+                admin.closeTarget(t.iqn());
+                ended = endSessions(t.iqn());
+            }
             admin.deleteTarget(t.iqn(), force);
         } catch (RuntimeException e) {
             save(before, accountsBefore);
+            if (force) {
+                reopen(admin, t.iqn());
+            }
             throw e;
         }
         appliedTargets.remove(tid);
         appliedLuns.removeIf(k -> k.startsWith(tid + "/"));
-        if (force) {
-            ended += endSessions(t.iqn());
-        }
         return "target " + tid + " " + t.iqn() + " deleted" + (ended > 0 ? " (" + ended + " session(s) ended)" : "");
     }
 
@@ -480,6 +481,14 @@ final class ConfiguredTargets {
             parts.add("options " + TargetsFile.describeOptions(l.options()) + " -> " + TargetsFile.describeOptions(options));
         }
         return "target " + tid + " LUN " + lun + ": " + String.join(", ", parts);
+    }
+
+    private static void reopen(TargetAdmin admin, String iqn) {
+        try {
+            admin.reopenTarget(iqn);
+        } catch (RuntimeException e) {
+            LOG.warn("reopening {} after a failed delete failed: {}", iqn, e.toString());
+        }
     }
 
     /** Asks every driver to end the sessions to {@code iqn}; how many it ended. */

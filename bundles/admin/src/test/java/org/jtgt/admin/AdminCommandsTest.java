@@ -271,9 +271,13 @@ class AdminCommandsTest {
         assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
     }
 
-    /** A driver with one session to {@link #IQN}, which records what it was asked to end. */
+    /**
+     * A driver with one session to {@link #IQN}, which records what it was asked to end and
+     * whether the target was closed to new logins by then.
+     */
     private final class OneSession implements SessionSource {
         final List<String> ended = new java.util.ArrayList<>();
+        boolean closedWhenEnded;
 
         @Override
         public List<SessionInfo> sessions() {
@@ -285,7 +289,9 @@ class AdminCommandsTest {
         @Override
         public int endSessions(String target, String reason, long timeoutMillis) {
             ended.add(target + ": " + reason);
-            return target.equals(IQN) && ended.size() == 1 ? 1 : 0;   // the second pass finds none
+            closedWhenEnded = daemon.targets.get(IQN).closed
+                    && daemon.targets().stream().noneMatch(t -> t.name().equals(IQN));
+            return target.equals(IQN) ? 1 : 0;
         }
     }
 
@@ -339,8 +345,8 @@ class AdminCommandsTest {
         assertTrue(driver.ended.isEmpty(), "no session ended without --force");
         ok("target 1 " + IQN + " deleted (1 session(s) ended)", "--op", "delete", "--mode", "target", "--tid", "1",
                 "--force");
-        assertEquals(List.of(IQN + ": target " + IQN + " deleted", IQN + ": target " + IQN + " deleted"), driver.ended,
-                "before the daemon deletes the target, and once more after");
+        assertEquals(List.of(IQN + ": target " + IQN + " deleted"), driver.ended, "once, before the daemon deletes it");
+        assertTrue(driver.closedWhenEnded, "the target was closed to new logins before its sessions were ended");
     }
 
     @Test

@@ -73,6 +73,7 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
         final TreeMap<Integer, LunOptions> options = new TreeMap<>();
         List<String> acl = List.of();
         int nexuses;
+        boolean closed;
     }
 
     final Map<String, T> targets = new TreeMap<>();
@@ -152,6 +153,16 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     }
 
     @Override
+    public void closeTarget(String name) {
+        target(name).closed = true;
+    }
+
+    @Override
+    public void reopenTarget(String name) {
+        target(name).closed = false;
+    }
+
+    @Override
     public void addLun(String target, int lun, BackingStore store, int blockSize, LunOptions options) {
         T t = target(target);
         if (t.luns.containsKey(lun)) {
@@ -210,6 +221,9 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     public List<TargetInfo> targets() {
         List<TargetInfo> out = new ArrayList<>();
         targets.forEach((name, t) -> {
+            if (t.closed) {
+                return;
+            }
             List<LunInfo> luns = new ArrayList<>();
             t.luns.forEach((n, s) -> luns.add(new LunInfo(n, s.describe, s.size, 512,
                     t.options.getOrDefault(n, LunOptions.DEFAULT))));

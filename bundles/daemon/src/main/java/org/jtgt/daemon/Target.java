@@ -23,6 +23,8 @@ final class Target {
     private volatile LogicalUnit[] luns = NO_LUNS;
     private volatile List<String> acl = List.of();
     private volatile Nexus[] nexuses = NO_NEXUSES;
+    /** Closed to new nexuses (a forced delete under way). */
+    private volatile boolean closed;
 
     Target(String name) {
         this.name = name;
@@ -31,6 +33,14 @@ final class Target {
 
     String name() {
         return name;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    void closed(boolean closed) {
+        this.closed = closed;
     }
 
     /** The name as UTF-8 (VPD page 83h SCSI name string); never modify. */

@@ -313,7 +313,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         int result;
         synchronized (lock) {
             Target target = targets.get(targetName);
-            if (target == null) {
+            if (target == null || target.closed()) {
                 result = ItNexusRspEvent.RESULT_NO_SUCH_TARGET;
             } else if (!target.admits(initiator)) {
                 result = ItNexusRspEvent.RESULT_ACCESS_DENIED;
@@ -448,6 +448,22 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
             retire(u);
         }
         LOG.info("Target {} deleted ({} LUN(s) closed, {} I_T nexus(es) ended)", name, target.luns().length, ended.size());
+    }
+
+    @Override
+    public void closeTarget(String name) {
+        synchronized (lock) {
+            requireTarget(name).closed(true);
+        }
+        LOG.info("Target {} closed to new I_T nexuses", name);
+    }
+
+    @Override
+    public void reopenTarget(String name) {
+        synchronized (lock) {
+            requireTarget(name).closed(false);
+        }
+        LOG.info("Target {} open to new I_T nexuses again", name);
     }
 
     @Override
@@ -627,7 +643,9 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     public List<TargetInfo> targets() {
         List<TargetInfo> out = new ArrayList<>();
         for (Target t : targets.values()) {
-            out.add(t.info());
+            if (!t.closed()) {
+                out.add(t.info());
+            }
         }
         out.sort(Comparator.comparing(TargetInfo::name));
         return List.copyOf(out);

@@ -99,6 +99,26 @@ class TargetAdminTest {
     }
 
     @Test
+    void aClosedTargetRefusesNewNexusesWhileItsNexusesGoOn() {
+        Harness h = new Harness(daemon);
+        daemon.createTarget(T);
+        daemon.addLun(T, 0, new MemoryStore(8192), 512, null);
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(Harness.INITIATOR, T, Harness.NEXUS));
+
+        daemon.closeTarget(T);
+        assertTrue(daemon.targets().isEmpty(), "logins and discovery no longer find it");
+        assertEquals(ItNexusRspEvent.RESULT_NO_SUCH_TARGET, h.login(Harness.INITIATOR, T, Harness.NEXUS + 1));
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+        TargetAdminException dup = assertThrows(TargetAdminException.class, () -> daemon.createTarget(T));
+        assertTrue(dup.getMessage().contains("exists"), dup.getMessage());
+
+        daemon.reopenTarget(T);
+        assertEquals(List.of(T), daemon.targets().stream().map(TargetInfo::name).toList());
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(Harness.INITIATOR, T, Harness.NEXUS + 1));
+        assertThrows(TargetAdminException.class, () -> daemon.closeTarget("iqn.2026-11.org.jtgt:none"));
+    }
+
+    @Test
     void removeLunClosesTheStore() {
         daemon.createTarget(T);
         MemoryStore s = new MemoryStore(8192);

@@ -23,6 +23,18 @@ public interface TargetAdmin {
     void deleteTarget(String name, boolean force);
 
     /**
+     * Closes a target to new I_T nexuses: {@link #targets()} no longer lists it (logins and
+     * discovery do not find it) and nexus requests for it are refused as for a target that does
+     * not exist, while the nexuses it has go on. The first step of a forced delete: an initiator
+     * whose session the drivers end cannot log in again before {@link #deleteTarget} runs.
+     * {@link #reopenTarget} undoes it when the delete does not happen.
+     */
+    void closeTarget(String name);
+
+    /** Opens a target {@link #closeTarget closed} before to new I_T nexuses again. */
+    void reopenTarget(String name);
+
+    /**
      * Adds a logical unit; the daemon owns {@code store} from now on and closes it on removal.
      *
      * @param blockSize logical block size in bytes (512 or 4096)
