@@ -19,6 +19,11 @@ final class ControlPdu {
     int statSnMode = ADVANCE_STAT_SN;
     /** Runs on the sender thread after the PDU was written (or the connection failed). */
     Runnable after;
+    /**
+     * Set by whoever enqueues a reused PDU (a task's R2T), cleared by the sender once it has
+     * copied the header out: until then the object must not be filled again.
+     */
+    volatile boolean queued;
 
     ControlPdu(int opcode, int flags) {
         view.put(Bhs.OPCODE_OFFSET, (byte) opcode);

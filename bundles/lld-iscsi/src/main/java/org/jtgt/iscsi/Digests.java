@@ -19,9 +19,18 @@ final class Digests {
         return (int) crc.getValue();
     }
 
+    /**
+     * Adds {@code length} bytes of {@code b} from {@code offset}; position and limit are moved
+     * for the call and put back (no view is made per PDU), so {@code b} must be the calling
+     * thread's own buffer or view, never one shared with other threads.
+     */
     static void update(CRC32C crc, ByteBuffer b, int offset, int length) {
         if (length > 0) {
-            crc.update(b.duplicate().clear().position(offset).limit(offset + length));
+            int position = b.position();
+            int limit = b.limit();
+            b.limit(b.capacity()).position(offset).limit(offset + length);
+            crc.update(b);
+            b.limit(b.capacity()).position(position).limit(limit);
         }
     }
 

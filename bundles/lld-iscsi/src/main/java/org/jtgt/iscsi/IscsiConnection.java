@@ -10,7 +10,6 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -112,7 +111,7 @@ final class IscsiConnection {
     private final AtomicInteger immediateOutstanding = new AtomicInteger();
 
     // ---- tasks ----
-    private final ConcurrentHashMap<Integer, ScsiTask> tasks = new ConcurrentHashMap<>();
+    private final IttTable tasks;
     private final ArrayDeque<ScsiTask> pool = new ArrayDeque<>();
     private int nextTtt = 1;
 
@@ -124,6 +123,8 @@ final class IscsiConnection {
     private int pendingSeqEnd;
     private boolean pendingUnsolicited;
     private final PduDecoder.Placement placement = this::place;
+    private ByteBuffer placeSource;
+    private ByteBuffer placeView;
     private final byte[] cdbScratch = new byte[org.jtgt.api.event.CmdReqEvent.MAX_CDB_LENGTH];
 
     // ---- text continuation (reader) ----
@@ -138,6 +139,7 @@ final class IscsiConnection {
     private int queuedControls;
     private int queuedControlBytes;
     private final Object[] batch = new Object[PduWriter.BATCH];
+    private final byte[] senseScratch = new byte[PduWriter.SMALL_DATA - 2];
     private final List<Object> afterFlush = new ArrayList<>(PduWriter.BATCH * 2);
     private int statSn = 1;
 
@@ -163,6 +165,7 @@ final class IscsiConnection {
         for (int i = 0; i < settings.window() + settings.immediateCommands(); i++) {
             pool.add(new ScsiTask(this, settings.maxOutstandingR2T()));
         }
+        this.tasks = new IttTable(settings.window() + settings.immediateCommands());
         this.readerThread = new Thread(this::runReader, "jtgt-iscsi-rx-" + id);
         this.senderThread = new Thread(this::runSender, "jtgt-iscsi-tx-" + id);
         readerThread.setDaemon(true);
@@ -315,7 +318,7 @@ final class IscsiConnection {
             Thread.currentThread().interrupt();
         }
         int released = 0;
-        for (ScsiTask t : tasks.values()) {
+        for (ScsiTask t : tasks.snapshot()) {
             // Not handed to the host, not queued for the sender (it has stopped and dropped its queue).
             if (t.state == ScsiTask.State.RECEIVING || t.state == ScsiTask.State.LOCAL_RESPONSE) {
                 tasks.remove(t.itt, t);
@@ -599,22 +602,30 @@ final class IscsiConnection {
             // A command answered by the driver itself (too long, task set full, ...) has no
             // buffer: its immediate data goes to the decoder's own (bounded) buffer and is dropped.
             if (verdict == Verdict.OK && dataLength > 0 && pendingTask.command != null) {
-                return slice(pendingTask.command, 0, dataLength);
+                return placeInto(pendingTask.command, 0, dataLength);
             }
         } else if (opcode == Bhs.DATA_OUT && fullFeature) {
             checkDataOut(h, dataLength);
             if (verdict == Verdict.OK && pendingTask.command != null) {
-                return slice(pendingTask.command, Bhs.bufferOffset(h), dataLength);
+                return placeInto(pendingTask.command, Bhs.bufferOffset(h), dataLength);
             }
         }
         return null;
     }
 
-    private static ByteBuffer slice(HostCommand cmd, int offset, int length) {
-        ByteBuffer b = cmd.dataBuffer().duplicate();
+    /**
+     * The reader's view of a command's buffer for one data segment. One view serves every PDU
+     * (the decoder is done with a segment before it asks for the next); it is made again only
+     * when the command's buffer is another one (another transport's data area).
+     */
+    private ByteBuffer placeInto(HostCommand cmd, int offset, int length) {
+        ByteBuffer source = cmd.dataBuffer();
+        if (source != placeSource) {
+            placeView = source.duplicate();
+            placeSource = source;
+        }
         int at = cmd.dataPosition() + offset;
-        b.limit(at + length).position(at);
-        return b;
+        return placeView.limit(placeView.capacity()).position(at).limit(at + length);
     }
 
     // ---------------------------------------------------------------- SCSI Command (RFC 7143 11.3)
@@ -1055,8 +1066,7 @@ final class IscsiConnection {
             t.r2tEnd[i] = t.nextR2tOffset + length;
             t.r2tDataSn[i] = 0;
             t.r2tCount++;
-            ControlPdu r2t = new ControlPdu(Bhs.R2T, Bhs.FINAL_BIT);
-            r2t.statSnMode = ControlPdu.CARRY_STAT_SN;
+            ControlPdu r2t = t.r2tPdu(i);
             r2t.view.putLong(Bhs.LUN_OFFSET, t.lun);
             r2t.view.putInt(Bhs.ITT_OFFSET, t.itt);
             r2t.view.putInt(Bhs.WORD20_OFFSET, ttt);
@@ -1245,7 +1255,7 @@ final class IscsiConnection {
     }
 
     private void abortLocalOnLun(Long lun) {
-        for (ScsiTask t : tasks.values()) {
+        for (ScsiTask t : tasks.snapshot()) {
             if (t.state == ScsiTask.State.RECEIVING && (lun == null || t.lun == lun)) {
                 abortLocal(t);
             }
@@ -1639,6 +1649,7 @@ final class IscsiConnection {
     private void renderControl(ControlPdu c) throws IOException {
         ByteBuffer h = begin(c.opcode(), c.header[1] & 0xFF);
         h.put(0, c.header, 0, Bhs.LENGTH);
+        c.queued = false;
         sequenceNumbers(h, c.statSnMode == ControlPdu.ADVANCE_STAT_SN);
         writer.commit(c.data == null || c.data.length == 0 ? null : ByteBuffer.wrap(c.data));
         if (c.after != null) {
@@ -1690,7 +1701,7 @@ final class IscsiConnection {
             sequenceNumbers(h, true, last && collapse);
             h.putInt(Bhs.WORD36_OFFSET, dataSn++);
             h.putInt(Bhs.BUFFER_OFFSET_OFFSET, offset);
-            writer.commit(slice(cmd, offset, length));
+            writer.commit(cmd.dataBuffer(), cmd.dataPosition() + offset, length);
             offset += length;
             burstLeft = burstEnd ? burst : burstLeft - length;
         }
@@ -1706,17 +1717,16 @@ final class IscsiConnection {
             ByteBuffer sense = null;
             if (senseLength > 0) {
                 // RFC 7143 11.4.7.2: SenseLength (2 bytes), then the sense data.
-                byte[] s = new byte[2 + senseLength];
-                s[0] = (byte) (senseLength >> 8);
-                s[1] = (byte) senseLength;
+                int length = Math.min(senseLength, PduWriter.SMALL_DATA - 2);
+                sense = writer.smallData(2 + length);
+                byte[] s = sense.array();
+                s[0] = (byte) (length >> 8);
+                s[1] = (byte) length;
                 if (local) {
-                    System.arraycopy(t.localSense, 0, s, 2, senseLength);
+                    System.arraycopy(t.localSense, 0, s, 2, length);
                 } else {
-                    byte[] raw = new byte[senseLength];
-                    int n = cmd.sense(raw);
-                    System.arraycopy(raw, 0, s, 2, n);
+                    System.arraycopy(senseScratch, 0, s, 2, cmd.sense(senseScratch));
                 }
-                sense = ByteBuffer.wrap(s);
             }
             writer.commit(sense);
         }

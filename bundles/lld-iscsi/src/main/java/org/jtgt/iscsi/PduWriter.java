@@ -17,6 +17,8 @@ import java.util.zip.CRC32C;
  */
 final class PduWriter {
     static final int BATCH = 32;
+    /** The most {@link #smallData} holds: SenseLength and the longest sense the daemon sends, rounded up. */
+    static final int SMALL_DATA = 256;
     private static final int HEADER_SLOT = Bhs.LENGTH + Bhs.DIGEST_LENGTH;
     private static final int TRAILER_SLOT = Bhs.PAD + Bhs.DIGEST_LENGTH;
     private static final ByteBuffer NO_DATA = ByteBuffer.allocate(0);
@@ -25,6 +27,14 @@ final class PduWriter {
     private final ByteBuffer[] headers = new ByteBuffer[BATCH];
     private final ByteBuffer[] trailers = new ByteBuffer[BATCH];
     private final ByteBuffer[] iov = new ByteBuffer[BATCH * 3];
+    /**
+     * Per slot, a view of the buffer the slot's data was last taken from: made again only when
+     * that buffer changes (another transport's data area), not per PDU.
+     */
+    private final ByteBuffer[] dataViews = new ByteBuffer[BATCH];
+    private final ByteBuffer[] dataSources = new ByteBuffer[BATCH];
+    /** Per slot, room for a small data segment made when sending (a response's sense data). */
+    private final ByteBuffer[] smallData = new ByteBuffer[BATCH];
     private final CRC32C crc = new CRC32C();
     private int pdus;
     private int iovCount;
@@ -40,6 +50,7 @@ final class PduWriter {
         for (int i = 0; i < BATCH; i++) {
             headers[i] = h.slice(i * HEADER_SLOT, HEADER_SLOT).order(ByteOrder.BIG_ENDIAN);
             trailers[i] = t.slice(i * TRAILER_SLOT, TRAILER_SLOT).order(ByteOrder.BIG_ENDIAN);
+            smallData[i] = ByteBuffer.allocate(SMALL_DATA);
         }
     }
 
@@ -68,6 +79,33 @@ final class PduWriter {
     }
 
     /**
+     * The next PDU's own buffer for a data segment of at most {@value #SMALL_DATA} bytes, with
+     * position 0 and limit {@code length}; fill it (absolute or through {@code array()}) and pass
+     * it to {@link #commit(ByteBuffer)}. It is the writer's until the batch is flushed.
+     */
+    ByteBuffer smallData(int length) {
+        return smallData[pdus].clear().limit(length);
+    }
+
+    /**
+     * Adds the PDU begun last with {@code length} bytes of {@code source} from {@code offset} as
+     * its data, through the slot's own view of {@code source}: the command's buffer in the shared
+     * data area is written from where it is, and {@code source}'s position and limit are not
+     * touched (other threads use it).
+     */
+    void commit(ByteBuffer source, int offset, int length) {
+        int slot = pdus;
+        ByteBuffer view = dataViews[slot];
+        if (dataSources[slot] != source) {
+            view = source.duplicate();
+            dataViews[slot] = view;
+            dataSources[slot] = source;
+        }
+        view.limit(view.capacity()).position(offset).limit(offset + length);
+        commit(view);
+    }
+
+    /**
      * Adds the PDU begun last: sets DataSegmentLength from {@code data} (its position to limit,
      * or none) and appends header, data and trailer to the batch.
      */
@@ -93,7 +131,7 @@ final class PduWriter {
             int tlen = padding;
             if (dataDigest) {
                 crc.reset();
-                crc.update(data.duplicate());
+                Digests.update(crc, data, data.position(), length);
                 Digests.update(crc, t, 0, padding);
                 Digests.put(t, padding, (int) crc.getValue());
                 tlen += Bhs.DIGEST_LENGTH;

@@ -46,6 +46,8 @@ final class ScsiTask {
     final int[] r2tDataSn;
     int r2tHead;
     int r2tCount;
+    /** The R2T PDUs, one per outstanding-R2T slot, made on first use and reused by later commands. */
+    private final ControlPdu[] r2tPdus;
 
     // ---- a response made by the driver itself (no host command, or not submitted) ----
     int localStatus;
@@ -58,6 +60,23 @@ final class ScsiTask {
         this.r2tOffset = new int[maxOutstandingR2T];
         this.r2tEnd = new int[maxOutstandingR2T];
         this.r2tDataSn = new int[maxOutstandingR2T];
+        this.r2tPdus = new ControlPdu[maxOutstandingR2T];
+    }
+
+    /**
+     * The R2T PDU for slot {@code i} to fill and enqueue: the slot's own unless the sender has not
+     * yet written it for an earlier command of this task object (one ended early, by an abort),
+     * then a new one that takes its place.
+     */
+    ControlPdu r2tPdu(int i) {
+        ControlPdu r2t = r2tPdus[i];
+        if (r2t == null || r2t.queued) {
+            r2t = new ControlPdu(Bhs.R2T, Bhs.FINAL_BIT);
+            r2t.statSnMode = ControlPdu.CARRY_STAT_SN;
+            r2tPdus[i] = r2t;
+        }
+        r2t.queued = true;
+        return r2t;
     }
 
     void reset() {
