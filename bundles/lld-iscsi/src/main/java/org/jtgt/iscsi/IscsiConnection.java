@@ -938,10 +938,17 @@ final class IscsiConnection {
     private void checkDataOut(ByteBuffer h, int dataLength) {
         int itt = Bhs.itt(h);
         ScsiTask t = tasks.get(itt);
+        if (t == null && !tasks.recentlyRemoved(itt)) {
+            // RFC 7143 11.17.1: an ITT that describes no task is an invalid PDU field. The
+            // connection goes on: nothing of any task was lost.
+            rejectPending(RejectReason.INVALID_PDU_FIELD, "Data-Out for ITT 0x" + Integer.toHexString(itt)
+                    + ", which names no task");
+            return;
+        }
         if (t == null || t.state != ScsiTask.State.RECEIVING || !t.write) {
-            // Data for a task that was aborted (RFC 7143 11.5.1: discarded) or never existed.
+            // Data for a task already answered or aborted (RFC 7143 11.5.1: discarded).
             verdict = Verdict.DISCARD;
-            pendingReason = "Data-Out for unknown ITT 0x" + Integer.toHexString(itt);
+            pendingReason = "Data-Out for ITT 0x" + Integer.toHexString(itt) + ", a task no longer receiving data";
             return;
         }
         int ttt = Bhs.word20(h);
@@ -996,6 +1003,11 @@ final class IscsiConnection {
         }
         if (verdict == Verdict.DISCARD) {
             LOG.debug("{}: {}", this, pendingReason);
+            return;
+        }
+        if (verdict == Verdict.REJECT) {
+            LOG.warn("{}: {}; rejected", this, pendingReason);
+            enqueue(reject(h, pendingReject));
             return;
         }
         if (verdict == Verdict.TASK_ERROR) {

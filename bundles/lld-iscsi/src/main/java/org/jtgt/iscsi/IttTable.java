@@ -12,8 +12,16 @@ import java.util.List;
  *
  * <p>The window and the immediate-command limit bound the entries; the table still doubles when
  * half full, so a wrong bound costs memory once, not correctness.
+ *
+ * <p>It also remembers the last {@value #REMEMBERED} tags it let go, so that Data-Out arriving
+ * for a task the target has already answered or aborted (discarded, RFC 7143 11.5.1) can be told
+ * from Data-Out for a tag that never named a task (rejected).
  */
 final class IttTable {
+    static final int REMEMBERED = 64;
+    private final int[] removed = new int[REMEMBERED];
+    private int removedNext;
+    private boolean removedWrapped;
     private int[] keys;
     private ScsiTask[] values;
     private int mask;
@@ -65,9 +73,23 @@ final class IttTable {
                     return false;
                 }
                 deleteAt(i);
+                removed[removedNext] = itt;
+                removedNext = removedNext + 1 & REMEMBERED - 1;
+                removedWrapped |= removedNext == 0;
                 return true;
             }
             i = i + 1 & mask;
+        }
+        return false;
+    }
+
+    /** Whether {@code itt} is one of the last {@value #REMEMBERED} tags removed. */
+    synchronized boolean recentlyRemoved(int itt) {
+        int n = removedWrapped ? REMEMBERED : removedNext;
+        for (int i = 0; i < n; i++) {
+            if (removed[i] == itt) {
+                return true;
+            }
         }
         return false;
     }

@@ -52,6 +52,21 @@ class IttTableTest {
     }
 
     @Test
+    void remembersTheLastTagsItLetGo() {
+        IttTable table = new IttTable(4);
+        for (int itt = 1; itt <= 100; itt++) {
+            ScsiTask t = task();
+            table.put(itt, t);
+            assertFalse(table.recentlyRemoved(itt), "not removed yet");
+            table.remove(itt, t);
+        }
+        for (int itt = 1; itt <= 100; itt++) {
+            assertEquals(itt > 100 - IttTable.REMEMBERED, table.recentlyRemoved(itt), "ITT " + itt);
+        }
+        assertFalse(table.recentlyRemoved(0), "never used");
+    }
+
+    @Test
     void refusesATagThatIsInUse() {
         IttTable table = new IttTable(4);
         table.put(0xFFFF_FFFE, task());

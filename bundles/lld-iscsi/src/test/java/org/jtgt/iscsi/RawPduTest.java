@@ -144,6 +144,41 @@ class RawPduTest {
         }
     }
 
+    /**
+     * Data-Out for an ITT that names no task is an invalid PDU field (Reject 09h) and the session
+     * goes on; Data-Out for a task the target has just aborted is discarded without a word
+     * (RFC 7143 11.5.1).
+     */
+    @Test
+    void dataOutForAnUnknownTaskIsRejectedAndForAnAbortedOneDiscarded() throws Exception {
+        try (TestInitiator c = loggedIn()) {
+            c.sendData(0x7777, -1, new byte[512], 0, 512, 0);
+            TestInitiator.Pdu reject = c.next();
+            assertEquals(0x3F, reject.opcode());
+            assertEquals(0x09, reject.byte2(), "invalid PDU field");
+            assertEquals(48, reject.data.length, "the rejected header comes back");
+            assertEquals(0x05, reject.data[0] & 0x3F, "a Data-Out");
+            assertEquals(0x7777, ByteBuffer.wrap(reject.data).getInt(16));
+
+            // A write waiting for its R2T data, aborted; then the data comes anyway.
+            c.immediateData = false;
+            c.initialR2T = true;
+            byte[] h = c.commandHeader(0, TestInitiator.rw10(true, 800, 1), 512, false, true, true);
+            int writeItt = c.itt++;
+            int writeCmdSn = c.cmdSn++;
+            c.send(h, null);
+            TestInitiator.Pdu r2t = c.next();
+            assertEquals(0x31, r2t.opcode());
+            byte[] tmf = TestInitiator.header(0x42, 0x80 | 1);
+            ByteBuffer.wrap(tmf).putInt(16, 0x998).putInt(20, writeItt).putInt(24, c.cmdSn).putInt(32, writeCmdSn);
+            c.send(tmf, null);
+            assertEquals(0x22, c.next().opcode());
+            c.sendData(writeItt, r2t.ttt(), new byte[512], 0, 512, 0);
+            // The next PDU is the answer to this command: no Reject came for the discarded data.
+            assertEquals(ScsiStatus.GOOD, c.command(0, TestInitiator.testUnitReady(), 0, false, null).status);
+        }
+    }
+
     @Test
     void loginPduInFullFeaturePhaseIsRejected() throws Exception {
         try (TestInitiator c = loggedIn()) {
