@@ -6,11 +6,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,15 +36,23 @@ import org.slf4j.LoggerFactory;
  * queued before a BA_ACC leaves before it). Bad frames are dropped or rejected and counted; only
  * a stream that can no longer be framed ends the link.
  *
+ * <p>The path of a command (FCP_CMND, FCP_XFER_RDY, FCP_DATA both ways, FCP_RSP) allocates
+ * nothing once the link has warmed up: the reader decodes into the framing's one buffer, takes
+ * an {@link FcExchange} from the link's pool and files it by OX_ID in an {@link IntMap}; the
+ * send queue ({@link FcSendQueue}) holds reusable entries; the sender encodes FCP_XFER_RDY,
+ * Data-In and FCP_RSP into its one send buffer, Data-In straight from a view of the command's
+ * data buffer. Logins, link services, ABTS and errors allocate as they like.
+ *
  * <p>Every frame is written (and flushed) on its own, so that on a quiet link each FCIP frame
  * starts a TCP segment: Wireshark's FCIP dissector (4.0) hands only the first frame of a segment
  * to the FC dissector correctly. It costs a system call per frame.
  */
 final class FcConnection {
     private static final Logger LOG = LoggerFactory.getLogger(FcConnection.class);
-    private static final Object STOP = new Object();
     /** Frames the reader may have queued before it waits for the sender (bounds memory). */
     private static final int OUTBOUND_LIMIT = 4096;
+    /** Send queue entries made when the link comes up; it grows beyond only under a burst. */
+    private static final int OUTBOUND_INITIAL = 256;
     private static final int WARNINGS = 10;
     private static final long ALLOCATE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -63,7 +68,8 @@ final class FcConnection {
         long nexusId = -1;
         /** The target of the image pair (PRLI), for management. */
         String targetName;
-        final Map<Integer, FcExchange> exchanges = new HashMap<>();
+        /** Open exchanges by OX_ID. */
+        final IntMap<FcExchange> exchanges = new IntMap<>(64);
 
         NPort(int id, long portName, long nodeName) {
             this.id = id;
@@ -78,8 +84,12 @@ final class FcConnection {
     private final FcipFraming framing;
     private final OutputStream out;
     private final Object lock = new Object();
-    private final Map<Integer, NPort> ports = new HashMap<>();
-    private final LinkedBlockingQueue<Object> outbound = new LinkedBlockingQueue<>();
+    /** By N_Port ID. */
+    private final IntMap<NPort> ports = new IntMap<>(8);
+    private final FcSendQueue outbound = new FcSendQueue(OUTBOUND_INITIAL);
+    /** Ended exchanges for the next FCP_CMNDs; guarded by the lock. */
+    private final FcExchange[] pool;
+    private int poolSize;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
     private final AtomicInteger seqIds = new AtomicInteger();
@@ -90,6 +100,15 @@ final class FcConnection {
     private final ByteBuffer sendBuffer = ByteBuffer.allocate(FcipHeader.MAX_BYTES);
     private final ByteBuffer rspBuffer = ByteBuffer.allocate(Fcp.RSP_LENGTH + Fcp.RSP_INFO_LENGTH + 260);
     private final byte[] senseScratch = new byte[260];
+    /** Sender thread only: the entry being sent and the FCP_XFER_RDY payload. */
+    private final FcSendQueue.Entry sending = new FcSendQueue.Entry();
+    private final ByteBuffer xferRdyPayload = ByteBuffer.allocate(Fcp.XFER_RDY_LENGTH);
+    /**
+     * Sender thread only: a view of the last command's data buffer for Data-In, and the buffer
+     * it views. Commands share their transport's data area, so one view serves them all.
+     */
+    private ByteBuffer dataView;
+    private ByteBuffer dataViewOf;
     /** Reader thread only: a view of the receive buffer for copying Data-Out. */
     private ByteBuffer rxView;
     /** Reader thread only: a frame has arrived (an FSF is accepted only as the first). */
@@ -104,6 +123,7 @@ final class FcConnection {
         this.id = id;
         this.framing = new FcipFraming(socket.getInputStream());
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+        this.pool = new FcExchange[target.settings().maxExchanges()];
     }
 
     void start() {
@@ -125,7 +145,7 @@ final class FcConnection {
             } catch (IOException e) {
                 LOG.debug("close failed", e);
             }
-            outbound.add(STOP);
+            outbound.addStop();
         }
     }
 
@@ -140,7 +160,7 @@ final class FcConnection {
                 String.valueOf(socket.getRemoteSocketAddress()).replaceFirst("^/", ""),
                 String.valueOf(socket.getLocalSocketAddress()).replaceFirst("^/", "")));
         synchronized (lock) {
-            for (NPort p : ports.values()) {
+            for (NPort p : portList()) {
                 if (p.prli && p.nexusId >= 0) {
                     out.add(new SessionInfo(SessionSource.FC, p.targetName, initiatorPortName(p.portName),
                             "N_Port " + FcFrameHeader.portId(p.id), hostNo, p.nexusId, link));
@@ -153,7 +173,7 @@ final class FcConnection {
     /** Whether an image pair over this link serves {@code targetName}. */
     boolean serves(String targetName) {
         synchronized (lock) {
-            for (NPort p : ports.values()) {
+            for (NPort p : portList()) {
                 if (p.prli && targetName.equals(p.targetName)) {
                     return true;
                 }
@@ -171,11 +191,18 @@ final class FcConnection {
     int openExchanges() {
         synchronized (lock) {
             int n = 0;
-            for (NPort p : ports.values()) {
+            for (NPort p : portList()) {
                 n += p.exchanges.size();
             }
             return n;
         }
+    }
+
+    /** Lock held: the ports logged in over this link, a copy. */
+    private List<NPort> portList() {
+        List<NPort> all = new ArrayList<>(ports.size());
+        ports.values(all);
+        return all;
     }
 
     @Override
@@ -228,7 +255,7 @@ final class FcConnection {
         }
         List<NPort> all;
         synchronized (lock) {
-            all = new ArrayList<>(ports.values());
+            all = portList();
             ports.clear();
         }
         for (NPort p : all) {
@@ -521,21 +548,53 @@ final class FcConnection {
      */
     private void abortExchanges(NPort p, Long lun, boolean submitted) {
         ScsiHost host = target.host();
-        var it = p.exchanges.values().iterator();
-        while (it.hasNext()) {
-            FcExchange x = it.next();
+        List<FcExchange> open = new ArrayList<>(p.exchanges.size());
+        p.exchanges.values(open);
+        for (FcExchange x : open) {
             if (lun != null && x.lun != lun) {
                 continue;
             }
             if (x.state == FcExchange.State.RECEIVING) {
-                it.remove();
+                p.exchanges.remove(x.oxId);
                 if (host != null) {
                     host.release(x.command);
                 }
                 x.state = FcExchange.State.ABORTED;
+                recycle(x);
             } else if (submitted) {
                 x.state = FcExchange.State.ABORTED;
             }
+        }
+    }
+
+    /**
+     * Lock held: an exchange for a new FCP_CMND, from the pool while it has one. Only the
+     * reader takes exchanges, so one the reader still looks at is not handed out again before
+     * it is done with it.
+     */
+    private FcExchange takeExchange() {
+        if (poolSize == 0) {
+            return new FcExchange(this);
+        }
+        FcExchange x = pool[--poolSize];
+        pool[poolSize] = null;
+        x.pooled = false;
+        return x;
+    }
+
+    /**
+     * Lock held: an exchange has ended (every exchange ends once: the {@link FcExchange#pooled}
+     * mark makes a second end a programming error rather than a shared exchange); it goes back
+     * to the pool while the pool has room.
+     */
+    private void recycle(FcExchange x) {
+        if (x.pooled) {
+            throw new IllegalStateException("exchange OX_ID " + Integer.toHexString(x.oxId) + " ended twice");
+        }
+        x.pooled = true;
+        x.clear();
+        if (poolSize < pool.length) {
+            pool[poolSize++] = x;
         }
     }
 
@@ -603,13 +662,16 @@ final class FcConnection {
                 .setDirection(read ? DataDirection.READ : write ? DataDirection.WRITE : DataDirection.NONE)
                 .setExpectedLength(expected)
                 .setTaskAttribute(attribute);
-        FcExchange x = new FcExchange(this, p, oxId, nextRxId(), lun, read, write, dl, cmd);
-        cmd.setContext(x);
         boolean receive = write && dl > 0;
-        x.state = receive ? FcExchange.State.RECEIVING : FcExchange.State.SUBMITTED;
+        int rxId = nextRxId();
+        FcExchange x;
         synchronized (lock) {
+            x = takeExchange();
+            x.open(p, oxId, rxId, lun, read, write, dl, cmd,
+                    receive ? FcExchange.State.RECEIVING : FcExchange.State.SUBMITTED);
             p.exchanges.put(oxId, x);
         }
+        cmd.setContext(x);
         if (receive) {
             xferRdy(p, x);
         } else {
@@ -625,10 +687,8 @@ final class FcConnection {
     private void xferRdy(NPort p, FcExchange x) throws InterruptedException {
         int burst = Math.min(target.settings().maxBurstLength(), x.dataLength - x.received);
         x.burstEnd = x.received + burst;
-        enqueue(FcipFraming.encode(FcFrameHeader.R_CTL_DATA_DESCRIPTOR, p.id, FcFabric.TARGET_PORT_ID,
-                FcFrameHeader.TYPE_FCP, FcFrameHeader.F_CTL_EXCHANGE_CONTEXT | FcFrameHeader.F_CTL_END_SEQUENCE
-                        | FcFrameHeader.F_CTL_SEQUENCE_INITIATIVE,
-                nextSeqId(), x.oxId, x.rxId, 0, Fcp.xferRdy(x.received, burst)));
+        awaitRoom();
+        outbound.addXferRdy(p.id, nextSeqId(), x.oxId, x.rxId, x.received, burst);
     }
 
     private void fcpData(NPort p, FcipFraming.Frame f) throws InterruptedException {
@@ -675,16 +735,21 @@ final class FcConnection {
         FcExchange.State was;
         ScsiHost host = target.host();
         long nexus;
+        int rxId = 0;
+        long lun = 0;
         synchronized (lock) {
             x = p.exchanges.get(oxId);
             was = x == null ? null : x.state;
             nexus = p.nexusId;
+            if (x != null) {
+                rxId = x.rxId;
+                lun = x.lun;
+                x.state = FcExchange.State.ABORTED;
+            }
             if (x != null && was == FcExchange.State.RECEIVING) {
                 p.exchanges.remove(oxId);
                 host.release(x.command);
-            }
-            if (x != null) {
-                x.state = FcExchange.State.ABORTED;
+                recycle(x);
             }
         }
         if (x == null) {
@@ -694,10 +759,10 @@ final class FcConnection {
             return;
         }
         LOG.debug("{}: ABTS for OX_ID {} ({})", this, Integer.toHexString(oxId), was);
-        byte[] acc = bls(p, f, FcFrameHeader.R_CTL_BLS_BA_ACC, Fcp.baAcc(oxId, x.rxId));
+        byte[] acc = bls(p, f, FcFrameHeader.R_CTL_BLS_BA_ACC, Fcp.baAcc(oxId, rxId));
         if (was == FcExchange.State.SUBMITTED && nexus >= 0) {
             // The daemon may still hold the task: abort it there, answer once it is gone.
-            target.taskManagement(nexus, TaskManagementFunction.ABORT_TASK, x.lun, oxId, r -> enqueueQuietly(acc));
+            target.taskManagement(nexus, TaskManagementFunction.ABORT_TASK, lun, oxId, r -> enqueueQuietly(acc));
         } else {
             enqueue(acc);
         }
@@ -782,16 +847,20 @@ final class FcConnection {
 
     /** From the reader: waits while the sender is far behind, so a peer that never reads costs bounded memory. */
     private void enqueue(byte[] frame) throws InterruptedException {
+        awaitRoom();
+        outbound.addFrame(frame);
+    }
+
+    private void awaitRoom() throws InterruptedException {
         while (outbound.size() > OUTBOUND_LIMIT && !closed.get()) {
             Thread.sleep(1);
         }
-        outbound.add(frame);
     }
 
     /** From a transport thread: never waits. */
     private void enqueueQuietly(byte[] frame) {
         if (!closed.get()) {
-            outbound.add(frame);
+            outbound.addFrame(frame);
         }
     }
 
@@ -802,28 +871,52 @@ final class FcConnection {
     void commandCompleted(FcExchange x) {
         synchronized (lock) {
             if (senderRunning) {
-                outbound.add(x);
+                outbound.addCompletion(x);
                 return;
             }
-            if (x.port.exchanges.get(x.oxId) == x) {
-                x.port.exchanges.remove(x.oxId);
+        }
+        undelivered(x);
+    }
+
+    /** A completion that is not sent: the exchange ends, the command is given back as lost. */
+    private void undelivered(FcExchange x) {
+        HostCommand cmd = x.command;
+        synchronized (lock) {
+            x.port.exchanges.remove(x.oxId, x);
+        }
+        try {
+            target.host().done(cmd, CmdDoneEvent.NEXUS_LOST);
+        } finally {
+            synchronized (lock) {
+                recycle(x);
             }
         }
-        target.host().done(x.command, CmdDoneEvent.NEXUS_LOST);
     }
 
     private void sendLoop() {
+        FcSendQueue.Entry next = sending;
         try {
+            loop:
             while (true) {
-                Object o = outbound.take();
-                if (o == STOP) {
-                    break;
-                }
-                if (o instanceof byte[] frame) {
-                    out.write(frame);
-                    out.flush();
-                } else if (o instanceof FcExchange x) {
-                    sendCompletion(x);
+                outbound.take(next);
+                switch (next.kind) {
+                    case FcSendQueue.STOP:
+                        break loop;
+                    case FcSendQueue.FRAME:
+                        out.write(next.frame);
+                        out.flush();
+                        next.frame = null;
+                        break;
+                    case FcSendQueue.XFER_RDY:
+                        sendXferRdy(next);
+                        break;
+                    case FcSendQueue.COMPLETION:
+                        FcExchange x = next.exchange;
+                        next.exchange = null;
+                        sendCompletion(x);
+                        break;
+                    default:
+                        throw new IllegalStateException("send queue entry of kind " + next.kind);
                 }
             }
         } catch (IOException e) {
@@ -836,22 +929,28 @@ final class FcConnection {
             LOG.warn("{}: sender failed", this, e);
         } finally {
             close("sender stopped");
-            List<Object> left = new ArrayList<>();
+            List<FcExchange> left = new ArrayList<>();
             synchronized (lock) {
                 senderRunning = false;
-                outbound.drainTo(left);
+                outbound.drainCompletions(left);
             }
-            for (Object o : left) {
-                if (o instanceof FcExchange x) {
-                    synchronized (lock) {
-                        if (x.port.exchanges.get(x.oxId) == x) {
-                            x.port.exchanges.remove(x.oxId);
-                        }
-                    }
-                    target.host().done(x.command, CmdDoneEvent.NEXUS_LOST);
-                }
+            for (FcExchange x : left) {
+                undelivered(x);
             }
         }
+    }
+
+    /** Asks for a burst of write data (FCP-4 9.3), encoded from the entry the reader queued. */
+    private void sendXferRdy(FcSendQueue.Entry e) throws IOException {
+        ByteBuffer payload = xferRdyPayload;
+        payload.clear().limit(Fcp.xferRdy(payload, e.offset, e.length));
+        int total = FcipFraming.encode(sendBuffer, FcipHeader.SOF_I3, FcipHeader.EOF_T,
+                FcFrameHeader.R_CTL_DATA_DESCRIPTOR, e.dId, FcFabric.TARGET_PORT_ID, FcFrameHeader.TYPE_FCP,
+                FcFrameHeader.F_CTL_EXCHANGE_CONTEXT | FcFrameHeader.F_CTL_END_SEQUENCE
+                        | FcFrameHeader.F_CTL_SEQUENCE_INITIATIVE,
+                e.seqId, 0, e.oxId, e.rxId, 0, payload);
+        out.write(sendBuffer.array(), 0, total);
+        out.flush();
     }
 
     private void sendCompletion(FcExchange x) throws IOException {
@@ -861,18 +960,15 @@ final class FcConnection {
         int frameSize;
         synchronized (lock) {
             aborted = x.state == FcExchange.State.ABORTED;
-            if (p.exchanges.get(x.oxId) == x) {
-                p.exchanges.remove(x.oxId);
-            }
+            p.exchanges.remove(x.oxId, x);
             frameSize = p.frameSize;
         }
         ScsiHost host = target.host();
-        if (aborted) {
-            host.done(cmd, CmdDoneEvent.NEXUS_LOST);
-            return;
-        }
         boolean delivered = false;
         try {
+            if (aborted) {
+                return;
+            }
             if (x.read) {
                 int n = Math.max(0, Math.min(cmd.dataInLength(), x.dataLength));
                 if (n > 0) {
@@ -893,13 +989,24 @@ final class FcConnection {
             out.flush();
             delivered = true;
         } finally {
-            host.done(cmd, delivered ? CmdDoneEvent.DELIVERED : CmdDoneEvent.NEXUS_LOST);
+            try {
+                host.done(cmd, delivered ? CmdDoneEvent.DELIVERED : CmdDoneEvent.NEXUS_LOST);
+            } finally {
+                synchronized (lock) {
+                    recycle(x);
+                }
+            }
         }
     }
 
     /** One Data-In sequence split at the negotiated frame size; relative offsets continuously increasing. */
     private void sendData(FcExchange x, HostCommand cmd, int n, int frameSize) throws IOException {
-        ByteBuffer data = cmd.dataBuffer().duplicate();
+        ByteBuffer shared = cmd.dataBuffer();
+        if (shared != dataViewOf) {
+            dataView = shared.duplicate();
+            dataViewOf = shared;
+        }
+        ByteBuffer data = dataView;
         int base = cmd.dataPosition();
         int seqId = nextSeqId();
         int seqCnt = 0;

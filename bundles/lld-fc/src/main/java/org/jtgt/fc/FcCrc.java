@@ -10,15 +10,27 @@ import java.util.zip.CRC32;
  * significant byte first.
  */
 public final class FcCrc {
+    /**
+     * One checksum per thread, reset for each frame: every frame is checked or sealed, so a
+     * new one per frame would be an allocation per frame that only escape analysis removes,
+     * when it manages to.
+     */
+    private static final ThreadLocal<CRC32> CRC = ThreadLocal.withInitial(CRC32::new);
+
     private FcCrc() {
     }
 
     /** The CRC-32 of {@code length} bytes at {@code offset}. */
     public static int compute(ByteBuffer b, int offset, int length) {
-        CRC32 crc = new CRC32();
-        ByteBuffer view = b.duplicate();
-        view.limit(offset + length).position(offset);
-        crc.update(view);
+        CRC32 crc = CRC.get();
+        crc.reset();
+        if (b.hasArray()) {
+            crc.update(b.array(), b.arrayOffset() + offset, length);
+        } else {
+            ByteBuffer view = b.duplicate();
+            view.limit(offset + length).position(offset);
+            crc.update(view);
+        }
         return (int) crc.getValue();
     }
 

@@ -4,7 +4,12 @@ import org.jtgt.api.host.HostCommand;
 
 /**
  * One FCP exchange the target port is the responder of: from FCP_CMND to FCP_RSP (or ABTS).
- * Fields are guarded by the connection's lock except where noted.
+ *
+ * <p>Exchanges are pooled per link ({@link FcConnection}): the reader takes one for each
+ * FCP_CMND and fills it in ({@link #open}) before anyone else can see it; whoever ends the
+ * exchange gives it back once nothing refers to it any more. So the fields other than
+ * {@link #state}, {@link #received} and {@link #burstEnd} do not change while an exchange is
+ * open. {@link #state} and {@link #pooled} are guarded by the connection's lock.
  */
 final class FcExchange {
     enum State {
@@ -17,22 +22,29 @@ final class FcExchange {
     }
 
     final FcConnection connection;
-    final FcConnection.NPort port;
-    final int oxId;
-    final int rxId;
-    final long lun;
-    final boolean read;
-    final boolean write;
-    final int dataLength;
-    final HostCommand command;
+    FcConnection.NPort port;
+    int oxId;
+    int rxId;
+    long lun;
+    boolean read;
+    boolean write;
+    int dataLength;
+    HostCommand command;
+    /** Write data that has arrived (reader thread only). */
     int received;
     /** Where the data the last FCP_XFER_RDY asked for ends (reader thread only). */
     int burstEnd;
     volatile State state;
+    /** In the link's pool: ended, not to be ended again. */
+    boolean pooled;
 
-    FcExchange(FcConnection connection, FcConnection.NPort port, int oxId, int rxId, long lun, boolean read,
-            boolean write, int dataLength, HostCommand command) {
+    FcExchange(FcConnection connection) {
         this.connection = connection;
+    }
+
+    /** Fills in a pooled exchange for a new FCP_CMND. */
+    void open(FcConnection.NPort port, int oxId, int rxId, long lun, boolean read, boolean write, int dataLength,
+            HostCommand command, State state) {
         this.port = port;
         this.oxId = oxId;
         this.rxId = rxId;
@@ -41,5 +53,14 @@ final class FcExchange {
         this.write = write;
         this.dataLength = dataLength;
         this.command = command;
+        this.received = 0;
+        this.burstEnd = 0;
+        this.state = state;
+    }
+
+    /** Drops the references to the port and the command, which outlive the exchange. */
+    void clear() {
+        port = null;
+        command = null;
     }
 }

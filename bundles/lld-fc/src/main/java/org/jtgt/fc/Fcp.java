@@ -132,11 +132,12 @@ public final class Fcp {
         return b.array();
     }
 
-    public static byte[] xferRdy(int offset, int burst) {
-        ByteBuffer b = ByteBuffer.allocate(XFER_RDY_LENGTH);
+    /** Builds an FCP_XFER_RDY into {@code b} at 0 and returns its length. */
+    public static int xferRdy(ByteBuffer b, int offset, int burst) {
         b.putInt(0, offset);
         b.putInt(4, burst);
-        return b.array();
+        b.putInt(8, 0);
+        return XFER_RDY_LENGTH;
     }
 
     /**
