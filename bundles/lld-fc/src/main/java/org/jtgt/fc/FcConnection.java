@@ -19,6 +19,7 @@ import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.IntMap;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.target.SessionInfo;

@@ -1,36 +1,37 @@
-package org.jtgt.fc;
+package org.jtgt.api.host;
 
 import java.util.List;
 
 /**
- * A map from int keys (OX_IDs, N_Port IDs) to objects that looks up, adds and removes without
- * allocating: open addressing with linear probing and backward-shift deletion, so there are no
+ * A map from int keys to objects that looks up, adds and removes without allocating, for the
+ * drivers' per-command lookups (iSCSI tasks by Initiator Task Tag, FC exchanges by OX_ID, ports
+ * by N_Port ID), where a boxed key and a map node per command would be garbage on the hot path: open addressing with linear probing and backward-shift deletion, so there are no
  * tombstones and a lookup stops at the first empty slot. The table doubles (the only allocation)
  * when it would be more than half full. Not thread-safe: the owner guards it.
  *
  * @param <V> the values
  */
-final class IntMap<V> {
+public final class IntMap<V> {
     private int[] keys;
     private Object[] values;
     private int mask;
     private int size;
 
     /** @param expected entries held without growing */
-    IntMap(int expected) {
+    public IntMap(int expected) {
         int capacity = Integer.highestOneBit(Math.max(8, expected) * 2 - 1) << 1;
         keys = new int[capacity];
         values = new Object[capacity];
         mask = capacity - 1;
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
     /** The value for {@code key}, or null. */
     @SuppressWarnings("unchecked")
-    V get(int key) {
+    public V get(int key) {
         for (int i = slot(key);; i = i + 1 & mask) {
             Object v = values[i];
             if (v == null) {
@@ -42,13 +43,13 @@ final class IntMap<V> {
         }
     }
 
-    boolean containsKey(int key) {
+    public boolean containsKey(int key) {
         return get(key) != null;
     }
 
     /** Maps {@code key} to {@code value} (not null); returns the value it replaces, or null. */
     @SuppressWarnings("unchecked")
-    V put(int key, V value) {
+    public V put(int key, V value) {
         if (value == null) {
             throw new NullPointerException("value");
         }
@@ -72,7 +73,7 @@ final class IntMap<V> {
 
     /** Removes the entry for {@code key}; returns its value, or null if there was none. */
     @SuppressWarnings("unchecked")
-    V remove(int key) {
+    public V remove(int key) {
         int i = slot(key);
         while (true) {
             Object v = values[i];
@@ -89,7 +90,7 @@ final class IntMap<V> {
     }
 
     /** Removes {@code key} only while it still maps to {@code value}; true if it did. */
-    boolean remove(int key, V value) {
+    public boolean remove(int key, V value) {
         if (get(key) != value || value == null) {
             return false;
         }
@@ -97,14 +98,14 @@ final class IntMap<V> {
         return true;
     }
 
-    void clear() {
+    public void clear() {
         java.util.Arrays.fill(values, null);
         size = 0;
     }
 
     /** Adds every value to {@code into} (in no particular order), for iterating while the map changes. */
     @SuppressWarnings("unchecked")
-    void values(List<? super V> into) {
+    public void values(List<? super V> into) {
         for (Object v : values) {
             if (v != null) {
                 into.add((V) v);

@@ -1,4 +1,4 @@
-package org.jtgt.fc;
+package org.jtgt.api.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
