@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.OrphanFiles;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.osgi.framework.BundleContext;
@@ -49,6 +50,9 @@ import org.slf4j.LoggerFactory;
 @Designate(ocd = NetlinkTransport.Config.class)
 public class NetlinkTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NetlinkTransport.class);
+    /** The socket file is {@code jtgt-netlink-<pid>-<bundle id>.sock} in the transport's directory. */
+    static final String SOCKET_PREFIX = "jtgt-netlink-";
+    static final String SOCKET_SUFFIX = ".sock";
 
     /** Framework property naming the socket directory when the configuration does not. */
     public static final String DIRECTORY_PROPERTY = "jtgt.netlink.dir";
@@ -101,8 +105,11 @@ public class NetlinkTransport implements Transport {
         } else {
             dir = context.getDataFile("").toPath();
         }
-        open(dir.resolve("jtgt-netlink-" + ProcessHandle.current().pid() + "-" + context.getBundle().getBundleId()
-                + ".sock"), config.dataAreaSize(), config.outboundQueueSize(), config.ackWindow());
+        for (Path orphan : OrphanFiles.remove(dir, SOCKET_PREFIX, SOCKET_SUFFIX)) {
+            LOG.info("removed {}, left by a process that is gone", orphan);
+        }
+        open(dir.resolve(SOCKET_PREFIX + ProcessHandle.current().pid() + "-" + context.getBundle().getBundleId()
+                + SOCKET_SUFFIX), config.dataAreaSize(), config.outboundQueueSize(), config.ackWindow());
     }
 
     /**

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.OrphanFiles;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.osgi.framework.BundleContext;
@@ -32,6 +33,9 @@ import org.slf4j.LoggerFactory;
 @Designate(ocd = ShmTransport.Config.class)
 public class ShmTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
+    /** The region file is {@code jtgt-shm-<pid>-<bundle id>.region} in the transport's directory. */
+    static final String REGION_PREFIX = "jtgt-shm-";
+    static final String REGION_SUFFIX = ".region";
 
     @ObjectClassDefinition(name = "jtgt shared-memory transport")
     public @interface Config {
@@ -64,7 +68,11 @@ public class ShmTransport implements Transport {
         } else {
             dir = context.getDataFile("").toPath();
         }
-        open(dir.resolve("jtgt-shm-" + ProcessHandle.current().pid() + "-" + context.getBundle().getBundleId() + ".region"),
+        for (Path orphan : OrphanFiles.remove(dir, REGION_PREFIX, REGION_SUFFIX)) {
+            LOG.info("removed {}, left by a process that is gone", orphan);
+        }
+        open(dir.resolve(REGION_PREFIX + ProcessHandle.current().pid() + "-" + context.getBundle().getBundleId()
+                + REGION_SUFFIX),
                 config.slotCount(), config.slotSize(), config.dataAreaSize());
     }
 
