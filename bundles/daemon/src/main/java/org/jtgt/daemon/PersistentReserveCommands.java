@@ -238,7 +238,9 @@ final class PersistentReserveCommands {
     /**
      * REGISTER AND MOVE (SPC-4 6.16.4, 5.13.8): the parameter list is 24 bytes and a TransportID
      * naming one initiator port; the relative target port must be one the target is reached
-     * through (a port of one of its I_T nexuses). SCOPE and TYPE are ignored.
+     * through: a port a driver registered (every target is reached through every port), whether
+     * or not the destination initiator has logged in through it yet, or the port of one of the
+     * target's I_T nexuses. SCOPE and TYPE are ignored.
      */
     static SenseReason registerAndMove(CommandContext c) {
         long listLength = Cdb.u32(c.cdb, PARAMETER_LIST_LENGTH);
@@ -261,7 +263,7 @@ final class PersistentReserveCommands {
             return c.invalidParameter(TRANSPORTID, -1);
         }
         int port = c.outU16(RELATIVE_TARGET_PORT);
-        if (!targetPortExists(c.target, port)) {
+        if (!c.ports.contains(port) && !targetPortExists(c.target, port)) {
             return c.invalidParameter(RELATIVE_TARGET_PORT, -1);
         }
         Port destination = new Port(initiator, port);

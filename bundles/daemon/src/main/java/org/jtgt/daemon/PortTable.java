@@ -73,6 +73,11 @@ final class PortTable {
         return List.of(ports);
     }
 
+    /** Whether a driver registered a port with this relative identifier. Allocation-free. */
+    boolean contains(int relativeId) {
+        return find(ports, relativeId) != null;
+    }
+
     /** The target port group of the port with this relative identifier (its own, if not registered). */
     int groupOf(int relativeId) {
         Port p = find(ports, relativeId);

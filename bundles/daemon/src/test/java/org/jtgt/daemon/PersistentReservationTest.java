@@ -446,6 +446,26 @@ class PersistentReservationTest {
         assertConflict(readBlock(Harness.NEXUS));
     }
 
+    /**
+     * The destination need not be logged in: a registered target port with no I_T nexus yet is a
+     * port the target is reached through, and the initiator that logs in there later holds the
+     * reservation. A port no driver registered is an invalid field.
+     */
+    @Test
+    void registerAndMoveToAPortNobodyIsLoggedInThroughYet() {
+        int port = h.daemon.register("iscsi", "127.0.0.1:3261, TPGT 5", 5);
+        register(Harness.NEXUS, KA);
+        reserve(Harness.NEXUS, KA, 1);
+        String later = "iqn.2026-11.org.jtgt:later,i,0x23d000000009";
+        byte[] tid = TransportIds.encode(later);
+        move(Harness.NEXUS, moveList(KA, KB, 0, port + 100, tid), 24 + tid.length)
+                .assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
+        move(Harness.NEXUS, moveList(KA, KB, 0, port, tid), 24 + tid.length).assertGood();
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(later, Harness.TARGET, 60, port));
+        writeBlock(60).assertGood();
+        assertConflict(writeBlock(Harness.NEXUS));
+    }
+
     @Test
     void registerAndMoveNeedsOneInitiatorPortAndTheHolder() {
         register(Harness.NEXUS, KA);
