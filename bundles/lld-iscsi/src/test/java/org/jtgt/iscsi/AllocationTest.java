@@ -29,6 +29,17 @@ class AllocationTest {
 
     @Test
     void theIscsiPathAllocatesNothingPerCommand() throws Exception {
+        measure(Map.of("InitialR2T", "No", "MaxRecvDataSegmentLength", "16384"));
+    }
+
+    /** CRC32C header and data digests, computed on every PDU both ways, allocate nothing either. */
+    @Test
+    void withDigestsTooNothingIsAllocatedPerCommand() throws Exception {
+        measure(Map.of("InitialR2T", "No", "MaxRecvDataSegmentLength", "16384", "HeaderDigest", "CRC32C",
+                "DataDigest", "CRC32C"));
+    }
+
+    private static void measure(Map<String, String> keys) throws Exception {
         java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
@@ -38,8 +49,7 @@ class AllocationTest {
         try (IscsiFixture f = new IscsiFixture(8L << 20);
                 TestInitiator c = new TestInitiator(f.port)) {
             // Immediate data up to 8 KiB, unsolicited Data-Out up to 64 KiB, R2Ts for the rest.
-            TestInitiator.Pdu login = c.login(IscsiFixture.TARGET, Map.of("InitialR2T", "No",
-                    "MaxRecvDataSegmentLength", "16384"));
+            TestInitiator.Pdu login = c.login(IscsiFixture.TARGET, keys);
             assertEquals(0, login.loginStatus(), "login status");
             c.targetMaxRecv = Math.min(c.targetMaxRecv, 16384);
             byte[] data = new byte[BIG];
@@ -62,8 +72,9 @@ class AllocationTest {
                     perThread.append(' ').append(threads[i].getName()).append('=').append(d);
                 }
             }
-            System.out.printf("iSCSI target threads: %d bytes allocated for %d commands (%d R2Ts seen by the last write):%s%n",
-                    allocated, MEASURED, lastR2ts, perThread);
+            System.out.printf("iSCSI target threads (%s): %d bytes allocated for %d commands (%d R2Ts seen by the last write):%s%n",
+                    keys, allocated, MEASURED, lastR2ts, perThread);
+            assertTrue(lastR2ts > 0, "the writes took R2Ts");
             assertEquals(0, f.iscsi.connections().get(0).taskCount(), "every task was answered");
             // Less than one byte per command: one object per command (16 bytes at least) would
             // be 96,000 bytes; a few KiB once (a late JIT recompile, a lazily grown buffer) are
