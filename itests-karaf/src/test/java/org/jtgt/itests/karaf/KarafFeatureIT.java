@@ -27,8 +27,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -170,7 +170,7 @@ public class KarafFeatureIT {
         await("every jtgt bundle ACTIVE", () -> {
             Map<String, Bundle> bundles = bySymbolicName();
             return JTGT_BUNDLES.stream().allMatch(n -> bundles.containsKey(n) && bundles.get(n).getState() == Bundle.ACTIVE);
-        }, () -> describeJtgtBundles());
+        }, this::describeJtgtBundles);
         Map<String, Bundle> bundles = bySymbolicName();
         for (String name : JTGT_BUNDLES) {
             Bundle bundle = bundles.get(name);
@@ -375,7 +375,7 @@ public class KarafFeatureIT {
     }
 
     /** Polls {@code condition} until it holds; fails after {@link #STARTUP_TIMEOUT} with {@code state}. */
-    private static void await(String what, BooleanSupplier condition, java.util.function.Supplier<String> state)
+    private static void await(String what, BooleanSupplier condition, Supplier<String> state)
             throws InterruptedException {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         while (!condition.getAsBoolean()) {
