@@ -8,6 +8,7 @@ import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.maven;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.systemTimeout;
 import static org.ops4j.pax.exam.CoreOptions.vmOption;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
@@ -103,6 +104,8 @@ public class KarafFeatureIT {
     private static final String LIBISCSI = "libiscsi-bin";
     private static final String QEMU = "qemu-utils and qemu-block-extra";
     private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+    /** How long Pax Exam waits for Karaf and its own bundles in it. */
+    private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(90);
     /** Feature installation, DS activation and the listeners all happen after Karaf reports itself started. */
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
 
@@ -131,6 +134,10 @@ public class KarafFeatureIT {
                     .unpackDirectory(karaf)
                     .useDeployFolder(false),
             configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
+            // Karaf is up in about 10 s here. A boot feature that does not resolve leaves it without
+            // Pax Exam's bundles, and the default wait for them is 3 minutes; Karaf's resolver
+            // error is in the build output above "Container never came up".
+            systemTimeout(BOOT_TIMEOUT.toMillis()),
             logLevel(LogLevel.WARN),
             vmOption("-Djava.io.tmpdir=" + tmp),
             vmOption("-Duser.home=" + home),
