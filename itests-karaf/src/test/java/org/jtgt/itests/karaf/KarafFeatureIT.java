@@ -63,12 +63,13 @@ import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * jtgt as a Karaf user gets it: an unpacked Apache Karaf (minimal distribution), the feature
- * repository this build made added, feature {@code jtgt} installed, and nothing else of jtgt's on
- * the class path or in the framework. Karaf resolves every {@code mvn:} link of the feature from
+ * repository this build made added and feature {@code jtgt} installed; no jtgt bundle gets into
+ * Karaf any other way. Karaf resolves every {@code mvn:} link of the feature from
  * {@code target/jtgt-repo} (the build copies the reactor's jars there) and its own distribution,
  * never from the network. The test itself runs inside Karaf, as Pax Exam's probe bundle.
  *
- * <p>The default target comes from the daemon (framework properties, as the launcher sets them);
+ * <p>The default target comes from the daemon, told by properties in Karaf's
+ * {@code etc/system.properties} (which bundles read as framework properties, as the launcher's);
  * the iSCSI and FC drivers are configured through Karaf's {@code etc/*.cfg} files (Config Admin),
  * on loopback port 0, and the test reads the port the iSCSI driver bound from the daemon's
  * target port list. Initiators nobody here wrote (libiscsi's utilities, QEMU) then reach the
@@ -198,7 +199,7 @@ public class KarafFeatureIT {
 
     /**
      * A bundle can be ACTIVE while its components failed to activate (an exception in
-     * {@code @Activate}) or wait for a reference nobody provides; Karaf reports neither. Every
+     * {@code @Activate}) or wait for a reference nobody provides; the bundle states show neither. Every
      * component of a jtgt bundle must be active (or satisfied, for delayed services nobody
      * has asked for yet).
      */
