@@ -142,6 +142,9 @@ public class KarafFeatureIT {
             logLevel(LogLevel.WARN),
             vmOption("-Djava.io.tmpdir=" + tmp),
             vmOption("-Duser.home=" + home),
+            // Pax Exam's RMI between the two JVMs on loopback only, as in the test JVM (failsafe's argLine)
+            vmOption("-javaagent:" + new File(required("jtgt.itest.rmiAgent")).getAbsolutePath()),
+            vmOption("-Djava.rmi.server.hostname=127.0.0.1"),
             jdk9PlusOptions(),
 
             // mvn: links resolve from the distribution's system/ folder and from the jars this
