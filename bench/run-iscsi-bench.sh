@@ -3,7 +3,7 @@
 #
 #   bench/run-iscsi-bench.sh          # about 2 minutes; must run as root (tgtd needs /var/run/tgtd)
 #
-# Needs: launcher/target/jtgt.jar (mvn -B -q -o install -DskipTests), java, and Debian's tgt (tgtd,
+# Needs: launcher/target/jtgt.jar (mvn -B -q -DskipTests package), java, and Debian's tgt (tgtd,
 # tgtadm), libiscsi-bin (iscsi-perf) and qemu-utils + qemu-block-extra (qemu-img with iscsi://).
 #
 # Targets (both run for the whole script, on loopback, each on its own port):

@@ -4,7 +4,7 @@
 #
 #   conformance/run-test-cu-both.sh      # about 2 minutes; as root (tgtd needs /var/run/tgtd)
 #
-# Needs: launcher/target/jtgt.jar (mvn -B -q install -DskipTests), java, Debian's tgt (tgtd,
+# Needs: launcher/target/jtgt.jar (mvn -B -q -DskipTests package), java, Debian's tgt (tgtd,
 # tgtadm) and libiscsi-bin (iscsi-test-cu).
 #
 # Both targets get: a 256 MiB thin-provisioned LUN, two portals on 127.0.0.1 (so the MultipathIO

@@ -94,7 +94,7 @@ sbs_init() { # OUT DEADLINE_SECONDS
 sbs_start_jtgt() { # LOG PORTALS [JVM options...]
     local logfile=$1 portals=$2 p i
     shift 2
-    [[ -f $SBS_JAR ]] || die "$SBS_JAR missing; build it: (cd $SBS_ROOT && mvn -B -q install -DskipTests)"
+    [[ -f $SBS_JAR ]] || die "$SBS_JAR missing; build it: (cd $SBS_ROOT && mvn -B -q -DskipTests package)"
     for p in ${portals//,/ }; do
         ! sbs_port_in_use "${p##*:}" || die "something already listens on $p"
     done
