@@ -63,6 +63,8 @@ final class IscsiConnection {
      */
     static final int MAX_QUEUED_CONTROLS = 1024;
     static final int MAX_QUEUED_CONTROL_BYTES = 1 << 20;
+    /** Bad PDUs per connection that are logged as warnings; the rest go to DEBUG. */
+    static final int BAD_PDU_WARNINGS = 10;
 
     private enum Verdict { NONE, OK, DROP, REJECT, DISCARD, TASK_ERROR, FATAL }
 
@@ -148,6 +150,8 @@ final class IscsiConnection {
     private volatile int pingTtt = Bhs.RESERVED_TAG;
     private volatile long pingSentNanos;
     private final AtomicReference<String> closeReason = new AtomicReference<>();
+    /** Bad PDUs refused so far (reader thread). */
+    private int badPdus;
 
     IscsiConnection(IscsiTarget target, SocketChannel channel, IscsiPortal portal, int id) throws IOException {
         this.target = target;
@@ -337,6 +341,9 @@ final class IscsiConnection {
         target.connectionClosed(this);
         String why = closeReason.get();
         SessionParameters p = params;
+        if (badPdus > BAD_PDU_WARNINGS) {
+            LOG.warn("{}: {} bad PDUs in all, {} of them logged at DEBUG only", this, badPdus, badPdus - BAD_PDU_WARNINGS);
+        }
         if (p != null && initiatorPort != null) {
             LOG.info("logout {} from {} ({}): {}{}", initiatorPort, p.targetName, remote, why,
                     released > 0 ? ", " + released + " unsubmitted commands dropped" : "");
@@ -559,7 +566,7 @@ final class IscsiConnection {
      * Reject; for other PDUs the Reject is enough and the PDU is ignored.
      */
     private void dataDigestError(ByteBuffer h, int opcode) throws ConnectionFailure {
-        LOG.warn("{}: data digest error on {}", this, Bhs.opcodeName(opcode));
+        warnBadPdu("data digest error on " + Bhs.opcodeName(opcode));
         enqueue(reject(h, RejectReason.DATA_DIGEST_ERROR));
         if (opcode == Bhs.SCSI_COMMAND && verdict == Verdict.OK) {
             // The command is received (its CmdSN consumed) but its immediate data is not usable:
@@ -1006,7 +1013,7 @@ final class IscsiConnection {
             return;
         }
         if (verdict == Verdict.REJECT) {
-            LOG.warn("{}: {}; rejected", this, pendingReason);
+            warnBadPdu(pendingReason + "; rejected");
             enqueue(reject(h, pendingReject));
             return;
         }
@@ -1058,7 +1065,7 @@ final class IscsiConnection {
      * no recovery R2T), with "incorrect amount of data" sense (RFC 7143 11.4.7.2).
      */
     private void dataSequenceError(ByteBuffer h, ScsiTask t, String reason) {
-        LOG.warn("{}: ITT 0x{}: {}", this, Integer.toHexString(t.itt), reason);
+        warnBadPdu("ITT 0x" + Integer.toHexString(t.itt) + ": " + reason);
         enqueue(reject(h, RejectReason.INVALID_PDU_FIELD));
         terminate(t, LocalSense.DATA_SEQUENCE_ERROR);
     }
@@ -1494,6 +1501,19 @@ final class IscsiConnection {
             LOG.debug("{}: Reject 0x{} of {}", this, Integer.toHexString(reason), Bhs.opcodeName(bad[0] & Bhs.OPCODE_MASK));
         }
         return rsp;
+    }
+
+    /**
+     * A PDU the connection refused (and goes on after): the first {@value #BAD_PDU_WARNINGS} of a
+     * connection are warnings, the rest DEBUG, so an initiator that keeps sending bad PDUs cannot
+     * fill the log; the count is logged when the connection ends.
+     */
+    private void warnBadPdu(String what) {
+        if (++badPdus <= BAD_PDU_WARNINGS) {
+            LOG.warn("{}: {}", this, what);
+        } else {
+            LOG.debug("{}: {}", this, what);
+        }
     }
 
     private void rejectPending(int reason, String why) {

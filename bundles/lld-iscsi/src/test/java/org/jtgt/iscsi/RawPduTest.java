@@ -152,13 +152,16 @@ class RawPduTest {
     @Test
     void dataOutForAnUnknownTaskIsRejectedAndForAnAbortedOneDiscarded() throws Exception {
         try (TestInitiator c = loggedIn()) {
-            c.sendData(0x7777, -1, new byte[512], 0, 512, 0);
-            TestInitiator.Pdu reject = c.next();
-            assertEquals(0x3F, reject.opcode());
-            assertEquals(0x09, reject.byte2(), "invalid PDU field");
-            assertEquals(48, reject.data.length, "the rejected header comes back");
-            assertEquals(0x05, reject.data[0] & 0x3F, "a Data-Out");
-            assertEquals(0x7777, ByteBuffer.wrap(reject.data).getInt(16));
+            // More than the connection logs as warnings: every one still gets its Reject.
+            for (int i = 0; i < IscsiConnection.BAD_PDU_WARNINGS + 5; i++) {
+                c.sendData(0x7777 + i, -1, new byte[512], 0, 512, 0);
+                TestInitiator.Pdu reject = c.next();
+                assertEquals(0x3F, reject.opcode());
+                assertEquals(0x09, reject.byte2(), "invalid PDU field");
+                assertEquals(48, reject.data.length, "the rejected header comes back");
+                assertEquals(0x05, reject.data[0] & 0x3F, "a Data-Out");
+                assertEquals(0x7777 + i, ByteBuffer.wrap(reject.data).getInt(16));
+            }
 
             // A write waiting for its R2T data, aborted; then the data comes anyway.
             c.immediateData = false;
