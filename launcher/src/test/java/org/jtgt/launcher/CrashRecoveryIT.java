@@ -10,15 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -33,28 +31,17 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class CrashRecoveryIT {
     private static final Path WORK = LauncherProcess.TARGET.resolve("crash-it");
-    private static final Pattern STARTED = Pattern.compile("jtgt started: \\d+ bundles active");
-    private static final Pattern PORTAL = Pattern.compile("iSCSI portal listening on 127\\.0\\.0\\.1:(\\d+)");
     private static final String TARGET = "iqn.2026-11.org.jtgt:crash-it";
     private static final long DISK = 64L << 20;
     private static final String LOAD_PASS = "wrote 33554432/33554432 bytes at offset 33554432";
 
-    private final List<Process> processes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes) {
-            if (p.isAlive()) {
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     @Test
     void acknowledgedWritesSurviveAKilledTargetAndItStartsAgain() throws Exception {
         ExternalTool.require("qemu-io", "qemu-utils qemu-block-extra");
-        clean(WORK);
+        LauncherProcess.deleteTree(WORK);
         Files.createDirectories(WORK);
         ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(60));
         Path config = WORK.resolve("config");
@@ -65,10 +52,10 @@ class CrashRecoveryIT {
         }
 
         LauncherProcess launcher = start(config);
-        adm(control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
-        adm(control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString());
-        adm(control, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
-        String url = url(port(launcher));
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString());
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
+        String url = url(launcher.iscsiPort());
         String before = tools.run("qemu-io", "-f", "raw", "-c", "write -P 0xa5 0 8M", "-c", "write -P 0x5c 8M 8M",
                 "-c", "flush", url);
         assertTrue(before.contains("wrote 8388608/8388608 bytes at offset 8388608"), before);
@@ -104,45 +91,23 @@ class CrashRecoveryIT {
         String restarted = again.output.text();
         assertTrue(restarted.contains("left by a process that is gone"), restarted);
         assertEquals(List.of(), orphans(config, deadPid), "the dead process's transport files are removed");
-        String shown = adm(control, "--op", "show", "--mode", "target");
+        String shown = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
         assertTrue(shown.contains(TARGET) && shown.contains(disk.toString()), shown);
         String after = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0xa5 0 8M", "-c", "read -P 0x5c 8M 8M",
-                "-c", "read -P 0x33 32M 32M", "-c", "read -P 0 16M 16M", url(port(again)));
+                "-c", "read -P 0x33 32M 32M", "-c", "read -P 0 16M 16M", url(again.iscsiPort()));
         assertFalse(after.contains("Pattern verification failed"), after);
         assertEquals(4, count(after, "read "), after);
-        stop(again);
+        again.stopCleanly();
     }
 
     private LauncherProcess start(Path config) throws IOException, InterruptedException {
-        LauncherProcess launcher = LauncherProcess.start(List.of("-Djtgt.default.target.size=67108864"),
-                "--config", config.toString(), "--portal", "127.0.0.1:0");
+        LauncherProcess launcher = LauncherProcess.startOn(config);
         processes.add(launcher.process);
-        launcher.output.await(STARTED, 120);
         return launcher;
-    }
-
-    private static int port(LauncherProcess launcher) throws InterruptedException {
-        Matcher m = PORTAL.matcher(launcher.output.await(PORTAL, 10));
-        assertTrue(m.find());
-        return Integer.parseInt(m.group(1));
     }
 
     private static String url(int port) {
         return "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
-    }
-
-    private static void stop(LauncherProcess launcher) throws InterruptedException {
-        assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
-        assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), "no exit within 30 s of SIGTERM:\n"
-                + launcher.output.text());
-        launcher.output.join();
-        assertEquals(0, launcher.process.exitValue(), launcher.output.text());
-    }
-
-    private static String adm(String control, String... args) throws IOException, InterruptedException {
-        List<String> all = new ArrayList<>(List.of("--control", control));
-        all.addAll(List.of(args));
-        return LauncherProcess.jtgtadm(0, all.toArray(new String[0]));
     }
 
     /** The files under {@code config} named after process {@code pid} (transport regions and sockets). */
@@ -162,16 +127,5 @@ class CrashRecoveryIT {
             n++;
         }
         return n;
-    }
-
-    private static void clean(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

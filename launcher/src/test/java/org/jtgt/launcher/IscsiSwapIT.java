@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -26,20 +26,10 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class IscsiSwapIT {
     private static final Path WORK = LauncherProcess.TARGET.resolve("iscsi-swap-it");
-    private static final Pattern PORTAL = Pattern.compile("iSCSI portal listening on 127\\.0\\.0\\.1:(\\d+)");
     private static final int SWAPS = 20;
 
-    private final List<Process> processes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes) {
-            if (p.isAlive()) {
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     @Test
     void twentySwapsUnderQemuLoadLoseNothing() throws Exception {
@@ -47,15 +37,11 @@ class IscsiSwapIT {
         ExternalTool.require("qemu-img", "qemu-utils and qemu-block-extra");
         ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(120));
         Path config = WORK.resolve("config");
-        LauncherProcess launcher = LauncherProcess.start(List.of("-Djtgt.default.target.size=67108864"),
-                "--config", config.toString(), "--portal", "127.0.0.1:0");
+        LauncherProcess launcher = LauncherProcess.startOn(config);
         processes.add(launcher.process);
-        launcher.output.await(Pattern.compile("jtgt started: \\d+ bundles active"), 120);
-        Matcher m = PORTAL.matcher(launcher.output.await(PORTAL, 10));
-        assertTrue(m.find());
-        String url = "iscsi://127.0.0.1:" + m.group(1) + "/iqn.2026-11.org.jtgt:default/0";
+        String url = "iscsi://127.0.0.1:" + launcher.iscsiPort() + "/iqn.2026-11.org.jtgt:default/0";
         String control = config.resolve("control.sock").toString();
-        assertTrue(jtgtadm(control, "-m", "transport", "-o", "show").contains("netlink"),
+        assertTrue(LauncherProcess.jtgtadmAt(control, 0, "-m", "transport", "-o", "show").contains("netlink"),
                 "the netlink transport is not registered:\n" + launcher.output.text());
 
         // Before: 8 MiB of pattern at the start of the LUN.
@@ -79,7 +65,7 @@ class IscsiSwapIT {
         List<String> swaps = new ArrayList<>();
         for (int i = 0; i < SWAPS; i++) {
             String to = i % 2 == 0 ? "netlink" : "shm";
-            String out = jtgtadm(control, "--mode", "transport", "--op", "swap", "--name", to);
+            String out = LauncherProcess.jtgtadmAt(control, 0, "--mode", "transport", "--op", "swap", "--name", to);
             assertTrue(out.contains("-> " + to + ": paused"), out);
             swaps.add(out.strip());
             Thread.sleep(100);
@@ -100,7 +86,7 @@ class IscsiSwapIT {
         // After: the pattern written before the swaps.
         String after = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 8M", url);
         assertFalse(after.contains("Pattern verification failed"), after);
-        String summary = jtgtadm(control, "--mode", "transport", "--op", "show");
+        String summary = LauncherProcess.jtgtadmAt(control, 0, "--mode", "transport", "--op", "show");
         assertTrue(summary.contains("shm (active)"), summary);
         System.out.println("IscsiSwapIT: " + SWAPS + " swaps under load; " + summary.lines()
                 .filter(l -> l.startsWith("Swaps:")).findFirst().orElse(summary));
@@ -121,11 +107,6 @@ class IscsiSwapIT {
         return p;
     }
 
-    private static String jtgtadm(String control, String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of("--control", control));
-        all.addAll(List.of(args));
-        return LauncherProcess.jtgtadm(0, all.toArray(new String[0]));
-    }
 
     private static int count(String text, String regex) {
         Matcher m = Pattern.compile(regex, Pattern.MULTILINE).matcher(text);

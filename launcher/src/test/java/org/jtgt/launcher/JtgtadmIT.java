@@ -12,16 +12,12 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -37,8 +33,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class JtgtadmIT {
     private static final Path WORK = LauncherProcess.TARGET.resolve("jtgtadm-it");
-    private static final Pattern STARTED = Pattern.compile("jtgt started: \\d+ bundles active");
-    private static final Pattern PORTAL = Pattern.compile("iSCSI portal listening on 127\\.0\\.0\\.1:(\\d+)");
     private static final String TARGET = "iqn.2026-11.org.jtgt:jtgtadm-it";
     private static final String ALLOWED = "iqn.2026-11.org.jtgt:allowed";
     private static final String OTHER = "iqn.2026-11.org.jtgt:other";
@@ -47,24 +41,15 @@ class JtgtadmIT {
     private static final long DISK2 = 1L << 20;
     private static final String SERIAL2 = "JTGTADM-IT-RO";
 
-    private final List<Process> processes = new ArrayList<>();
-
-    @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes) {
-            if (p.isAlive()) {
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     @Test
     void targetsLunsAndAclsMadeWithJtgtadmWorkAndSurviveARestart() throws Exception {
         ExternalTool.require("iscsi-ls", "libiscsi-bin");
         ExternalTool.require("iscsi-inq", "libiscsi-bin");
         ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
-        clean(WORK);
+        LauncherProcess.deleteTree(WORK);
         Files.createDirectories(WORK);
         ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(60));
         Path config = WORK.resolve("config");
@@ -76,23 +61,23 @@ class JtgtadmIT {
         Path disk1 = WORK.resolve("disk1.img");
 
         LauncherProcess launcher = start(config);
-        int port = port(launcher);
+        int port = launcher.iscsiPort();
 
-        adm(0, control, "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
-        adm(0, control, "--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+        LauncherProcess.jtgtadmAt(control, 0, "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
                 "-b", disk0.toString());
-        adm(0, control, "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", "1", "-Q", ALLOWED);
+        LauncherProcess.jtgtadmAt(control, 0, "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", "1", "-Q", ALLOWED);
         // refusals: clear message, status 1 or 2, nothing applied
-        String dup = adm(1, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", "iqn.2026-11.org.jtgt:x");
+        String dup = LauncherProcess.jtgtadmAt(control, 1, "--op", "new", "--mode", "target", "--tid", "1", "-T", "iqn.2026-11.org.jtgt:x");
         assertTrue(dup.contains("tid 1 is in use by " + TARGET), dup);
-        String bad = adm(1, control, "--op", "new", "--mode", "target", "--tid", "2", "-T", "no-such-name-form");
+        String bad = LauncherProcess.jtgtadmAt(control, 1, "--op", "new", "--mode", "target", "--tid", "2", "-T", "no-such-name-form");
         assertTrue(bad.contains("no-such-name-form"), bad);
-        String missing = adm(1, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b",
+        String missing = LauncherProcess.jtgtadmAt(control, 1, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b",
                 WORK.resolve("missing.img").toString());
         assertTrue(missing.contains("no such file"), missing);
-        String address = adm(1, control, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "10.0.0.1");
+        String address = LauncherProcess.jtgtadmAt(control, 1, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "10.0.0.1");
         assertTrue(address.contains("by initiator name"), address);
-        adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1");
+        LauncherProcess.jtgtadmAt(control, 2, "--op", "new", "--mode", "logicalunit", "--tid", "1");
 
         String base = "iscsi://127.0.0.1:" + port;
         String seen = tools.run("iscsi-ls", "-s", "-i", ALLOWED, base + "/");
@@ -118,7 +103,7 @@ class JtgtadmIT {
             commands.write("read 0 4k\n");
             commands.flush();
             awaitCount(qemuLog, "read 4096/4096 bytes", 1);
-            adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", disk1.toString(),
+            LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", disk1.toString(),
                     "--size", String.valueOf(DISK1), "--blocksize", "4096");
             commands.write("read 0 4k\nquit\n");
         }
@@ -137,10 +122,10 @@ class JtgtadmIT {
         try (RandomAccessFile f = new RandomAccessFile(disk2.toFile(), "rw")) {
             f.setLength(DISK2);
         }
-        String badParams = adm(2, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b",
+        String badParams = LauncherProcess.jtgtadmAt(control, 2, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b",
                 disk2.toString(), "--params", "readonly=yes");
         assertTrue(badParams.contains("readonly=yes: use readonly=0|1 or readonly=on|off"), badParams);
-        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", disk2.toString(),
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", disk2.toString(),
                 "--params", "readonly=1,serial=" + SERIAL2);
         String lun2 = "driver=iscsi,transport=tcp,portal=127.0.0.1:" + port + ",target=" + TARGET
                 + ",lun=2,initiator-name=" + ALLOWED;
@@ -152,7 +137,7 @@ class JtgtadmIT {
         assertTrue(serial.contains("Unit Serial Number:[" + SERIAL2 + "]"), serial);
         assertEquals(DISK2, Files.size(disk2));
 
-        String before = adm(0, control, "--op", "show", "--mode", "target");
+        String before = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
         assertTrue(before.contains("Size: " + DISK0 + " bytes, block size 512\n"), before);
         assertTrue(before.contains("Size: " + DISK1 + " bytes, block size 4096\n"), before);
         String conf = Files.readString(config.resolve("targets.conf"));
@@ -163,10 +148,10 @@ class JtgtadmIT {
                 + " blocksize=512 readonly=1 removable=0 thin=0 serial=" + SERIAL2 + "\n"), conf);
         assertFalse(conf.contains("default"), "the default target is not written:\n" + conf);
 
-        stop(launcher);
+        launcher.stopCleanly();
         LauncherProcess again = start(config);
-        int port2 = port(again);
-        String after = adm(0, control, "--op", "show", "--mode", "target");
+        int port2 = again.iscsiPort();
+        String after = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
         assertEquals(targetSection(before), targetSection(after));
         assertTrue(after.contains("Target 1: " + TARGET + "\n"), after);
         assertTrue(after.contains("    ACL: " + ALLOWED + "\n"), after);
@@ -181,10 +166,10 @@ class JtgtadmIT {
         assertFalse(tools.execute("iscsi-ls", "-s", "-i", OTHER, base2 + "/").output().contains(TARGET));
 
         // deleting goes into the file too
-        adm(0, control, "--op", "delete", "--mode", "logicalunit", "--tid", "1", "--lun", "1");
-        adm(0, control, "--op", "delete", "--mode", "target", "--tid", "1", "--force");
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "delete", "--mode", "logicalunit", "--tid", "1", "--lun", "1");
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "delete", "--mode", "target", "--tid", "1", "--force");
         assertFalse(Files.readString(config.resolve("targets.conf")).contains("target 1 "));
-        stop(again);
+        again.stopCleanly();
         assertFalse(again.output.text().contains("(skipped; in "), "no line was skipped:\n" + again.output.text());
     }
 
@@ -199,7 +184,7 @@ class JtgtadmIT {
         ExternalTool.require("iscsi-readcapacity16", "libiscsi-bin");
         ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
         Path work = WORK.resolve("update");
-        clean(work);
+        LauncherProcess.deleteTree(work);
         Files.createDirectories(work);
         ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
         Path config = work.resolve("config");
@@ -209,9 +194,9 @@ class JtgtadmIT {
             f.setLength(DISK0);
         }
         LauncherProcess launcher = start(config);
-        int port = port(launcher);
-        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
-        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString());
+        int port = launcher.iscsiPort();
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString());
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
 
         Path qemuLog = work.resolve("qemu-io.log");
@@ -224,18 +209,18 @@ class JtgtadmIT {
             commands.write("write -P 0x5a 0 4k\n");
             commands.flush();
             awaitCount(qemuLog, "wrote 4096/4096 bytes", 1);
-            String grown = adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+            String grown = LauncherProcess.jtgtadmAt(control, 0, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
                     "--params", "size=" + 2 * DISK0);
             assertEquals("target 1 LUN 0: size " + DISK0 + " -> " + 2 * DISK0 + " bytes\n", grown);
             commands.write("read -P 0x5a 0 4k\n");
             commands.flush();
             awaitCount(qemuLog, "read 4096/4096 bytes", 1);
-            adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
+            LauncherProcess.jtgtadmAt(control, 0, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params",
                     "readonly=on");
             commands.write("write -P 0x33 0 4k\n");
             commands.flush();
             awaitCount(qemuLog, "write failed", 1);
-            adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=off");
+            LauncherProcess.jtgtadmAt(control, 0, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=off");
             commands.write("write -P 0x33 0 4k\nquit\n");
         }
         assertTrue(qemu.waitFor(30, TimeUnit.SECONDS), "qemu-io did not quit:\n" + Files.readString(qemuLog));
@@ -250,27 +235,27 @@ class JtgtadmIT {
         assertEquals(2 * DISK0, Files.size(disk), "the file grew with the LUN");
 
         // refusals change nothing
-        String shrink = adm(1, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+        String shrink = LauncherProcess.jtgtadmAt(control, 1, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
                 "size=" + DISK0);
         assertTrue(shrink.contains("shrinking to " + DISK0 + " is refused"), shrink);
-        String usage = adm(2, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+        String usage = LauncherProcess.jtgtadmAt(control, 2, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
                 "readonly=maybe");
         assertTrue(usage.contains("readonly=maybe: use readonly=0|1 or readonly=on|off"), usage);
-        adm(0, control, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "removable=on");
-        String before = adm(0, control, "--op", "show", "--mode", "target");
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "removable=on");
+        String before = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
         assertTrue(before.contains("Size: " + 2 * DISK0 + " bytes, block size 512\n"), before);
         assertTrue(before.contains("Read-only: no, removable: yes, thin: no\n"), before);
         String conf = Files.readString(config.resolve("targets.conf"));
         assertTrue(conf.contains("lun 1 0 file " + disk.normalize() + " size=" + 2 * DISK0
                 + " blocksize=512 readonly=0 removable=1 thin=0\n"), conf);
 
-        stop(launcher);
+        launcher.stopCleanly();
         LauncherProcess again = start(config);
-        int port2 = port(again);
-        assertEquals(targetSection(before), targetSection(adm(0, control, "--op", "show", "--mode", "target")));
+        int port2 = again.iscsiPort();
+        assertEquals(targetSection(before), targetSection(LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target")));
         String capacity2 = tools.run("iscsi-readcapacity16", url.replace(":" + port + "/", ":" + port2 + "/"));
         assertTrue(capacity2.contains("Total size:" + 2 * DISK0), capacity2);
-        stop(again);
+        again.stopCleanly();
     }
 
     /**
@@ -284,15 +269,15 @@ class JtgtadmIT {
         ExternalTool.require("iscsi-perf", "libiscsi-bin");
         ExternalTool.require("iscsi-inq", "libiscsi-bin");
         Path work = WORK.resolve("sessions");
-        clean(work);
+        LauncherProcess.deleteTree(work);
         Files.createDirectories(work);
         ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
         Path config = work.resolve("config");
         String control = config.resolve("control.sock").toString();
         LauncherProcess launcher = start(config);
-        int port = port(launcher);
-        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
-        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+        int port = launcher.iscsiPort();
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
                 "--size", String.valueOf(DISK0));
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
 
@@ -302,7 +287,7 @@ class JtgtadmIT {
         processes.add(perf);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         String shown;
-        while (!(shown = adm(0, control, "--op", "show", "--mode", "session", "--tid", "1")).contains(", ISID 0x")
+        while (!(shown = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "session", "--tid", "1")).contains(", ISID 0x")
                 || commands(shown) == 0) {
             assertTrue(System.nanoTime() < deadline, "no session with commands within 30 s:\n" + shown + "\n"
                     + Files.readString(perfLog));
@@ -313,34 +298,34 @@ class JtgtadmIT {
         assertTrue(shown.contains(" -> 127.0.0.1:" + port + "\n"), shown);
         long first = commands(shown);
         Thread.sleep(500);
-        String later = adm(0, control, "--op", "show", "--mode", "session", "--tid", "1");
+        String later = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "session", "--tid", "1");
         assertTrue(commands(later) > first, "the counters grow under I/O:\n" + shown + "\n" + later);
         assertTrue(later.matches("(?s).*read [1-9]\\d* bytes, written 0 bytes.*"), later);
-        String conn = adm(0, control, "--op", "show", "--mode", "conn", "--tid", "1");
+        String conn = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "conn", "--tid", "1");
         assertTrue(conn.contains("        Connection 0: 127.0.0.1:"), conn);
-        String stats = adm(0, control, "--op", "show", "--mode", "stats", "--tid", "1");
+        String stats = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "stats", "--tid", "1");
         assertTrue(stats.matches("(?s)Target 1: .*\n    LUN 0: commands [1-9]\\d*, read [1-9]\\d* bytes.*"), stats);
-        String target = adm(0, control, "--op", "show", "--mode", "target");
+        String target = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
         assertTrue(target.contains("    I_T nexuses: 1\n        Session "), target);
 
-        String refused = adm(1, control, "--op", "delete", "--mode", "target", "--tid", "1");
+        String refused = LauncherProcess.jtgtadmAt(control, 1, "--op", "delete", "--mode", "target", "--tid", "1");
         assertTrue(refused.contains("log the initiators out first or delete with force"), refused);
         assertTrue(perf.isAlive(), "a refused delete leaves the session alone");
-        String deleted = adm(0, control, "--op", "delete", "--mode", "target", "--tid", "1", "--force");
+        String deleted = LauncherProcess.jtgtadmAt(control, 0, "--op", "delete", "--mode", "target", "--tid", "1", "--force");
         assertEquals("target 1 " + TARGET + " deleted (1 session(s) ended)\n", deleted);
         assertTrue(perf.waitFor(30, TimeUnit.SECONDS), "iscsi-perf still runs:\n" + Files.readString(perfLog));
         String perfOut = Files.readString(perfLog);
         assertTrue(perf.exitValue() != 0 && perfOut.contains("Target not found"), perfOut);
-        assertEquals("No sessions\n", adm(0, control, "--op", "show", "--mode", "session"));
+        assertEquals("No sessions\n", LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "session"));
 
         // the launcher goes on, and the target can be made again
-        assertTrue(adm(0, control, "--op", "show", "--mode", "system").contains("(active)"));
-        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
-        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+        assertTrue(LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "system").contains("(active)"));
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
                 "--size", String.valueOf(DISK0));
         String inq = tools.run("iscsi-inq", url);
         assertTrue(inq.contains("Peripheral Device Type:DIRECT_ACCESS"), inq);
-        stop(launcher);
+        launcher.stopCleanly();
     }
 
     /**
@@ -353,34 +338,34 @@ class JtgtadmIT {
     void anAccountBoundToATargetRequiresItsChapSecretAcrossARestart() throws Exception {
         ExternalTool.require("iscsi-inq", "libiscsi-bin");
         Path work = WORK.resolve("account");
-        clean(work);
+        LauncherProcess.deleteTree(work);
         Files.createDirectories(work);
         ExternalTool tools = new ExternalTool(work, Duration.ofSeconds(60));
         Path config = work.resolve("config");
         String control = config.resolve("control.sock").toString();
         String secret = "alice-secret1";
         LauncherProcess launcher = start(config);
-        int port = port(launcher);
-        adm(0, control, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
-        adm(0, control, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
+        int port = launcher.iscsiPort();
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
                 "--size", String.valueOf(DISK2));
-        String tooShort = adm(2, control, "--op", "new", "--mode", "account", "--user", "alice", "--password", "short");
+        String tooShort = LauncherProcess.jtgtadmAt(control, 2, "--op", "new", "--mode", "account", "--user", "alice", "--password", "short");
         assertTrue(tooShort.contains("it must have 12 to 16"), tooShort);
-        adm(0, control, "--op", "new", "--mode", "account", "--user", "alice", "--password", secret);
-        adm(0, control, "--op", "bind", "--mode", "account", "--tid", "1", "--user", "alice");
-        String accounts = adm(0, control, "--op", "show", "--mode", "account");
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "account", "--user", "alice", "--password", secret);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "bind", "--mode", "account", "--tid", "1", "--user", "alice");
+        String accounts = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "account");
         assertEquals("Account list:\n    alice (tid 1)\n", accounts);
-        String shown = adm(0, control, "--op", "show", "--mode", "target");
+        String shown = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
         assertTrue(shown.contains("    Accounts: alice\n") && !shown.contains(secret), shown);
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(config.resolve("targets.conf"))));
 
         checkChap(tools, port, secret);
-        stop(launcher);
+        launcher.stopCleanly();
         LauncherProcess again = start(config);
-        checkChap(tools, port(again), secret);
-        assertEquals(accounts, adm(0, control, "--op", "show", "--mode", "account"));
-        stop(again);
+        checkChap(tools, again.iscsiPort(), secret);
+        assertEquals(accounts, LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "account"));
+        again.stopCleanly();
     }
 
     private static void checkChap(ExternalTool tools, int port, String secret) throws Exception {
@@ -402,31 +387,9 @@ class JtgtadmIT {
     }
 
     private LauncherProcess start(Path config) throws IOException, InterruptedException {
-        LauncherProcess launcher = LauncherProcess.start(List.of("-Djtgt.default.target.size=67108864"),
-                "--config", config.toString(), "--portal", "127.0.0.1:0");
+        LauncherProcess launcher = LauncherProcess.startOn(config);
         processes.add(launcher.process);
-        launcher.output.await(STARTED, 120);
         return launcher;
-    }
-
-    private static int port(LauncherProcess launcher) throws InterruptedException {
-        Matcher m = PORTAL.matcher(launcher.output.await(PORTAL, 10));
-        assertTrue(m.find());
-        return Integer.parseInt(m.group(1));
-    }
-
-    private static void stop(LauncherProcess launcher) throws InterruptedException {
-        assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
-        assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), "no exit within 30 s of SIGTERM:\n"
-                + launcher.output.text());
-        launcher.output.join();
-        assertEquals(0, launcher.process.exitValue(), launcher.output.text());
-    }
-
-    private static String adm(int status, String control, String... args) throws IOException, InterruptedException {
-        List<String> all = new ArrayList<>(List.of("--control", control));
-        all.addAll(List.of(args));
-        return LauncherProcess.jtgtadm(status, all.toArray(new String[0]));
     }
 
     /** The show output from our target's line on, without the nexus count (sessions come and go). */
@@ -446,17 +409,6 @@ class JtgtadmIT {
             }
             assertTrue(System.nanoTime() < deadline, "no " + count + " x '" + text + "' within 30 s:\n" + now);
             Thread.sleep(100);
-        }
-    }
-
-    private static void clean(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

@@ -8,15 +8,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipFile;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Runs the packaged {@code target/jtgt.jar} as its own process, the way a user does. */
 class LauncherIT {
@@ -24,17 +23,8 @@ class LauncherIT {
     private static final Path TARGET = LauncherProcess.TARGET;
     private static final Pattern STARTED = Pattern.compile("jtgt started: (\\d+) bundles active");
 
-    private final List<Process> processes = new ArrayList<>();
-
-    @AfterEach
-    void killLeftovers() throws InterruptedException {
-        for (Process process : processes) {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-    }
+    @RegisterExtension
+    final Processes processes = new Processes();
 
     @Test
     void startsEveryBundleAndStopsCleanlyOnSigterm() throws Exception {

@@ -1,5 +1,7 @@
 package org.jtgt.launcher;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
@@ -7,11 +9,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The packaged {@code target/jtgt.jar} run as its own process, the way a user runs it, with its
@@ -20,6 +26,8 @@ import java.util.regex.Pattern;
 final class LauncherProcess {
     static final Path JAR = Path.of(System.getProperty("jtgt.launcher.jar", "target/jtgt.jar"));
     static final Path TARGET = JAR.toAbsolutePath().getParent();
+    static final Pattern STARTED = Pattern.compile("jtgt started: \\d+ bundles active");
+    static final Pattern PORTAL = Pattern.compile("iSCSI portal listening on 127\\.0\\.0\\.1:(\\d+)");
 
     final Process process;
     final Output output;
@@ -46,6 +54,52 @@ final class LauncherProcess {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(TARGET.toFile()).redirectErrorStream(true);
         return new LauncherProcess(builder.start());
+    }
+
+    /**
+     * The launcher with a 64 MiB default target, {@code --config config} and an iSCSI portal on a
+     * free loopback port, once it says it has started. The caller registers {@link #process} for
+     * its clean-up.
+     */
+    static LauncherProcess startOn(Path config) throws IOException, InterruptedException {
+        LauncherProcess launcher = start(List.of("-Djtgt.default.target.size=67108864"), "--config", config.toString(),
+                "--portal", "127.0.0.1:0");
+        launcher.output.await(STARTED, 120);
+        return launcher;
+    }
+
+    /** The port the iSCSI portal listens on, from the log. */
+    int iscsiPort() throws InterruptedException {
+        Matcher m = PORTAL.matcher(output.await(PORTAL, 10));
+        assertTrue(m.find());
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** SIGTERM, then an exit with status 0 within 30 s. */
+    void stopCleanly() throws InterruptedException {
+        assertTrue(process.toHandle().destroy(), "SIGTERM not sent");
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "no exit within 30 s of SIGTERM:\n" + output.text());
+        output.join();
+        assertEquals(0, process.exitValue(), output.text());
+    }
+
+    /** {@link #jtgtadm(int, String...)} against the control socket {@code control}. */
+    static String jtgtadmAt(String control, int expected, String... args) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of("--control", control));
+        all.addAll(List.of(args));
+        return jtgtadm(expected, all.toArray(new String[0]));
+    }
+
+    /** Deletes {@code dir} and everything in it, if it exists. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** Runs {@code target/jtgtadm ARGS} with this JVM's java, expects exit status {@code expected}, returns its output. */
