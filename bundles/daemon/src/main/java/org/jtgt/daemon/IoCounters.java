@@ -18,7 +18,8 @@ import org.jtgt.api.target.IoStatistics;
  * so a reader on another thread (management) sees every 64-bit value whole and eventually the
  * latest, and the command path pays no fence. Were two transports ever to deliver commands for
  * the same unit at the same moment, an increment could be lost: these are statistics, never used
- * for a decision, and that cannot happen with the host side's swap protocol.
+ * for a decision, and with the host side's swap protocol that happens only after a drain timed
+ * out while commands still ran on the old transport's thread.
  *
  * <p>The four fields sit together on the unit's or nexus's own object; nothing else is written
  * on that line by another thread on the command path.
