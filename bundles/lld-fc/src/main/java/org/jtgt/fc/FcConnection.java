@@ -18,6 +18,7 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.host.BufferView;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.IntMap;
 import org.jtgt.api.host.ScsiHost;
@@ -104,12 +105,8 @@ final class FcConnection {
     /** Sender thread only: the entry being sent and the FCP_XFER_RDY payload. */
     private final FcSendQueue.Entry sending = new FcSendQueue.Entry();
     private final ByteBuffer xferRdyPayload = ByteBuffer.allocate(Fcp.XFER_RDY_LENGTH);
-    /**
-     * Sender thread only: a view of the last command's data buffer for Data-In, and the buffer
-     * it views. Commands share their transport's data area, so one view serves them all.
-     */
-    private ByteBuffer dataView;
-    private ByteBuffer dataViewOf;
+    /** Sender thread only: the view Data-In frames are written from. */
+    private final BufferView dataView = new BufferView();
     /** Reader thread only: a view of the receive buffer for copying Data-Out. */
     private ByteBuffer rxView;
     /** Reader thread only: a frame has arrived (an FSF is accepted only as the first). */
@@ -1003,18 +1000,13 @@ final class FcConnection {
     /** One Data-In sequence split at the negotiated frame size; relative offsets continuously increasing. */
     private void sendData(FcExchange x, HostCommand cmd, int n, int frameSize) throws IOException {
         ByteBuffer shared = cmd.dataBuffer();
-        if (shared != dataViewOf) {
-            dataView = shared.duplicate();
-            dataViewOf = shared;
-        }
-        ByteBuffer data = dataView;
         int base = cmd.dataPosition();
         int seqId = nextSeqId();
         int seqCnt = 0;
         for (int off = 0; off < n; off += frameSize) {
             int len = Math.min(frameSize, n - off);
             boolean last = off + len == n;
-            data.limit(base + off + len).position(base + off);
+            ByteBuffer data = dataView.of(shared, base + off, len);
             int fCtl = FcFrameHeader.F_CTL_EXCHANGE_CONTEXT | FcFrameHeader.F_CTL_RELATIVE_OFFSET
                     | (last ? FcFrameHeader.F_CTL_END_SEQUENCE : 0);
             int total = FcipFraming.encode(sendBuffer, off == 0 ? FcipHeader.SOF_I3 : FcipHeader.SOF_N3,

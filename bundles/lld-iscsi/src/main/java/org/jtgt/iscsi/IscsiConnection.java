@@ -21,6 +21,7 @@ import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.host.BufferView;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
@@ -125,8 +126,7 @@ final class IscsiConnection {
     private int pendingSeqEnd;
     private boolean pendingUnsolicited;
     private final PduDecoder.Placement placement = this::place;
-    private ByteBuffer placeSource;
-    private ByteBuffer placeView;
+    private final BufferView placeView = new BufferView();
     private final byte[] cdbScratch = new byte[org.jtgt.api.event.CmdReqEvent.MAX_CDB_LENGTH];
 
     // ---- text continuation (reader) ----
@@ -621,18 +621,11 @@ final class IscsiConnection {
     }
 
     /**
-     * The reader's view of a command's buffer for one data segment. One view serves every PDU
-     * (the decoder is done with a segment before it asks for the next); it is made again only
-     * when the command's buffer is another one (another transport's data area).
+     * The reader's view of a command's buffer for one data segment. One view serves every PDU:
+     * the decoder is done with a segment before it asks for the next.
      */
     private ByteBuffer placeInto(HostCommand cmd, int offset, int length) {
-        ByteBuffer source = cmd.dataBuffer();
-        if (source != placeSource) {
-            placeView = source.duplicate();
-            placeSource = source;
-        }
-        int at = cmd.dataPosition() + offset;
-        return placeView.limit(placeView.capacity()).position(at).limit(at + length);
+        return placeView.of(cmd.dataBuffer(), cmd.dataPosition() + offset, length);
     }
 
     // ---------------------------------------------------------------- SCSI Command (RFC 7143 11.3)

@@ -6,6 +6,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.GatheringByteChannel;
 import java.util.zip.CRC32C;
 
+import org.jtgt.api.host.BufferView;
+
 /**
  * Writes outbound PDUs in batches with one gathering write: each PDU is its header (from a
  * preallocated slot, with header digest), its data (a view of wherever the bytes already are,
@@ -27,12 +29,8 @@ final class PduWriter {
     private final ByteBuffer[] headers = new ByteBuffer[BATCH];
     private final ByteBuffer[] trailers = new ByteBuffer[BATCH];
     private final ByteBuffer[] iov = new ByteBuffer[BATCH * 3];
-    /**
-     * Per slot, a view of the buffer the slot's data was last taken from: made again only when
-     * that buffer changes (another transport's data area), not per PDU.
-     */
-    private final ByteBuffer[] dataViews = new ByteBuffer[BATCH];
-    private final ByteBuffer[] dataSources = new ByteBuffer[BATCH];
+    /** Per slot, the view its data is written through until the batch is flushed. */
+    private final BufferView[] dataViews = new BufferView[BATCH];
     /** Per slot, room for a small data segment made when sending (a response's sense data). */
     private final ByteBuffer[] smallData = new ByteBuffer[BATCH];
     private final CRC32C crc = new CRC32C();
@@ -51,6 +49,7 @@ final class PduWriter {
             headers[i] = h.slice(i * HEADER_SLOT, HEADER_SLOT).order(ByteOrder.BIG_ENDIAN);
             trailers[i] = t.slice(i * TRAILER_SLOT, TRAILER_SLOT).order(ByteOrder.BIG_ENDIAN);
             smallData[i] = ByteBuffer.allocate(SMALL_DATA);
+            dataViews[i] = new BufferView();
         }
     }
 
@@ -94,15 +93,7 @@ final class PduWriter {
      * touched (other threads use it).
      */
     void commit(ByteBuffer source, int offset, int length) {
-        int slot = pdus;
-        ByteBuffer view = dataViews[slot];
-        if (dataSources[slot] != source) {
-            view = source.duplicate();
-            dataViews[slot] = view;
-            dataSources[slot] = source;
-        }
-        view.limit(view.capacity()).position(offset).limit(offset + length);
-        commit(view);
+        commit(dataViews[pdus].of(source, offset, length));
     }
 
     /**
