@@ -78,7 +78,9 @@ public final class Els {
     public static final int RJT_UNABLE = 0x09;
     public static final int RJT_NOT_SUPPORTED = 0x0B;
     public static final int EXPL_NONE = 0x00;
+    public static final int EXPL_INVALID_PORT_NAME = 0x0D;
     public static final int EXPL_LOGIN_REQUIRED = 0x1E;
+    public static final int EXPL_INSUFFICIENT_RESOURCES = 0x29;
 
     private Els() {
     }

@@ -4,6 +4,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,7 +125,10 @@ final class FcConnection {
         this.pool = new FcExchange[target.settings().maxExchanges()];
     }
 
-    void start() {
+    void start() throws IOException {
+        // A link with no N_Port logged in holds a connection slot for nothing: it gets the login
+        // timeout as its read timeout until a fabric login succeeds (see loginsChanged).
+        socket.setSoTimeout(target.settings().loginTimeoutMillis());
         reader = new Thread(this::readLoop, "jtgt-fc-rx-" + id);
         sender = new Thread(this::sendLoop, "jtgt-fc-tx-" + id);
         reader.setDaemon(true);
@@ -231,6 +235,8 @@ final class FcConnection {
                 }
                 handle(f);
             }
+        } catch (SocketTimeoutException e) {
+            close("no N_Port logged in to the fabric within " + target.settings().loginTimeoutMillis() / 1000 + " s");
         } catch (IOException e) {
             if (!closed.get()) {
                 LOG.debug("{}: read failed: {}", this, e.toString());
@@ -258,7 +264,7 @@ final class FcConnection {
         }
         for (NPort p : all) {
             endImage(p);
-            target.fabric().logout(p.id);
+            target.fabric().logout(p.id, this);
         }
         target.connectionClosed(this);
         finished.countDown();
@@ -325,9 +331,30 @@ final class FcConnection {
                 }
                 long wwpn = f.payloadLong(Els.PORT_NAME_OFFSET);
                 long wwnn = f.payloadLong(Els.NODE_NAME_OFFSET);
-                int portId = target.fabric().login(wwpn, wwnn);
+                boolean known;
+                int count;
+                synchronized (lock) {
+                    known = portOf(wwpn) != null;
+                    count = ports.size();
+                }
+                if (!known && count >= target.settings().maxPortsPerLink()) {
+                    LOG.info("{}: {} from WWPN {} refused: {} N_Ports logged in over this link", this,
+                            command == Els.FLOGI ? "FLOGI" : "FDISC", Long.toHexString(wwpn), count);
+                    elsReply(f, FcFrameHeader.FABRIC_LOGIN_SERVER, Els.lsRjt(Els.RJT_UNABLE,
+                            Els.EXPL_INSUFFICIENT_RESOURCES));
+                    return;
+                }
+                int portId = target.fabric().login(wwpn, wwnn, this);
+                if (portId == FcFabric.DUPLICATE_PORT_NAME) {
+                    LOG.warn("{}: {} from WWPN {} refused: that port name is logged in over another link", this,
+                            command == Els.FLOGI ? "FLOGI" : "FDISC", Long.toHexString(wwpn));
+                    elsReply(f, FcFrameHeader.FABRIC_LOGIN_SERVER, Els.lsRjt(Els.RJT_UNABLE,
+                            Els.EXPL_INVALID_PORT_NAME));
+                    return;
+                }
                 if (portId < 0) {
-                    elsReply(f, FcFrameHeader.FABRIC_LOGIN_SERVER, Els.lsRjt(Els.RJT_UNABLE, Els.EXPL_NONE));
+                    elsReply(f, FcFrameHeader.FABRIC_LOGIN_SERVER, Els.lsRjt(Els.RJT_UNABLE,
+                            Els.EXPL_INSUFFICIENT_RESOURCES));
                     return;
                 }
                 NPort p = new NPort(portId, wwpn, wwnn);
@@ -339,6 +366,7 @@ final class FcConnection {
                 if (old != null) {
                     endImage(old);   // a new fabric login ends the old one's sessions (FC-LS-3 4.2)
                 }
+                loginsChanged();
                 FcTarget.Settings s = target.settings();
                 byte[] acc = Els.login(Els.LS_ACC, s.nodeName() ^ 0x0000_0000_0000_FFFEL, s.nodeName(), s.frameSize(),
                         Els.FEATURE_F_PORT, 10_000, 2_000);
@@ -358,12 +386,36 @@ final class FcConnection {
                     return;
                 }
                 endImage(p);
-                target.fabric().logout(p.id);
+                target.fabric().logout(p.id, this);
+                loginsChanged();
                 elsReply(f, FcFrameHeader.FABRIC_LOGIN_SERVER, Els.lsAcc());
                 return;
             }
             default:
                 elsReply(f, FcFrameHeader.FABRIC_LOGIN_SERVER, Els.lsRjt(Els.RJT_NOT_SUPPORTED, Els.EXPL_NONE));
+        }
+    }
+
+    /** Lock held: the port logged in over this link with port name {@code wwpn}, or null. */
+    private NPort portOf(long wwpn) {
+        for (NPort p : portList()) {
+            if (p.portName == wwpn) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Reader thread: the login timeout applies while no N_Port is logged in over this link. */
+    private void loginsChanged() {
+        int count;
+        synchronized (lock) {
+            count = ports.size();
+        }
+        try {
+            socket.setSoTimeout(count == 0 ? target.settings().loginTimeoutMillis() : 0);
+        } catch (IOException e) {
+            LOG.debug("{}: setting the read timeout failed: {}", this, e.toString());
         }
     }
 

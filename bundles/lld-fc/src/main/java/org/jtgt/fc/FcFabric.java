@@ -44,7 +44,13 @@ public final class FcFabric {
     public static final int FS_EXPL_TYPES_NOT_REGISTERED = 0x07;
     public static final int FT_BITMAP_LENGTH = 32;
 
-    private record Entry(long portName, long nodeName, int[] types) {
+    /** {@link #login} result: the fabric has no N_Port ID left. */
+    public static final int FULL = -1;
+    /** {@link #login} result: the port name is logged in over another link. */
+    public static final int DUPLICATE_PORT_NAME = -2;
+
+    /** A logged-in N_Port; {@code link} is whoever logged it in (null for the target's own port). */
+    private record Entry(long portName, long nodeName, int[] types, Object link) {
     }
 
     private final Object lock = new Object();
@@ -56,42 +62,49 @@ public final class FcFabric {
         this.maxPorts = maxPorts;
         int[] types = new int[FT_BITMAP_LENGTH / 4];
         types[FcFrameHeader.TYPE_FCP / 32] |= 1 << FcFrameHeader.TYPE_FCP % 32;
-        ports.put(TARGET_PORT_ID, new Entry(targetPortName, targetNodeName, types));
+        ports.put(TARGET_PORT_ID, new Entry(targetPortName, targetNodeName, types, null));
     }
 
     /**
-     * Fabric login: the port keeps its ID if it logged in before with the same port name.
+     * Fabric login over {@code link}: a port that logs in again over the same link keeps its ID.
+     * A port name logged in over another link is refused, as a switch refuses a duplicate WWPN
+     * (first login takes precedence): handing out the same ID twice let one link's logout free an
+     * ID the other still used.
      *
-     * @return the N_Port ID, or -1 if the fabric is full
+     * @return the N_Port ID, {@link #FULL} or {@link #DUPLICATE_PORT_NAME}
      */
-    public int login(long portName, long nodeName) {
+    public int login(long portName, long nodeName, Object link) {
         synchronized (lock) {
             for (Map.Entry<Integer, Entry> e : ports.entrySet()) {
                 if (e.getKey() != TARGET_PORT_ID && e.getValue().portName() == portName) {
-                    return e.getKey();
+                    return e.getValue().link() == link ? e.getKey() : DUPLICATE_PORT_NAME;
                 }
             }
             if (ports.size() > maxPorts) {
-                return -1;
+                return FULL;
             }
             for (int i = 0; i < 255; i++) {
                 int id = DOMAIN << 16 | nextArea << 8;
                 nextArea = nextArea == 255 ? 1 : nextArea + 1;
                 if (!ports.containsKey(id)) {
-                    ports.put(id, new Entry(portName, nodeName, new int[FT_BITMAP_LENGTH / 4]));
+                    ports.put(id, new Entry(portName, nodeName, new int[FT_BITMAP_LENGTH / 4], link));
                     return id;
                 }
             }
-            return -1;
+            return FULL;
         }
     }
 
-    public void logout(int portId) {
+    /** Ends the fabric login of {@code portId} if {@code link} holds it; another link's login stays. */
+    public void logout(int portId, Object link) {
         if (portId == TARGET_PORT_ID) {
             return;
         }
         synchronized (lock) {
-            ports.remove(portId);
+            Entry e = ports.get(portId);
+            if (e != null && e.link() == link) {
+                ports.remove(portId);
+            }
         }
     }
 

@@ -95,6 +95,14 @@ public class FcTarget implements HostCallbacks, SessionSource {
         @AttributeDefinition(name = "Max ports", description = "N_Ports the fabric hands out IDs to")
         int maxPorts() default 128;
 
+        @AttributeDefinition(name = "Max ports per link", description = "N_Ports one FCIP link may log in (FLOGI "
+                + "and FDISC, i.e. NPIV ports); more are refused with LS_RJT, insufficient resources")
+        int maxPortsPerLink() default 16;
+
+        @AttributeDefinition(name = "Login timeout (s)", description = "Close an FCIP link that has no N_Port logged "
+                + "in to the fabric for this long (from link up, or since its last port logged out)")
+        int loginTimeoutSeconds() default 30;
+
         @AttributeDefinition(name = "Nexus timeout (s)", description = "How long PRLI waits for the daemon's answer")
         int nexusTimeoutSeconds() default 10;
 
@@ -130,7 +138,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
 
     /** What connections need from the configuration. */
     record Settings(String target, long portName, long nodeName, int frameSize, int maxBurstLength, int maxExchanges,
-            int maxConnections, long nexusTimeoutMillis) {
+            int maxConnections, long nexusTimeoutMillis, int maxPortsPerLink, int loginTimeoutMillis) {
     }
 
     /** Who waits for a task-management answer. */
@@ -420,7 +428,8 @@ public class FcTarget implements HostCallbacks, SessionSource {
         }
         return new Settings(c.target().trim(), parseWwn("portName", c.portName()), parseWwn("nodeName", c.nodeName()),
                 frame, burst, Math.max(1, Math.min(c.maxExchanges(), 4096)), Math.max(1, c.maxConnections()),
-                TimeUnit.SECONDS.toMillis(Math.max(1, c.nexusTimeoutSeconds())));
+                TimeUnit.SECONDS.toMillis(Math.max(1, c.nexusTimeoutSeconds())), Math.max(1, c.maxPortsPerLink()),
+                (int) TimeUnit.SECONDS.toMillis(Math.max(1, Math.min(c.loginTimeoutSeconds(), 3600))));
     }
 
     static long parseWwn(String what, String text) {

@@ -180,6 +180,8 @@ public final class FcInitiator implements AutoCloseable {
     private final long nodeName;
     private volatile int portId;
     private volatile int frameSize = 2048;
+    /** An FDISC is waiting for its reply: its LS_ACC does not change {@link #portId}. */
+    private volatile boolean fdiscInFlight;
     private final AtomicInteger oxIds = new AtomicInteger(1);
     private final AtomicInteger seqIds = new AtomicInteger();
     private final ConcurrentHashMap<Integer, CompletableFuture<Reply>> replies = new ConcurrentHashMap<>();
@@ -286,6 +288,20 @@ public final class FcInitiator implements AutoCloseable {
         }
         // The assigned ID is the D_ID of the LS_ACC; the reader stored it.
         return portId;
+    }
+
+    /**
+     * FDISC (NPIV): logs in one more port name over this link. The link's own N_Port ID stays
+     * what FLOGI assigned; the reply says whether the fabric accepted or why it refused.
+     */
+    public Reply fdisc(long virtualPortName, long virtualNodeName) throws IOException {
+        fdiscInFlight = true;
+        try {
+            return request(FcFrameHeader.R_CTL_ELS_REQUEST, FcFrameHeader.FABRIC_LOGIN_SERVER, FcFrameHeader.TYPE_ELS,
+                    Els.login(Els.FDISC, virtualPortName, virtualNodeName, frameSize, 0, 0, 2_000), 0);
+        } finally {
+            fdiscInFlight = false;
+        }
     }
 
     public Reply plogi(int did) throws IOException {
@@ -569,7 +585,7 @@ public final class FcInitiator implements AutoCloseable {
                     unexpectedFrames.incrementAndGet();
                     return;
                 }
-                if (f.sId() == FcFrameHeader.FABRIC_LOGIN_SERVER && f.payloadByte(0) == Els.LS_ACC) {
+                if (f.sId() == FcFrameHeader.FABRIC_LOGIN_SERVER && f.payloadByte(0) == Els.LS_ACC && !fdiscInFlight) {
                     portId = f.dId();
                     int offered = (f.payloadByte(Els.RX_SIZE_OFFSET) << 8 | f.payloadByte(Els.RX_SIZE_OFFSET + 1)) & 0xFFF;
                     if (offered >= 128) {
