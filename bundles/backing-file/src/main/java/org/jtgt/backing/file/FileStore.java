@@ -6,10 +6,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 import org.jtgt.api.store.BackingStore;
 import org.slf4j.Logger;
@@ -19,9 +25,19 @@ import org.slf4j.LoggerFactory;
  * A logical unit backed by a regular file, with positional I/O on one {@link FileChannel} shared
  * by all threads (pread/pwrite: concurrent commands do not serialize on a file position).
  *
- * <p>The file may be shorter than the store ("short" or sparse file): reads past its end return
- * zeros and writes there grow it. The file is never read or written outside {@code [0, size)}.
- * FUA writes and {@link #flush} use {@link FileChannel#force force(false)} (fdatasync).
+ * <p>The file is at least as long as the store when it is opened (it may be sparse) and is never
+ * read or written outside {@code [0, size)}. FUA writes and {@link #flush} use
+ * {@link FileChannel#force force(false)} (fdatasync).
+ *
+ * <p>The file is locked while the store is open (exclusive, or shared when read-only; POSIX
+ * record locks, so another jtgt process is refused as well as a second LUN of this one, whatever
+ * path names the file). Whoever else changes the file underneath is found out: a read that meets
+ * the end of the file inside the store (truncated), and a check at most once every
+ * {@link #CHECK_INTERVAL_NANOS} on the I/O path that the path still names the opened file
+ * (deleted or replaced) and that it is not shorter than the store. From then on every
+ * operation fails with an {@link IOException} that says what happened (the daemon answers
+ * MEDIUM ERROR), and the failure is logged once. Writes made before the check saw it went to the
+ * file as it was; a truncated file is never grown back by a write.
  *
  * <p>A thread interrupted during channel I/O makes the JDK close the channel for every thread
  * ({@link ClosedByInterruptException}). One cancelled command must not take the LUN down, so
@@ -47,20 +63,49 @@ public final class FileStore implements BackingStore {
     private static final Logger LOG = LoggerFactory.getLogger(FileStore.class);
     /** Attempts per operation when the channel was closed under it by another thread's interrupt. */
     private static final int ATTEMPTS = 3;
-    private static final byte[] ZEROS = new byte[8192];
+    /** How often the I/O path checks that the file is still the one opened, at its length. */
+    static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Path path;
+    /** Identity (device, inode) of the opened file, or null where the file system has none. */
+    private final Object fileKey;
+    /** Why the store stopped serving I/O (file truncated, deleted or replaced); null while healthy. */
+    private volatile String failure;
+    private volatile long nextCheck = System.nanoTime() + CHECK_INTERVAL_NANOS;
+    /** The lock on {@link #channel}; replaced with it. */
+    private FileLock lock;
     private volatile long size;
     private volatile boolean readOnly;
     private final Object reopenLock = new Object();
     private volatile FileChannel channel;
     private volatile boolean closed;
 
-    FileStore(Path path, FileChannel channel, long size, boolean readOnly) {
+    /**
+     * Takes over {@code channel} and locks the file; on failure the caller closes the channel.
+     *
+     * @throws IOException if another store, here or in another process, has the file open
+     */
+    FileStore(Path path, FileChannel channel, long size, boolean readOnly) throws IOException {
         this.path = path;
         this.channel = channel;
         this.size = size;
         this.readOnly = readOnly;
+        this.fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        this.lock = lock(path, channel, readOnly);
+    }
+
+    /** Locks the whole file through {@code ch}: exclusive for writing, shared for reading. */
+    static FileLock lock(Path path, FileChannel ch, boolean shared) throws IOException {
+        FileLock l;
+        try {
+            l = ch.tryLock(0, Long.MAX_VALUE, shared);
+        } catch (OverlappingFileLockException e) {
+            throw new IOException(path + " is already in use by another logical unit", e);
+        }
+        if (l == null) {
+            throw new IOException(path + " is locked by another process (another jtgt?)");
+        }
+        return l;
     }
 
     @Override
@@ -113,9 +158,19 @@ public final class FileStore implements BackingStore {
                 throw new IOException("cannot open " + path + " for writing: " + e.getMessage(), e);
             }
             FileChannel old = channel;
-            channel = writable;
-            readOnly = false;
+            // POSIX locks belong to the process and file: closing any descriptor of the file drops
+            // them, so the old channel goes first and the new one is locked after.
             old.close();   // operations on it see ClosedChannelException and retry on the new one
+            channel = writable;
+            try {
+                lock = lock(path, writable, false);
+            } catch (IOException e) {
+                channel = FileChannel.open(path, options(true));
+                writable.close();
+                lock = lock(path, channel, true);
+                throw new IOException("cannot open " + path + " for writing: " + e.getMessage(), e);
+            }
+            readOnly = false;
         }
         LOG.info("file store {} reopened for writing", path);
     }
@@ -140,9 +195,8 @@ public final class FileStore implements BackingStore {
                 while (dst.hasRemaining()) {
                     int n = ch.read(dst, pos);
                     if (n < 0) {
-                        // Past the end of a short file, still inside the store: unwritten, so zeros.
-                        putZeros(dst, dst.remaining());
-                        break;
+                        throw fail("the file ends at " + pos + " bytes, inside the logical unit of " + size
+                                + " bytes: it was truncated underneath");
                     }
                     pos += n;
                 }
@@ -192,13 +246,7 @@ public final class FileStore implements BackingStore {
         if (readOnly) {
             throw new IOException("file store " + path + " is read-only");
         }
-        long fileEnd;
-        try {
-            fileEnd = channel.size();
-        } catch (ClosedChannelException e) {
-            fileEnd = size;   // reopened by the writes below; zeroing a little more is harmless
-        }
-        long end = Math.min(offset + length, fileEnd);
+        long end = offset + length;
         if (end <= offset) {
             return;
         }
@@ -214,6 +262,11 @@ public final class FileStore implements BackingStore {
         if (closed) {
             throw new IOException("file store " + path + " is closed");
         }
+        String f = failure;
+        if (f != null) {
+            throw new IOException("file store " + path + ": " + f);
+        }
+        verifyFile();
         if (readOnly) {
             return;
         }
@@ -253,6 +306,58 @@ public final class FileStore implements BackingStore {
             throw new IOException(op + " of " + length + " bytes at offset " + offset
                     + " lies outside the file store " + path + " of " + size + " bytes");
         }
+        String f = failure;
+        if (f != null) {
+            throw new IOException("file store " + path + ": " + f);
+        }
+        if (System.nanoTime() - nextCheck >= 0) {
+            verifyFile();
+        }
+    }
+
+    /**
+     * Checks that {@link #path} still names the opened file and that the file is not shorter than
+     * the store; fails the store if not. Runs at most once per {@link #CHECK_INTERVAL_NANOS} from
+     * the I/O path (one stat and one fstat), and from {@link #flush}.
+     */
+    void verifyFile() throws IOException {
+        nextCheck = System.nanoTime() + CHECK_INTERVAL_NANOS;
+        Object key;
+        try {
+            key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            throw fail("the file was deleted underneath");
+        }
+        if (fileKey != null && !Objects.equals(fileKey, key)) {
+            throw fail("the file was replaced underneath (" + fileKey + " opened, " + key + " at the path now)");
+        }
+        long fileSize;
+        try {
+            fileSize = channel.size();
+        } catch (ClosedChannelException e) {
+            return;   // being reopened; the next check looks again
+        }
+        if (fileSize < size) {
+            throw fail("the file has " + fileSize + " bytes, less than the logical unit's " + size
+                    + ": it was truncated underneath");
+        }
+    }
+
+    /** Why I/O fails, or null while the file is the one opened at its length. */
+    public String failure() {
+        return failure;
+    }
+
+    /** Marks the store failed (logged once) and returns the exception for the operation at hand. */
+    private IOException fail(String reason) {
+        synchronized (reopenLock) {
+            if (failure == null) {
+                failure = reason;
+                LOG.error("file store {}: {}; every read and write now fails with MEDIUM ERROR until the logical "
+                        + "unit is deleted and added again", path, reason);
+            }
+        }
+        return new IOException("file store " + path + ": " + reason);
     }
 
     /**
@@ -267,7 +372,16 @@ public final class FileStore implements BackingStore {
                 throw new IOException("file store " + path + " is closed", e);
             }
             if (channel == failed) {
-                channel = FileChannel.open(path, options(readOnly));
+                FileChannel reopened = FileChannel.open(path, options(readOnly));
+                channel = reopened;
+                // The close dropped the lock (POSIX locks go with any descriptor of the file).
+                try {
+                    lock = lock(path, reopened, readOnly);
+                } catch (IOException locked) {
+                    LOG.warn("file store {}: reopened, but the lock could not be taken again: {}", path,
+                            locked.getMessage());
+                }
+                nextCheck = System.nanoTime();   // the next operation checks it is the same file
                 LOG.warn("file store {}: channel closed by an interrupted {}, reopened", path, op);
             }
         }
@@ -285,19 +399,5 @@ public final class FileStore implements BackingStore {
         return readOnly
                 ? new OpenOption[] {StandardOpenOption.READ}
                 : new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
-    }
-
-    private static void putZeros(ByteBuffer dst, int n) {
-        if (dst.hasArray()) {
-            int from = dst.arrayOffset() + dst.position();
-            Arrays.fill(dst.array(), from, from + n, (byte) 0);
-            dst.position(dst.position() + n);
-            return;
-        }
-        while (n > 0) {
-            int k = Math.min(n, ZEROS.length);
-            dst.put(ZEROS, 0, k);
-            n -= k;
-        }
     }
 }

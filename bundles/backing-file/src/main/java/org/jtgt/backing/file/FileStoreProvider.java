@@ -24,9 +24,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Opens {@link FileStore}s on regular files.
  *
- * <p>Size: {@code 0} means the file's current length. A larger size than the file is allowed:
- * the tail reads as zeros and grows the file when written. A smaller size uses only the start of
- * the file. The file is never truncated.
+ * <p>Size: {@code 0} means the file's current length. A larger size than the file is refused
+ * unless {@code create} is given (then the file is extended, sparse): a store never reaches past
+ * the end of its file, so a read there means the file was truncated underneath. A smaller size
+ * uses only the start of the file. The file is never truncated. The store locks the file (see
+ * {@link FileStore}): a file already open in another store, here or in another process, is refused.
  *
  * <p>Options ({@code "true"} or {@code "false"}, default false; other keys are refused):
  * <ul>
@@ -125,7 +127,12 @@ public class FileStoreProvider implements BackingStoreProvider {
             ch.close();
             throw new IOException("cannot size new file " + file + " to " + size + " bytes: " + e.getMessage(), e);
         }
-        return new FileStore(file, ch, size, false);
+        try {
+            return new FileStore(file, ch, size, false);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
     }
 
     private static FileStore openExisting(Path file, long size, boolean create, boolean readOnly) throws IOException {
@@ -143,7 +150,11 @@ public class FileStoreProvider implements BackingStoreProvider {
                     throw new IOException(file + " is empty: give the store a size");
                 }
                 size = fileSize;
-            } else if (size > fileSize && create) {
+            } else if (size > fileSize) {
+                if (!create) {
+                    throw new IOException(file + " has " + fileSize + " bytes, fewer than the " + size
+                            + " asked for (grow the file first, or let the LUN be resized)");
+                }
                 extend(ch, size);
             }
             return new FileStore(file, ch, size, readOnly);

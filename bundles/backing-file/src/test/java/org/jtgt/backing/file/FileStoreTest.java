@@ -124,28 +124,108 @@ class FileStoreTest {
     }
 
     @Test
-    void shortFileReadsZerosPastItsEndAndGrowsWhenWritten() throws IOException {
+    void aSizeLargerThanTheFileIsRefusedWithoutCreate() throws IOException {
         Path file = dir.resolve("short.img");
         Files.write(file, pattern(1000, 1));
-        BackingStore s = open(file, 1 << 20, Map.of());
-        assertEquals(1 << 20, s.size());
-        assertEquals(1000, Files.size(file), "opening does not extend without create");
+        IOException e = assertThrows(IOException.class, () -> open(file, 1 << 20, Map.of()));
+        assertTrue(e.getMessage().contains("has 1000 bytes, fewer than the 1048576 asked for"), e.getMessage());
+        assertEquals(1000, Files.size(file), "the file is left alone");
+        open(file, 512, Map.of()).close();   // a smaller size uses the start of the file
+        open(file, 1 << 20, CREATE);          // create extends it
+        assertEquals(1 << 20, Files.size(file));
+    }
 
-        byte[] got = read(s, 900, 2000);
-        assertArrayEquals(Arrays.copyOfRange(pattern(1000, 1), 900, 1000), Arrays.copyOfRange(got, 0, 100));
-        assertArrayEquals(new byte[1900], Arrays.copyOfRange(got, 100, 2000));
-        ByteBuffer direct = ByteBuffer.allocateDirect(20_000);
-        s.read((1 << 20) - 20_000, direct);
-        assertFalse(direct.hasRemaining());
-        direct.flip();
-        while (direct.hasRemaining()) {
-            assertEquals(0, direct.get());
+    @Test
+    void aFileTruncatedUnderneathFailsReadsAndWritesInsteadOfReadingZeros() throws IOException {
+        Path file = dir.resolve("truncated.img");
+        FileStore s = (FileStore) open(file, 1 << 20, CREATE);
+        s.write(0, ByteBuffer.wrap(pattern(1 << 20, 3)), true);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(4096);
         }
+        assertArrayEquals(Arrays.copyOf(pattern(1 << 20, 3), 4096), read(s, 0, 4096), "what is left still reads");
+        IOException e = assertThrows(IOException.class, () -> read(s, 8192, 512));
+        assertTrue(e.getMessage().contains("truncated underneath"), e.getMessage());
+        assertTrue(s.failure().contains("truncated"), s.failure());
+        assertThrows(IOException.class, () -> s.write(100_000, ByteBuffer.wrap(pattern(512, 4)), false));
+        assertThrows(IOException.class, () -> read(s, 0, 512), "the store stays failed");
+        assertEquals(4096, Files.size(file), "no write grew the truncated file back");
+    }
 
-        s.write(500_000, ByteBuffer.wrap(pattern(10, 2)), false);
-        assertEquals(500_010, Files.size(file));
-        assertArrayEquals(pattern(10, 2), read(s, 500_000, 10));
-        assertArrayEquals(new byte[10], read(s, 400_000, 10), "the hole reads as zeros");
+    @Test
+    void aTruncationIsFoundByTheCheckEvenWithoutAReadPastTheEnd() throws IOException {
+        Path file = dir.resolve("truncated2.img");
+        FileStore s = (FileStore) open(file, 1 << 20, CREATE);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(4096);
+        }
+        IOException e = assertThrows(IOException.class, s::flush);
+        assertTrue(e.getMessage().contains("truncated underneath"), e.getMessage());
+        assertThrows(IOException.class, () -> s.write(0, ByteBuffer.wrap(pattern(512, 4)), false));
+    }
+
+    @Test
+    void aDeletedOrReplacedFileFailsTheStoreWithinTheCheckInterval() throws Exception {
+        Path deleted = dir.resolve("deleted.img");
+        FileStore d = (FileStore) open(deleted, 1 << 20, CREATE);
+        Files.delete(deleted);
+        IOException e = assertThrows(IOException.class, () -> writeUntilFailed(d));
+        assertTrue(e.getMessage().contains("deleted underneath"), e.getMessage());
+
+        Path replaced = dir.resolve("replaced.img");
+        FileStore r = (FileStore) open(replaced, 1 << 20, CREATE);
+        Path other = dir.resolve("other.img");
+        Files.write(other, new byte[1 << 20]);
+        Files.move(other, replaced, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        e = assertThrows(IOException.class, () -> writeUntilFailed(r));
+        assertTrue(e.getMessage().contains("replaced underneath"), e.getMessage());
+        assertArrayEquals(new byte[1 << 20], Files.readAllBytes(replaced), "the new file got none of the writes");
+    }
+
+    /** Writes until the store fails; gives up (and fails the test) after three check intervals. */
+    private static void writeUntilFailed(BackingStore s) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 3 * FileStore.CHECK_INTERVAL_NANOS;
+        while (System.nanoTime() < deadline) {
+            s.write(0, ByteBuffer.wrap(pattern(512, 9)), false);
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the store kept taking writes");
+    }
+
+    @Test
+    void oneFileIsOpenInOneStoreOnlyWhateverThePathSays() throws IOException {
+        Path file = dir.resolve("shared.img");
+        open(file, 1 << 20, CREATE);
+        Path link = dir.resolve("link.img");
+        Files.createSymbolicLink(link, file);
+        Path dotted = dir.resolve("sub");
+        Files.createDirectories(dotted);
+        for (Path p : List.of(file, link, dotted.resolve("../shared.img"))) {
+            IOException e = assertThrows(IOException.class, () -> provider.open(p.toString(), 0, Map.of()));
+            assertTrue(e.getMessage().contains("already in use"), e.getMessage());
+            e = assertThrows(IOException.class, () -> provider.open(p.toString(), 0, READONLY));
+            assertTrue(e.getMessage().contains("already in use"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aFileLockedByAnotherProcessIsRefused() throws Exception {
+        Path file = dir.resolve("other-process.img");
+        Files.write(file, new byte[1 << 16]);
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process holder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                LockHolder.class.getName(), file.toString()).redirectErrorStream(true).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
+            assertEquals("locked", out.readLine());
+            IOException e = assertThrows(IOException.class, () -> provider.open(file.toString(), 0, Map.of()));
+            assertTrue(e.getMessage().contains("locked by another process"), e.getMessage());
+        } finally {
+            holder.getOutputStream().close();
+            assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
+        }
+        open(file, 0, Map.of());   // free again once that process let go
     }
 
     @Test
