@@ -60,7 +60,9 @@ run_suite() { # NAME URL1 URL2
 
 # jtgt
 log "starting jtgt on 127.0.0.1:$J1 and :$J2 ($SIZE-byte thin memory LUN)"
-sbs_start_jtgt "$OUT/jtgt.log" "127.0.0.1:$J1,127.0.0.1:$J2" -Djtgt.default.target.size="$SIZE"
+# TARGET WARM/COLD RESET are refused unless allowed; tgt allows them, and the suite tests them.
+sbs_start_jtgt "$OUT/jtgt.log" "127.0.0.1:$J1,127.0.0.1:$J2" -Djtgt.default.target.size="$SIZE" \
+    -Djtgt.iscsi.targetResetInitiators='*'
 JTGT_VERSION=$(sed -n 's/.*EmbeddedFramework - \(jtgt [^ ]*\) starting.*/\1/p' "$OUT/jtgt.log" | head -1)
 run_suite jtgt "iscsi://127.0.0.1:$J1/$JTGT_IQN/0" "iscsi://127.0.0.1:$J2/$JTGT_IQN/0"
 

@@ -100,7 +100,9 @@ class ConformanceIT {
     private void run(Path work, List<String> jvmOptions, String tests, String expected) throws Exception {
         ExternalTool.require("iscsi-test-cu", "libiscsi-bin");
         Files.createDirectories(work);
-        List<String> jvm = new ArrayList<>(List.of("-Djtgt.default.target.size=" + LUN_SIZE));
+        // libiscsi's reset tests send TARGET WARM/COLD RESET: the suite's initiators are allowed to.
+        List<String> jvm = new ArrayList<>(List.of("-Djtgt.default.target.size=" + LUN_SIZE,
+                "-Djtgt.iscsi.targetResetInitiators=*"));
         jvm.addAll(jvmOptions);
         launcher = LauncherProcess.start(jvm,
                 "--config", work.resolve("config").toString(), "--portal", "127.0.0.1:0,127.0.0.1:0");

@@ -830,6 +830,13 @@ final class FcConnection {
             localResponse(p, f, 0, 0, Fcp.RSP_TMF_NOT_SUPPORTED);
             return;
         }
+        if (function == TaskManagementFunction.TARGET_WARM_RESET && !target.targetResetAllowed(p.portName)) {
+            // Resets every LUN for every initiator: only ports the administrator named may.
+            LOG.warn("{}: TARGET RESET from WWPN {} refused: not among targetResetInitiators", this,
+                    Long.toHexString(p.portName));
+            localResponse(p, f, 0, 0, Fcp.RSP_TMF_FAILED);
+            return;
+        }
         if (function != TaskManagementFunction.CLEAR_ACA) {
             synchronized (lock) {
                 abortExchanges(p, function == TaskManagementFunction.TARGET_WARM_RESET ? null : lun, false);

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -103,6 +104,11 @@ public class FcTarget implements HostCallbacks, SessionSource {
                 + "in to the fabric for this long (from link up, or since its last port logged out)")
         int loginTimeoutSeconds() default 30;
 
+        @AttributeDefinition(name = "Target reset initiators", description = "Comma-separated WWPNs (16 hex digits) "
+                + "of initiator ports allowed to send TARGET RESET, which resets every LUN for every initiator; * "
+                + "allows any. Empty (the default): refused with RSP_CODE 05h, task management function failed.")
+        String targetResetInitiators() default "";
+
         @AttributeDefinition(name = "Nexus timeout (s)", description = "How long PRLI waits for the daemon's answer")
         int nexusTimeoutSeconds() default 10;
 
@@ -138,7 +144,8 @@ public class FcTarget implements HostCallbacks, SessionSource {
 
     /** What connections need from the configuration. */
     record Settings(String target, long portName, long nodeName, int frameSize, int maxBurstLength, int maxExchanges,
-            int maxConnections, long nexusTimeoutMillis, int maxPortsPerLink, int loginTimeoutMillis) {
+            int maxConnections, long nexusTimeoutMillis, int maxPortsPerLink, int loginTimeoutMillis,
+            Set<Long> targetResetInitiators) {
     }
 
     /** Who waits for a task-management answer. */
@@ -429,7 +436,29 @@ public class FcTarget implements HostCallbacks, SessionSource {
         return new Settings(c.target().trim(), parseWwn("portName", c.portName()), parseWwn("nodeName", c.nodeName()),
                 frame, burst, Math.max(1, Math.min(c.maxExchanges(), 4096)), Math.max(1, c.maxConnections()),
                 TimeUnit.SECONDS.toMillis(Math.max(1, c.nexusTimeoutSeconds())), Math.max(1, c.maxPortsPerLink()),
-                (int) TimeUnit.SECONDS.toMillis(Math.max(1, Math.min(c.loginTimeoutSeconds(), 3600))));
+                (int) TimeUnit.SECONDS.toMillis(Math.max(1, Math.min(c.loginTimeoutSeconds(), 3600))),
+                parseInitiators(c.targetResetInitiators()));
+    }
+
+    /** {@link Config#targetResetInitiators()}: the WWPNs, or null for "*" (any port). */
+    static Set<Long> parseInitiators(String list) {
+        Set<Long> ports = new HashSet<>();
+        for (String item : list.split(",")) {
+            String wwpn = item.trim();
+            if (wwpn.equals("*")) {
+                return null;
+            }
+            if (!wwpn.isEmpty()) {
+                ports.add(parseWwn("targetResetInitiators", wwpn));
+            }
+        }
+        return Set.copyOf(ports);
+    }
+
+    /** Whether the initiator port {@code wwpn} may send TARGET RESET (off unless configured). */
+    boolean targetResetAllowed(long wwpn) {
+        Set<Long> allowed = settings.targetResetInitiators();
+        return allowed == null || allowed.contains(wwpn);
     }
 
     static long parseWwn(String what, String text) {

@@ -1197,6 +1197,14 @@ final class IscsiConnection {
             return;
         }
         LOG.info("{}: {} (LUN 0x{}, referenced ITT 0x{})", this, function, Long.toHexString(lun), Integer.toHexString(referenced));
+        if ((function == TaskManagementFunction.TARGET_WARM_RESET || function == TaskManagementFunction.TARGET_COLD_RESET)
+                && !target.targetResetAllowed(params.initiatorName)) {
+            // RFC 7143 11.6.1: "Function authorization failed"; nothing is aborted or reset.
+            LOG.warn("{}: {} refused: {} is not among the initiators allowed to reset the target "
+                    + "(targetResetInitiators)", this, function, params.initiatorName);
+            tmfResponse(itt, TmfResponse.AUTHORIZATION_FAILED);
+            return;
+        }
         switch (function) {
             case ABORT_TASK: {
                 ScsiTask t = tasks.get(referenced);

@@ -8,7 +8,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,6 +75,8 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
     /** Framework property overriding the portals: {@code HOST:PORT[,HOST:PORT...]}, in portal order. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
+    /** Framework property overriding {@link Config#targetResetInitiators()}. */
+    public static final String TARGET_RESET_PROPERTY = "jtgt.iscsi.targetResetInitiators";
     /** {@link #awaitNexus} result when the daemon did not answer in time. */
     static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;
 
@@ -149,6 +153,13 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
         @AttributeDefinition(name = "Target alias", description = "TargetAlias sent at login; empty: none")
         String targetAlias() default "";
+
+        @AttributeDefinition(name = "Target reset initiators", description = "Comma-separated initiator names "
+                + "allowed to send TARGET WARM RESET and TARGET COLD RESET, which reset every LUN of the target for "
+                + "every initiator (a cold reset also ends every session); * allows any initiator. Empty (the "
+                + "default): refused with 'function authorization failed'. The framework property "
+                + "jtgt.iscsi.targetResetInitiators overrides it.")
+        String targetResetInitiators() default "";
     }
 
     @Reference
@@ -199,15 +210,48 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     /** Answers to task management requests, delivered to whoever queued them. */
     private final TmfReplies tmfReplies = new TmfReplies();
 
+    /** Initiator names (lower case) allowed to reset the target; null: any. */
+    private volatile Set<String> targetResetInitiators = Set.of();
+    /** {@link #TARGET_RESET_PROPERTY}, read at activation; null: the configuration decides. */
+    private String targetResetOverride;
+
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
         String override = context == null ? null : context.getProperty(PORTAL_PROPERTY);
+        targetResetOverride = context == null ? null : context.getProperty(TARGET_RESET_PROPERTY);
         start(config, override);
+    }
+
+    /**
+     * Whether {@code initiatorName} may send TARGET WARM/COLD RESET. Off by default: either resets
+     * every LUN of the target under every other initiator's feet (and a cold reset drops their
+     * sessions), so one initiator should not be able to do that unless the administrator says so.
+     */
+    boolean targetResetAllowed(String initiatorName) {
+        Set<String> allowed = targetResetInitiators;
+        return allowed == null || initiatorName != null && allowed.contains(initiatorName.toLowerCase(Locale.ROOT));
+    }
+
+    /** Parses {@link Config#targetResetInitiators()}: null for "*" (anyone). */
+    static Set<String> parseInitiators(String list) {
+        Set<String> names = new HashSet<>();
+        for (String item : list.split(",")) {
+            String name = item.trim();
+            if (name.equals("*")) {
+                return null;
+            }
+            if (!name.isEmpty()) {
+                names.add(name.toLowerCase(Locale.ROOT));
+            }
+        }
+        return Set.copyOf(names);
     }
 
     /** Starts with {@code portalOverride} (may be null) in place of the configured portals; also for tests. */
     void start(Config config, String portalOverride) throws IOException {
         settings = settingsOf(config);
+        targetResetInitiators = parseInitiators(targetResetOverride != null ? targetResetOverride
+                : config.targetResetInitiators());
         String portals = portalOverride != null && !portalOverride.isBlank() ? portalOverride : config.portals();
         List<InetSocketAddress> addresses = parsePortals(portals);
         int firstTag = settings.portalGroupTag();
