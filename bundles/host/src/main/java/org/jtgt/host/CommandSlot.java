@@ -36,6 +36,10 @@ final class CommandSlot implements HostCommand {
     DataArea area;
     long dataOffset;
     int capacity;
+    /** The session this command is counted against while it holds a slot (HostQueue's slot lock). */
+    SessionShare share;
+    /** The data this command is counted for, in whole accounting blocks. */
+    long heldUnits;
     /** Extended CDB reservation in the binding's area, or -1. */
     long extCdbOffset = -1;
 

@@ -24,6 +24,7 @@ import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.event.TskMgmtRspEvent;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.IntMap;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.Transport;
@@ -69,6 +70,18 @@ final class HostQueue implements ScsiHost {
     private final int[] freeSlots;
     private int freeCount;
     private final int[] generations;
+    /** Threads waiting in {@link #admit}; frees wake them all, since shares decide who may go. */
+    private int waiters;
+
+    // ---- shares (guarded by freeSlots): what each session and the whole host hold ----
+    /** Sessions by the low 32 bits of their nexus id; the share keeps the whole id. */
+    private final IntMap<SessionShare> shares = new IntMap<>(64);
+    /** For commands of a nexus this host was not asked to create (or that it forgot). */
+    private final SessionShare unknownNexus = new SessionShare(-1);
+    /** Data held by this host's commands, in {@link ShareLimits#UNIT} blocks. */
+    private long heldBytes;
+    /** How long a refused allocation sleeps before it looks again: frees on other hosts do not wake it. */
+    private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     // ---- the ordered queue: CommandSlot or Request entries ----
     private final ArrayDeque<Object> queue;
@@ -144,6 +157,9 @@ final class HostQueue implements ScsiHost {
             throw new IllegalArgumentException("initiator and target names exceed " + ItNexusReqEvent.MAX_NAMES_LENGTH + " bytes");
         }
         long id = side.nextId();
+        synchronized (freeSlots) {
+            shares.put((int) id, new SessionShare(id));
+        }
         Request r = Request.createNexus(id, initiatorPortName, targetName, relativePort);
         pendingNexus.put(r.key(), r);
         enqueue(r);
@@ -153,11 +169,19 @@ final class HostQueue implements ScsiHost {
     @Override
     public void destroyNexus(long nexusId) {
         checkOpen();
+        forgetShare(nexusId);
         Request r = Request.destroyNexus(nexusId);
         pendingNexus.put(r.key(), r);
         enqueue(r);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The command must also fit its session's share ({@link ShareLimits}): a session over its
+     * share waits here, as does one whose command finds no room at all, up to
+     * {@code timeoutNanos}; other sessions are not held up by it.
+     */
     @Override
     public HostCommand allocate(long nexusId, int dataLength, long timeoutNanos) throws InterruptedException {
         checkOpen();
@@ -165,7 +189,7 @@ final class HostQueue implements ScsiHost {
             throw new IllegalArgumentException("data length " + dataLength + " outside 0.." + maxDataLength);
         }
         long deadline = System.nanoTime() + timeoutNanos;
-        CommandSlot slot = takeSlot(deadline);
+        CommandSlot slot = admit(nexusId, dataLength == 0 ? 0 : ShareLimits.units(dataLength), deadline);
         if (slot == null) {
             return null;
         }
@@ -552,6 +576,9 @@ final class HostQueue implements ScsiHost {
                 r.binding.area.free(r.namesOffset, r.namesLength);
             }
             r.binding.inFlight.decrementAndGet();
+            if (r.kind == Request.Kind.NEXUS_CREATE && result != ItNexusRspEvent.RESULT_OK) {
+                forgetShare(r.id);   // refused: no command will come for it
+            }
             callbacks.nexusResult(r.id, r.kind == Request.Kind.NEXUS_CREATE ? ItNexusReqEvent.OP_CREATE
                     : ItNexusReqEvent.OP_DESTROY, result);
         }
@@ -618,20 +645,78 @@ final class HostQueue implements ScsiHost {
         return slot.cid == cid ? slot : null;
     }
 
-    private CommandSlot takeSlot(long deadline) throws InterruptedException {
+    /**
+     * Takes a slot for a command of {@code nexusId} holding {@code units} bytes of data, once its
+     * session's share allows (see {@link ShareLimits}), waiting until {@code deadline}. The data
+     * is counted as held from here; {@link #returnSlot} gives it back.
+     */
+    private CommandSlot admit(long nexusId, long units, long deadline) throws InterruptedException {
         synchronized (freeSlots) {
-            while (freeCount == 0) {
+            SessionShare share = shareOf(nexusId);
+            while (!mayTake(share, units)) {
                 long wait = deadline - System.nanoTime();
                 if (wait <= 0 || closed) {
                     return null;
                 }
-                TimeUnit.NANOSECONDS.timedWait(freeSlots, wait);
+                waiters++;
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(freeSlots, Math.min(wait, RECHECK_NANOS));
+                } finally {
+                    waiters--;
+                }
             }
             int index = freeSlots[--freeCount];
             CommandSlot slot = slots[index];
             int generation = ++generations[index];
             slot.cid = ((long) generation << 32) | index;
+            share.commands++;
+            share.bytes += units;
+            heldBytes += units;
+            slot.share = share;
+            slot.heldUnits = units;
             return slot;
+        }
+    }
+
+    /**
+     * Whether {@code share}'s session may take one more slot and {@code units} bytes now; if so,
+     * the data is already counted in the host side's total. Called holding freeSlots.
+     */
+    private boolean mayTake(SessionShare share, long units) {
+        if (freeCount == 0) {
+            return false;
+        }
+        ShareLimits limits = side.shareLimits();
+        long areaSize = side.allocationArea().size();
+        if (share.commands >= limits.sessionCommands(slots.length)
+                || share.bytes + units > limits.sessionBytes(areaSize)) {
+            return false;
+        }
+        if (share.commands == 0 || share.commands < limits.guaranteedCommands(slots.length)
+                && share.bytes + units <= limits.guaranteedBytes(areaSize)) {
+            // A session's first command, and its guaranteed part, may use the reserve (SAM-5
+            // 5.3.1: at least one command of every initiator should be accepted).
+            side.holdData(units, Long.MAX_VALUE);
+            return true;
+        }
+        if (freeCount - 1 < limits.reserveCommands(slots.length)) {
+            return false;
+        }
+        return units == 0 || heldBytes + units <= limits.hostBytes(areaSize)
+                && side.holdData(units, areaSize - limits.reserveBytes(areaSize));
+    }
+
+    private SessionShare shareOf(long nexusId) {
+        SessionShare s = shares.get((int) nexusId);
+        return s != null && s.nexusId == nexusId ? s : unknownNexus;
+    }
+
+    private void forgetShare(long nexusId) {
+        synchronized (freeSlots) {
+            SessionShare s = shares.get((int) nexusId);
+            if (s != null && s.nexusId == nexusId) {
+                shares.remove((int) nexusId);
+            }
         }
     }
 
@@ -639,8 +724,42 @@ final class HostQueue implements ScsiHost {
         slot.state = CommandSlot.State.FREE;
         slot.setContext(null);
         synchronized (freeSlots) {
+            SessionShare share = slot.share;
+            if (share != null) {
+                long units = slot.heldUnits;
+                share.commands--;
+                share.bytes -= units;
+                heldBytes -= units;
+                side.releaseData(units);
+                slot.share = null;
+                slot.heldUnits = 0;
+            }
             freeSlots[freeCount++] = slot.index;
-            freeSlots.notify();
+            if (waiters > 0) {
+                freeSlots.notifyAll();
+            }
+        }
+    }
+
+    /** Data held by this host's commands (whole blocks), for diagnostics and tests. */
+    long heldBytes() {
+        synchronized (freeSlots) {
+            return heldBytes;
+        }
+    }
+
+    /** Free command slots, for diagnostics and tests. */
+    int freeSlots() {
+        synchronized (freeSlots) {
+            return freeCount;
+        }
+    }
+
+    /** Commands and data {@code nexusId} holds now: {commands, bytes}; for diagnostics and tests. */
+    long[] held(long nexusId) {
+        synchronized (freeSlots) {
+            SessionShare s = shareOf(nexusId);
+            return new long[] {s.commands, s.bytes};
         }
     }
 

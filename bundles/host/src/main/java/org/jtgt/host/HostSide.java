@@ -76,6 +76,24 @@ public class HostSide implements HostService, TransportControl, EventSink {
         @AttributeDefinition(name = "Drain timeout", description = "Seconds a swap waits for the old transport to answer "
                 + "what is in flight before failing those commands.")
         int drainTimeoutSeconds() default 30;
+
+        @AttributeDefinition(name = "Session data share (%)", description = "Most of the data area one session (I_T "
+                + "nexus) may hold, percent; never less than one command of the max data length. A command over it "
+                + "waits in its own session. Applied without restart.")
+        int sessionDataSharePercent() default 25;
+
+        @AttributeDefinition(name = "Session command share (%)", description = "Most of a host's command slots one "
+                + "session may hold, percent (at least one slot). Applied without restart.")
+        int sessionCommandSharePercent() default 25;
+
+        @AttributeDefinition(name = "Host data share (%)", description = "Most of the data area one SCSI host (LLD "
+                + "port) may hold, percent, besides the first command of each session. Applied without restart.")
+        int hostDataSharePercent() default 50;
+
+        @AttributeDefinition(name = "Reserve (%)", description = "Part of the data area (at least one command of the "
+                + "max data length) and of each host's command slots that only a session holding nothing may take, "
+                + "so every session can always get a command in. Applied without restart.")
+        int reservePercent() default 25;
     }
 
     private final Object swapLock = new Object();
@@ -103,6 +121,11 @@ public class HostSide implements HostService, TransportControl, EventSink {
     private volatile StagingArea staging;
     private volatile boolean activated;
 
+    /** The shares in force; replaced whole on a configuration change. */
+    private volatile ShareLimits shareLimits;
+    /** Data held by the commands of every host, in whole accounting blocks (ShareLimits.UNIT). */
+    private final AtomicLong heldBytes = new AtomicLong();
+
     private final SwapStatistics swaps = new SwapStatistics();
     private final AtomicLong relocations = new AtomicLong();
 
@@ -111,6 +134,7 @@ public class HostSide implements HostService, TransportControl, EventSink {
     @Activate
     void activate(Config config) {
         this.config = config;
+        this.shareLimits = limitsOf(config);
         this.staging = new StagingArea(config.stagingAreaSize());
         synchronized (swapLock) {
             activated = true;
@@ -121,6 +145,7 @@ public class HostSide implements HostService, TransportControl, EventSink {
     @Modified
     void modified(Config config) {
         this.config = config;
+        this.shareLimits = limitsOf(config);
         synchronized (swapLock) {
             chosen = null; // the newest instruction wins
             reselect("configuration names " + config.transport());
@@ -180,6 +205,45 @@ public class HostSide implements HostService, TransportControl, EventSink {
             LOG.info("SCSI host {} added for {} ({} command slots)", host.hostNo(), driverName, c.commandsPerHost());
             return host;
         }
+    }
+
+    private static ShareLimits limitsOf(Config c) {
+        return new ShareLimits(c.sessionDataSharePercent(), c.sessionCommandSharePercent(), c.hostDataSharePercent(),
+                c.reservePercent(), c.maxDataLength(), c.commandsPerHost());
+    }
+
+    ShareLimits shareLimits() {
+        return shareLimits;
+    }
+
+    /**
+     * Counts {@code units} more bytes as held by some host's command if the total stays within
+     * {@code limit}; whether it did. A CAS loop, so hosts (each with its own lock) never overshoot.
+     */
+    boolean holdData(long units, long limit) {
+        while (true) {
+            long held = heldBytes.get();
+            if (held + units > limit) {
+                return false;
+            }
+            if (heldBytes.compareAndSet(held, held + units)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseData(long units) {
+        heldBytes.addAndGet(-units);
+    }
+
+    /** Data held by the commands of every host (whole blocks), for diagnostics and tests. */
+    long heldBytes() {
+        return heldBytes.get();
+    }
+
+    /** The hosts added so far (closed ones included), for diagnostics and tests. */
+    HostQueue[] hosts() {
+        return hosts;
     }
 
     void hostClosed(HostQueue host) {

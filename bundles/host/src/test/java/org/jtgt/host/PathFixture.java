@@ -163,6 +163,10 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
             @Override public int maxDataLength() { return 1 << 20; }
             @Override public int stagingAreaSize() { return 8 << 20; }
             @Override public int drainTimeoutSeconds() { return drainTimeoutSeconds; }
+            @Override public int sessionDataSharePercent() { return 25; }
+            @Override public int sessionCommandSharePercent() { return 25; }
+            @Override public int hostDataSharePercent() { return 50; }
+            @Override public int reservePercent() { return 25; }
         };
     }
 }

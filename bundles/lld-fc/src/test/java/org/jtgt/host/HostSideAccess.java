@@ -23,6 +23,10 @@ public final class HostSideAccess {
             @Override public int maxDataLength() { return maxDataLength; }
             @Override public int stagingAreaSize() { return stagingAreaSize; }
             @Override public int drainTimeoutSeconds() { return 10; }
+            @Override public int sessionDataSharePercent() { return 25; }
+            @Override public int sessionCommandSharePercent() { return 25; }
+            @Override public int hostDataSharePercent() { return 50; }
+            @Override public int reservePercent() { return 25; }
         });
         return side;
     }

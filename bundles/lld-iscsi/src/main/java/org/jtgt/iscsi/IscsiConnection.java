@@ -128,6 +128,7 @@ final class IscsiConnection {
     private final PduDecoder.Placement placement = this::place;
     private final BufferView placeView = new BufferView();
     private final byte[] cdbScratch = new byte[org.jtgt.api.event.CmdReqEvent.MAX_CDB_LENGTH];
+    private final List<ScsiTask> readerScratch = new ArrayList<>();
 
     // ---- text continuation (reader) ----
     private byte[] textPending;
@@ -150,6 +151,10 @@ final class IscsiConnection {
     private volatile int pingTtt = Bhs.RESERVED_TAG;
     private volatile long pingSentNanos;
     private final AtomicReference<String> closeReason = new AtomicReference<>();
+    /** When the last Data-Out PDU was accepted (reader writes, watchdog reads). */
+    private volatile long lastDataOutNanos = System.nanoTime();
+    /** The watchdog's list for the Data-Out sweep, reused every second. */
+    private final List<ScsiTask> sweepScratch = new ArrayList<>();
     /** Bad PDUs refused so far (reader thread). */
     private int badPdus;
 
@@ -693,20 +698,13 @@ final class IscsiConnection {
         } else if ((read || write) && edtlField > host.maxDataLength()) {
             local(t, ScsiStatus.CHECK_CONDITION, LocalSense.TRANSFER_TOO_LONG);
         } else {
-            HostCommand cmd;
-            try {
-                cmd = host.allocate(nexusId, read || write ? t.edtl : 0,
-                        TimeUnit.MILLISECONDS.toNanos(settings.allocateTimeoutMillis()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                cmd = null;
-            } catch (RuntimeException e) {
-                LOG.debug("{}: allocate failed: {}", this, e.toString());
-                cmd = null;
-            }
+            HostCommand cmd = allocateCommand(read || write ? t.edtl : 0);
             if (cmd == null) {
-                // Exhaustion is TASK SET FULL (SAM-5 5.3.1), never a failure: the initiator retries.
-                local(t, ScsiStatus.TASK_SET_FULL, null);
+                // Exhaustion is never a failure: the initiator retries. SAM-5 5.3.1: TASK SET FULL
+                // when the initiator has other commands in the task set, BUSY when it has none.
+                // The host's shares refuse a session with nothing outstanding only when there is
+                // no room at all.
+                local(t, tasks.size() > 0 ? ScsiStatus.TASK_SET_FULL : ScsiStatus.BUSY, null);
             } else {
                 t.command = cmd;
                 cmd.setLun(t.lun)
@@ -718,11 +716,45 @@ final class IscsiConnection {
                 cmd.setContext(t);
             }
         }
+        t.dataProgressNanos = System.nanoTime();
         t.state = t.command != null ? ScsiTask.State.RECEIVING : ScsiTask.State.LOCAL_RESPONSE;
         tasks.put(itt, t);
         if (immediate) {
             immediateOutstanding.incrementAndGet();
         }
+    }
+
+    /**
+     * Reserves a host command for a new task, within this session's share of the host. The reader
+     * waits for room (up to the allocate timeout) only while none of this session's tasks waits
+     * for the reader itself, for its data or its turn: their room comes back only after the
+     * reader has read on, so waiting would stall the session for nothing.
+     */
+    private HostCommand allocateCommand(int dataLength) {
+        try {
+            HostCommand cmd = host.allocate(nexusId, dataLength, 0);
+            if (cmd != null || holdsUnsubmittedTasks()) {
+                return cmd;
+            }
+            return host.allocate(nexusId, dataLength, TimeUnit.MILLISECONDS.toNanos(settings.allocateTimeoutMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (RuntimeException e) {
+            LOG.debug("{}: allocate failed: {}", this, e.toString());
+            return null;
+        }
+    }
+
+    /** Whether a task of this session holds a host command it has not submitted (reader; only when refused). */
+    private boolean holdsUnsubmittedTasks() {
+        tasks.snapshot(readerScratch);
+        boolean any = false;
+        for (ScsiTask t : readerScratch) {
+            any |= t.state == ScsiTask.State.RECEIVING;
+        }
+        readerScratch.clear();
+        return any;
     }
 
     private void local(ScsiTask t, int status, LocalSense sense) {
@@ -1015,6 +1047,9 @@ final class IscsiConnection {
             return;
         }
         ScsiTask t = pendingTask;
+        long now = System.nanoTime();
+        t.dataProgressNanos = now;
+        lastDataOutNanos = now;
         boolean fin = Bhs.finalBit(h);
         int end = t.nextOffset + length;
         t.nextOffset = end;
@@ -1154,6 +1189,9 @@ final class IscsiConnection {
             abort("initiator stopped reading");
             return;
         }
+        if (dataOutStalled(now)) {
+            return;
+        }
         if (pingTtt != Bhs.RESERVED_TAG) {
             if (now - pingSentNanos > TimeUnit.MILLISECONDS.toNanos(settings.nopInTimeoutMillis())) {
                 LOG.warn("{}: no answer to NOP-In within {} ms; closing", this, settings.nopInTimeoutMillis());
@@ -1163,6 +1201,49 @@ final class IscsiConnection {
                 && now - lastReceiveNanos > TimeUnit.MILLISECONDS.toNanos(settings.nopInIntervalMillis())) {
             ping();
         }
+    }
+
+    /**
+     * The Data-Out timeout: a task still held here (not yet handed to the host) whose data has
+     * not moved for {@link IscsiTarget#dataOutTimeoutMillis()} ends the connection. At
+     * ErrorRecoveryLevel 0 the only recovery is session recovery (RFC 7143 7.1.5, 7.1.4.4); asking
+     * for the data again (a recovery R2T, 7.1.4.1) needs level 1. Ending the connection releases
+     * the stalled task's slot and data exactly once, with every other task it held
+     * ({@link #shutdown}); the daemon has seen none of them. A task whose data is complete but
+     * which waits for an earlier CmdSN counts as moving while any Data-Out arrives.
+     *
+     * @return true if it closed the connection
+     */
+    private boolean dataOutStalled(long now) {
+        long timeout = target.dataOutTimeoutMillis();
+        if (timeout <= 0) {
+            return false;
+        }
+        long limit = TimeUnit.MILLISECONDS.toNanos(timeout);
+        long lastDataOut = lastDataOutNanos;
+        ScsiTask stalled = null;
+        tasks.snapshot(sweepScratch);
+        for (ScsiTask t : sweepScratch) {
+            if (t.state != ScsiTask.State.RECEIVING) {
+                continue;
+            }
+            long progress = t.dataProgressNanos;
+            if (t.dataComplete() && lastDataOut - progress > 0) {
+                progress = lastDataOut;
+            }
+            if (now - progress > limit) {
+                stalled = t;
+                break;
+            }
+        }
+        sweepScratch.clear();
+        if (stalled == null || closeReason.get() != null) {
+            return false;
+        }
+        LOG.warn("{}: no Data-Out for ITT 0x{} ({} of {} bytes received) within {} ms; closing the connection "
+                + "(ErrorRecoveryLevel 0)", this, Integer.toHexString(stalled.itt), stalled.nextOffset, stalled.edtl, timeout);
+        abort("Data-Out timeout");
+        return true;
     }
 
     // ---------------------------------------------------------------- Task Management (RFC 7143 11.5)

@@ -151,6 +151,11 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 + "not read anything for this long while the target has data to send")
         int stalledWriteSeconds() default 60;
 
+        @AttributeDefinition(name = "Data-Out timeout (s)", description = "Close a connection when a WRITE's "
+                + "solicited or unsolicited Data-Out has not arrived within this time (the task's slot and data-area "
+                + "space come back); 0: never")
+        int dataOutTimeoutSeconds() default 20;
+
         @AttributeDefinition(name = "Target alias", description = "TargetAlias sent at login; empty: none")
         String targetAlias() default "";
 
@@ -192,6 +197,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private volatile TargetSettings settings;
     private volatile boolean stopping;
     private volatile int maxConnections = 64;
+    private volatile long dataOutTimeoutMillis;
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     /** The portals, in configuration order; replaced whole by start and stop. */
     private volatile List<IscsiPortal> portals = List.of();
@@ -439,6 +445,11 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         return host;
     }
 
+    /** How long a task may wait for its Data-Out before its connection is closed; 0: never. */
+    long dataOutTimeoutMillis() {
+        return dataOutTimeoutMillis;
+    }
+
     /** Every portal, in configuration order (SendTargets lists them all). */
     List<IscsiPortal> portals() {
         return portals;
@@ -659,6 +670,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             throw new IllegalArgumentException("mutualChapSecret must differ from chapSecret");
         }
         maxConnections = Math.max(1, c.maxConnections());
+        dataOutTimeoutMillis = TimeUnit.SECONDS.toMillis(Math.max(0, c.dataOutTimeoutSeconds()));
         int window = Math.max(1, Math.min(c.sessionWindow(), 1 << 16));
         return new TargetSettings(tpgt, c.chapUser(), c.chapSecret(), c.mutualChapUser(), c.mutualChapSecret(),
                 clampLength(c.maxRecvDataSegmentLength()), clampLength(c.maxBurstLength()),

@@ -70,6 +70,12 @@ final class IttTable {
         return tasks.size();
     }
 
+    /** Replaces the contents of {@code into} with the tasks: for a periodic walk that reuses its list. */
+    synchronized void snapshot(List<ScsiTask> into) {
+        into.clear();
+        tasks.values(into);
+    }
+
     /** A copy of the tasks, for the cold paths that walk them (task management, close). */
     synchronized List<ScsiTask> snapshot() {
         List<ScsiTask> out = new ArrayList<>(tasks.size());

@@ -29,6 +29,12 @@ final class ScsiTask {
     /** Whether the task is in the CmdSN order (waiting for earlier CmdSNs or for its own data). */
     boolean ordered;
 
+    /**
+     * When the task was admitted or last received data (System.nanoTime); written by the reader,
+     * read by the watchdog's Data-Out timeout sweep.
+     */
+    volatile long dataProgressNanos;
+
     // ---- Data-Out progress (reader thread) ----
     /** Next byte offset expected: data arrives in order (DataPDUInOrder and DataSequenceInOrder Yes). */
     int nextOffset;

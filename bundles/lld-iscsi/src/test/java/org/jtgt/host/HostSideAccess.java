@@ -23,6 +23,10 @@ public final class HostSideAccess {
             @Override public int maxDataLength() { return maxDataLength; }
             @Override public int stagingAreaSize() { return stagingAreaSize; }
             @Override public int drainTimeoutSeconds() { return 10; }
+            @Override public int sessionDataSharePercent() { return 25; }
+            @Override public int sessionCommandSharePercent() { return 25; }
+            @Override public int hostDataSharePercent() { return 50; }
+            @Override public int reservePercent() { return 25; }
         });
         return side;
     }
@@ -34,6 +38,37 @@ public final class HostSideAccess {
 
     public static void unbind(HostSide side, Transport transport) {
         side.unbindTransport(transport);
+    }
+
+    /** Data held by the commands of every host (whole blocks). */
+    public static long heldBytes(HostSide side) {
+        return side.heldBytes();
+    }
+
+    /** Free command slots of every host added so far. */
+    public static int freeSlots(HostSide side) {
+        int n = 0;
+        for (HostQueue h : side.hosts()) {
+            n += h.freeSlots();
+        }
+        return n;
+    }
+
+    /** Commands and bytes the session {@code nexusId} of host {@code hostNo} holds. */
+    public static long[] held(HostSide side, int hostNo, long nexusId) {
+        return side.hosts()[hostNo].held(nexusId);
+    }
+
+    /** Whether the data area commands are given now has no reservation at all (tried, and given back). */
+    public static boolean areaWhollyFree(HostSide side) {
+        org.jtgt.api.transport.DataArea area = side.allocationArea();
+        int size = (int) Math.min(area.size(), Integer.MAX_VALUE);
+        long offset = area.allocate(size);
+        if (offset < 0) {
+            return false;
+        }
+        area.free(offset, size);
+        return true;
     }
 
     public static void deactivate(HostSide side) {

@@ -30,7 +30,9 @@ public interface ScsiHost extends AutoCloseable {
 
     /**
      * Reserves a command and a data buffer of {@code dataLength} bytes, waiting up to
-     * {@code timeoutNanos} while the host is full.
+     * {@code timeoutNanos} while the host is full or the nexus holds its whole share of the
+     * data area or of the host's commands (a nexus holding nothing is refused only when there
+     * is no room at all).
      *
      * @return the command, or {@code null} if none became free in time
      * @throws IllegalArgumentException if {@code dataLength} exceeds {@link #maxDataLength()}
