@@ -96,6 +96,13 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 description = "Secret of the CHAP user (RFC 7143 12.1.3 asks for at least 12 bytes)")
         String chapSecret() default "";
 
+        @AttributeDefinition(name = "Require a CHAP account source", description = "Refuse every login (status "
+                + "0x0301, service unavailable) while no CHAP account source is bound: the admin bundle's, which knows "
+                + "the accounts bound to targets with jtgtadm --mode account. Without it nobody can tell which targets "
+                + "require CHAP. Set to false only where no account source runs on purpose; every target then uses "
+                + "the CHAP user configured here.")
+        boolean requireChapAccounts() default true;
+
         @AttributeDefinition(name = "Mutual CHAP user", description = "Name the target answers with when an initiator "
                 + "asks for mutual CHAP. Empty: mutual CHAP is refused.")
         String mutualChapUser() default "";
@@ -160,9 +167,13 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     @Reference
     TargetPorts targetPorts;
 
-    /** Per-target CHAP accounts (management); absent: every target uses the configured account. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    volatile ChapAccounts chapAccounts;
+    /**
+     * Per-target CHAP accounts (management). While none is bound, logins are refused unless
+     * {@link Config#requireChapAccounts()} is false (then every target uses the configured account).
+     */
+    private volatile ChapAccounts chapAccounts;
+    private volatile boolean requireChapAccounts = true;
+    private final Object accountsLock = new Object();
 
     private final LoginNegotiator.TargetDirectory directory = new LoginNegotiator.TargetDirectory() {
         @Override
@@ -171,9 +182,12 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         }
 
         @Override
-        public ChapAccounts.TargetChap chap(String targetName) {
+        public ChapAccounts accounts() {
             ChapAccounts accounts = chapAccounts;
-            return accounts == null ? null : accounts.forTarget(targetName);
+            if (accounts != null) {
+                return accounts;
+            }
+            return requireChapAccounts ? null : LoginNegotiator.NO_ACCOUNTS;
         }
     };
 
@@ -199,6 +213,31 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     /** Answers to task management requests, delivered to whoever queued them. */
     private final TmfReplies tmfReplies = new TmfReplies();
 
+    /**
+     * A replacement may come as bind-then-unbind or as unbind-then-bind: in the gap of the
+     * second, no source is bound and logins are refused, never admitted.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindChapAccounts")
+    void bindChapAccounts(ChapAccounts accounts) {
+        synchronized (accountsLock) {
+            chapAccounts = accounts;
+        }
+        LOG.info("CHAP account source bound");
+    }
+
+    void unbindChapAccounts(ChapAccounts accounts) {
+        synchronized (accountsLock) {
+            if (chapAccounts != accounts) {
+                return;   // already replaced
+            }
+            chapAccounts = null;
+        }
+        if (requireChapAccounts) {
+            LOG.warn("CHAP account source gone: iSCSI logins are refused (service unavailable) until it returns");
+        }
+    }
+
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
         String override = context == null ? null : context.getProperty(PORTAL_PROPERTY);
@@ -208,6 +247,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     /** Starts with {@code portalOverride} (may be null) in place of the configured portals; also for tests. */
     void start(Config config, String portalOverride) throws IOException {
         settings = settingsOf(config);
+        requireChapAccounts = config.requireChapAccounts();
         String portals = portalOverride != null && !portalOverride.isBlank() ? portalOverride : config.portals();
         List<InetSocketAddress> addresses = parsePortals(portals);
         int firstTag = settings.portalGroupTag();
@@ -255,6 +295,14 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             stop();
             throw e;
         }
+        if (chapAccounts == null) {
+            if (requireChapAccounts) {
+                LOG.info("no CHAP account source bound yet: iSCSI logins are refused (service unavailable) until one is");
+            } else {
+                LOG.info("no CHAP account source required: every target uses the configured CHAP user ({})",
+                        settings.chapRequired() ? settings.chapUser() : "none");
+            }
+        }
     }
 
     @Deactivate
@@ -278,6 +326,9 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (!listeners.isEmpty()) {
+            LOG.info("iSCSI portals closed: no new logins");
         }
         listeners.clear();
         acceptors.clear();
