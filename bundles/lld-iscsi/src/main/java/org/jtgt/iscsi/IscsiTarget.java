@@ -59,6 +59,11 @@ import org.slf4j.LoggerFactory;
  * relative target port identifier, so that by default portal {@code n} is TPGT {@code n},
  * relative target port {@code n} and target port group {@code n}.
  *
+ * <p>The CHAP accounts bound to targets come from a {@link ChapAccounts} service (the admin
+ * bundle's). Security fails closed: while none is bound, nobody can tell which targets need CHAP,
+ * so every login is refused with Service Unavailable (0x0301), unless
+ * {@link Config#requireChapAccounts()} is false.
+ *
  * <p>Configuration ({@code org.jtgt.iscsi}) is read at activation; there is no
  * {@code @Modified}, so any change restarts the component: listeners close, sessions end
  * (their nexuses destroyed), and initiators reconnect to the new setup. The framework property
@@ -233,7 +238,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             }
             chapAccounts = null;
         }
-        if (requireChapAccounts) {
+        if (requireChapAccounts && !stopping) {   // not when the component is deactivated itself
             LOG.warn("CHAP account source gone: iSCSI logins are refused (service unavailable) until it returns");
         }
     }
