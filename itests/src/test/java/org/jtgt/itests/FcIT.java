@@ -26,6 +26,7 @@ import javax.inject.Inject;
 import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.api.fc.initiator.FcInitiator.Exchange;
 import org.jtgt.api.loopback.LoopbackInitiator;
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetAdmin;
 import org.junit.After;
 import org.junit.Test;
@@ -72,6 +73,10 @@ public class FcIT {
     @Inject
     private BundleContext context;
 
+    /** The admin bundle's CHAP account source: without it every iSCSI login is refused. */
+    @Inject
+    private ChapAccounts accounts;
+
     private VerifiedIo io;
     private Process qemu;
 
@@ -84,6 +89,7 @@ public class FcIT {
                 frameworkProperty("jtgt.iscsi.portal").value("127.0.0.1:" + iscsiPort),
                 frameworkProperty("jtgt.itest.fc.port").value(Integer.toString(fcPort)),
                 frameworkProperty("jtgt.itest.iscsi.port").value(Integer.toString(iscsiPort)),
+                JtgtOptions.admin("fc-it-admin"),
                 bundle(JtgtOptions.file("jtgt-lld-iscsi")),
                 bundle(JtgtOptions.file(FC_BUNDLE)))};
     }

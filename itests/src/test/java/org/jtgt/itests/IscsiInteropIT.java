@@ -30,6 +30,7 @@ import java.util.stream.Stream;
 
 import javax.inject.Inject;
 
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetAdmin;
 import org.junit.After;
 import org.junit.Before;
@@ -50,8 +51,8 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * A failure carries the tool's own output. Without the tools the tests are skipped, unless the
  * environment says CI=true, where a missing tool is a failure.
  *
- * <p>Only this test installs {@code jtgt-lld-iscsi} (and Config Admin, for CHAP): the other
- * integration tests open no listener. The portal is a free loopback port chosen when the
+ * <p>This test installs {@code jtgt-lld-iscsi} with {@code jtgt-admin} (the CHAP account source,
+ * without which every login is refused) and Config Admin (for CHAP); {@link FcIT} does too. The portal is a free loopback port chosen when the
  * framework is configured; the LUN is the default target's 64 MiB memory disk.
  */
 @RunWith(PaxExam.class)
@@ -86,6 +87,10 @@ public class IscsiInteropIT {
     @Inject
     private ConfigurationAdmin configAdmin;
 
+    /** The admin bundle's CHAP account source: without it every login is refused. */
+    @Inject
+    private ChapAccounts accounts;
+
     private Path work;
     private ExternalTool tools;
     private int port;
@@ -100,6 +105,7 @@ public class IscsiInteropIT {
         return new Option[] {JtgtOptions.framework(
                 frameworkProperty(PORTAL_PROPERTY).value("127.0.0.1:" + free),
                 bundle(JtgtOptions.file("org.apache.felix.configadmin")).startLevel(2),
+                JtgtOptions.admin("iscsi-interop-admin"),
                 bundle(JtgtOptions.file("jtgt-lld-iscsi")))};
     }
 

@@ -79,6 +79,19 @@ public final class JtgtOptions {
                 composite(extra));
     }
 
+    /**
+     * The admin bundle, with its control socket and {@code targets.conf} in {@code target/NAME}:
+     * the iSCSI driver refuses logins while its CHAP account source (admin) is missing, so a
+     * test that logs in over iSCSI installs it, as every deployment does.
+     */
+    public static Option admin(String name) {
+        File dir = new File("target", name).getAbsoluteFile();
+        return composite(
+                frameworkProperty("jtgt.control").value(new File(dir, "control.sock").getPath()),
+                frameworkProperty("jtgt.config.dir").value(dir.getPath()),
+                bundle(file("jtgt-admin")));
+    }
+
     /** {@code file:} URL of a copied bundle; fails early, naming the jar, if the build did not copy it. */
     static String file(String artifactId) {
         return new File(path(artifactId)).toURI().toString();

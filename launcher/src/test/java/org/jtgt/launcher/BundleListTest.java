@@ -2,6 +2,7 @@ package org.jtgt.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -40,6 +41,20 @@ class BundleListTest {
         assertEquals(listed.size(), new TreeSet<>(listed).size(), "duplicates in " + listed);
         assertEquals(copied, new TreeSet<>(listed),
                 "bundles/bundles.list and the provided dependencies of launcher/pom.xml disagree");
+    }
+
+    /**
+     * The framework stops bundles in the reverse of this order: the drivers that take logins must
+     * stop before the CHAP account source (admin), so that no portal listens without it.
+     */
+    @Test
+    void adminStartsBeforeAndStopsAfterTheNetworkDrivers() throws IOException {
+        List<String> listed = BundleList.embedded();
+        int admin = listed.indexOf("jtgt-admin.jar");
+        assertTrue(admin >= 0, listed.toString());
+        for (String driver : List.of("jtgt-lld-iscsi.jar", "jtgt-lld-fc.jar")) {
+            assertTrue(listed.indexOf(driver) > admin, driver + " before jtgt-admin.jar in " + listed);
+        }
     }
 
     @Test

@@ -332,7 +332,9 @@ class JtgtadmIT {
      * A CHAP account bound to a target: libiscsi logs in with the right secret and is refused
      * with a wrong one or none, the default target (no account bound, no CHAP configured) still
      * admits everyone, secrets are never shown and targets.conf is owner-only, and after a
-     * restart the account is in force again.
+     * restart the account is in force again. While the admin component cannot activate (a
+     * control socket path that cannot exist), no login gets in, to any target; at SIGTERM the
+     * iSCSI portals close before the admin component goes.
      */
     @Test
     void anAccountBoundToATargetRequiresItsChapSecretAcrossARestart() throws Exception {
@@ -365,7 +367,32 @@ class JtgtadmIT {
         LauncherProcess again = start(config);
         checkChap(tools, again.iscsiPort(), secret);
         assertEquals(accounts, LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "account"));
+
+        // The admin component fails to activate: the account source is gone, and every login is
+        // refused as Service Unavailable, with or without the secret, to any target.
+        Path adminCfg = config.resolve("etc").resolve("org.jtgt.admin.cfg");
+        int mark = again.output.mark();
+        Files.writeString(adminCfg, "path = /proc/nonexistent/control.sock\n");
+        again.output.awaitSince(mark, Pattern.compile("CHAP account source gone"), 30);
+        String at = "127.0.0.1:" + again.iscsiPort() + "/";
+        for (String url : new String[] {"iscsi://" + at + TARGET + "/0", "iscsi://alice%" + secret + "@" + at + TARGET + "/0",
+                "iscsi://" + at + "iqn.2026-11.org.jtgt:default/0"}) {
+            ExternalTool.Outcome refused = tools.execute("iscsi-inq", url);
+            assertTrue(refused.exit() != 0 && refused.output().toLowerCase().contains("unavailable"), refused.describe());
+        }
+        // Back: the accounts apply again.
+        mark = again.output.mark();
+        Files.writeString(adminCfg, "path = " + control + "\n");
+        again.output.awaitSince(mark, Pattern.compile("CHAP account source bound"), 30);
+        checkChap(tools, again.iscsiPort(), secret);
+
+        // At SIGTERM the portals close before the account source goes.
+        mark = again.output.mark();
         again.stopCleanly();
+        String stopping = again.output.since(mark);
+        int portalsClosed = stopping.indexOf("iSCSI portals closed");
+        int accountsGone = stopping.indexOf("control socket " + control + " closed");
+        assertTrue(portalsClosed >= 0 && accountsGone > portalsClosed, stopping);
     }
 
     private static void checkChap(ExternalTool tools, int port, String secret) throws Exception {

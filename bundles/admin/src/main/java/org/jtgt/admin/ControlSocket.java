@@ -145,14 +145,14 @@ public class ControlSocket implements AdminCommands.Services {
         }
         open(p);   // first: if another jtgt owns this directory, its targets.conf is not ours to apply
         shell = context.registerService(Object.class, new ShellCommands(commands), ShellCommands.properties());
-        chap = context.registerService(ChapAccounts.class, target -> {
-            ConfiguredTargets c = configured;
-            return c == null ? null : c.chapFor(target);
-        }, null);
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         Path conf = (dir != null ? Path.of(dir) : context.getDataFile("").toPath()).resolve(TargetsFile.NAME);
         try {
             manage(conf);
+            // Only once targets.conf is read: a source that answered "no accounts" for a target
+            // that has them would let the iSCSI driver admit logins without CHAP.
+            ConfiguredTargets c = configured;
+            chap = context.registerService(ChapAccounts.class, c::chapFor, null);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;

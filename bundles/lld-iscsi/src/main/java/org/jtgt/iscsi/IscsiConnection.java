@@ -66,6 +66,8 @@ final class IscsiConnection {
     static final int MAX_QUEUED_CONTROL_BYTES = 1 << 20;
     /** Bad PDUs per connection that are logged as warnings; the rest go to DEBUG. */
     static final int BAD_PDU_WARNINGS = 10;
+    /** The longest answer to one Text Request, held until the initiator has fetched it. */
+    static final int MAX_TEXT_ANSWER = 256 * 1024;
 
     private enum Verdict { NONE, OK, DROP, REJECT, DISCARD, TASK_ERROR, FATAL }
 
@@ -1421,6 +1423,14 @@ final class IscsiConnection {
             enqueue(reject(h, RejectReason.PROTOCOL_ERROR));
             return;
         }
+        String repeated = TextParameters.firstRepeated(keys);
+        if (repeated != null) {
+            // RFC 7143 6.4: a key sent twice in one negotiation is answered with a Reject
+            // (protocol error), which ends the negotiation (6.10); the initiator starts over.
+            warnBadPdu("Text Request with " + repeated + " twice: rejected");
+            enqueue(reject(h, RejectReason.PROTOCOL_ERROR));
+            return;
+        }
         TextParameters answer = new TextParameters();
         for (TextParameters.Pair p : keys) {
             if (p.key().equals("SendTargets")) {
@@ -1430,6 +1440,12 @@ final class IscsiConnection {
             } else {
                 // Operational keys are negotiated at login only (RFC 7143 13: "LO" keys).
                 answer.add(p.key(), Negotiation.isOperationalKey(p.key()) ? Negotiation.REJECT : Negotiation.NOT_UNDERSTOOD);
+            }
+            if (answer.length() > MAX_TEXT_ANSWER) {
+                // Held until the initiator has fetched it all: bounded per connection.
+                warnBadPdu("Text Request whose answer exceeds " + MAX_TEXT_ANSWER + " bytes: rejected");
+                enqueue(reject(h, RejectReason.LONG_OPERATION_REJECT));
+                return;
             }
         }
         textPending = answer.toBytes();
@@ -1441,7 +1457,9 @@ final class IscsiConnection {
      * SendTargets (RFC 7143 appendix C): the targets this initiator may see, each with every
      * portal it is reachable through ({@code address:port,TPGT}), in portal order. The portal this
      * connection came in on is given by the address the initiator reached; a portal bound to a
-     * wildcard address by this connection's local address and its own port.
+     * wildcard address by this connection's local address and its own port. The answer stops at
+     * the last whole target that fits in {@link #MAX_TEXT_ANSWER}, with a warning: the list is
+     * then incomplete, but one request can never make the target hold more.
      */
     private void sendTargets(String value, TextParameters answer) {
         SessionParameters p = params;
@@ -1455,6 +1473,14 @@ final class IscsiConnection {
                     : value.isEmpty() ? !p.discovery && t.name().equals(p.targetName)
                     : t.name().equalsIgnoreCase(value);
             if (wanted && LoginNegotiator.admits(t, p.initiatorName)) {
+                int size = TextParameters.size("TargetName", t.name());
+                for (String a : addresses) {
+                    size += TextParameters.size("TargetAddress", a);
+                }
+                if (answer.length() + size > MAX_TEXT_ANSWER) {
+                    LOG.warn("{}: SendTargets answer cut at {} bytes; further targets not listed", this, answer.length());
+                    return;
+                }
                 answer.add("TargetName", t.name());
                 for (String a : addresses) {
                     answer.add("TargetAddress", a);

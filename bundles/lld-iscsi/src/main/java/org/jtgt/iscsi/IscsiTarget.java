@@ -61,6 +61,11 @@ import org.slf4j.LoggerFactory;
  * relative target port identifier, so that by default portal {@code n} is TPGT {@code n},
  * relative target port {@code n} and target port group {@code n}.
  *
+ * <p>The CHAP accounts bound to targets come from a {@link ChapAccounts} service (the admin
+ * bundle's). Security fails closed: while none is bound, nobody can tell which targets need CHAP,
+ * so every login is refused with Service Unavailable (0x0301), unless
+ * {@link Config#requireChapAccounts()} is false.
+ *
  * <p>Configuration ({@code org.jtgt.iscsi}) is read at activation; there is no
  * {@code @Modified}, so any change restarts the component: listeners close, sessions end
  * (their nexuses destroyed), and initiators reconnect to the new setup. The framework property
@@ -99,6 +104,13 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         @AttributeDefinition(name = "CHAP secret", type = AttributeType.PASSWORD,
                 description = "Secret of the CHAP user (RFC 7143 12.1.3 asks for at least 12 bytes)")
         String chapSecret() default "";
+
+        @AttributeDefinition(name = "Require a CHAP account source", description = "Refuse every login (status "
+                + "0x0301, service unavailable) while no CHAP account source is bound: the admin bundle's, which knows "
+                + "the accounts bound to targets with jtgtadm --mode account. Without it nobody can tell which targets "
+                + "require CHAP. Set to false only where no account source runs on purpose; every target then uses "
+                + "the CHAP user configured here.")
+        boolean requireChapAccounts() default true;
 
         @AttributeDefinition(name = "Mutual CHAP user", description = "Name the target answers with when an initiator "
                 + "asks for mutual CHAP. Empty: mutual CHAP is refused.")
@@ -176,9 +188,13 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     @Reference
     TargetPorts targetPorts;
 
-    /** Per-target CHAP accounts (management); absent: every target uses the configured account. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    volatile ChapAccounts chapAccounts;
+    /**
+     * Per-target CHAP accounts (management). While none is bound, logins are refused unless
+     * {@link Config#requireChapAccounts()} is false (then every target uses the configured account).
+     */
+    private volatile ChapAccounts chapAccounts;
+    private volatile boolean requireChapAccounts = true;
+    private final Object accountsLock = new Object();
 
     private final LoginNegotiator.TargetDirectory directory = new LoginNegotiator.TargetDirectory() {
         @Override
@@ -187,9 +203,12 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         }
 
         @Override
-        public ChapAccounts.TargetChap chap(String targetName) {
+        public ChapAccounts accounts() {
             ChapAccounts accounts = chapAccounts;
-            return accounts == null ? null : accounts.forTarget(targetName);
+            if (accounts != null) {
+                return accounts;
+            }
+            return requireChapAccounts ? null : LoginNegotiator.NO_ACCOUNTS;
         }
     };
 
@@ -220,6 +239,30 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private volatile Set<String> targetResetInitiators = Set.of();
     /** {@link #TARGET_RESET_PROPERTY}, read at activation; null: the configuration decides. */
     private String targetResetOverride;
+    /**
+     * A replacement may come as bind-then-unbind or as unbind-then-bind: in the gap of the
+     * second, no source is bound and logins are refused, never admitted.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindChapAccounts")
+    void bindChapAccounts(ChapAccounts accounts) {
+        synchronized (accountsLock) {
+            chapAccounts = accounts;
+        }
+        LOG.info("CHAP account source bound");
+    }
+
+    void unbindChapAccounts(ChapAccounts accounts) {
+        synchronized (accountsLock) {
+            if (chapAccounts != accounts) {
+                return;   // already replaced
+            }
+            chapAccounts = null;
+        }
+        if (requireChapAccounts && !stopping) {   // not when the component is deactivated itself
+            LOG.warn("CHAP account source gone: iSCSI logins are refused (service unavailable) until it returns");
+        }
+    }
 
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
@@ -258,6 +301,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         settings = settingsOf(config);
         targetResetInitiators = parseInitiators(targetResetOverride != null ? targetResetOverride
                 : config.targetResetInitiators());
+        requireChapAccounts = config.requireChapAccounts();
         String portals = portalOverride != null && !portalOverride.isBlank() ? portalOverride : config.portals();
         List<InetSocketAddress> addresses = parsePortals(portals);
         int firstTag = settings.portalGroupTag();
@@ -305,6 +349,14 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             stop();
             throw e;
         }
+        if (chapAccounts == null) {
+            if (requireChapAccounts) {
+                LOG.info("no CHAP account source bound yet: iSCSI logins are refused (service unavailable) until one is");
+            } else {
+                LOG.info("no CHAP account source required: every target uses the configured CHAP user ({})",
+                        settings.chapRequired() ? settings.chapUser() : "none");
+            }
+        }
     }
 
     @Deactivate
@@ -328,6 +380,9 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (!listeners.isEmpty()) {
+            LOG.info("iSCSI portals closed: no new logins");
         }
         listeners.clear();
         acceptors.clear();

@@ -22,6 +22,17 @@ import org.jtgt.api.target.TargetInfo;
  * account: any of its incoming users may log in, its outgoing user answers mutual CHAP.
  * Discovery sessions always use the configured account.
  *
+ * <p>Security fails closed: while the {@link TargetDirectory} has no account source
+ * ({@link TargetDirectory#accounts()} is null), nobody can tell which targets require CHAP, so
+ * every login, Normal or Discovery, is refused with Service Unavailable (0x0301, RFC 7143
+ * 11.13.5), which tells the initiator to try again later.
+ *
+ * <p>A key may be sent once per login (RFC 7143 6.3): a key repeated in one request, or sent again
+ * in a later request of the same login, ends the login with Initiator Error (0x0200). The only
+ * exception is the leading login's declaratives ({@code InitiatorName}, {@code InitiatorAlias},
+ * {@code TargetName}, {@code SessionType}) sent again with the same value, as libiscsi does
+ * when it moves from the security to the operational stage.
+ *
  * <p>The I_T nexus and the TSIH are not this class's business: when the answer would move to the
  * full feature phase, {@link Reply#enterFullFeature()} is set and the connection creates the
  * nexus before sending it (or replaces it with a failure).
@@ -35,13 +46,24 @@ final class LoginNegotiator {
     /** Bound on a login text split over continuation PDUs. */
     static final int MAX_TEXT = 64 * 1024;
 
+    /** An account source with no account bound to any target: the configured CHAP applies everywhere. */
+    static final ChapAccounts NO_ACCOUNTS = target -> null;
+
+    /** The leading login's declaratives, which an initiator may send again with the same value. */
+    private static final java.util.Set<String> LEADING_KEYS = java.util.Set.of("InitiatorName", "InitiatorAlias",
+            "TargetName", "SessionType");
+
     /** Looks a target up for login: existence and ACL, and the CHAP accounts bound to it. */
     interface TargetDirectory {
         TargetInfo find(String targetName);
 
-        /** The accounts bound to the target, or null: the configured ({@link TargetSettings}) CHAP applies. */
-        default ChapAccounts.TargetChap chap(String targetName) {
-            return null;
+        /**
+         * The account source at this moment ({@link ChapAccounts#forTarget} null for a target: the
+         * configured CHAP applies to it), or null if there is none and logins depend on one: the
+         * login is then refused.
+         */
+        default ChapAccounts accounts() {
+            return NO_ACCOUNTS;
         }
     }
 
@@ -78,6 +100,8 @@ final class LoginNegotiator {
     /** Who may log in: the configured account until a Normal session names a target with its own accounts. */
     private ChapAccounts.TargetChap chap;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    /** Every key received in this login so far, with its value (RFC 7143 6.3: each once). */
+    private final Map<String, String> received = new java.util.HashMap<>();
 
     LoginNegotiator(TargetSettings settings, TargetDirectory directory) {
         this(settings, settings.portalGroupTag(), directory);
@@ -146,6 +170,11 @@ final class LoginNegotiator {
             return fail(stage, LoginStatus.INITIATOR_ERROR, e.getMessage());
         }
 
+        Reply repeated = repeatedKey(keys);
+        if (repeated != null) {
+            return repeated;
+        }
+
         TextParameters answer = new TextParameters();
         if (first) {
             first = false;
@@ -198,6 +227,29 @@ final class LoginNegotiator {
                 null);
     }
 
+    /**
+     * RFC 7143 6.3: "Neither the initiator nor the target should attempt to declare or negotiate a
+     * parameter more than once during login", and the target answers an attempt with Initiator
+     * Error. Within one request no key may repeat; across the requests of a login only the leading
+     * declaratives may, with their first value.
+     */
+    private Reply repeatedKey(List<TextParameters.Pair> keys) {
+        java.util.Set<String> here = new java.util.HashSet<>();
+        for (TextParameters.Pair p : keys) {
+            if (!here.add(p.key())) {
+                return fail(stage, LoginStatus.INITIATOR_ERROR, p.key() + " given twice in one request");
+            }
+            String before = received.get(p.key());
+            if (before != null && !(LEADING_KEYS.contains(p.key()) && before.equals(p.value()))) {
+                return fail(stage, LoginStatus.INITIATOR_ERROR, p.key() + " given again in this login");
+            }
+        }
+        for (TextParameters.Pair p : keys) {
+            received.putIfAbsent(p.key(), p.value());
+        }
+        return null;
+    }
+
     /** The first request: who is logging in, to what, and is it allowed (RFC 7143 6.3, 13.4-13.6). */
     private Reply leading(List<TextParameters.Pair> keys, int csg) {
         String sessionType = value(keys, "SessionType");
@@ -213,6 +265,14 @@ final class LoginNegotiator {
         } else {
             return fail(csg, LoginStatus.SESSION_TYPE_NOT_SUPPORTED, "SessionType=" + sessionType);
         }
+        // One look at the account source for the whole login: a change while it runs is seen by
+        // the next login. None bound: nobody can tell which targets need CHAP, so refuse (even
+        // discovery, which would list them) before revealing whether the target exists.
+        ChapAccounts accounts = directory.accounts();
+        if (accounts == null) {
+            return fail(csg, LoginStatus.SERVICE_UNAVAILABLE, "no CHAP account source is bound (the admin component "
+                    + "is not active); logins are refused until it is");
+        }
         if (!params.discovery) {
             String targetName = value(keys, "TargetName");
             if (targetName == null || targetName.isEmpty()) {
@@ -226,7 +286,13 @@ final class LoginNegotiator {
                 return fail(csg, LoginStatus.AUTHORIZATION_FAILURE, params.initiatorName + " is not in the ACL of " + targetName);
             }
             params.targetName = target.name();
-            ChapAccounts.TargetChap bound = directory.chap(target.name());
+            ChapAccounts.TargetChap bound;
+            try {
+                bound = accounts.forTarget(target.name());
+            } catch (RuntimeException e) {
+                // An account source going away under the call: refuse rather than guess.
+                return fail(csg, LoginStatus.SERVICE_UNAVAILABLE, "the CHAP account source failed: " + e);
+            }
             if (bound != null) {
                 chap = bound;   // the target's own accounts replace the configured one
             }

@@ -83,7 +83,28 @@ final class TextParameters {
         return true;
     }
 
+    /** The first key that occurs more than once in {@code pairs}, or null. */
+    static String firstRepeated(List<Pair> pairs) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Pair p : pairs) {
+            if (!seen.add(p.key())) {
+                return p.key();
+            }
+        }
+        return null;
+    }
+
     // ---- building an answer ----
+
+    /** Bytes that {@code key=value} takes in a text, with its NUL. */
+    static int size(String key, String value) {
+        return key.getBytes(StandardCharsets.UTF_8).length + 1 + value.getBytes(StandardCharsets.UTF_8).length + 1;
+    }
+
+    /** Bytes of the text built so far. */
+    int length() {
+        return out.size();
+    }
 
     TextParameters add(String key, String value) {
         pairs.add(new Pair(key, value));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
@@ -30,6 +31,8 @@ final class IscsiFixture implements AutoCloseable {
     final HostSide hostSide;
     final ShmTransport transport = new ShmTransport();
     final IscsiTarget iscsi = new IscsiTarget();
+    /** The CHAP account source bound at the start: no account bound to any target. */
+    final ChapAccounts accounts = target -> null;
     final int port;
     private final Path regionFile;
 
@@ -51,6 +54,8 @@ final class IscsiFixture implements AutoCloseable {
         iscsi.hostService = hostSide;
         iscsi.targetAdmin = daemon;
         iscsi.targetPorts = daemon;
+        // As with the admin bundle running and no account bound: the configured CHAP applies.
+        iscsi.bindChapAccounts(accounts);
         Map<String, Object> values = new HashMap<>();
         values.put("portals", "127.0.0.1:0");
         values.putAll(overrides);

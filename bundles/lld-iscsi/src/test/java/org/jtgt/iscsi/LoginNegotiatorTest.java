@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetInfo;
 import org.junit.jupiter.api.Test;
 
@@ -198,8 +199,8 @@ class LoginNegotiatorTest {
             }
 
             @Override
-            public org.jtgt.api.target.ChapAccounts.TargetChap chap(String name) {
-                return name.equals(TARGET) ? new org.jtgt.api.target.ChapAccounts.TargetChap(
+            public ChapAccounts accounts() {
+                return name -> name.equals(TARGET) ? new ChapAccounts.TargetChap(
                         Map.of("bob", "bob-secret-1234", "carol", "carol-secret-12"), "tgt-out", "target-out-9876") : null;
             }
         });
@@ -249,6 +250,80 @@ class LoginNegotiatorTest {
         assertEquals(0, r3.status(), r3.reason());
         assertEquals("tgt-out", answer(r3).get("CHAP_N"));
         assertArrayEquals(Chap.response(3, "target-out-9876", mine), Chap.decodeBinary(answer(r3).get("CHAP_R")));
+    }
+
+    /** A directory whose account source is whatever {@code source} holds at each login. */
+    private static LoginNegotiator withSource(TargetSettings s, java.util.function.Supplier<ChapAccounts> source) {
+        return new LoginNegotiator(s, new LoginNegotiator.TargetDirectory() {
+            @Override
+            public TargetInfo find(String name) {
+                return name.equals(TARGET) ? new TargetInfo(name, List.of(), List.of(), 0) : null;
+            }
+
+            @Override
+            public ChapAccounts accounts() {
+                return source.get();
+            }
+        });
+    }
+
+    @Test
+    void withoutAnAccountSourceEveryLoginIsRefusedAsServiceUnavailable() {
+        for (TargetSettings s : List.of(TargetSettings.defaults(), settings("alice", "alice-secret-123", "", ""))) {
+            LoginNegotiator.Reply normal = withSource(s, () -> null).process(request(true, 1, 3, keys(
+                    "InitiatorName", INITIATOR, "TargetName", TARGET)));
+            assertEquals(LoginStatus.SERVICE_UNAVAILABLE, normal.status(), "operational stage only");
+            assertFalse(normal.enterFullFeature());
+            assertEquals(LoginStatus.SERVICE_UNAVAILABLE, withSource(s, () -> null).process(request(true, 0, 1, keys(
+                    "InitiatorName", INITIATOR, "TargetName", TARGET, "AuthMethod", "None,CHAP"))).status(),
+                    "security stage, None offered");
+            assertEquals(LoginStatus.SERVICE_UNAVAILABLE, withSource(s, () -> null).process(request(true, 1, 3, keys(
+                    "InitiatorName", INITIATOR, "SessionType", "Discovery"))).status(), "discovery");
+            assertEquals(LoginStatus.SERVICE_UNAVAILABLE, withSource(s, () -> null).process(request(true, 1, 3, keys(
+                    "InitiatorName", INITIATOR, "TargetName", "iqn.2026-11.org.jtgt:nope"))).status(),
+                    "refused before the target is looked up: nothing is revealed");
+        }
+        assertEquals(0, withSource(TargetSettings.defaults(), () -> LoginNegotiator.NO_ACCOUNTS).process(request(true, 1,
+                3, keys("InitiatorName", INITIATOR, "TargetName", TARGET))).status(), "a source with no account bound");
+        assertEquals(LoginStatus.SERVICE_UNAVAILABLE, withSource(TargetSettings.defaults(), () -> name -> {
+            throw new IllegalStateException("service unregistered");
+        }).process(request(true, 0, 1, keys("InitiatorName", INITIATOR, "TargetName", TARGET, "AuthMethod", "None")))
+                .status(), "a source that fails");
+    }
+
+    @Test
+    void aKeySentTwiceInALoginIsAnInitiatorError() {
+        LoginNegotiator.Reply twice = negotiator(TargetSettings.defaults(), List.of()).process(new LoginNegotiator.Request(
+                true, false, 1, 3, 0, 0, TestInitiator.text("InitiatorName", INITIATOR, "TargetName", TARGET,
+                        "MaxBurstLength", "262144", "MaxBurstLength", "512")));
+        assertEquals(LoginStatus.INITIATOR_ERROR, twice.status(), "MaxBurstLength twice in one request");
+        assertFalse(twice.enterFullFeature());
+
+        LoginNegotiator n = negotiator(TargetSettings.defaults(), List.of());
+        assertEquals(0, n.process(request(false, 1, 3, keys("InitiatorName", INITIATOR, "TargetName", TARGET,
+                "MaxBurstLength", "262144"))).status());
+        assertEquals(LoginStatus.INITIATOR_ERROR, n.process(request(true, 1, 3, keys("MaxBurstLength", "512"))).status(),
+                "MaxBurstLength again in a later request of the login");
+
+        n = negotiator(TargetSettings.defaults(), List.of());
+        assertEquals(0, n.process(request(true, 0, 1, keys("InitiatorName", INITIATOR, "TargetName", TARGET,
+                "AuthMethod", "None", "HeaderDigest", "None"))).status());
+        assertEquals(LoginStatus.INITIATOR_ERROR, n.process(request(true, 1, 3, keys("HeaderDigest", "CRC32C")))
+                .status(), "a key of the security stage offered again in the operational stage");
+
+        // The leading declaratives again with the same value, as libiscsi sends them: accepted.
+        n = negotiator(TargetSettings.defaults(), List.of());
+        assertEquals(0, n.process(request(true, 0, 1, keys("InitiatorName", INITIATOR, "TargetName", TARGET,
+                "SessionType", "Normal", "AuthMethod", "None"))).status());
+        LoginNegotiator.Reply again = n.process(request(true, 1, 3, keys("InitiatorName", INITIATOR, "TargetName", TARGET,
+                "SessionType", "Normal", "MaxBurstLength", "262144")));
+        assertEquals(0, again.status(), again.reason());
+        assertTrue(again.enterFullFeature());
+        // ... but not with another value.
+        n = negotiator(TargetSettings.defaults(), List.of());
+        n.process(request(true, 0, 1, keys("InitiatorName", INITIATOR, "TargetName", TARGET, "AuthMethod", "None")));
+        assertEquals(LoginStatus.INITIATOR_ERROR, n.process(request(true, 1, 3, keys("TargetName",
+                "iqn.2026-11.org.jtgt:other"))).status(), "TargetName changed during the login");
     }
 
     @Test

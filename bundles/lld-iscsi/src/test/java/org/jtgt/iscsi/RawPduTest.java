@@ -508,6 +508,104 @@ class RawPduTest {
         }
     }
 
+    /** A Text Request (immediate, F=1) in a fresh negotiation; returns the first PDU of the answer. */
+    private static TestInitiator.Pdu text(TestInitiator c, int itt, byte[] data) throws Exception {
+        byte[] h = TestInitiator.header(0x44, 0x80);
+        ByteBuffer.wrap(h).putInt(16, itt).putInt(20, -1).putInt(24, c.cmdSn).putInt(28, c.expStatSn);
+        c.send(h, data);
+        return c.next();
+    }
+
+    /** Repeated SendTargets (RFC 7143 6.4): one Reject, not a multiplied answer; the session goes on. */
+    @Test
+    void repeatedSendTargetsIsRejectedInsteadOfAnsweredOncePerCopy() throws Exception {
+        try (TestInitiator c = new TestInitiator(fixture.port)) {
+            assertEquals(0, c.login(null, Map.of()).loginStatus());
+            java.io.ByteArrayOutputStream flood = new java.io.ByteArrayOutputStream();
+            byte[] one = TestInitiator.text("SendTargets", "All");
+            while (flood.size() + one.length <= 262_144) {
+                flood.write(one);
+            }
+            TestInitiator.Pdu rsp = text(c, 0x31, flood.toByteArray());
+            assertEquals(0x3F, rsp.opcode(), "Reject, not " + rsp);
+            assertEquals(0x04, rsp.byte2(), "protocol error");
+            assertEquals(48, rsp.data.length, "the rejected header, nothing more");
+            // Twice with different values is the same error; once is answered.
+            assertEquals(0x3F, text(c, 0x32, TestInitiator.text("SendTargets", "All", "SendTargets",
+                    IscsiFixture.TARGET)).opcode());
+            TestInitiator.Pdu answer = text(c, 0x33, TestInitiator.text("SendTargets", "All"));
+            assertEquals(0x24, answer.opcode());
+            assertEquals(IscsiFixture.TARGET, answer.keys().get("TargetName"));
+        }
+    }
+
+    /** Many distinct keys, each answered NotUnderstood: more than the answer bound is refused, not held. */
+    @Test
+    void aTextAnswerBeyondItsBoundIsRejected() throws Exception {
+        try (TestInitiator c = new TestInitiator(fixture.port)) {
+            assertEquals(0, c.login(null, Map.of()).loginStatus());
+            String[] kv = new String[2 * 20_000];
+            for (int i = 0; i < 20_000; i++) {
+                kv[2 * i] = "X-k" + i;
+                kv[2 * i + 1] = "";
+            }
+            byte[] request = TestInitiator.text(kv);
+            assertTrue(request.length <= 262_144);
+            TestInitiator.Pdu rsp = text(c, 0x41, request);
+            assertEquals(0x3F, rsp.opcode(), "Reject, not " + rsp);
+            assertEquals(0x0A, rsp.byte2(), "long operation reject: out of resources");
+            assertEquals(0x24, text(c, 0x42, TestInitiator.text("X-k1", "")).opcode(), "the session goes on");
+        }
+    }
+
+    /** More targets than fit: the SendTargets answer stops at a whole target within the bound. */
+    @Test
+    void sendTargetsStopsAtTheAnswerBound() throws Exception {
+        String prefix = "iqn.2026-11.org.jtgt:" + "x".repeat(170) + "-";
+        int extra = 1_100;
+        for (int i = 0; i < extra; i++) {
+            fixture.daemon.createTarget(prefix + i);
+        }
+        try (TestInitiator c = new TestInitiator(fixture.port)) {
+            assertEquals(0, c.login(null, Map.of()).loginStatus());
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            TestInitiator.Pdu p = text(c, 0x51, TestInitiator.text("SendTargets", "All"));
+            while (true) {
+                assertEquals(0x24, p.opcode());
+                all.write(p.data);
+                if ((p.flags() & 0x80) != 0) {
+                    break;
+                }
+                byte[] more = TestInitiator.header(0x44, 0x80);
+                ByteBuffer.wrap(more).putInt(16, 0x51).putInt(20, p.ttt()).putInt(24, c.cmdSn).putInt(28, c.expStatSn);
+                c.send(more, null);
+                p = c.next();
+            }
+            assertTrue(all.size() <= IscsiConnection.MAX_TEXT_ANSWER, all.size() + " bytes");
+            String text = all.toString(StandardCharsets.UTF_8);
+            int names = text.split("TargetName=", -1).length - 1;
+            assertEquals(names, text.split("TargetAddress=", -1).length - 1, "every listed target with its portal");
+            assertTrue(names > 900 && names < extra + 1, names + " targets listed");
+            assertTrue(text.endsWith("\0"), "whole pairs only");
+        } finally {
+            for (int i = 0; i < extra; i++) {
+                fixture.daemon.deleteTarget(prefix + i, true);
+            }
+        }
+    }
+
+    @Test
+    void maxBurstLengthTwiceAtLoginIsAnInitiatorError() throws Exception {
+        try (TestInitiator c = new TestInitiator(fixture.port)) {
+            TestInitiator.Pdu rsp = c.loginRequest(0x80 | 1 << 2 | 3, 0, TestInitiator.text("InitiatorName",
+                    TestInitiator.INITIATOR, "TargetName", IscsiFixture.TARGET, "MaxBurstLength", "262144",
+                    "MaxBurstLength", "512"));
+            assertEquals(0x0200, rsp.loginStatus(), "initiator error (RFC 7143 6.3)");
+            assertEquals(0, rsp.tsih());
+            assertTrue(c.closedByTarget());
+        }
+    }
+
     @Test
     void loginFailuresCarryTheRightStatus() throws Exception {
         try (TestInitiator c = new TestInitiator(fixture.port)) {

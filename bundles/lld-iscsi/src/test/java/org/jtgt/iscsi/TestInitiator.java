@@ -238,6 +238,17 @@ final class TestInitiator implements AutoCloseable {
         return b.toByteArray();
     }
 
+    /** Text from {@code key, value, key, value, ...}: keys may repeat, as no map lets them. */
+    static byte[] text(String... kv) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (int i = 0; i < kv.length; i += 2) {
+            byte[] pair = (kv[i] + "=" + kv[i + 1]).getBytes(StandardCharsets.UTF_8);
+            b.write(pair, 0, pair.length);
+            b.write(0);
+        }
+        return b.toByteArray();
+    }
+
     static Map<String, String> parseKeys(byte[] data) {
         Map<String, String> m = new LinkedHashMap<>();
         String s = new String(data, StandardCharsets.UTF_8);
@@ -251,6 +262,10 @@ final class TestInitiator implements AutoCloseable {
     }
 
     Pdu loginRequest(int flags, int tsih, Map<String, String> keys) throws IOException {
+        return loginRequest(flags, tsih, text(keys));
+    }
+
+    Pdu loginRequest(int flags, int tsih, byte[] text) throws IOException {
         byte[] h = header(0x43, flags);
         ByteBuffer b = ByteBuffer.wrap(h);
         for (int i = 0; i < 6; i++) {
@@ -260,7 +275,7 @@ final class TestInitiator implements AutoCloseable {
         b.putInt(16, itt);
         b.putInt(24, cmdSn);
         b.putInt(28, expStatSn);
-        send(h, text(keys));
+        send(h, text);
         return read();
     }
 
