@@ -11,6 +11,7 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -146,6 +147,19 @@ class FileStoreTest {
         assertEquals(500_010, Files.size(file));
         assertArrayEquals(pattern(10, 2), read(s, 500_000, 10));
         assertArrayEquals(new byte[10], read(s, 400_000, 10), "the hole reads as zeros");
+    }
+
+    @Test
+    void aCreatedFileIsOwnerOnlyAndAnExistingFileKeepsItsMode() throws IOException {
+        Path created = dir.resolve("new.img");
+        open(created, 1 << 20, CREATE);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(created)));
+
+        Path existing = Files.write(dir.resolve("shared.img"), pattern(100, 1));
+        Files.setPosixFilePermissions(existing, PosixFilePermissions.fromString("rw-rw-r--"));
+        open(existing, 4096, CREATE);
+        assertEquals("rw-rw-r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(existing)),
+                "the operator's file is not chmod-ed");
     }
 
     @Test
