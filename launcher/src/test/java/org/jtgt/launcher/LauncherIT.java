@@ -190,7 +190,7 @@ class LauncherIT {
         int felixFiles = 0;
         try (Stream<Path> all = Files.walk(config)) {
             for (Path p : (Iterable<Path>) all::iterator) {
-                String name = config.relativize(p).toString();
+                String name = p.equals(config) ? "." : config.relativize(p).toString();
                 boolean felix = name.startsWith("felix-cache") && !p.getFileName().toString().startsWith("jtgt-");
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
                 if (felix) {
@@ -206,7 +206,7 @@ class LauncherIT {
         assertEquals(List.of(), wider, "files and directories of jtgt's that others may use");
         assertEquals("rwx------", mode(config), "the --config directory");
         assertEquals("rw-------", mode(lunFile), "a LUN file jtgt created");
-        for (String expected : List.of("", "jtgt.lock", "etc", "control.sock", "targets.conf", "jtgt-netlink-PID-ID.sock")) {
+        for (String expected : List.of(".", "jtgt.lock", "etc", "control.sock", "targets.conf", "jtgt-netlink-PID-ID.sock")) {
             assertTrue(jtgtFiles.contains(expected), expected + " not among " + jtgtFiles);
         }
         Path region;
