@@ -4,15 +4,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -71,7 +72,9 @@ final class EmbeddedFramework {
         long started = System.nanoTime();
         List<Bundle> bundles;
         try {
-            Files.createDirectories(configDir.resolve(ETC_DIR));
+            if (!ConfigDirectory.prepare(configDir, ETC_DIR)) {
+                return Main.EXIT_FAILURE;
+            }
             if (!lockConfigDir()) {
                 LOG.error("{} is in use by another jtgt process; stop it or choose another --config", configDir);
                 return Main.EXIT_FAILURE;
@@ -115,7 +118,11 @@ final class EmbeddedFramework {
      * directory would otherwise wipe the running one's framework cache (storage.clean) under it.
      */
     private boolean lockConfigDir() throws IOException {
-        lockChannel = FileChannel.open(configDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        Path file = configDir.resolve(LOCK_FILE);
+        Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lockChannel = file.getFileSystem().supportedFileAttributeViews().contains("posix")
+                ? FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(ConfigDirectory.FILE_MODE))
+                : FileChannel.open(file, options);
         FileLock lock = lockChannel.tryLock();
         if (lock == null) {
             lockChannel.close();

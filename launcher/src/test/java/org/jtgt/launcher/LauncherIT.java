@@ -7,11 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.zip.ZipFile;
 
 import org.junit.jupiter.api.Test;
@@ -22,6 +28,7 @@ class LauncherIT {
     private static final Path JAR = LauncherProcess.JAR;
     private static final Path TARGET = LauncherProcess.TARGET;
     private static final Pattern STARTED = Pattern.compile("jtgt started: (\\d+) bundles active");
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     @RegisterExtension
     final Processes processes = new Processes();
@@ -152,6 +159,78 @@ class LauncherIT {
         assertTrue(launcher.process.toHandle().destroy(), "SIGTERM not sent");
         assertTrue(launcher.process.waitFor(30, TimeUnit.SECONDS), launcher.output.text());
         assertEquals(0, launcher.process.exitValue(), launcher.output.text());
+    }
+
+    /**
+     * Nothing jtgt writes is readable by other local users: on a fresh --config every file and
+     * directory it creates (the region with the initiators' data, the sockets, targets.conf, the
+     * lock, etc/) is owner-only, and so is a LUN file it creates. Felix writes its own cache files
+     * with the umask's mode; the 0700 --config directory around them is what keeps others out, so
+     * for those only that is asserted. A --config an older version left readable is narrowed to
+     * 0700 on the next start, with a log line.
+     */
+    @Test
+    void everythingJtgtWritesIsOwnerOnlyAndAReadableConfigIsNarrowed() throws Exception {
+        Path work = TARGET.resolve("launcher-it-modes");
+        deleteTree(work);
+        Files.createDirectories(work);
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path config = work.resolve("config");
+        Path lunFile = work.resolve("lun1.img");
+        LauncherProcess launcher = LauncherProcess.startOn(config);
+        processes.add(launcher.process);
+        String control = config.resolve("control.sock").toString();
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T",
+                "iqn.2026-11.org.jtgt:modes");
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                "-b", lunFile.toString(), "--size", "1048576");
+
+        List<String> wider = new ArrayList<>();
+        List<String> jtgtFiles = new ArrayList<>();
+        int felixFiles = 0;
+        try (Stream<Path> all = Files.walk(config)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                String name = p.equals(config) ? "." : config.relativize(p).toString();
+                boolean felix = name.startsWith("felix-cache") && !p.getFileName().toString().startsWith("jtgt-");
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+                if (felix) {
+                    felixFiles++;
+                    continue;
+                }
+                jtgtFiles.add(name.replaceAll("-\\d+-\\d+\\.", "-PID-ID."));
+                if (!OWNER_ONLY.containsAll(perms)) {
+                    wider.add(name + " " + PosixFilePermissions.toString(perms));
+                }
+            }
+        }
+        assertEquals(List.of(), wider, "files and directories of jtgt's that others may use");
+        assertEquals("rwx------", mode(config), "the --config directory");
+        assertEquals("rw-------", mode(lunFile), "a LUN file jtgt created");
+        for (String expected : List.of(".", "jtgt.lock", "etc", "control.sock", "targets.conf", "jtgt-netlink-PID-ID.sock")) {
+            assertTrue(jtgtFiles.contains(expected), expected + " not among " + jtgtFiles);
+        }
+        Path region;
+        try (Stream<Path> all = Files.walk(config.resolve("felix-cache"))) {
+            region = all.filter(p -> p.getFileName().toString().matches("jtgt-shm-\\d+-\\d+\\.region")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no region file under felix-cache: " + jtgtFiles));
+        }
+        assertEquals("rw-------", mode(region), "the shared-memory region");
+        assertEquals("rwx------", mode(region.getParent()), "the shm bundle's data area");
+        assertTrue(felixFiles > 0, "the framework cache is under --config");
+        launcher.stopCleanly();
+
+        // as an older version left it: the umask's mode
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rwxr-xr-x"));
+        LauncherProcess again = LauncherProcess.startOn(config);
+        processes.add(again.process);
+        again.output.await(Pattern.compile("INFO ConfigDirectory - " + Pattern.quote(config.toString())
+                + " was mode rwxr-xr-x: narrowed to rwx------"), 10);
+        assertEquals("rwx------", mode(config));
+        again.stopCleanly();
+    }
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test

@@ -8,7 +8,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.jtgt.admin.ControlProtocol.MalformedRequestException;
 import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.ChapAccounts;
@@ -142,6 +142,11 @@ public class ControlSocket implements AdminCommands.Services {
             p = Path.of(context.getProperty(PATH_PROPERTY));
         } else {
             p = context.getDataFile("control.sock").toPath();
+            // The bundle's own storage: owner-only, so nobody else reaches the socket between
+            // bind and chmod. A configured path's directory is the operator's.
+            if (OwnerOnlyFiles.restrict(p.getParent())) {
+                LOG.debug("{} narrowed to mode 0700", p.getParent());
+            }
         }
         open(p);   // first: if another jtgt owns this directory, its targets.conf is not ours to apply
         shell = context.registerService(Object.class, new ShellCommands(commands), ShellCommands.properties());
@@ -203,7 +208,12 @@ public class ControlSocket implements AdminCommands.Services {
     /** Binds the socket at {@code socketPath} and starts answering; also the entry point for tests. */
     void open(Path socketPath) throws IOException {
         path = socketPath.toAbsolutePath();
-        Files.createDirectories(path.getParent());
+        // A directory made here is 0700: the socket's mode can only be set after bind.
+        OwnerOnlyFiles.createDirectories(path.getParent());
+        if (!OwnerOnlyFiles.supported(path)) {
+            LOG.debug("{} has no POSIX permissions: the control socket gets the file system's default mode",
+                    path.getParent());
+        }
         if (Files.exists(path)) {
             if (answers(path)) {
                 throw new IOException("control socket " + path + " is in use by another jtgt process");
@@ -213,7 +223,7 @@ public class ControlSocket implements AdminCommands.Services {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             server.bind(UnixDomainSocketAddress.of(path));
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            OwnerOnlyFiles.restrict(path);
         } catch (IOException | RuntimeException e) {
             server.close();
             Files.deleteIfExists(path);

@@ -1,6 +1,9 @@
 package org.jtgt.admin;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.target.LunOptions;
 
 /**
@@ -437,20 +441,16 @@ final class TargetsFile {
 
     /**
      * Replaces {@code file} atomically: a temporary file in the same directory, then a rename.
-     * The file is readable by its owner only (it may hold CHAP secrets), as the control socket is.
+     * The file is readable by its owner only (it may hold CHAP secrets), as the control socket is;
+     * a directory created for it is 0700.
      */
     static void write(Path file, String text) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        OwnerOnlyFiles.createDirectories(dir);
         Path tmp = dir.resolve(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        try {
-            Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp);   // not POSIX: the platform's defaults
+        try (FileChannel ch = OwnerOnlyFiles.replaceFile(tmp); OutputStream out = Channels.newOutputStream(ch)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
         }
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
         try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {

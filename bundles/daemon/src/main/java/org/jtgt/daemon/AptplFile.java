@@ -9,10 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.daemon.PersistentReservations.Port;
 import org.jtgt.daemon.PersistentReservations.Registrant;
 import org.jtgt.daemon.PersistentReservations.Reservation;
@@ -22,7 +22,8 @@ import org.jtgt.daemon.PersistentReservations.State;
  * The persistent reservations of one logical unit kept across power loss (APTPL, SPC-4 5.13.5):
  * a small text file per unit in {@code STATE-DIR/reservations/}, named after target and LUN,
  * written whole (temporary file, {@code force}, atomic rename) whenever an APTPL state changes,
- * and read when the unit is added again (a restart of jtgt with the same LUN):
+ * and read when the unit is added again (a restart of jtgt with the same LUN). Files are mode
+ * 0600 and the directory, when created here, 0700: they name initiators and their keys.
  *
  * <pre>
  * # jtgt persistent reservations (APTPL) of iqn.2026-11.org.jtgt:default LUN 0
@@ -208,10 +209,10 @@ final class AptplFile {
             }
             b.append('\n');
         }
-        Files.createDirectories(path.getParent());
+        OwnerOnlyFiles.createDirectories(path.getParent());
         Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        // A new file each time, 0600 from the start; the rename carries that mode over the old file.
+        try (FileChannel ch = OwnerOnlyFiles.replaceFile(tmp);
              OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
             out.write(b.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();

@@ -28,6 +28,7 @@ import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.event.TskMgmtRspEvent;
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
@@ -132,6 +133,9 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
             LOG.info("No state directory: persistent reservations are not kept across restarts (PTPL_C = 0)");
         } else {
             LOG.info("Persistent reservations with APTPL are kept in {}", dir.resolve(AptplFile.DIRECTORY));
+            if (!OwnerOnlyFiles.supported(dir)) {
+                LOG.debug("{} has no POSIX permissions: reservation files get the file system's default mode", dir);
+            }
         }
     }
 

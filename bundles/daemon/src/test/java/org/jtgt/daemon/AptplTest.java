@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -105,6 +106,31 @@ class AptplTest {
         prout(again, Harness.NEXUS, 0x00, 0, KA, KA + 1, 0).assertGood();
         assertFalse(Files.exists(file()));
         assertEquals(0, prin(start(), 0x00).u32(4));
+    }
+
+    @Test
+    void reservationFilesAreOwnerOnlyAlsoAfterARewrite() throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Harness h = start();
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(B_PORT, Harness.TARGET, B));
+        prout(h, Harness.NEXUS, 0x06, 0, 0, KA, 0x01).assertGood();   // APTPL = 1
+        assertEquals("rwx------", mode(file().getParent()));
+        assertEquals("rw-------", mode(file()));
+
+        // a file an older version left readable, and a readable temporary file a crash left
+        Files.setPosixFilePermissions(file(), PosixFilePermissions.fromString("rw-r--r--"));
+        Path tmp = file().resolveSibling(file().getFileName() + ".tmp");
+        Files.writeString(tmp, "half written");
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        prout(h, B, 0x00, 0, 0, KB, 0x01).assertGood();                 // rewritten
+        assertTrue(Files.readString(file()).contains(B_PORT));
+        assertEquals("rw-------", mode(file()));
+        assertFalse(Files.exists(tmp));
+        assertEquals("rwxr-xr-x", mode(dir), "the state directory itself is not this class's to change");
+    }
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
     @Test

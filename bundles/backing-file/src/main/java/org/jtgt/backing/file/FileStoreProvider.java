@@ -13,6 +13,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Set;
 
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.osgi.service.component.annotations.Activate;
@@ -32,9 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Options ({@code "true"} or {@code "false"}, default false; other keys are refused):
  * <ul>
- * <li>{@code create}: create the file if it is missing, sparse, with the given size (which must
- * then be &gt; 0), and extend an existing shorter file to the given size. Without it a missing
- * file is an error.</li>
+ * <li>{@code create}: create the file if it is missing, sparse, mode 0600, with the given size
+ * (which must then be &gt; 0), and extend an existing shorter file to the given size (its mode
+ * is the operator's and stays). Without it a missing file is an error.</li>
  * <li>{@code readonly}: open the file read-only; writes fail. Excludes {@code create}.</li>
  * </ul>
  *
@@ -111,9 +112,13 @@ public class FileStoreProvider implements BackingStoreProvider {
         if (size == 0) {
             throw new IllegalArgumentException("creating file store " + file + " needs a size");
         }
+        if (!OwnerOnlyFiles.supported(file)) {
+            LOG.debug("{} has no POSIX permissions: the new file gets the file system's default mode", file.getParent());
+        }
         FileChannel ch;
         try {
-            ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
+            // Owner-only from the start: the file will hold what initiators write.
+            ch = OwnerOnlyFiles.createFile(file, StandardOpenOption.READ);
         } catch (FileAlreadyExistsException e) {
             throw new IOException("cannot create " + file + ": it appeared meanwhile", e);
         } catch (NoSuchFileException e) {

@@ -11,6 +11,7 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -226,6 +227,19 @@ class FileStoreTest {
             assertTrue(holder.waitFor(10, TimeUnit.SECONDS));
         }
         open(file, 0, Map.of());   // free again once that process let go
+    }
+
+    @Test
+    void aCreatedFileIsOwnerOnlyAndAnExistingFileKeepsItsMode() throws IOException {
+        Path created = dir.resolve("new.img");
+        open(created, 1 << 20, CREATE);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(created)));
+
+        Path existing = Files.write(dir.resolve("shared.img"), pattern(100, 1));
+        Files.setPosixFilePermissions(existing, PosixFilePermissions.fromString("rw-rw-r--"));
+        open(existing, 4096, CREATE);
+        assertEquals("rw-rw-r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(existing)),
+                "the operator's file is not chmod-ed");
     }
 
     @Test

@@ -8,13 +8,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.OrphanFiles;
 import org.jtgt.api.transport.Transport;
@@ -39,11 +39,12 @@ import org.slf4j.LoggerFactory;
  * reference names travel inline after the record ({@link InlineData}). It exists so users can
  * choose it and so the ring's advantage can be measured against it.
  *
- * <p>The socket file is created on activation (owner-only) and removed on deactivation, in the
+ * <p>The socket file is created on activation (mode 0600) and removed on deactivation, in the
  * directory named by the configuration, else the framework property {@code jtgt.netlink.dir},
- * else this bundle's data area. The daemon side listens and registers first; each
- * {@link #attachHost} connects a new host side. Connections made before the daemon attaches wait
- * for it (their events queue, as they would in a ring nobody drains yet).
+ * else this bundle's data area (narrowed to 0700); a directory created for it is 0700. The
+ * daemon side listens and registers first; each {@link #attachHost} connects a new host side.
+ * Connections made before the daemon attaches wait for it (their events queue, as they would in
+ * a ring nobody drains yet).
  */
 @Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=netlink", immediate = true,
         configurationPid = "org.jtgt.transport.netlink")
@@ -104,6 +105,11 @@ public class NetlinkTransport implements Transport {
             dir = Paths.get(context.getProperty(DIRECTORY_PROPERTY));
         } else {
             dir = context.getDataFile("").toPath();
+            // The bundle's own storage: owner-only, so the socket is never reachable by others,
+            // not even between bind and chmod. A configured directory is the operator's.
+            if (OwnerOnlyFiles.restrict(dir)) {
+                LOG.debug("{} narrowed to mode 0700", dir);
+            }
         }
         for (Path orphan : OrphanFiles.remove(dir, SOCKET_PREFIX, SOCKET_SUFFIX)) {
             LOG.info("removed {}, left by a process that is gone", orphan);
@@ -133,7 +139,12 @@ public class NetlinkTransport implements Transport {
             throw new IllegalArgumentException("ACK window " + ackWindow + " is below 1");
         }
         Path file = socketFile.toAbsolutePath();
-        Files.createDirectories(file.getParent());
+        // A directory made here is 0700: a socket's mode can only be set after bind, and the
+        // directory keeps others out until then.
+        OwnerOnlyFiles.createDirectories(file.getParent());
+        if (!OwnerOnlyFiles.supported(file)) {
+            LOG.debug("{} has no POSIX permissions: the socket gets the file system's default mode", file.getParent());
+        }
         if (Files.exists(file)) {
             if (answers(file)) {
                 throw new IOException("netlink socket " + file + " is in use by another transport");
@@ -143,7 +154,7 @@ public class NetlinkTransport implements Transport {
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             s.bind(UnixDomainSocketAddress.of(file));
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            OwnerOnlyFiles.restrict(file);
         } catch (IOException | RuntimeException e) {
             s.close();
             Files.deleteIfExists(file);

@@ -20,12 +20,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.ring.RingFormatException;
 import org.jtgt.api.ring.SlotRing;
 
 /**
  * The mapped file: two rings and a data area ({@link ShmRegionDescriptor}). The creator owns
- * the file and deletes it on {@link #close}; a party in another process can {@link #attach}.
+ * the file (mode 0600, in a directory created 0700 if missing) and deletes it on {@link #close};
+ * a party in another process running as the same user can {@link #attach}.
  */
 final class ShmRegion implements AutoCloseable {
     final Path file;
@@ -46,10 +48,10 @@ final class ShmRegion implements AutoCloseable {
 
     static ShmRegion create(Path file, int slotCount, int slotSize, long dataLength) throws IOException {
         long[] layout = ShmRegionDescriptor.layout(slotCount, slotSize, dataLength);
-        Files.createDirectories(file.getParent());
+        // Owner-only from the start: the data area holds what initiators read and write.
+        OwnerOnlyFiles.createDirectories(file.toAbsolutePath().getParent());
         MappedByteBuffer m;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = OwnerOnlyFiles.replaceFile(file, StandardOpenOption.READ)) {
             m = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout[3]);
         }
         SlotRing h2d = SlotRing.create(m, (int) layout[0], slotCount, slotSize);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
+import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.OrphanFiles;
 import org.jtgt.api.transport.Transport;
@@ -24,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * by {@code (offset, length)}, so command data is never copied between the sides. Each ring has
  * one consumer thread ({@link RingPump}) that drains it in batches and parks when it is empty.
  *
- * <p>The file is created on activation and removed on deactivation, in the directory named by
- * the configuration, else the framework property {@code jtgt.shm.dir}, else this bundle's data
- * area.
+ * <p>The file is created on activation (mode 0600: the data area holds initiator data) and
+ * removed on deactivation, in the directory named by the configuration, else the framework
+ * property {@code jtgt.shm.dir}, else this bundle's data area (narrowed to 0700).
  */
 @Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=shm", immediate = true,
         configurationPid = "org.jtgt.transport.shm")
@@ -67,6 +68,14 @@ public class ShmTransport implements Transport {
             dir = Paths.get(context.getProperty("jtgt.shm.dir"));
         } else {
             dir = context.getDataFile("").toPath();
+            // The bundle's own storage: owner-only like the region in it. A configured directory
+            // is the operator's and keeps its mode.
+            if (OwnerOnlyFiles.restrict(dir)) {
+                LOG.debug("{} narrowed to mode 0700", dir);
+            }
+        }
+        if (!OwnerOnlyFiles.supported(dir)) {
+            LOG.debug("{} has no POSIX permissions: the region gets the file system's default mode", dir);
         }
         for (Path orphan : OrphanFiles.remove(dir, REGION_PREFIX, REGION_SUFFIX)) {
             LOG.info("removed {}, left by a process that is gone", orphan);

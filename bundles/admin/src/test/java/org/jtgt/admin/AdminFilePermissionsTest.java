@@ -1,0 +1,106 @@
+package org.jtgt.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+
+/**
+ * What the admin bundle writes is owner-only: the control socket 0600 in a directory others
+ * cannot enter (one made for it, or the bundle's own data area, is 0700), targets.conf 0600.
+ */
+class AdminFilePermissionsTest {
+    private static final Path DIR = Path.of("target", "afp").toAbsolutePath();
+
+    private static Path fresh(String name) throws IOException {
+        Path dir = DIR.resolve(name);
+        if (Files.exists(dir)) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
+    void aDirectoryMadeForTheControlSocketIsOwnerOnly() throws IOException {
+        Path sub = fresh("made").resolve("run");
+        ControlSocket socket = new ControlSocket();
+        socket.open(sub.resolve("control.sock"));
+        try {
+            assertEquals("rw-------", mode(sub.resolve("control.sock")));
+            assertEquals("rwx------", mode(sub));
+        } finally {
+            socket.close();
+        }
+    }
+
+    @Test
+    void theBundlesDataAreaIsNarrowedToOwnerOnly() throws IOException {
+        Path data = fresh("data");
+        ControlSocket socket = new ControlSocket();
+        socket.activate(context(data), config());
+        try {
+            assertEquals(data.resolve("control.sock"), socket.path());
+            assertEquals("rw-------", mode(socket.path()));
+            assertEquals("rwx------", mode(data));
+        } finally {
+            socket.close();
+        }
+    }
+
+    @Test
+    void targetsConfAndADirectoryMadeForItAreOwnerOnly() throws IOException {
+        Path sub = fresh("conf").resolve("etc");
+        Path file = sub.resolve(TargetsFile.NAME);
+        TargetsFile.write(file, "target 1 iqn.2026-11.org.jtgt:one\n");
+        assertEquals("rw-------", mode(file));
+        assertEquals("rwx------", mode(sub));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        TargetsFile.write(file, "target 2 iqn.2026-11.org.jtgt:two\n");
+        assertEquals("rw-------", mode(file), "a rewrite is owner-only whatever the old file was");
+        assertFalse(Files.exists(sub.resolve(TargetsFile.NAME + ".tmp")));
+    }
+
+    private static ControlSocket.Config config() {
+        return (ControlSocket.Config) Proxy.newProxyInstance(ControlSocket.Config.class.getClassLoader(),
+                new Class<?>[] {ControlSocket.Config.class}, (p, m, a) -> m.getName().equals("path") ? "" : null);
+    }
+
+    private static BundleContext context(Path dataArea) {
+        ServiceRegistration<?> registration = (ServiceRegistration<?>) Proxy.newProxyInstance(
+                ServiceRegistration.class.getClassLoader(), new Class<?>[] {ServiceRegistration.class}, (p, m, a) -> null);
+        return (BundleContext) Proxy.newProxyInstance(BundleContext.class.getClassLoader(),
+                new Class<?>[] {BundleContext.class}, (p, m, a) -> {
+                    switch (m.getName()) {
+                        case "getProperty":
+                            return null;
+                        case "getDataFile":
+                            return new File(dataArea.toFile(), (String) a[0]);
+                        case "registerService":
+                            return registration;
+                        default:
+                            throw new UnsupportedOperationException(m.getName());
+                    }
+                });
+    }
+}
