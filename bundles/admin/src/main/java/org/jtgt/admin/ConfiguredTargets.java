@@ -70,6 +70,12 @@ final class ConfiguredTargets {
     private TargetsFile.Accounts accounts = TargetsFile.Accounts.EMPTY;
     /** {@link #chapFor}'s answers, replaced whenever targets or accounts change. */
     private volatile Map<String, ChapAccounts.TargetChap> chapByTarget = Map.of();
+    /**
+     * Targets of the file that could not be applied, by tid. They keep their CHAP users in
+     * {@link #chapByTarget}: a skipped target may still exist in the daemon (created before, kept
+     * while this bundle restarted), and dropping its users would open it to logins without CHAP.
+     */
+    private Map<Integer, TargetSpec> skippedTargets = Map.of();
     private final List<Skipped> skipped = new ArrayList<>();
     /** What the daemon has now: tids, and tid/LUN keys. */
     private final Set<Integer> appliedTargets = new HashSet<>();
@@ -90,6 +96,7 @@ final class ConfiguredTargets {
         Contents c = TargetsFile.read(file);
         targets = c.targets();
         accounts = c.accounts();
+        skippedTargets = Map.of();
         chapByTarget = chapByTarget(targets, accounts);
         skipped.clear();
         skipped.addAll(c.skipped());
@@ -137,6 +144,9 @@ final class ConfiguredTargets {
                         skip(t.line(), "acl " + t.tid() + " " + a, "its target was skipped");
                     }
                     next.remove(t.tid());
+                    Map<Integer, TargetSpec> kept = new TreeMap<>(skippedTargets);
+                    kept.put(t.tid(), t);
+                    skippedTargets = kept;
                     continue;
                 }
             }
@@ -667,10 +677,13 @@ final class ConfiguredTargets {
     }
 
     /** The accounts of every target with an incoming user, by IQN in lower case (iSCSI names fold case). */
-    private static Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets,
+    /** CHAP per target name, for the targets applied and those skipped (fail closed: see {@link #skippedTargets}). */
+    private Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets,
             TargetsFile.Accounts accounts) {
         Map<String, ChapAccounts.TargetChap> out = new HashMap<>();
-        for (TargetSpec t : targets.values()) {
+        List<TargetSpec> all = new ArrayList<>(skippedTargets.values());
+        all.addAll(targets.values());
+        for (TargetSpec t : all) {
             List<String> in = accounts.incoming().getOrDefault(t.tid(), List.of());
             if (in.isEmpty()) {
                 continue;   // an outgoing user alone does not replace the configured incoming account

@@ -219,6 +219,27 @@ class ConfiguredTargetsTest {
     }
 
     @Test
+    void aTargetThatCouldNotBeAppliedKeepsItsChapUsers() throws IOException {
+        daemon.createTarget(IQN);   // still in the daemon, e.g. across a restart of the admin bundle
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n",
+                "target 1 " + IQN,
+                "account alice alice-secret-1",
+                "incominguser 1 alice",
+                "acl 1 " + INITIATOR) + "\n");
+        targets.load();
+        daemon.refuseAcl = "the daemon refused the ACL";
+        targets.applyPending();
+        assertTrue(daemon.targets.containsKey(IQN), "the target is there, reachable by initiators");
+        assertEquals(List.of("alice"), List.copyOf(targets.chapFor(IQN).incoming().keySet()),
+                "a skipped target still requires CHAP (fail closed)");
+        daemon.refuseAcl = null;
+        targets.load();
+        targets.applyPending();
+        assertEquals(List.of("alice"), List.copyOf(targets.chapFor(IQN).incoming().keySet()));
+    }
+
+    @Test
     void applyingTwiceAdoptsWhatTheDaemonHasAlready() throws IOException {
         targets.newTarget(1, IQN);
         targets.newLun(1, 0, "memory", null, 4096L, 512);

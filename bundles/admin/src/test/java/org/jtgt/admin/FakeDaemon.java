@@ -212,8 +212,14 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
         t.options.put(lun, options);
     }
 
+    /** Set to make setAcl fail. */
+    String refuseAcl;
+
     @Override
     public void setAcl(String target, List<String> initiators) {
+        if (refuseAcl != null) {
+            throw new TargetAdminException(refuseAcl);
+        }
         target(target).acl = List.copyOf(initiators);
     }
 
