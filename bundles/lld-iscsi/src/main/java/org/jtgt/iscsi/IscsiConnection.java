@@ -2,6 +2,7 @@ package org.jtgt.iscsi;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -90,6 +91,8 @@ final class IscsiConnection {
     private final ScsiHost host;
     final int id;
     private final String remote;
+    /** The initiator's address, as {@link LoginGuard} counts it; null if the socket did not say. */
+    private final InetAddress remoteAddress;
     private final String local;
     private final PduDecoder decoder;
     private final PduWriter writer;
@@ -169,6 +172,7 @@ final class IscsiConnection {
         this.id = id;
         SocketAddress r = channel.getRemoteAddress();
         this.remote = r instanceof InetSocketAddress ? format((InetSocketAddress) r) : String.valueOf(r);
+        this.remoteAddress = r instanceof InetSocketAddress ? ((InetSocketAddress) r).getAddress() : null;
         SocketAddress l = channel.getLocalAddress();
         this.local = l instanceof InetSocketAddress ? format((InetSocketAddress) l) : String.valueOf(l);
         this.decoder = new PduDecoder(settings.maxRecvDataSegmentLength(), TargetSettings.LOGIN_DATA_SEGMENT_LENGTH);
@@ -356,6 +360,8 @@ final class IscsiConnection {
                     released > 0 ? ", " + released + " unsubmitted commands dropped" : "");
         } else if (p != null && p.discovery) {
             LOG.info("discovery session of {} from {} ended: {}", p.initiatorName, remote, why);
+        } else if (why != null && why.startsWith("login failed")) {
+            LOG.debug("{} ended: {}", this, why);   // the failure itself was logged (rate-limited)
         } else {
             LOG.info("{} ended before login completed: {}", this, why);
         }
@@ -401,9 +407,15 @@ final class IscsiConnection {
             LoginNegotiator.Reply reply = negotiator.process(request);
             if (reply.failed()) {
                 SessionParameters p = negotiator.parameters();
-                LOG.warn("{}: login of {} to {} failed: {} ({})", this, p.initiatorName,
+                target.loginFailures().warn(LOG, "{}: login of {} to {} failed: {} ({})", this, p.initiatorName,
                         p.targetName != null ? p.targetName : "a target it did not name or that does not exist",
                         LoginStatus.describe(reply.status()), reply.reason());
+                if (reply.status() == LoginStatus.AUTHENTICATION_FAILURE && remoteAddress != null) {
+                    // A growing delay per initiator name and source makes guessing secrets slow.
+                    long delay = target.loginGuard().authenticationFailed(p.initiatorName, remoteAddress,
+                            System.nanoTime());
+                    sleepBeforeAnswering(delay);
+                }
                 loginFailed(h, itt, reply.status(), reply.reason());
                 return false;
             }
@@ -415,6 +427,9 @@ final class IscsiConnection {
                 if (status != LoginStatus.SUCCESS) {
                     loginFailed(h, itt, status, LoginStatus.describe(status));
                     return false;
+                }
+                if (remoteAddress != null) {
+                    target.loginGuard().authenticated(p.initiatorName, remoteAddress);
                 }
                 responseTsih = tsih;
             }
@@ -491,6 +506,28 @@ final class IscsiConnection {
             default:
                 return LoginStatus.TARGET_ERROR;
         }
+    }
+
+    /** Holds this connection's reader for {@code millis} before a failed login is answered. */
+    private void sleepBeforeAnswering(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (millis > 0 && channel.isOpen()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 100));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** The initiator's address, or null. */
+    InetAddress remoteAddress() {
+        return remoteAddress;
     }
 
     private void loginFailed(ByteBuffer h, int itt, int status, String reason) {

@@ -1,6 +1,7 @@
 package org.jtgt.iscsi;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.ClosedChannelException;
@@ -124,6 +125,11 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 + "more are closed right after accept")
         int maxConnections() default 64;
 
+        @AttributeDefinition(name = "Max connections per address", description = "Connections accepted at once "
+                + "from one initiator address; more are closed right after accept, so one host cannot take every "
+                + "connection slot")
+        int maxConnectionsPerAddress() default 32;
+
         @AttributeDefinition(name = "Session window", description = "Commands one session may have outstanding "
                 + "(MaxCmdSN - ExpCmdSN + 1 when idle)")
         int sessionWindow() default 64;
@@ -216,6 +222,12 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private volatile TargetSettings settings;
     private volatile boolean stopping;
     private volatile int maxConnections = 64;
+    private volatile int maxConnectionsPerAddress = 32;
+    /** Connections per address and the delay after failed CHAP answers. */
+    private final LoginGuard loginGuard = new LoginGuard();
+    /** Refused connections and failed logins: a few warnings a minute each, the rest at DEBUG. */
+    private final LogLimiter refusedConnections = new LogLimiter("refused connections", 10, 60, TimeUnit.SECONDS);
+    private final LogLimiter failedLogins = new LogLimiter("failed logins", 20, 60, TimeUnit.SECONDS);
     private volatile long dataOutTimeoutMillis;
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     /** The portals, in configuration order; replaced whole by start and stop. */
@@ -452,17 +464,32 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             }
             try {
                 if (connections.size() >= maxConnections) {
-                    LOG.warn("refusing connection from {}: {} connections open", ch.getRemoteAddress(), connections.size());
+                    refusedConnections.warn(LOG, "refusing connection from {}: {} connections open",
+                            ch.getRemoteAddress(), connections.size());
                     ch.close();
                     continue;
                 }
-                ch.configureBlocking(true);
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-                IscsiConnection c = new IscsiConnection(this, ch, portal, connectionIds.incrementAndGet());
+                InetAddress from = ((InetSocketAddress) ch.getRemoteAddress()).getAddress();
+                if (!loginGuard.admit(from, maxConnectionsPerAddress)) {
+                    refusedConnections.warn(LOG, "refusing connection from {}: {} connections open from that address",
+                            ch.getRemoteAddress(), maxConnectionsPerAddress);
+                    ch.close();
+                    continue;
+                }
+                IscsiConnection c;
+                try {
+                    ch.configureBlocking(true);
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+                    c = new IscsiConnection(this, ch, portal, connectionIds.incrementAndGet());
+                } catch (IOException | RuntimeException e) {
+                    loginGuard.release(from);
+                    throw e;
+                }
                 connections.add(c);
                 if (stopping) {
                     connections.remove(c);
+                    loginGuard.release(from);
                     ch.close();
                     return;
                 }
@@ -494,6 +521,14 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
 
     TargetSettings settings() {
         return settings;
+    }
+
+    LoginGuard loginGuard() {
+        return loginGuard;
+    }
+
+    LogLimiter loginFailures() {
+        return failedLogins;
     }
 
     ScsiHost host() {
@@ -603,7 +638,9 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     }
 
     void connectionClosed(IscsiConnection c) {
-        connections.remove(c);
+        if (connections.remove(c) && c.remoteAddress() != null) {
+            loginGuard.release(c.remoteAddress());
+        }
         synchronized (sessionLock) {
             sessionsByTsih.remove(c.tsih(), c);
             if (c.sessionKey() != null) {
@@ -725,6 +762,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             throw new IllegalArgumentException("mutualChapSecret must differ from chapSecret");
         }
         maxConnections = Math.max(1, c.maxConnections());
+        maxConnectionsPerAddress = Math.max(1, c.maxConnectionsPerAddress());
         dataOutTimeoutMillis = TimeUnit.SECONDS.toMillis(Math.max(0, c.dataOutTimeoutSeconds()));
         int window = Math.max(1, Math.min(c.sessionWindow(), 1 << 16));
         return new TargetSettings(tpgt, c.chapUser(), c.chapSecret(), c.mutualChapUser(), c.mutualChapSecret(),

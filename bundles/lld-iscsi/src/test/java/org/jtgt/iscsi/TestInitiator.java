@@ -90,7 +90,15 @@ final class TestInitiator implements AutoCloseable {
     long isid = 0x800000120000L | QUALIFIERS.incrementAndGet() & 0xFFFF;
 
     TestInitiator(int port) throws IOException {
+        this(port, null);
+    }
+
+    /** Connects from {@code localAddress} (another loopback address, 127.0.0.2, is another source), or any. */
+    TestInitiator(int port, String localAddress) throws IOException {
         socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         socket.setSoTimeout(10_000);
         socket.setTcpNoDelay(true);
