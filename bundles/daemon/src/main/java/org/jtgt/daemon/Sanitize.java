@@ -236,12 +236,16 @@ final class Sanitize {
         boolean immed = (Cdb.u8(c.cdb, 1) & IMMED) != 0;
         TaskRouter.Pending answer = immed ? null : TaskRouter.Pending.answerLater(c);
         Thread t = new Thread(() -> {
+            boolean ended = false;
             try {
                 job.run();
+                ended = true;
             } finally {
                 u.release();
                 if (answer != null) {
-                    answer.complete(job.failure == null ? SenseReason.NONE : SenseReason.SANITIZE_COMMAND_FAILED);
+                    // A job that threw did not complete: never GOOD (the throwable goes on to the
+                    // thread's uncaught-exception policy).
+                    answer.complete(ended && job.failure == null ? SenseReason.NONE : SenseReason.SANITIZE_COMMAND_FAILED);
                 }
             }
         }, "jtgt-sanitize-" + u.targetName() + "-" + u.lun());
