@@ -73,11 +73,17 @@ final class Sanitize {
             return progress;
         }
 
-        /** Runs the operation and ends the unit's sanitize state; {@link #failure} tells how it went. */
+        /**
+         * Runs the operation and ends the unit's sanitize state; {@link #failure} tells how it
+         * went. A store that throws a RuntimeException fails the operation like an I/O error; an
+         * Error leaves the unit in failure mode and goes on to the thread's uncaught-exception
+         * policy.
+         */
         @Override
         public void run() {
             long started = System.nanoTime();
             long stamp = unit.beginAtomicWrite();
+            boolean completed = false;
             try {
                 if (serviceAction == Opcodes.SA_SANITIZE_OVERWRITE) {
                     overwrite();
@@ -85,11 +91,14 @@ final class Sanitize {
                     erase();
                 }
                 unit.store().flush();
+                completed = true;
             } catch (IOException e) {
                 failure = e;
+            } catch (RuntimeException e) {
+                failure = new IOException("internal error: " + e, e);
             } finally {
                 unit.endAtomicWrite(stamp);
-                unit.endSanitize(this, failure == null);
+                unit.endSanitize(this, completed);
             }
             if (failure != null) {
                 LOG.warn("{} LUN {}: SANITIZE failed, the unit is in sanitize failure mode: {}",
