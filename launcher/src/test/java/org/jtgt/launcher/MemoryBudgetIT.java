@@ -17,12 +17,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Memory LUNs larger than the heap, in the packaged launcher with a small heap: a fully
- * provisioned one is refused when jtgtadm adds it; a thin one takes writes until the memory
- * budget is used up, then QEMU's writes fail with ENOSPC (DATA PROTECT, SPACE ALLOCATION FAILED
- * WRITE PROTECT, 27h/07h), what was written reads back, libiscsi and jtgtadm go on being
- * answered, discarding gives space back, and SIGTERM stops it cleanly. And when the heap does
- * run out (a budget configured above the heap), the process ends with the fatal-error line and
- * status 70 instead of staying half alive.
+ * provisioned one is refused when jtgtadm adds it or targets.conf names it; a thin one takes
+ * writes until the memory budget is used up, then QEMU's writes fail with ENOSPC (DATA
+ * PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT, 27h/07h), what was written reads back,
+ * libiscsi and jtgtadm go on being answered, discarding gives space back, and SIGTERM stops it
+ * cleanly. And when the heap does run out (a budget configured above the heap), the process
+ * ends with the fatal-error line and status 70 instead of staying half alive.
  */
 @Timeout(300)
 class MemoryBudgetIT {
@@ -42,12 +42,18 @@ class MemoryBudgetIT {
         ExternalTool tools = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(90));
         Path config = work.resolve("config");
         String control = config.resolve("control.sock").toString();
+        // targets.conf at start: a fully provisioned 2 GiB memory LUN is skipped with the reason.
+        Files.createDirectories(config);
+        Files.writeString(config.resolve("targets.conf"), "target 2 " + TARGET + "-conf\n"
+                + "lun 2 0 memory size=" + TWO_GIB + " blocksize=512 thin=0\n");
         // 256 MiB of heap: the default budget is what is left after a quarter, at least 128 MiB, is kept free.
         LauncherProcess launcher = LauncherProcess.start(List.of("-Xmx256m", "-Djtgt.default.target.size=16777216"),
                 "--config", config.toString(), "--portal", "127.0.0.1:0");
         processes.add(launcher.process);
         launcher.output.await(LauncherProcess.STARTED, 120);
         launcher.output.await(Pattern.compile("memory stores: budget \\d+(\\.\\d)? MiB \\(default for a maximum heap of"), 10);
+        launcher.output.await(Pattern.compile("targets\\.conf:2: .*LUN 0 not added: a fully provisioned memory LUN of 2 GiB"
+                + " needs .* memory budget in use"), 10);
         int port = launcher.iscsiPort();
 
         LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
