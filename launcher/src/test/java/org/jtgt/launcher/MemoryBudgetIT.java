@@ -71,6 +71,8 @@ class MemoryBudgetIT {
         // More than the budget in one go: 768 MiB, 8 MiB per command.
         ExternalTool.Outcome tooMuch = tools.execute("qemu-io", "-f", "raw", "-c", "write -P 0xa5 64M 768M", url);
         assertTrue(tooMuch.output().contains("write failed: No space left on device"), tooMuch.describe());
+        assertTrue(tooMuch.output().contains("SENSE KEY:DATA PROTECTION(7) ASCQ:"), tooMuch.describe());
+        assertTrue(tooMuch.output().contains("(0x2707)"), tooMuch.describe());
         launcher.output.await(Pattern.compile("LUN 1 SPACE_ALLOCATION_FAILED_WRITE_PROTECT at LBA \\d+"), 10);
 
         String back = tools.run("qemu-io", "-f", "raw", "-r", "-c", "read -P 0x5a 0 16M", url);
