@@ -37,6 +37,7 @@ class MemoryBudgetIT {
     void aMemoryLunLargerThanTheBudgetIsRefusedFullAndAnswersSpaceAllocationFailedThin() throws Exception {
         ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
         ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        ExternalTool.require("iscsi-ls", "libiscsi-bin");
         Path work = WORK.resolve("budget");
         LauncherProcess.deleteTree(work);
         ExternalTool tools = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(90));
@@ -78,6 +79,8 @@ class MemoryBudgetIT {
         String back = tools.run("qemu-io", "-f", "raw", "-r", "-c", "read -P 0x5a 0 16M", url);
         assertTrue(back.contains("read 16777216/16777216 bytes"), back);
         assertFalse(back.contains("Pattern verification failed"), back);
+        String discovered = tools.run("iscsi-ls", "iscsi://127.0.0.1:" + port + "/");
+        assertTrue(discovered.contains("Target:" + TARGET + " "), discovered);
         String inq = tools.run("iscsi-inq", url);
         assertTrue(inq.contains("Product:VIRTUAL-DISK"), inq);
         String shown = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
