@@ -67,6 +67,8 @@ final class EmbeddedFramework {
 
     /** Runs until the framework stops; returns the process exit status. */
     int runUntilStopped() {
+        // First: an Error on any thread from here on ends the process instead of leaving it half alive.
+        FatalErrors.install();
         Properties build = buildProperties();
         LOG.info("jtgt {} starting; config {}", build.getProperty("version"), configDir);
         long started = System.nanoTime();

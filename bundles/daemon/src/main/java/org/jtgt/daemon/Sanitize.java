@@ -73,11 +73,17 @@ final class Sanitize {
             return progress;
         }
 
-        /** Runs the operation and ends the unit's sanitize state; {@link #failure} tells how it went. */
+        /**
+         * Runs the operation and ends the unit's sanitize state; {@link #failure} tells how it
+         * went. A store that throws a RuntimeException fails the operation like an I/O error; an
+         * Error leaves the unit in failure mode and goes on to the thread's uncaught-exception
+         * policy.
+         */
         @Override
         public void run() {
             long started = System.nanoTime();
             long stamp = unit.beginAtomicWrite();
+            boolean completed = false;
             try {
                 if (serviceAction == Opcodes.SA_SANITIZE_OVERWRITE) {
                     overwrite();
@@ -85,11 +91,14 @@ final class Sanitize {
                     erase();
                 }
                 unit.store().flush();
+                completed = true;
             } catch (IOException e) {
                 failure = e;
+            } catch (RuntimeException e) {
+                failure = new IOException("internal error: " + e, e);
             } finally {
                 unit.endAtomicWrite(stamp);
-                unit.endSanitize(this, failure == null);
+                unit.endSanitize(this, completed);
             }
             if (failure != null) {
                 LOG.warn("{} LUN {}: SANITIZE failed, the unit is in sanitize failure mode: {}",
@@ -236,12 +245,16 @@ final class Sanitize {
         boolean immed = (Cdb.u8(c.cdb, 1) & IMMED) != 0;
         TaskRouter.Pending answer = immed ? null : TaskRouter.Pending.answerLater(c);
         Thread t = new Thread(() -> {
+            boolean ended = false;
             try {
                 job.run();
+                ended = true;
             } finally {
                 u.release();
                 if (answer != null) {
-                    answer.complete(job.failure == null ? SenseReason.NONE : SenseReason.SANITIZE_COMMAND_FAILED);
+                    // A job that threw did not complete: never GOOD (the throwable goes on to the
+                    // thread's uncaught-exception policy).
+                    answer.complete(ended && job.failure == null ? SenseReason.NONE : SenseReason.SANITIZE_COMMAND_FAILED);
                 }
             }
         }, "jtgt-sanitize-" + u.targetName() + "-" + u.lun());

@@ -275,7 +275,7 @@ final class SbcCommands {
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
-                return SenseReason.WRITE_ERROR;
+                return SenseReason.ofWriteFailure(e);
             } finally {
                 if (atomic) {
                     u.endAtomicWrite(stamp);
@@ -469,7 +469,7 @@ final class SbcCommands {
             c.unit.store().flush();
         } catch (IOException e) {
             c.ioFailure = e;
-            return SenseReason.WRITE_ERROR;
+            return SenseReason.ofWriteFailure(e);
         }
         return SenseReason.NONE;
     }
@@ -529,7 +529,7 @@ final class SbcCommands {
                 } catch (IOException e) {
                     c.information = c.lba + (done >>> c.unit.blockShift());
                     c.ioFailure = e;
-                    return SenseReason.WRITE_ERROR;
+                    return SenseReason.ofWriteFailure(e);
                 }
                 done += chunk;
             }
@@ -609,7 +609,7 @@ final class SbcCommands {
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
-                return SenseReason.WRITE_ERROR;
+                return SenseReason.ofWriteFailure(e);
             }
         } finally {
             c.unit.endAtomicWrite(stamp);
@@ -687,7 +687,7 @@ final class SbcCommands {
                     } catch (IOException e) {
                         c.information = lba;
                         c.ioFailure = e;
-                        return SenseReason.WRITE_ERROR;
+                        return SenseReason.ofWriteFailure(e);
                     }
                 }
             }
@@ -696,7 +696,7 @@ final class SbcCommands {
                     c.unit.store().flush();
                 } catch (IOException e) {
                     c.ioFailure = e;
-                    return SenseReason.WRITE_ERROR;
+                    return SenseReason.ofWriteFailure(e);
                 }
             }
         } finally {
@@ -827,7 +827,7 @@ final class SbcCommands {
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
-                return SenseReason.WRITE_ERROR;
+                return SenseReason.ofWriteFailure(e);
             } finally {
                 c.unit.endWrite(stamp);
             }
@@ -858,7 +858,7 @@ final class SbcCommands {
         } catch (IOException e) {
             c.information = c.lba + done;
             c.ioFailure = e;
-            return SenseReason.WRITE_ERROR;
+            return SenseReason.ofWriteFailure(e);
         } finally {
             c.unit.endWrite(stamp);
         }

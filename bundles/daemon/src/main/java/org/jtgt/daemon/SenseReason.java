@@ -1,6 +1,9 @@
 package org.jtgt.daemon;
 
+import java.io.IOException;
+
 import org.jtgt.api.scsi.SenseKey;
+import org.jtgt.api.store.SpaceAllocationFailedException;
 
 /**
  * Why a command ended the way it did, and the one table that turns each reason into a sense key,
@@ -55,6 +58,12 @@ enum SenseReason {
     WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
     /** The Control mode page's SWP bit is set (SPC-4 Control mode page; SPC-4 Annex D, 27h/02h). */
     SOFTWARE_WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x02),
+    /**
+     * A thin unit's store could not get the space a write needs (SBC-4 4.7.3.6, 27h/07h SPACE
+     * ALLOCATION FAILED WRITE PROTECT): nothing of the write was stored, what the unit held stays
+     * readable, and writes to blocks that are mapped go on succeeding.
+     */
+    SPACE_ALLOCATION_FAILED_WRITE_PROTECT(SenseKey.DATA_PROTECT, 0x27, 0x07),
 
     UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
     WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
@@ -142,6 +151,14 @@ enum SenseReason {
 
     int ascq() {
         return ascq;
+    }
+
+    /**
+     * The reason a medium write answers when the store refused it: SPACE ALLOCATION FAILED WRITE
+     * PROTECT when it had no space for it ({@link SpaceAllocationFailedException}), else WRITE ERROR.
+     */
+    static SenseReason ofWriteFailure(IOException e) {
+        return e instanceof SpaceAllocationFailedException ? SPACE_ALLOCATION_FAILED_WRITE_PROTECT : WRITE_ERROR;
     }
 
     /** The reason is answered by a status without sense data (RESERVATION CONFLICT). */

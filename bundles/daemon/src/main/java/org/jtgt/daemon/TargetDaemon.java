@@ -493,6 +493,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         if (physicalProblem != null) {
             throw new TargetAdminException(physicalProblem);
         }
+        provision(store, opts.thin(), "target " + targetName + " LUN " + lun + " not added: ");
         LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes);
         Path dir = stateDir;
         if (dir != null) {
@@ -615,6 +616,10 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
                             + e.getMessage(), e);
                 }
             }
+            if (old.thin() != options.thin()) {
+                provision(unit.store(), options.thin(), "target " + targetName + " LUN " + lun + " stays "
+                        + (old.thin() ? "thin" : "fully provisioned") + ": ");
+            }
             unit.setOptions(options);
             if (old.readOnly() != options.readOnly()) {
                 target.unitAttentionForAllNexuses(lun, SenseReason.MODE_PARAMETERS_CHANGED);
@@ -714,6 +719,19 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
             throw new TargetAdminException("no target named " + name);
         }
         return t;
+    }
+
+    /**
+     * Tells the store how its unit is provisioned ({@link BackingStore#provision}): a fully
+     * provisioned unit's store reserves its whole capacity now, or the unit is refused, so that
+     * no write can fail later for want of space; a thin one gives back what it does not use.
+     */
+    private static void provision(BackingStore store, boolean thin, String refusal) {
+        try {
+            store.provision(!thin);
+        } catch (IOException e) {
+            throw new TargetAdminException(refusal + e.getMessage(), e);
+        }
     }
 
     /** Drains a removed unit's commands and closes its store; never under {@link #lock}. */

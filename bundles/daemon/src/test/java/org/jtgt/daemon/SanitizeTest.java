@@ -284,6 +284,21 @@ class SanitizeTest {
         h.none(0, Cdbs.testUnitReady()).assertGood();
     }
 
+    /** A store that throws something other than an IOException: the sanitize fails, it never reads as done. */
+    @Test
+    void aStoreThatThrowsFailsTheSanitizeInsteadOfAnsweringGood() {
+        MemoryStore store = new MemoryStore(Harness.SIZE) {
+            @Override
+            public void write(long offset, ByteBuffer src, boolean fua) {
+                throw new IllegalStateException("store bug at " + offset);
+            }
+        };
+        Harness h = Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
+        byte[] list = overwriteList(1, new byte[] {1});
+        h.write(0, sanitize(0x01, list.length), list).assertSense(SenseKey.MEDIUM_ERROR, 0x31, 0x03);
+        h.none(0, Cdbs.testUnitReady()).assertSense(SenseKey.MEDIUM_ERROR, 0x31, 0x03);
+    }
+
     @Test
     void reportedInSupportedOperationCodes() {
         Harness h = Harness.withLun();

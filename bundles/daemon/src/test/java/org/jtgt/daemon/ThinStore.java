@@ -10,7 +10,7 @@ import java.util.BitSet;
  * a write maps the units it touches, a deallocation zeroes its range and unmaps the units it
  * covers whole.
  */
-final class ThinStore extends MemoryStore {
+class ThinStore extends MemoryStore {
     static final int UNIT = 4096;
     final BitSet mapped = new BitSet();
     int deallocations;

@@ -513,6 +513,12 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 c.checkLiveness(now);
             } catch (RuntimeException e) {
                 LOG.warn("{}: liveness check failed", c, e);
+            } catch (Error e) {
+                // A periodic task's throwable stays in its future, where nobody looks, and the
+                // watchdog would stop silently: hand it to the thread's uncaught-exception policy.
+                Thread self = Thread.currentThread();
+                self.getUncaughtExceptionHandler().uncaughtException(self, e);
+                throw e;
             }
         }
     }

@@ -98,6 +98,21 @@ public interface BackingStore extends Closeable {
     default void allowWrites() throws IOException {
     }
 
+    /**
+     * How the logical unit over this store is provisioned, told before the unit is added and
+     * whenever it changes: {@code full = true} (not thin) reserves the whole capacity now, so
+     * that no later write fails for want of space; {@code false} (thin) gives back what is
+     * reserved and not in use, and space is then taken as writes need it, a write that cannot
+     * get it failing with {@link SpaceAllocationFailedException}. A store whose space is not
+     * shared with others does nothing, which is the default. Stores are opened thin.
+     *
+     * @throws SpaceAllocationFailedException with a message for the user if the capacity cannot
+     *         be reserved; nothing changed
+     * @since 1.3
+     */
+    default void provision(boolean full) throws IOException {
+    }
+
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
 }

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.store.SpaceAllocationFailedException;
 
 /**
  * A sparse store in heap memory: a 1 TiB store costs only what has been written.
@@ -19,12 +20,24 @@ import org.jtgt.api.store.BackingStore;
  * use. A chunk is allocated by the first write that touches it; reading an unwritten range
  * returns zeros and allocates nothing.
  *
- * <p>Concurrency: pages and chunks are allocated once and published with a compare-and-set
- * (release), and looked up with acquire reads, so a reader sees either no chunk (zeros) or a
- * fully zeroed chunk, never a torn allocation, and two writers racing to allocate the same chunk
- * end up writing into the same array. The bytes themselves are copied without locks: overlapping
- * commands that run concurrently are unordered with respect to each other, as SAM-5 allows for
- * SIMPLE tasks; the caller's own completion handoff orders non-overlapping ones.
+ * <p>Space: every store draws on a {@link MemoryBudget} (the provider's, shared by all its
+ * stores): its directory when it opens, and then, while it is thin (the default), each page and
+ * chunk before it allocates it. A write first makes sure every chunk it touches exists, taking
+ * what is missing from the budget in one step; if the budget cannot give it, the write fails
+ * with {@link SpaceAllocationFailedException} before it has stored anything, and everything
+ * written before stays readable. {@link #provision provision(true)} (a fully provisioned LUN)
+ * takes the whole capacity (all pages and chunks, allocated still as they are first written)
+ * at once, so its writes never fail for want of space; {@link #deallocate} and {@link #close}
+ * give back what they free. Chunks are counted at their size and directory slots at
+ * {@value #REFERENCE_BYTES} bytes, an estimate of what the heap holds for them.
+ *
+ * <p>Concurrency: pages and chunks are created, dropped and counted under one lock, which
+ * {@link #grow} and {@link #provision} hold too, and published with release stores; lookups
+ * are acquire reads without the lock, so a reader sees either no chunk (zeros) or a fully
+ * zeroed chunk, never a torn allocation. Only writes that allocate take the lock; writes into
+ * chunks that exist and every read do not. The bytes themselves are copied without locks:
+ * overlapping commands that run concurrently are unordered with respect to each other, as SAM-5
+ * allows for SIMPLE tasks; the caller's own completion handoff orders non-overlapping ones.
  *
  * <p>{@link #deallocate} (UNMAP) gives memory back: a chunk wholly inside the range is dropped
  * (its slot set back to null, so it reads as zeros and {@link #describe()}'s "used" shrinks),
@@ -34,10 +47,10 @@ import org.jtgt.api.store.BackingStore;
  * range is mapped ({@link #runLength}) is answered per chunk.
  *
  * <p>{@link #grow} (LUN resize) replaces the top array by a longer copy and then publishes the
- * new size. Pages are created under the same lock as that copy, so no page is lost between the
- * old and the new array; chunks are always allocated whole, even past the end of the store, so
- * the chunk that held the old end needs no replacing (its bytes past the old end were never
- * written and read as zeros).
+ * new size, under the lock pages are created with, so no page is lost between the old and the
+ * new array; chunks are always allocated whole, even past the end of the store, so the chunk
+ * that held the old end needs no replacing (its bytes past the old end were never written and
+ * read as zeros).
  *
  * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred,
  * as {@link java.nio.channels.FileChannel} does.
@@ -47,6 +60,8 @@ public final class MemoryStore implements BackingStore {
     public static final long MAX_SIZE = 1L << 50;
     static final int DEFAULT_CHUNK_SHIFT = 16;
     static final int DEFAULT_PAGE_SHIFT = 12;
+    /** What one directory slot is counted as: a reference without compressed oops. */
+    static final int REFERENCE_BYTES = 8;
 
     private static final VarHandle PAGE = MethodHandles.arrayElementVarHandle(byte[][][].class);
     private static final VarHandle CHUNK = MethodHandles.arrayElementVarHandle(byte[][].class);
@@ -59,21 +74,39 @@ public final class MemoryStore implements BackingStore {
     private final long chunkMask;
     private final int pageShift;
     private final int pageMask;
-    /** Replaced by a longer copy when the store grows; guarded for writes by {@link #directoryLock}. */
+    /** Replaced by a longer copy when the store grows; changed under {@link #lock}. */
     private volatile byte[][][] top;
-    private final Object directoryLock = new Object();
+    /** Guards creating and dropping pages and chunks, the directory, and the accounting below. */
+    private final Object lock = new Object();
+    private final MemoryBudget budget;
+    /** Bytes of directory, pages and chunks this store has allocated (as counted). Under lock. */
+    private long charged;
+    /** Bytes this store holds from the budget: {@link #charged} while thin, all of it while full. Under lock. */
+    private long held;
+    /** Fully provisioned: {@link #held} covers the whole capacity. Written under lock. */
+    private volatile boolean full;
     private final AtomicLong allocated = new AtomicLong();
     private volatile boolean closed;
 
+    /** A store without a budget (no limit). */
     public MemoryStore(long size) {
         this(size, DEFAULT_CHUNK_SHIFT, DEFAULT_PAGE_SHIFT);
     }
 
     /**
+     * A store without a budget (no limit).
+     *
      * @param chunkShift log2 of the chunk size in bytes
      * @param pageShift log2 of the number of chunks per page
      */
     MemoryStore(long size, int chunkShift, int pageShift) {
+        this(size, chunkShift, pageShift, MemoryBudget.UNLIMITED);
+        synchronized (lock) {
+            take(directoryBytes(top.length));   // cannot be refused without a limit
+        }
+    }
+
+    private MemoryStore(long size, int chunkShift, int pageShift, MemoryBudget budget) {
         if (size <= 0 || size > MAX_SIZE) {
             throw new IllegalArgumentException("memory store size " + size + " is outside 1.." + MAX_SIZE
                     + " bytes (1 PiB)");
@@ -88,7 +121,26 @@ public final class MemoryStore implements BackingStore {
         this.chunkMask = chunkSize - 1;
         this.pageShift = pageShift;
         this.pageMask = (1 << pageShift) - 1;
+        this.budget = budget;
         this.top = new byte[(int) pages][][];
+    }
+
+    /**
+     * A thin store that draws on {@code budget}, which must hold its directory.
+     *
+     * @throws SpaceAllocationFailedException if the budget cannot hold the directory
+     */
+    static MemoryStore open(long size, int chunkShift, int pageShift, MemoryBudget budget)
+            throws SpaceAllocationFailedException {
+        MemoryStore s = new MemoryStore(size, chunkShift, pageShift, budget);
+        synchronized (s.lock) {
+            long directory = s.directoryBytes(s.top.length);
+            if (!s.take(directory)) {
+                throw new SpaceAllocationFailedException("a memory store of " + ByteSize.format(size) + " needs "
+                        + ByteSize.format(directory) + " for its directory; " + budget.state());
+            }
+        }
+        return s;
     }
 
     private static long pages(long size, int chunkShift, int pageShift) {
@@ -107,7 +159,7 @@ public final class MemoryStore implements BackingStore {
 
     @Override
     public void grow(long newSize) throws IOException {
-        synchronized (directoryLock) {
+        synchronized (lock) {
             if (closed) {
                 throw new IOException("memory store is closed");
             }
@@ -120,6 +172,21 @@ public final class MemoryStore implements BackingStore {
                         + " bytes (1 PiB)");
             }
             int pages = (int) pages(newSize, chunkShift, pageShift);
+            long directory = pages > top.length ? directoryBytes(pages) - directoryBytes(top.length) : 0;
+            if (full) {
+                long more = fullBytes(newSize) - fullBytes(old);
+                if (!budget.tryTake(more)) {
+                    throw new SpaceAllocationFailedException("a fully provisioned memory store cannot grow from "
+                            + ByteSize.format(old) + " to " + ByteSize.format(newSize) + ": it needs "
+                            + ByteSize.format(more) + " more; " + budget.state());
+                }
+                held += more;
+                charged += directory;
+            } else if (!take(directory)) {
+                throw new SpaceAllocationFailedException("a memory store cannot grow from " + ByteSize.format(old)
+                        + " to " + ByteSize.format(newSize) + ": its directory needs " + ByteSize.format(directory)
+                        + " more; " + budget.state());
+            }
             if (pages > top.length) {
                 top = Arrays.copyOf(top, pages);
             }
@@ -127,9 +194,48 @@ public final class MemoryStore implements BackingStore {
         }
     }
 
+    /**
+     * Full: takes from the budget all the capacity this store does not hold yet (refused, with
+     * nothing changed, if the budget has not got it). Thin: gives back all it holds beyond what
+     * it has allocated.
+     */
+    @Override
+    public void provision(boolean fullyProvisioned) throws IOException {
+        synchronized (lock) {
+            if (closed) {
+                throw new IOException("memory store is closed");
+            }
+            if (fullyProvisioned == full) {
+                return;
+            }
+            if (fullyProvisioned) {
+                long all = fullBytes(size);
+                long more = all - held;
+                if (more > 0 && !budget.tryTake(more)) {
+                    throw new SpaceAllocationFailedException("a fully provisioned memory LUN of " + ByteSize.format(size)
+                            + " needs " + ByteSize.format(more) + " more of the memory budget than it holds; "
+                            + budget.state() + " (make the LUN thin, or raise the budget)");
+                }
+                held = Math.max(all, held);
+                full = true;
+            } else {
+                budget.give(held - charged);
+                held = charged;
+                full = false;
+            }
+        }
+    }
+
     /** Bytes of chunk memory allocated so far (directory pages not counted). */
     public long allocatedBytes() {
         return allocated.get();
+    }
+
+    /** Bytes this store holds from its budget: what it has allocated, or all its capacity when fully provisioned. */
+    long heldBytes() {
+        synchronized (lock) {
+            return held;
+        }
     }
 
     @Override
@@ -152,17 +258,30 @@ public final class MemoryStore implements BackingStore {
         }
     }
 
+    /**
+     * Makes sure every chunk the range touches exists, then copies. A write that needs chunks
+     * the budget cannot give stores nothing and throws {@link SpaceAllocationFailedException}.
+     */
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         // fua needs nothing: memory is as stable as this store gets.
         int left = src.remaining();
         check("write", offset, left);
+        if (left > 0 && missing(offset, left)) {
+            provide(offset, left);
+        }
         long pos = offset;
         while (left > 0) {
             long index = pos >>> chunkShift;
             int within = (int) (pos & chunkMask);
             int n = Math.min(left, chunkSize - within);
-            src.get(chunkFor(index), within, n);
+            byte[] chunk = lookup(index);
+            while (chunk == null) {
+                // A deallocation of this chunk ran since provide(); a closed store throws.
+                provide(pos, n);
+                chunk = lookup(index);
+            }
+            src.get(chunk, within, n);
             pos += n;
             left -= n;
         }
@@ -173,31 +292,33 @@ public final class MemoryStore implements BackingStore {
         check("deallocate", offset, length);
         long pos = offset;
         long end = offset + length;
-        while (pos < end) {
-            long index = pos >>> chunkShift;
-            int within = (int) (pos & chunkMask);
-            long chunkEnd = Math.min((index + 1) << chunkShift, size);
-            int n = (int) (Math.min(end, chunkEnd) - pos);
-            byte[][] page = (byte[][]) PAGE.getAcquire(top, (int) (index >>> pageShift));
-            if (page == null) {
-                // A whole page never written: skip to its end.
-                long pageEnd = ((index >>> pageShift) + 1) << (chunkShift + pageShift);
-                pos = Math.min(end, pageEnd);
-                continue;
-            }
-            int c = (int) index & pageMask;
-            if (within == 0 && pos + n == chunkEnd) {
-                byte[] old = (byte[]) CHUNK.getAndSetRelease(page, c, (byte[]) null);
-                if (old != null) {
-                    allocated.addAndGet(-old.length);
+        synchronized (lock) {
+            byte[][][] t = top;
+            while (pos < end) {
+                long index = pos >>> chunkShift;
+                int within = (int) (pos & chunkMask);
+                long chunkEnd = Math.min((index + 1) << chunkShift, size);
+                int n = (int) (Math.min(end, chunkEnd) - pos);
+                byte[][] page = t[(int) (index >>> pageShift)];
+                if (page == null) {
+                    // A whole page never written: skip to its end.
+                    long pageEnd = ((index >>> pageShift) + 1) << (chunkShift + pageShift);
+                    pos = Math.min(end, pageEnd);
+                    continue;
                 }
-            } else {
-                byte[] chunk = (byte[]) CHUNK.getAcquire(page, c);
+                int c = (int) index & pageMask;
+                byte[] chunk = page[c];
                 if (chunk != null) {
-                    Arrays.fill(chunk, within, within + n, (byte) 0);
+                    if (within == 0 && pos + n == chunkEnd) {
+                        CHUNK.setRelease(page, c, (byte[]) null);
+                        allocated.addAndGet(-chunk.length);
+                        give(chunk.length);
+                    } else {
+                        Arrays.fill(chunk, within, within + n, (byte) 0);
+                    }
                 }
+                pos += n;
             }
-            pos += n;
         }
     }
 
@@ -237,21 +358,27 @@ public final class MemoryStore implements BackingStore {
 
     @Override
     public String describe() {
-        return "memory, " + ByteSize.format(size) + " (used " + ByteSize.format(allocated.get()) + ")";
+        return "memory, " + ByteSize.format(size) + " (used " + ByteSize.format(allocated.get())
+                + (full ? ", all reserved" : "") + ")";
     }
 
-    /** Drops every chunk; later calls fail with an IOException. */
+    /** Drops every chunk and gives back all the store holds; later calls fail with an IOException. */
     @Override
     public void close() {
-        byte[][][] t;
-        synchronized (directoryLock) {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
             closed = true;
-            t = top;
+            byte[][][] t = top;
+            for (int i = 0; i < t.length; i++) {
+                PAGE.setRelease(t, i, null);
+            }
+            allocated.set(0);
+            budget.give(held);
+            held = 0;
+            charged = 0;
         }
-        for (int i = 0; i < t.length; i++) {
-            PAGE.setRelease(t, i, null);
-        }
-        allocated.set(0);
     }
 
     private void check(String op, long offset, long length) throws IOException {
@@ -270,35 +397,112 @@ public final class MemoryStore implements BackingStore {
         return page == null ? null : (byte[]) CHUNK.getAcquire(page, (int) index & pageMask);
     }
 
-    /** The chunk, allocating it (and its page) on first touch; all racers get the same array. */
-    private byte[] chunkFor(long index) {
-        int p = (int) (index >>> pageShift);
-        byte[][] page = (byte[][]) PAGE.getAcquire(top, p);
-        if (page == null) {
-            // Rare (once per page); under the lock that grow() copies the directory with.
-            synchronized (directoryLock) {
-                byte[][][] t = top;
-                page = t[p];
+    /** True if a chunk of {@code [offset, offset + length)} does not exist (length > 0). */
+    private boolean missing(long offset, long length) {
+        long last = (offset + length - 1) >>> chunkShift;
+        for (long i = offset >>> chunkShift; i <= last; i++) {
+            if (lookup(i) == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Creates every page and chunk {@code [offset, offset + length)} lacks, having taken what
+     * they need from the budget in one step; refused as a whole, before anything is created.
+     */
+    private void provide(long offset, long length) throws IOException {
+        long first = offset >>> chunkShift;
+        long last = (offset + length - 1) >>> chunkShift;
+        synchronized (lock) {
+            if (closed) {
+                throw new IOException("memory store is closed");
+            }
+            byte[][][] t = top;
+            long need = 0;
+            int counted = -1;
+            for (long i = first; i <= last; i++) {
+                int p = (int) (i >>> pageShift);
+                byte[][] page = t[p];
                 if (page == null) {
-                    page = new byte[1 << pageShift][];
-                    PAGE.setRelease(t, p, page);
+                    if (p != counted) {
+                        need += pageBytes();
+                        counted = p;
+                    }
+                    need += chunkSize;
+                } else if (page[(int) i & pageMask] == null) {
+                    need += chunkSize;
+                }
+            }
+            if (need == 0) {
+                return;
+            }
+            if (!take(need)) {
+                throw new SpaceAllocationFailedException("thin memory store of " + ByteSize.format(size)
+                        + ": a write of " + length + " bytes at offset " + offset + " needs " + ByteSize.format(need)
+                        + " more; " + budget.state());
+            }
+            long unused = need;
+            try {
+                for (long i = first; i <= last; i++) {
+                    int p = (int) (i >>> pageShift);
+                    byte[][] page = t[p];
+                    if (page == null) {
+                        page = new byte[1 << pageShift][];
+                        PAGE.setRelease(t, p, page);
+                        unused -= pageBytes();
+                    }
+                    int c = (int) i & pageMask;
+                    if (page[c] == null) {
+                        // Whole even at the end of the store, so that growing never has to replace a chunk.
+                        CHUNK.setRelease(page, c, new byte[chunkSize]);
+                        allocated.addAndGet(chunkSize);
+                        unused -= chunkSize;
+                    }
+                }
+            } finally {
+                if (unused > 0) {
+                    give(unused);   // only if an allocation failed (OutOfMemoryError) on the way
                 }
             }
         }
-        int c = (int) index & pageMask;
-        byte[] chunk = (byte[]) CHUNK.getAcquire(page, c);
-        if (chunk == null) {
-            // Whole even at the end of the store, so that growing never has to replace a chunk.
-            byte[] fresh = new byte[chunkSize];
-            byte[] witness = (byte[]) CHUNK.compareAndExchangeRelease(page, c, (byte[]) null, fresh);
-            if (witness == null) {
-                allocated.addAndGet(fresh.length);
-                chunk = fresh;
-            } else {
-                chunk = witness;
+    }
+
+    /** Lock held. Counts {@code bytes} as allocated, taking them from the budget while thin; false if refused. */
+    private boolean take(long bytes) {
+        if (!full) {
+            if (!budget.tryTake(bytes)) {
+                return false;
             }
+            held += bytes;
         }
-        return chunk;
+        charged += bytes;
+        return true;
+    }
+
+    /** Lock held. Counts {@code bytes} as freed, giving them back to the budget while thin. */
+    private void give(long bytes) {
+        charged -= bytes;
+        if (!full) {
+            held -= bytes;
+            budget.give(bytes);
+        }
+    }
+
+    private long pageBytes() {
+        return (long) REFERENCE_BYTES << pageShift;
+    }
+
+    private static long directoryBytes(int pages) {
+        return (long) REFERENCE_BYTES * pages;
+    }
+
+    /** Everything a store of {@code bytes} can allocate: its directory, all its pages and chunks. */
+    private long fullBytes(long bytes) {
+        int pages = (int) pages(bytes, chunkShift, pageShift);
+        long chunks = ((bytes - 1) >>> chunkShift) + 1;
+        return directoryBytes(pages) + pages * pageBytes() + (chunks << chunkShift);
     }
 
     private static void putZeros(ByteBuffer dst, int n) {

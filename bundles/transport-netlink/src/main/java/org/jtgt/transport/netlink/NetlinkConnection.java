@@ -314,7 +314,7 @@ abstract class NetlinkConnection implements TransportEndpoint {
             writeFailed(e.getCause());
         } catch (IOException e) {
             writeFailed(e);
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
             LOG.error("{}: writer stopped", name, e);
             fail("writer stopped: " + e, false);
         }
@@ -417,7 +417,7 @@ abstract class NetlinkConnection implements TransportEndpoint {
             if (!closing.get()) {
                 ioFailed("read failed: " + e);
             }
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
             LOG.error("{}: event delivery failed; connection closed", name, e);
             fail("event delivery failed: " + e, false);
         }

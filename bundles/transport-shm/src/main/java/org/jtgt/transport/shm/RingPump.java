@@ -68,10 +68,15 @@ final class RingPump implements Runnable, SlotRing.RecordHandler {
             broken = true;
             LOG.error("{}: ring stopped, peer broke the protocol: {}", name, e.getMessage());
             sink.onTransportFailure(endpoint, e.getMessage());
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
             broken = true;
             LOG.error("{}: event delivery failed; ring stopped", name, e);
             sink.onTransportFailure(endpoint, e.toString());
+        } catch (Error e) {
+            // Not a transport failure to recover from by swapping: the JVM is in trouble. Left to
+            // the uncaught-exception policy (the launcher ends the process: a supervisor restarts it).
+            broken = true;
+            throw e;
         }
     }
 
