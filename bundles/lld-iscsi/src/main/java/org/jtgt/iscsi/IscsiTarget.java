@@ -130,6 +130,11 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 + "connection slot")
         int maxConnectionsPerAddress() default 32;
 
+        @AttributeDefinition(name = "CHAP failure delay (ms)", description = "How long the first failed CHAP "
+                + "answer of an initiator name and address is held back; it doubles with each failure in a row, up "
+                + "to 32 times this. 0: no delay")
+        int chapFailureDelayMillis() default 250;
+
         @AttributeDefinition(name = "Session window", description = "Commands one session may have outstanding "
                 + "(MaxCmdSN - ExpCmdSN + 1 when idle)")
         int sessionWindow() default 64;
@@ -224,7 +229,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private volatile int maxConnections = 64;
     private volatile int maxConnectionsPerAddress = 32;
     /** Connections per address and the delay after failed CHAP answers. */
-    private final LoginGuard loginGuard = new LoginGuard();
+    private volatile LoginGuard loginGuard = new LoginGuard();
     /** Refused connections and failed logins: a few warnings a minute each, the rest at DEBUG. */
     private final LogLimiter refusedConnections = new LogLimiter("refused connections", 10, 60, TimeUnit.SECONDS);
     private final LogLimiter failedLogins = new LogLimiter("failed logins", 20, 60, TimeUnit.SECONDS);
@@ -769,6 +774,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         }
         maxConnections = Math.max(1, c.maxConnections());
         maxConnectionsPerAddress = Math.max(1, c.maxConnectionsPerAddress());
+        loginGuard = new LoginGuard(Math.min(Math.max(0, c.chapFailureDelayMillis()), 60_000));
         dataOutTimeoutMillis = TimeUnit.SECONDS.toMillis(Math.max(0, c.dataOutTimeoutSeconds()));
         int window = Math.max(1, Math.min(c.sessionWindow(), 1 << 16));
         return new TargetSettings(tpgt, c.chapUser(), c.chapSecret(), c.mutualChapUser(), c.mutualChapSecret(),

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * other initiator out until the login timeout; a cap per address leaves the rest for others.
  *
  * <p>Failed authentication: the {@code n}-th failure in a row of one (initiator name, address) is
- * answered after {@code min(FIRST_DELAY * 2^(n-1), MAX_DELAY)}; failures from one address under
+ * answered after {@code min(first * 2^(n-1), 32 * first)} ({@code first}: 250 ms unless
+ * configured, so at most 8 s); failures from one address under
  * any name count too, a quarter as much, so trying a new name each time does not escape the
  * delay. A successful login clears its (name, address) record; records idle for
  * {@link #FORGET_AFTER_NANOS} are forgotten. The delay holds the failing connection's own thread
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class LoginGuard {
     static final long FIRST_DELAY_MILLIS = 250;
-    static final long MAX_DELAY_MILLIS = 8_000;
+    /** The longest delay, as a multiple of the first. */
+    static final int MAX_DELAY_FACTOR = 32;
     static final long FORGET_AFTER_NANOS = TimeUnit.MINUTES.toNanos(15);
     static final int MAX_RECORDS = 4096;
 
@@ -33,6 +35,7 @@ final class LoginGuard {
         long last;
     }
 
+    private final long firstDelayMillis;
     private final Map<InetAddress, Integer> connections = new HashMap<>();
     private final LinkedHashMap<Object, Failures> failures = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
@@ -40,6 +43,15 @@ final class LoginGuard {
             return size() > MAX_RECORDS;
         }
     };
+
+    /** With the first delay after a failed authentication; 0 turns delays off. */
+    LoginGuard(long firstDelayMillis) {
+        this.firstDelayMillis = Math.max(0, firstDelayMillis);
+    }
+
+    LoginGuard() {
+        this(FIRST_DELAY_MILLIS);
+    }
 
     /** Counts a new connection from {@code address} unless it already has {@code max}; false: refuse it. */
     synchronized boolean admit(InetAddress address, int max) {
@@ -76,7 +88,7 @@ final class LoginGuard {
     synchronized long authenticationFailed(String initiatorName, InetAddress address, long nowNanos) {
         int byName = count(key(initiatorName, address), nowNanos);
         int bySource = count(address, nowNanos);
-        return delayMillis(Math.max(byName, bySource / 4));
+        return delayMillis(firstDelayMillis, Math.max(byName, bySource / 4));
     }
 
     /** A login of {@code initiatorName} from {@code address} authenticated: its failures are forgiven. */
@@ -84,12 +96,12 @@ final class LoginGuard {
         failures.remove(key(initiatorName, address));
     }
 
-    static long delayMillis(int failures) {
+    static long delayMillis(long first, int failures) {
         if (failures <= 0) {
             return 0;
         }
         int shift = Math.min(failures - 1, 30);
-        return Math.min(FIRST_DELAY_MILLIS << shift, MAX_DELAY_MILLIS);
+        return Math.min(first << shift, first * MAX_DELAY_FACTOR);
     }
 
     private int count(Object key, long now) {

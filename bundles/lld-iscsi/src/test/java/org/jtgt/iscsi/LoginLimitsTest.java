@@ -89,12 +89,12 @@ class LoginLimitsTest {
                     millis[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 }
             }
-            assertTrue(millis[0] >= LoginGuard.delayMillis(1), "first failure waits: " + millis[0] + " ms");
-            assertTrue(millis[2] >= LoginGuard.delayMillis(3), "third failure waits longer: " + millis[2] + " ms");
+            assertTrue(millis[0] >= LoginGuard.delayMillis(LoginGuard.FIRST_DELAY_MILLIS, 1), "first failure waits: " + millis[0] + " ms");
+            assertTrue(millis[2] >= LoginGuard.delayMillis(LoginGuard.FIRST_DELAY_MILLIS, 3), "third failure waits longer: " + millis[2] + " ms");
             try (TestInitiator c = new TestInitiator(f.port, "127.0.0.3")) {
                 assertEquals(0, chapLogin(c, name, SECRET), "the right secret still logs in");
             }
-            assertEquals(LoginGuard.delayMillis(1), f.iscsi.loginGuard().authenticationFailed(name,
+            assertEquals(LoginGuard.delayMillis(LoginGuard.FIRST_DELAY_MILLIS, 1), f.iscsi.loginGuard().authenticationFailed(name,
                     InetAddress.getByName("127.0.0.3"), System.nanoTime()), "success forgave the name's failures");
         }
     }
@@ -112,7 +112,7 @@ class LoginLimitsTest {
         for (int i = 0; i < 40; i++) {
             g.authenticationFailed("iqn.new-" + i, a, now);
         }
-        assertEquals(LoginGuard.MAX_DELAY_MILLIS, g.authenticationFailed("iqn.another", a, now),
+        assertEquals(LoginGuard.FIRST_DELAY_MILLIS * LoginGuard.MAX_DELAY_FACTOR, g.authenticationFailed("iqn.another", a, now),
                 "a new name from a busy source is delayed as well");
         g.authenticated("iqn.x", a);
         assertTrue(g.authenticationFailed("iqn.x", a, now) >= 250);
@@ -126,6 +126,14 @@ class LoginLimitsTest {
         assertFalse(g.admit(a, 1));
         g.release(a);
         assertTrue(g.admit(a, 1));
+    }
+
+    @Test
+    void aZeroFirstDelayTurnsDelaysOff() throws Exception {
+        LoginGuard g = new LoginGuard(0);
+        for (int i = 0; i < 10; i++) {
+            assertEquals(0, g.authenticationFailed("iqn.x", InetAddress.getByName("192.0.2.9"), 0));
+        }
     }
 
     @Test
