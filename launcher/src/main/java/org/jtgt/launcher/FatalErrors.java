@@ -64,7 +64,14 @@ final class FatalErrors implements Thread.UncaughtExceptionHandler {
             return;
         }
         if (!ending.compareAndSet(false, true)) {
-            halt.accept(EXIT_FATAL);   // another thread is logging the first fatal error
+            // Another thread is logging the first fatal error and halts when it has: give it the
+            // time to, so its line is not cut off, then halt in case it cannot.
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            halt.accept(EXIT_FATAL);
             return;
         }
         reserve = null;
