@@ -348,7 +348,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             for (int i = 0; i < servers.size(); i++) {
                 InetSocketAddress address = (InetSocketAddress) servers.get(i).getLocalAddress();
                 int tag = firstTag + i;
-                int relative = targetPorts.register("iscsi", IscsiConnection.format(address) + " TPGT " + tag, tag);
+                int relative = targetPorts.register("iscsi", IscsiPortal.format(address) + " TPGT " + tag, tag);
                 bound.add(new IscsiPortal(address, tag, relative));
                 this.portals = List.copyOf(bound);   // so that stop() unregisters it if a later one fails
             }
@@ -360,7 +360,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 acceptors.add(t);
                 t.start();
                 LOG.info("iSCSI portal listening on {}, TPGT {}, relative target port {}",
-                        IscsiConnection.format(portal.address()), portal.portalGroupTag(), portal.relativePortId());
+                        IscsiPortal.format(portal.address()), portal.portalGroupTag(), portal.relativePortId());
             }
         } catch (IOException | RuntimeException e) {
             stop();
@@ -595,16 +595,17 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     }
 
     /** Queues a TMF behind everything the connection submitted; the answer goes back to it. */
-    void taskManagement(IscsiConnection c, int itt, TaskManagementFunction function, long lun, int referencedTag) {
+    void taskManagement(TaskManagementHandler tmf, int itt, TaskManagementFunction function, long lun,
+            int referencedTag) {
         long mid;
         try {
-            mid = host.taskManagement(c.nexusId(), function, lun, referencedTag);
+            mid = host.taskManagement(tmf.connection().nexusId(), function, lun, referencedTag);
         } catch (RuntimeException e) {
-            LOG.warn("{}: {} not queued: {}", c, function, e.toString());
-            c.tmfResponse(itt, TmfResponse.FUNCTION_REJECTED);
+            LOG.warn("{}: {} not queued: {}", tmf.connection(), function, e.toString());
+            tmf.respond(itt, TmfResponse.FUNCTION_REJECTED);
             return;
         }
-        tmfReplies.await(mid, r -> c.tmfCompleted(itt, function, r));
+        tmfReplies.await(mid, r -> tmf.completed(itt, function, r));
     }
 
     /**

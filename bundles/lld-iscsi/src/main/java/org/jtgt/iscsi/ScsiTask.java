@@ -11,7 +11,7 @@ import org.jtgt.api.host.HostCommand;
  * hands the completed task to the sender; the sender owns it from then on until it returns it to
  * the pool. {@link #state} is the hand-over point.
  */
-final class ScsiTask {
+final class ScsiTask implements Admission, Outbound {
     enum State { FREE, RECEIVING, SUBMITTED, COMPLETED, LOCAL_RESPONSE }
 
     final IscsiConnection connection;
