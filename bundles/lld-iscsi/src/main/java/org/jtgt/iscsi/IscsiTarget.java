@@ -8,11 +8,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -242,10 +240,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private final AtomicInteger connectionIds = new AtomicInteger();
     private ScheduledExecutorService watchdog;
 
-    private final Object sessionLock = new Object();
-    private final Map<Integer, IscsiConnection> sessionsByTsih = new HashMap<>();
-    private final Map<String, IscsiConnection> sessionsByKey = new HashMap<>();
-    private int nextTsih = 1;
+    private final SessionTable sessionTable = new SessionTable();
 
     /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
     private final NexusReplies nexusReplies = new NexusReplies();
@@ -608,57 +603,16 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         tmfReplies.await(mid, r -> tmf.completed(itt, function, r));
     }
 
-    /**
-     * Registers a session that is entering the full feature phase and returns its TSIH (0 if
-     * none is free). A session with the same key (initiator, ISID, target) is reinstated: it is
-     * closed, and its nexus destroyed, before this returns (RFC 7143 6.3.5).
-     */
-    int registerSession(IscsiConnection c, String key) throws InterruptedException {
-        if (key != null) {
-            IscsiConnection old;
-            synchronized (sessionLock) {
-                old = sessionsByKey.get(key);
-            }
-            if (old != null && old != c) {
-                LOG.info("session reinstatement: {} replaces {}", c, old);
-                old.abort("session reinstatement");
-                if (!old.awaitFinished(10_000)) {
-                    LOG.warn("{} did not finish within 10 s of its reinstatement", old);
-                }
-            }
-        }
-        synchronized (sessionLock) {
-            for (int i = 0; i < 0xFFFF; i++) {
-                int tsih = nextTsih;
-                nextTsih = nextTsih == 0xFFFF ? 1 : nextTsih + 1;
-                if (!sessionsByTsih.containsKey(tsih)) {
-                    sessionsByTsih.put(tsih, c);
-                    if (key != null) {
-                        sessionsByKey.put(key, c);
-                    }
-                    return tsih;
-                }
-            }
-        }
-        return 0;
-    }
-
-    boolean sessionExists(int tsih) {
-        synchronized (sessionLock) {
-            return sessionsByTsih.containsKey(tsih);
-        }
+    /** The sessions by TSIH and key (reinstatement). */
+    SessionTable sessionTable() {
+        return sessionTable;
     }
 
     void connectionClosed(IscsiConnection c) {
         if (connections.remove(c) && c.remoteAddress() != null) {
             loginGuard.release(c.remoteAddress());
         }
-        synchronized (sessionLock) {
-            sessionsByTsih.remove(c.tsih(), c);
-            if (c.sessionKey() != null) {
-                sessionsByKey.remove(c.sessionKey(), c);
-            }
-        }
+        sessionTable.remove(c);
     }
 
     /** Ends every session to a target (after a TARGET COLD RESET, RFC 7143 11.5.1). */

@@ -119,7 +119,7 @@ final class LoginPhase {
                 window.start(Bhs.cmdSn(h));
                 if (requestTsih != 0) {
                     // Adding a connection to a session: with MaxConnections=1 there is no room.
-                    int status = target.sessionExists(requestTsih) ? LoginStatus.TOO_MANY_CONNECTIONS
+                    int status = target.sessionTable().exists(requestTsih) ? LoginStatus.TOO_MANY_CONNECTIONS
                             : LoginStatus.SESSION_DOES_NOT_EXIST;
                     fail(h, itt, status, "TSIH " + requestTsih);
                     return false;
@@ -194,7 +194,7 @@ final class LoginPhase {
     /** Session reinstatement, TSIH, and for a Normal session the I_T nexus. */
     private int enterFullFeature(SessionParameters p) throws InterruptedException {
         if (p.discovery) {
-            tsih = target.registerSession(connection, null);
+            tsih = target.sessionTable().register(connection, null);
             return tsih == 0 ? LoginStatus.OUT_OF_RESOURCES : LoginStatus.SUCCESS;
         }
         String port = p.initiatorName + ",i,0x" + String.format("%012x", isid);
@@ -206,7 +206,7 @@ final class LoginPhase {
         String key = p.initiatorName.toLowerCase(Locale.ROOT) + "|" + Long.toHexString(isid) + "|" + p.targetName
                 + "|" + portal.portalGroupTag();
         sessionKey = key;
-        tsih = target.registerSession(connection, key);
+        tsih = target.sessionTable().register(connection, key);
         if (tsih == 0) {
             return LoginStatus.OUT_OF_RESOURCES;
         }
