@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
  * logout responses, Reject. The reader builds the header; the sender fills StatSN, ExpCmdSN and
  * MaxCmdSN when it writes it, so those are always current and in order.
  */
-final class ControlPdu {
+final class ControlPdu implements Outbound {
     /** Carries StatSN and advances it (a status-bearing PDU: RFC 7143 4.2.2.2). */
     static final int ADVANCE_STAT_SN = 1;
     /** Carries the next StatSN without advancing it (R2T, unsolicited NOP-In). */

@@ -13,4 +13,14 @@ import java.net.InetSocketAddress;
  * @param relativePortId the relative target port identifier the daemon assigned
  */
 record IscsiPortal(InetSocketAddress address, int portalGroupTag, int relativePortId) {
+
+    /** {@code host:port} for logs and SendTargets; an IPv6 host in brackets, without its zone. */
+    static String format(InetSocketAddress a) {
+        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        if (host.indexOf(':') >= 0) {
+            int percent = host.indexOf('%');
+            host = "[" + (percent >= 0 ? host.substring(0, percent) : host) + "]";
+        }
+        return host + ":" + a.getPort();
+    }
 }

@@ -8,11 +8,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -242,10 +240,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private final AtomicInteger connectionIds = new AtomicInteger();
     private ScheduledExecutorService watchdog;
 
-    private final Object sessionLock = new Object();
-    private final Map<Integer, IscsiConnection> sessionsByTsih = new HashMap<>();
-    private final Map<String, IscsiConnection> sessionsByKey = new HashMap<>();
-    private int nextTsih = 1;
+    private final SessionTable sessionTable = new SessionTable();
 
     /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
     private final NexusReplies nexusReplies = new NexusReplies();
@@ -348,7 +343,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             for (int i = 0; i < servers.size(); i++) {
                 InetSocketAddress address = (InetSocketAddress) servers.get(i).getLocalAddress();
                 int tag = firstTag + i;
-                int relative = targetPorts.register("iscsi", IscsiConnection.format(address) + " TPGT " + tag, tag);
+                int relative = targetPorts.register("iscsi", IscsiPortal.format(address) + " TPGT " + tag, tag);
                 bound.add(new IscsiPortal(address, tag, relative));
                 this.portals = List.copyOf(bound);   // so that stop() unregisters it if a later one fails
             }
@@ -360,7 +355,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 acceptors.add(t);
                 t.start();
                 LOG.info("iSCSI portal listening on {}, TPGT {}, relative target port {}",
-                        IscsiConnection.format(portal.address()), portal.portalGroupTag(), portal.relativePortId());
+                        IscsiPortal.format(portal.address()), portal.portalGroupTag(), portal.relativePortId());
             }
         } catch (IOException | RuntimeException e) {
             stop();
@@ -595,69 +590,29 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     }
 
     /** Queues a TMF behind everything the connection submitted; the answer goes back to it. */
-    void taskManagement(IscsiConnection c, int itt, TaskManagementFunction function, long lun, int referencedTag) {
+    void taskManagement(TaskManagementHandler tmf, int itt, TaskManagementFunction function, long lun,
+            int referencedTag) {
         long mid;
         try {
-            mid = host.taskManagement(c.nexusId(), function, lun, referencedTag);
+            mid = host.taskManagement(tmf.connection().nexusId(), function, lun, referencedTag);
         } catch (RuntimeException e) {
-            LOG.warn("{}: {} not queued: {}", c, function, e.toString());
-            c.tmfResponse(itt, TmfResponse.FUNCTION_REJECTED);
+            LOG.warn("{}: {} not queued: {}", tmf.connection(), function, e.toString());
+            tmf.respond(itt, TmfResponse.FUNCTION_REJECTED);
             return;
         }
-        tmfReplies.await(mid, r -> c.tmfCompleted(itt, function, r));
+        tmfReplies.await(mid, r -> tmf.completed(itt, function, r));
     }
 
-    /**
-     * Registers a session that is entering the full feature phase and returns its TSIH (0 if
-     * none is free). A session with the same key (initiator, ISID, target) is reinstated: it is
-     * closed, and its nexus destroyed, before this returns (RFC 7143 6.3.5).
-     */
-    int registerSession(IscsiConnection c, String key) throws InterruptedException {
-        if (key != null) {
-            IscsiConnection old;
-            synchronized (sessionLock) {
-                old = sessionsByKey.get(key);
-            }
-            if (old != null && old != c) {
-                LOG.info("session reinstatement: {} replaces {}", c, old);
-                old.abort("session reinstatement");
-                if (!old.awaitFinished(10_000)) {
-                    LOG.warn("{} did not finish within 10 s of its reinstatement", old);
-                }
-            }
-        }
-        synchronized (sessionLock) {
-            for (int i = 0; i < 0xFFFF; i++) {
-                int tsih = nextTsih;
-                nextTsih = nextTsih == 0xFFFF ? 1 : nextTsih + 1;
-                if (!sessionsByTsih.containsKey(tsih)) {
-                    sessionsByTsih.put(tsih, c);
-                    if (key != null) {
-                        sessionsByKey.put(key, c);
-                    }
-                    return tsih;
-                }
-            }
-        }
-        return 0;
-    }
-
-    boolean sessionExists(int tsih) {
-        synchronized (sessionLock) {
-            return sessionsByTsih.containsKey(tsih);
-        }
+    /** The sessions by TSIH and key (reinstatement). */
+    SessionTable sessionTable() {
+        return sessionTable;
     }
 
     void connectionClosed(IscsiConnection c) {
         if (connections.remove(c) && c.remoteAddress() != null) {
             loginGuard.release(c.remoteAddress());
         }
-        synchronized (sessionLock) {
-            sessionsByTsih.remove(c.tsih(), c);
-            if (c.sessionKey() != null) {
-                sessionsByKey.remove(c.sessionKey(), c);
-            }
-        }
+        sessionTable.remove(c);
     }
 
     /** Ends every session to a target (after a TARGET COLD RESET, RFC 7143 11.5.1). */

@@ -10,8 +10,12 @@ import org.jtgt.api.host.HostCommand;
  * <p>Threads: the connection's reader owns a task until it is submitted; the transport thread
  * hands the completed task to the sender; the sender owns it from then on until it returns it to
  * the pool. {@link #state} is the hand-over point.
+ *
+ * <p>A task is what admission answers with when it takes a command or a Data-Out
+ * ({@link Admission}), and what the sender is given when the command's response is due
+ * ({@link Outbound}): the pooled object itself, so neither allocates.
  */
-final class ScsiTask {
+final class ScsiTask implements Admission, Outbound {
     enum State { FREE, RECEIVING, SUBMITTED, COMPLETED, LOCAL_RESPONSE }
 
     final IscsiConnection connection;

@@ -581,7 +581,7 @@ class RawPduTest {
                 c.send(more, null);
                 p = c.next();
             }
-            assertTrue(all.size() <= IscsiConnection.MAX_TEXT_ANSWER, all.size() + " bytes");
+            assertTrue(all.size() <= TextHandler.MAX_TEXT_ANSWER, all.size() + " bytes");
             String text = all.toString(StandardCharsets.UTF_8);
             int names = text.split("TargetName=", -1).length - 1;
             assertEquals(names, text.split("TargetAddress=", -1).length - 1, "every listed target with its portal");
