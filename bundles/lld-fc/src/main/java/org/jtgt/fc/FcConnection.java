@@ -26,6 +26,11 @@ import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipFraming;
+import org.jtgt.fc.wire.FcipHeader;
+import org.jtgt.fc.wire.Fcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

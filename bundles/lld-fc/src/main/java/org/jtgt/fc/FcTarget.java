@@ -29,6 +29,8 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipHeader;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

@@ -10,10 +10,8 @@
  *     login server and name server side of the switch, PLOGI/PRLI/PRLO/LOGO, FCP exchanges
  *     ({@link org.jtgt.fc.FcExchange}), ABTS.</li>
  * <li>{@link org.jtgt.fc.FcFabric}: N_Port ID assignment and the name server (RFT_ID, GID_FT).</li>
- * <li>Framing, separate from meaning: {@link org.jtgt.fc.FcipFraming} (read/encode whole,
- *     checked frames), {@link org.jtgt.fc.FcipHeader}, {@link org.jtgt.fc.FcFrameHeader},
- *     {@link org.jtgt.fc.FcCrc}; payload layouts in {@link org.jtgt.fc.Els} and
- *     {@link org.jtgt.fc.Fcp}.</li>
+ * <li>The FC and FCIP codecs are in {@code org.jtgt.fc.wire} (jtgt-fc-wire), embedded here as a
+ *     private package.</li>
  * <li>{@code org.jtgt.api.fc.initiator} (exported): the emulated initiator's Java API;
  *     {@code org.jtgt.fc.initiator}: its command line.</li>
  * </ul>

@@ -7,7 +7,7 @@ import java.util.List;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.api.fc.initiator.FcInitiator.ScsiResult;
-import org.jtgt.fc.FcFrameHeader;
+import org.jtgt.fc.wire.FcFrameHeader;
 
 /**
  * {@code java -cp jtgt-api.jar:jtgt-lld-fc.jar org.jtgt.fc.initiator.FcInitiatorCli [HOST:PORT]
