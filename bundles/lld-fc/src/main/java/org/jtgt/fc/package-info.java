@@ -1,7 +1,7 @@
 /**
  * Fibre Channel emulation LLD: FC-2 frames in FCIP encapsulation (RFC 3821, RFC 3643) over TCP,
- * an emulated fabric and a target N_Port speaking FCP-4. Private: nothing here is exported (the
- * bundle exports only the emulated initiator's API, {@code org.jtgt.api.fc.initiator}).
+ * an emulated fabric and a target N_Port speaking FCP-4. Private: the bundle exports nothing (the
+ * emulated initiator that tests drive it with is the tools bundle {@code jtgt-fc-initiator}).
  *
  * <ul>
  * <li>{@link org.jtgt.fc.FcTarget}: the DS component (PID {@code org.jtgt.fc}); the listener, the
@@ -12,8 +12,6 @@
  * <li>{@link org.jtgt.fc.FcFabric}: N_Port ID assignment and the name server (RFT_ID, GID_FT).</li>
  * <li>The FC and FCIP codecs are in {@code org.jtgt.fc.wire} (jtgt-fc-wire), embedded here as a
  *     private package.</li>
- * <li>{@code org.jtgt.api.fc.initiator} (exported): the emulated initiator's Java API;
- *     {@code org.jtgt.fc.initiator}: its command line.</li>
  * </ul>
  */
 package org.jtgt.fc;

@@ -710,7 +710,7 @@ public final class FcInitiator implements AutoCloseable {
                         FcFrameHeader.TYPE_FCP, fCtl, seqId, seqCnt++, x.oxId, rxId, off,
                         ByteBuffer.wrap(x.dataOut, off, len));
                 out.write(frame.array(), 0, n);
-                out.flush();   // one frame per TCP segment where possible (see FcConnection)
+                out.flush();   // one frame per TCP segment where possible, as the target writes them
             }
         }
     }
