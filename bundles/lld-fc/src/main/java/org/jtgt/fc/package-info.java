@@ -6,7 +6,7 @@
  * <ul>
  * <li>{@link org.jtgt.fc.FcTarget}: the DS component (PID {@code org.jtgt.fc}); the listener, the
  *     SCSI host, nexus and task-management bookkeeping.</li>
- * <li>{@link org.jtgt.fc.FcConnection}: one FCIP link: reader and sender threads, the fabric
+ * <li>{@link org.jtgt.fc.FcLink}: one FCIP link: reader and sender threads, the fabric
  *     login server and name server side of the switch, PLOGI/PRLI/PRLO/LOGO, FCP exchanges
  *     ({@link org.jtgt.fc.FcExchange}), ABTS.</li>
  * <li>{@link org.jtgt.fc.FcFabric}: N_Port ID assignment and the name server (RFT_ID, GID_FT).</li>

@@ -43,7 +43,7 @@ class FcBadFrameTest {
     }
 
     private static int dropped() {
-        return fixture.connections().stream().mapToInt(FcConnection::droppedFrames).sum();
+        return fixture.connections().stream().mapToInt(FcLink::droppedFrames).sum();
     }
 
     private static byte[] toTarget(FcInitiator i, int rCtl, int type, int oxId, byte[] payload) {

@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  * starts a TCP segment: Wireshark's FCIP dissector (4.0) hands only the first frame of a segment
  * to the FC dissector correctly. It costs a system call per frame.
  */
-final class FcConnection {
-    private static final Logger LOG = LoggerFactory.getLogger(FcConnection.class);
+final class FcLink {
+    private static final Logger LOG = LoggerFactory.getLogger(FcLink.class);
     /** Frames the reader may have queued before it waits for the sender (bounds memory). */
     private static final int OUTBOUND_LIMIT = 4096;
     /** Send queue entries made when the link comes up; it grows beyond only under a burst. */
@@ -121,7 +121,7 @@ final class FcConnection {
     private Thread reader;
     private Thread sender;
 
-    FcConnection(FcTarget target, Socket socket, int id) throws IOException {
+    FcLink(FcTarget target, Socket socket, int id) throws IOException {
         this.target = target;
         this.socket = socket;
         this.id = id;
