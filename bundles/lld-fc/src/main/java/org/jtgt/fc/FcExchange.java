@@ -5,7 +5,7 @@ import org.jtgt.api.host.HostCommand;
 /**
  * One FCP exchange the target port is the responder of: from FCP_CMND to FCP_RSP (or ABTS).
  *
- * <p>Exchanges are pooled per link ({@link FcLink}): the reader takes one for each
+ * <p>Exchanges are pooled per link ({@link FcpExchanges}): the reader takes one for each
  * FCP_CMND and fills it in ({@link #open}) before anyone else can see it; whoever ends the
  * exchange gives it back once nothing refers to it any more. So the fields other than
  * {@link #state}, {@link #received} and {@link #burstEnd} do not change while an exchange is
@@ -22,7 +22,7 @@ final class FcExchange {
     }
 
     final FcLink link;
-    FcLink.NPort port;
+    NPort port;
     int oxId;
     int rxId;
     long lun;
@@ -43,7 +43,7 @@ final class FcExchange {
     }
 
     /** Fills in a pooled exchange for a new FCP_CMND. */
-    void open(FcLink.NPort port, int oxId, int rxId, long lun, boolean read, boolean write, int dataLength,
+    void open(NPort port, int oxId, int rxId, long lun, boolean read, boolean write, int dataLength,
             HostCommand command, State state) {
         this.port = port;
         this.oxId = oxId;
