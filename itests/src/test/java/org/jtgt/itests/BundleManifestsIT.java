@@ -51,6 +51,52 @@ class BundleManifestsIT {
         assertTrue(unversioned.isEmpty(), "unversioned imports: " + unversioned);
     }
 
+    /**
+     * Only {@code org.jtgt.api.*} is exported, with a version, and only by the bundles meant to.
+     * The FC codecs ({@code org.jtgt.fc.wire}) are a private copy in each FC bundle: neither
+     * exports nor imports them, so the initiator needs no target bundle and the reverse.
+     */
+    @Test
+    void onlyApiIsExportedAndTheFcCodecsAreEmbedded() throws IOException {
+        List<String> problems = new ArrayList<>();
+        List<String> names = new ArrayList<>(JtgtOptions.JTGT_BUNDLES);
+        names.addAll(JtgtOptions.FC_BUNDLES);
+        for (String name : names) {
+            for (String clause : clauses(manifest(name).getValue(Constants.EXPORT_PACKAGE))) {
+                String pkg = clause.split(";", 2)[0].strip();
+                if (!JtgtOptions.EXPORTING_BUNDLES.contains(name)) {
+                    problems.add(name + " exports " + pkg);
+                } else if (!pkg.startsWith("org.jtgt.api.") && !pkg.equals("org.jtgt.api")) {
+                    problems.add(name + " exports " + pkg + ", outside org.jtgt.api");
+                } else if (!clause.contains("version=")) {
+                    problems.add(name + " exports " + pkg + " without a version");
+                }
+            }
+        }
+        for (String name : JtgtOptions.FC_BUNDLES) {
+            Attributes main = manifest(name);
+            for (String clause : clauses(main.getValue(Constants.IMPORT_PACKAGE))) {
+                String pkg = clause.split(";", 2)[0].strip();
+                if (pkg.startsWith("org.jtgt.") && !pkg.startsWith("org.jtgt.api.")) {
+                    problems.add(name + " imports " + pkg);
+                }
+            }
+            try (JarFile jar = new JarFile(new File(DIR, name + ".jar"))) {
+                if (jar.getEntry("org/jtgt/fc/wire/FcipFraming.class") == null) {
+                    problems.add(name + " does not embed org.jtgt.fc.wire");
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), "manifest problems: " + problems);
+        assertTrue(manifest("jtgt-fc-initiator").getValue(Constants.EXPORT_PACKAGE)
+                .startsWith("org.jtgt.api.fc.initiator;"), "the FC tools bundle exports the initiator's API");
+    }
+
+    /** The clauses of a package header; commas inside quotes (version ranges) do not split. */
+    private static List<String> clauses(String header) {
+        return header == null ? List.of() : List.of(header.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)"));
+    }
+
     private static Attributes manifest(String artifactId) throws IOException {
         File jar = new File(DIR, artifactId + ".jar");
         assertTrue(jar.isFile(), jar + " was not copied");

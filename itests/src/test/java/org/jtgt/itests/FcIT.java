@@ -40,19 +40,21 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 
 /**
- * The FC emulation in Felix. The emulated initiator, through the API the FC bundle exports
- * ({@code org.jtgt.api.fc.initiator}), logs in, discovers the target port through the name
- * server, writes and verifies the whole LUN, and aborts (ABTS, FCP's ABORT TASK) and resets the
- * LUN in the middle of I/O. And the three drivers on one LUN at once: the FC emulation (its
- * command-line initiator run as a process of its own), iSCSI (QEMU's qemu-io writing and verifying
- * patterns) and loopback (verified I/O from four threads), each in its own block range; the FC
- * bundle is stopped and started in the middle, the others keep serving, and FC serves again after
- * the start.
+ * The FC emulation in Felix. The emulated initiator, through the API the FC tools bundle
+ * (jtgt-fc-initiator) exports ({@code org.jtgt.api.fc.initiator}), logs in, discovers the target
+ * port through the name server, writes and verifies the whole LUN, and aborts (ABTS, FCP's ABORT
+ * TASK) and resets the LUN in the middle of I/O. And the three drivers on one LUN at once: the FC
+ * emulation (its command-line initiator run as a process of its own), iSCSI (QEMU's qemu-io
+ * writing and verifying patterns) and loopback (verified I/O from four threads), each in its own
+ * block range; the FC bundle is stopped and started in the middle, the others keep serving, and
+ * FC serves again after the start.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class FcIT {
     private static final String FC_BUNDLE = "jtgt-lld-fc";
+    /** The emulated initiator: its API for this test, its CLI for the process. */
+    private static final String FC_INITIATOR_BUNDLE = "jtgt-fc-initiator";
     /** Loopback workers start at 8 MiB; FC verifies the first 1 MiB; qemu-io uses [32 MiB, 40 MiB). */
     private static final long LOOPBACK_BASE_LBA = (8L << 20) / 512;
     private static final int FC_VERIFY_BLOCKS = 2048;
@@ -91,7 +93,8 @@ public class FcIT {
                 frameworkProperty("jtgt.itest.iscsi.port").value(Integer.toString(iscsiPort)),
                 JtgtOptions.admin("fc-it-admin"),
                 bundle(JtgtOptions.file("jtgt-lld-iscsi")),
-                bundle(JtgtOptions.file(FC_BUNDLE)))};
+                bundle(JtgtOptions.file(FC_BUNDLE)),
+                bundle(JtgtOptions.file(FC_INITIATOR_BUNDLE)))};
     }
 
     @After
@@ -398,7 +401,7 @@ public class FcIT {
     private static String fcInitiator(String portal, Path work, String... verify) throws Exception {
         Files.createDirectories(work);
         String classpath = new File(JtgtOptions.path("jtgt-api")).getPath() + File.pathSeparator
-                + new File(JtgtOptions.path(FC_BUNDLE)).getPath();
+                + new File(JtgtOptions.path(FC_INITIATOR_BUNDLE)).getPath();
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:-UsePerfData", "-Djava.io.tmpdir=" + work, "-cp", classpath,
                 "org.jtgt.fc.initiator.FcInitiatorCli", portal));

@@ -36,10 +36,13 @@ public final class JtgtOptions {
             "jtgt-lld-loopback");
 
     /**
-     * Bundles that may export packages, and then only {@code org.jtgt.api.*} (the FC driver
+     * Bundles that may export packages, and then only {@code org.jtgt.api.*} (the FC tools bundle
      * exports its emulated initiator, {@code org.jtgt.api.fc.initiator}).
      */
-    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring", "jtgt-lld-fc");
+    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring", "jtgt-fc-initiator");
+
+    /** The FC target and the emulated initiator: each embeds the FC codecs, neither exports them. */
+    public static final List<String> FC_BUNDLES = List.of("jtgt-lld-fc", "jtgt-fc-initiator");
 
     private static final String BUNDLES_PROPERTY = "jtgt.itest.bundles";
 

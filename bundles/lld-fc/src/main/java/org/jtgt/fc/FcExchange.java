@@ -5,11 +5,11 @@ import org.jtgt.api.host.HostCommand;
 /**
  * One FCP exchange the target port is the responder of: from FCP_CMND to FCP_RSP (or ABTS).
  *
- * <p>Exchanges are pooled per link ({@link FcConnection}): the reader takes one for each
+ * <p>Exchanges are pooled per link ({@link FcpExchanges}): the reader takes one for each
  * FCP_CMND and fills it in ({@link #open}) before anyone else can see it; whoever ends the
  * exchange gives it back once nothing refers to it any more. So the fields other than
  * {@link #state}, {@link #received} and {@link #burstEnd} do not change while an exchange is
- * open. {@link #state} and {@link #pooled} are guarded by the connection's lock.
+ * open. {@link #state} and {@link #pooled} are guarded by the link's lock.
  */
 final class FcExchange {
     enum State {
@@ -21,8 +21,8 @@ final class FcExchange {
         ABORTED
     }
 
-    final FcConnection connection;
-    FcConnection.NPort port;
+    final FcLink link;
+    NPort port;
     int oxId;
     int rxId;
     long lun;
@@ -38,12 +38,12 @@ final class FcExchange {
     /** In the link's pool: ended, not to be ended again. */
     boolean pooled;
 
-    FcExchange(FcConnection connection) {
-        this.connection = connection;
+    FcExchange(FcLink link) {
+        this.link = link;
     }
 
     /** Fills in a pooled exchange for a new FCP_CMND. */
-    void open(FcConnection.NPort port, int oxId, int rxId, long lun, boolean read, boolean write, int dataLength,
+    void open(NPort port, int oxId, int rxId, long lun, boolean read, boolean write, int dataLength,
             HostCommand command, State state) {
         this.port = port;
         this.oxId = oxId;

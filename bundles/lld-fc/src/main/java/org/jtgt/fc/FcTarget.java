@@ -29,6 +29,8 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipHeader;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -135,7 +137,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
     private volatile boolean stopping;
     private ServerSocket listener;
     private Thread acceptor;
-    private final Set<FcConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<FcLink> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
     private final NexusReplies nexusReplies = new NexusReplies();
@@ -197,7 +199,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
             return List.of();
         }
         List<SessionInfo> out = new ArrayList<>();
-        for (FcConnection c : connections) {
+        for (FcLink c : connections) {
             out.addAll(c.sessions(h.hostNo()));
         }
         out.sort(java.util.Comparator.comparing(SessionInfo::target).thenComparingLong(SessionInfo::nexusId));
@@ -211,10 +213,10 @@ public class FcTarget implements HostCallbacks, SessionSource {
      */
     @Override
     public int endSessions(String targetName, String reason, long timeoutMillis) {
-        List<FcConnection> ending = new ArrayList<>();
+        List<FcLink> ending = new ArrayList<>();
         int sessions = 0;
         ScsiHost h = host;
-        for (FcConnection c : connections) {
+        for (FcLink c : connections) {
             if (c.serves(targetName)) {
                 sessions += h == null ? 1 : (int) c.sessions(h.hostNo()).stream()
                         .filter(s -> targetName.equals(s.target())).count();
@@ -223,7 +225,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
             }
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        for (FcConnection c : ending) {
+        for (FcLink c : ending) {
             try {
                 if (!c.awaitFinished(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())))) {
                     LOG.warn("{} did not finish within {} ms of being closed ({})", c, timeoutMillis, reason);
@@ -254,11 +256,11 @@ public class FcTarget implements HostCallbacks, SessionSource {
             }
             acceptor = null;
         }
-        List<FcConnection> open = new ArrayList<>(connections);
-        for (FcConnection c : open) {
+        List<FcLink> open = new ArrayList<>(connections);
+        for (FcLink c : open) {
             c.close("FC target stopping");
         }
-        for (FcConnection c : open) {
+        for (FcLink c : open) {
             try {
                 if (!c.awaitFinished(10_000)) {
                     LOG.warn("{} did not finish within 10 s", c);
@@ -312,7 +314,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
                 }
                 socket.setTcpNoDelay(true);
                 socket.setKeepAlive(true);
-                FcConnection c = new FcConnection(this, socket, connectionIds.incrementAndGet());
+                FcLink c = new FcLink(this, socket, connectionIds.incrementAndGet());
                 connections.add(c);
                 if (stopping) {
                     connections.remove(c);
@@ -391,12 +393,12 @@ public class FcTarget implements HostCallbacks, SessionSource {
         tmfReplies.await(mid, waiter::tmfCompleted);
     }
 
-    void connectionClosed(FcConnection c) {
+    void connectionClosed(FcLink c) {
         connections.remove(c);
     }
 
     /** Links currently open (for tests and diagnostics). */
-    List<FcConnection> connections() {
+    List<FcLink> connections() {
         return new ArrayList<>(connections);
     }
 
@@ -405,7 +407,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
     @Override
     public void commandCompleted(HostCommand command) {
         if (command.context() instanceof FcExchange x) {
-            x.connection.commandCompleted(x);
+            x.link.commandCompleted(x);
         } else {
             LOG.warn("completion of command {} that the FC driver did not submit", command.cid());
             host.done(command, CmdDoneEvent.NEXUS_LOST);

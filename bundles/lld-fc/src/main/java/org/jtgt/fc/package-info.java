@@ -1,21 +1,24 @@
 /**
  * Fibre Channel emulation LLD: FC-2 frames in FCIP encapsulation (RFC 3821, RFC 3643) over TCP,
- * an emulated fabric and a target N_Port speaking FCP-4. Private: nothing here is exported (the
- * bundle exports only the emulated initiator's API, {@code org.jtgt.api.fc.initiator}).
+ * an emulated fabric and a target N_Port speaking FCP-4. Private: the bundle exports nothing (the
+ * emulated initiator that tests drive it with is the tools bundle {@code jtgt-fc-initiator}).
  *
  * <ul>
  * <li>{@link org.jtgt.fc.FcTarget}: the DS component (PID {@code org.jtgt.fc}); the listener, the
  *     SCSI host, nexus and task-management bookkeeping.</li>
- * <li>{@link org.jtgt.fc.FcConnection}: one FCIP link: reader and sender threads, the fabric
- *     login server and name server side of the switch, PLOGI/PRLI/PRLO/LOGO, FCP exchanges
- *     ({@link org.jtgt.fc.FcExchange}), ABTS.</li>
- * <li>{@link org.jtgt.fc.FcFabric}: N_Port ID assignment and the name server (RFT_ID, GID_FT).</li>
- * <li>Framing, separate from meaning: {@link org.jtgt.fc.FcipFraming} (read/encode whole,
- *     checked frames), {@link org.jtgt.fc.FcipHeader}, {@link org.jtgt.fc.FcFrameHeader},
- *     {@link org.jtgt.fc.FcCrc}; payload layouts in {@link org.jtgt.fc.Els} and
- *     {@link org.jtgt.fc.Fcp}.</li>
- * <li>{@code org.jtgt.api.fc.initiator} (exported): the emulated initiator's Java API;
- *     {@code org.jtgt.fc.initiator}: its command line.</li>
+ * <li>{@link org.jtgt.fc.FcLink}: one FCIP link: its threads, the N_Ports logged in over it
+ *     ({@link org.jtgt.fc.NPort}), the reader's dispatch by D_ID, teardown.</li>
+ * <li>{@link org.jtgt.fc.SwitchPort}: the switch's side of a link: fabric login server
+ *     (FLOGI/FDISC/LOGO) and directory server; {@link org.jtgt.fc.FcFabric}: N_Port ID
+ *     assignment and the name server (RFT_ID, GID_FT), shared by all links.</li>
+ * <li>{@link org.jtgt.fc.TargetLogins}: PLOGI/PRLI/PRLO/LOGO with the target N_Port (image
+ *     pairs, one I_T nexus each).</li>
+ * <li>{@link org.jtgt.fc.FcpExchanges}: FCP_CMND, FCP_XFER_RDY, FCP_DATA, ABTS and task
+ *     management; the pool of {@link org.jtgt.fc.FcExchange}s.</li>
+ * <li>{@link org.jtgt.fc.LinkSender}: everything bound for the wire, through
+ *     {@link org.jtgt.fc.FcSendQueue}; Data-In and FCP_RSP encoded in place.</li>
+ * <li>The FC and FCIP codecs are in {@code org.jtgt.fc.wire} (jtgt-fc-wire), embedded here as a
+ *     private package.</li>
  * </ul>
  */
 package org.jtgt.fc;

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipFraming;
+import org.jtgt.fc.wire.FcipHeader;
+import org.jtgt.fc.wire.Fcp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +43,7 @@ class FcBadFrameTest {
     }
 
     private static int dropped() {
-        return fixture.connections().stream().mapToInt(FcConnection::droppedFrames).sum();
+        return fixture.connections().stream().mapToInt(FcLink::droppedFrames).sum();
     }
 
     private static byte[] toTarget(FcInitiator i, int rCtl, int type, int oxId, byte[] payload) {

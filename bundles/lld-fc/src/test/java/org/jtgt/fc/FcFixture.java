@@ -118,7 +118,7 @@ final class FcFixture implements AutoCloseable {
         return daemon.targets().get(0).nexusCount();
     }
 
-    List<FcConnection> connections() {
+    List<FcLink> connections() {
         return fc.connections();
     }
 

@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutionException;
 
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.Fcp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;

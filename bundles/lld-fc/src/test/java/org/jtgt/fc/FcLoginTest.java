@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.CtIu;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,9 +138,9 @@ class FcLoginTest {
             i.discoverTargets();
             FcInitiator.Reply r = i.nameServer(0x0123, new byte[4]);
             assertFalse(r.accepted());
-            FcInitiator.Reply none = i.nameServer(FcFabric.GID_FT, new byte[] {0, 0, 0, 0x05});
+            FcInitiator.Reply none = i.nameServer(CtIu.GID_FT, new byte[] {0, 0, 0, 0x05});
             assertFalse(none.accepted());
-            assertEquals(FcFabric.FS_EXPL_TYPES_NOT_REGISTERED, none.payload()[14]);
+            assertEquals(CtIu.FS_EXPL_TYPES_NOT_REGISTERED, none.payload()[14]);
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
+import org.jtgt.fc.wire.FcFrameHeader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

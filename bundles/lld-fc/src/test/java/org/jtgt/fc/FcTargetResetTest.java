@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.Map;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.Fcp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

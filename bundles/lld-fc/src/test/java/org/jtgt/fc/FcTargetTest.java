@@ -13,6 +13,7 @@ import java.util.Map;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.fc.initiator.FcInitiatorCli;
+import org.jtgt.fc.wire.Els;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -17,6 +17,11 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipFraming;
+import org.jtgt.fc.wire.FcipHeader;
+import org.jtgt.fc.wire.Fcp;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,4 +1,4 @@
-package org.jtgt.fc;
+package org.jtgt.fc.wire;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -17,12 +17,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jtgt.api.event.TaskAttribute;
-import org.jtgt.fc.Els;
-import org.jtgt.fc.FcFabric;
-import org.jtgt.fc.FcFrameHeader;
-import org.jtgt.fc.FcipFraming;
-import org.jtgt.fc.FcipHeader;
-import org.jtgt.fc.Fcp;
+import org.jtgt.fc.wire.CtIu;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipFraming;
+import org.jtgt.fc.wire.FcipHeader;
+import org.jtgt.fc.wire.Fcp;
 
 /**
  * An emulated FC initiator N_Port on one FCIP link (RFC 3821), for tests, benchmarks and the
@@ -74,7 +74,7 @@ public final class FcInitiator implements AutoCloseable {
         /** An ELS LS_ACC, or a CT FS_ACC. */
         public boolean accepted() {
             if (rCtl == FcFrameHeader.R_CTL_SOL_CONTROL) {
-                return payload.length >= 10 && ((payload[8] & 0xFF) << 8 | payload[9] & 0xFF) == FcFabric.CT_FS_ACC;
+                return payload.length >= 10 && ((payload[8] & 0xFF) << 8 | payload[9] & 0xFF) == CtIu.FS_ACC;
             }
             return payload.length > 0 && payload[0] == Els.LS_ACC;
         }
@@ -341,19 +341,19 @@ public final class FcInitiator implements AutoCloseable {
         if (!login.accepted()) {
             throw new IOException("PLOGI to the name server rejected");
         }
-        byte[] rft = new byte[4 + FcFabric.FT_BITMAP_LENGTH];
+        byte[] rft = new byte[4 + CtIu.FT_BITMAP_LENGTH];
         ByteBuffer.wrap(rft).putInt(0, portId).putInt(4 + FcFrameHeader.TYPE_FCP / 32 * 4, 1 << FcFrameHeader.TYPE_FCP % 32);
-        Reply reg = nameServer(FcFabric.RFT_ID, rft);
+        Reply reg = nameServer(CtIu.RFT_ID, rft);
         if (!reg.accepted()) {
             throw new IOException("RFT_ID rejected");
         }
-        Reply gid = nameServer(FcFabric.GID_FT, new byte[] {0, 0, 0, (byte) FcFrameHeader.TYPE_FCP});
+        Reply gid = nameServer(CtIu.GID_FT, new byte[] {0, 0, 0, (byte) FcFrameHeader.TYPE_FCP});
         List<Integer> found = new ArrayList<>();
         if (!gid.accepted()) {
             return found;
         }
         ByteBuffer b = ByteBuffer.wrap(gid.payload());
-        for (int o = FcFabric.CT_PREAMBLE_LENGTH; o + 4 <= b.limit(); o += 4) {
+        for (int o = CtIu.PREAMBLE_LENGTH; o + 4 <= b.limit(); o += 4) {
             int w = b.getInt(o);
             int id = w & 0xFFFFFF;
             if (id != portId) {
@@ -368,7 +368,7 @@ public final class FcInitiator implements AutoCloseable {
 
     public Reply nameServer(int command, byte[] payload) throws IOException {
         return request(FcFrameHeader.R_CTL_UNSOL_CONTROL, FcFrameHeader.DIRECTORY_SERVER, FcFrameHeader.TYPE_CT,
-                FcFabric.ctRequest(command, payload), portId);
+                CtIu.request(command, payload), portId);
     }
 
     private Reply request(int rCtl, int did, int type, byte[] payload, int sid) throws IOException {
@@ -710,7 +710,7 @@ public final class FcInitiator implements AutoCloseable {
                         FcFrameHeader.TYPE_FCP, fCtl, seqId, seqCnt++, x.oxId, rxId, off,
                         ByteBuffer.wrap(x.dataOut, off, len));
                 out.write(frame.array(), 0, n);
-                out.flush();   // one frame per TCP segment where possible (see FcConnection)
+                out.flush();   // one frame per TCP segment where possible, as the target writes them
             }
         }
     }

@@ -1,4 +1,4 @@
-package org.jtgt.fc;
+package org.jtgt.fc.wire;
 
 import java.nio.ByteBuffer;
 

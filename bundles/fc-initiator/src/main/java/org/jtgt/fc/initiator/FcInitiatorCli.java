@@ -7,10 +7,10 @@ import java.util.List;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.api.fc.initiator.FcInitiator.ScsiResult;
-import org.jtgt.fc.FcFrameHeader;
+import org.jtgt.fc.wire.FcFrameHeader;
 
 /**
- * {@code java -cp jtgt-api.jar:jtgt-lld-fc.jar org.jtgt.fc.initiator.FcInitiatorCli [HOST:PORT]
+ * {@code java -cp jtgt-api.jar:jtgt-fc-initiator.jar org.jtgt.fc.initiator.FcInitiatorCli [HOST:PORT]
  * [--lun N] [--verify BLOCKS|all] [--lba START] [--chunk BLOCKS]}: logs in to the emulated fabric,
  * lists the FCP ports the name server knows, logs in to the first, prints INQUIRY and READ
  * CAPACITY(16) of the LUN and, with {@code --verify}, writes BLOCKS blocks from LBA START (all:
