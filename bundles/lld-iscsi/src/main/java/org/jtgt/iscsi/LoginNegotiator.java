@@ -408,6 +408,9 @@ final class LoginNegotiator {
     }
 
     private static Reply fail(int csg, int status, String reason) {
-        return new Reply(false, Math.max(0, csg), 0, status, new byte[0], false, reason);
+        // The request's CSG may be reserved (2, RFC 7143 11.12.3) or no login stage at all (3):
+        // the response names one the login can be in.
+        int stage = csg == STAGE_OPERATIONAL ? STAGE_OPERATIONAL : STAGE_SECURITY;
+        return new Reply(false, stage, 0, status, new byte[0], false, reason);
     }
 }
