@@ -193,6 +193,7 @@ class IscsiFuzzTargetsTest {
         int identifier = -1;
         boolean answeredWithSecret = false;
         int stage = -1;
+        StringBuilder trace = new StringBuilder(chap ? "CHAP required;" : "no CHAP;");
         for (int i = 0; i < 12 && in.remainingBytes() > 0; i++) {
             int flags = in.consumeInt(0, 255);
             byte[] text = text(in, challenge, identifier);
@@ -205,8 +206,14 @@ class IscsiFuzzTargetsTest {
                     (flags >> 2) & 3, flags & 3, in.consumeInt(0, 2), in.consumeInt(0, 1), text);
             LoginNegotiator.Reply reply = n.process(request);
             assertNotNull(reply);
-            assertTrue(KNOWN_STATUS.contains(reply.status()), "status " + Integer.toHexString(reply.status()));
-            assertTrue(reply.csg() == 0 || reply.csg() == 1 || reply.csg() == 3, "CSG " + reply.csg());
+            trace.append(" request T=").append(request.transit()).append(" C=").append(request.cont())
+                    .append(" CSG=").append(request.csg()).append(" NSG=").append(request.nsg())
+                    .append(" min=").append(request.versionMin()).append(" -> reply T=").append(reply.transit())
+                    .append(" CSG=").append(reply.csg()).append(" NSG=").append(reply.nsg())
+                    .append(" status=").append(Integer.toHexString(reply.status())).append(';');
+            assertTrue(KNOWN_STATUS.contains(reply.status()), "status " + Integer.toHexString(reply.status()) + trace);
+            assertTrue(reply.csg() == LoginNegotiator.STAGE_SECURITY || reply.csg() == LoginNegotiator.STAGE_OPERATIONAL,
+                    "CSG " + reply.csg() + ":" + trace);
             assertTrue(reply.text().length <= TargetSettings.LOGIN_DATA_SEGMENT_LENGTH);
             Map<String, String> keys;
             try {
@@ -224,7 +231,7 @@ class IscsiFuzzTargetsTest {
                 return;   // the connection closes
             }
             if (stage >= 0 && !reply.transit()) {
-                assertEquals(stage, reply.csg(), "the stage moved without a transit");
+                assertEquals(stage, reply.csg(), "the stage moved without a transit:" + trace);
             }
             if (reply.transit()) {
                 assertTrue(reply.nsg() > reply.csg(), "transit backwards: " + reply.csg() + " -> " + reply.nsg());
