@@ -111,7 +111,8 @@ final class LoginNegotiator {
 
     Reply process(Request r) {
         int csg = r.csg();
-        if (first) {
+        if (stage < 0) {
+            // The first PDU names the stage; the PDUs continuing its text (C bit) stay in it.
             // RFC 7143 11.12.4: version 0x00 is the only one; Version-min above it is unsupported.
             if (r.versionMin() > 0) {
                 return fail(csg, LoginStatus.UNSUPPORTED_VERSION, "Version-min " + r.versionMin());
