@@ -32,18 +32,18 @@ import org.junit.jupiter.api.Timeout;
 class CdbFuzzTest {
     private static final int COMMANDS = 60_000;
     private static final long SEED = 0x6A7467_74L;
-    private static final Set<Integer> STATUSES = Set.of(0x00, 0x02, 0x04, 0x08, 0x18, 0x28, 0x40);
+    static final Set<Integer> STATUSES = Set.of(0x00, 0x02, 0x04, 0x08, 0x18, 0x28, 0x40);
     /** Opcodes with a handler, drawn more often than the rest so the fuzz reaches past the opcode check. */
-    private static final int[] KNOWN = {
+    static final int[] KNOWN = {
         0x00, 0x03, 0x04, 0x08, 0x0A, 0x12, 0x15, 0x16, 0x17, 0x1A, 0x1B, 0x1D, 0x1E, 0x25, 0x28, 0x2A, 0x2E, 0x2F,
         0x34, 0x35, 0x37, 0x3B, 0x3C, 0x41, 0x42, 0x48, 0x4D, 0x55, 0x56, 0x57, 0x5A, 0x5E, 0x5F, 0x7F, 0x83, 0x84,
         0x88, 0x89, 0x8A, 0x8E, 0x8F, 0x90, 0x91, 0x93, 0x9C, 0x9E, 0xA0, 0xA3, 0xA4, 0xA8, 0xAA, 0xAE, 0xAF, 0xB7,
     };
 
     /** Opcodes that move Data-In, and those that take Data-Out: most fuzzed commands get the direction their opcode implies. */
-    private static final Set<Integer> READING = Set.of(0x03, 0x08, 0x12, 0x1A, 0x25, 0x28, 0x37, 0x3C, 0x4D, 0x5A,
+    static final Set<Integer> READING = Set.of(0x03, 0x08, 0x12, 0x1A, 0x25, 0x28, 0x37, 0x3C, 0x4D, 0x5A,
             0x5E, 0x84, 0x88, 0x9E, 0xA0, 0xA3, 0xA8, 0xB7);
-    private static final Set<Integer> WRITING = Set.of(0x0A, 0x15, 0x1D, 0x2A, 0x2E, 0x2F, 0x3B, 0x41, 0x42, 0x48,
+    static final Set<Integer> WRITING = Set.of(0x0A, 0x15, 0x1D, 0x2A, 0x2E, 0x2F, 0x3B, 0x41, 0x42, 0x48,
             0x55, 0x5F, 0x7F, 0x83, 0x89, 0x8A, 0x8E, 0x8F, 0x93, 0x9C, 0xA4, 0xAA, 0xAE, 0xAF);
 
     @Test
@@ -64,8 +64,7 @@ class CdbFuzzTest {
             int opcode = cdb[0] & 0xFF;
             DataDirection dir = DataDirection.values()[random.nextInt(3)];
             if (random.nextInt(10) < 7) {
-                dir = READING.contains(opcode) ? DataDirection.READ
-                        : WRITING.contains(opcode) ? DataDirection.WRITE : DataDirection.NONE;
+                dir = usualDirection(opcode);
             }
             int expected = dir == DataDirection.NONE ? 0 : transferLength(random);
             byte[] dataOut = null;
@@ -80,19 +79,7 @@ class CdbFuzzTest {
             } catch (AssertionError | RuntimeException e) {
                 throw new AssertionError(command + ": " + e, e);
             }
-            assertTrue(STATUSES.contains(r.status()), command + ": status 0x" + Integer.toHexString(r.status()));
-            assertTrue(r.data().length <= expected, command + ": " + r.data().length + " bytes of Data-In");
-            String outcome = "status 0x" + Integer.toHexString(r.status());
-            if (r.status() == 0x02) {
-                SenseData sense = SenseData.parse(r.sense(), r.sense().length);
-                assertNotNull(sense, command + ": CHECK CONDITION without sense data that parses");
-                assertTrue(sense.key() > 0 && sense.key() <= 0x0E, command + ": " + sense);
-                if (sense.key() == SenseKey.HARDWARE_ERROR) {
-                    fail(command + ": " + sense);
-                }
-                outcome = sense.toString();
-            }
-            outcomes.merge(outcome, 1, Integer::sum);
+            outcomes.merge(checkAnswer(r, expected, command), 1, Integer::sum);
         }
 
         // The fuzzed unit still answers (it may have been stopped, reserved or sanitized on the way).
@@ -107,16 +94,52 @@ class CdbFuzzTest {
         System.out.println("CdbFuzzTest: " + COMMANDS + " commands: " + outcomes);
     }
 
-    /** A CDB whose length fits its opcode's group, with random contents biased toward small LBAs and lengths. */
-    private static byte[] cdb(Random random) {
-        int opcode = random.nextInt(4) == 0 ? random.nextInt(256) : KNOWN[random.nextInt(KNOWN.length)];
-        int length = switch (opcode >>> 5) {
+    /**
+     * The checks every fuzzed command's answer passes (shared with {@link DaemonFuzzTargetsTest}):
+     * a status a device server may return, sense data that parses with a key other than HARDWARE
+     * ERROR on CHECK CONDITION, no more Data-In than asked for.
+     *
+     * @return the outcome for the tally: the status, or the sense of a CHECK CONDITION
+     */
+    static String checkAnswer(Harness.Result r, int expected, String command) {
+        assertTrue(STATUSES.contains(r.status()), command + ": status 0x" + Integer.toHexString(r.status()));
+        assertTrue(r.data().length <= expected, command + ": " + r.data().length + " bytes of Data-In");
+        if (r.status() != 0x02) {
+            return "status 0x" + Integer.toHexString(r.status());
+        }
+        SenseData sense = SenseData.parse(r.sense(), r.sense().length);
+        assertNotNull(sense, command + ": CHECK CONDITION without sense data that parses");
+        assertTrue(sense.key() > 0 && sense.key() <= 0x0E, command + ": " + sense);
+        if (sense.key() == SenseKey.HARDWARE_ERROR) {
+            fail(command + ": " + sense);
+        }
+        return sense.toString();
+    }
+
+    /** The direction a fuzzed command gets most of the time: the one its opcode implies. */
+    static DataDirection usualDirection(int opcode) {
+        return READING.contains(opcode) ? DataDirection.READ
+                : WRITING.contains(opcode) ? DataDirection.WRITE : DataDirection.NONE;
+    }
+
+    /** The CDB length of an opcode's group (SPC-6 4.2.5.1); 0 for the groups without one. */
+    static int groupLength(int opcode) {
+        return switch (opcode >>> 5) {
             case 0 -> 6;
             case 1, 2 -> 10;
             case 4 -> 16;
             case 5 -> 12;
-            default -> 6 + random.nextInt(27);
+            default -> 0;
         };
+    }
+
+    /** A CDB whose length fits its opcode's group, with random contents biased toward small LBAs and lengths. */
+    private static byte[] cdb(Random random) {
+        int opcode = random.nextInt(4) == 0 ? random.nextInt(256) : KNOWN[random.nextInt(KNOWN.length)];
+        int length = groupLength(opcode);
+        if (length == 0) {
+            length = 6 + random.nextInt(27);
+        }
         byte[] cdb = new byte[length];
         random.nextBytes(cdb);
         cdb[0] = (byte) opcode;
@@ -146,7 +169,7 @@ class CdbFuzzTest {
     }
 
     /** Unit attentions are reported once each; after them TEST UNIT READY answers as the unit stands. */
-    private static void clearUnitAttentions(Harness h) {
+    static void clearUnitAttentions(Harness h) {
         for (int i = 0; i < 16; i++) {
             Harness.Result r = h.command(Harness.NEXUS, 1, Cdbs.testUnitReady(), DataDirection.NONE, 0, null);
             SenseData sense = SenseData.parse(r.sense(), r.sense().length);
@@ -157,7 +180,7 @@ class CdbFuzzTest {
         assertEquals("no more unit attentions", "still unit attentions after 16 commands");
     }
 
-    private static String hex(byte[] b) {
+    static String hex(byte[] b) {
         StringBuilder s = new StringBuilder();
         for (byte x : b) {
             s.append(String.format("%02x", x));

@@ -57,6 +57,16 @@ final class FakeEndpoint implements TransportEndpoint, DataArea {
     public void free(long offset, int length) {
     }
 
+    /** Forgets what was sent and allocated and zeroes the area, for the next run on the same area. */
+    void reset() {
+        sent.clear();
+        next = 0;
+        open = true;
+        for (int i = 0; i < area.capacity(); i += 8) {
+            area.putLong(i, 0L);
+        }
+    }
+
     /** Fills a region with a marker so tests notice bytes the daemon did not write. */
     void poison(long offset, int length) {
         for (int i = 0; i < length; i++) {

@@ -35,7 +35,7 @@ final class Harness {
     static final int SIZE = 1 << 20;
 
     final TargetDaemon daemon;
-    final FakeEndpoint endpoint = new FakeEndpoint(16 << 20);
+    final FakeEndpoint endpoint;
     final ByteBuffer event = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
     MemoryStore store;
     long nextCid = 100;
@@ -80,7 +80,13 @@ final class Harness {
     }
 
     Harness(TargetDaemon daemon) {
+        this(daemon, new FakeEndpoint(16 << 20));
+    }
+
+    /** With an endpoint of the caller's (a fuzz target reuses one across inputs). */
+    Harness(TargetDaemon daemon, FakeEndpoint endpoint) {
         this.daemon = daemon;
+        this.endpoint = endpoint;
     }
 
     /** A daemon with the test target, LUN 0 of {@link #SIZE} bytes, and the nexus logged in. */

@@ -135,7 +135,8 @@ final class LoginNegotiator {
 
     Reply process(Request r) {
         int csg = r.csg();
-        if (first) {
+        if (stage < 0) {
+            // The first PDU names the stage; the PDUs continuing its text (C bit) stay in it.
             // RFC 7143 11.12.4: version 0x00 is the only one; Version-min above it is unsupported.
             if (r.versionMin() > 0) {
                 return fail(csg, LoginStatus.UNSUPPORTED_VERSION, "Version-min " + r.versionMin());
@@ -474,6 +475,9 @@ final class LoginNegotiator {
     }
 
     private static Reply fail(int csg, int status, String reason) {
-        return new Reply(false, Math.max(0, csg), 0, status, new byte[0], false, reason);
+        // The request's CSG may be reserved (2, RFC 7143 11.12.3) or no login stage at all (3):
+        // the response names one the login can be in.
+        int stage = csg == STAGE_OPERATIONAL ? STAGE_OPERATIONAL : STAGE_SECURITY;
+        return new Reply(false, stage, 0, status, new byte[0], false, reason);
     }
 }
