@@ -18,6 +18,12 @@ import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import org.jtgt.api.fc.initiator.FcInitiator;
+import org.jtgt.fc.wire.CtIu;
+import org.jtgt.fc.wire.Els;
+import org.jtgt.fc.wire.FcFrameHeader;
+import org.jtgt.fc.wire.FcipFraming;
+import org.jtgt.fc.wire.FcipHeader;
+import org.jtgt.fc.wire.Fcp;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -111,18 +117,18 @@ class FcFuzzTargetsTest {
             throw new AssertionError(e);
         }
         byte[] rsp = fabric.nameServer(a, f);
-        assertTrue(rsp.length >= FcFabric.CT_PREAMBLE_LENGTH && rsp.length <= FcFabric.CT_PREAMBLE_LENGTH + 4 * 8,
+        assertTrue(rsp.length >= CtIu.PREAMBLE_LENGTH && rsp.length <= CtIu.PREAMBLE_LENGTH + 4 * 8,
                 "CT_IU of " + rsp.length + " bytes");
         ByteBuffer r = ByteBuffer.wrap(rsp);
-        assertEquals(FcFabric.CT_REVISION, r.get(0));
-        assertEquals((byte) FcFabric.GS_TYPE_DIRECTORY, r.get(4));
-        assertEquals(FcFabric.GS_SUBTYPE_NAME_SERVER, r.get(5));
-        int code = r.getShort(FcFabric.CT_COMMAND_OFFSET) & 0xFFFF;
-        assertTrue(code == FcFabric.CT_FS_ACC || code == FcFabric.CT_FS_RJT, "CT code " + Integer.toHexString(code));
-        if (code == FcFabric.CT_FS_ACC && rsp.length > FcFabric.CT_PREAMBLE_LENGTH) {
-            int entries = (rsp.length - FcFabric.CT_PREAMBLE_LENGTH) / 4;
+        assertEquals(CtIu.REVISION, r.get(0));
+        assertEquals((byte) CtIu.GS_TYPE_DIRECTORY, r.get(4));
+        assertEquals(CtIu.GS_SUBTYPE_NAME_SERVER, r.get(5));
+        int code = r.getShort(CtIu.COMMAND_OFFSET) & 0xFFFF;
+        assertTrue(code == CtIu.FS_ACC || code == CtIu.FS_RJT, "CT code " + Integer.toHexString(code));
+        if (code == CtIu.FS_ACC && rsp.length > CtIu.PREAMBLE_LENGTH) {
+            int entries = (rsp.length - CtIu.PREAMBLE_LENGTH) / 4;
             for (int i = 0; i < entries; i++) {
-                int e = r.getInt(FcFabric.CT_PREAMBLE_LENGTH + 4 * i);
+                int e = r.getInt(CtIu.PREAMBLE_LENGTH + 4 * i);
                 assertEquals(i == entries - 1, e < 0, "last-entry flag");
                 int id = e & 0xFFFFFF;
                 assertTrue(id == a || id == b || id == T, "unknown port " + Integer.toHexString(id));
