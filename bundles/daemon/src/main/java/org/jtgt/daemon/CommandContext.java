@@ -82,8 +82,14 @@ final class CommandContext {
     /** WRITE SAME: NDOB (no Data-Out, a block of zeros) and UNMAP ({@link WriteSameCdb}). */
     boolean ndob;
     boolean unmap;
-    /** ALLOCATION LENGTH of GET LBA STATUS ({@link GetLbaStatusCdb}). */
+    /** ALLOCATION LENGTH of GET LBA STATUS and READ CAPACITY(16). */
     long allocationLength;
+    /** START STOP UNIT: START, LOEJ, POWER CONDITION ({@link MediumCdb}). */
+    boolean start;
+    boolean loej;
+    int powerCondition;
+    /** PREVENT ALLOW MEDIUM REMOVAL: PREVENT ({@link MediumCdb}). */
+    int prevent;
 
     // ---- results ----
     /** Bytes the command wanted to transfer (SAM-5 residual accounting). */
@@ -112,6 +118,10 @@ final class CommandContext {
         ndob = false;
         unmap = false;
         allocationLength = 0;
+        start = false;
+        loej = false;
+        powerCondition = 0;
+        prevent = 0;
         wanted = 0;
         transferred = 0;
         information = -1;

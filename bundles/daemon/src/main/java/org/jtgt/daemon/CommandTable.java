@@ -123,9 +123,11 @@ final class CommandTable {
                         TargetPortGroups::report, usage("A3 EA 00 00 00 00 FF FF FF FF 00 04")));
         // SBC-3 commands. Byte 1: DPO and FUA are accepted (MODE SENSE reports DPOFUA = 1);
         // RDPROTECT/WRPROTECT/VRPROTECT are not supported and so not "used".
-        t.spc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", SbcCommands::readCapacity10, "25 00 FF FF FF FF 00 00 01 04", MEDIUM);
+        t.sbc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", CapacityCdb::readCapacity10, SbcCommands::readCapacity10,
+                "25 00 FF FF FF FF 00 00 01 04", MEDIUM);
         t.serviceActions(Opcodes.SERVICE_ACTION_IN_16, "SERVICE ACTION IN(16)", MEDIUM,
-                new ServiceAction(Opcodes.SA_READ_CAPACITY_16, "READ CAPACITY(16)", SbcCommands::readCapacity16,
+                new ServiceAction(Opcodes.SA_READ_CAPACITY_16, "READ CAPACITY(16)",
+                        decoded(CapacityCdb::readCapacity16, SbcCommands::readCapacity16),
                         usage("9E 10 FF FF FF FF FF FF FF FF FF FF FF FF 01 04")),
                 new ServiceAction(Opcodes.SA_GET_LBA_STATUS, "GET LBA STATUS",
                         decoded(GetLbaStatusCdb::decode, SbcCommands::getLbaStatus),
@@ -173,7 +175,7 @@ final class CommandTable {
         t.sbc(Opcodes.COMPARE_AND_WRITE, "COMPARE AND WRITE", CompareAndWriteCdb::decode, SbcCommands::compareAndWrite,
                 "89 18 FF FF FF FF FF FF FF FF 00 00 00 FF 00 04", MEDIUM_ACCESS);
         t.sbc(Opcodes.UNMAP, "UNMAP", UnmapCdb::decode, SbcCommands::unmap, "42 00 00 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.START_STOP_UNIT, "START STOP UNIT", SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
+        t.sbc(Opcodes.START_STOP_UNIT, "START STOP UNIT", MediumCdb::startStopUnit, SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
         // SPC-4 6.15, 6.16. Refused under another nexus's SPC-2 reservation (SPC-4 5.13.3);
         // never in conflict with a persistent reservation (the service actions check keys).
         t.serviceActions(Opcodes.PERSISTENT_RESERVE_IN, "PERSISTENT RESERVE IN", CONFLICTS,
@@ -202,7 +204,8 @@ final class CommandTable {
                         PersistentReserveCommands::registerAndIgnoreExistingKey, usage("5F 06 FF 00 00 FF FF FF FF 04")),
                 new ServiceAction(Opcodes.SA_REGISTER_AND_MOVE, "REGISTER AND MOVE", PersistentReserveCommands::registerAndMove,
                         usage("5F 07 FF 00 00 FF FF FF FF 04")));
-        t.spc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", SbcCommands::preventAllowMediumRemoval,
+        t.sbc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", MediumCdb::preventAllowMediumRemoval,
+                SbcCommands::preventAllowMediumRemoval,
                 "1E 00 00 00 03 04", CONFLICTS);
         t.sbc(Opcodes.WRITE_ATOMIC_16, "WRITE ATOMIC(16)", ReadWriteCdb::decodeAtomic16, SbcCommands::writeAtomic,
                 "9C 18 FF FF FF FF FF FF FF FF 00 00 FF FF 00 04", MEDIUM_ACCESS);

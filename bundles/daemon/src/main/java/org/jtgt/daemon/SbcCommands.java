@@ -8,13 +8,10 @@ import java.nio.ByteBuffer;
  * family's decoder ({@link BlockCdb} names them) has left the decoded, validated command in the
  * context ({@code lba}, {@code blocks}, flags, the bytes it wants to move; the LBA range checked),
  * and talks to the backing store with the data area's buffer directly, never through a copy.
- * The {@link CommandTable} pairs each opcode's decoder with its executor. READ CAPACITY, START
- * STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL move no blocks and read their few CDB fields
- * themselves.
+ * The {@link CommandTable} pairs each opcode's decoder with its executor.
  */
 final class SbcCommands {
     // ---- READ CAPACITY ----
-    static final int PMI = 0x01;
     static final int READ_CAPACITY_10_LENGTH = 8;
     static final int READ_CAPACITY_16_LENGTH = 32;
     static final long RETURNED_LBA_10_MAX = 0xFFFF_FFFFL;
@@ -44,20 +41,7 @@ final class SbcCommands {
     static final long MAX_DESCRIPTOR_BLOCKS = 0xFFFF_FFFFL;
 
     // ---- START STOP UNIT (SBC-3 5.25) ----
-    static final int SSU_IMMED = 0x01;
-    static final int SSU_START = 0x01;
-    static final int SSU_LOEJ = 0x02;
-    static final int SSU_LOEJ_BIT = 1;
-    /** Byte 4 bit 3 is reserved (bit 2 is NO_FLUSH, accepted: there is no cache to keep). */
-    static final int SSU_RESERVED = 0x08;
-    static final int SSU_RESERVED_BIT = 3;
-    static final int SSU_POWER_CONDITION_SHIFT = 4;
     static final int POWER_START_VALID = 0x0;
-
-    // ---- PREVENT ALLOW MEDIUM REMOVAL (SBC-3 5.15) ----
-    static final int PREVENT_MASK = 0x03;
-    static final int PREVENT_OFF = 0;
-    static final int PREVENT_ON = 1;
 
     private SbcCommands() {
     }
@@ -550,51 +534,41 @@ final class SbcCommands {
      * (START = 1) its medium; while ejected, commands that access the medium are NOT READY,
      * MEDIUM NOT PRESENT. While an I_T nexus prevents medium removal the medium cannot be moved
      * either way: ILLEGAL REQUEST, MEDIUM REMOVAL PREVENTED (the unit behaves as a locked tray).
-     * A non-removable unit has no medium to eject, so LOEJ = 1 is INVALID FIELD IN CDB.
+     * A non-removable unit has no medium to eject, so LOEJ = 1 is INVALID FIELD IN CDB. The CDB
+     * is decoded by {@link MediumCdb}.
      */
     static SenseReason startStopUnit(CommandContext c) {
-        byte[] cdb = c.cdb;
-        if ((Cdb.u8(cdb, 1) & ~SSU_IMMED) != 0) {
-            return c.invalidField(1);
-        }
-        int flags = Cdb.u8(cdb, 4);
-        if ((flags & SSU_RESERVED) != 0) {
-            return c.invalidField(4, SSU_RESERVED_BIT);
-        }
         // SBC-3 4.17.1 table 13: only START = 1 with POWER CONDITION 0h is allowed under a persistent reservation
-        boolean startOnly = (flags & SSU_START) != 0 && flags >>> SSU_POWER_CONDITION_SHIFT == 0;
+        boolean startOnly = c.start && c.powerCondition == 0;
         if (!startOnly && c.unit.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_WRITE)) {
             return SenseReason.RESERVATION_CONFLICT;
         }
-        if (flags >>> SSU_POWER_CONDITION_SHIFT != POWER_START_VALID || (flags & SSU_LOEJ) == 0) {
+        if (c.powerCondition != POWER_START_VALID || !c.loej) {
             return SenseReason.NONE;
         }
         if (!c.unit.removable()) {
-            return c.invalidField(4, SSU_LOEJ_BIT);
+            return c.invalidField(MediumCdb.SSU_FLAGS_OFFSET, MediumCdb.SSU_LOEJ_BIT);
         }
-        boolean load = (flags & SSU_START) != 0;
-        return c.unit.moveMedium(load) ? SenseReason.NONE : SenseReason.MEDIUM_REMOVAL_PREVENTED;
+        return c.unit.moveMedium(c.start) ? SenseReason.NONE : SenseReason.MEDIUM_REMOVAL_PREVENTED;
     }
 
     /**
      * PREVENT ALLOW MEDIUM REMOVAL, SBC-3 5.15: PREVENT 01b stops this I_T nexus's eject and
      * every other's until it sends 00b, or the nexus is lost, or the unit is reset. 10b and 11b
      * are obsolete and refused. A non-removable unit has nothing to prevent: allowing is GOOD,
-     * preventing INVALID FIELD IN CDB.
+     * preventing INVALID FIELD IN CDB. The CDB is decoded by {@link MediumCdb}.
      */
     static SenseReason preventAllowMediumRemoval(CommandContext c) {
-        int prevent = Cdb.u8(c.cdb, 4) & PREVENT_MASK;
-        if ((Cdb.u8(c.cdb, 4) & ~PREVENT_MASK) != 0 || prevent > PREVENT_ON) {
-            return c.invalidField(4);
-        }
+        int prevent = c.prevent;
         // SPC-4 5.13.1 table 67: PREVENT 00b is allowed under a persistent reservation, others conflict
-        if (prevent != PREVENT_OFF && c.unit.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_WRITE)) {
+        if (prevent != MediumCdb.PREVENT_OFF
+                && c.unit.persistentReservations().conflicts(c.nexus, PersistentReservations.ACCESS_WRITE)) {
             return SenseReason.RESERVATION_CONFLICT;
         }
         if (!c.unit.removable()) {
-            return prevent == PREVENT_OFF ? SenseReason.NONE : c.invalidField(4, 0);
+            return prevent == MediumCdb.PREVENT_OFF ? SenseReason.NONE : c.invalidField(MediumCdb.PREVENT_OFFSET, 0);
         }
-        c.unit.preventRemoval(c.nexus, prevent == PREVENT_ON);
+        c.unit.preventRemoval(c.nexus, prevent == MediumCdb.PREVENT_ON);
         return SenseReason.NONE;
     }
 
@@ -602,13 +576,10 @@ final class SbcCommands {
 
     /**
      * READ CAPACITY(10), SBC-3 5.16: the last LBA, or FFFFFFFFh when it does not fit (the
-     * initiator must use READ CAPACITY(16)), and the block length. With PMI 0 the LOGICAL BLOCK
-     * ADDRESS field must be zero.
+     * initiator must use READ CAPACITY(16)), and the block length. The CDB is decoded by
+     * {@link CapacityCdb}.
      */
     static SenseReason readCapacity10(CommandContext c) {
-        if ((Cdb.u8(c.cdb, 8) & PMI) == 0 && Cdb.u32(c.cdb, 2) != 0) {
-            return c.invalidField(2);
-        }
         long last = c.unit.blockCount() - 1;
         c.putIn32(0, Math.min(last, RETURNED_LBA_10_MAX));
         c.putIn32(4, c.unit.blockSize());
@@ -622,10 +593,7 @@ final class SbcCommands {
      * LBPME (logical block provisioning management) with LBPRZ (unmapped blocks read zeros).
      */
     static SenseReason readCapacity16(CommandContext c) {
-        if ((Cdb.u8(c.cdb, 14) & PMI) == 0 && Cdb.u64(c.cdb, 2) != 0) {
-            return c.invalidField(2);
-        }
-        long allocation = Cdb.u32(c.cdb, 10);
+        long allocation = c.allocationLength;
         c.zeroIn(0, READ_CAPACITY_16_LENGTH);
         c.putIn64(0, c.unit.blockCount() - 1);
         c.putIn32(8, c.unit.blockSize());
