@@ -81,7 +81,6 @@ final class EventDispatcher {
         }
     }
 
-
     private void commandDone(ByteBuffer b, int o) {
         int hostNo = EventHeader.hostNo(b, o);
         long cid = CmdDoneEvent.cid(b, o);
@@ -90,7 +89,6 @@ final class EventDispatcher {
             LOG.debug("KEVENT_CMD_DONE for unknown cid {} on host {}", cid, hostNo);
         }
     }
-
 
     private void taskManagement(ByteBuffer b, int o, TransportEndpoint from, CommandContext c) {
         int hostNo = EventHeader.hostNo(b, o);

@@ -87,7 +87,6 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         stateDirectory(dir != null ? Path.of(dir) : data != null ? data.toPath() : null);
     }
 
-
     /** Sets where APTPL state lives, for units added from now on. */
     void stateDirectory(Path dir) {
         control.stateDirectory(dir);
