@@ -71,12 +71,25 @@ final class CommandContext {
     /** The decoded LUN number, or {@link LunAddress#UNADDRESSABLE}. */
     int lun;
 
-    // ---- parsed from the CDB by the handler ----
+    // ---- decoded from the CDB by its family's decoder (BlockCdb) ----
     long lba;
     long blocks;
     boolean fua;
     /** CDB byte where the TRANSFER LENGTH field starts, for the sense field pointer. */
     int lengthField;
+    /** BYTCHK of VERIFY and WRITE AND VERIFY ({@link VerifyCdb}). */
+    int bytchk;
+    /** WRITE SAME: NDOB (no Data-Out, a block of zeros) and UNMAP ({@link WriteSameCdb}). */
+    boolean ndob;
+    boolean unmap;
+    /** ALLOCATION LENGTH of GET LBA STATUS and READ CAPACITY(16). */
+    long allocationLength;
+    /** START STOP UNIT: START, LOEJ, POWER CONDITION ({@link MediumCdb}). */
+    boolean start;
+    boolean loej;
+    int powerCondition;
+    /** PREVENT ALLOW MEDIUM REMOVAL: PREVENT ({@link MediumCdb}). */
+    int prevent;
 
     // ---- results ----
     /** Bytes the command wanted to transfer (SAM-5 residual accounting). */
@@ -101,6 +114,14 @@ final class CommandContext {
         blocks = 0;
         fua = false;
         lengthField = -1;
+        bytchk = 0;
+        ndob = false;
+        unmap = false;
+        allocationLength = 0;
+        start = false;
+        loej = false;
+        powerCondition = 0;
+        prevent = 0;
         wanted = 0;
         transferred = 0;
         information = -1;

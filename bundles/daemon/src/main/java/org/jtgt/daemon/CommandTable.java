@@ -9,12 +9,26 @@ import java.util.Arrays;
  * data (SPC-4 6.35.3: a bit set for every CDB bit the device server evaluates), and opcodes with
  * service actions with a table of those. REPORT SUPPORTED OPERATION CODES is generated from this
  * table ({@link SupportedOperationCodes}), so what is reported is what is dispatched.
+ *
+ * <p>Block commands are registered as a {@link Decoder} of their CDB family and an executor
+ * ({@link #decoded}): the decoder validates the CDB and leaves the decoded command (LBA, blocks,
+ * flags, transfer length, the range checked) in the context; the executor runs only if it
+ * found nothing wrong, as LIO's {@code sbc_parse_cdb} precedes {@code execute_cmd}.
  */
 final class CommandTable {
     /** Executes one command; returns {@link SenseReason#NONE} on success. */
     @FunctionalInterface
     interface Handler {
         SenseReason execute(CommandContext c);
+    }
+
+    /**
+     * Decodes and validates one CDB family's fields into the context ({@link BlockCdb});
+     * returns {@link SenseReason#NONE} when the command may execute.
+     */
+    @FunctionalInterface
+    interface Decoder {
+        SenseReason decode(CommandContext c);
     }
 
     /** Service actions are the 5-bit field in bits 4..0 of CDB byte 1 (SPC-4 4.3.3). */
@@ -109,38 +123,59 @@ final class CommandTable {
                         TargetPortGroups::report, usage("A3 EA 00 00 00 00 FF FF FF FF 00 04")));
         // SBC-3 commands. Byte 1: DPO and FUA are accepted (MODE SENSE reports DPOFUA = 1);
         // RDPROTECT/WRPROTECT/VRPROTECT are not supported and so not "used".
-        t.spc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", SbcCommands::readCapacity10, "25 00 FF FF FF FF 00 00 01 04", MEDIUM);
+        t.sbc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", CapacityCdb::readCapacity10, SbcCommands::readCapacity10,
+                "25 00 FF FF FF FF 00 00 01 04", MEDIUM);
         t.serviceActions(Opcodes.SERVICE_ACTION_IN_16, "SERVICE ACTION IN(16)", MEDIUM,
-                new ServiceAction(Opcodes.SA_READ_CAPACITY_16, "READ CAPACITY(16)", SbcCommands::readCapacity16,
+                new ServiceAction(Opcodes.SA_READ_CAPACITY_16, "READ CAPACITY(16)",
+                        decoded(CapacityCdb::readCapacity16, SbcCommands::readCapacity16),
                         usage("9E 10 FF FF FF FF FF FF FF FF FF FF FF FF 01 04")),
-                new ServiceAction(Opcodes.SA_GET_LBA_STATUS, "GET LBA STATUS", SbcCommands::getLbaStatus,
+                new ServiceAction(Opcodes.SA_GET_LBA_STATUS, "GET LBA STATUS",
+                        decoded(GetLbaStatusCdb::decode, SbcCommands::getLbaStatus),
                         usage("9E 12 FF FF FF FF FF FF FF FF FF FF FF FF 00 04")));
-        t.spc(Opcodes.READ_6, "READ(6)", SbcCommands::read6, "08 1F FF FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.READ_10, "READ(10)", SbcCommands::read10, "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.READ_12, "READ(12)", SbcCommands::read12, "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.READ_16, "READ(16)", SbcCommands::read16, "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_6, "WRITE(6)", SbcCommands::write6, "0A 1F FF FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_10, "WRITE(10)", SbcCommands::write10, "2A 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_12, "WRITE(12)", SbcCommands::write12, "AA 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_16, "WRITE(16)", SbcCommands::write16, "8A 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", SbcCommands::writeAndVerify10, "2E 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", SbcCommands::writeAndVerify12, "AE 16 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_AND_VERIFY_16, "WRITE AND VERIFY(16)", SbcCommands::writeAndVerify16, "8E 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.VERIFY_10, "VERIFY(10)", SbcCommands::verify10, "2F 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.VERIFY_12, "VERIFY(12)", SbcCommands::verify12, "AF 16 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.VERIFY_16, "VERIFY(16)", SbcCommands::verify16, "8F 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.SYNCHRONIZE_CACHE_10, "SYNCHRONIZE CACHE(10)", SbcCommands::synchronizeCache10, "35 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.SYNCHRONIZE_CACHE_16, "SYNCHRONIZE CACHE(16)", SbcCommands::synchronizeCache16, "91 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.PRE_FETCH_10, "PRE-FETCH(10)", SbcCommands::preFetch10, "34 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.PRE_FETCH_16, "PRE-FETCH(16)", SbcCommands::preFetch16, "90 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.ORWRITE_16, "ORWRITE(16)", SbcCommands::orWrite16, "8B 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_SAME_10, "WRITE SAME(10)", SbcCommands::writeSame10, "41 08 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.WRITE_SAME_16, "WRITE SAME(16)", SbcCommands::writeSame16,
+        t.sbc(Opcodes.READ_6, "READ(6)", ReadWriteCdb::decode6, SbcCommands::read, "08 1F FF FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.READ_10, "READ(10)", ReadWriteCdb::decode10, SbcCommands::read,
+                "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.READ_12, "READ(12)", ReadWriteCdb::decode12, SbcCommands::read,
+                "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.READ_16, "READ(16)", ReadWriteCdb::decode16, SbcCommands::read,
+                "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_6, "WRITE(6)", ReadWriteCdb::decode6, SbcCommands::write, "0A 1F FF FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_10, "WRITE(10)", ReadWriteCdb::decode10, SbcCommands::write,
+                "2A 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_12, "WRITE(12)", ReadWriteCdb::decode12, SbcCommands::write,
+                "AA 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_16, "WRITE(16)", ReadWriteCdb::decode16, SbcCommands::write,
+                "8A 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", VerifyCdb::writeAndVerify10, SbcCommands::writeAndVerify,
+                "2E 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", VerifyCdb::writeAndVerify12, SbcCommands::writeAndVerify,
+                "AE 16 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_AND_VERIFY_16, "WRITE AND VERIFY(16)", VerifyCdb::writeAndVerify16, SbcCommands::writeAndVerify,
+                "8E 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.VERIFY_10, "VERIFY(10)", VerifyCdb::verify10, SbcCommands::verify,
+                "2F 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.VERIFY_12, "VERIFY(12)", VerifyCdb::verify12, SbcCommands::verify,
+                "AF 16 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.VERIFY_16, "VERIFY(16)", VerifyCdb::verify16, SbcCommands::verify,
+                "8F 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.SYNCHRONIZE_CACHE_10, "SYNCHRONIZE CACHE(10)", CacheCdb::synchronizeCache10, SbcCommands::synchronizeCache,
+                "35 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.SYNCHRONIZE_CACHE_16, "SYNCHRONIZE CACHE(16)", CacheCdb::synchronizeCache16, SbcCommands::synchronizeCache,
+                "91 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.PRE_FETCH_10, "PRE-FETCH(10)", CacheCdb::preFetch10, SbcCommands::preFetch,
+                "34 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.PRE_FETCH_16, "PRE-FETCH(16)", CacheCdb::preFetch16, SbcCommands::preFetch,
+                "90 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.ORWRITE_16, "ORWRITE(16)", ReadWriteCdb::decode16, SbcCommands::orWrite,
+                "8B 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_SAME_10, "WRITE SAME(10)", WriteSameCdb::decode10, SbcCommands::writeSame,
+                "41 08 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.WRITE_SAME_16, "WRITE SAME(16)", WriteSameCdb::decode16, SbcCommands::writeSame,
                 "93 09 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.COMPARE_AND_WRITE, "COMPARE AND WRITE", SbcCommands::compareAndWrite,
+        t.sbc(Opcodes.COMPARE_AND_WRITE, "COMPARE AND WRITE", CompareAndWriteCdb::decode, SbcCommands::compareAndWrite,
                 "89 18 FF FF FF FF FF FF FF FF 00 00 00 FF 00 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.UNMAP, "UNMAP", SbcCommands::unmap, "42 00 00 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
-        t.spc(Opcodes.START_STOP_UNIT, "START STOP UNIT", SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
+        t.sbc(Opcodes.UNMAP, "UNMAP", UnmapCdb::decode, SbcCommands::unmap, "42 00 00 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.START_STOP_UNIT, "START STOP UNIT", MediumCdb::startStopUnit, SbcCommands::startStopUnit, "1B 01 00 0F F7 04", CONFLICTS);
         // SPC-4 6.15, 6.16. Refused under another nexus's SPC-2 reservation (SPC-4 5.13.3);
         // never in conflict with a persistent reservation (the service actions check keys).
         t.serviceActions(Opcodes.PERSISTENT_RESERVE_IN, "PERSISTENT RESERVE IN", CONFLICTS,
@@ -169,9 +204,10 @@ final class CommandTable {
                         PersistentReserveCommands::registerAndIgnoreExistingKey, usage("5F 06 FF 00 00 FF FF FF FF 04")),
                 new ServiceAction(Opcodes.SA_REGISTER_AND_MOVE, "REGISTER AND MOVE", PersistentReserveCommands::registerAndMove,
                         usage("5F 07 FF 00 00 FF FF FF FF 04")));
-        t.spc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", SbcCommands::preventAllowMediumRemoval,
+        t.sbc(Opcodes.PREVENT_ALLOW_MEDIUM_REMOVAL, "PREVENT ALLOW MEDIUM REMOVAL", MediumCdb::preventAllowMediumRemoval,
+                SbcCommands::preventAllowMediumRemoval,
                 "1E 00 00 00 03 04", CONFLICTS);
-        t.spc(Opcodes.WRITE_ATOMIC_16, "WRITE ATOMIC(16)", SbcCommands::writeAtomic16,
+        t.sbc(Opcodes.WRITE_ATOMIC_16, "WRITE ATOMIC(16)", ReadWriteCdb::decodeAtomic16, SbcCommands::writeAtomic,
                 "9C 18 FF FF FF FF FF FF FF FF 00 00 FF FF 00 04", MEDIUM_ACCESS);
         t.spc(Opcodes.READ_DEFECT_DATA_10, "READ DEFECT DATA(10)", DefectData::readDefectData10,
                 "37 00 1F 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
@@ -203,6 +239,19 @@ final class CommandTable {
         register(opcode, new Entry(name, h, false, false, usage(usage), null,
                 (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0,
                 new int[] {PersistentReservations.accessOf(opcode, -1)}, (flags & DURING_SANITIZE) != 0));
+    }
+
+    /** A block command: its CDB family's decoder, then its executor. */
+    private void sbc(int opcode, String name, Decoder decoder, Handler executor, String usage, int flags) {
+        spc(opcode, name, decoded(decoder, executor), usage, flags);
+    }
+
+    /** The handler that runs {@code executor} once {@code decoder} accepted the CDB; made once, at table build. */
+    static Handler decoded(Decoder decoder, Handler executor) {
+        return c -> {
+            SenseReason r = decoder.decode(c);
+            return r != SenseReason.NONE ? r : executor.execute(c);
+        };
     }
 
     /** A command answered for any LUN, not stopped by unit attentions nor by reservations. */

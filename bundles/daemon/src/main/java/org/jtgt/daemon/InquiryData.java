@@ -245,7 +245,7 @@ final class InquiryData {
         c.putIn16(OPTIMAL_GRANULARITY_OFFSET, u.blocksPerPhysicalBlock());
         c.putIn32(MAX_TRANSFER_LENGTH_OFFSET, u.maxTransferBlocks());
         c.putIn64(MAX_WRITE_SAME_LENGTH_OFFSET, u.maxWriteSameBlocks());
-        // WRITE ATOMIC(16) (SbcCommands.writeAtomic16); atomic boundaries are not supported,
+        // WRITE ATOMIC(16) (ReadWriteCdb.decodeAtomic16); atomic boundaries are not supported,
         // so both boundary fields (56..63) stay zero.
         c.putIn32(MAX_ATOMIC_TRANSFER_LENGTH_OFFSET, u.maxAtomicTransferBlocks());
         c.putIn32(ATOMIC_ALIGNMENT_OFFSET, u.atomicAlignment());

@@ -1,0 +1,429 @@
+package org.jtgt.daemon;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.jtgt.api.file.OwnerOnlyFiles;
+import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.target.IoStatistics;
+import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetAdminException;
+import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.target.TargetPorts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane: targets, LUNs, ACLs and target ports ({@link TargetAdmin},
+ * {@link TargetPorts}), called from any thread. Every change is made under the admin lock of the
+ * {@link DaemonState} and published as a new immutable snapshot, so the data plane
+ * ({@link EventDispatcher}) never waits for it; stores of removed units are drained and closed
+ * outside the lock.
+ */
+final class TargetControl implements TargetAdmin, TargetPorts {
+    /** Logs as the daemon: administration lines are known by that name (README). */
+    private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
+
+    /** How long removing a LUN waits for its running commands before closing the store anyway. */
+    static final long RETIRE_TIMEOUT_MILLIS = 30_000;
+    static final int MIN_LUN = 0;
+    static final int MAX_LUN = LunAddress.MAX_LUN;
+    static final int BLOCK_SIZE_512 = 512;
+    static final int BLOCK_SIZE_4096 = 4096;
+
+    private final DaemonState state;
+    private final int maxTransferBytes;
+    /**
+     * Where persistent reservations with APTPL are kept ({@link AptplFile}); {@code null}: nowhere,
+     * and APTPL = 1 is refused (PTPL_C = 0).
+     */
+    private volatile Path stateDir;
+
+    /** @param maxTransferBytes the most one command may read or write (Block Limits VPD) */
+    TargetControl(DaemonState state, int maxTransferBytes) {
+        if (maxTransferBytes < BLOCK_SIZE_4096) {
+            throw new IllegalArgumentException("maximum transfer " + maxTransferBytes + " is below one block");
+        }
+        this.state = state;
+        this.maxTransferBytes = maxTransferBytes;
+    }
+
+    /** Sets where APTPL state lives, for units added from now on. */
+    void stateDirectory(Path dir) {
+        stateDir = dir;
+        if (dir == null) {
+            LOG.info("No state directory: persistent reservations are not kept across restarts (PTPL_C = 0)");
+        } else {
+            LOG.info("Persistent reservations with APTPL are kept in {}", dir.resolve(AptplFile.DIRECTORY));
+            if (!OwnerOnlyFiles.supported(dir)) {
+                LOG.debug("{} has no POSIX permissions: reservation files get the file system's default mode", dir);
+            }
+        }
+    }
+
+    // =========================== TargetAdmin ===========================
+
+    @Override
+    public void createTarget(String name) {
+        String problem = IscsiNames.check(name);
+        if (problem != null) {
+            throw new TargetAdminException(problem);
+        }
+        synchronized (state.lock) {
+            if (state.targets.containsKey(name)) {
+                throw new TargetAdminException("target " + name + " exists already");
+            }
+            Map<String, Target> next = new HashMap<>(state.targets);
+            next.put(name, new Target(name));
+            state.targets = Map.copyOf(next);
+        }
+        LOG.info("Target {} created", name);
+    }
+
+    @Override
+    public void deleteTarget(String name, boolean force) {
+        Target target;
+        List<Nexus> ended;
+        synchronized (state.lock) {
+            target = requireTarget(name);
+            ended = Arrays.asList(target.nexuses());
+            if (!ended.isEmpty() && !force) {
+                throw new TargetAdminException("target " + name + " has " + ended.size()
+                        + " I_T nexus(es); log the initiators out first or delete with force");
+            }
+            for (Nexus n : ended) {
+                state.dropNexus(n);
+            }
+            Map<String, Target> next = new HashMap<>(state.targets);
+            next.remove(name);
+            state.targets = Map.copyOf(next);
+        }
+        for (LogicalUnit u : target.luns()) {
+            retire(u);
+        }
+        LOG.info("Target {} deleted ({} LUN(s) closed, {} I_T nexus(es) ended)", name, target.luns().length, ended.size());
+    }
+
+    @Override
+    public void closeTarget(String name) {
+        synchronized (state.lock) {
+            requireTarget(name).closed(true);
+        }
+        LOG.info("Target {} closed to new I_T nexuses", name);
+    }
+
+    @Override
+    public void reopenTarget(String name) {
+        synchronized (state.lock) {
+            requireTarget(name).closed(false);
+        }
+        LOG.info("Target {} open to new I_T nexuses again", name);
+    }
+
+    @Override
+    public void addLun(String targetName, int lun, BackingStore store, int blockSize, LunOptions options) {
+        Objects.requireNonNull(store, "store");
+        LunOptions opts = options == null ? LunOptions.DEFAULT : options;
+        if (lun < MIN_LUN || lun > MAX_LUN) {
+            throw new TargetAdminException("LUN " + lun + " is outside " + MIN_LUN + ".." + MAX_LUN);
+        }
+        if (blockSize != BLOCK_SIZE_512 && blockSize != BLOCK_SIZE_4096) {
+            throw new TargetAdminException("block size " + blockSize + " is not supported; use 512 or 4096");
+        }
+        long size = store.size();
+        if (size <= 0 || size % blockSize != 0) {
+            throw new TargetAdminException("backing store " + store.describe() + " has " + size
+                    + " bytes; it must be a positive multiple of the block size " + blockSize);
+        }
+        String serialProblem = LogicalUnit.checkSerial(opts.serial());
+        if (serialProblem != null) {
+            throw new TargetAdminException(serialProblem);
+        }
+        String physicalProblem = LogicalUnit.checkPhysicalBlockSize(opts.physicalBlockSize(), blockSize);
+        if (physicalProblem != null) {
+            throw new TargetAdminException(physicalProblem);
+        }
+        provision(store, opts.thin(), "target " + targetName + " LUN " + lun + " not added: ");
+        LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes);
+        Path dir = stateDir;
+        if (dir != null) {
+            unit.persistentReservations().restore(new AptplFile(dir, targetName, lun));   // never throws
+        }
+        synchronized (state.lock) {
+            Target target = requireTarget(targetName);
+            if (target.lun(lun) != null) {
+                throw new TargetAdminException("target " + targetName + " has a LUN " + lun + " already");
+            }
+            target.addLun(unit);
+            // SPC-4 6.33: the inventory changed; tell every nexus through each LUN, the new one
+            // included, so that a nexus of a target that had no LUN learns it too (as Linux tgt
+            // does). Reported through any LUN, the condition clears on all (TaskRouter).
+            for (LogicalUnit u : target.luns()) {
+                target.unitAttentionForAllNexuses(u.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+            }
+        }
+        LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks{}, {}{}{}", targetName, lun, size, blockSize,
+                unit.blocksPerPhysicalBlock() > 1 ? " (" + (blockSize << unit.physicalBlockExponent()) + "-byte physical)" : "",
+                store.describe(), opts.readOnly() ? ", read-only" : "", opts.thin() ? ", thin" : "");
+    }
+
+    @Override
+    public void removeLun(String targetName, int lun) {
+        LogicalUnit unit;
+        synchronized (state.lock) {
+            Target target = requireTarget(targetName);
+            unit = target.removeLun(lun);
+            if (unit == null) {
+                throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
+            }
+            for (Nexus n : target.nexuses()) {
+                n.unitAttentions().forget(lun);
+            }
+            for (LogicalUnit remaining : target.luns()) {
+                target.unitAttentionForAllNexuses(remaining.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+            }
+        }
+        retire(unit);
+        LOG.info("Target {} LUN {} removed", targetName, lun);
+    }
+
+    /**
+     * SBC-4 4.7: the capacity changes for every command that starts after the store has grown;
+     * CAPACITY DATA HAS CHANGED (2Ah/09h) goes to every I_T nexus of the target. The store grows
+     * under the admin lock, so the unit can be neither removed nor resized meanwhile.
+     */
+    @Override
+    public void resizeLun(String targetName, int lun, long newSizeBytes) {
+        long before;
+        synchronized (state.lock) {
+            Target target = requireTarget(targetName);
+            LogicalUnit unit = target.lun(lun);
+            if (unit == null) {
+                throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
+            }
+            int bs = unit.blockSize();
+            before = unit.blockCount() * bs;
+            if (newSizeBytes <= 0 || newSizeBytes % bs != 0) {
+                throw new TargetAdminException("size " + newSizeBytes + " is not a positive multiple of the block size "
+                        + bs);
+            }
+            if (newSizeBytes < before) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + " has " + before
+                        + " bytes; shrinking to " + newSizeBytes + " is refused (the blocks past the new end would be "
+                        + "lost to initiators that were told they exist; copy the data to a smaller LUN instead)");
+            }
+            if (newSizeBytes == before) {
+                return;
+            }
+            try {
+                unit.store().grow(newSizeBytes);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + " cannot grow to " + newSizeBytes
+                        + " bytes: " + e.getMessage(), e);
+            }
+            if (unit.store().size() < newSizeBytes) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + ": the store reports "
+                        + unit.store().size() + " bytes after growing to " + newSizeBytes);
+            }
+            unit.grown(newSizeBytes / bs);
+            target.unitAttentionForAllNexuses(lun, SenseReason.CAPACITY_DATA_HAS_CHANGED);
+        }
+        LOG.info("Target {} LUN {} resized from {} to {} bytes", targetName, lun, before, newSizeBytes);
+    }
+
+    /**
+     * Changes what may change in place (SPC-4 5.14 and 6.6.1 name the unit attentions): write
+     * protection, removable medium, thin provisioning; never the serial number (the unit's
+     * identity). Turning write protection off first makes the store writable.
+     */
+    @Override
+    public void setLunOptions(String targetName, int lun, LunOptions options) {
+        Objects.requireNonNull(options, "options");
+        LunOptions old;
+        synchronized (state.lock) {
+            Target target = requireTarget(targetName);
+            LogicalUnit unit = target.lun(lun);
+            if (unit == null) {
+                throw new TargetAdminException("target " + targetName + " LUN " + lun + " does not exist");
+            }
+            old = unit.options();
+            if (!Objects.equals(old.serial(), options.serial())) {
+                throw new TargetAdminException("the serial number of target " + targetName + " LUN " + lun
+                        + " is its identity and cannot change while it exists");
+            }
+            if (old.physicalBlockSize() != options.physicalBlockSize()) {
+                throw new TargetAdminException("the physical block size of target " + targetName + " LUN " + lun
+                        + " cannot change while it exists");
+            }
+            if (old.equals(options)) {
+                return;
+            }
+            if (old.readOnly() && !options.readOnly()) {
+                try {
+                    unit.store().allowWrites();
+                } catch (IOException e) {
+                    throw new TargetAdminException("target " + targetName + " LUN " + lun + " stays read-only: "
+                            + e.getMessage(), e);
+                }
+            }
+            if (old.thin() != options.thin()) {
+                provision(unit.store(), options.thin(), "target " + targetName + " LUN " + lun + " stays "
+                        + (old.thin() ? "thin" : "fully provisioned") + ": ");
+            }
+            unit.setOptions(options);
+            if (old.readOnly() != options.readOnly()) {
+                target.unitAttentionForAllNexuses(lun, SenseReason.MODE_PARAMETERS_CHANGED);
+            }
+            if (old.thin() != options.thin()) {
+                target.unitAttentionForAllNexuses(lun, SenseReason.CAPACITY_DATA_HAS_CHANGED);
+            }
+            if (old.removable() != options.removable() || old.thin() != options.thin()) {
+                target.unitAttentionForAllNexuses(lun, SenseReason.INQUIRY_DATA_HAS_CHANGED);
+            }
+        }
+        LOG.info("Target {} LUN {} options {} -> {}", targetName, lun, old, options);
+    }
+
+    @Override
+    public void setAcl(String targetName, List<String> initiators) {
+        Objects.requireNonNull(initiators, "initiators");
+        for (String i : initiators) {
+            if (i == null || i.isBlank() || i.chars().anyMatch(ch -> Character.isWhitespace(ch) || ch == ',')) {
+                throw new TargetAdminException("ACL entry '" + i + "' is not an initiator name");
+            }
+        }
+        synchronized (state.lock) {
+            requireTarget(targetName).setAcl(initiators);
+        }
+        LOG.info("Target {} ACL: {}", targetName, initiators.isEmpty() ? "all initiators" : initiators);
+    }
+
+    @Override
+    public List<TargetInfo> targets() {
+        List<TargetInfo> out = new ArrayList<>();
+        for (Target t : state.targets.values()) {
+            if (!t.closed()) {
+                out.add(t.info());
+            }
+        }
+        out.sort(Comparator.comparing(TargetInfo::name));
+        return List.copyOf(out);
+    }
+
+    // =========================== TargetPorts ===========================
+
+    @Override
+    public int register(String driver, String description, int preferredId) {
+        int id;
+        synchronized (state.lock) {
+            id = state.ports.register(driver, description, preferredId);
+        }
+        if (id != preferredId) {
+            LOG.warn("Target port {} {}: relative target port {} is taken; it is {}", driver, description, preferredId, id);
+        }
+        LOG.info("Target port {} {}: relative target port {}, target port group {}", driver, description, id, id);
+        return id;
+    }
+
+    @Override
+    public void unregister(int relativeId) {
+        TargetPorts.Port removed;
+        synchronized (state.lock) {
+            removed = state.ports.unregister(relativeId);
+        }
+        if (removed != null) {
+            LOG.info("Target port {} {} (relative target port {}) removed", removed.driver(), removed.description(), relativeId);
+        }
+    }
+
+    @Override
+    public List<TargetPorts.Port> ports() {
+        return state.ports.list();
+    }
+
+    @Override
+    public List<NexusInfo> nexuses() {
+        List<NexusInfo> out = new ArrayList<>();
+        for (Target t : state.targets.values()) {
+            for (Nexus n : t.nexuses()) {
+                out.add(new NexusInfo(t.name(), n.initiatorPortName(), n.hostNo(), n.id(), n.counters().snapshot()));
+            }
+        }
+        out.sort(Comparator.comparing(NexusInfo::target).thenComparingInt(NexusInfo::hostNo)
+                .thenComparingLong(NexusInfo::nexusId));
+        return List.copyOf(out);
+    }
+
+    @Override
+    public IoStatistics lunStatistics(String targetName, int lun) {
+        LogicalUnit unit = requireTarget(targetName).lun(lun);
+        if (unit == null) {
+            throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
+        }
+        return unit.counters().snapshot();
+    }
+
+    private Target requireTarget(String name) {
+        Target t = state.targets.get(name);
+        if (t == null) {
+            throw new TargetAdminException("no target named " + name);
+        }
+        return t;
+    }
+
+    /**
+     * Tells the store how its unit is provisioned ({@link BackingStore#provision}): a fully
+     * provisioned unit's store reserves its whole capacity now, or the unit is refused, so that
+     * no write can fail later for want of space; a thin one gives back what it does not use.
+     */
+    private static void provision(BackingStore store, boolean thin, String refusal) {
+        try {
+            store.provision(!thin);
+        } catch (IOException e) {
+            throw new TargetAdminException(refusal + e.getMessage(), e);
+        }
+    }
+
+    /** Drains a removed unit's commands and closes its store; never under the admin lock. */
+    private void retire(LogicalUnit unit) {
+        if (!unit.retire(RETIRE_TIMEOUT_MILLIS)) {
+            LOG.warn("Target {} LUN {}: commands still running after {} ms; closing the store anyway",
+                    unit.targetName(), unit.lun(), RETIRE_TIMEOUT_MILLIS);
+        }
+        try {
+            unit.store().close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Target {} LUN {}: closing {} failed", unit.targetName(), unit.lun(), unit.store().describe(), e);
+        }
+    }
+
+    /**
+     * Ends every nexus and closes every unit, as the daemon stops; returns how many units were
+     * closed.
+     */
+    int closeAll() {
+        List<LogicalUnit> units = new ArrayList<>();
+        synchronized (state.lock) {
+            for (Target t : state.targets.values()) {
+                for (Nexus n : t.nexuses()) {
+                    state.dropNexus(n);
+                }
+                units.addAll(Arrays.asList(t.luns()));
+            }
+            state.targets = Map.of();
+        }
+        for (LogicalUnit u : units) {
+            retire(u);
+        }
+        return units.size();
+    }
+}
