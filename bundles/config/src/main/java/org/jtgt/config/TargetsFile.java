@@ -1,4 +1,4 @@
-package org.jtgt.admin;
+package org.jtgt.config;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,7 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import java.util.function.Function;
+
+import org.jtgt.api.config.ConfigValues;
 import org.jtgt.api.file.OwnerOnlyFiles;
+import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.LunOptions;
 
 /**
@@ -50,27 +54,27 @@ import org.jtgt.api.target.LunOptions;
  */
 final class TargetsFile {
     static final String NAME = "targets.conf";
-    static final String ALL = "ALL";
-    static final int MAX_TID = 65535;
-    static final int DEFAULT_BLOCK_SIZE = 512;
-    /** Longest serial number the daemon takes for VPD page 80h. */
-    static final int MAX_SERIAL_LENGTH = 64;
-    static final String READONLY = "readonly";
-    static final String REMOVABLE = "removable";
-    static final String THIN = "thin";
-    static final String SERIAL = "serial";
-    static final String PHYSICAL_BLOCK_SIZE = "physicalblocksize";
-    private static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE);
+    static final String ALL = ConfigValues.ALL;
 
-    /** One logical unit: {@code path} is null for memory. */
-    record LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, int line) {
-        LunSpec {
-            options = options == null ? defaultOptions(type) : options;
+    /**
+     * One logical unit: {@code path} is null for a type that uses none. {@code thinOfType}: the
+     * line gives no {@code thin=} and its type's default was not known when it was read (the
+     * type's provider was not running); {@link #withDefaultsOf} settles it.
+     */
+    record LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, boolean thinOfType,
+            int line) {
+        LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, int line) {
+            this(lun, type, path, size, blockSize, options, false, line);
         }
 
-        /** With the options a line without them gets. */
-        LunSpec(int lun, String type, String path, long size, int blockSize, int line) {
-            this(lun, type, path, size, blockSize, null, line);
+        /** With {@code thin} as {@code provider}'s type has it, if the line left it to the type. */
+        LunSpec withDefaultsOf(BackingStoreProvider provider) {
+            if (!thinOfType) {
+                return this;
+            }
+            LunOptions o = options;
+            return new LunSpec(lun, type, path, size, blockSize, new LunOptions(o.readOnly(), o.removable(),
+                    provider.thinByDefault(), o.serial(), o.physicalBlockSize()), false, line);
         }
 
         String format(int tid) {
@@ -79,14 +83,16 @@ final class TargetsFile {
                 s.append(' ').append(path);
             }
             s.append(" size=").append(size).append(" blocksize=").append(blockSize);
-            s.append(' ').append(READONLY).append('=').append(flag(options.readOnly()));
-            s.append(' ').append(REMOVABLE).append('=').append(flag(options.removable()));
-            s.append(' ').append(THIN).append('=').append(flag(options.thin()));
+            s.append(' ').append(ConfigValues.READONLY).append('=').append(flag(options.readOnly()));
+            s.append(' ').append(ConfigValues.REMOVABLE).append('=').append(flag(options.removable()));
+            if (!thinOfType) {
+                s.append(' ').append(ConfigValues.THIN).append('=').append(flag(options.thin()));
+            }
             if (options.serial() != null) {
-                s.append(' ').append(SERIAL).append('=').append(options.serial());
+                s.append(' ').append(ConfigValues.SERIAL).append('=').append(options.serial());
             }
             if (options.physicalBlockSize() != 0) {
-                s.append(' ').append(PHYSICAL_BLOCK_SIZE).append('=').append(options.physicalBlockSize());
+                s.append(' ').append(ConfigValues.PHYSICAL_BLOCK_SIZE).append('=').append(options.physicalBlockSize());
             }
             return s.toString();
         }
@@ -213,51 +219,17 @@ final class TargetsFile {
         }
     }
 
-    /** Shortest and longest CHAP secret: RFC 7143 12.1.3 asks for at least 96 bits; 16 bytes is the common limit. */
-    static final int MIN_SECRET = 12;
-    static final int MAX_SECRET = 16;
-    static final int MAX_USER = 64;
-
-    /**
-     * Checks a CHAP account as jtgtadm takes it: a user name of 1..64 printable ASCII characters
-     * without spaces (CHAP_N is a text value; the file is split at white space) and a secret of
-     * 12..16 printable ASCII characters without spaces (RFC 7143 12.1.3: at least 96 bits;
-     * initiators commonly refuse longer secrets, and a longer one would not log in).
-     */
-    static void checkAccount(String user, String secret) {
-        checkUser(user);
-        if (secret.length() < MIN_SECRET || secret.length() > MAX_SECRET) {
-            throw new IllegalArgumentException("the CHAP secret has " + secret.length() + " characters; it must have "
-                    + MIN_SECRET + " to " + MAX_SECRET + " (RFC 7143 12.1.3 asks for at least 96 bits)");
-        }
-        for (int i = 0; i < secret.length(); i++) {
-            char c = secret.charAt(i);
-            if (c < 0x21 || c > 0x7E) {
-                throw new IllegalArgumentException("the CHAP secret must be printable ASCII without spaces");
-            }
-        }
-    }
-
-    static void checkUser(String user) {
-        if (user.isEmpty() || user.length() > MAX_USER) {
-            throw new IllegalArgumentException("user name must have 1.." + MAX_USER + " characters");
-        }
-        for (int i = 0; i < user.length(); i++) {
-            char c = user.charAt(i);
-            if (c < 0x21 || c > 0x7E) {
-                throw new IllegalArgumentException("user name '" + user + "' must be printable ASCII without spaces");
-            }
-        }
-    }
-
     private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
             + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]";
 
     private TargetsFile() {
     }
 
-    /** Parses the lines of a file; never fails, every problem becomes a {@link Skipped} line. */
-    static Contents parse(List<String> lines) {
+    /**
+     * Parses the lines of a file; never fails, every problem becomes a {@link Skipped} line.
+     * {@code providers} gives the backing store provider of a type, or null while none runs.
+     */
+    static Contents parse(Function<String, BackingStoreProvider> providers, List<String> lines) {
         Map<Integer, TargetSpec> targets = new TreeMap<>();
         List<Skipped> skipped = new ArrayList<>();
         Accounts[] accounts = {Accounts.EMPTY};
@@ -269,7 +241,7 @@ final class TargetsFile {
                 continue;
             }
             try {
-                parseLine(line, lineNo, targets, accounts);
+                parseLine(line, lineNo, targets, accounts, providers);
             } catch (IllegalArgumentException e) {
                 skipped.add(new Skipped(lineNo, text, e.getMessage()));
             }
@@ -277,12 +249,13 @@ final class TargetsFile {
         return new Contents(targets, skipped, accounts[0]);
     }
 
-    private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets, Accounts[] accounts) {
+    private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets, Accounts[] accounts,
+            Function<String, BackingStoreProvider> providers) {
         String[] w = line.split("\\s+");
         switch (w[0]) {
             case "account" -> {
                 words(w, 3, 3, "account USER SECRET");
-                checkAccount(w[1], w[2]);
+                ConfigValues.checkAccount(w[1], w[2]);
                 if (accounts[0].secrets().containsKey(w[1])) {
                     throw new IllegalArgumentException("account " + w[1] + " is declared twice");
                 }
@@ -312,7 +285,7 @@ final class TargetsFile {
             }
             case "target" -> {
                 words(w, 3, 3, "target TID IQN");
-                int tid = tid(w[1]);
+                int tid = ConfigValues.tid(w[1]);
                 if (targets.containsKey(tid)) {
                     throw new IllegalArgumentException("tid " + tid + " is declared twice (line "
                             + targets.get(tid).line() + ")");
@@ -327,7 +300,7 @@ final class TargetsFile {
             case "lun" -> {
                 words(w, 5, 11, LUN_FORM);
                 TargetSpec t = declared(targets, w[1]);
-                int lun = number(w[2], "LUN", 0, 16383);
+                int lun = ConfigValues.number(w[2], "LUN", 0, ConfigValues.MAX_LUN);
                 if (t.luns().containsKey(lun)) {
                     throw new IllegalArgumentException("tid " + t.tid() + " has LUN " + lun + " twice (line "
                             + t.luns().get(lun).line() + ")");
@@ -335,20 +308,18 @@ final class TargetsFile {
                 String type = w[3];
                 int next = 4;
                 String path = null;
-                if (type.equals("file")) {
+                if (w[next].indexOf('=') < 0) {   // options are KEY=VALUE, a path is absolute
                     path = w[next++];
                     if (!Path.of(path).isAbsolute()) {
                         throw new IllegalArgumentException("file path " + path + " is not absolute");
                     }
-                } else if (!type.equals("memory")) {
-                    throw new IllegalArgumentException("unknown backing store type '" + type + "' (memory, file)");
                 }
                 Map<String, String> opts = new LinkedHashMap<>();
                 Map<String, String> lunOptions = new LinkedHashMap<>();
                 for (int j = next; j < w.length; j++) {
                     int eq = w[j].indexOf('=');
                     String key = eq > 0 ? w[j].substring(0, eq) : "";
-                    boolean option = OPTION_KEYS.contains(key);
+                    boolean option = ConfigValues.OPTION_KEYS.contains(key);
                     if (!option && !key.equals("size") && !key.equals("blocksize")) {
                         throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES, blocksize=512|4096, "
                                 + "readonly=0|1, removable=0|1, thin=0|1, serial=STRING or physicalblocksize=BYTES");
@@ -360,11 +331,15 @@ final class TargetsFile {
                 if (!opts.containsKey("size")) {
                     throw new IllegalArgumentException("size=BYTES is missing");
                 }
-                long size = size(opts.get("size"));
-                int blockSize = opts.containsKey("blocksize") ? blockSize(opts.get("blocksize")) : DEFAULT_BLOCK_SIZE;
-                checkFits(size, blockSize);
-                LunOptions options = lunOptions(lunOptions, type);
-                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, options, lineNo)));
+                long size = ConfigValues.size(opts.get("size"));
+                int blockSize = opts.containsKey("blocksize") ? ConfigValues.blockSize(opts.get("blocksize"))
+                        : ConfigValues.DEFAULT_BLOCK_SIZE;
+                ConfigValues.checkFits(size, blockSize);
+                BackingStoreProvider provider = providers.apply(type);
+                LunOptions options = ConfigValues.lunOptions(lunOptions, defaultOptions(provider));
+                boolean thinOfType = provider == null && !lunOptions.containsKey(ConfigValues.THIN);
+                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, options, thinOfType,
+                        lineNo)));
             }
             case "acl" -> {
                 words(w, 3, 3, "acl TID ALL|INITIATOR-NAME");
@@ -432,11 +407,11 @@ final class TargetsFile {
     }
 
     /** Reads {@code file}; a missing file is empty. */
-    static Contents read(Path file) throws IOException {
+    static Contents read(Path file, Function<String, BackingStoreProvider> providers) throws IOException {
         if (!Files.exists(file)) {
             return new Contents(Map.of(), List.of());
         }
-        return parse(Files.readAllLines(file, StandardCharsets.UTF_8));
+        return parse(providers, Files.readAllLines(file, StandardCharsets.UTF_8));
     }
 
     /**
@@ -460,173 +435,9 @@ final class TargetsFile {
         }
     }
 
-    // ---- field checks, shared with the jtgtadm commands ----
-
-    static int tid(String s) {
-        return number(s, "tid", 1, MAX_TID);
-    }
-
-    static int number(String s, String what, int min, int max) {
-        int n;
-        try {
-            n = Integer.parseInt(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + " '" + s + "' is not a number");
-        }
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(what + " " + n + " is outside " + min + ".." + max);
-        }
-        return n;
-    }
-
-    static long size(String s) {
-        long n;
-        try {
-            n = Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("size '" + s + "' is not a number of bytes");
-        }
-        if (n <= 0) {
-            throw new IllegalArgumentException("size " + n + " is not positive");
-        }
-        return n;
-    }
-
-    static int blockSize(String s) {
-        if (!s.equals("512") && !s.equals("4096")) {
-            throw new IllegalArgumentException("block size '" + s + "' is not supported; use 512 or 4096");
-        }
-        return Integer.parseInt(s);
-    }
-
-    /** The options of a LUN without {@code readonly=}, {@code thin=} ... : thin for memory only. */
-    static LunOptions defaultOptions(String type) {
-        return new LunOptions(false, false, "memory".equals(type), null);
-    }
-
-    /**
-     * tgtadm's {@code --params}: {@code key=value} items separated by commas, each key once, for
-     * example {@code readonly=1,serial=DISK0001}. Only the keys are checked here.
-     */
-    static Map<String, String> params(String text) {
-        return params(text, OPTION_KEYS);
-    }
-
-    static final String SIZE = "size";
-    /**
-     * Keys {@code --op update --mode logicalunit} takes: the options and {@value #SIZE} (serial and
-     * physicalblocksize only to be refused with the reason).
-     */
-    static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE, SIZE);
-
-    /** {@link #params(String)} with the keys {@code allowed}. */
-    static Map<String, String> params(String text, List<String> allowed) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String item : text.split(",", -1)) {
-            int eq = item.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("--params item '" + item + "' is not KEY=VALUE (" + keys() + ")");
-            }
-            String key = item.substring(0, eq);
-            if (!allowed.contains(key)) {
-                throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys()
-                        + (allowed.contains(SIZE) ? ", size=BYTES" : "") + ")");
-            }
-            if (out.put(key, item.substring(eq + 1)) != null) {
-                throw new IllegalArgumentException("--params key '" + key + "' given twice");
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The options {@code values} (keys {@code readonly}, {@code removable}, {@code thin},
-     * {@code serial}, {@code physicalblocksize}) give a LUN of {@code type}; a missing key keeps its default.
-     */
-    static LunOptions lunOptions(Map<String, String> values, String type) {
-        return lunOptions(values, defaultOptions(type));
-    }
-
-    /** The options {@code values} give, each missing key keeping its value in {@code d}. */
-    static LunOptions lunOptions(Map<String, String> values, LunOptions d) {
-        for (String key : values.keySet()) {
-            if (!OPTION_KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown LUN option '" + key + "' (" + keys() + ")");
-            }
-        }
-        String serial = values.containsKey(SERIAL) ? values.get(SERIAL) : d.serial();
-        if (values.containsKey(SERIAL)) {
-            checkSerial(serial);
-        }
-        return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
-                flag(values, THIN, d.thin()), serial, physicalBlockSize(values.get(PHYSICAL_BLOCK_SIZE)));
-    }
-
-    /**
-     * Bytes per physical block: 0 (absent: one logical block per physical block) or a power of
-     * two; that it is a multiple of the block size the daemon checks when it adds the LUN.
-     */
-    private static int physicalBlockSize(String v) {
-        if (v == null) {
-            return 0;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(PHYSICAL_BLOCK_SIZE + "=" + v + " is not a number of bytes");
-        }
-        if (n < 0 || n != 0 && Integer.bitCount(n) != 1) {
-            throw new IllegalArgumentException(PHYSICAL_BLOCK_SIZE + "=" + v + ": use 0 or a power of two, e.g. 4096");
-        }
-        return n;
-    }
-
-    /** SPC-4 Unit Serial Number VPD page (80h): ASCII; the daemon takes 1..64 printable characters. */
-    private static void checkSerial(String serial) {
-        if (serial.isEmpty()) {
-            throw new IllegalArgumentException("serial= is empty");
-        }
-        if (serial.length() > MAX_SERIAL_LENGTH) {
-            throw new IllegalArgumentException("serial has " + serial.length() + " characters; at most "
-                    + MAX_SERIAL_LENGTH + " fit VPD page 80h");
-        }
-        for (int i = 0; i < serial.length(); i++) {
-            char c = serial.charAt(i);
-            if (c < 0x21 || c > 0x7E) {
-                throw new IllegalArgumentException("serial must be printable ASCII without spaces (VPD page 80h); "
-                        + "character " + (i + 1) + " is U+" + String.format("%04X", (int) c));
-            }
-        }
-    }
-
-    private static boolean flag(Map<String, String> values, String key, boolean fallback) {
-        String v = values.get(key);
-        if (v == null) {
-            return fallback;
-        }
-        return switch (v) {
-            case "0", "off" -> false;
-            case "1", "on" -> true;
-            default -> throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=0|1 or " + key + "=on|off");
-        };
-    }
-
-    /** {@code readonly=0 removable=0 thin=1}, as a {@code lun} line has them. */
-    static String describeOptions(LunOptions o) {
-        return READONLY + "=" + (o.readOnly() ? 1 : 0) + " " + REMOVABLE + "=" + (o.removable() ? 1 : 0) + " " + THIN
-                + "=" + (o.thin() ? 1 : 0);
-    }
-
-    private static String keys() {
-        return READONLY + "=0|1, " + REMOVABLE + "=0|1, " + THIN + "=0|1, " + SERIAL + "=STRING, "
-                + PHYSICAL_BLOCK_SIZE + "=BYTES";
-    }
-
-    static void checkFits(long size, int blockSize) {
-        if (size % blockSize != 0) {
-            throw new IllegalArgumentException("size " + size + " is not a multiple of the block size " + blockSize);
-        }
+    /** The options of a LUN whose line or request sets none: thin as its type has it (unknown: not thin). */
+    static LunOptions defaultOptions(BackingStoreProvider provider) {
+        return new LunOptions(false, false, provider != null && provider.thinByDefault(), null);
     }
 
     private static void words(String[] w, int min, int max, String form) {
@@ -636,7 +447,7 @@ final class TargetsFile {
     }
 
     private static TargetSpec declared(Map<Integer, TargetSpec> targets, String tid) {
-        TargetSpec t = targets.get(tid(tid));
+        TargetSpec t = targets.get(ConfigValues.tid(tid));
         if (t == null) {
             throw new IllegalArgumentException("tid " + tid + " is not declared by an earlier target line");
         }
