@@ -40,11 +40,14 @@ import org.jtgt.api.target.LunOptions;
  * </pre>
  *
  * A {@code lun} or {@code acl} line names a tid declared by an earlier {@code target} line.
- * The block size defaults to 512; {@code readonly} and {@code removable} to 0, {@code thin} to 1
- * for memory and 0 for file, {@code serial} to one the daemon derives from the target and LUN
- * (lines written before the options existed load with these defaults). A file LUN's file must
- * exist when jtgt starts (it is never created at load); {@code size} is the LUN's capacity. A
- * memory LUN starts empty at every start.
+ * The block size defaults to 512; {@code readonly} and {@code removable} to 0, {@code thin} to
+ * what the store type's provider says ({@code BackingStoreProvider.thinByDefault}: 1 for memory,
+ * 0 for file; a line read while its type's provider is not running keeps no {@code thin=} until
+ * it is), {@code serial} to one the daemon derives from the target and LUN (lines written before
+ * the options existed load with these defaults). A LUN has a path when the word after its type
+ * is not {@code KEY=VALUE}; whether its type needs one is the provider's to say when the LUN is
+ * applied. A file LUN's file must exist when jtgt starts (it is never created at load);
+ * {@code size} is the LUN's capacity. A memory LUN starts empty at every start.
  * A target without {@code acl} lines admits every initiator, as does {@code acl TID ALL}; with
  * names and no {@code ALL} only those initiators (compared by name, case-insensitively).
  *
