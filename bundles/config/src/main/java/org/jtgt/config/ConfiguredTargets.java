@@ -202,6 +202,10 @@ public final class ConfiguredTargets implements TargetConfiguration {
     /** Opens the store of a LUN made before and hands it to the daemon. */
     private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l)
             throws IOException {
+        if (provider.usesPath() != (l.path() != null)) {
+            throw new IllegalArgumentException("a " + l.type() + " LUN " + (l.path() == null ? "needs a path"
+                    : "has no path"));
+        }
         addLun(admin, provider, iqn, l, provider.openOptions(l.options().readOnly()));
     }
 

@@ -189,6 +189,8 @@ class ConfiguredTargetsTest {
                 "lun 1 0 file " + disk + " size=4096",
                 "lun 1 1 file " + DIR.resolve("gone.img") + " size=4096",
                 "lun 1 2 memory size=17",
+                "lun 1 3 memory /srv/m.img size=4096",
+                "lun 1 4 file size=4096",
                 "target 2 bad-name",
                 "lun 2 0 memory size=4096",
                 "acl 1 " + INITIATOR) + "\n");
@@ -206,6 +208,8 @@ class ConfiguredTargetsTest {
         String text = Files.readString(conf);
         assertTrue(text.contains("# size 17 is not a multiple of the block size 512\n# lun 1 2 memory size=17\n"), text);
         assertTrue(text.contains("# no such file: " + DIR.resolve("gone.img")), text);
+        assertTrue(text.contains("# a memory LUN has no path\n# lun 1 3 memory /srv/m.img size=4096 blocksize=512"), text);
+        assertTrue(text.contains("# a file LUN needs a path\n# lun 1 4 file size=4096 blocksize=512"), text);
         assertTrue(text.contains("# 'bad-name' is not an iSCSI name\n# target 2 bad-name\n"), text);
         assertTrue(text.contains("# its target was skipped\n# lun 2 0 memory size=4096 blocksize=512 readonly=0 removable=0 thin=1\n"), text);
 
