@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,7 +75,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
     private final Path file;
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
-    private TargetsFile.Accounts accounts = TargetsFile.Accounts.EMPTY;
+    private Accounts accounts = Accounts.EMPTY;
     /** {@link #chapFor}'s answers, replaced whenever targets or accounts change. */
     private volatile Map<String, ChapAccounts.TargetChap> chapByTarget = Map.of();
     /**
@@ -257,7 +256,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         next.remove(tid);
         Map<Integer, TargetSpec> before = targets;
-        TargetsFile.Accounts accountsBefore = accounts;
+        Accounts accountsBefore = accounts;
         save(next, accounts.withoutTarget(tid));   // first: a deletion cannot be undone once the stores are closed
         int ended = 0;
         try {
@@ -544,7 +543,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         save(next, accounts);
     }
 
-    private void save(Map<Integer, TargetSpec> next, TargetsFile.Accounts nextAccounts) {
+    private void save(Map<Integer, TargetSpec> next, Accounts nextAccounts) {
         try {
             TargetsFile.write(file, TargetsFile.format(next, nextAccounts, skipped));
         } catch (IOException e) {
@@ -592,7 +591,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         String secret = account(user);
         List<String> incoming = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
         String out = accounts.outgoing().get(tid);
-        TargetsFile.Accounts next;
+        Accounts next;
         String done;
         if (outgoing) {
             if (bind) {
@@ -639,16 +638,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
     /** The account names, each with the targets it is bound to; never a secret. */
     @Override
     public synchronized String showAccounts() {
-        StringBuilder out = new StringBuilder("Account list:\n");
-        if (accounts.secrets().isEmpty()) {
-            out.append("    (none)\n");
-        }
-        for (String user : accounts.secrets().keySet()) {
-            List<String> bound = accounts.bindingsOf(user);
-            out.append("    ").append(user).append(bound.isEmpty() ? "" : " (" + String.join(", ", bound) + ")")
-                    .append('\n');
-        }
-        return out.toString();
+        return accounts.show();
     }
 
     /** The users bound to the target {@code iqn}, for show: incoming, then "NAME (outgoing)". */
@@ -658,12 +648,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         if (tid == null) {
             return List.of();
         }
-        List<String> out = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
-        String o = accounts.outgoing().get(tid);
-        if (o != null) {
-            out.add(o + " (outgoing)");
-        }
-        return out;
+        return accounts.usersOf(tid);
     }
 
     /**
@@ -676,27 +661,11 @@ public final class ConfiguredTargets implements TargetConfiguration {
         return chapByTarget.get(iqn.toLowerCase(Locale.ROOT));
     }
 
-    /** The accounts of every target with an incoming user, by IQN in lower case (iSCSI names fold case). */
     /** CHAP per target name, for the targets applied and those skipped (fail closed: see {@link #skippedTargets}). */
-    private Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets,
-            TargetsFile.Accounts accounts) {
-        Map<String, ChapAccounts.TargetChap> out = new HashMap<>();
+    private Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets, Accounts accounts) {
         List<TargetSpec> all = new ArrayList<>(skippedTargets.values());
         all.addAll(targets.values());
-        for (TargetSpec t : all) {
-            List<String> in = accounts.incoming().getOrDefault(t.tid(), List.of());
-            if (in.isEmpty()) {
-                continue;   // an outgoing user alone does not replace the configured incoming account
-            }
-            Map<String, String> incoming = new LinkedHashMap<>();
-            for (String u : in) {
-                incoming.put(u, accounts.secrets().get(u));
-            }
-            String out1 = accounts.outgoing().get(t.tid());
-            out.put(t.iqn().toLowerCase(Locale.ROOT), new ChapAccounts.TargetChap(incoming, out1,
-                    out1 == null ? null : accounts.secrets().get(out1)));
-        }
-        return Map.copyOf(out);
+        return accounts.chapByTarget(all);
     }
 
     private String account(String user) {
