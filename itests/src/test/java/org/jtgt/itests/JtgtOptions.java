@@ -83,15 +83,16 @@ public final class JtgtOptions {
     }
 
     /**
-     * The admin bundle, with its control socket and {@code targets.conf} in {@code target/NAME}:
-     * the iSCSI driver refuses logins while its CHAP account source (admin) is missing, so a
-     * test that logs in over iSCSI installs it, as every deployment does.
+     * The config and admin bundles, with {@code targets.conf} and the control socket in
+     * {@code target/NAME}: the iSCSI driver refuses logins while its CHAP account source (config)
+     * is missing, so a test that logs in over iSCSI installs it, as every deployment does.
      */
     public static Option admin(String name) {
         File dir = new File("target", name).getAbsoluteFile();
         return composite(
                 frameworkProperty("jtgt.control").value(new File(dir, "control.sock").getPath()),
                 frameworkProperty("jtgt.config.dir").value(dir.getPath()),
+                bundle(file("jtgt-config")),
                 bundle(file("jtgt-admin")));
     }
 

@@ -50,6 +50,7 @@ public class ShellIT {
                 frameworkProperty("jtgt.control").value(new File(dir, "control.sock").getPath()),
                 frameworkProperty("jtgt.config.dir").value(dir.getPath()),
                 bundle(JtgtOptions.file("org.apache.felix.gogo.runtime")).startLevel(2),
+                bundle(JtgtOptions.file("jtgt-config")),
                 bundle(JtgtOptions.file("jtgt-admin")))};
     }
 

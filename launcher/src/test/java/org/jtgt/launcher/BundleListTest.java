@@ -45,15 +45,18 @@ class BundleListTest {
 
     /**
      * The framework stops bundles in the reverse of this order: the drivers that take logins must
-     * stop before the CHAP account source (admin), so that no portal listens without it.
+     * stop before the CHAP account source (config) and management (admin), so that no portal
+     * listens without them.
      */
     @Test
     void adminStartsBeforeAndStopsAfterTheNetworkDrivers() throws IOException {
         List<String> listed = BundleList.embedded();
-        int admin = listed.indexOf("jtgt-admin.jar");
-        assertTrue(admin >= 0, listed.toString());
-        for (String driver : List.of("jtgt-lld-iscsi.jar", "jtgt-lld-fc.jar")) {
-            assertTrue(listed.indexOf(driver) > admin, driver + " before jtgt-admin.jar in " + listed);
+        for (String management : List.of("jtgt-config.jar", "jtgt-admin.jar")) {
+            int at = listed.indexOf(management);
+            assertTrue(at >= 0, listed.toString());
+            for (String driver : List.of("jtgt-lld-iscsi.jar", "jtgt-lld-fc.jar")) {
+                assertTrue(listed.indexOf(driver) > at, driver + " before " + management + " in " + listed);
+            }
         }
     }
 

@@ -332,9 +332,9 @@ class JtgtadmIT {
      * A CHAP account bound to a target: libiscsi logs in with the right secret and is refused
      * with a wrong one or none, the default target (no account bound, no CHAP configured) still
      * admits everyone, secrets are never shown and targets.conf is owner-only, and after a
-     * restart the account is in force again. While the admin component cannot activate (a
-     * control socket path that cannot exist), no login gets in, to any target; at SIGTERM the
-     * iSCSI portals close before the admin component goes.
+     * restart the account is in force again. While the component that owns targets.conf and
+     * provides the accounts cannot activate (a directory that cannot exist), no login gets in, to
+     * any target; at SIGTERM the iSCSI portals close before management and the account source go.
      */
     @Test
     void anAccountBoundToATargetRequiresItsChapSecretAcrossARestart() throws Exception {
@@ -368,11 +368,11 @@ class JtgtadmIT {
         checkChap(tools, again.iscsiPort(), secret);
         assertEquals(accounts, LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "account"));
 
-        // The admin component fails to activate: the account source is gone, and every login is
+        // The config component fails to activate: the account source is gone, and every login is
         // refused as Service Unavailable, with or without the secret, to any target.
-        Path adminCfg = config.resolve("etc").resolve("org.jtgt.admin.cfg");
+        Path configCfg = config.resolve("etc").resolve("org.jtgt.config.cfg");
         int mark = again.output.mark();
-        Files.writeString(adminCfg, "path = /proc/nonexistent/control.sock\n");
+        Files.writeString(configCfg, "directory = /proc/nonexistent\n");
         again.output.awaitSince(mark, Pattern.compile("CHAP account source gone"), 30);
         String at = "127.0.0.1:" + again.iscsiPort() + "/";
         for (String url : new String[] {"iscsi://" + at + TARGET + "/0", "iscsi://alice%" + secret + "@" + at + TARGET + "/0",
@@ -382,7 +382,7 @@ class JtgtadmIT {
         }
         // Back: the accounts apply again.
         mark = again.output.mark();
-        Files.writeString(adminCfg, "path = " + control + "\n");
+        Files.writeString(configCfg, "directory = " + config + "\n");
         again.output.awaitSince(mark, Pattern.compile("CHAP account source bound"), 30);
         checkChap(tools, again.iscsiPort(), secret);
 
@@ -393,6 +393,8 @@ class JtgtadmIT {
         int portalsClosed = stopping.indexOf("iSCSI portals closed");
         int accountsGone = stopping.indexOf("control socket " + control + " closed");
         assertTrue(portalsClosed >= 0 && accountsGone > portalsClosed, stopping);
+        assertFalse(stopping.contains("CHAP account source gone"), "the account source went before the portals: "
+                + stopping);
     }
 
     private static void checkChap(ExternalTool tools, int port, String secret) throws Exception {

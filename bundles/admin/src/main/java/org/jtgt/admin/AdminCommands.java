@@ -7,6 +7,8 @@ import java.util.Map;
 
 import org.jtgt.admin.AdminOptions.UsageException;
 import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.config.ConfigValues;
+import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.host.TransportControl.SwapRecord;
 import org.jtgt.api.host.TransportControl.TransportState;
@@ -45,8 +47,9 @@ import org.jtgt.api.target.TargetInfo;
  * --mode account   --op bind|unbind --tid N --user U [--outgoing]   per-target CHAP (iSCSI)
  * </pre>
  *
- * Changes to targets are kept in {@code targets.conf} by {@link ConfiguredTargets}. ACLs are by
- * initiator name: {@code -I} accepts only {@code ALL}.
+ * Changes to targets are kept in {@code targets.conf} by the {@link TargetConfiguration} service
+ * (the config bundle); what a store type needs ({@code -b}, {@code --size}) its provider says.
+ * ACLs are by initiator name: {@code -I} accepts only {@code ALL}.
  */
 final class AdminCommands {
     /** Services the commands act on; a service may be missing (its bundle stopped). */
@@ -55,8 +58,8 @@ final class AdminCommands {
 
         TargetAdmin targetAdmin();
 
-        /** The targets jtgtadm manages; null before activation. */
-        ConfiguredTargets configuredTargets();
+        /** The targets jtgtadm manages; null while the config bundle is not running. */
+        TargetConfiguration configuration();
 
         /** The network drivers' sessions (iSCSI, FC); empty while none is running. */
         default List<SessionSource> sessionSources() {
@@ -64,6 +67,8 @@ final class AdminCommands {
         }
     }
 
+    /** tgtadm's default backing store (rdwr: a file). */
+    static final String DEFAULT_STORE_TYPE = "file";
     static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account";
 
     private final Services services;
@@ -159,7 +164,8 @@ final class AdminCommands {
                     return Reply.failed("-I " + address + ": ACLs here are by initiator name, not address; use -I ALL "
                             + "or -Q INITIATOR-NAME");
                 }
-                return Reply.ok(configured().bind(tid, address != null ? "ALL" : name, op.equals("bind")));
+                return Reply.ok(configured().bindInitiator(tid, address != null ? ConfigValues.ALL : name,
+                        op.equals("bind")));
             }
             default -> throw new UsageException("mode target supports --op show, new, delete, bind and unbind, not '"
                     + op + "'");
@@ -168,34 +174,36 @@ final class AdminCommands {
 
     private Reply logicalUnit(String op, AdminOptions o) throws UsageException {
         int tid = tid(o);
-        int lun = number(o.require("lun", "for mode logicalunit: --lun L"), "LUN", 0, 16383);
+        int lun = number(o.require("lun", "for mode logicalunit: --lun L"), "LUN", 0, ConfigValues.MAX_LUN);
         switch (op) {
             case "new" -> {
-                String type = o.get("bstype") == null ? "file" : o.get("bstype");
+                String type = o.get("bstype") == null ? DEFAULT_STORE_TYPE : o.get("bstype");
                 String path = o.get("backing-store");
                 Long size = null;
-                int blockSize = TargetsFile.DEFAULT_BLOCK_SIZE;
-                LunOptions options;
+                int blockSize = ConfigValues.DEFAULT_BLOCK_SIZE;
+                Map<String, String> params;
                 try {
                     if (o.get("size") != null) {
-                        size = TargetsFile.size(o.get("size"));
+                        size = ConfigValues.size(o.get("size"));
                     }
                     if (o.get("blocksize") != null) {
-                        blockSize = TargetsFile.blockSize(o.get("blocksize"));
+                        blockSize = ConfigValues.blockSize(o.get("blocksize"));
                     }
-                    options = o.has("params") ? TargetsFile.lunOptions(TargetsFile.params(o.get("params")), type)
-                            : TargetsFile.defaultOptions(type);
+                    params = o.has("params") ? ConfigValues.params(o.get("params")) : Map.of();
+                    ConfigValues.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }
-                if (type.equals("file") && (path == null || path.isEmpty())) {
-                    throw new UsageException("-b PATH is required for --bstype file");
+                TargetConfiguration configuration = configured();
+                Boolean usesPath = configuration.storeUsesPath(type);   // null: no provider of the type runs
+                if (Boolean.TRUE.equals(usesPath) && (path == null || path.isEmpty())) {
+                    throw new UsageException("-b PATH is required for --bstype " + type);
                 }
-                if (type.equals("memory") && size == null) {
-                    throw new UsageException("--size BYTES is required for --bstype memory");
+                if (Boolean.FALSE.equals(usesPath) && size == null) {
+                    throw new UsageException("--size BYTES is required for --bstype " + type);
                 }
-                return Reply.ok(configured().newLun(tid, lun, type, type.equals("memory") ? null : path, size, blockSize,
-                        options));
+                return Reply.ok(configuration.newLun(tid, lun, type, Boolean.FALSE.equals(usesPath) ? null : path, size,
+                        blockSize, params));
             }
             case "update" -> {
                 if (!o.has("params") && o.get("size") == null) {
@@ -205,17 +213,17 @@ final class AdminCommands {
                 Map<String, String> params;
                 Long size = null;
                 try {
-                    params = o.has("params") ? new LinkedHashMap<>(TargetsFile.params(o.get("params"),
-                            TargetsFile.UPDATE_KEYS)) : new LinkedHashMap<>();
-                    String sizeParam = params.remove(TargetsFile.SIZE);
+                    params = o.has("params") ? new LinkedHashMap<>(ConfigValues.params(o.get("params"),
+                            ConfigValues.UPDATE_KEYS)) : new LinkedHashMap<>();
+                    String sizeParam = params.remove(ConfigValues.SIZE);
                     if (sizeParam != null && o.get("size") != null) {
                         throw new IllegalArgumentException("give the size once: --size or --params size=, not both");
                     }
                     String sizeText = sizeParam != null ? sizeParam : o.get("size");
                     if (sizeText != null) {
-                        size = TargetsFile.size(sizeText);
+                        size = ConfigValues.size(sizeText);
                     }
-                    TargetsFile.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
+                    ConfigValues.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }
@@ -243,7 +251,7 @@ final class AdminCommands {
                 String user = o.require("user", "for --op new --mode account: --user NAME");
                 String password = o.require("password", "for --op new --mode account: --password SECRET");
                 try {
-                    TargetsFile.checkAccount(user, password);
+                    ConfigValues.checkAccount(user, password);
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }
@@ -362,7 +370,7 @@ final class AdminCommands {
     }
 
     private String targetHeading(String iqn) {
-        ConfiguredTargets c = services.configuredTargets();
+        TargetConfiguration c = services.configuration();
         Integer tid = c == null ? null : c.tidOf(iqn);
         return (tid == null ? "Target: " : "Target " + tid + ": ") + iqn;
     }
@@ -389,8 +397,8 @@ final class AdminCommands {
         return admin;
     }
 
-    private ConfiguredTargets configured() {
-        ConfiguredTargets c = services.configuredTargets();
+    private TargetConfiguration configured() {
+        TargetConfiguration c = services.configuration();
         if (c == null) {
             throw new IllegalStateException("target management is not active");
         }
@@ -398,12 +406,12 @@ final class AdminCommands {
     }
 
     private static int tid(AdminOptions o) throws UsageException {
-        return number(o.require("tid", "(-t N)"), "tid", 1, TargetsFile.MAX_TID);
+        return number(o.require("tid", "(-t N)"), "tid", 1, ConfigValues.MAX_TID);
     }
 
     private static int number(String s, String what, int min, int max) throws UsageException {
         try {
-            return TargetsFile.number(s, what, min, max);
+            return ConfigValues.number(s, what, min, max);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -438,7 +446,7 @@ final class AdminCommands {
         if (targets.isEmpty()) {
             out.append("No targets\n");
         }
-        ConfiguredTargets configured = services.configuredTargets();
+        TargetConfiguration configured = services.configuration();
         Map<String, SessionInfo> sessions = new java.util.TreeMap<>(sessionsByNexus());
         for (TargetInfo t : targets) {
             Integer tid = configured == null ? null : configured.tidOf(t.name());

@@ -21,10 +21,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.jtgt.admin.ControlProtocol.MalformedRequestException;
 import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.host.TransportControl;
-import org.jtgt.api.store.BackingStoreProvider;
-import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.osgi.framework.BundleContext;
@@ -51,9 +50,8 @@ import org.slf4j.LoggerFactory;
  * data area. A socket file left by a process that died is replaced; one that still answers means
  * another jtgt owns it, and activation fails with that message.
  *
- * <p>Targets made through jtgtadm are kept in {@code targets.conf} ({@link TargetsFile}) in the
- * directory named by the framework property {@value #CONFIG_DIR_PROPERTY}, else in this bundle's
- * data area, and created again from it at activation ({@link ConfiguredTargets}).
+ * <p>Targets made through jtgtadm are kept in {@code targets.conf} by the {@link TargetConfiguration}
+ * service (the config bundle), which the commands change and show.
  *
  * <p>Bounded: at most {@value #MAX_CLIENTS} requests run at once (more are answered "busy"), a
  * request is at most {@value ControlProtocol#MAX_REQUEST} bytes, and a client that has not sent
@@ -67,8 +65,6 @@ public class ControlSocket implements AdminCommands.Services {
 
     /** Framework property naming the socket's path. */
     public static final String PATH_PROPERTY = "jtgt.control";
-    /** Framework property naming the directory of {@code targets.conf} (the launcher's --config). */
-    public static final String CONFIG_DIR_PROPERTY = "jtgt.config.dir";
     static final int MAX_CLIENTS = 4;
     static final int REQUEST_TIMEOUT_SECONDS = 10;
 
@@ -82,56 +78,25 @@ public class ControlSocket implements AdminCommands.Services {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     volatile TransportControl transportControl;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     volatile TargetAdmin targetAdmin;
+
+    /** The targets jtgtadm manages (targets.conf), from the config bundle. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile TargetConfiguration configuration;
 
     /** The network drivers' sessions. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     final List<SessionSource> sessionSources = new CopyOnWriteArrayList<>();
 
-    /** Backing store providers in the order they came; the first of a type serves it. */
-    private final List<BackingStoreProvider> providers = new CopyOnWriteArrayList<>();
-    private volatile ConfiguredTargets configured;
-    /** Applies targets.conf off the SCR threads: bind methods must not call out to other services. */
-    private ExecutorService loader;
-
     private final AdminCommands commands = new AdminCommands(this);
     /** The Gogo commands ({@link ShellCommands}), registered while active. */
     private ServiceRegistration<Object> shell;
-    /** The per-target CHAP accounts for the iSCSI driver, registered while active. */
-    private ServiceRegistration<ChapAccounts> chap;
     private Path path;
     private ServerSocketChannel server;
     private Thread acceptor;
     private ExecutorService workers;
     private ScheduledExecutorService timeouts;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            unbind = "unbindTargetAdmin")
-    void bindTargetAdmin(TargetAdmin admin) {
-        targetAdmin = admin;
-        applyLater();
-    }
-
-    void unbindTargetAdmin(TargetAdmin admin) {
-        if (targetAdmin == admin) {
-            targetAdmin = null;
-            ConfiguredTargets c = configured;
-            if (c != null) {
-                c.daemonGone();
-            }
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            unbind = "unbindProvider")
-    void bindProvider(BackingStoreProvider provider) {
-        providers.add(provider);
-        applyLater();
-    }
-
-    void unbindProvider(BackingStoreProvider provider) {
-        providers.remove(provider);
-    }
 
     @Activate
     void activate(BundleContext context, Config config) throws IOException {
@@ -148,61 +113,8 @@ public class ControlSocket implements AdminCommands.Services {
                 LOG.debug("{} narrowed to mode 0700", p.getParent());
             }
         }
-        open(p);   // first: if another jtgt owns this directory, its targets.conf is not ours to apply
+        open(p);
         shell = context.registerService(Object.class, new ShellCommands(commands), ShellCommands.properties());
-        String dir = context.getProperty(CONFIG_DIR_PROPERTY);
-        Path conf = (dir != null ? Path.of(dir) : context.getDataFile("").toPath()).resolve(TargetsFile.NAME);
-        try {
-            manage(conf);
-            // Only once targets.conf is read: a source that answered "no accounts" for a target
-            // that has them would let the iSCSI driver admit logins without CHAP.
-            ConfiguredTargets c = configured;
-            chap = context.registerService(ChapAccounts.class, c::chapFor, null);
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw e;
-        }
-    }
-
-    /** Loads {@code conf} and applies it, now or as soon as the daemon and the providers it needs are there. */
-    void manage(Path conf) throws IOException {
-        loader = Executors.newSingleThreadExecutor(r -> daemonThread(r, "jtgt-admin-targets"));
-        ConfiguredTargets c = new ConfiguredTargets(conf, new ConfiguredTargets.Environment() {
-            @Override
-            public TargetAdmin targetAdmin() {
-                return targetAdmin;
-            }
-
-            @Override
-            public List<SessionSource> sessionSources() {
-                return sessionSources;
-            }
-
-            @Override
-            public BackingStoreProvider provider(String type) {
-                for (BackingStoreProvider p : providers) {
-                    if (p.type().equals(type)) {
-                        return p;
-                    }
-                }
-                return null;
-            }
-        });
-        c.load();
-        configured = c;
-        applyLater();
-    }
-
-    private void applyLater() {
-        ConfiguredTargets c = configured;
-        ExecutorService l = loader;
-        if (c != null && l != null) {
-            try {
-                l.execute(c::applyPending);
-            } catch (RejectedExecutionException e) {
-                // deactivating
-            }
-        }
     }
 
     /** Binds the socket at {@code socketPath} and starts answering; also the entry point for tests. */
@@ -239,16 +151,9 @@ public class ControlSocket implements AdminCommands.Services {
 
     @Deactivate
     void close() {
-        if (chap != null) {
-            chap.unregister();
-            chap = null;
-        }
         if (shell != null) {
             shell.unregister();
             shell = null;
-        }
-        if (loader != null) {
-            loader.shutdownNow();
         }
         try {
             server.close();
@@ -294,8 +199,8 @@ public class ControlSocket implements AdminCommands.Services {
     }
 
     @Override
-    public ConfiguredTargets configuredTargets() {
-        return configured;
+    public TargetConfiguration configuration() {
+        return configuration;
     }
 
     @Override

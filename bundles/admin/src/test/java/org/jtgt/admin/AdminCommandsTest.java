@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.IoStatistics;
@@ -20,6 +21,8 @@ import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.config.ConfiguredTargets;
+import org.jtgt.config.FakeDaemon;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class AdminCommandsTest {
     private static final Path DIR = Path.of("target", "admin-commands-test").toAbsolutePath();
     private static final String IQN = "iqn.2026-11.org.jtgt:one";
+    private static final String TARGETS_CONF = "targets.conf";
 
     private final FakeDaemon daemon = new FakeDaemon();
     private ConfiguredTargets configured;
@@ -35,10 +39,10 @@ class AdminCommandsTest {
     @BeforeEach
     void setUp() throws IOException {
         Files.createDirectories(DIR);
-        Files.deleteIfExists(DIR.resolve(TargetsFile.NAME));
+        Files.deleteIfExists(DIR.resolve(TARGETS_CONF));
         Files.deleteIfExists(DIR.resolve("made.img"));
         Files.deleteIfExists(DIR.resolve("ro.img"));
-        configured = new ConfiguredTargets(DIR.resolve(TargetsFile.NAME), daemon);
+        configured = new ConfiguredTargets(DIR.resolve(TARGETS_CONF), daemon);
         configured.load();
         commands = new AdminCommands(new AdminCommands.Services() {
             @Override
@@ -52,7 +56,7 @@ class AdminCommandsTest {
             }
 
             @Override
-            public ConfiguredTargets configuredTargets() {
+            public TargetConfiguration configuration() {
                 return configured;
             }
 
@@ -163,7 +167,7 @@ class AdminCommandsTest {
                 + "        Read-only: yes, removable: yes, thin: no\n        Serial: DISK-0001\n"), show);
         assertTrue(show.contains("        Read-only: no, removable: no, thin: yes\n"
                 + "        Serial: (derived from target and LUN)\n"), show);
-        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String conf = Files.readString(DIR.resolve(TARGETS_CONF));
         assertTrue(conf.contains("lun 1 0 memory size=65536 blocksize=512 readonly=1 removable=1 thin=0 serial=DISK-0001\n"),
                 conf);
         assertTrue(conf.contains("lun 1 1 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1\n"), conf);
@@ -177,7 +181,7 @@ class AdminCommandsTest {
         assertEquals(new LunOptions(false, false, true, null, 4096), daemon.targets.get(IQN).options.get(0));
         String show = run("--op", "show", "--mode", "target").text();
         assertTrue(show.contains("        Size: 65536 bytes, block size 512, physical block size 4096\n"), show);
-        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String conf = Files.readString(DIR.resolve(TARGETS_CONF));
         assertTrue(conf.contains("lun 1 0 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 "
                 + "physicalblocksize=4096\n"), conf);
     }
@@ -199,7 +203,7 @@ class AdminCommandsTest {
     @Test
     void badParamsAnswerTwoAndApplyNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
-        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String before = Files.readString(DIR.resolve(TARGETS_CONF));
         String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
             "--size", "65536", "--params"};
         usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
@@ -216,7 +220,7 @@ class AdminCommandsTest {
         usage("physicalblocksize=4k is not a number of bytes", with(lun, "physicalblocksize=4k"));
         assertTrue(daemon.targets.get(IQN).luns.isEmpty());
         assertTrue(daemon.opened.isEmpty(), "no store opened");
-        assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
+        assertEquals(before, Files.readString(DIR.resolve(TARGETS_CONF)));
     }
 
     @Test
@@ -236,7 +240,7 @@ class AdminCommandsTest {
                 + "removable=1 thin=1", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
                 "--size", "262144", "-P", "readonly=off");
         assertFalse(daemon.opened.get(0).closed, "the store stays open");
-        String conf = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String conf = Files.readString(DIR.resolve(TARGETS_CONF));
         assertTrue(conf.contains("lun 1 0 memory size=262144 blocksize=512 readonly=0 removable=1 thin=1\n"), conf);
     }
 
@@ -245,7 +249,7 @@ class AdminCommandsTest {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
                 "memory", "-S", "65536");
-        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String before = Files.readString(DIR.resolve(TARGETS_CONF));
         String[] update = {"--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--params"};
         usage("readonly=yes: use readonly=0|1 or readonly=on|off", with(update, "readonly=yes"));
         usage("size 'big' is not a number of bytes", with(update, "size=big"));
@@ -268,7 +272,7 @@ class AdminCommandsTest {
         assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0),
                 "the options were set back when the resize failed");
         assertEquals(65536, daemon.targets.get(IQN).luns.get(0).size);
-        assertEquals(before, Files.readString(DIR.resolve(TargetsFile.NAME)));
+        assertEquals(before, Files.readString(DIR.resolve(TARGETS_CONF)));
     }
 
     /**
@@ -366,7 +370,7 @@ class AdminCommandsTest {
                 configured.chapFor(IQN));
         assertEquals(configured.chapFor(IQN), configured.chapFor(IQN.toUpperCase()), "iSCSI names fold case");
         assertEquals(null, configured.chapFor("iqn.2026-11.org.jtgt:none"));
-        Path conf = DIR.resolve(TargetsFile.NAME);
+        Path conf = DIR.resolve(TARGETS_CONF);
         String text = Files.readString(conf);
         assertTrue(text.contains("account alice alice-secret1\n") && text.contains("incominguser 1 alice\n")
                 && text.contains("outgoinguser 1 tgt\n"), text);
@@ -392,7 +396,7 @@ class AdminCommandsTest {
     void badAccountsAreRefusedWithTheReasonAndChangeNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         ok("account alice created", "--op", "new", "--mode", "account", "--user", "alice", "--password", "alice-secret1");
-        String before = Files.readString(DIR.resolve(TargetsFile.NAME));
+        String before = Files.readString(DIR.resolve(TARGETS_CONF));
         String[] make = {"--op", "new", "--mode", "account", "--user", "bob", "--password"};
         usage("the CHAP secret has 5 characters; it must have 12 to 16 (RFC 7143 12.1.3 asks for at least 96 bits)",
                 with(make, "short"));

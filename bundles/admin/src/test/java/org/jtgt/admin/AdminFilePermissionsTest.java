@@ -1,7 +1,6 @@
 package org.jtgt.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.File;
 import java.io.IOException;
@@ -18,7 +17,7 @@ import org.osgi.framework.ServiceRegistration;
 
 /**
  * What the admin bundle writes is owner-only: the control socket 0600 in a directory others
- * cannot enter (one made for it, or the bundle's own data area, is 0700), targets.conf 0600.
+ * cannot enter (one made for it, or the bundle's own data area, is 0700).
  */
 class AdminFilePermissionsTest {
     private static final Path DIR = Path.of("target", "afp").toAbsolutePath();
@@ -66,19 +65,6 @@ class AdminFilePermissionsTest {
         } finally {
             socket.close();
         }
-    }
-
-    @Test
-    void targetsConfAndADirectoryMadeForItAreOwnerOnly() throws IOException {
-        Path sub = fresh("conf").resolve("etc");
-        Path file = sub.resolve(TargetsFile.NAME);
-        TargetsFile.write(file, "target 1 iqn.2026-11.org.jtgt:one\n");
-        assertEquals("rw-------", mode(file));
-        assertEquals("rwx------", mode(sub));
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        TargetsFile.write(file, "target 2 iqn.2026-11.org.jtgt:two\n");
-        assertEquals("rw-------", mode(file), "a rewrite is owner-only whatever the old file was");
-        assertFalse(Files.exists(sub.resolve(TargetsFile.NAME + ".tmp")));
     }
 
     private static ControlSocket.Config config() {

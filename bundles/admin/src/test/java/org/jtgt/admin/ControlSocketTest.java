@@ -15,18 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.jtgt.api.host.TransportControl;
-import org.jtgt.api.target.ChapAccounts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 
 @Timeout(30)
 class ControlSocketTest {
@@ -153,46 +149,6 @@ class ControlSocketTest {
             assertTrue(exchange(stale, ControlProtocol.request(List.of("-m", "transport", "-o", "show"))).startsWith("0\n"));
         } finally {
             third.close();
-        }
-    }
-
-    /**
-     * The CHAP account source is registered only once targets.conf is read: registered earlier,
-     * it would answer "no accounts" for a target that has them, and the iSCSI driver would admit
-     * logins to it without CHAP.
-     */
-    @Test
-    void chapAccountsAreRegisteredOnlyWithTheAccountsOfTargetsConf() throws Exception {
-        String iqn = "iqn.2026-11.org.jtgt:chap";
-        Path dir = DIR.resolve("activate");
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve(TargetsFile.NAME), "target 1 " + iqn + "\naccount alice alice-secret1\n"
-                + "incominguser 1 alice\n");
-        List<Object> atRegistration = new ArrayList<>();
-        BundleContext context = (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {BundleContext.class}, (proxy, method, args) -> {
-                    switch (method.getName()) {
-                        case "getProperty":
-                            return ControlSocket.CONFIG_DIR_PROPERTY.equals(args[0]) ? dir.toString() : null;
-                        case "registerService":
-                            if (args[0] == ChapAccounts.class) {
-                                atRegistration.add(String.valueOf(((ChapAccounts) args[1]).forTarget(iqn)));
-                            }
-                            return Proxy.newProxyInstance(getClass().getClassLoader(),
-                                    new Class<?>[] {ServiceRegistration.class}, (p, m, a) -> null);
-                        default:
-                            throw new UnsupportedOperationException(method.getName());
-                    }
-                });
-        ControlSocket.Config config = (ControlSocket.Config) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {ControlSocket.Config.class}, (proxy, method, args) ->
-                        method.getName().equals("path") ? dir.resolve("control.sock").toString() : null);
-        ControlSocket activated = new ControlSocket();
-        activated.activate(context, config);
-        try {
-            assertEquals(List.of("TargetChap[incoming=[alice], outgoing=null]"), atRegistration);
-        } finally {
-            activated.close();
         }
     }
 

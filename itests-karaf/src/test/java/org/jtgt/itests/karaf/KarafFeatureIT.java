@@ -96,6 +96,7 @@ public class KarafFeatureIT {
             "jtgt-lld-loopback",
             "jtgt-lld-iscsi",
             "jtgt-lld-fc",
+            "jtgt-config",
             "jtgt-admin");
 
     /** System property (set by failsafe, passed on into Karaf) naming the external tools' work directory. */

@@ -16,6 +16,7 @@ import java.util.Set;
 import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.store.StorePlan;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -62,6 +63,56 @@ public class FileStoreProvider implements BackingStoreProvider {
     @Override
     public String type() {
         return "file";
+    }
+
+    /** {@code readonly}: the file is opened read-only, so images the daemon's user may not write are served. */
+    @Override
+    public Map<String, String> openOptions(boolean readOnly) {
+        return readOnly ? Map.of(OPTION_READONLY, "true") : Map.of();
+    }
+
+    /**
+     * A new LUN's file: an absolute path; an existing regular file is used at its own length
+     * ({@code size}, if given, must equal it: jtgtadm never grows or truncates a file); a missing
+     * file is created sparse when {@code size} is given ({@link StorePlan#creates()}: the caller
+     * removes it again if the LUN cannot be added).
+     */
+    @Override
+    public StorePlan plan(String path, Long size, boolean readOnly) throws IOException {
+        if (path == null || path.isEmpty()) {
+            throw new IOException("a file LUN needs -b PATH");
+        }
+        if (path.chars().anyMatch(Character::isWhitespace)) {
+            throw new IOException("backing path '" + path + "' contains white space (not supported)");
+        }
+        Path p = Path.of(path);
+        if (!p.isAbsolute()) {
+            throw new IOException("backing path " + path + " is not absolute (jtgt does not run in jtgtadm's directory)");
+        }
+        String file = p.normalize().toString();
+        if (!Files.exists(p)) {
+            if (size == null) {
+                throw new IOException("no such file: " + file + " (give --size BYTES to create it)");
+            }
+            return new StorePlan(file, size, Map.of(OPTION_CREATE, "true"), true);
+        }
+        if (!Files.isRegularFile(p)) {
+            throw new IOException(file + " is not a regular file");
+        }
+        long bytes;
+        try {
+            bytes = Files.size(p);
+        } catch (IOException e) {
+            throw new IOException("cannot read the size of " + file + ": " + e.getMessage(), e);
+        }
+        if (bytes == 0) {
+            throw new IOException(file + " is empty");
+        }
+        if (size != null && size != bytes) {
+            throw new IOException(file + " has " + bytes + " bytes, not --size " + size
+                    + " (jtgtadm neither grows nor truncates an existing file)");
+        }
+        return new StorePlan(file, bytes, openOptions(readOnly), false);
     }
 
     @Override

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.store.StorePlan;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,28 @@ class FileStoreTest {
         Path target = Path.of("target");
         Files.createDirectories(target);
         dir = Files.createTempDirectory(target, "file-store-test-").toAbsolutePath();
+    }
+
+    /** A new LUN's file as jtgtadm asks for it: an absolute path; an existing file at its own length, a missing one created. */
+    @Test
+    void planChecksANewLunsPathAndSize() throws IOException {
+        Path existing = dir.resolve("existing.img");
+        Files.write(existing, new byte[8192]);
+        assertEquals(new StorePlan(existing.toString(), 8192, Map.of(), false), provider.plan(existing.toString(), null, false));
+        assertEquals(new StorePlan(existing.toString(), 8192, READONLY, false),
+                provider.plan(dir + "/./existing.img", 8192L, true), "normalised; read-only opens read-only");
+        Path missing = dir.resolve("missing.img");
+        assertEquals(new StorePlan(missing.toString(), 4096, CREATE, true), provider.plan(missing.toString(), 4096L, false));
+        assertEquals("no such file: " + missing + " (give --size BYTES to create it)",
+                assertThrows(IOException.class, () -> provider.plan(missing.toString(), null, false)).getMessage());
+        assertEquals(existing + " has 8192 bytes, not --size 4096 (jtgtadm neither grows nor truncates an existing file)",
+                assertThrows(IOException.class, () -> provider.plan(existing.toString(), 4096L, false)).getMessage());
+        assertEquals("backing path rel.img is not absolute (jtgt does not run in jtgtadm's directory)",
+                assertThrows(IOException.class, () -> provider.plan("rel.img", null, false)).getMessage());
+        assertEquals(dir + " is not a regular file",
+                assertThrows(IOException.class, () -> provider.plan(dir.toString(), null, false)).getMessage());
+        assertTrue(provider.usesPath());
+        assertFalse(provider.thinByDefault());
     }
 
     @AfterEach

@@ -100,6 +100,18 @@ public class MemoryStoreProvider implements BackingStoreProvider {
         return "memory";
     }
 
+    /** A memory store lives nowhere: a LUN request names its size. */
+    @Override
+    public boolean usesPath() {
+        return false;
+    }
+
+    /** Nothing is allocated before it is written. */
+    @Override
+    public boolean thinByDefault() {
+        return true;
+    }
+
     /**
      * @param path ignored, may be null
      * @param size capacity in bytes, 1 .. 2^50

@@ -37,6 +37,18 @@ class MemoryBudgetTest {
         return b;
     }
 
+    /** A memory LUN has no path and is thin unless told otherwise; its size comes from the request. */
+    @Test
+    void aMemoryLunNamesOnlyItsSize() throws IOException {
+        MemoryStoreProvider provider = new MemoryStoreProvider(new MemoryBudget(1 << 20));
+        assertEquals(false, provider.usesPath());
+        assertEquals(true, provider.thinByDefault());
+        assertEquals(new org.jtgt.api.store.StorePlan(null, 4096, java.util.Map.of(), false),
+                provider.plan("/ignored", 4096L, true));
+        assertEquals("a memory LUN needs --size BYTES",
+                assertThrows(IOException.class, () -> provider.plan(null, null, false)).getMessage());
+    }
+
     @Test
     void aThinStoreThatRunsOutRefusesTheWholeWriteAndKeepsWhatItHas() throws IOException {
         // 64 KiB store: 16 pages, so 128 bytes of directory; room for one page and 4 chunks.

@@ -1,4 +1,4 @@
-package org.jtgt.admin;
+package org.jtgt.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,19 +12,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import org.jtgt.admin.TargetsFile.Contents;
-import org.jtgt.admin.TargetsFile.LunSpec;
-import org.jtgt.admin.TargetsFile.TargetSpec;
+import org.jtgt.config.TargetsFile.Contents;
+import org.jtgt.config.TargetsFile.LunSpec;
+import org.jtgt.config.TargetsFile.TargetSpec;
+import org.jtgt.api.config.ConfigValues;
 import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 
 /** The targets.conf line format: parsing, broken lines, round trip, atomic replacement. */
 class TargetsFileTest {
     private static final Path DIR = Path.of("target", "targets-file-test").toAbsolutePath();
+    /** The options of a line that sets none, as the store types' providers have them. */
+    private static final LunOptions MEMORY_DEFAULTS = TargetsFile.defaultOptions(FakeDaemon.REAL_PROVIDERS.apply("memory"));
+    private static final LunOptions FILE_DEFAULTS = TargetsFile.defaultOptions(FakeDaemon.REAL_PROVIDERS.apply("file"));
 
     @Test
     void parsesEveryKindOfLine() {
-        Contents c = TargetsFile.parse(List.of(
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
                 "# a comment",
                 "",
                 "target 1 iqn.2026-11.org.jtgt:one",
@@ -37,8 +41,8 @@ class TargetsFileTest {
         assertEquals(List.of(1, 7), List.copyOf(c.targets().keySet()));
         TargetSpec one = c.targets().get(1);
         assertEquals("iqn.2026-11.org.jtgt:one", one.iqn());
-        assertEquals(new LunSpec(0, "file", "/srv/disk0.img", 1048576, 4096, 4), one.luns().get(0));
-        assertEquals(new LunSpec(3, "memory", null, 65536, 512, 5), one.luns().get(3));
+        assertEquals(new LunSpec(0, "file", "/srv/disk0.img", 1048576, 4096, FILE_DEFAULTS, 4), one.luns().get(0));
+        assertEquals(new LunSpec(3, "memory", null, 65536, 512, MEMORY_DEFAULTS, 5), one.luns().get(3));
         assertEquals(List.of("iqn.2026-11.org.jtgt:initiator", "ALL"), one.acl());
         assertEquals(List.of(), one.daemonAcl(), "ALL admits everyone");
         assertEquals(List.of(), c.targets().get(7).acl());
@@ -46,7 +50,7 @@ class TargetsFileTest {
 
     @Test
     void brokenLinesAreReportedWithTheirNumberAndTheRestLoads() {
-        Contents c = TargetsFile.parse(List.of(
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
                 "target 1 iqn.2026-11.org.jtgt:one",
                 "target 1 iqn.2026-11.org.jtgt:again",
                 "target x iqn.2026-11.org.jtgt:x",
@@ -68,7 +72,6 @@ class TargetsFileTest {
                 "targets.conf:3: tid 'x' is not a number",
                 "targets.conf:4: tid 2 is not declared by an earlier target line",
                 "targets.conf:5: size 1000 is not a multiple of the block size 512",
-                "targets.conf:6: unknown backing store type 'tape' (memory, file)",
                 "targets.conf:7: file path relative.img is not absolute",
                 "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
                 "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
@@ -78,14 +81,15 @@ class TargetsFileTest {
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
                 "targets.conf:14: tid 1 has LUN 5 twice (line 13)"), messages);
         TargetSpec one = c.targets().get(1);
-        assertEquals(List.of(5), List.copyOf(one.luns().keySet()));
+        // a type no provider offers (yet) is no error of the line: its LUN waits for the provider
+        assertEquals(List.of(1, 5), List.copyOf(one.luns().keySet()));
         assertEquals(List.of("iqn.2026-11.org.jtgt:i"), one.acl());
         assertEquals(1, c.targets().size());
     }
 
     @Test
     void formatThenParseGivesTheSameTargets() {
-        Contents c = TargetsFile.parse(List.of(
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
                 "target 2 iqn.2026-11.org.jtgt:two",
                 "acl 2 iqn.2026-11.org.jtgt:i2",
                 "target 1 iqn.2026-11.org.jtgt:one",
@@ -93,7 +97,7 @@ class TargetsFileTest {
                 "lun 1 0 file /srv/a.img size=1048576",
                 "acl 1 ALL"));
         String text = TargetsFile.format(c.targets(), c.skipped());
-        Contents again = TargetsFile.parse(text.lines().collect(Collectors.toList()));
+        Contents again = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, text.lines().collect(Collectors.toList()));
         assertEquals(List.of(), again.skipped());
         assertEquals(strip(c), strip(again));
         assertEquals(text, TargetsFile.format(again.targets(), again.skipped()), "stable");
@@ -103,7 +107,7 @@ class TargetsFileTest {
 
     @Test
     void lunOptionsAreReadWrittenAndDefaultedForOldLines() {
-        Contents c = TargetsFile.parse(List.of(
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
                 "target 1 iqn.2026-11.org.jtgt:one",
                 "lun 1 0 file /srv/ro.img size=1048576 blocksize=512 readonly=1 removable=1 thin=0 serial=DISK-0001",
                 "lun 1 1 memory size=65536 thin=0 readonly=1",
@@ -125,7 +129,7 @@ class TargetsFileTest {
         assertTrue(text.contains("lun 1 3 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1\n"), text);
         assertTrue(text.contains("lun 1 4 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 "
                 + "physicalblocksize=4096\n"), text);
-        Contents again = TargetsFile.parse(text.lines().collect(Collectors.toList()));
+        Contents again = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, text.lines().collect(Collectors.toList()));
         assertEquals(List.of(), again.skipped());
         for (int lun = 0; lun < 5; lun++) {
             assertEquals(one.luns().get(lun).options(), again.targets().get(1).luns().get(lun).options(), "LUN " + lun);
@@ -134,7 +138,7 @@ class TargetsFileTest {
 
     @Test
     void badLunOptionsSkipTheLine() {
-        Contents c = TargetsFile.parse(List.of(
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
                 "target 1 iqn.2026-11.org.jtgt:one",
                 "lun 1 0 memory size=4096 readonly=yes",
                 "lun 1 1 memory size=4096 thin=1 thin=0",
@@ -155,11 +159,11 @@ class TargetsFileTest {
 
     @Test
     void paramsAreTgtadmsCommaSeparatedKeyValues() {
-        assertEquals(Map.of("readonly", "1", "serial", "a=b"), TargetsFile.params("readonly=1,serial=a=b"));
+        assertEquals(Map.of("readonly", "1", "serial", "a=b"), ConfigValues.params("readonly=1,serial=a=b"));
         assertEquals(new LunOptions(false, true, true, null),
-                TargetsFile.lunOptions(TargetsFile.params("removable=1"), "memory"));
+                ConfigValues.lunOptions(ConfigValues.params("removable=1"), MEMORY_DEFAULTS));
         assertEquals(new LunOptions(true, false, true, "X"),
-                TargetsFile.lunOptions(TargetsFile.params("thin=1,readonly=1,serial=X"), "file"));
+                ConfigValues.lunOptions(ConfigValues.params("thin=1,readonly=1,serial=X"), FILE_DEFAULTS));
         paramsRefused("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
                 "scsi_sn=X");
         paramsRefused("--params item '' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
@@ -174,16 +178,16 @@ class TargetsFileTest {
 
     private static void paramsRefused(String message, String params) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TargetsFile.lunOptions(TargetsFile.params(params), "file"));
+                () -> ConfigValues.lunOptions(ConfigValues.params(params), FILE_DEFAULTS));
         assertEquals(message, e.getMessage());
     }
 
     @Test
     void skippedLinesAreKeptCommentedOutWithTheirReason() {
-        Contents c = TargetsFile.parse(List.of("target 1 iqn.2026-11.org.jtgt:one", "lun 1 0 memory size=3"));
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of("target 1 iqn.2026-11.org.jtgt:one", "lun 1 0 memory size=3"));
         String text = TargetsFile.format(c.targets(), c.skipped());
         assertTrue(text.contains("# size 3 is not a multiple of the block size 512\n# lun 1 0 memory size=3\n"), text);
-        assertEquals(List.of(), TargetsFile.parse(text.lines().collect(Collectors.toList())).skipped());
+        assertEquals(List.of(), TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, text.lines().collect(Collectors.toList())).skipped());
     }
 
     @Test
@@ -194,8 +198,8 @@ class TargetsFileTest {
         TargetsFile.write(file, "target 2 iqn.2026-11.org.jtgt:two\n");
         assertEquals("target 2 iqn.2026-11.org.jtgt:two\n", Files.readString(file));
         assertFalse(Files.exists(DIR.resolve(TargetsFile.NAME + ".tmp")));
-        assertEquals(List.of(2), List.copyOf(TargetsFile.read(file).targets().keySet()));
-        assertTrue(TargetsFile.read(DIR.resolve("missing.conf")).targets().isEmpty());
+        assertEquals(List.of(2), List.copyOf(TargetsFile.read(file, FakeDaemon.REAL_PROVIDERS).targets().keySet()));
+        assertTrue(TargetsFile.read(DIR.resolve("missing.conf"), FakeDaemon.REAL_PROVIDERS).targets().isEmpty());
     }
 
     /** Targets without the line numbers, which differ between a hand-written and a written file. */

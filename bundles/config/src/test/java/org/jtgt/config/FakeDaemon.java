@@ -1,4 +1,4 @@
-package org.jtgt.admin;
+package org.jtgt.config;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
+
+import org.jtgt.api.store.StorePlan;
+import org.jtgt.backing.file.FileStoreProvider;
+import org.jtgt.backing.memory.MemoryStoreProvider;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
@@ -25,17 +30,26 @@ import org.jtgt.api.target.TargetInfo;
 /**
  * A {@link TargetAdmin} that keeps what it is told and refuses what the daemon refuses (bad
  * names, duplicates, block sizes, deleting a target with nexuses without force), with the two
- * backing store providers jtgtadm uses; stores record whether they were closed.
+ * backing store providers jtgtadm uses, which follow the rules of the real ones (backing-memory,
+ * backing-file) but open stores that record whether they were closed. Public for the command
+ * tests of the admin bundle.
  */
-final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
-    static final class Store implements BackingStore {
-        final String describe;
-        long size;
-        /** What the provider was asked to open it with. */
-        Map<String, String> openedWith = Map.of();
-        boolean closed;
+public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
+    /** The real providers, for their rules: a type's path, size and option handling. */
+    public static final Function<String, BackingStoreProvider> REAL_PROVIDERS = type -> switch (type) {
+        case "memory" -> new MemoryStoreProvider();
+        case "file" -> new FileStoreProvider();
+        default -> null;
+    };
 
-        Store(String describe, long size) {
+    public static final class Store implements BackingStore {
+        final String describe;
+        public long size;
+        /** What the provider was asked to open it with. */
+        public Map<String, String> openedWith = Map.of();
+        public boolean closed;
+
+        public Store(String describe, long size) {
             this.describe = describe;
             this.size = size;
         }
@@ -68,18 +82,19 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
         }
     }
 
-    static final class T {
-        final TreeMap<Integer, Store> luns = new TreeMap<>();
-        final TreeMap<Integer, LunOptions> options = new TreeMap<>();
-        List<String> acl = List.of();
-        int nexuses;
-        boolean closed;
+    public static final class T {
+        public final TreeMap<Integer, Store> luns = new TreeMap<>();
+        public final TreeMap<Integer, LunOptions> options = new TreeMap<>();
+        public List<String> acl = List.of();
+        public int nexuses;
+        public boolean closed;
     }
 
-    final Map<String, T> targets = new TreeMap<>();
-    final List<Store> opened = new ArrayList<>();
-    boolean running = true;
-    boolean fileProvider = true;
+    public final Map<String, T> targets = new TreeMap<>();
+    public final List<Store> opened = new ArrayList<>();
+    public boolean running = true;
+    public boolean fileProvider = true;
+    public boolean memoryProvider = true;
 
     @Override
     public TargetAdmin targetAdmin() {
@@ -89,22 +104,49 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     @Override
     public BackingStoreProvider provider(String type) {
         if (type.equals("memory")) {
-            return new Provider("memory");
+            return memoryProvider ? new Provider(REAL_PROVIDERS.apply("memory")) : null;
         }
-        return type.equals("file") && fileProvider ? new Provider("file") : null;
+        return type.equals("file") && fileProvider ? new Provider(REAL_PROVIDERS.apply("file")) : null;
     }
 
-    /** Like backing-memory and backing-file: a file must exist unless create=true. */
+    @Override
+    public List<String> storeTypes() {
+        return List.of("memory", "file");
+    }
+
+    /** The rules of backing-memory and backing-file; open: a file must exist unless create=true. */
     final class Provider implements BackingStoreProvider {
+        private final BackingStoreProvider real;
         private final String type;
 
-        Provider(String type) {
-            this.type = type;
+        Provider(BackingStoreProvider real) {
+            this.real = real;
+            this.type = real.type();
         }
 
         @Override
         public String type() {
             return type;
+        }
+
+        @Override
+        public boolean usesPath() {
+            return real.usesPath();
+        }
+
+        @Override
+        public boolean thinByDefault() {
+            return real.thinByDefault();
+        }
+
+        @Override
+        public Map<String, String> openOptions(boolean readOnly) {
+            return real.openOptions(readOnly);
+        }
+
+        @Override
+        public StorePlan plan(String path, Long size, boolean readOnly) throws IOException {
+            return real.plan(path, size, readOnly);
         }
 
         @Override
@@ -186,7 +228,7 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     }
 
     /** Set to make the next resize fail, as a store that cannot grow does. */
-    String refuseResize;
+    public String refuseResize;
 
     @Override
     public void resizeLun(String target, int lun, long newSizeBytes) {
@@ -213,7 +255,7 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     }
 
     /** Set to make setAcl fail. */
-    String refuseAcl;
+    public String refuseAcl;
 
     @Override
     public void setAcl(String target, List<String> initiators) {
@@ -239,9 +281,9 @@ final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
     }
 
     /** What {@link #nexuses()} answers. */
-    final List<NexusInfo> nexusList = new ArrayList<>();
+    public final List<NexusInfo> nexusList = new ArrayList<>();
     /** The drivers' sessions. */
-    final List<SessionSource> sources = new ArrayList<>();
+    public final List<SessionSource> sources = new ArrayList<>();
 
     @Override
     public List<SessionSource> sessionSources() {

@@ -1,11 +1,10 @@
-package org.jtgt.admin;
+package org.jtgt.config;
 
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,12 +13,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import org.jtgt.admin.TargetsFile.Contents;
-import org.jtgt.admin.TargetsFile.LunSpec;
-import org.jtgt.admin.TargetsFile.Skipped;
-import org.jtgt.admin.TargetsFile.TargetSpec;
+import org.jtgt.api.config.ConfigValues;
+import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
+import org.jtgt.api.store.StorePlan;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
@@ -28,6 +26,10 @@ import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
 import org.slf4j.Logger;
+import org.jtgt.config.TargetsFile.Contents;
+import org.jtgt.config.TargetsFile.LunSpec;
+import org.jtgt.config.TargetsFile.Skipped;
+import org.jtgt.config.TargetsFile.TargetSpec;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -40,16 +42,26 @@ import org.slf4j.LoggerFactory;
  * applied again. Targets the daemon knows that are not in the map (the launcher's default target)
  * are shown but never written.
  *
+ * <p>What is specific to a store type (a path or none, where the size comes from, the options to
+ * open with, thin or not by default) its {@link BackingStoreProvider} says.
+ *
  * <p>All methods are synchronized: one change at a time, and never at the same time as a load.
+ * Public for the command tests of the admin bundle; the package is private to this bundle.
  */
-final class ConfiguredTargets {
+public final class ConfiguredTargets implements TargetConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(ConfiguredTargets.class);
 
     /** The services changes reach; either may be missing (its bundle stopped). */
-    interface Environment {
+    public interface Environment {
         TargetAdmin targetAdmin();
 
+        /** The provider of store {@code type}, or null while none runs. */
         BackingStoreProvider provider(String type);
+
+        /** The store types whose providers ran since activation, in the order they came. */
+        default List<String> storeTypes() {
+            return List.of();
+        }
 
         /** The network drivers, whose sessions a forced target deletion ends. */
         default List<SessionSource> sessionSources() {
@@ -60,14 +72,10 @@ final class ConfiguredTargets {
     /** How long a forced deletion waits for the drivers to end a target's sessions. */
     static final long END_SESSIONS_TIMEOUT_MILLIS = 10_000;
 
-    /** Options of the file backing store provider (FileStoreProvider). */
-    private static final String FILE_CREATE = "create";
-    private static final String FILE_READONLY = "readonly";
-
     private final Path file;
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
-    private TargetsFile.Accounts accounts = TargetsFile.Accounts.EMPTY;
+    private Accounts accounts = Accounts.EMPTY;
     /** {@link #chapFor}'s answers, replaced whenever targets or accounts change. */
     private volatile Map<String, ChapAccounts.TargetChap> chapByTarget = Map.of();
     /**
@@ -82,7 +90,7 @@ final class ConfiguredTargets {
     private final Set<String> appliedLuns = new HashSet<>();
     private final Set<String> waitingFor = new HashSet<>();
 
-    ConfiguredTargets(Path file, Environment env) {
+    public ConfiguredTargets(Path file, Environment env) {
         this.file = file;
         this.env = env;
     }
@@ -92,8 +100,8 @@ final class ConfiguredTargets {
     }
 
     /** Reads the file; broken lines are logged as {@code targets.conf:LINE: reason} and skipped. */
-    synchronized void load() throws IOException {
-        Contents c = TargetsFile.read(file);
+    public synchronized void load() throws IOException {
+        Contents c = TargetsFile.read(file, env::provider);
         targets = c.targets();
         accounts = c.accounts();
         skippedTargets = Map.of();
@@ -168,9 +176,11 @@ final class ConfiguredTargets {
                     }
                     continue;
                 }
+                LunSpec typed = l.withDefaultsOf(provider);
                 try {
-                    addLun(admin, provider, t.iqn(), l, false);
+                    addLun(admin, provider, t.iqn(), typed);
                     appliedLuns.add(key);
+                    kept = kept.withLun(typed);
                 } catch (IOException | RuntimeException e) {
                     skip(l.line(), l.format(t.tid()), e.getMessage());
                     kept = kept.withoutLun(l.lun());
@@ -188,17 +198,19 @@ final class ConfiguredTargets {
         skipped.add(k);
     }
 
-    /** Opens the LUN's store ({@code create}: a missing file, sparse) and hands it to the daemon. */
-    private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l, boolean create)
+    /** Opens the store of a LUN made before and hands it to the daemon. */
+    private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l)
             throws IOException {
-        Map<String, String> storeOptions = Map.of();
-        if (create) {
-            storeOptions = Map.of(FILE_CREATE, "true");
-        } else if (l.type().equals("file") && l.options().readOnly()) {
-            // the daemon refuses writes to a read-only LUN; opening the file read-only as well
-            // serves images the daemon's user may not write
-            storeOptions = Map.of(FILE_READONLY, "true");
+        if (provider.usesPath() != (l.path() != null)) {
+            throw new IllegalArgumentException("a " + l.type() + " LUN " + (l.path() == null ? "needs a path"
+                    : "has no path"));
         }
+        addLun(admin, provider, iqn, l, provider.openOptions(l.options().readOnly()));
+    }
+
+    /** Opens the LUN's store with {@code storeOptions} and hands it to the daemon. */
+    private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l,
+            Map<String, String> storeOptions) throws IOException {
         BackingStore store = provider.open(l.path(), l.size(), storeOptions);
         try {
             admin.addLun(iqn, l.lun(), store, l.blockSize(), l.options());
@@ -210,7 +222,8 @@ final class ConfiguredTargets {
 
     // =========================== jtgtadm changes ===========================
 
-    synchronized String newTarget(int tid, String iqn) {
+    @Override
+    public synchronized String newTarget(int tid, String iqn) {
         TargetAdmin admin = daemon();
         if (targets.containsKey(tid)) {
             throw new TargetAdminException("tid " + tid + " is in use by " + targets.get(tid).iqn());
@@ -236,13 +249,14 @@ final class ConfiguredTargets {
         return "target " + tid + " " + iqn + " created";
     }
 
-    synchronized String deleteTarget(int tid, boolean force) {
+    @Override
+    public synchronized String deleteTarget(int tid, boolean force) {
         TargetAdmin admin = daemon();
         TargetSpec t = target(tid);
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         next.remove(tid);
         Map<Integer, TargetSpec> before = targets;
-        TargetsFile.Accounts accountsBefore = accounts;
+        Accounts accountsBefore = accounts;
         save(next, accounts.withoutTarget(tid));   // first: a deletion cannot be undone once the stores are closed
         int ended = 0;
         try {
@@ -267,8 +281,8 @@ final class ConfiguredTargets {
         return "target " + tid + " " + t.iqn() + " deleted" + (ended > 0 ? " (" + ended + " session(s) ended)" : "");
     }
 
-    /** {@code entry} is {@value TargetsFile#ALL} or an initiator name. */
-    synchronized String bind(int tid, String entry, boolean bind) {
+    @Override
+    public synchronized String bindInitiator(int tid, String entry, boolean bind) {
         TargetAdmin admin = daemon();
         TargetSpec t = target(tid);
         String e = entry.equalsIgnoreCase(TargetsFile.ALL) ? TargetsFile.ALL : entry;
@@ -299,17 +313,29 @@ final class ConfiguredTargets {
         return "target " + tid + " ACL: " + (now.isEmpty() ? "all initiators" : String.join(", ", now));
     }
 
-    /**
-     * A new LUN. Memory: {@code size} required, {@code path} ignored. File: an absolute path; an
-     * existing regular file is used at its own length ({@code size}, if given, must equal it:
-     * jtgtadm never grows or truncates a file); a missing file is created sparse when
-     * {@code size} is given, and removed again if the LUN cannot be added.
-     */
-    synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize) {
-        return newLun(tid, lun, type, path, size, blockSize, TargetsFile.defaultOptions(type));
+    @Override
+    public synchronized Boolean storeUsesPath(String type) {
+        BackingStoreProvider provider = env.provider(type);
+        return provider == null ? null : provider.usesPath();
     }
 
-    /** {@link #newLun(int, int, String, String, Long, int)} with the LUN's options. */
+    @Override
+    public synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
+            Map<String, String> params) {
+        return newLun(tid, lun, type, path, size, blockSize, ConfigValues.lunOptions(params,
+                TargetsFile.defaultOptions(env.provider(type))));
+    }
+
+    /** A new LUN with the options its type has unless told otherwise. */
+    synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize) {
+        return newLun(tid, lun, type, path, size, blockSize, Map.of());
+    }
+
+    /**
+     * A new LUN with {@code options}. The store's provider checks {@code path} and {@code size}
+     * ({@link BackingStoreProvider#plan}); a store that opening created (a missing file, made
+     * sparse) is removed again if the LUN cannot be added.
+     */
     synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
             LunOptions options) {
         TargetAdmin admin = daemon();
@@ -318,63 +344,26 @@ final class ConfiguredTargets {
             throw new TargetAdminException("tid " + tid + " has a LUN " + lun + " already");
         }
         BackingStoreProvider provider = env.provider(type);
-        if (!type.equals("memory") && !type.equals("file")) {
-            throw new TargetAdminException("unknown backing store type '" + type + "' (memory, file)");
-        }
         if (provider == null) {
-            throw new TargetAdminException("the " + type + " backing store provider is not running");
+            List<String> types = env.storeTypes();
+            throw new TargetAdminException(types.contains(type) ? "the " + type + " backing store provider is not running"
+                    : "unknown backing store type '" + type + "' (" + String.join(", ", types) + ")");
         }
-        boolean created = false;
-        long bytes;
-        String storePath = null;
-        if (type.equals("memory")) {
-            if (size == null) {
-                throw new TargetAdminException("a memory LUN needs --size BYTES");
-            }
-            bytes = size;
-        } else {
-            if (path == null || path.isEmpty()) {
-                throw new TargetAdminException("a file LUN needs -b PATH");
-            }
-            if (path.chars().anyMatch(Character::isWhitespace)) {
-                throw new TargetAdminException("backing path '" + path + "' contains white space (not supported)");
-            }
-            Path p = Path.of(path);
-            if (!p.isAbsolute()) {
-                throw new TargetAdminException("backing path " + path + " is not absolute (jtgt does not run in "
-                        + "jtgtadm's directory)");
-            }
-            storePath = p.normalize().toString();
-            if (Files.exists(p)) {
-                if (!Files.isRegularFile(p)) {
-                    throw new TargetAdminException(storePath + " is not a regular file");
-                }
-                try {
-                    bytes = Files.size(p);
-                } catch (IOException e) {
-                    throw new TargetAdminException("cannot read the size of " + storePath + ": " + e.getMessage());
-                }
-                if (bytes == 0) {
-                    throw new TargetAdminException(storePath + " is empty");
-                }
-                if (size != null && size != bytes) {
-                    throw new TargetAdminException(storePath + " has " + bytes + " bytes, not --size " + size
-                            + " (jtgtadm neither grows nor truncates an existing file)");
-                }
-            } else {
-                if (size == null) {
-                    throw new TargetAdminException("no such file: " + storePath + " (give --size BYTES to create it)");
-                }
-                bytes = size;
-                created = true;
-            }
+        StorePlan plan;
+        try {
+            plan = provider.plan(path, size, options.readOnly());
+        } catch (IOException | RuntimeException e) {
+            throw e instanceof TargetAdminException x ? x : new TargetAdminException(e.getMessage(), e);
         }
+        long bytes = plan.size();
         if (bytes % blockSize != 0) {
             throw new TargetAdminException("size " + bytes + " is not a multiple of the block size " + blockSize);
         }
+        boolean created = plan.creates();
+        String storePath = plan.path();
         LunSpec l = new LunSpec(lun, type, storePath, bytes, blockSize, options, 0);
         try {
-            addLun(admin, provider, t.iqn(), l, created);
+            addLun(admin, provider, t.iqn(), l, plan.options());
         } catch (IOException | RuntimeException e) {
             if (created) {
                 deleteQuietly(storePath);
@@ -394,10 +383,11 @@ final class ConfiguredTargets {
         }
         appliedLuns.add(key(tid, lun));
         return "target " + tid + " LUN " + lun + ": " + bytes + " bytes, " + type + (storePath == null ? "" : " " + storePath)
-                + (created ? " (created)" : "") + describe(options, TargetsFile.defaultOptions(type));
+                + (created ? " (created)" : "") + describe(options, TargetsFile.defaultOptions(provider));
     }
 
-    synchronized String deleteLun(int tid, int lun) {
+    @Override
+    public synchronized String deleteLun(int tid, int lun) {
         TargetAdmin admin = daemon();
         TargetSpec t = target(tid);
         if (!t.luns().containsKey(lun)) {
@@ -425,7 +415,8 @@ final class ConfiguredTargets {
      * written first and written back if the daemon refuses, and the options are set back if
      * the resize fails, so the command applies completely or not at all.
      */
-    synchronized String updateLun(int tid, int lun, Long newSize, Map<String, String> params) {
+    @Override
+    public synchronized String updateLun(int tid, int lun, Long newSize, Map<String, String> params) {
         TargetAdmin admin = daemon();
         TargetSpec t = target(tid);
         LunSpec l = t.luns().get(lun);
@@ -436,7 +427,7 @@ final class ConfiguredTargets {
             throw new TargetAdminException("tid " + tid + " LUN " + lun + " is not running (see the log); it cannot "
                     + "be changed in place");
         }
-        LunOptions options = TargetsFile.lunOptions(params, l.options());
+        LunOptions options = ConfigValues.lunOptions(params, l.options());
         if (!java.util.Objects.equals(options.serial(), l.options().serial())) {
             throw new TargetAdminException("serial cannot change while the LUN exists (it is the unit's identity in "
                     + "VPD pages 80h and 83h); delete the LUN and create it again");
@@ -488,7 +479,7 @@ final class ConfiguredTargets {
             parts.add("size " + l.size() + " -> " + size + " bytes");
         }
         if (!options.equals(l.options())) {
-            parts.add("options " + TargetsFile.describeOptions(l.options()) + " -> " + TargetsFile.describeOptions(options));
+            parts.add("options " + ConfigValues.describeOptions(l.options()) + " -> " + ConfigValues.describeOptions(options));
         }
         return "target " + tid + " LUN " + lun + ": " + String.join(", ", parts);
     }
@@ -515,13 +506,15 @@ final class ConfiguredTargets {
     }
 
     /** The IQN of a tid jtgtadm manages, or {@code null}. */
-    synchronized String iqnOf(int tid) {
+    @Override
+    public synchronized String iqnOf(int tid) {
         TargetSpec t = targets.get(tid);
         return t == null ? null : t.iqn();
     }
 
     /** The tid of a target jtgtadm manages, or {@code null}. */
-    synchronized Integer tidOf(String iqn) {
+    @Override
+    public synchronized Integer tidOf(String iqn) {
         for (TargetSpec t : targets.values()) {
             if (t.iqn().equals(iqn)) {
                 return t.tid();
@@ -531,7 +524,8 @@ final class ConfiguredTargets {
     }
 
     /** Targets in the file but not (yet) in the daemon, for show. */
-    synchronized List<String> pending(List<TargetInfo> inDaemon) {
+    @Override
+    public synchronized List<String> pending(List<TargetInfo> inDaemon) {
         List<String> out = new ArrayList<>();
         for (TargetSpec t : targets.values()) {
             TargetInfo info = inDaemon.stream().filter(i -> i.name().equals(t.iqn())).findFirst().orElse(null);
@@ -549,7 +543,7 @@ final class ConfiguredTargets {
         save(next, accounts);
     }
 
-    private void save(Map<Integer, TargetSpec> next, TargetsFile.Accounts nextAccounts) {
+    private void save(Map<Integer, TargetSpec> next, Accounts nextAccounts) {
         try {
             TargetsFile.write(file, TargetsFile.format(next, nextAccounts, skipped));
         } catch (IOException e) {
@@ -563,8 +557,9 @@ final class ConfiguredTargets {
     // =========================== CHAP accounts ===========================
 
     /** tgtadm {@code --op new --mode account}: a user and its secret, bound to no target yet. */
-    synchronized String newAccount(String user, String secret) {
-        TargetsFile.checkAccount(user, secret);
+    @Override
+    public synchronized String newAccount(String user, String secret) {
+        ConfigValues.checkAccount(user, secret);
         if (accounts.secrets().containsKey(user)) {
             throw new TargetAdminException("account " + user + " exists already");
         }
@@ -573,7 +568,8 @@ final class ConfiguredTargets {
     }
 
     /** tgtadm {@code --op delete --mode account}: refused while the account is bound to a target. */
-    synchronized String deleteAccount(String user) {
+    @Override
+    public synchronized String deleteAccount(String user) {
         account(user);
         List<String> bound = accounts.bindingsOf(user);
         if (!bound.isEmpty()) {
@@ -589,12 +585,13 @@ final class ConfiguredTargets {
      * any number of incoming users and at most one outgoing user, whose secret must differ from
      * those of its incoming users (RFC 7143 12.1.3: the two directions never share a secret).
      */
-    synchronized String bindAccount(int tid, String user, boolean outgoing, boolean bind) {
+    @Override
+    public synchronized String bindAccount(int tid, String user, boolean outgoing, boolean bind) {
         TargetSpec t = target(tid);
         String secret = account(user);
         List<String> incoming = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
         String out = accounts.outgoing().get(tid);
-        TargetsFile.Accounts next;
+        Accounts next;
         String done;
         if (outgoing) {
             if (bind) {
@@ -639,31 +636,19 @@ final class ConfiguredTargets {
     }
 
     /** The account names, each with the targets it is bound to; never a secret. */
-    synchronized String showAccounts() {
-        StringBuilder out = new StringBuilder("Account list:\n");
-        if (accounts.secrets().isEmpty()) {
-            out.append("    (none)\n");
-        }
-        for (String user : accounts.secrets().keySet()) {
-            List<String> bound = accounts.bindingsOf(user);
-            out.append("    ").append(user).append(bound.isEmpty() ? "" : " (" + String.join(", ", bound) + ")")
-                    .append('\n');
-        }
-        return out.toString();
+    @Override
+    public synchronized String showAccounts() {
+        return accounts.show();
     }
 
     /** The users bound to the target {@code iqn}, for show: incoming, then "NAME (outgoing)". */
-    synchronized List<String> accountsOf(String iqn) {
+    @Override
+    public synchronized List<String> accountsOf(String iqn) {
         Integer tid = tidOf(iqn);
         if (tid == null) {
             return List.of();
         }
-        List<String> out = new ArrayList<>(accounts.incoming().getOrDefault(tid, List.of()));
-        String o = accounts.outgoing().get(tid);
-        if (o != null) {
-            out.add(o + " (outgoing)");
-        }
-        return out;
+        return accounts.usersOf(tid);
     }
 
     /**
@@ -672,31 +657,15 @@ final class ConfiguredTargets {
      * at every change, so a login never waits behind a change in progress (a forced deletion
      * waits for sessions to end while it holds this object's lock).
      */
-    ChapAccounts.TargetChap chapFor(String iqn) {
+    public ChapAccounts.TargetChap chapFor(String iqn) {
         return chapByTarget.get(iqn.toLowerCase(Locale.ROOT));
     }
 
-    /** The accounts of every target with an incoming user, by IQN in lower case (iSCSI names fold case). */
     /** CHAP per target name, for the targets applied and those skipped (fail closed: see {@link #skippedTargets}). */
-    private Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets,
-            TargetsFile.Accounts accounts) {
-        Map<String, ChapAccounts.TargetChap> out = new HashMap<>();
+    private Map<String, ChapAccounts.TargetChap> chapByTarget(Map<Integer, TargetSpec> targets, Accounts accounts) {
         List<TargetSpec> all = new ArrayList<>(skippedTargets.values());
         all.addAll(targets.values());
-        for (TargetSpec t : all) {
-            List<String> in = accounts.incoming().getOrDefault(t.tid(), List.of());
-            if (in.isEmpty()) {
-                continue;   // an outgoing user alone does not replace the configured incoming account
-            }
-            Map<String, String> incoming = new LinkedHashMap<>();
-            for (String u : in) {
-                incoming.put(u, accounts.secrets().get(u));
-            }
-            String out1 = accounts.outgoing().get(t.tid());
-            out.put(t.iqn().toLowerCase(Locale.ROOT), new ChapAccounts.TargetChap(incoming, out1,
-                    out1 == null ? null : accounts.secrets().get(out1)));
-        }
-        return Map.copyOf(out);
+        return accounts.chapByTarget(all);
     }
 
     private String account(String user) {

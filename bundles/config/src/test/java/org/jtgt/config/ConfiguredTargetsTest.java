@@ -1,4 +1,4 @@
-package org.jtgt.admin;
+package org.jtgt.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -48,7 +48,7 @@ class ConfiguredTargetsTest {
         targets.newTarget(1, IQN);
         targets.newLun(1, 0, "file", disk.toString(), null, 512);
         targets.newLun(1, 1, "memory", null, 65536L, 4096);
-        targets.bind(1, INITIATOR, true);
+        targets.bindInitiator(1, INITIATOR, true);
         assertEquals(List.of(INITIATOR), daemon.targets.get(IQN).acl);
         assertEquals(List.of(0, 1), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
         assertEquals("target 1 " + IQN + "\n"
@@ -121,8 +121,8 @@ class ConfiguredTargetsTest {
         refused("size 5000 is not a multiple of the block size 4096",
                 () -> targets.newLun(1, 1, "memory", null, 5000L, 4096));
         refused("tid 1 has no LUN 4", () -> targets.deleteLun(1, 4));
-        refused("target 1 has no ACL entry " + INITIATOR, () -> targets.bind(1, INITIATOR, false));
-        refused("'a,b' is not an initiator name", () -> targets.bind(1, "a,b", true));
+        refused("target 1 has no ACL entry " + INITIATOR, () -> targets.bindInitiator(1, INITIATOR, false));
+        refused("'a,b' is not an initiator name", () -> targets.bindInitiator(1, "a,b", true));
         daemon.fileProvider = false;
         refused("the file backing store provider is not running", () -> targets.newLun(1, 1, "file", odd.toString(), null, 512));
         assertEquals(before, Files.readString(conf));
@@ -154,7 +154,7 @@ class ConfiguredTargetsTest {
         assertThrows(TargetAdminException.class, () -> targets.newLun(1, 0, "memory", null, 4096L, 512));
         assertTrue(daemon.targets.get(IQN).luns.isEmpty());
         assertTrue(daemon.opened.get(0).closed);
-        assertThrows(TargetAdminException.class, () -> targets.bind(1, "ALL", true));
+        assertThrows(TargetAdminException.class, () -> targets.bindInitiator(1, "ALL", true));
         assertEquals(List.of(), daemon.targets.get(IQN).acl);
         assertThrows(TargetAdminException.class, () -> targets.deleteTarget(1, false));
         assertTrue(daemon.targets.containsKey(IQN));
@@ -164,10 +164,10 @@ class ConfiguredTargetsTest {
     void deleteNeedsForceWithNexusesAndUnbindRestoresEveryone() throws IOException {
         targets.newTarget(1, IQN);
         targets.newLun(1, 0, "memory", null, 4096L, 512);
-        targets.bind(1, INITIATOR, true);
-        targets.bind(1, "all", true);
+        targets.bindInitiator(1, INITIATOR, true);
+        targets.bindInitiator(1, "all", true);
         assertEquals(List.of(), daemon.targets.get(IQN).acl, "ALL admits everyone");
-        targets.bind(1, "ALL", false);
+        targets.bindInitiator(1, "ALL", false);
         assertEquals(List.of(INITIATOR), daemon.targets.get(IQN).acl);
         targets.deleteLun(1, 0);
         assertTrue(daemon.targets.get(IQN).luns.isEmpty());
@@ -189,6 +189,8 @@ class ConfiguredTargetsTest {
                 "lun 1 0 file " + disk + " size=4096",
                 "lun 1 1 file " + DIR.resolve("gone.img") + " size=4096",
                 "lun 1 2 memory size=17",
+                "lun 1 3 memory /srv/m.img size=4096",
+                "lun 1 4 file size=4096",
                 "target 2 bad-name",
                 "lun 2 0 memory size=4096",
                 "acl 1 " + INITIATOR) + "\n");
@@ -206,6 +208,8 @@ class ConfiguredTargetsTest {
         String text = Files.readString(conf);
         assertTrue(text.contains("# size 17 is not a multiple of the block size 512\n# lun 1 2 memory size=17\n"), text);
         assertTrue(text.contains("# no such file: " + DIR.resolve("gone.img")), text);
+        assertTrue(text.contains("# a memory LUN has no path\n# lun 1 3 memory /srv/m.img size=4096 blocksize=512"), text);
+        assertTrue(text.contains("# a file LUN needs a path\n# lun 1 4 file size=4096 blocksize=512"), text);
         assertTrue(text.contains("# 'bad-name' is not an iSCSI name\n# target 2 bad-name\n"), text);
         assertTrue(text.contains("# its target was skipped\n# lun 2 0 memory size=4096 blocksize=512 readonly=0 removable=0 thin=1\n"), text);
 
@@ -216,6 +220,38 @@ class ConfiguredTargetsTest {
         daemon.running = true;
         targets.applyPending();
         assertEquals(List.of(0, 5), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
+    }
+
+    /**
+     * What is specific to a store type comes from its provider: a line of a type whose provider
+     * is not running waits for it (a new type's bundle may come later), and a line without
+     * {@code thin=} gets the type's default once the provider is there.
+     */
+    @Test
+    void linesWaitForTheProviderOfTheirTypeWhichGivesTheDefaults() throws IOException {
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n",
+                "target 1 " + IQN,
+                "lun 1 0 memory size=4096",
+                "lun 1 1 tape /dev/st0 size=4096") + "\n");
+        daemon.memoryProvider = false;
+        targets.load();
+        targets.applyPending();
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty());
+        assertEquals(null, targets.storeUsesPath("memory"));
+        assertEquals(List.of("lun 1 0 memory size=4096 blocksize=512 readonly=0 removable=0",
+                "lun 1 1 tape /dev/st0 size=4096 blocksize=512 readonly=0 removable=0"), targets.pending(daemon.targets()));
+        daemon.memoryProvider = true;
+        targets.applyPending();
+        assertEquals(false, targets.storeUsesPath("memory"));
+        assertEquals(true, targets.storeUsesPath("file"));
+        assertEquals(new LunOptions(false, false, true, null), daemon.targets.get(IQN).options.get(0), "memory: thin");
+        targets.newTarget(2, "iqn.2026-11.org.jtgt:two");
+        assertEquals("target 1 " + IQN + "\n"
+                + "lun 1 0 memory size=4096 blocksize=512 readonly=0 removable=0 thin=1\n"
+                + "lun 1 1 tape /dev/st0 size=4096 blocksize=512 readonly=0 removable=0\n"
+                + "target 2 iqn.2026-11.org.jtgt:two\n", body());
+        refused("unknown backing store type 'disk' (memory, file)", () -> targets.newLun(1, 2, "disk", null, 4096L, 512));
     }
 
     @Test
