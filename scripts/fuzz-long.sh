@@ -40,7 +40,7 @@ TARGETS=(
     "bundles/lld-fc org.jtgt.fc.FcFuzzTargetsTest fcipStream"
     "bundles/lld-fc org.jtgt.fc.FcFuzzTargetsTest elsAndFcp"
     "bundles/lld-fc org.jtgt.fc.FcFuzzTargetsTest nameServer"
-    "bundles/admin org.jtgt.admin.AdminFuzzTargetsTest targetsFileLines"
+    "bundles/config org.jtgt.config.ConfigFuzzTargetsTest targetsFileLines"
     "bundles/admin org.jtgt.admin.AdminFuzzTargetsTest controlRequest"
 )
 

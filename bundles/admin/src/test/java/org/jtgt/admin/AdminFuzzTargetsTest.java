@@ -14,41 +14,21 @@ import java.util.List;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.config.ConfiguredTargets;
+import org.jtgt.config.FakeDaemon;
 
 /**
- * Coverage-guided fuzz targets (Jazzer) for the admin bundle's input: lines of
- * {@code targets.conf}, and requests on the control socket (NUL-terminated arguments, then
- * jtgtadm's options and commands). Under {@code mvn verify} each target runs over the inputs in
+ * Coverage-guided fuzz target (Jazzer) for the admin bundle's input: requests on the control
+ * socket (NUL-terminated arguments, then jtgtadm's options and commands; {@code targets.conf}
+ * lines are the config bundle's {@code ConfigFuzzTargetsTest}). Under {@code mvn verify} each target runs over the inputs in
  * {@code AdminFuzzTargetsTestInputs/<method>/}; see {@code scripts/fuzz-long.sh} for fuzzing.
  */
 class AdminFuzzTargetsTest {
     private static final Path DIR = Path.of("target", "admin-fuzz").toAbsolutePath();
-
-    /**
-     * A targets.conf as a user may have edited it: parsing never fails (bad lines are skipped with
-     * a reason), and what jtgt would write back reads as the same configuration with nothing
-     * skipped: the file jtgt writes is a fixed point.
-     */
-    @FuzzTest(maxDuration = "")
-    void targetsFileLines(byte[] input) {
-        List<String> lines = new String(input, StandardCharsets.UTF_8).lines().toList();
-        TargetsFile.Contents c = TargetsFile.parse(lines);
-        for (TargetsFile.Skipped s : c.skipped()) {
-            assertNotNull(s.reason());
-            assertTrue(s.line() >= 1 && s.line() <= lines.size());
-        }
-        String written = TargetsFile.format(c.targets(), c.accounts(), List.of());
-        TargetsFile.Contents again = TargetsFile.parse(written.lines().toList());
-        assertEquals(List.of(), again.skipped(), "jtgt's own file has lines it skips:\n" + written);
-        assertEquals(written, TargetsFile.format(again.targets(), again.accounts(), List.of()), "read back differently");
-        // With the skipped lines appended as comments, the file still reads the same.
-        String withSkipped = TargetsFile.format(c.targets(), c.accounts(), c.skipped());
-        assertEquals(written, TargetsFile.format(TargetsFile.parse(withSkipped.lines().toList()).targets(),
-                TargetsFile.parse(withSkipped.lines().toList()).accounts(), List.of()), "skipped lines changed the file");
-    }
 
     /**
      * A control socket request (the bytes a client sends before shutting its output down): it
@@ -74,10 +54,10 @@ class AdminFuzzTargetsTest {
         assertEquals(nuls, args.size());
 
         Files.createDirectories(DIR);
-        Files.deleteIfExists(DIR.resolve(TargetsFile.NAME));
+        Files.deleteIfExists(DIR.resolve("targets.conf"));
         FakeDaemon daemon = new FakeDaemon();
         daemon.fileProvider = false;
-        ConfiguredTargets configured = new ConfiguredTargets(DIR.resolve(TargetsFile.NAME), daemon);
+        ConfiguredTargets configured = new ConfiguredTargets(DIR.resolve("targets.conf"), daemon);
         configured.load();
         AdminCommands commands = new AdminCommands(new AdminCommands.Services() {
             @Override
@@ -91,7 +71,7 @@ class AdminFuzzTargetsTest {
             }
 
             @Override
-            public ConfiguredTargets configuredTargets() {
+            public TargetConfiguration configuration() {
                 return configured;
             }
 

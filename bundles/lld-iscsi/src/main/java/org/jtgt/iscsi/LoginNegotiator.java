@@ -271,7 +271,7 @@ final class LoginNegotiator {
         // discovery, which would list them) before revealing whether the target exists.
         ChapAccounts accounts = directory.accounts();
         if (accounts == null) {
-            return fail(csg, LoginStatus.SERVICE_UNAVAILABLE, "no CHAP account source is bound (the admin component "
+            return fail(csg, LoginStatus.SERVICE_UNAVAILABLE, "no CHAP account source is bound (the config component "
                     + "is not active); logins are refused until it is");
         }
         if (!params.discovery) {
