@@ -1,10 +1,7 @@
 package org.jtgt.host;
 
 import java.io.IOException;
-import java.lang.annotation.Annotation;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,30 +14,26 @@ import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
-import org.jtgt.api.target.LunOptions;
-import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
 import org.jtgt.transport.shm.ShmTransport;
 
 /**
  * The whole path without a framework: a test initiator → {@link HostSide} → {@link ShmTransport}
- * → {@link TargetDaemon} → memory store, wired by hand the way DS wires it.
+ * → {@link TargetDaemon} → memory store, wired by {@link TargetPath} the way DS wires it.
  */
 final class PathFixture implements HostCallbacks, AutoCloseable {
     static final String TARGET = "iqn.2026-11.org.jtgt:test";
     static final int BLOCK = 512;
 
-    final TargetDaemon daemon = new TargetDaemon();
-    final HostSide hostSide = new HostSide();
+    final TargetPath path;
+    final TargetDaemon daemon;
+    final HostSide hostSide;
     final ScsiHost host;
     final long nexus;
     private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
-    private long serviceIds = 100;
     /** Completions of a command that had been completed already: each must come exactly once. */
     final AtomicInteger repeatedCompletions = new AtomicInteger();
-    /** Region files are numbered across fixtures, so a fixture never maps another one's live file. */
-    private static final java.util.concurrent.atomic.AtomicInteger FILES = new java.util.concurrent.atomic.AtomicInteger();
 
     PathFixture(long lunBytes) throws Exception {
         this(lunBytes, 10);
@@ -48,9 +41,10 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
 
     /** @param drainTimeoutSeconds how long a swap waits for the old transport's answers */
     PathFixture(long lunBytes, int drainTimeoutSeconds) throws Exception {
-        daemon.createTarget(TARGET);
-        daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, lunBytes, Map.of()), BLOCK, LunOptions.DEFAULT);
-        hostSide.activate(config(256, drainTimeoutSeconds));
+        path = TargetPath.builder(TARGET).lun(lunBytes, BLOCK).commandsPerHost(256)
+                .drainTimeoutSeconds(drainTimeoutSeconds).build();
+        daemon = path.daemon();
+        hostSide = path.hostSide();
         host = hostSide.addHost("test", this);
         nexus = host.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET, 1);
         // Answered once a transport is bound; the request waits in the host's queue until then.
@@ -63,19 +57,15 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
 
     /** A new shm transport with the daemon attached, not yet offered to the host side. */
     ShmTransport newTransport() throws IOException {
-        ShmTransport t = new ShmTransport();
-        Path dir = Paths.get("target", "shm-test");
-        t.open(dir.resolve("region-" + ProcessHandle.current().pid() + "-" + FILES.getAndIncrement()), 256, 256, 32 << 20);
-        t.attachDaemon(daemon);
-        return t;
+        return path.newShm("region", 32 << 20);
     }
 
     void register(ShmTransport t, int ranking) {
-        hostSide.bindTransport(t, Map.of("jtgt.transport", "shm", "service.ranking", ranking, "service.id", serviceIds++));
+        path.bind(t, "shm", ranking);
     }
 
     void unregister(ShmTransport t) {
-        hostSide.unbindTransport(t);
+        path.unbind(t);
     }
 
     /** Runs one command synchronously and returns its status; Data-In lands in {@code in}. */
@@ -133,9 +123,9 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void close() throws IOException {
         host.close();
-        hostSide.deactivate();
+        path.close();
     }
 
     static byte[] rw16(int opcode, long lba, int blocks) {
@@ -156,17 +146,7 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     }
 
     static HostSide.Config config(int commands, int drainTimeoutSeconds) {
-        return new HostSide.Config() {
-            @Override public Class<? extends Annotation> annotationType() { return HostSide.Config.class; }
-            @Override public String transport() { return "shm"; }
-            @Override public int commandsPerHost() { return commands; }
-            @Override public int maxDataLength() { return 1 << 20; }
-            @Override public int stagingAreaSize() { return 8 << 20; }
-            @Override public int drainTimeoutSeconds() { return drainTimeoutSeconds; }
-            @Override public int sessionDataSharePercent() { return 25; }
-            @Override public int sessionCommandSharePercent() { return 25; }
-            @Override public int hostDataSharePercent() { return 50; }
-            @Override public int reservePercent() { return 25; }
-        };
+        return TargetPath.config(TargetPath.builder(TARGET).commandsPerHost(commands)
+                .drainTimeoutSeconds(drainTimeoutSeconds));
     }
 }
