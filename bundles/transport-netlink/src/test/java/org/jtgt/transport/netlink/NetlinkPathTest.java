@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.annotation.Annotation;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,19 +27,18 @@ import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
-import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.transport.Transport;
-import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
 import org.jtgt.host.HostSide;
+import org.jtgt.host.TargetPath;
 import org.jtgt.transport.shm.ShmTransport;
 import org.junit.jupiter.api.Test;
 
 /**
  * The whole path without a framework, through this transport: a test initiator → the real
  * {@link HostSide} → {@link NetlinkTransport} → the real {@link TargetDaemon} → a memory store;
- * and swaps between it and the shared-memory ring while I/O runs. {@code HostSide}'s DS methods
- * (activate, bind, unbind) are package-private, so they are called reflectively, as DS calls them.
+ * and swaps between it and the shared-memory ring while I/O runs. The host side, daemon and LUN
+ * are the host test kit's {@link TargetPath}.
  */
 class NetlinkPathTest {
     private static final String TARGET = "iqn.2026-11.org.jtgt:netlink";
@@ -51,20 +47,20 @@ class NetlinkPathTest {
     private static final int READ_16 = 0x88;
     private static final AtomicInteger FILES = new AtomicInteger();
 
-    /** Host side, daemon and a LUN wired by hand; the test initiator is its {@link HostCallbacks}. */
+    /** Host side, daemon and a LUN wired as DS does; the test initiator is its {@link HostCallbacks}. */
     static final class Path2 implements HostCallbacks, AutoCloseable {
-        final TargetDaemon daemon = new TargetDaemon();
-        final HostSide hostSide = new HostSide();
+        final TargetPath path;
+        final TargetDaemon daemon;
+        final HostSide hostSide;
         final ScsiHost host;
         private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
         private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
-        private long serviceIds = 100;
         long nexus;
 
         Path2(String preferred) throws Exception {
-            daemon.createTarget(TARGET);
-            daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, 16 << 20, Map.of()), BLOCK, LunOptions.DEFAULT);
-            call("activate", new Class<?>[] {HostSide.Config.class}, config(preferred));
+            path = TargetPath.builder(TARGET).lun(16 << 20, BLOCK).preferredTransport(preferred).build();
+            daemon = path.daemon();
+            hostSide = path.hostSide();
             host = hostSide.addHost("netlink-test", this);
         }
 
@@ -82,26 +78,15 @@ class NetlinkPathTest {
         }
 
         ShmTransport shm() throws Exception {
-            ShmTransport t = new ShmTransport();
-            t.open(Path.of("target", "shm-test").resolve("region-" + ProcessHandle.current().pid() + "-"
-                    + FILES.incrementAndGet()), 256, 256, 32 << 20);
-            t.attachDaemon(daemon);
-            return t;
+            return path.newShm("region", 32 << 20);
         }
 
-        void register(Transport t, String name, int ranking) throws Exception {
-            call("bindTransport", new Class<?>[] {Transport.class, Map.class}, t,
-                    Map.of(Transport.NAME_PROPERTY, name, "service.ranking", ranking, "service.id", serviceIds++));
+        void register(Transport t, String name, int ranking) {
+            path.bind(t, name, ranking);
         }
 
-        void unregister(Transport t) throws Exception {
-            call("unbindTransport", new Class<?>[] {Transport.class}, t);
-        }
-
-        private void call(String name, Class<?>[] types, Object... args) throws Exception {
-            Method m = HostSide.class.getDeclaredMethod(name, types);
-            m.setAccessible(true);
-            m.invoke(hostSide, args);
+        void unregister(Transport t) {
+            path.unbind(t);
         }
 
         /** One command, synchronously; Data-In lands in {@code in}. */
@@ -154,22 +139,7 @@ class NetlinkPathTest {
         @Override
         public void close() throws Exception {
             host.close();
-            call("deactivate", new Class<?>[0]);
-        }
-
-        private static HostSide.Config config(String transport) {
-            return new HostSide.Config() {
-                @Override public Class<? extends Annotation> annotationType() { return HostSide.Config.class; }
-                @Override public String transport() { return transport; }
-                @Override public int commandsPerHost() { return 256; }
-                @Override public int maxDataLength() { return 1 << 20; }
-                @Override public int stagingAreaSize() { return 8 << 20; }
-                @Override public int drainTimeoutSeconds() { return 10; }
-                @Override public int sessionDataSharePercent() { return 25; }
-                @Override public int sessionCommandSharePercent() { return 25; }
-                @Override public int hostDataSharePercent() { return 50; }
-                @Override public int reservePercent() { return 25; }
-            };
+            path.close();
         }
     }
 
