@@ -10,26 +10,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.jtgt.api.event.CmdDoneEvent;
-import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
-import org.jtgt.api.host.HostCallbacks;
-import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.daemon.TargetDaemon;
 import org.jtgt.host.HostSide;
+import org.jtgt.host.SyncInitiator;
 import org.jtgt.host.TargetPath;
 import org.jtgt.transport.shm.ShmTransport;
 import org.junit.jupiter.api.Test;
@@ -47,26 +40,26 @@ class NetlinkPathTest {
     private static final int READ_16 = 0x88;
     private static final AtomicInteger FILES = new AtomicInteger();
 
-    /** Host side, daemon and a LUN wired as DS does; the test initiator is its {@link HostCallbacks}. */
-    static final class Path2 implements HostCallbacks, AutoCloseable {
+    /** Host side, daemon and a LUN wired as DS does, and a test initiator on a host of its own. */
+    static final class Path2 implements AutoCloseable {
         final TargetPath path;
         final TargetDaemon daemon;
         final HostSide hostSide;
+        final SyncInitiator initiator;
         final ScsiHost host;
-        private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
-        private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
         long nexus;
 
         Path2(String preferred) throws Exception {
             path = TargetPath.builder(TARGET).lun(16 << 20, BLOCK).preferredTransport(preferred).build();
             daemon = path.daemon();
             hostSide = path.hostSide();
-            host = hostSide.addHost("netlink-test", this);
+            initiator = new SyncInitiator(hostSide, "netlink-test");
+            host = initiator.host();
         }
 
         void login() throws Exception {
-            nexus = host.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET, 1);
-            assertEquals(0, nexusResults.computeIfAbsent(nexus, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS));
+            nexus = initiator.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET);
+            assertEquals(0, initiator.awaitNexus(nexus));
         }
 
         NetlinkTransport netlink() throws Exception {
@@ -91,54 +84,16 @@ class NetlinkPathTest {
 
         /** One command, synchronously; Data-In lands in {@code in}. */
         int execute(byte[] cdb, ByteBuffer out, ByteBuffer in) throws Exception {
-            int length = out != null ? out.remaining() : in != null ? in.remaining() : 0;
-            HostCommand cmd = host.allocate(nexus, length, TimeUnit.SECONDS.toNanos(30));
-            if (cmd == null) {
-                throw new IllegalStateException("no command slot in 30 s");
-            }
-            CompletableFuture<Integer> done = new CompletableFuture<>();
-            cmd.setLun(0).setCdb(cdb, 0, cdb.length).setExpectedLength(length)
-                    .setDirection(out != null ? DataDirection.WRITE : in != null ? DataDirection.READ : DataDirection.NONE);
-            if (out != null) {
-                cmd.putData(0, out.duplicate());
-            }
-            cmd.setContext(new Object[] {done, in});
-            host.submit(cmd);
-            return done.get(30, TimeUnit.SECONDS);
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public void commandCompleted(HostCommand command) {
-            Object[] ctx = (Object[]) command.context();
-            ByteBuffer in = (ByteBuffer) ctx[1];
-            if (in != null) {
-                ByteBuffer dst = in.duplicate();
-                dst.limit(dst.position() + Math.min(dst.remaining(), command.dataInLength()));
-                command.getData(0, dst);
-            }
-            int status = command.status();
-            host.done(command, CmdDoneEvent.DELIVERED);
-            ((CompletableFuture<Integer>) ctx[0]).complete(status);
-        }
-
-        @Override
-        public void taskManagementCompleted(long mid, TmfResponse response) {
-            tmfResults.computeIfAbsent(mid, k -> new CompletableFuture<>()).complete(response);
+            return initiator.execute(nexus, 0, cdb, out, in);
         }
 
         TmfResponse awaitTmf(long mid) throws Exception {
-            return tmfResults.computeIfAbsent(mid, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void nexusResult(long nexusId, int op, int result) {
-            nexusResults.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
+            return initiator.awaitTmf(mid);
         }
 
         @Override
         public void close() throws Exception {
-            host.close();
+            initiator.close();
             path.close();
         }
     }
@@ -244,15 +199,6 @@ class NetlinkPathTest {
     }
 
     static byte[] rw16(int opcode, long lba, int blocks) {
-        byte[] c = new byte[16];
-        c[0] = (byte) opcode;
-        for (int i = 0; i < 8; i++) {
-            c[2 + i] = (byte) (lba >>> (56 - 8 * i));
-        }
-        c[10] = (byte) (blocks >>> 24);
-        c[11] = (byte) (blocks >>> 16);
-        c[12] = (byte) (blocks >>> 8);
-        c[13] = (byte) blocks;
-        return c;
+        return SyncInitiator.rw16(opcode, lba, blocks);
     }
 }
