@@ -23,6 +23,7 @@ import javax.inject.Inject;
 
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.testkit.ExternalTool;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;

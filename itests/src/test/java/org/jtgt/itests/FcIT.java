@@ -28,6 +28,7 @@ import org.jtgt.api.fc.initiator.FcInitiator.Exchange;
 import org.jtgt.api.loopback.LoopbackInitiator;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.testkit.ExternalTool;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;

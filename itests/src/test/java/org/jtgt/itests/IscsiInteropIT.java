@@ -32,6 +32,7 @@ import javax.inject.Inject;
 
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.testkit.ExternalTool;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;

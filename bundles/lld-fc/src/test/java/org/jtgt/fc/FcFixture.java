@@ -2,20 +2,15 @@ package org.jtgt.fc;
 
 import java.io.IOException;
 import java.lang.reflect.Proxy;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.target.LunOptions;
-import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
 import org.jtgt.api.fc.initiator.FcInitiator;
 import org.jtgt.host.HostSide;
-import org.jtgt.host.HostSideAccess;
+import org.jtgt.host.TargetPath;
 import org.jtgt.transport.shm.ShmTransport;
 
 /**
@@ -25,16 +20,15 @@ import org.jtgt.transport.shm.ShmTransport;
 final class FcFixture implements AutoCloseable {
     static final String TARGET = "iqn.2026-11.org.jtgt:fc-test";
     static final int BLOCK = 512;
-    private static final AtomicInteger FILES = new AtomicInteger();
     private static final AtomicInteger WWPNS = new AtomicInteger();
 
-    final TargetDaemon daemon = new TargetDaemon();
+    final TargetPath path;
+    final TargetDaemon daemon;
     final HostSide hostSide;
-    final ShmTransport transport = new ShmTransport();
+    final ShmTransport transport;
     final FcTarget fc = new FcTarget();
     final int port;
     final long lunBytes;
-    private final Path regionFile;
 
     FcFixture(long lunBytes) throws Exception {
         this(lunBytes, Map.of());
@@ -42,15 +36,11 @@ final class FcFixture implements AutoCloseable {
 
     FcFixture(long lunBytes, Map<String, Object> overrides) throws Exception {
         this.lunBytes = lunBytes;
-        daemon.createTarget(TARGET);
-        daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, lunBytes, Map.of()), BLOCK, LunOptions.DEFAULT);
-        hostSide = HostSideAccess.activated(256, 8 << 20, 16 << 20);
-        Path dir = Paths.get("target", "shm-test");
-        Files.createDirectories(dir);
-        regionFile = dir.resolve("fc-" + ProcessHandle.current().pid() + "-" + FILES.incrementAndGet());
-        transport.open(regionFile, 256, 256, 64L << 20);
-        transport.attachDaemon(daemon);
-        HostSideAccess.bind(hostSide, transport, 100);
+        path = TargetPath.builder(TARGET).lun(lunBytes, BLOCK).commandsPerHost(256).maxDataLength(8 << 20)
+                .stagingAreaSize(16 << 20).shm("fc", 64L << 20).build();
+        daemon = path.daemon();
+        hostSide = path.hostSide();
+        transport = path.transport();
         fc.hostService = hostSide;
         fc.targetAdmin = daemon;
         fc.targetPorts = daemon;
@@ -127,10 +117,7 @@ final class FcFixture implements AutoCloseable {
         try {
             fc.stop();
         } finally {
-            HostSideAccess.unbind(hostSide, transport);
-            HostSideAccess.deactivate(hostSide);
-            transport.deactivate();
-            Files.deleteIfExists(regionFile);
+            path.close();
         }
     }
 }

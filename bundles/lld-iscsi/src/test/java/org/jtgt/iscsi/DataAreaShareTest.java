@@ -16,7 +16,6 @@ import java.util.Set;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.backing.memory.MemoryStoreProvider;
-import org.jtgt.host.HostSideAccess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -160,8 +159,8 @@ class DataAreaShareTest {
 
             // Each stalled session holds at most its share (a quarter of 64 MiB) and was told
             // TASK SET FULL, in its own session, for what did not fit.
-            long[] bigHeld = HostSideAccess.held(fixture.hostSide, 0, nexusOf(big));
-            long[] manyHeld = HostSideAccess.held(fixture.hostSide, 0, nexusOf(many));
+            long[] bigHeld = fixture.path.held(0, nexusOf(big));
+            long[] manyHeld = fixture.path.held(0, nexusOf(many));
             assertTrue(bigHeld[1] <= 16L * MIB, "the 8 MiB writer holds " + bigHeld[1] + " bytes");
             assertTrue(manyHeld[1] <= 16L * MIB, "the 512 KiB writer holds " + manyHeld[1] + " bytes");
             assertEquals(bigHeld[0], bigAnswers.solicited.size(), "R2Ts for each WRITE admitted");
@@ -184,12 +183,12 @@ class DataAreaShareTest {
             assertTrue(tiny.closedByTarget() && tinyToo.closedByTarget(), "the 4 KiB writers' connections closed");
             // ... and what they held is back, exactly: nothing held, every slot free, the area whole.
             long deadline = System.currentTimeMillis() + 5_000;
-            while (HostSideAccess.heldBytes(fixture.hostSide) != 0 && System.currentTimeMillis() < deadline) {
+            while (fixture.path.heldBytes() != 0 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
             }
-            assertEquals(0, HostSideAccess.heldBytes(fixture.hostSide), "data still held after the stalled sessions ended");
-            assertEquals(256, HostSideAccess.freeSlots(fixture.hostSide), "command slots of the iSCSI host");
-            assertTrue(HostSideAccess.areaWhollyFree(fixture.hostSide), "the shared data area has no reservation left");
+            assertEquals(0, fixture.path.heldBytes(), "data still held after the stalled sessions ended");
+            assertEquals(256, fixture.path.freeSlots(), "command slots of the iSCSI host");
+            assertTrue(fixture.path.areaWhollyFree(), "the shared data area has no reservation left");
 
             promptIo(other, 3);
         }

@@ -44,6 +44,7 @@ import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
+import org.jtgt.testkit.ExternalTool;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;

@@ -5,44 +5,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.annotation.Annotation;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.jtgt.api.event.CmdDoneEvent;
-import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
-import org.jtgt.api.host.HostCallbacks;
-import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
-import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.transport.Transport;
-import org.jtgt.backing.memory.MemoryStoreProvider;
 import org.jtgt.daemon.TargetDaemon;
 import org.jtgt.host.HostSide;
+import org.jtgt.host.SyncInitiator;
+import org.jtgt.host.TargetPath;
 import org.jtgt.transport.shm.ShmTransport;
 import org.junit.jupiter.api.Test;
 
 /**
  * The whole path without a framework, through this transport: a test initiator → the real
  * {@link HostSide} → {@link NetlinkTransport} → the real {@link TargetDaemon} → a memory store;
- * and swaps between it and the shared-memory ring while I/O runs. {@code HostSide}'s DS methods
- * (activate, bind, unbind) are package-private, so they are called reflectively, as DS calls them.
+ * and swaps between it and the shared-memory ring while I/O runs. The host side, daemon and LUN
+ * are the host test kit's {@link TargetPath}.
  */
 class NetlinkPathTest {
     private static final String TARGET = "iqn.2026-11.org.jtgt:netlink";
@@ -51,26 +40,26 @@ class NetlinkPathTest {
     private static final int READ_16 = 0x88;
     private static final AtomicInteger FILES = new AtomicInteger();
 
-    /** Host side, daemon and a LUN wired by hand; the test initiator is its {@link HostCallbacks}. */
-    static final class Path2 implements HostCallbacks, AutoCloseable {
-        final TargetDaemon daemon = new TargetDaemon();
-        final HostSide hostSide = new HostSide();
+    /** Host side, daemon and a LUN wired as DS does, and a test initiator on a host of its own. */
+    static final class Path2 implements AutoCloseable {
+        final TargetPath path;
+        final TargetDaemon daemon;
+        final HostSide hostSide;
+        final SyncInitiator initiator;
         final ScsiHost host;
-        private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
-        private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
-        private long serviceIds = 100;
         long nexus;
 
         Path2(String preferred) throws Exception {
-            daemon.createTarget(TARGET);
-            daemon.addLun(TARGET, 0, new MemoryStoreProvider().open(null, 16 << 20, Map.of()), BLOCK, LunOptions.DEFAULT);
-            call("activate", new Class<?>[] {HostSide.Config.class}, config(preferred));
-            host = hostSide.addHost("netlink-test", this);
+            path = TargetPath.builder(TARGET).lun(16 << 20, BLOCK).preferredTransport(preferred).build();
+            daemon = path.daemon();
+            hostSide = path.hostSide();
+            initiator = new SyncInitiator(hostSide, "netlink-test");
+            host = initiator.host();
         }
 
         void login() throws Exception {
-            nexus = host.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET, 1);
-            assertEquals(0, nexusResults.computeIfAbsent(nexus, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS));
+            nexus = initiator.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET);
+            assertEquals(0, initiator.awaitNexus(nexus));
         }
 
         NetlinkTransport netlink() throws Exception {
@@ -82,94 +71,30 @@ class NetlinkPathTest {
         }
 
         ShmTransport shm() throws Exception {
-            ShmTransport t = new ShmTransport();
-            t.open(Path.of("target", "shm-test").resolve("region-" + ProcessHandle.current().pid() + "-"
-                    + FILES.incrementAndGet()), 256, 256, 32 << 20);
-            t.attachDaemon(daemon);
-            return t;
+            return path.newShm("region", 32 << 20);
         }
 
-        void register(Transport t, String name, int ranking) throws Exception {
-            call("bindTransport", new Class<?>[] {Transport.class, Map.class}, t,
-                    Map.of(Transport.NAME_PROPERTY, name, "service.ranking", ranking, "service.id", serviceIds++));
+        void register(Transport t, String name, int ranking) {
+            path.bind(t, name, ranking);
         }
 
-        void unregister(Transport t) throws Exception {
-            call("unbindTransport", new Class<?>[] {Transport.class}, t);
-        }
-
-        private void call(String name, Class<?>[] types, Object... args) throws Exception {
-            Method m = HostSide.class.getDeclaredMethod(name, types);
-            m.setAccessible(true);
-            m.invoke(hostSide, args);
+        void unregister(Transport t) {
+            path.unbind(t);
         }
 
         /** One command, synchronously; Data-In lands in {@code in}. */
         int execute(byte[] cdb, ByteBuffer out, ByteBuffer in) throws Exception {
-            int length = out != null ? out.remaining() : in != null ? in.remaining() : 0;
-            HostCommand cmd = host.allocate(nexus, length, TimeUnit.SECONDS.toNanos(30));
-            if (cmd == null) {
-                throw new IllegalStateException("no command slot in 30 s");
-            }
-            CompletableFuture<Integer> done = new CompletableFuture<>();
-            cmd.setLun(0).setCdb(cdb, 0, cdb.length).setExpectedLength(length)
-                    .setDirection(out != null ? DataDirection.WRITE : in != null ? DataDirection.READ : DataDirection.NONE);
-            if (out != null) {
-                cmd.putData(0, out.duplicate());
-            }
-            cmd.setContext(new Object[] {done, in});
-            host.submit(cmd);
-            return done.get(30, TimeUnit.SECONDS);
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public void commandCompleted(HostCommand command) {
-            Object[] ctx = (Object[]) command.context();
-            ByteBuffer in = (ByteBuffer) ctx[1];
-            if (in != null) {
-                ByteBuffer dst = in.duplicate();
-                dst.limit(dst.position() + Math.min(dst.remaining(), command.dataInLength()));
-                command.getData(0, dst);
-            }
-            int status = command.status();
-            host.done(command, CmdDoneEvent.DELIVERED);
-            ((CompletableFuture<Integer>) ctx[0]).complete(status);
-        }
-
-        @Override
-        public void taskManagementCompleted(long mid, TmfResponse response) {
-            tmfResults.computeIfAbsent(mid, k -> new CompletableFuture<>()).complete(response);
+            return initiator.execute(nexus, 0, cdb, out, in);
         }
 
         TmfResponse awaitTmf(long mid) throws Exception {
-            return tmfResults.computeIfAbsent(mid, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void nexusResult(long nexusId, int op, int result) {
-            nexusResults.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
+            return initiator.awaitTmf(mid);
         }
 
         @Override
         public void close() throws Exception {
-            host.close();
-            call("deactivate", new Class<?>[0]);
-        }
-
-        private static HostSide.Config config(String transport) {
-            return new HostSide.Config() {
-                @Override public Class<? extends Annotation> annotationType() { return HostSide.Config.class; }
-                @Override public String transport() { return transport; }
-                @Override public int commandsPerHost() { return 256; }
-                @Override public int maxDataLength() { return 1 << 20; }
-                @Override public int stagingAreaSize() { return 8 << 20; }
-                @Override public int drainTimeoutSeconds() { return 10; }
-                @Override public int sessionDataSharePercent() { return 25; }
-                @Override public int sessionCommandSharePercent() { return 25; }
-                @Override public int hostDataSharePercent() { return 50; }
-                @Override public int reservePercent() { return 25; }
-            };
+            initiator.close();
+            path.close();
         }
     }
 
@@ -274,15 +199,6 @@ class NetlinkPathTest {
     }
 
     static byte[] rw16(int opcode, long lba, int blocks) {
-        byte[] c = new byte[16];
-        c[0] = (byte) opcode;
-        for (int i = 0; i < 8; i++) {
-            c[2 + i] = (byte) (lba >>> (56 - 8 * i));
-        }
-        c[10] = (byte) (blocks >>> 24);
-        c[11] = (byte) (blocks >>> 16);
-        c[12] = (byte) (blocks >>> 8);
-        c[13] = (byte) blocks;
-        return c;
+        return SyncInitiator.rw16(opcode, lba, blocks);
     }
 }

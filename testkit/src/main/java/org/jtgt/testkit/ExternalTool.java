@@ -1,6 +1,4 @@
-package org.jtgt.itests;
-
-import static org.junit.Assert.fail;
+package org.jtgt.testkit;
 
 import java.io.File;
 import java.io.IOException;
@@ -21,17 +19,22 @@ import org.slf4j.LoggerFactory;
  * also its {@code TMPDIR}, and is returned, or quoted in the failure.
  *
  * <p>A tool that is not installed skips the test, except where the environment says {@code CI=true}:
- * there it is a failure, so CI cannot go green by not testing. Inside a Pax Exam framework a
- * skipped test is reported as passed (the in-container JUnit run counts an assumption failure as
- * no failure, and only failures cross back), so the skip is also logged as a warning.
+ * there it is a failure, so CI cannot go green by not testing. Inside a Pax Exam framework or
+ * Karaf a skipped test is reported as passed (the in-container JUnit run counts an assumption
+ * failure as no failure, and only failures cross back), so the skip is also logged as a warning.
+ *
+ * <p>One class for JUnit 4 (Pax Exam) and JUnit 5 tests: a failure is an {@link AssertionError},
+ * a skip JUnit 4's assumption failure, which the Jupiter engine reports as aborted too. The
+ * integration test modules copy this class into their own test classes, so that Pax Exam's probe
+ * bundle carries it into the framework.
  */
-final class ExternalTool {
+public final class ExternalTool {
     private static final Logger LOG = LoggerFactory.getLogger(ExternalTool.class);
 
     /** A finished run: exit status and everything it printed. */
-    record Outcome(List<String> command, int exit, String output) {
+    public record Outcome(List<String> command, int exit, String output) {
         /** For failure messages: the command line, its status and its output. */
-        String describe() {
+        public String describe() {
             return String.join(" ", command) + " exited with " + exit + ":\n" + output;
         }
     }
@@ -39,20 +42,20 @@ final class ExternalTool {
     private final Path workDir;
     private final Duration timeout;
 
-    ExternalTool(Path workDir, Duration timeout) {
+    public ExternalTool(Path workDir, Duration timeout) {
         this.workDir = workDir.toAbsolutePath();
         this.timeout = timeout;
     }
 
     /** Skips the test (fails it under {@code CI=true}) unless {@code tool} is an executable on PATH. */
-    static void require(String tool, String debianPackages) {
+    public static void require(String tool, String debianPackages) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
                 return;
             }
         }
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(tool + " not found on PATH: install " + debianPackages);
+            throw new AssertionError(tool + " not found on PATH: install " + debianPackages);
         }
         String reason = tool + " not found on PATH (" + debianPackages + " not installed)";
         LOG.warn("SKIPPED: {}", reason);
@@ -60,16 +63,16 @@ final class ExternalTool {
     }
 
     /** Runs {@code command}, expecting exit status 0; returns its output. */
-    String run(String... command) throws IOException, InterruptedException {
+    public String run(String... command) throws IOException, InterruptedException {
         Outcome o = execute(command);
         if (o.exit() != 0) {
-            fail(o.describe());
+            throw new AssertionError(o.describe());
         }
         return o.output();
     }
 
     /** Runs {@code command} to its end, whatever its exit status; fails if it outlives the timeout. */
-    Outcome execute(String... command) throws IOException, InterruptedException {
+    public Outcome execute(String... command) throws IOException, InterruptedException {
         Files.createDirectories(workDir);
         Path log = Files.createTempFile(workDir, "tool-", ".log");
         try {
@@ -80,8 +83,8 @@ final class ExternalTool {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 p.waitFor(10, TimeUnit.SECONDS);
-                fail(String.join(" ", command) + " did not finish within " + timeout.toSeconds() + " s:\n"
-                        + Files.readString(log, StandardCharsets.ISO_8859_1));
+                throw new AssertionError(String.join(" ", command) + " did not finish within "
+                        + timeout.toSeconds() + " s:\n" + Files.readString(log, StandardCharsets.ISO_8859_1));
             }
             return new Outcome(List.of(command), p.exitValue(), Files.readString(log, StandardCharsets.ISO_8859_1));
         } finally {
