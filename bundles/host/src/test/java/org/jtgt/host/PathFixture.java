@@ -11,11 +11,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.backing.memory.MemoryStoreProvider;
@@ -34,7 +36,7 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     final HostSide hostSide = new HostSide();
     final ScsiHost host;
     final long nexus;
-    private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<NexusResult>> nexusResults = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
     private long serviceIds = 100;
     /** Completions of a command that had been completed already: each must come exactly once. */
@@ -57,7 +59,7 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
         nexusResults.computeIfAbsent(nexus, k -> new CompletableFuture<>());
     }
 
-    int awaitNexus() throws Exception {
+    NexusResult awaitNexus() throws Exception {
         return nexusResults.get(nexus).get(10, TimeUnit.SECONDS);
     }
 
@@ -112,7 +114,7 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
             command.getData(0, dst);
         }
         int status = command.status();
-        host.done(command, CmdDoneEvent.DELIVERED);
+        host.done(command, ResponseDelivery.DELIVERED);
         if (!((CompletableFuture<Integer>) ctx[0]).complete(status)) {
             repeatedCompletions.incrementAndGet();
         }
@@ -128,7 +130,7 @@ final class PathFixture implements HostCallbacks, AutoCloseable {
     }
 
     @Override
-    public void nexusResult(long nexusId, int op, int result) {
+    public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
         nexusResults.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
     }
 

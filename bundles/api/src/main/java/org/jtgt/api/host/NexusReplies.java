@@ -14,29 +14,26 @@ import java.util.concurrent.TimeoutException;
  * before the host is closed, which drops what is still queued). Thread-safe.
  */
 public final class NexusReplies {
-    /** {@link #awaitCreate} result when the daemon did not answer in time. */
-    public static final int TIMEOUT = Integer.MIN_VALUE;
-
-    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> creates = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, CompletableFuture<NexusResult>> creates = new ConcurrentHashMap<>();
     /** Destructions sent and not yet answered. */
-    private final ConcurrentHashMap<Long, CompletableFuture<Integer>> destroys = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, CompletableFuture<NexusResult>> destroys = new ConcurrentHashMap<>();
 
     /**
      * Waits for the answer to {@code host.createNexus} of {@code nexusId} (which may already have
      * come). On a timeout the nexus is destroyed, ordered after the create, so a late acceptance is
      * undone.
      *
-     * @return the daemon's result (0 or an {@code ItNexusRspEvent.RESULT_*}), or {@link #TIMEOUT}
+     * @return the daemon's result, or {@code null} if it did not answer in time
      */
-    public int awaitCreate(ScsiHost host, long nexusId, long timeoutMillis) throws InterruptedException {
-        CompletableFuture<Integer> f = creates.computeIfAbsent(nexusId, k -> new CompletableFuture<>());
+    public NexusResult awaitCreate(ScsiHost host, long nexusId, long timeoutMillis) throws InterruptedException {
+        CompletableFuture<NexusResult> f = creates.computeIfAbsent(nexusId, k -> new CompletableFuture<>());
         try {
             return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             destroy(host, nexusId);
-            return TIMEOUT;
+            return null;
         } catch (ExecutionException e) {
-            return TIMEOUT;
+            return null;
         } finally {
             creates.remove(nexusId);
         }
@@ -62,11 +59,11 @@ public final class NexusReplies {
     }
 
     /** To be called from {@link HostCallbacks#nexusResult}. */
-    public void onResult(long nexusId, int op, int result) {
-        if (op == org.jtgt.api.event.ItNexusReqEvent.OP_CREATE) {
+    public void onResult(long nexusId, NexusOperation op, NexusResult result) {
+        if (op == NexusOperation.CREATE) {
             creates.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
         } else {
-            CompletableFuture<Integer> done = destroys.remove(nexusId);
+            CompletableFuture<NexusResult> done = destroys.remove(nexusId);
             if (done != null) {
                 done.complete(result);
             }
@@ -81,7 +78,7 @@ public final class NexusReplies {
      */
     public int awaitDestroys(long timeoutMillis) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        for (CompletableFuture<Integer> pending : new ArrayList<>(destroys.values())) {
+        for (CompletableFuture<NexusResult> pending : new ArrayList<>(destroys.values())) {
             try {
                 pending.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {

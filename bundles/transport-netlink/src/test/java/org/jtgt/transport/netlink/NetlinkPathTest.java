@@ -22,12 +22,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.target.LunOptions;
@@ -56,7 +58,7 @@ class NetlinkPathTest {
         final TargetDaemon daemon = new TargetDaemon();
         final HostSide hostSide = new HostSide();
         final ScsiHost host;
-        private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
+        private final Map<Long, CompletableFuture<NexusResult>> nexusResults = new ConcurrentHashMap<>();
         private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
         private long serviceIds = 100;
         long nexus;
@@ -70,7 +72,7 @@ class NetlinkPathTest {
 
         void login() throws Exception {
             nexus = host.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET, 1);
-            assertEquals(0, nexusResults.computeIfAbsent(nexus, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS));
+            assertEquals(NexusResult.OK, nexusResults.computeIfAbsent(nexus, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS));
         }
 
         NetlinkTransport netlink() throws Exception {
@@ -133,7 +135,7 @@ class NetlinkPathTest {
                 command.getData(0, dst);
             }
             int status = command.status();
-            host.done(command, CmdDoneEvent.DELIVERED);
+            host.done(command, ResponseDelivery.DELIVERED);
             ((CompletableFuture<Integer>) ctx[0]).complete(status);
         }
 
@@ -147,7 +149,7 @@ class NetlinkPathTest {
         }
 
         @Override
-        public void nexusResult(long nexusId, int op, int result) {
+        public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
             nexusResults.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
         }
 
