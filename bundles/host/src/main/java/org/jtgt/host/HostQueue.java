@@ -29,6 +29,7 @@ import org.jtgt.api.host.NexusOperation;
 import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
@@ -600,7 +601,7 @@ final class HostQueue implements ScsiHost {
                 slot.status = org.jtgt.api.scsi.ScsiStatus.CHECK_CONDITION;
                 slot.residual = slot.expectedLength;
                 slot.dataInLength = 0;
-                slot.senseLength = FixedSense.write(slot.sense, org.jtgt.api.scsi.SenseKey.ABORTED_COMMAND, 0x08, 0x00);
+                slot.senseLength = SenseBuilder.fixed(slot.sense, 0, org.jtgt.api.scsi.SenseKey.ABORTED_COMMAND, 0x08, 0x00);
                 complete(slot);
             }
         }

@@ -6,11 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.jtgt.api.scsi.SenseData;
 import org.junit.jupiter.api.Test;
 
-class FixedSenseTest {
+/** The bytes {@link SenseReason#writeSense} writes: fixed format, SPC-4 4.5.3. */
+class SenseReasonSenseTest {
     @Test
     void invalidFieldCarriesTheFieldPointer() {
         byte[] s = new byte[18];
-        assertEquals(18, FixedSense.write(s, 0, SenseReason.INVALID_FIELD_IN_CDB, -1, 9, 2));
+        assertEquals(18, SenseReason.INVALID_FIELD_IN_CDB.writeSense(s, 0, -1, 9, 2, -1));
         assertArrayEquals(new byte[] {
             0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00, 0,
             (byte) (0x80 | 0x40 | 0x08 | 2), 0, 9}, s);
@@ -20,7 +21,7 @@ class FixedSenseTest {
     @Test
     void wholeByteFieldPointerHasNoBitPointer() {
         byte[] s = new byte[18];
-        FixedSense.write(s, 0, SenseReason.INVALID_FIELD_IN_CDB, -1, 300, -1);
+        SenseReason.INVALID_FIELD_IN_CDB.writeSense(s, 0, -1, 300, -1, -1);
         assertEquals((byte) 0xC0, s[15]);
         assertEquals(1, s[16]);
         assertEquals(44, s[17]);
@@ -29,7 +30,7 @@ class FixedSenseTest {
     @Test
     void informationFieldSetsValid() {
         byte[] s = new byte[18];
-        FixedSense.write(s, 0, SenseReason.MISCOMPARE_DURING_VERIFY_OPERATION, 0x01020304L, -1, -1);
+        SenseReason.MISCOMPARE_DURING_VERIFY_OPERATION.writeSense(s, 0, 0x01020304L, -1, -1, -1);
         assertEquals((byte) 0xF0, s[0]);
         assertEquals(0x0E, s[2]);
         assertArrayEquals(new byte[] {1, 2, 3, 4}, new byte[] {s[3], s[4], s[5], s[6]});
@@ -40,7 +41,7 @@ class FixedSenseTest {
     @Test
     void informationThatDoesNotFitIsLeftOut() {
         byte[] s = new byte[18];
-        FixedSense.write(s, 0, SenseReason.UNRECOVERED_READ_ERROR, 1L << 40, -1, -1);
+        SenseReason.UNRECOVERED_READ_ERROR.writeSense(s, 0, 1L << 40, -1, -1, -1);
         assertEquals(0x70, s[0]);
         assertEquals(0, s[3] | s[4] | s[5] | s[6]);
     }
