@@ -24,7 +24,6 @@ import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.event.TskMgmtRspEvent;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
-import org.jtgt.api.host.IntMap;
 import org.jtgt.api.host.NexusOperation;
 import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.ResponseDelivery;
@@ -33,6 +32,7 @@ import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.util.IntMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

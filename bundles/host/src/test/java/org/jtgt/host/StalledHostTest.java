@@ -24,11 +24,11 @@ import org.jtgt.api.host.NexusOperation;
 import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
-import org.jtgt.api.transport.BlockAllocator;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.util.BlockAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.host.BufferView;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
@@ -15,6 +14,7 @@ import org.jtgt.fc.wire.FcFrameHeader;
 import org.jtgt.fc.wire.FcipFraming;
 import org.jtgt.fc.wire.FcipHeader;
 import org.jtgt.fc.wire.Fcp;
+import org.jtgt.util.BufferView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -20,9 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.ring.RingFormatException;
 import org.jtgt.api.ring.SlotRing;
+import org.jtgt.util.file.OwnerOnlyFiles;
 
 /**
  * The mapped file: two rings and a data area ({@link ShmRegionDescriptor}). The creator owns

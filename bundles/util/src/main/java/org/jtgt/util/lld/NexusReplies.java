@@ -1,4 +1,4 @@
-package org.jtgt.api.host;
+package org.jtgt.util.lld;
 
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
@@ -6,6 +6,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+
+import org.jtgt.api.host.HostCallbacks;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ScsiHost;
 
 /**
  * For a network LLD: the daemon's answers to I_T nexus requests, which arrive asynchronously

@@ -1,10 +1,12 @@
-package org.jtgt.api.host;
+package org.jtgt.util.lld;
 
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.host.HostCallbacks;
+import org.jtgt.api.host.ScsiHost;
 
 /**
  * For a network LLD: the daemon's answers to task management requests, which arrive through

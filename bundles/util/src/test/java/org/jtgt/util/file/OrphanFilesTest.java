@@ -1,4 +1,4 @@
-package org.jtgt.api.transport;
+package org.jtgt.util.file;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

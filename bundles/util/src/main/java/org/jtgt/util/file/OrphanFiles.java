@@ -1,4 +1,4 @@
-package org.jtgt.api.transport;
+package org.jtgt.util.file;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

@@ -1,4 +1,4 @@
-package org.jtgt.api.transport;
+package org.jtgt.util;
 
 /**
  * Hands out contiguous runs of fixed-size blocks of a data area, as TCMU does for its data area:

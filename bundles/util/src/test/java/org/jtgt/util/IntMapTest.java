@@ -1,4 +1,4 @@
-package org.jtgt.api.host;
+package org.jtgt.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

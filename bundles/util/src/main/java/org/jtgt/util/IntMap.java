@@ -1,4 +1,4 @@
-package org.jtgt.api.host;
+package org.jtgt.util;
 
 import java.util.List;
 

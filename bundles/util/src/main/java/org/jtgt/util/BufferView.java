@@ -1,9 +1,9 @@
-package org.jtgt.api.host;
+package org.jtgt.util;
 
 import java.nio.ByteBuffer;
 
 /**
- * A driver thread's view of a shared buffer (a command's {@link HostCommand#dataBuffer()}, the
+ * A driver thread's view of a shared buffer (a command's {@link org.jtgt.api.host.HostCommand#dataBuffer()}, the
  * transport's data area), positioned on one range at a time. The view is a duplicate made once
  * and again only when the buffer is another one (another transport's data area), not per
  * command or PDU, and the shared buffer's own position and limit, which other threads use, are

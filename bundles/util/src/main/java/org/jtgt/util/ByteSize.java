@@ -1,15 +1,15 @@
-package org.jtgt.backing.file;
+package org.jtgt.util;
 
 import java.util.Locale;
 
-/** Renders byte counts in binary units for {@code describe()}: "1 GiB", "1.5 MiB", "512 B". */
-final class ByteSize {
+/** Renders byte counts in binary units for descriptions and logs: "1 GiB", "1.5 MiB", "512 B". */
+public final class ByteSize {
     private static final String[] UNITS = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 
     private ByteSize() {
     }
 
-    static String format(long bytes) {
+    public static String format(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";
         }
