@@ -53,7 +53,8 @@ class BundleManifestsIT {
     }
 
     /**
-     * Only {@code org.jtgt.api.*} is exported, with a version, and only by the bundles meant to.
+     * Only {@code org.jtgt.api.*} is exported, with a version, and only by the bundles meant to;
+     * the one library outside it is the ring ({@code org.jtgt.ring}, by {@code jtgt-ring}).
      * The FC codecs ({@code org.jtgt.fc.wire}) are a private copy in each FC bundle: neither
      * exports nor imports them, so the initiator needs no target bundle and the reverse.
      */
@@ -67,7 +68,8 @@ class BundleManifestsIT {
                 String pkg = clause.split(";", 2)[0].strip();
                 if (!JtgtOptions.EXPORTING_BUNDLES.contains(name)) {
                     problems.add(name + " exports " + pkg);
-                } else if (!pkg.startsWith("org.jtgt.api.") && !pkg.equals("org.jtgt.api")) {
+                } else if (name.equals("jtgt-ring") ? !pkg.equals("org.jtgt.ring")
+                        : !pkg.startsWith("org.jtgt.api.") && !pkg.equals("org.jtgt.api")) {
                     problems.add(name + " exports " + pkg + ", outside org.jtgt.api");
                 } else if (!clause.contains("version=")) {
                     problems.add(name + " exports " + pkg + " without a version");

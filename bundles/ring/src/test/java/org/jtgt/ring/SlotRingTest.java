@@ -1,4 +1,4 @@
-package org.jtgt.api.ring;
+package org.jtgt.ring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package org.jtgt.api.ring;
+package org.jtgt.ring;
 
 /**
  * Byte layout of a ring region: a header followed by {@code slotCount} slots of {@code slotSize}

@@ -1,4 +1,4 @@
-package org.jtgt.api.ring;
+package org.jtgt.ring;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * (Aeron's {@code CncFileDescriptor} picture once did).
  */
 class RingDescriptorTest {
-    private static final Path SOURCE = Path.of("src/main/java/org/jtgt/api/ring/RingDescriptor.java");
+    private static final Path SOURCE = Path.of("src/main/java/org/jtgt/ring/RingDescriptor.java");
     /** {@code * |   label   |  offset} */
     private static final Pattern ROW = Pattern.compile("^\\s*\\*\\s*\\|\\s*(\\S.*?)\\s*\\|\\s*(\\d+)\\s*$");
     private static final Pattern TYPED = Pattern.compile("\\((i32|u64)\\)");

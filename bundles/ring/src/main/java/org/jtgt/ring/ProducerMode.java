@@ -1,4 +1,4 @@
-package org.jtgt.api.ring;
+package org.jtgt.ring;
 
 /**
  * How producers claim slots of a {@link SlotRing}, fixed when the ring is created and recorded in

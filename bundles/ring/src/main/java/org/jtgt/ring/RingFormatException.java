@@ -1,4 +1,4 @@
-package org.jtgt.api.ring;
+package org.jtgt.ring;
 
 /**
  * A ring region does not hold a valid ring, or the ring was corrupted: wrong magic or version,

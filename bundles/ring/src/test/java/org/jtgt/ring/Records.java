@@ -1,4 +1,4 @@
-package org.jtgt.api.ring;
+package org.jtgt.ring;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
