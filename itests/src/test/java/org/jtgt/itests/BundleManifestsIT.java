@@ -68,8 +68,7 @@ class BundleManifestsIT {
                 String pkg = clause.split(";", 2)[0].strip();
                 if (!JtgtOptions.EXPORTING_BUNDLES.contains(name)) {
                     problems.add(name + " exports " + pkg);
-                } else if (name.equals("jtgt-ring") ? !pkg.equals("org.jtgt.ring")
-                        : !pkg.startsWith("org.jtgt.api.") && !pkg.equals("org.jtgt.api")) {
+                } else if (!JtgtOptions.mayExport(name, pkg)) {
                     problems.add(name + " exports " + pkg + ", outside org.jtgt.api");
                 } else if (!clause.contains("version=")) {
                     problems.add(name + " exports " + pkg + " without a version");
