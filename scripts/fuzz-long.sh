@@ -29,7 +29,7 @@ FILTERS=("$@")
 # module  class  method
 TARGETS=(
     "bundles/api org.jtgt.api.event.EventFuzzTargetsTest eventRecord"
-    "bundles/ring org.jtgt.api.ring.RingFuzzTargetsTest hostileRegion"
+    "bundles/ring org.jtgt.ring.RingFuzzTargetsTest hostileRegion"
     "bundles/transport-shm org.jtgt.transport.shm.ShmFuzzTargetsTest hostileSlots"
     "bundles/transport-netlink org.jtgt.transport.netlink.NetlinkFuzzTargetsTest hostileFrames"
     "bundles/daemon org.jtgt.daemon.DaemonFuzzTargetsTest cdbSequence"

@@ -8,9 +8,9 @@ import static org.jtgt.bench.BenchShape.SLOT_SIZE;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
-import org.jtgt.api.ring.ProducerMode;
-import org.jtgt.api.ring.RingDescriptor;
-import org.jtgt.api.ring.SlotRing;
+import org.jtgt.ring.ProducerMode;
+import org.jtgt.ring.RingDescriptor;
+import org.jtgt.ring.SlotRing;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Group;

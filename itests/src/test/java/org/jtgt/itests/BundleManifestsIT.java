@@ -8,6 +8,7 @@ import java.io.File;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 
@@ -52,7 +53,8 @@ class BundleManifestsIT {
     }
 
     /**
-     * Only {@code org.jtgt.api.*} is exported, with a version, and only by the bundles meant to.
+     * Only {@code org.jtgt.api.*} is exported, with a version, and only by the bundles meant to;
+     * the one library outside it is the ring ({@code org.jtgt.ring}, by {@code jtgt-ring}).
      * The FC codecs ({@code org.jtgt.fc.wire}) are a private copy in each FC bundle: neither
      * exports nor imports them, so the initiator needs no target bundle and the reverse.
      */
@@ -66,7 +68,7 @@ class BundleManifestsIT {
                 String pkg = clause.split(";", 2)[0].strip();
                 if (!JtgtOptions.EXPORTING_BUNDLES.contains(name)) {
                     problems.add(name + " exports " + pkg);
-                } else if (!pkg.startsWith("org.jtgt.api.") && !pkg.equals("org.jtgt.api")) {
+                } else if (!JtgtOptions.mayExport(name, pkg)) {
                     problems.add(name + " exports " + pkg + ", outside org.jtgt.api");
                 } else if (!clause.contains("version=")) {
                     problems.add(name + " exports " + pkg + " without a version");
@@ -90,6 +92,49 @@ class BundleManifestsIT {
         assertTrue(problems.isEmpty(), "manifest problems: " + problems);
         assertTrue(manifest("jtgt-fc-initiator").getValue(Constants.EXPORT_PACKAGE)
                 .startsWith("org.jtgt.api.fc.initiator;"), "the FC tools bundle exports the initiator's API");
+    }
+
+    /**
+     * The shared utilities ({@code org.jtgt.util} and its subpackages: IntMap, BlockAllocator,
+     * OwnerOnlyFiles, NexusReplies, ...) are not API: each bundle that uses a package of them carries
+     * a private copy of it; no bundle imports or exports them.
+     */
+    @Test
+    void theUtilitiesAreEmbeddedNotImported() throws IOException {
+        Map<String, String> embeds = Map.of(
+                "jtgt-host", "org/jtgt/util/IntMap.class",
+                "jtgt-daemon", "org/jtgt/util/file/OwnerOnlyFiles.class",
+                "jtgt-transport-shm", "org/jtgt/util/file/OrphanFiles.class",
+                "jtgt-backing-memory", "org/jtgt/util/ByteSize.class",
+                "jtgt-lld-iscsi", "org/jtgt/util/lld/NexusReplies.class",
+                "jtgt-lld-fc", "org/jtgt/util/lld/TmfReplies.class");
+        List<String> problems = new ArrayList<>();
+        List<String> names = new ArrayList<>(JtgtOptions.JTGT_BUNDLES);
+        names.addAll(JtgtOptions.FC_BUNDLES);
+        for (String name : names) {
+            Attributes main = manifest(name);
+            for (String header : List.of(Constants.IMPORT_PACKAGE, Constants.EXPORT_PACKAGE)) {
+                for (String clause : clauses(main.getValue(header))) {
+                    String pkg = clause.split(";", 2)[0].strip();
+                    if (pkg.equals("org.jtgt.util") || pkg.startsWith("org.jtgt.util.")) {
+                        problems.add(name + " has " + pkg + " in " + header);
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, String> e : embeds.entrySet()) {
+            try (JarFile jar = new JarFile(new File(DIR, e.getKey() + ".jar"))) {
+                if (jar.getEntry(e.getValue()) == null) {
+                    problems.add(e.getKey() + " does not embed " + e.getValue());
+                }
+            }
+        }
+        try (JarFile api = new JarFile(new File(DIR, "jtgt-api.jar"))) {
+            if (api.stream().anyMatch(entry -> entry.getName().startsWith("org/jtgt/util/"))) {
+                problems.add("jtgt-api carries org.jtgt.util");
+            }
+        }
+        assertTrue(problems.isEmpty(), "manifest problems: " + problems);
     }
 
     /** The clauses of a package header; commas inside quotes (version ranges) do not split. */

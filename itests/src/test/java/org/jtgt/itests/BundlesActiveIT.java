@@ -88,7 +88,7 @@ public class BundlesActiveIT {
             for (BundleCapability export : exports) {
                 String pkg = (String) export.getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE);
                 Version version = (Version) export.getAttributes().get(PackageNamespace.CAPABILITY_VERSION_ATTRIBUTE);
-                if (!pkg.startsWith("org.jtgt.api.") && !pkg.equals("org.jtgt.api")) {
+                if (!JtgtOptions.mayExport(name, pkg)) {
                     problems.add(name + " exports " + pkg + ", outside org.jtgt.api");
                 }
                 if (version == null || Version.emptyVersion.equals(version)) {

@@ -9,6 +9,7 @@ import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.ops4j.pax.exam.Option;
 
@@ -37,9 +38,19 @@ public final class JtgtOptions {
 
     /**
      * Bundles that may export packages, and then only {@code org.jtgt.api.*} (the FC tools bundle
-     * exports its emulated initiator, {@code org.jtgt.api.fc.initiator}).
+     * exports its emulated initiator, {@code org.jtgt.api.fc.initiator}), or the library package
+     * {@link #LIBRARY_EXPORTS} names for them.
      */
     public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring", "jtgt-fc-initiator");
+
+    /** Libraries outside {@code org.jtgt.api}, by the bundle that exports them: the slot ring. */
+    public static final Map<String, String> LIBRARY_EXPORTS = Map.of("jtgt-ring", "org.jtgt.ring");
+
+    /** Whether {@code bundle} (one of {@link #EXPORTING_BUNDLES}) may export {@code pkg}. */
+    public static boolean mayExport(String bundle, String pkg) {
+        return LIBRARY_EXPORTS.containsKey(bundle) ? pkg.equals(LIBRARY_EXPORTS.get(bundle))
+                : pkg.startsWith("org.jtgt.api.") || pkg.equals("org.jtgt.api");
+    }
 
     /** The FC target and the emulated initiator: each embeds the FC codecs, neither exports them. */
     public static final List<String> FC_BUNDLES = List.of("jtgt-lld-fc", "jtgt-fc-initiator");

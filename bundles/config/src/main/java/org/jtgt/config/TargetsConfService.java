@@ -11,11 +11,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 
 import org.jtgt.api.config.TargetConfiguration;
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;

@@ -19,9 +19,9 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 import org.jtgt.api.config.ConfigValues;
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.util.file.OwnerOnlyFiles;
 
 /**
  * {@code targets.conf}: the targets, LUNs and ACLs made through jtgtadm, one item a line, so that

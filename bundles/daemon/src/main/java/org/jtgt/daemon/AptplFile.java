@@ -12,11 +12,11 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.daemon.PersistentReservations.Port;
 import org.jtgt.daemon.PersistentReservations.Registrant;
 import org.jtgt.daemon.PersistentReservations.Reservation;
 import org.jtgt.daemon.PersistentReservations.State;
+import org.jtgt.util.file.OwnerOnlyFiles;
 
 /**
  * The persistent reservations of one logical unit kept across power loss (APTPL, SPC-4 5.13.5):

@@ -1,5 +1,7 @@
 package org.jtgt.daemon;
 
+import org.jtgt.api.scsi.SenseBuilder;
+
 /**
  * The copy operations one I_T nexus has identified by LIST IDENTIFIER (SPC-4 EXTENDED COPY(LID1), RECEIVE COPY RESULTS):
  * those running, so that a second EXTENDED COPY with the same identifier is refused with
@@ -28,7 +30,7 @@ final class CopyOperations {
         long completedAt;
         /** SCSI status and sense of a failed operation. */
         int commandStatus;
-        final byte[] sense = new byte[FixedSense.LENGTH];
+        final byte[] sense = new byte[SenseBuilder.FIXED_LENGTH];
         int senseLength;
     }
 

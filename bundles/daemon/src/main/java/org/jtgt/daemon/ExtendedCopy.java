@@ -189,10 +189,8 @@ final class ExtendedCopy {
             if (r == SenseReason.NONE) {
                 table.end(op, ScsiStatus.GOOD, null, 0);
             } else {
-                int n = FixedSense.write(c.sense, 0, r, c.information, -1, -1);
-                if (c.copySegment >= 0) {
-                    FixedSense.segmentPointer(c.sense, 0, c.copySegment, c.fieldPointer);
-                }
+                int n = r.writeSense(c.sense, 0, c.information, c.copySegment >= 0 ? c.fieldPointer : -1, -1,
+                        c.copySegment);
                 table.end(op, r.isStatusOnly() ? ScsiStatus.RESERVATION_CONFLICT : ScsiStatus.CHECK_CONDITION,
                         c.sense, n);
             }

@@ -2,13 +2,14 @@ package org.jtgt.daemon;
 
 import java.io.IOException;
 
+import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.store.SpaceAllocationFailedException;
 
 /**
  * Why a command ended the way it did, and the one table that turns each reason into a sense key,
  * additional sense code and qualifier (SPC-4 4.5.6 table 48 for the keys, SPC-4 Annex D table
- * D.1 for ASC/ASCQ). Handlers return a reason; only {@link FixedSense} writes bytes. Unit
+ * D.1 for ASC/ASCQ). Handlers return a reason; only {@link #writeSense} writes bytes. Unit
  * attention conditions are reasons too, so a unit-attention queue holds nothing but these.
  */
 enum SenseReason {
@@ -151,6 +152,32 @@ enum SenseReason {
 
     int ascq() {
         return ascq;
+    }
+
+    /**
+     * Writes this reason's sense at {@code at}: fixed format (SPC-4 4.5.3, current error), the
+     * only format this daemon returns; the control mode page reports D_SENSE = 0 to match.
+     *
+     * @param information the INFORMATION field, or a negative value if there is none (VALID = 0);
+     *        values that do not fit its four bytes are left out too
+     * @param fieldPointer for INVALID FIELD IN CDB or IN PARAMETER LIST: the byte in error, or -1
+     *        if unknown; for EXTENDED COPY, the byte in error in segment {@code copySegment}
+     * @param bitPointer the bit within that byte (0..7), or -1 if the whole byte is in error
+     * @param copySegment the EXTENDED COPY segment descriptor that failed (its index goes in
+     *        bytes 10..11 of COMMAND-SPECIFIC INFORMATION, SPC-4 4.5.2.4.5), or -1
+     * @return the length written, {@link SenseBuilder#FIXED_LENGTH}
+     */
+    int writeSense(byte[] dst, int at, long information, int fieldPointer, int bitPointer, int copySegment) {
+        int senseKeySpecific = SenseBuilder.NONE;
+        if (copySegment >= 0) {
+            if (fieldPointer >= 0) {
+                senseKeySpecific = SenseBuilder.segmentPointer(fieldPointer);
+            }
+        } else if ((this == INVALID_FIELD_IN_CDB || this == INVALID_FIELD_IN_PARAMETER_LIST) && fieldPointer >= 0) {
+            senseKeySpecific = SenseBuilder.fieldPointer(this == INVALID_FIELD_IN_CDB, fieldPointer, bitPointer);
+        }
+        return SenseBuilder.fixed(dst, at, senseKey, asc, ascq, information,
+                copySegment >= 0 ? copySegment & 0xFFFF : SenseBuilder.NONE, senseKeySpecific);
     }
 
     /**

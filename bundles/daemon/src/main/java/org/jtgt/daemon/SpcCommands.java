@@ -1,5 +1,7 @@
 package org.jtgt.daemon;
 
+import org.jtgt.api.scsi.SenseBuilder;
+
 /**
  * Primary commands (SPC-4; section numbers of revision 37) every logical unit answers: TEST UNIT READY, INQUIRY,
  * REQUEST SENSE and REPORT LUNS. MODE SENSE lives in {@link ModePages}.
@@ -104,10 +106,10 @@ final class SpcCommands {
                         : c.unit.sanitizeFailed() ? SenseReason.SANITIZE_COMMAND_FAILED : SenseReason.NONE;
             }
         }
-        int n = FixedSense.write(c.sense, 0, pending, -1, -1, -1);
-        if (pending == SenseReason.SANITIZE_IN_PROGRESS) {
-            FixedSense.progress(c.sense, 0, Math.max(0, c.unit.sanitizeProgress()));   // progress indication
-        }
+        int n = pending == SenseReason.SANITIZE_IN_PROGRESS   // with a progress indication
+                ? SenseBuilder.fixed(c.sense, 0, pending.senseKey(), pending.asc(), pending.ascq(), SenseBuilder.NONE,
+                        SenseBuilder.NONE, SenseBuilder.progressIndication(Math.max(0, c.unit.sanitizeProgress())))
+                : pending.writeSense(c.sense, 0, -1, -1, -1, -1);
         c.putIn(0, c.sense, 0, n);
         c.produce(n, allocation);
         return SenseReason.NONE;

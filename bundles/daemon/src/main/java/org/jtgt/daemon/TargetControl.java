@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
@@ -19,6 +18,7 @@ import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
+import org.jtgt.util.file.OwnerOnlyFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -8,6 +8,7 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.slf4j.Logger;
@@ -231,10 +232,7 @@ final class TaskRouter {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.RESERVATION_CONFLICT);
         } else {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.CHECK_CONDITION);
-            int n = FixedSense.write(c.sense, 0, r, c.information, c.fieldPointer, c.bitPointer);
-            if (c.copySegment >= 0) {
-                FixedSense.segmentPointer(c.sense, 0, c.copySegment, c.fieldPointer);
-            }
+            int n = r.writeSense(c.sense, 0, c.information, c.fieldPointer, c.bitPointer, c.copySegment);
             CmdRspEvent.putSense(rec, 0, c.sense, n);
             logFailure(c, r);
         }
@@ -304,8 +302,8 @@ final class TaskRouter {
                 CmdRspEvent.write(rec, 0, hostNo, cid, dataOffset, 0, residual, ScsiStatus.GOOD);
             } else {
                 CmdRspEvent.write(rec, 0, hostNo, cid, dataOffset, 0, residual, ScsiStatus.CHECK_CONDITION);
-                byte[] sense = new byte[FixedSense.LENGTH];
-                int n = FixedSense.write(sense, 0, r, -1, -1, -1);
+                byte[] sense = new byte[SenseBuilder.FIXED_LENGTH];
+                int n = r.writeSense(sense, 0, -1, -1, -1, -1);
                 CmdRspEvent.putSense(rec, 0, sense, n);
             }
             if (!from.send(rec, 0, CmdRspEvent.LENGTH)) {

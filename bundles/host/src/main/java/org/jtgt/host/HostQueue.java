@@ -24,11 +24,15 @@ import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.event.TskMgmtRspEvent;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
-import org.jtgt.api.host.IntMap;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.util.IntMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -249,7 +253,7 @@ final class HostQueue implements ScsiHost {
     }
 
     @Override
-    public void done(HostCommand command, int result) {
+    public void done(HostCommand command, ResponseDelivery result) {
         CommandSlot slot = own(command, CommandSlot.State.COMPLETED, "done");
         long cid = slot.cid;
         // Into the backlog before the slot is free again, so the backlog never holds more
@@ -257,7 +261,7 @@ final class HostQueue implements ScsiHost {
         synchronized (doneBacklog) {
             int at = (doneHead + doneCount) % doneBacklog.length;
             doneBacklog[at] = cid;
-            doneResults[at] = result;
+            doneResults[at] = WireCodes.doneResult(result);
             doneCount++;
         }
         freeData(slot);
@@ -533,7 +537,7 @@ final class HostQueue implements ScsiHost {
         outstanding.decrementAndGet();
         b.inFlight.decrementAndGet();
         if (closed) {
-            done(slot, CmdDoneEvent.NEXUS_LOST);
+            done(slot, ResponseDelivery.NEXUS_LOST);
             return;
         }
         try {
@@ -567,20 +571,20 @@ final class HostQueue implements ScsiHost {
         if (r == null || r.binding == null || r.binding.endpoint != from) {
             throw new EventFormatException("UEVENT_IT_NEXUS_RSP for unknown nexus " + id + " op " + op + " on host " + hostNo);
         }
-        finishNexus(r, ItNexusRspEvent.result(b, o));
+        finishNexus(r, WireCodes.nexusResult(ItNexusRspEvent.result(b, o)));
     }
 
-    private void finishNexus(Request r, int result) {
+    private void finishNexus(Request r, NexusResult result) {
         if (pendingNexus.remove(r.key(), r)) {
             if (r.namesOffset >= 0) {
                 r.binding.area.free(r.namesOffset, r.namesLength);
             }
             r.binding.inFlight.decrementAndGet();
-            if (r.kind == Request.Kind.NEXUS_CREATE && result != ItNexusRspEvent.RESULT_OK) {
+            if (r.kind == Request.Kind.NEXUS_CREATE && result != NexusResult.OK) {
                 forgetShare(r.id);   // refused: no command will come for it
             }
-            callbacks.nexusResult(r.id, r.kind == Request.Kind.NEXUS_CREATE ? ItNexusReqEvent.OP_CREATE
-                    : ItNexusReqEvent.OP_DESTROY, result);
+            callbacks.nexusResult(r.id, r.kind == Request.Kind.NEXUS_CREATE ? NexusOperation.CREATE
+                    : NexusOperation.DESTROY, result);
         }
     }
 
@@ -597,7 +601,7 @@ final class HostQueue implements ScsiHost {
                 slot.status = org.jtgt.api.scsi.ScsiStatus.CHECK_CONDITION;
                 slot.residual = slot.expectedLength;
                 slot.dataInLength = 0;
-                slot.senseLength = FixedSense.write(slot.sense, org.jtgt.api.scsi.SenseKey.ABORTED_COMMAND, 0x08, 0x00);
+                slot.senseLength = SenseBuilder.fixed(slot.sense, 0, org.jtgt.api.scsi.SenseKey.ABORTED_COMMAND, 0x08, 0x00);
                 complete(slot);
             }
         }
@@ -608,7 +612,7 @@ final class HostQueue implements ScsiHost {
         }
         for (Request r : pendingNexus.values()) {
             if (r.binding == b) {
-                finishNexus(r, ItNexusRspEvent.RESULT_NO_SUCH_NEXUS);
+                finishNexus(r, NexusResult.NO_SUCH_NEXUS);
             }
         }
     }

@@ -2,8 +2,8 @@ package org.jtgt.host;
 
 import java.nio.ByteBuffer;
 
-import org.jtgt.api.transport.BlockAllocator;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.util.BlockAllocator;
 
 /**
  * Host-local memory for the data of commands accepted while no transport is bound (during a

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.transport.shm.ShmTransport;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class HostPathTest {
             try {
                 // The nexus request is queued with no transport bound, then answered after binding.
                 f.register(t, 0);
-                assertEquals(0, f.awaitNexus());
+                assertEquals(NexusResult.OK, f.awaitNexus());
                 byte[] pattern = pattern(7, 0, 8);
                 assertEquals(ScsiStatus.GOOD, f.execute(PathFixture.rw16(WRITE_16, 0, 8), ByteBuffer.wrap(pattern), null));
                 ByteBuffer in = ByteBuffer.allocate(8 * PathFixture.BLOCK);
@@ -64,7 +65,7 @@ class HostPathTest {
                 ShmTransport a = f.newTransport();
                 ShmTransport b = f.newTransport();
                 f.register(a, 0);
-                assertEquals(0, f.awaitNexus());
+                assertEquals(NexusResult.OK, f.awaitNexus());
                 AtomicBoolean stop = new AtomicBoolean();
                 AtomicLong commands = new AtomicLong();
                 ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
@@ -149,7 +150,7 @@ class HostPathTest {
                 ShmTransport a = f.newTransport();
                 ShmTransport b = f.newTransport();
                 f.register(a, 0);
-                assertEquals(0, f.awaitNexus());
+                assertEquals(NexusResult.OK, f.awaitNexus());
                 f.execute(1, new byte[6], null, null);   // TEST UNIT READY: takes a pending unit attention, if any
 
                 // A read that the daemon holds on transport a (it executes on a's delivering thread).
@@ -243,7 +244,7 @@ class HostPathTest {
             ShmTransport b = f.newTransport();
             try {
                 f.register(a, 0);
-                assertEquals(0, f.awaitNexus());
+                assertEquals(NexusResult.OK, f.awaitNexus());
                 AtomicBoolean stop = new AtomicBoolean();
                 AtomicLong commands = new AtomicLong();
                 ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();

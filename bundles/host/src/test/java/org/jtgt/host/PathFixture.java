@@ -44,7 +44,7 @@ final class PathFixture implements AutoCloseable {
         nexus = initiator.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET);
     }
 
-    int awaitNexus() throws Exception {
+    org.jtgt.api.host.NexusResult awaitNexus() throws Exception {
         return initiator.awaitNexus(nexus);
     }
 

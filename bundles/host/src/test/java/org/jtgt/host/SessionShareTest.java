@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.ScsiHost;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,7 +42,7 @@ class SessionShareTest {
     private static final HostCallbacks NONE = new HostCallbacks() {
         @Override public void commandCompleted(HostCommand command) { }
         @Override public void taskManagementCompleted(long mid, TmfResponse response) { }
-        @Override public void nexusResult(long nexusId, int op, int result) { }
+        @Override public void nexusResult(long nexusId, NexusOperation op, NexusResult result) { }
     };
 
     @BeforeEach

@@ -20,12 +20,15 @@ import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
-import org.jtgt.api.transport.BlockAllocator;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.util.BlockAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -147,7 +150,7 @@ class StalledHostTest {
 
         @Override
         public void commandCompleted(HostCommand command) {
-            host.done(command, 0);
+            host.done(command, ResponseDelivery.DELIVERED);
             completed.countDown();
         }
 
@@ -156,7 +159,7 @@ class StalledHostTest {
         }
 
         @Override
-        public void nexusResult(long nexusId, int op, int result) {
+        public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
         }
     }
 

@@ -7,11 +7,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.HostService;
 import org.jtgt.api.host.ScsiHost;
 
@@ -23,7 +25,7 @@ import org.jtgt.api.host.ScsiHost;
  */
 public final class SyncInitiator implements HostCallbacks, AutoCloseable {
     private final ScsiHost host;
-    private final Map<Long, CompletableFuture<Integer>> nexusResults = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<NexusResult>> nexusResults = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<TmfResponse>> tmfResults = new ConcurrentHashMap<>();
     /** Completions of a command that had been completed already: each must come exactly once. */
     public final AtomicInteger repeatedCompletions = new AtomicInteger();
@@ -45,7 +47,7 @@ public final class SyncInitiator implements HostCallbacks, AutoCloseable {
     }
 
     /** The result of the nexus request (0: created), within 10 s. */
-    public int awaitNexus(long nexus) throws Exception {
+    public NexusResult awaitNexus(long nexus) throws Exception {
         return nexusResults.computeIfAbsent(nexus, k -> new CompletableFuture<>()).get(10, TimeUnit.SECONDS);
     }
 
@@ -83,7 +85,7 @@ public final class SyncInitiator implements HostCallbacks, AutoCloseable {
             command.getData(0, dst);
         }
         int status = command.status();
-        host.done(command, CmdDoneEvent.DELIVERED);
+        host.done(command, ResponseDelivery.DELIVERED);
         if (!((CompletableFuture<Integer>) ctx[0]).complete(status)) {
             repeatedCompletions.incrementAndGet();
         }
@@ -95,7 +97,7 @@ public final class SyncInitiator implements HostCallbacks, AutoCloseable {
     }
 
     @Override
-    public void nexusResult(long nexusId, int op, int result) {
+    public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
         nexusResults.computeIfAbsent(nexusId, k -> new CompletableFuture<>()).complete(result);
     }
 

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.TransportControl.SwapRecord;
 import org.jtgt.api.host.TransportControl.SwapSummary;
 import org.jtgt.api.host.TransportControl.TransportState;
@@ -53,7 +54,7 @@ class TransportControlTest {
     private static void swapAround(PathFixture f, Named alpha, Named beta) throws Exception {
         f.hostSide.bindTransport(alpha, Map.of(Transport.NAME_PROPERTY, "alpha", "service.ranking", 10, "service.id", 1L));
         f.hostSide.bindTransport(beta, Map.of(Transport.NAME_PROPERTY, "beta", "service.ranking", 0, "service.id", 2L));
-        assertEquals(0, f.awaitNexus());
+        assertEquals(NexusResult.OK, f.awaitNexus());
         assertEquals("alpha", f.hostSide.activeTransport(), "highest ranking wins while nothing is chosen");
         assertEquals(List.of(new TransportState("alpha", true, false), new TransportState("beta", false, false)),
                 f.hostSide.transports());

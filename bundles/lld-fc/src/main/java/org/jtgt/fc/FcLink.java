@@ -11,11 +11,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.host.IntMap;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.fc.wire.FcFrameHeader;
 import org.jtgt.fc.wire.FcipFraming;
+import org.jtgt.util.IntMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

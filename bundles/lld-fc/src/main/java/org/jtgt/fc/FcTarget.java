@@ -13,16 +13,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.event.CmdDoneEvent;
-import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
-import org.jtgt.api.host.NexusReplies;
-import org.jtgt.api.host.TmfReplies;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.Portal;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
@@ -31,6 +30,8 @@ import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.fc.wire.FcFrameHeader;
 import org.jtgt.fc.wire.FcipHeader;
+import org.jtgt.util.lld.NexusReplies;
+import org.jtgt.util.lld.TmfReplies;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -61,7 +62,10 @@ public class FcTarget implements HostCallbacks, SessionSource {
     private static final Logger LOG = LoggerFactory.getLogger(FcTarget.class);
 
     public static final String PORTAL_PROPERTY = "jtgt.fc.portal";
-    static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;
+
+    /** A nexus asked of the daemon and its answer ({@code null} if none came in time). */
+    record Nexus(long id, NexusResult result) {
+    }
 
     @ObjectClassDefinition(name = "jtgt Fibre Channel emulation", description = "An FC fabric and target N_Port "
             + "reached over FCIP (RFC 3821). Every change restarts the component (links close; initiators log in again).")
@@ -363,15 +367,15 @@ public class FcTarget implements HostCallbacks, SessionSource {
         return configured.isEmpty() ? first : null;
     }
 
-    /** Creates a nexus and waits for the daemon's answer; {@link #NEXUS_TIMEOUT} if none came in time. */
-    long[] createNexus(String initiatorPortName, String targetName) throws InterruptedException {
+    /** Creates a nexus and waits for the daemon's answer. */
+    Nexus createNexus(String initiatorPortName, String targetName) throws InterruptedException {
         ScsiHost h = host;
         long id = h.createNexus(initiatorPortName, targetName, relativePortId);
-        int result = nexusReplies.awaitCreate(h, id, settings.nexusTimeoutMillis());
-        if (result == NEXUS_TIMEOUT) {
+        NexusResult result = nexusReplies.awaitCreate(h, id, settings.nexusTimeoutMillis());
+        if (result == null) {
             LOG.warn("the daemon did not answer nexus {} in time; destroying it", id);
         }
-        return new long[] {id, result};
+        return new Nexus(id, result);
     }
 
     void destroyNexus(long nexusId) {
@@ -410,7 +414,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
             x.link.commandCompleted(x);
         } else {
             LOG.warn("completion of command {} that the FC driver did not submit", command.cid());
-            host.done(command, CmdDoneEvent.NEXUS_LOST);
+            host.done(command, ResponseDelivery.NEXUS_LOST);
         }
     }
 
@@ -420,7 +424,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
     }
 
     @Override
-    public void nexusResult(long nexusId, int op, int result) {
+    public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
         nexusReplies.onResult(nexusId, op, result);
     }
 

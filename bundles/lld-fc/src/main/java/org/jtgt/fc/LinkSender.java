@@ -7,14 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.event.CmdDoneEvent;
-import org.jtgt.api.host.BufferView;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.fc.wire.FcFrameHeader;
 import org.jtgt.fc.wire.FcipFraming;
 import org.jtgt.fc.wire.FcipHeader;
 import org.jtgt.fc.wire.Fcp;
+import org.jtgt.util.BufferView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,7 +132,7 @@ final class LinkSender {
             x.port.exchanges.remove(x.oxId, x);
         }
         try {
-            link.target.host().done(cmd, CmdDoneEvent.NEXUS_LOST);
+            link.target.host().done(cmd, ResponseDelivery.NEXUS_LOST);
         } finally {
             synchronized (link.lock) {
                 link.exchanges.recycle(x);
@@ -237,7 +237,7 @@ final class LinkSender {
             delivered = true;
         } finally {
             try {
-                host.done(cmd, delivered ? CmdDoneEvent.DELIVERED : CmdDoneEvent.NEXUS_LOST);
+                host.done(cmd, delivered ? ResponseDelivery.DELIVERED : ResponseDelivery.NEXUS_LOST);
             } finally {
                 synchronized (link.lock) {
                     link.exchanges.recycle(x);

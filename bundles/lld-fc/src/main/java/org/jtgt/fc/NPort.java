@@ -1,6 +1,6 @@
 package org.jtgt.fc;
 
-import org.jtgt.api.host.IntMap;
+import org.jtgt.util.IntMap;
 
 /**
  * An initiator N_Port logged in to the fabric over one link ({@link FcLink}): what the switch

@@ -1,6 +1,6 @@
 package org.jtgt.fc;
 
-import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.fc.wire.Els;
 import org.jtgt.fc.wire.FcFrameHeader;
 import org.jtgt.fc.wire.FcipFraming;
@@ -105,7 +105,7 @@ final class TargetLogins {
                 return;
             }
             String initiator = initiatorPortName(p.portName);
-            long[] nexus;
+            FcTarget.Nexus nexus;
             try {
                 nexus = target.createNexus(initiator, targetName);
             } catch (RuntimeException e) {
@@ -113,17 +113,17 @@ final class TargetLogins {
                 sender.elsReply(f, src, Els.lsRjt(Els.RJT_UNABLE, Els.EXPL_NONE));
                 return;
             }
-            if (nexus[1] != ItNexusRspEvent.RESULT_OK) {
-                LOG.warn("{}: nexus {} -> {} refused ({})", link, initiator, targetName, nexus[1]);
+            if (nexus.result() != NexusResult.OK) {
+                LOG.warn("{}: nexus {} -> {} refused ({})", link, initiator, targetName, nexus.result());
                 sender.elsReply(f, src, Els.lsRjt(Els.RJT_UNABLE, Els.EXPL_NONE));
                 return;
             }
             synchronized (link.lock) {
-                p.nexusId = nexus[0];
+                p.nexusId = nexus.id();
                 p.targetName = targetName;
                 p.prli = true;
             }
-            LOG.info("{}: PRLI from {}: I_T nexus {} {} -> {}", link, FcFrameHeader.portId(p.id), nexus[0],
+            LOG.info("{}: PRLI from {}: I_T nexus {} {} -> {}", link, FcFrameHeader.portId(p.id), nexus.id(),
                     initiator, targetName);
         }
         sender.elsReply(f, src, Els.prli(Els.LS_ACC, Els.PRLI_ESTABLISH_IMAGE_PAIR | Els.PRLI_REQUEST_EXECUTED,

@@ -13,11 +13,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.jtgt.api.host.BufferView;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
+import org.jtgt.util.BufferView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

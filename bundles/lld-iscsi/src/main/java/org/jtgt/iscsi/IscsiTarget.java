@@ -18,16 +18,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.event.CmdDoneEvent;
-import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
-import org.jtgt.api.host.NexusReplies;
-import org.jtgt.api.host.TmfReplies;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.Portal;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.SessionInfo;
@@ -35,6 +34,8 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
+import org.jtgt.util.lld.NexusReplies;
+import org.jtgt.util.lld.TmfReplies;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -81,8 +82,6 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
     /** Framework property overriding {@link Config#targetResetInitiators()}. */
     public static final String TARGET_RESET_PROPERTY = "jtgt.iscsi.targetResetInitiators";
-    /** {@link #awaitNexus} result when the daemon did not answer in time. */
-    static final int NEXUS_TIMEOUT = NexusReplies.TIMEOUT;
 
     @ObjectClassDefinition(name = "jtgt iSCSI target", description = "RFC 7143 target portals, authentication and "
             + "session limits. Every change restarts the component (sessions end; initiators reconnect).")
@@ -574,10 +573,10 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         return folded;
     }
 
-    /** Waits for the daemon's answer to a nexus create; {@link #NEXUS_TIMEOUT} if none came in time. */
-    int awaitNexus(long nexusId, long timeoutMillis) throws InterruptedException {
-        int result = nexusReplies.awaitCreate(host, nexusId, timeoutMillis);
-        if (result == NEXUS_TIMEOUT) {
+    /** Waits for the daemon's answer to a nexus create; {@code null} if none came in time. */
+    NexusResult awaitNexus(long nexusId, long timeoutMillis) throws InterruptedException {
+        NexusResult result = nexusReplies.awaitCreate(host, nexusId, timeoutMillis);
+        if (result == null) {
             LOG.warn("the daemon did not answer nexus {} within {} ms; destroying it", nexusId, timeoutMillis);
         }
         return result;
@@ -693,7 +692,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
             t.connection.commandCompleted(t);
         } else {
             LOG.warn("completion of command {} that the iSCSI driver did not submit", command.cid());
-            host.done(command, CmdDoneEvent.NEXUS_LOST);
+            host.done(command, ResponseDelivery.NEXUS_LOST);
         }
     }
 
@@ -703,9 +702,9 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     }
 
     @Override
-    public void nexusResult(long nexusId, int op, int result) {
+    public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
         nexusReplies.onResult(nexusId, op, result);
-        if (op != ItNexusReqEvent.OP_CREATE && result != 0) {
+        if (op != NexusOperation.CREATE && result != NexusResult.OK) {
             LOG.debug("destroying nexus {}: daemon answered {}", nexusId, result);
         }
     }

@@ -3,7 +3,7 @@ package org.jtgt.iscsi;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.jtgt.api.host.IntMap;
+import org.jtgt.util.IntMap;
 
 /**
  * A connection's tasks by Initiator Task Tag, in an {@link IntMap} so that finding, adding and

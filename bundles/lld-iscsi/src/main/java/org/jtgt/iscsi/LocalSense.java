@@ -1,10 +1,11 @@
 package org.jtgt.iscsi;
 
+import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.scsi.SenseKey;
 
 /**
- * The few sense data the driver answers itself, for commands it cannot hand to the daemon. One
- * builder, fixed format (SPC-4 4.5.3); each reason names its key, ASC and ASCQ once.
+ * The few sense data the driver answers itself, for commands it cannot hand to the daemon, in
+ * fixed format (SPC-4 4.5.3) from {@link SenseBuilder}; each reason names its key, ASC and ASCQ once.
  */
 enum LocalSense {
     /**
@@ -31,7 +32,7 @@ enum LocalSense {
     HOST_UNAVAILABLE(SenseKey.ABORTED_COMMAND, 0x08, 0x00);
 
     /** Fixed format sense data length with ADDITIONAL SENSE LENGTH 10 (SPC-4 4.5.3). */
-    static final int LENGTH = 18;
+    static final int LENGTH = SenseBuilder.FIXED_LENGTH;
 
     private final int key;
     private final int asc;
@@ -45,11 +46,7 @@ enum LocalSense {
 
     byte[] bytes() {
         byte[] s = new byte[LENGTH];
-        s[0] = 0x70;            // current error, fixed format, VALID = 0 (no INFORMATION)
-        s[2] = (byte) key;      // SENSE KEY
-        s[7] = LENGTH - 8;      // ADDITIONAL SENSE LENGTH
-        s[12] = (byte) asc;     // ADDITIONAL SENSE CODE
-        s[13] = (byte) ascq;    // ADDITIONAL SENSE CODE QUALIFIER
+        SenseBuilder.fixed(s, 0, key, asc, ascq);   // current error, VALID = 0 (no INFORMATION)
         return s;
     }
 }

@@ -7,7 +7,7 @@ import java.nio.channels.SocketChannel;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
-import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.ScsiHost;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -210,7 +210,7 @@ final class LoginPhase {
         if (tsih == 0) {
             return LoginStatus.OUT_OF_RESOURCES;
         }
-        int result;
+        NexusResult result;
         long id;
         try {
             id = host.createNexus(port, p.targetName, portal.relativePortId());
@@ -219,18 +219,19 @@ final class LoginPhase {
             return LoginStatus.SERVICE_UNAVAILABLE;
         }
         result = target.awaitNexus(id, settings.loginTimeoutMillis());
-        if (result == ItNexusRspEvent.RESULT_OK) {
+        if (result == NexusResult.OK) {
             nexusId = id;
             return LoginStatus.SUCCESS;
         }
         LOG.warn("{}: nexus {} -> {} refused ({})", connection, port, p.targetName, result);
+        if (result == null) {   // no answer in time
+            return LoginStatus.SERVICE_UNAVAILABLE;
+        }
         switch (result) {
-            case ItNexusRspEvent.RESULT_NO_SUCH_TARGET:
+            case NO_SUCH_TARGET:
                 return LoginStatus.NOT_FOUND;
-            case ItNexusRspEvent.RESULT_ACCESS_DENIED:
+            case ACCESS_DENIED:
                 return LoginStatus.AUTHORIZATION_FAILURE;
-            case IscsiTarget.NEXUS_TIMEOUT:
-                return LoginStatus.SERVICE_UNAVAILABLE;
             default:
                 return LoginStatus.TARGET_ERROR;
         }

@@ -6,7 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.GatheringByteChannel;
 import java.util.zip.CRC32C;
 
-import org.jtgt.api.host.BufferView;
+import org.jtgt.util.BufferView;
 
 /**
  * Writes outbound PDUs in batches with one gathering write: each PDU is its header (from a

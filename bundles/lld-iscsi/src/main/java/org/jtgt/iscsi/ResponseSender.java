@@ -6,8 +6,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.slf4j.Logger;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * <p>After a batch is written, each task's host command is done (or released) and the task
  * goes back to the pool, and each control PDU's {@link ControlPdu#after} runs (digests switched
  * on, the connection closed). If the connection fails first, whatever was not written is not
- * delivered: commands go back as {@link CmdDoneEvent#NEXUS_LOST}.
+ * delivered: commands go back as {@link ResponseDelivery#NEXUS_LOST}.
  */
 final class ResponseSender {
     private static final Logger LOG = LoggerFactory.getLogger(ResponseSender.class);
@@ -77,7 +77,7 @@ final class ResponseSender {
                 return;
             }
         }
-        host.done(t.command, CmdDoneEvent.NEXUS_LOST);
+        host.done(t.command, ResponseDelivery.NEXUS_LOST);
     }
 
     /**
@@ -228,7 +228,7 @@ final class ResponseSender {
                 if (t.state == ScsiTask.State.LOCAL_RESPONSE) {
                     host.release(t.command);
                 } else {
-                    host.done(t.command, CmdDoneEvent.DELIVERED);
+                    host.done(t.command, ResponseDelivery.DELIVERED);
                 }
                 t.command = null;
             }
@@ -248,7 +248,7 @@ final class ResponseSender {
                 if (t.state == ScsiTask.State.LOCAL_RESPONSE) {
                     host.release(t.command);
                 } else {
-                    host.done(t.command, CmdDoneEvent.NEXUS_LOST);
+                    host.done(t.command, ResponseDelivery.NEXUS_LOST);
                 }
                 t.command = null;
             }

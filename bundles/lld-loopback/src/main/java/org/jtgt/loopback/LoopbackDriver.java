@@ -16,13 +16,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.event.CmdDoneEvent;
-import org.jtgt.api.event.ItNexusReqEvent;
-import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.loopback.LoopbackInitiator;
 import org.jtgt.api.loopback.LoopbackSession;
@@ -94,10 +94,6 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         }
     }
 
-    /** ECANCELED: the caller stopped waiting for the response (timeout, interrupt, cancel). */
-    static final int DONE_ABANDONED = 125;
-    /** EIO: the response could not be copied out to the caller. */
-    static final int DONE_DELIVERY_FAILED = 5;
     static final String STOPPED = "loopback driver stopped";
 
     private static final Logger LOG = LoggerFactory.getLogger(LoopbackDriver.class);
@@ -125,8 +121,8 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
     private long isidRandom;
     private final AtomicInteger isidQualifier = new AtomicInteger();
     private final Map<Long, LoopbackSessionImpl> sessions = new ConcurrentHashMap<>();
-    private final Replies<Integer> createReplies = new Replies<>();
-    private final Replies<Integer> destroyReplies = new Replies<>();
+    private final Replies<NexusResult> createReplies = new Replies<>();
+    private final Replies<NexusResult> destroyReplies = new Replies<>();
     private final Replies<TmfResponse> tmfReplies = new Replies<>();
 
     @Activate
@@ -154,9 +150,9 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
     @Deactivate
     void deactivate() {
         stopped = true;
-        List<CompletableFuture<Integer>> destroys = new ArrayList<>();
+        List<CompletableFuture<NexusResult>> destroys = new ArrayList<>();
         for (LoopbackSessionImpl s : sessions.values()) {
-            CompletableFuture<Integer> f = s.end(STOPPED);
+            CompletableFuture<NexusResult> f = s.end(STOPPED);
             if (f != null) {
                 destroys.add(f);
             }
@@ -201,7 +197,7 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         String port = initiatorName + ",i,0x" + nextIsid();
         String what = "login of " + port + " to " + targetName;
         long nexusId = h.createNexus(port, targetName, relativePort);
-        int result;
+        NexusResult result;
         try {
             result = createReplies.await(nexusId, createReplies.expect(nexusId), timeouts.loginMillis(), what);
         } catch (IOException e) {
@@ -209,7 +205,7 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
             destroyQuietly(h, nexusId);
             throw e;
         }
-        if (result != ItNexusRspEvent.RESULT_OK) {
+        if (result != NexusResult.OK) {
             throw new IOException(what + " refused: " + refusal(result));
         }
         LoopbackSessionImpl session = new LoopbackSessionImpl(this, h, nexusId, port, targetName);
@@ -227,13 +223,13 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         ScsiHost h = host;
         if (!(cmd.context() instanceof PendingCommand pc)) {
             LOG.warn("host {}: completion of command {} that the loopback did not submit", h.hostNo(), cmd.cid());
-            h.done(cmd, CmdDoneEvent.NEXUS_LOST);
+            h.done(cmd, ResponseDelivery.NEXUS_LOST);
             return;
         }
         cmd.setContext(null); // the slot is pooled: do not keep the caller's buffers reachable
         LoopbackSessionImpl session = pc.session;
         if (!session.pending.remove(pc) || pc.future.isDone()) {
-            int result = session.isClosed() ? CmdDoneEvent.NEXUS_LOST : DONE_ABANDONED;
+            ResponseDelivery result = session.isClosed() ? ResponseDelivery.NEXUS_LOST : ResponseDelivery.ABANDONED;
             LOG.debug("host {}: command {} (tag 0x{}) completed for nobody: done {}", h.hostNo(), cmd.cid(),
                     Integer.toHexString(pc.tag), result);
             h.done(cmd, result);
@@ -264,7 +260,7 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         } catch (RuntimeException e) {
             failure = e;
         } finally {
-            h.done(cmd, failure == null ? CmdDoneEvent.DELIVERED : DONE_DELIVERY_FAILED);
+            h.done(cmd, failure == null ? ResponseDelivery.DELIVERED : ResponseDelivery.FAILED);
         }
         if (failure != null) {
             LOG.warn("host {}: delivering the response to tag 0x{} failed", h.hostNo(), Integer.toHexString(pc.tag), failure);
@@ -282,15 +278,14 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
     }
 
     @Override
-    public void nexusResult(long nexusId, int op, int result) {
+    public void nexusResult(long nexusId, NexusOperation op, NexusResult result) {
         switch (op) {
-            case ItNexusReqEvent.OP_CREATE -> {
+            case CREATE -> {
                 if (!createReplies.deliver(nexusId, result)) {
                     LOG.debug("nexus {} created with result {} after its login gave up", nexusId, result);
                 }
             }
-            case ItNexusReqEvent.OP_DESTROY -> destroyReplies.deliver(nexusId, result);
-            default -> LOG.warn("nexus {}: answer to unknown op {} (result {})", nexusId, op, result);
+            case DESTROY -> destroyReplies.deliver(nexusId, result);
         }
     }
 
@@ -323,7 +318,7 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         return timeouts;
     }
 
-    Replies<Integer> destroyReplies() {
+    Replies<NexusResult> destroyReplies() {
         return destroyReplies;
     }
 
@@ -353,11 +348,11 @@ public class LoopbackDriver implements LoopbackInitiator, HostCallbacks {
         }
     }
 
-    private static String refusal(int result) {
+    private static String refusal(NexusResult result) {
         return switch (result) {
-            case ItNexusRspEvent.RESULT_NO_SUCH_TARGET -> "no such target";
-            case ItNexusRspEvent.RESULT_ACCESS_DENIED -> "access denied (not in the target's ACL)";
-            case ItNexusRspEvent.RESULT_EXISTS -> "nexus exists already or the daemon has no room for another";
+            case NO_SUCH_TARGET -> "no such target";
+            case ACCESS_DENIED -> "access denied (not in the target's ACL)";
+            case EXISTS -> "nexus exists already or the daemon has no room for another";
             default -> "daemon answered " + result;
         };
     }

@@ -20,6 +20,7 @@ import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCommand;
+import org.jtgt.api.host.NexusResult;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.loopback.LoopbackSession;
 import org.jtgt.api.loopback.ScsiResult;
@@ -117,14 +118,14 @@ final class LoopbackSessionImpl implements LoopbackSession {
     /** Ends the nexus and waits briefly for the daemon to confirm. */
     @Override
     public void close() {
-        CompletableFuture<Integer> destroyed = end("session closed");
+        CompletableFuture<NexusResult> destroyed = end("session closed");
         if (destroyed == null) {
             return;
         }
         try {
-            int result = driver.destroyReplies().await(nexusId, destroyed, driver.timeouts().logoutMillis(),
+            NexusResult result = driver.destroyReplies().await(nexusId, destroyed, driver.timeouts().logoutMillis(),
                     "logout of " + initiatorPort);
-            if (result != 0) {
+            if (result != NexusResult.OK) {
                 LOG.warn("logout of {} from {}: daemon answered {}", initiatorPort, targetName, result);
             }
         } catch (IOException e) {
@@ -138,7 +139,7 @@ final class LoopbackSessionImpl implements LoopbackSession {
      *
      * @return the daemon's answer to the destroy request, or null if the session was closed already
      */
-    CompletableFuture<Integer> end(String reason) {
+    CompletableFuture<NexusResult> end(String reason) {
         synchronized (this) {
             if (closedReason != null) {
                 return null;
@@ -154,14 +155,14 @@ final class LoopbackSessionImpl implements LoopbackSession {
                 failed++;
             }
         }
-        Replies<Integer> replies = driver.destroyReplies();
-        CompletableFuture<Integer> destroyed = replies.expect(nexusId);
+        Replies<NexusResult> replies = driver.destroyReplies();
+        CompletableFuture<NexusResult> destroyed = replies.expect(nexusId);
         try {
             host.destroyNexus(nexusId);
         } catch (RuntimeException e) {
             replies.abandon(nexusId);
             LOG.warn("logout of {}: destroying nexus {} failed", initiatorPort, nexusId, e);
-            return CompletableFuture.completedFuture(0);
+            return CompletableFuture.completedFuture(NexusResult.OK);
         }
         LOG.info("logout {} from {} (nexus {}): {}, {} commands failed", initiatorPort, targetName, nexusId, reason, failed);
         return destroyed;

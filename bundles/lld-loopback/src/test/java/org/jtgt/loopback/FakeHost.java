@@ -15,14 +15,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jtgt.api.event.DataDirection;
-import org.jtgt.api.event.ItNexusReqEvent;
-import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.host.HostCallbacks;
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.HostService;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.scsi.SenseKey;
@@ -44,7 +45,7 @@ final class FakeHost implements HostService, ScsiHost {
     final List<Long> destroyRequests = new CopyOnWriteArrayList<>();
     final List<Object[]> tmfRequests = new CopyOnWriteArrayList<>();
     /** cid -> results passed to done(), in order. */
-    final Map<Long, List<Integer>> doneCalls = new ConcurrentHashMap<>();
+    final Map<Long, List<ResponseDelivery>> doneCalls = new ConcurrentHashMap<>();
     final List<FakeCommand> allocated = new CopyOnWriteArrayList<>();
     final List<FakeCommand> submitted = new CopyOnWriteArrayList<>();
     final AtomicBoolean closed = new AtomicBoolean();
@@ -58,7 +59,7 @@ final class FakeHost implements HostService, ScsiHost {
     /** Keep submitted commands until releaseHeld(). */
     volatile boolean holdCommands;
     volatile TmfResponse tmfAnswer = TmfResponse.FUNCTION_COMPLETE;
-    volatile int createResult = ItNexusRspEvent.RESULT_OK;
+    volatile NexusResult createResult = NexusResult.OK;
 
     private final List<FakeCommand> held = new ArrayList<>();
     private final Semaphore slots;
@@ -96,16 +97,16 @@ final class FakeHost implements HostService, ScsiHost {
         long id = nextNexus.getAndIncrement();
         createRequests.add(initiatorPortName + "|" + targetName + "|" + relativePort);
         String initiator = initiatorPortName.substring(0, initiatorPortName.indexOf(",i,0x"));
-        int result = !TARGET.equals(targetName) ? ItNexusRspEvent.RESULT_NO_SUCH_TARGET
-                : deniedInitiators.contains(initiator) ? ItNexusRspEvent.RESULT_ACCESS_DENIED
+        NexusResult result = !TARGET.equals(targetName) ? NexusResult.NO_SUCH_TARGET
+                : deniedInitiators.contains(initiator) ? NexusResult.ACCESS_DENIED
                 : createResult;
-        if (result == 0) {
+        if (result == NexusResult.OK) {
             nexuses.put(id, initiatorPortName);
         }
         if (answerNexusInline) {
-            callbacks.nexusResult(id, ItNexusReqEvent.OP_CREATE, result);
+            callbacks.nexusResult(id, NexusOperation.CREATE, result);
         } else if (!silent) {
-            daemon.execute(() -> callbacks.nexusResult(id, ItNexusReqEvent.OP_CREATE, result));
+            daemon.execute(() -> callbacks.nexusResult(id, NexusOperation.CREATE, result));
         }
         return id;
     }
@@ -114,9 +115,9 @@ final class FakeHost implements HostService, ScsiHost {
     public void destroyNexus(long nexusId) {
         destroyRequests.add(nexusId);
         daemon.execute(() -> {
-            int result = nexuses.remove(nexusId) != null ? 0 : ItNexusRspEvent.RESULT_NO_SUCH_NEXUS;
+            NexusResult result = nexuses.remove(nexusId) != null ? NexusResult.OK : NexusResult.NO_SUCH_NEXUS;
             if (!silent) {
-                callbacks.nexusResult(nexusId, ItNexusReqEvent.OP_DESTROY, result);
+                callbacks.nexusResult(nexusId, NexusOperation.DESTROY, result);
             }
         });
     }
@@ -177,7 +178,7 @@ final class FakeHost implements HostService, ScsiHost {
     }
 
     @Override
-    public void done(HostCommand command, int result) {
+    public void done(HostCommand command, ResponseDelivery result) {
         doneCalls.computeIfAbsent(command.cid(), k -> new CopyOnWriteArrayList<>()).add(result);
         slots.release();
     }

@@ -19,12 +19,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.DataDirection;
-import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.host.NexusOperation;
+import org.jtgt.api.host.NexusResult;
+import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.loopback.LoopbackSession;
 import org.jtgt.api.loopback.ScsiResult;
 import org.jtgt.api.scsi.ScsiStatus;
@@ -162,7 +163,7 @@ class LoopbackDriverTest {
         e = assertThrows(IOException.class, () -> driver.login(INITIATOR, FakeHost.TARGET));
         assertTrue(e.getMessage().contains("access denied"), e.getMessage());
         fake.deniedInitiators.clear();
-        fake.createResult = ItNexusRspEvent.RESULT_EXISTS;
+        fake.createResult = NexusResult.EXISTS;
         e = assertThrows(IOException.class, () -> driver.login(INITIATOR, FakeHost.TARGET));
         assertTrue(e.getMessage().contains("exists already"), e.getMessage());
         assertEquals(0, driver.sessionCount());
@@ -176,7 +177,7 @@ class LoopbackDriverTest {
         assertTrue(e.getMessage().contains("timed out after 200 ms"), e.getMessage());
         await(() -> fake.destroyRequests.size() == 1, "the abandoned nexus is destroyed");
         // A late answer is dropped, not kept for a login that no longer waits.
-        driver.nexusResult(100, 1, 0);
+        driver.nexusResult(100, NexusOperation.CREATE, NexusResult.OK);
         assertEquals(0, driver.sessionCount());
     }
 
@@ -250,8 +251,8 @@ class LoopbackDriverTest {
             assertEquals(0, range.dataInLength());
         }
         assertDoneOncePerSubmittedCommand();
-        for (List<Integer> results : fake.doneCalls.values()) {
-            assertEquals(List.of(CmdDoneEvent.DELIVERED), results);
+        for (List<ResponseDelivery> results : fake.doneCalls.values()) {
+            assertEquals(List.of(ResponseDelivery.DELIVERED), results);
         }
     }
 
@@ -339,8 +340,8 @@ class LoopbackDriverTest {
 
         fake.releaseHeld(); // the daemon now answers them (TASK ABORTED: the nexus is gone)
         assertDoneOncePerSubmittedCommand();
-        for (List<Integer> results : fake.doneCalls.values()) {
-            assertEquals(List.of(CmdDoneEvent.NEXUS_LOST), results);
+        for (List<ResponseDelivery> results : fake.doneCalls.values()) {
+            assertEquals(List.of(ResponseDelivery.NEXUS_LOST), results);
         }
         s.close(); // idempotent
         assertEquals(1, fake.destroyRequests.size());
@@ -363,7 +364,7 @@ class LoopbackDriverTest {
         assertEquals(LoopbackDriver.STOPPED, login.getMessage());
         fake.releaseHeld();
         assertDoneOncePerSubmittedCommand();
-        assertEquals(List.of(CmdDoneEvent.NEXUS_LOST), fake.doneCalls.values().iterator().next());
+        assertEquals(List.of(ResponseDelivery.NEXUS_LOST), fake.doneCalls.values().iterator().next());
     }
 
     @Test
@@ -381,7 +382,7 @@ class LoopbackDriverTest {
             assertEquals(tag, abort[3]);
             fake.releaseHeld();
             assertDoneOncePerSubmittedCommand();
-            assertEquals(List.of(LoopbackDriver.DONE_ABANDONED), fake.doneCalls.values().iterator().next());
+            assertEquals(List.of(ResponseDelivery.ABANDONED), fake.doneCalls.values().iterator().next());
             assertTrue(s.execute(0, TEST_UNIT_READY, null, null).good(), "the session still works");
         }
         await(() -> driver.tmfReplies().pendingCount() == 0, "the ABORT TASK answer is collected");

@@ -18,11 +18,6 @@ public interface HostCallbacks {
     /** A task-management request finished. */
     void taskManagementCompleted(long mid, TmfResponse response);
 
-    /**
-     * The daemon answered a nexus request.
-     *
-     * @param op {@code ItNexusReqEvent.OP_CREATE} or {@code OP_DESTROY}
-     * @param result 0, or one of the {@code ItNexusRspEvent.RESULT_*} refusals
-     */
-    void nexusResult(long nexusId, int op, int result);
+    /** The daemon answered a nexus request: {@code op} of nexus {@code nexusId} ended in {@code result}. */
+    void nexusResult(long nexusId, NexusOperation op, NexusResult result);
 }

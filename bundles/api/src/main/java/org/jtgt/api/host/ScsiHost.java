@@ -54,11 +54,9 @@ public interface ScsiHost extends AutoCloseable {
 
     /**
      * The LLD is finished with a completed command (response delivered, or not deliverable):
-     * the host frees it and tells the daemon.
-     *
-     * @param result {@code CmdDoneEvent.DELIVERED} or an errno such as {@code NEXUS_LOST}
+     * the host frees it and tells the daemon how it ended.
      */
-    void done(HostCommand command, int result);
+    void done(HostCommand command, ResponseDelivery result);
 
     /** Returns a command that was allocated but never submitted. */
     void release(HostCommand command);

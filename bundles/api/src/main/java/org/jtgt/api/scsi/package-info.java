@@ -1,4 +1,4 @@
-/** SCSI constants shared by drivers and the daemon: status codes, sense keys, sense parsing. */
+/** SCSI constants shared by drivers and the daemon: status codes, sense keys, sense data written and parsed. */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.jtgt.api.scsi;

@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.util.ByteSize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

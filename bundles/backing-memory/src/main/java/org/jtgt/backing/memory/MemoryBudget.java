@@ -2,6 +2,8 @@ package org.jtgt.backing.memory;
 
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.jtgt.util.ByteSize;
+
 /**
  * The bytes of heap that memory stores may use together: the chunks of thin stores as they are
  * written, the whole capacity of fully provisioned ones, and every store's directory. A store

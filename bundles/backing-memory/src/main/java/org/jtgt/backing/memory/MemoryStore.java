@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.SpaceAllocationFailedException;
+import org.jtgt.util.ByteSize;
 
 /**
  * A sparse store in heap memory: a 1 TiB store costs only what has been written.

@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.jtgt.util.ByteSize;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -13,12 +13,12 @@ import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
 import org.jtgt.api.event.LittleEndian;
-import org.jtgt.api.ring.RingDescriptor;
-import org.jtgt.api.ring.SlotRing;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.ring.RingDescriptor;
+import org.jtgt.ring.SlotRing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,8 +2,8 @@ package org.jtgt.transport.netlink;
 
 import java.nio.ByteBuffer;
 
-import org.jtgt.api.transport.BlockAllocator;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.util.BlockAllocator;
 
 /**
  * One side's own data area: the netlink transport cannot share memory, so each side of a

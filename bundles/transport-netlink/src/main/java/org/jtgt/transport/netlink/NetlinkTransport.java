@@ -14,11 +14,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.transport.EventSink;
-import org.jtgt.api.transport.OrphanFiles;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.util.file.OrphanFiles;
+import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

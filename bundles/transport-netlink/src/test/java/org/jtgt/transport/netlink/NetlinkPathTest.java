@@ -59,7 +59,7 @@ class NetlinkPathTest {
 
         void login() throws Exception {
             nexus = initiator.createNexus("iqn.2026-11.org.jtgt:initiator,i,0x800000000001", TARGET);
-            assertEquals(0, initiator.awaitNexus(nexus));
+            assertEquals(org.jtgt.api.host.NexusResult.OK, initiator.awaitNexus(nexus));
         }
 
         NetlinkTransport netlink() throws Exception {

@@ -6,9 +6,9 @@ import java.util.concurrent.TimeUnit;
 import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
-import org.jtgt.api.ring.RingFormatException;
-import org.jtgt.api.ring.SlotRing;
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.ring.RingFormatException;
+import org.jtgt.ring.SlotRing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,8 +2,8 @@ package org.jtgt.transport.shm;
 
 import java.nio.ByteBuffer;
 
-import org.jtgt.api.transport.BlockAllocator;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.util.BlockAllocator;
 
 /**
  * The data area of the mapped region. Both sides see the same bytes; only the host side

@@ -3,11 +3,11 @@ package org.jtgt.transport.shm;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
-import org.jtgt.api.ring.SlotRing;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.ring.SlotRing;
 
 /**
  * One side's attachment: it produces into its outbound ring, and a {@link RingPump} consumes its

@@ -20,9 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-import org.jtgt.api.file.OwnerOnlyFiles;
-import org.jtgt.api.ring.RingFormatException;
-import org.jtgt.api.ring.SlotRing;
+import org.jtgt.ring.RingFormatException;
+import org.jtgt.ring.SlotRing;
+import org.jtgt.util.file.OwnerOnlyFiles;
 
 /**
  * The mapped file: two rings and a data area ({@link ShmRegionDescriptor}). The creator owns
@@ -93,8 +93,8 @@ final class ShmRegion implements AutoCloseable {
         try {
             SlotRing toDaemon = SlotRing.attach(m, (int) h2d);
             SlotRing toHost = SlotRing.attach(m, (int) d2h);
-            if (h2d + org.jtgt.api.ring.RingDescriptor.regionLength(toDaemon.slotCount(), toDaemon.slotSize()) > d2h
-                    || d2h + org.jtgt.api.ring.RingDescriptor.regionLength(toHost.slotCount(), toHost.slotSize()) > data) {
+            if (h2d + org.jtgt.ring.RingDescriptor.regionLength(toDaemon.slotCount(), toDaemon.slotSize()) > d2h
+                    || d2h + org.jtgt.ring.RingDescriptor.regionLength(toHost.slotCount(), toHost.slotSize()) > data) {
                 throw new IOException(file + ": rings overlap");
             }
             return new ShmRegion(file, false, m, toDaemon, toHost, m.slice((int) data, (int) dataLength));

@@ -5,7 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-import org.jtgt.api.ring.RingDescriptor;
+import org.jtgt.ring.RingDescriptor;
 
 /**
  * Layout of the shared-memory transport's mapped file: a header page, the host → daemon ring,

@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
-import org.jtgt.api.file.OwnerOnlyFiles;
 import org.jtgt.api.transport.EventSink;
-import org.jtgt.api.transport.OrphanFiles;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.util.file.OrphanFiles;
+import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

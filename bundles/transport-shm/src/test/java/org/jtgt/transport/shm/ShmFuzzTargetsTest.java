@@ -11,11 +11,11 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
-import org.jtgt.api.ring.RingDescriptor;
-import org.jtgt.api.ring.RingFormatException;
-import org.jtgt.api.ring.SlotRing;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.ring.RingDescriptor;
+import org.jtgt.ring.RingFormatException;
+import org.jtgt.ring.SlotRing;
 
 /**
  * Coverage-guided fuzz target (Jazzer) for the shared-memory transport's consumer: a peer in
