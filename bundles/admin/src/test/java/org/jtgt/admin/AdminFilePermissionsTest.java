@@ -7,13 +7,11 @@ import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
+import org.jtgt.testkit.PosixModes;
 
 /**
  * What the admin bundle writes is owner-only: the control socket 0600 in a directory others
@@ -23,21 +21,11 @@ class AdminFilePermissionsTest {
     private static final Path DIR = Path.of("target", "afp").toAbsolutePath();
 
     private static Path fresh(String name) throws IOException {
-        Path dir = DIR.resolve(name);
-        if (Files.exists(dir)) {
-            try (Stream<Path> all = Files.walk(dir)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return dir;
+        return PosixModes.fresh(DIR, name, "rwxr-xr-x");
     }
 
     private static String mode(Path p) throws IOException {
-        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+        return PosixModes.mode(p);
     }
 
     @Test

@@ -10,15 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.target.ChapAccounts;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
+import org.jtgt.testkit.PosixModes;
 
 /** The component that owns targets.conf: where the file is, and when the account source appears. */
 class TargetsConfServiceTest {
@@ -89,21 +88,11 @@ class TargetsConfServiceTest {
     }
 
     private static Path fresh(String name) throws IOException {
-        Path dir = DIR.resolve(name);
-        if (Files.exists(dir)) {
-            try (Stream<Path> all = Files.walk(dir)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return dir;
+        return PosixModes.fresh(DIR, name, "rwxr-xr-x");
     }
 
     private static String mode(Path p) throws IOException {
-        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+        return PosixModes.mode(p);
     }
 
     private static TargetsConfService.Config config(String directory) {

@@ -8,14 +8,12 @@ import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.jtgt.testkit.PosixModes;
 
 /**
  * The socket is 0600 and sits in a directory others cannot enter: one this transport creates is
@@ -25,21 +23,11 @@ class SocketPermissionsTest {
     private static final Path DIR = Path.of("target", "nlp").toAbsolutePath();
 
     private static Path fresh(String name) throws IOException {
-        Path dir = DIR.resolve(name);
-        if (Files.exists(dir)) {
-            try (Stream<Path> all = Files.walk(dir)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        return dir;
+        return PosixModes.fresh(DIR, name, "rwxr-xr-x");
     }
 
     private static String mode(Path p) throws IOException {
-        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+        return PosixModes.mode(p);
     }
 
     @Test
