@@ -32,6 +32,7 @@ import org.jtgt.fc.wire.FcFrameHeader;
 import org.jtgt.fc.wire.FcipHeader;
 import org.jtgt.util.lld.NexusReplies;
 import org.jtgt.util.lld.TmfReplies;
+import org.jtgt.util.lld.LogLimiter;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -141,6 +142,8 @@ public class FcTarget implements HostCallbacks, SessionSource {
     private volatile boolean stopping;
     private ServerSocket listener;
     private Thread acceptor;
+    /** Refused links: a few warnings a minute, the rest at DEBUG, so a client in a loop cannot fill the log. */
+    private final LogLimiter refusedLinks = new LogLimiter("refused FCIP links", 10, 60, TimeUnit.SECONDS);
     private final Set<FcLink> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     /** Answers to nexus creates and destructions; stop() waits for the destructions before closing the host. */
@@ -312,7 +315,8 @@ public class FcTarget implements HostCallbacks, SessionSource {
             }
             try {
                 if (connections.size() >= settings.maxConnections()) {
-                    LOG.warn("refusing FCIP link from {}: {} links open", socket.getRemoteSocketAddress(), connections.size());
+                    refusedLinks.warn(LOG, "refusing FCIP link from {}: {} links open", socket.getRemoteSocketAddress(),
+                            connections.size());
                     socket.close();
                     continue;
                 }

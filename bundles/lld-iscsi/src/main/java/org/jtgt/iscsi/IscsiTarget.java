@@ -36,6 +36,7 @@ import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.util.lld.NexusReplies;
 import org.jtgt.util.lld.TmfReplies;
+import org.jtgt.util.lld.LogLimiter;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.jtgt.util.lld.LogLimiter;
 
 /**
  * What one source may cost before login: connections per address, and a growing delay before a

@@ -1,4 +1,4 @@
-package org.jtgt.iscsi;
+package org.jtgt.util.lld;
 
 import java.util.concurrent.TimeUnit;
 
@@ -10,7 +10,7 @@ import org.slf4j.Logger;
  * two million lines in 75 s). The first warning of a new window says how many were suppressed in
  * the one before. Suppressed events still go to DEBUG.
  */
-final class LogLimiter {
+public final class LogLimiter {
     private final String what;
     private final int burst;
     private final long windowNanos;
@@ -18,7 +18,11 @@ final class LogLimiter {
     private int inWindow;
     private long suppressed;
 
-    LogLimiter(String what, int burst, long window, TimeUnit unit) {
+    /**
+     * @param what what is counted, for the summary line ("refused connections")
+     * @param burst warnings let through per window
+     */
+    public LogLimiter(String what, int burst, long window, TimeUnit unit) {
         this.what = what;
         this.burst = burst;
         this.windowNanos = unit.toNanos(window);
@@ -26,7 +30,7 @@ final class LogLimiter {
     }
 
     /** Logs {@code format} with {@code args} at WARN if this window has room, else at DEBUG. */
-    void warn(Logger log, String format, Object... args) {
+    public void warn(Logger log, String format, Object... args) {
         long dropped = -1;
         synchronized (this) {
             long now = System.nanoTime();
@@ -53,7 +57,7 @@ final class LogLimiter {
     }
 
     /** Warnings suppressed in the current window so far. */
-    synchronized long suppressed() {
+    public synchronized long suppressed() {
         return suppressed;
     }
 }
