@@ -44,7 +44,12 @@ class AdminCommandsTest {
         Files.deleteIfExists(DIR.resolve("ro.img"));
         configured = new ConfiguredTargets(DIR.resolve(TARGETS_CONF), daemon);
         configured.load();
-        commands = new AdminCommands(new AdminCommands.Services() {
+        commands = over(daemon, configured);
+    }
+
+    /** jtgtadm's commands over {@code daemon} and the targets.conf handling {@code configured}, no transports. */
+    static AdminCommands over(FakeDaemon daemon, ConfiguredTargets configured) {
+        return new AdminCommands(new AdminCommands.Services() {
             @Override
             public TransportControl transportControl() {
                 return null;

@@ -14,10 +14,6 @@ import java.util.List;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import org.jtgt.admin.ControlProtocol.Reply;
-import org.jtgt.api.config.TargetConfiguration;
-import org.jtgt.api.host.TransportControl;
-import org.jtgt.api.target.SessionSource;
-import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.config.ConfiguredTargets;
 import org.jtgt.config.FakeDaemon;
 
@@ -59,27 +55,7 @@ class AdminFuzzTargetsTest {
         daemon.fileProvider = false;
         ConfiguredTargets configured = new ConfiguredTargets(DIR.resolve("targets.conf"), daemon);
         configured.load();
-        AdminCommands commands = new AdminCommands(new AdminCommands.Services() {
-            @Override
-            public TransportControl transportControl() {
-                return null;
-            }
-
-            @Override
-            public TargetAdmin targetAdmin() {
-                return daemon.targetAdmin();
-            }
-
-            @Override
-            public TargetConfiguration configuration() {
-                return configured;
-            }
-
-            @Override
-            public List<SessionSource> sessionSources() {
-                return daemon.sources;
-            }
-        });
+        AdminCommands commands = AdminCommandsTest.over(daemon, configured);
         // Two commands: the second sees what the first created.
         int split = args.indexOf("--");
         List<List<String>> runs = split < 0 ? List.of(args) : List.of(args.subList(0, split), args.subList(split + 1, args.size()));
