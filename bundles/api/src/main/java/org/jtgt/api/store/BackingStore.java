@@ -113,6 +113,30 @@ public interface BackingStore extends Closeable {
     default void provision(boolean full) throws IOException {
     }
 
+    /**
+     * Whether the synchronous methods may hold the calling thread on a device (a file, a
+     * network). The daemon never calls a blocking store from a thread that delivers events: it
+     * runs it on the logical unit's worker pool. A store that only touches memory answers false
+     * and is called inline. Stores that implement {@link AsyncBackingStore} are used through it
+     * whatever this says.
+     *
+     * @since 1.5
+     */
+    default boolean blocks() {
+        return true;
+    }
+
+    /**
+     * Whether {@link #deallocate} gives space back to where it came from (memory freed, holes
+     * punched in a file) rather than writing zeros; the Logical Block Provisioning VPD page
+     * reports a thin logical unit over a store that cannot as fully provisioned.
+     *
+     * @since 1.5
+     */
+    default boolean freesSpace() {
+        return false;
+    }
+
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
 }
