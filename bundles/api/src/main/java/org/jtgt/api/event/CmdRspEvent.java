@@ -20,13 +20,19 @@ import java.nio.ByteBuffer;
  * +---------------------------------------------------------------+
  * |        residual (i32: > 0 underflow, < 0 overflow)            | 36
  * +---------------+---------------+-------------------------------+
- * | SCSI status u8| sense len u8  |        reserved (u16)         | 40
+ * | SCSI status u8| sense len u8  |          flags (u16)          | 40
  * +---------------+---------------+-------------------------------+
  * |                       reserved (u32)                          | 44
  * +---------------------------------------------------------------+
  * |                 sense data (96 bytes, inline)                 | 48
  * +---------------------------------------------------------------+
  * </pre>
+ *
+ * <p>Flags (since 1.1): {@link #FLAG_ABORTED} says the task was ended by task management or by
+ * the loss of its I_T nexus before it completed: the status is TASK ABORTED, there is no Data-In
+ * and no sense, and the LLD sends the initiator nothing for it (SAM-5 5.6: a task aborted by a
+ * task management function of its own I_T nexus ends without status; RFC 7143 11.5.1). Its slot
+ * is ended with {@code KEVENT_CMD_DONE} like any other.
  */
 public final class CmdRspEvent {
     public static final int CID_OFFSET = 16;
@@ -35,7 +41,12 @@ public final class CmdRspEvent {
     public static final int RESIDUAL_OFFSET = 36;
     public static final int STATUS_OFFSET = 40;
     public static final int SENSE_LENGTH_OFFSET = 41;
+    /** u16 flags, reserved (zero) before 1.1. */
+    public static final int FLAGS_OFFSET = 42;
+    /** Kept for readers of the 1.0 layout: the flags field, and the reserved u32 after it. */
     public static final int RESERVED_OFFSET = 42;
+    /** The task was aborted: the initiator gets no response for it. @since 1.1 */
+    public static final int FLAG_ABORTED = 0x1;
     public static final int SENSE_OFFSET = 48;
     public static final int MAX_SENSE_LENGTH = 96;
     public static final int LENGTH = 144;
@@ -49,6 +60,11 @@ public final class CmdRspEvent {
     public static int residual(ByteBuffer b, int o) { return LittleEndian.getI32(b, o + RESIDUAL_OFFSET); }
     public static int status(ByteBuffer b, int o) { return LittleEndian.getU8(b, o + STATUS_OFFSET); }
     public static int senseLength(ByteBuffer b, int o) { return LittleEndian.getU8(b, o + SENSE_LENGTH_OFFSET); }
+    /** @since 1.1 */
+    public static int flags(ByteBuffer b, int o) { return LittleEndian.getU16(b, o + FLAGS_OFFSET); }
+
+    /** Whether the record ends an aborted task ({@link #FLAG_ABORTED}). @since 1.1 */
+    public static boolean aborted(ByteBuffer b, int o) { return (flags(b, o) & FLAG_ABORTED) != 0; }
 
     /** Copies the sense bytes into {@code dst} and returns how many there were. */
     public static int sense(ByteBuffer b, int o, byte[] dst) {
@@ -71,6 +87,17 @@ public final class CmdRspEvent {
         LittleEndian.putI32(b, o + RESERVED_OFFSET + 2, 0);
     }
 
+    /**
+     * Writes the record that ends an aborted task: status TASK ABORTED, no data, no sense,
+     * {@link #FLAG_ABORTED}.
+     *
+     * @since 1.1
+     */
+    public static void writeAborted(ByteBuffer b, int o, int hostNo, long cid, long dataOffset, int residual) {
+        write(b, o, hostNo, cid, dataOffset, 0, residual, org.jtgt.api.scsi.ScsiStatus.TASK_ABORTED);
+        LittleEndian.putU16(b, o + FLAGS_OFFSET, FLAG_ABORTED);
+    }
+
     public static void putSense(ByteBuffer b, int o, byte[] sense, int length) {
         if (length > MAX_SENSE_LENGTH) {
             throw new IllegalArgumentException("sense of " + length + " bytes exceeds " + MAX_SENSE_LENGTH);
@@ -84,5 +111,8 @@ public final class CmdRspEvent {
             throw new EventFormatException("UEVENT_CMD_RSP: sense length " + senseLength(b, o) + " exceeds " + MAX_SENSE_LENGTH);
         }
         DataReference.check("UEVENT_CMD_RSP Data-In", dataOffset(b, o), dataLength(b, o), dataAreaSize);
+        if (aborted(b, o) && (dataLength(b, o) != 0 || senseLength(b, o) != 0)) {
+            throw new EventFormatException("UEVENT_CMD_RSP: an aborted task carries Data-In or sense");
+        }
     }
 }

@@ -4,5 +4,5 @@
  * read and write at absolute offsets of a {@link java.nio.ByteBuffer}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.jtgt.api.event;

@@ -74,6 +74,15 @@ public interface HostCommand {
 
     int senseLength();
 
+    /**
+     * Whether the daemon ended the command as aborted (task management, or the loss of its I_T
+     * nexus) instead of completing it: {@link #status()} is TASK ABORTED, and the LLD sends the
+     * initiator no response for it, only ends it with {@link ScsiHost#done}.
+     *
+     * @since 2.1
+     */
+    boolean aborted();
+
     /** Copies the sense data into {@code dst}; returns its length. */
     int sense(byte[] dst);
 

@@ -3,5 +3,5 @@
  * slots and completions; the choice of the active transport and its hot swap.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.0.0")
+@org.osgi.annotation.versioning.Version("2.1.0")
 package org.jtgt.api.host;
