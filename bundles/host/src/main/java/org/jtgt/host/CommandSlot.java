@@ -50,6 +50,8 @@ final class CommandSlot implements HostCommand {
     int residual;
     int dataInLength;
     int senseLength;
+    /** The daemon ended the command as aborted: no response goes to the initiator. */
+    boolean aborted;
     final byte[] sense = new byte[CmdRspEvent.MAX_SENSE_LENGTH];
 
     private Object context;
@@ -68,6 +70,7 @@ final class CommandSlot implements HostCommand {
         attribute = TaskAttribute.SIMPLE;
         binding = null;
         status = 0;
+        aborted = false;
         residual = 0;
         dataInLength = 0;
         senseLength = 0;
@@ -152,6 +155,7 @@ final class CommandSlot implements HostCommand {
     @Override public int residual() { return residual; }
     @Override public int dataInLength() { return dataInLength; }
     @Override public int senseLength() { return senseLength; }
+    @Override public boolean aborted() { return aborted; }
 
     @Override
     public int sense(byte[] dst) {

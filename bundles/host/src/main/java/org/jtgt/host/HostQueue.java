@@ -518,6 +518,7 @@ final class HostQueue implements ScsiHost {
         slot.residual = CmdRspEvent.residual(b, o);
         slot.dataInLength = dataLength;
         slot.senseLength = CmdRspEvent.sense(b, o, slot.sense);
+        slot.aborted = CmdRspEvent.aborted(b, o);
         complete(slot);
     }
 
@@ -599,6 +600,7 @@ final class HostQueue implements ScsiHost {
             if (slot.state == CommandSlot.State.SENT && slot.binding == b) {
                 abandon(slot.cid, b.transport);
                 slot.status = org.jtgt.api.scsi.ScsiStatus.CHECK_CONDITION;
+                slot.aborted = false;
                 slot.residual = slot.expectedLength;
                 slot.dataInLength = 0;
                 slot.senseLength = SenseBuilder.fixed(slot.sense, 0, org.jtgt.api.scsi.SenseKey.ABORTED_COMMAND, 0x08, 0x00);

@@ -206,7 +206,9 @@ final class LinkSender {
         boolean aborted;
         int frameSize;
         synchronized (link.lock) {
-            aborted = x.state == FcExchange.State.ABORTED;
+            // ABTS ended it here, or the daemon ended it as aborted (task management, nexus
+            // loss): either way no FCP_RSP goes out for it (FCP-4 12.3, SAM-5 7)
+            aborted = x.state == FcExchange.State.ABORTED || cmd.aborted();
             p.exchanges.remove(x.oxId, x);
             frameSize = p.frameSize;
         }
@@ -237,7 +239,8 @@ final class LinkSender {
             delivered = true;
         } finally {
             try {
-                host.done(cmd, delivered ? ResponseDelivery.DELIVERED : ResponseDelivery.NEXUS_LOST);
+                host.done(cmd, delivered ? ResponseDelivery.DELIVERED
+                        : aborted ? ResponseDelivery.ABANDONED : ResponseDelivery.NEXUS_LOST);
             } finally {
                 synchronized (link.lock) {
                     link.exchanges.recycle(x);

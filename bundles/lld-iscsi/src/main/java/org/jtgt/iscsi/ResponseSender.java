@@ -315,6 +315,14 @@ final class ResponseSender {
         window.release(t);        // the window slot comes back with this response
         HostCommand cmd = t.command;
         boolean local = t.state == ScsiTask.State.LOCAL_RESPONSE;
+        if (!local && cmd.aborted()) {
+            // Ended by task management or the loss of its nexus: no response goes out for it
+            // (RFC 7143 11.5.1); the TMF's own response follows in this queue.
+            host.done(cmd, ResponseDelivery.ABANDONED);
+            t.command = null;
+            pool.recycle(t);
+            return;
+        }
         int status = local ? t.localStatus : cmd.status();
         int residual = local ? t.localResidual : cmd.residual();
         int senseLength = local ? (t.localSense == null ? 0 : t.localSense.length) : cmd.senseLength();

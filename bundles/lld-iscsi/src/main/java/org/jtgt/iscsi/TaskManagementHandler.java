@@ -10,8 +10,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Task Management Function Requests (RFC 7143 11.5, 11.6). Tasks still held by the connection
  * (waiting for data or their turn: the daemon has never seen them) are aborted here without a
- * response; the request then goes to the host behind everything the connection submitted, and
- * the host's answer comes back through {@link #completed}. TARGET WARM and COLD RESET are refused
+ * response; the request then goes to the host behind everything the connection submitted. The
+ * daemon ends the submitted tasks it covers and answers only when they can no longer answer:
+ * each comes back marked aborted ({@code HostCommand.aborted()}) and the sender writes nothing
+ * for it, then the host's answer to the request comes back through {@link #completed}, behind
+ * them in the same queue. TARGET WARM and COLD RESET are refused
  * with "function authorization failed" unless the initiator is among the target's
  * {@code targetResetInitiators}.
  *
@@ -94,7 +97,7 @@ final class TaskManagementHandler {
                     respond(itt, TmfResponse.FUNCTION_COMPLETE);
                     return;
                 }
-                break; // submitted or unknown: the daemon answers after the task's own response
+                break; // submitted or unknown: the daemon ends it (no response) or finds it answered
             }
             case ABORT_TASK_SET:
             case CLEAR_TASK_SET:

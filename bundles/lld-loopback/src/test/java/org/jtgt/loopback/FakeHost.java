@@ -264,6 +264,7 @@ final class FakeHost implements HostService, ScsiHost {
         volatile int dataInLength;
         volatile byte[] sense = new byte[0];
         volatile Object context;
+        volatile boolean aborted;
 
         FakeCommand(long cid, long nexusId, int capacity) {
             this.cid = cid;
@@ -272,6 +273,7 @@ final class FakeHost implements HostService, ScsiHost {
         }
 
         @Override public long cid() { return cid; }
+        @Override public boolean aborted() { return aborted; }
         @Override public long nexusId() { return nexusId; }
         @Override public HostCommand setLun(long l) { lun = l; return this; }
         @Override public HostCommand setCdb(byte[] b, int off, int len) { cdb = java.util.Arrays.copyOfRange(b, off, off + len); return this; }
