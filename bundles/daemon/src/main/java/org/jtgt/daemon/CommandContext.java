@@ -1,30 +1,71 @@
 package org.jtgt.daemon;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.jtgt.api.event.CmdReqEvent;
 import org.jtgt.api.event.CmdRspEvent;
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.ItNexusReqEvent;
+import org.jtgt.api.event.TaskAttribute;
+import org.jtgt.api.store.AsyncBackingStore;
+import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.TransportEndpoint;
 
 /**
- * Everything one command needs while it executes, preallocated once per delivering thread and
- * reset per command, so the READ/WRITE/TEST UNIT READY path allocates nothing (STYLE.md, "No
+ * One task: everything a command needs from the moment the task router accepts it until its
+ * answer has been sent, so the READ/WRITE/TEST UNIT READY path allocates nothing (STYLE.md, "No
  * allocation per command"): the CDB bytes, the decoded request, the results a handler leaves
- * (transfer length, sense detail), the sense and response-record scratch, and a private
- * duplicate of the data area's buffer for positional I/O against the backing store.
+ * (transfer length, sense detail), the sense and response-record scratch, a private duplicate of
+ * the data area's buffer for positional I/O against the backing store, and the links that put it
+ * in its unit's {@link TaskSet} and {@link UnitWorkers} queue. Tasks are pooled by the
+ * {@link TaskRouter}; a command that runs on a store worker or waits for an asynchronous store
+ * keeps its task until it is answered.
  *
  * <p>Data-In is written straight into the data area at the command's data reference with
  * {@link #putIn} and friends, which drop bytes beyond the room the initiator gave: handlers
  * write their whole payload and {@link #produce} the length they would send.
+ *
+ * <p>As the {@link IoCompletion} of its own asynchronous store I/O ({@link #submitted}), a task
+ * either learns the result before the submit returned (a store that completes inline: the
+ * handler goes on synchronously) or is finished by the completing thread.
  */
-final class CommandContext {
+final class CommandContext implements IoCompletion, TaskRouter.Pending {
     /** Bytes VERIFY reads from the medium per chunk when comparing. */
     static final int VERIFY_CHUNK = 64 * 1024;
+    /** One scratch buffer per thread that compares or merges medium bytes (VERIFY, ORWRITE, ...). */
+    private static final ThreadLocal<ByteBuffer> VERIFY_SCRATCH =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocate(VERIFY_CHUNK));
+
+    // ---- asynchronous store I/O: who finishes the task ----
+    static final int IO_NONE = 0;
+    /** Submitted; the submit has not returned yet. */
+    static final int IO_SUBMITTING = 1;
+    /** The submit returned before the completion came: the completing thread finishes the task. */
+    static final int IO_SUBMITTED = 2;
+    /** The completion came before the submit returned: the submitting thread goes on. */
+    static final int IO_DONE_EARLY = 3;
+    static final int KIND_READ = 1;
+    static final int KIND_WRITE = 2;
+    static final int KIND_FLUSH = 3;
+    private static final VarHandle IO_STATE;
+
+    static {
+        try {
+            IO_STATE = MethodHandles.lookup().findVarHandle(CommandContext.class, "ioState", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The router that runs and finishes this task; null for a context that only builds records. */
+    final TaskRouter router;
 
     final byte[] cdb = new byte[CmdReqEvent.MAX_CDB_LENGTH];
     final byte[] sense = new byte[CmdRspEvent.MAX_SENSE_LENGTH];
@@ -35,12 +76,20 @@ final class CommandContext {
     /** One mode page image (MODE SENSE, MODE SELECT). */
     final byte[] modePage = new byte[ModePages.LARGEST_PAGE];
 
+    /** A context that only builds records (task management, nexus requests). */
+    CommandContext() {
+        this(null);
+    }
+
+    CommandContext(TaskRouter router) {
+        this.router = router;
+    }
+
     private DataArea cachedArea;
     private ByteBuffer cachedSource;
     private ByteBuffer data;
     /** The same memory as {@link #data}, for positional backing-store I/O ({@link #window}). */
     private ByteBuffer io;
-    private ByteBuffer verifyScratch;
 
     // ---- the request ----
     int hostNo;
@@ -58,8 +107,42 @@ final class CommandContext {
 
     /** The endpoint the command came from and is answered through. */
     TransportEndpoint from;
-    /** The handler took a {@link TaskRouter.Pending}: the command is answered when it ends. */
+    /**
+     * The handler returned before the command ended (asynchronous store I/O, SANITIZE without
+     * IMMED): whoever ends it calls {@link TaskRouter#finish}.
+     */
     boolean answeredLater;
+    /** SAM-5 task attribute from the request. */
+    TaskAttribute attribute = TaskAttribute.SIMPLE;
+    /** The command's dispatch entry, kept for a start on another thread. */
+    CommandTable.Entry entry;
+
+    // ---- the unit's task set (guarded by the TaskSet) ----
+    CommandContext setPrev;
+    CommandContext setNext;
+    int setState;
+    /** Task management ended this task: it is answered as aborted, not with its result. */
+    boolean aborted;
+    /** Task management functions waiting for this task to leave the set. */
+    TaskManager.Wait waiter;
+    List<TaskManager.Wait> moreWaiters;
+    /** Chains tasks to start ({@link TaskSet#exit}) and tasks to answer as aborted. */
+    CommandContext startNext;
+    CommandContext abortNext;
+
+    // ---- the unit's worker queue (guarded by UnitWorkers) ----
+    CommandContext queueNext;
+    CommandContext queuePrev;
+    boolean queued;
+
+    // ---- asynchronous store I/O ----
+    @SuppressWarnings("unused")   // through IO_STATE
+    private volatile int ioState;
+    private int ioKind;
+    private Thread submitter;
+    private IOException ioResult;
+    /** The write-order stamp a WRITE holds until its completion. */
+    long writeStamp;
 
     // ---- resolved ----
     /** The daemon's target ports (INQUIRY VPD 83h, REPORT TARGET PORT GROUPS). */
@@ -130,6 +213,107 @@ final class CommandContext {
         copySegment = -1;
         answeredLater = false;
         ioFailure = null;
+        attribute = TaskAttribute.SIMPLE;
+        entry = null;
+        aborted = false;
+        waiter = null;
+        moreWaiters = null;
+        startNext = null;
+        abortNext = null;
+        ioKind = 0;
+        submitter = null;
+        ioResult = null;
+        writeStamp = 0;
+        IO_STATE.setOpaque(this, IO_NONE);
+    }
+
+    // ---- asynchronous store I/O ----
+
+    /** Call right before a submit to {@code store} of this task's own {@link IoCompletion}. */
+    void submitting(int kind) {
+        ioKind = kind;
+        ioResult = null;
+        submitter = Thread.currentThread();
+        IO_STATE.setVolatile(this, IO_SUBMITTING);
+    }
+
+    /**
+     * Call right after the submit returned; returns what the handler returns: the result when
+     * the store completed during the submit (the handler's thread goes on), else
+     * {@link SenseReason#NONE} with {@link #answeredLater} set (the completing thread finishes).
+     */
+    SenseReason submitted() {
+        submitter = null;
+        if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_SUBMITTED)) {
+            answeredLater = true;
+            return SenseReason.NONE;
+        }
+        return ioReason(ioResult);
+    }
+
+    @Override
+    public void ioDone(IOException failure) {
+        ioResult = failure;   // published by the CAS the submitter's submitted() then fails on
+        if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_DONE_EARLY)) {
+            return;
+        }
+        if (!IO_STATE.compareAndSet(this, IO_SUBMITTED, IO_NONE)) {
+            throw new IllegalStateException("store completed task cid " + cid + " twice");
+        }
+        router.finish(this, ioReason(failure));
+    }
+
+    /** The command's outcome from its store I/O's; ends what the I/O held. */
+    private SenseReason ioReason(IOException failure) {
+        IO_STATE.setOpaque(this, IO_NONE);
+        switch (ioKind) {
+            case KIND_READ:
+                if (failure != null) {
+                    transferred = 0;
+                    information = lba;
+                    ioFailure = failure;
+                    return SenseReason.UNRECOVERED_READ_ERROR;
+                }
+                return SenseReason.NONE;
+            case KIND_WRITE:
+                unit.endWrite(writeStamp);
+                if (failure != null) {
+                    information = lba;
+                    ioFailure = failure;
+                    return SenseReason.ofWriteFailure(failure);
+                }
+                return SenseReason.NONE;
+            default:
+                if (failure != null) {
+                    ioFailure = failure;
+                    return SenseReason.ofWriteFailure(failure);
+                }
+                return SenseReason.NONE;
+        }
+    }
+
+    /** The unit's store as an asynchronous one, or null if it only has synchronous methods. */
+    AsyncBackingStore async() {
+        return unit.async();
+    }
+
+    // ---- TaskRouter.Pending: a handler that answers later itself ----
+
+    @Override
+    public void complete(SenseReason r) {
+        router.finish(this, r);
+    }
+
+    /** Registers a task management function that waits for this task (guarded by the task set). */
+    void addWaiter(TaskManager.Wait w) {
+        if (waiter == null) {
+            waiter = w;
+        } else {
+            if (moreWaiters == null) {
+                moreWaiters = new ArrayList<>(2);
+            }
+            moreWaiters.add(w);
+        }
     }
 
     /** Points the sense-key specific field at CDB byte {@code index} and returns INVALID FIELD IN CDB. */
@@ -187,11 +371,9 @@ final class CommandContext {
         return d;
     }
 
+    /** This thread's compare buffer ({@link #VERIFY_CHUNK} bytes). */
     ByteBuffer verifyScratch() {
-        if (verifyScratch == null) {
-            verifyScratch = ByteBuffer.allocate(VERIFY_CHUNK);
-        }
-        return verifyScratch;
+        return VERIFY_SCRATCH.get();
     }
 
     // ---- Data-Out parameter lists (big-endian, read byte by byte whatever the buffer's order) ----

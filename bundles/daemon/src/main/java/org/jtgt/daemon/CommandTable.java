@@ -67,10 +67,16 @@ final class CommandTable {
      *        INQUIRY, REPORT LUNS, REQUEST SENSE, REPORT SUPPORTED OPERATION CODES; and an
      *        unknown opcode stays INVALID COMMAND OPERATION CODE); every other command is NOT READY,
      *        SANITIZE IN PROGRESS
+     * @param usesStore the command calls the backing store: over a store that blocks, it runs on
+     *        the unit's store workers, never on the thread that delivered it
+     * @param submitsAsync the executor submits its store I/O to an {@link
+     *        org.jtgt.api.store.AsyncBackingStore} and is finished by the completion (READ, WRITE,
+     *        SYNCHRONIZE CACHE): over such a store it runs on the delivering thread even if the
+     *        store's synchronous methods block
      */
     record Entry(String name, Handler handler, boolean worksWithoutUnit, boolean bypassesUnitAttention,
                  byte[] usage, ServiceAction[] serviceActions, boolean conflicts, boolean needsMedium,
-                 int[] persistentAccess, boolean duringSanitize) {
+                 int[] persistentAccess, boolean duringSanitize, boolean usesStore, boolean submitsAsync) {
         /** The access class of the command in {@code cdb} under a persistent reservation; allocation-free. */
         int persistentAccess(byte[] cdb) {
             int[] a = persistentAccess;
@@ -86,12 +92,17 @@ final class CommandTable {
     private static final int CONFLICTS = 1;
     /** Registration flag: accesses the medium. */
     private static final int MEDIUM = 2;
-    private static final int MEDIUM_ACCESS = CONFLICTS | MEDIUM;
     /** Registration flag: processed while a sanitize operation runs. */
     private static final int DURING_SANITIZE = 4;
+    /** Registration flag: calls the backing store. */
+    private static final int STORE = 8;
+    /** Registration flag: submits its store I/O asynchronously where the store can take it so. */
+    private static final int ASYNC = 16;
+    private static final int MEDIUM_ACCESS = CONFLICTS | MEDIUM | STORE;
+    private static final int MEDIUM_IO = MEDIUM_ACCESS | ASYNC;
 
     static final Entry INVALID = new Entry("invalid", c -> SenseReason.INVALID_COMMAND_OPERATION_CODE,
-            false, false, null, null, false, false, new int[1], true);
+            false, false, null, null, false, false, new int[1], true, false, false);
 
     private final Entry[] entries = new Entry[256];
 
@@ -132,20 +143,20 @@ final class CommandTable {
                 new ServiceAction(Opcodes.SA_GET_LBA_STATUS, "GET LBA STATUS",
                         decoded(GetLbaStatusCdb::decode, SbcCommands::getLbaStatus),
                         usage("9E 12 FF FF FF FF FF FF FF FF FF FF FF FF 00 04")));
-        t.sbc(Opcodes.READ_6, "READ(6)", ReadWriteCdb::decode6, SbcCommands::read, "08 1F FF FF FF 04", MEDIUM_ACCESS);
+        t.sbc(Opcodes.READ_6, "READ(6)", ReadWriteCdb::decode6, SbcCommands::read, "08 1F FF FF FF 04", MEDIUM_IO);
         t.sbc(Opcodes.READ_10, "READ(10)", ReadWriteCdb::decode10, SbcCommands::read,
-                "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+                "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_IO);
         t.sbc(Opcodes.READ_12, "READ(12)", ReadWriteCdb::decode12, SbcCommands::read,
-                "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+                "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
         t.sbc(Opcodes.READ_16, "READ(16)", ReadWriteCdb::decode16, SbcCommands::read,
-                "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.sbc(Opcodes.WRITE_6, "WRITE(6)", ReadWriteCdb::decode6, SbcCommands::write, "0A 1F FF FF FF 04", MEDIUM_ACCESS);
+                "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
+        t.sbc(Opcodes.WRITE_6, "WRITE(6)", ReadWriteCdb::decode6, SbcCommands::write, "0A 1F FF FF FF 04", MEDIUM_IO);
         t.sbc(Opcodes.WRITE_10, "WRITE(10)", ReadWriteCdb::decode10, SbcCommands::write,
-                "2A 18 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+                "2A 18 FF FF FF FF 00 FF FF 04", MEDIUM_IO);
         t.sbc(Opcodes.WRITE_12, "WRITE(12)", ReadWriteCdb::decode12, SbcCommands::write,
-                "AA 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+                "AA 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
         t.sbc(Opcodes.WRITE_16, "WRITE(16)", ReadWriteCdb::decode16, SbcCommands::write,
-                "8A 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+                "8A 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
         t.sbc(Opcodes.WRITE_AND_VERIFY_10, "WRITE AND VERIFY(10)", VerifyCdb::writeAndVerify10, SbcCommands::writeAndVerify,
                 "2E 16 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
         t.sbc(Opcodes.WRITE_AND_VERIFY_12, "WRITE AND VERIFY(12)", VerifyCdb::writeAndVerify12, SbcCommands::writeAndVerify,
@@ -159,9 +170,9 @@ final class CommandTable {
         t.sbc(Opcodes.VERIFY_16, "VERIFY(16)", VerifyCdb::verify16, SbcCommands::verify,
                 "8F 16 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
         t.sbc(Opcodes.SYNCHRONIZE_CACHE_10, "SYNCHRONIZE CACHE(10)", CacheCdb::synchronizeCache10, SbcCommands::synchronizeCache,
-                "35 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
+                "35 02 FF FF FF FF 00 FF FF 04", MEDIUM_IO);
         t.sbc(Opcodes.SYNCHRONIZE_CACHE_16, "SYNCHRONIZE CACHE(16)", CacheCdb::synchronizeCache16, SbcCommands::synchronizeCache,
-                "91 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
+                "91 02 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
         t.sbc(Opcodes.PRE_FETCH_10, "PRE-FETCH(10)", CacheCdb::preFetch10, SbcCommands::preFetch,
                 "34 02 FF FF FF FF 00 FF FF 04", MEDIUM_ACCESS);
         t.sbc(Opcodes.PRE_FETCH_16, "PRE-FETCH(16)", CacheCdb::preFetch16, SbcCommands::preFetch,
@@ -213,7 +224,9 @@ final class CommandTable {
                 "37 00 1F 00 00 00 00 FF FF 04", MEDIUM_ACCESS);
         t.spc(Opcodes.READ_DEFECT_DATA_12, "READ DEFECT DATA(12)", DefectData::readDefectData12,
                 "B7 1F FF FF FF FF FF FF FF FF 00 04", MEDIUM_ACCESS);
-        t.serviceActions(Opcodes.SANITIZE, "SANITIZE", MEDIUM_ACCESS,
+        // Not STORE: the handler marks the unit as sanitizing before it answers or returns (later
+        // commands must see that at once) and runs the operation on a thread of its own.
+        t.serviceActions(Opcodes.SANITIZE, "SANITIZE", CONFLICTS | MEDIUM,
                 new ServiceAction(Opcodes.SA_SANITIZE_OVERWRITE, "SANITIZE OVERWRITE", Sanitize::overwrite,
                         usage("48 A1 00 00 00 00 00 FF FF 04")),
                 new ServiceAction(Opcodes.SA_SANITIZE_BLOCK_ERASE, "SANITIZE BLOCK ERASE", Sanitize::blockErase,
@@ -238,7 +251,8 @@ final class CommandTable {
     private void spc(int opcode, String name, Handler h, String usage, int flags) {
         register(opcode, new Entry(name, h, false, false, usage(usage), null,
                 (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0,
-                new int[] {PersistentReservations.accessOf(opcode, -1)}, (flags & DURING_SANITIZE) != 0));
+                new int[] {PersistentReservations.accessOf(opcode, -1)}, (flags & DURING_SANITIZE) != 0,
+                (flags & STORE) != 0, (flags & ASYNC) != 0));
     }
 
     /** A block command: its CDB family's decoder, then its executor. */
@@ -257,7 +271,7 @@ final class CommandTable {
     /** A command answered for any LUN, not stopped by unit attentions nor by reservations. */
     private void any(int opcode, String name, Handler h, String usage) {
         register(opcode, new Entry(name, h, true, true, usage(usage), null, false, false,
-                new int[] {PersistentReservations.accessOf(opcode, -1)}, true));
+                new int[] {PersistentReservations.accessOf(opcode, -1)}, true, false, false));
     }
 
     /** An opcode whose CDB byte 1 names a service action; unknown ones are INVALID FIELD IN CDB. */
@@ -278,7 +292,8 @@ final class CommandTable {
             access[a.code()] = a.persistentAccess(opcode);
         }
         register(opcode, new Entry(name, dispatch, false, false, null, bySa,
-                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0, access, (flags & DURING_SANITIZE) != 0));
+                (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0, access, (flags & DURING_SANITIZE) != 0,
+                (flags & STORE) != 0, (flags & ASYNC) != 0));
     }
 
     /** Parses usage data written as hex bytes; its length is the CDB length. */

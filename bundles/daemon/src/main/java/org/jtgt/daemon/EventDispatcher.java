@@ -58,7 +58,7 @@ final class EventDispatcher {
             }
             switch (type) {
                 case KEVENT_CMD_REQ:
-                    router.execute(buffer, offset, from, c);
+                    router.execute(buffer, offset, from);
                     break;
                 case KEVENT_CMD_DONE:
                     commandDone(buffer, offset);
@@ -94,25 +94,25 @@ final class EventDispatcher {
         int hostNo = EventHeader.hostNo(b, o);
         long mid = TskMgmtReqEvent.mid(b, o);
         long nexusId = TskMgmtReqEvent.nexusId(b, o);
-        TmfResponse response;
         TaskManagementFunction function = null;
         try {
             TskMgmtReqEvent.validate(b, o);
             function = TaskManagementFunction.fromCode(TskMgmtReqEvent.function(b, o));
-            Nexus nexus = state.nexuses.get(hostNo, nexusId);
-            response = nexus == null ? TmfResponse.FUNCTION_REJECTED
-                    : TaskManager.execute(nexus, function, TskMgmtReqEvent.lun(b, o), TskMgmtReqEvent.referencedTag(b, o));
         } catch (EventFormatException e) {
             if (warnings.admit()) {
                 LOG.warn("host {}: task management mid {} refused: {}", hostNo, mid, e.getMessage());
             }
-            response = TmfResponse.FUNCTION_NOT_SUPPORTED;
+            new TaskManager.Wait(hostNo, mid, nexusId, null, from).arm(TmfResponse.FUNCTION_NOT_SUPPORTED);
+            return;
         }
-        LOG.info("host {} nexus {}: {} -> {}", hostNo, nexusId, function, response);
-        TskMgmtRspEvent.write(c.record, 0, hostNo, mid, response);
-        if (!from.send(c.record, 0, TskMgmtRspEvent.LENGTH)) {
-            LOG.debug("host {}: task management response {} not sent, the endpoint is closed", hostNo, mid);
+        TaskManager.Wait answer = new TaskManager.Wait(hostNo, mid, nexusId, function, from);
+        Nexus nexus = state.nexuses.get(hostNo, nexusId);
+        if (nexus == null) {
+            answer.arm(TmfResponse.FUNCTION_REJECTED);
+            return;
         }
+        TaskManager.execute(nexus, function, TskMgmtReqEvent.lun(b, o), TskMgmtReqEvent.referencedTag(b, o), router,
+                answer);
     }
 
     private void nexusRequest(ByteBuffer b, int o, TransportEndpoint from, CommandContext c) {
@@ -223,6 +223,11 @@ final class EventDispatcher {
         }
     }
 
+    /**
+     * Ends an I_T nexus (logout, connection loss): its tasks still in task sets are aborted
+     * (answered as aborted, the running ones when their stores give them back; nothing waits for
+     * them), as SAM-5 6.3's I_T nexus loss aborts them.
+     */
     private int destroyNexus(int hostNo, long nexusId) {
         Nexus nexus;
         synchronized (state.lock) {
@@ -231,6 +236,9 @@ final class EventDispatcher {
                 return ItNexusRspEvent.RESULT_NO_SUCH_NEXUS;
             }
             state.dropNexus(nexus);
+        }
+        for (LogicalUnit u : nexus.target().luns()) {
+            TaskManager.end(u, nexus, true, 0, router, null);
         }
         LOG.info("I_T nexus {}:{} destroyed: {} -> {}", hostNo, nexusId, nexus.initiatorPortName(), nexus.target().name());
         return ItNexusRspEvent.RESULT_OK;

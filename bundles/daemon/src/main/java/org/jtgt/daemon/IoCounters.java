@@ -8,21 +8,11 @@ import org.jtgt.api.target.IoStatistics;
 /**
  * The command counters of one I_T nexus or one logical unit, counted on the command path.
  *
- * <h2>Why plain fields</h2>
- * The daemon executes commands inline on the thread that delivers them: one thread per bound
- * transport, and the host side binds one transport at a time (a swap drains the old transport
- * before the new one delivers). So at any moment one thread counts for a nexus, and for a unit:
- * each counter has a single writer. A single writer needs neither a CAS nor a lock nor a
- * {@link java.util.concurrent.atomic.LongAdder}'s cells (which allocate under contention): it
- * reads its own last value and stores the sum. The stores are opaque ({@link VarHandle#setOpaque}),
- * so a reader on another thread (management) sees every 64-bit value whole and eventually the
- * latest, and the command path pays no fence. Were two transports ever to deliver commands for
- * the same unit at the same moment, an increment could be lost: these are statistics, never used
- * for a decision, and with the host side's swap protocol that happens only after a drain timed
- * out while commands still ran on the old transport's thread.
- *
- * <p>The four fields sit together on the unit's or nexus's own object; nothing else is written
- * on that line by another thread on the command path.
+ * <p>Commands end on several threads at once (the transports' delivering threads, the logical
+ * units' store workers, a store's own completion threads), so each counter is added to
+ * atomically ({@link VarHandle#getAndAdd}: one locked add, no allocation, unlike a
+ * {@link java.util.concurrent.atomic.LongAdder}, whose cells allocate under contention). A
+ * reader on another thread (management) sees every 64-bit value whole.
  */
 final class IoCounters {
     private static final VarHandle COMMANDS;
@@ -53,15 +43,15 @@ final class IoCounters {
 
     /** One answered command: Data-In and Data-Out bytes moved, and whether it was CHECK CONDITION. */
     void count(long read, long written, boolean checkCondition) {
-        COMMANDS.setOpaque(this, (long) COMMANDS.getOpaque(this) + 1);
+        COMMANDS.getAndAdd(this, 1L);
         if (read != 0) {
-            READ.setOpaque(this, (long) READ.getOpaque(this) + read);
+            READ.getAndAdd(this, read);
         }
         if (written != 0) {
-            WRITTEN.setOpaque(this, (long) WRITTEN.getOpaque(this) + written);
+            WRITTEN.getAndAdd(this, written);
         }
         if (checkCondition) {
-            ERRORS.setOpaque(this, (long) ERRORS.getOpaque(this) + 1);
+            ERRORS.getAndAdd(this, 1L);
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.StampedLock;
 
+import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunOptions;
@@ -51,6 +52,12 @@ final class LogicalUnit {
     private final byte[] serial;
     private final long naa;
     private final AtomicInteger inflight = new AtomicInteger();
+    /** Every task addressed to this unit until it is answered (SAM-5 task set). */
+    private final TaskSet tasks = new TaskSet();
+    /** The store as an asynchronous one, or null. */
+    private final AsyncBackingStore async;
+    /** Threads for a store that blocks, or null for one that never does. */
+    private final UnitWorkers workers;
     private final IoCounters counters = new IoCounters();
     private volatile boolean removed;
     /** The I_T nexus holding the SPC-2 reservation (RESERVE(6)/(10)), or null. */
@@ -76,7 +83,15 @@ final class LogicalUnit {
 
     LogicalUnit(String targetName, int lun, BackingStore store, int blockSize, LunOptions options,
                 int maxTransferBytes) {
+        this(targetName, lun, store, blockSize, options, maxTransferBytes, UnitWorkers.DEFAULT_THREADS);
+    }
+
+    /** @param storeThreads most worker threads for a store that blocks ({@link UnitWorkers}) */
+    LogicalUnit(String targetName, int lun, BackingStore store, int blockSize, LunOptions options,
+                int maxTransferBytes, int storeThreads) {
         this.targetName = targetName;
+        this.async = store instanceof AsyncBackingStore ? (AsyncBackingStore) store : null;
+        this.workers = store.blocks() ? new UnitWorkers("lun" + lun, storeThreads) : null;
         this.lun = lun;
         this.store = store;
         this.blockSize = blockSize;
@@ -156,6 +171,21 @@ final class LogicalUnit {
 
     BackingStore store() {
         return store;
+    }
+
+    /** The store's asynchronous side, or null if it has none. */
+    AsyncBackingStore async() {
+        return async;
+    }
+
+    /** The unit's task set. */
+    TaskSet tasks() {
+        return tasks;
+    }
+
+    /** The worker threads of a store that blocks; null when the store never blocks. */
+    UnitWorkers workers() {
+        return workers;
     }
 
     int blockSize() {
@@ -288,6 +318,11 @@ final class LogicalUnit {
         store.write(offset, src, fua || !writeCacheEnabled);
     }
 
+    /** {@link #writeMedium} through the asynchronous store; {@code done} gets the outcome. */
+    void submitWriteMedium(long offset, ByteBuffer src, boolean fua, CommandContext done) {
+        async.submitWrite(offset, src, fua || !writeCacheEnabled, done);
+    }
+
     /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */
     Object modeParameters() {
         return modeParameters;
@@ -331,11 +366,13 @@ final class LogicalUnit {
      * Every command that changes the medium holds the unit's write order while it does:
      * WRITE, WRITE AND VERIFY, WRITE SAME and UNMAP share it ({@link #beginWrite}), COMPARE AND
      * WRITE and ORWRITE own it ({@link #beginAtomicWrite}) across their read-compare/modify-write.
-     * Commands run inline on their transport's thread, so only writers on other transports (or
-     * other connections of a multi-threaded transport) can interleave; this makes a read-modify-
-     * write atomic against all of them, at the price of one uncontended CAS per plain write
-     * ({@link StampedLock#readLock()}: no allocation unless it has to wait). Readers are not
-     * ordered: like any write, a COMPARE AND WRITE may be seen half done by a concurrent READ.
+     * Commands run on the threads that deliver them, on the unit's store workers and, through an
+     * asynchronous store, until that store completes them, so writers interleave freely; this
+     * makes a read-modify-write atomic against all of them, at the price of one uncontended CAS
+     * per plain write ({@link StampedLock#readLock()}: no allocation unless it has to wait). A
+     * WRITE submitted to an asynchronous store holds its stamp until the completion (a stamp
+     * belongs to no thread). Readers are not ordered: like any write, a COMPARE AND WRITE may be
+     * seen half done by a concurrent READ.
      *
      * @return the stamp for {@link #endWrite}
      */
@@ -510,6 +547,9 @@ final class LogicalUnit {
      */
     boolean retire(long timeoutMillis) {
         removed = true;
+        if (workers != null) {
+            workers.close();   // threads end once the queue is empty; nothing new is admitted
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (inflight.get() > 0) {
             if (System.nanoTime() - deadline > 0) {

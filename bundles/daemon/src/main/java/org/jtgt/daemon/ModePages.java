@@ -32,6 +32,8 @@ final class ModePages {
 
     static final int PAGE_CACHING = 0x08;
     static final int PAGE_CONTROL = 0x0A;
+    /** Control page byte 3: QUEUE ALGORITHM MODIFIER 1h in bits 7..4. */
+    static final int QAM_UNRESTRICTED = 0x10;
     static final int PAGE_ALL = 0x3F;
     static final int SUBPAGE_NONE = 0x00;
     static final int SUBPAGE_ALL = 0xFF;
@@ -209,7 +211,9 @@ final class ModePages {
          * <p>Caching (SBC-3): WCE as last selected (1 by default, see the class comment) and
      * changeable, RCD = 0.
      * Control (SPC-4): TST 000b (one task set), D_SENSE 0 (fixed sense), GLTSD 1 (no log
-     * parameters are saved), QUEUE ALGORITHM MODIFIER 0, QERR 00b, TAS 0, SWP as last selected
+     * parameters are saved), QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering: SIMPLE tasks
+     * run at the same time on the store workers and complete in any order, see {@link TaskSet}),
+     * QERR 00b, TAS 0, SWP as last selected
      * (0 by default), and SWP changeable.
      */
     static int page(LogicalUnit u, int page, int pc, byte[] dst) {
@@ -227,6 +231,7 @@ final class ModePages {
             dst[SWP_OFFSET] = SWP;
         } else {
             dst[2] = GLTSD;
+            dst[3] = QAM_UNRESTRICTED;
             if (pc == PC_CURRENT && u.softwareWriteProtect()) {
                 dst[SWP_OFFSET] = SWP;
             }

@@ -419,13 +419,15 @@ final class PersistentReservations {
      * PREEMPT and PREEMPT AND ABORT (SPC-4 5.13.11.4). Removes the registrations the service
      * action reservation key names and, where SPC-4 says so, takes over the reservation with
      * {@code type}. The I_T nexuses whose registrations were removed get REGISTRATIONS PREEMPTED;
-     * with {@code abort} their tasks on this logical unit are aborted (all but {@code ownCid}, the
-     * PERSISTENT RESERVE OUT itself).
+     * with {@code abort} their tasks on this logical unit are aborted (all but {@code own}, the
+     * PERSISTENT RESERVE OUT itself): their records go, and the tasks still in the unit's task
+     * set are ended as by ABORT TASK SET, collected into {@code ended} for the caller to answer
+     * once this lock is let go. The command does not wait for the running ones.
      *
      * @return the outcome; INVALID FIELD IN PARAMETER LIST (SARK) is the caller's to point at
      */
     synchronized SenseReason preempt(Nexus n, Target target, int lun, long key, long sark, int type,
-                                     boolean abort, long ownCid) {
+                                     boolean abort, CommandContext own, TaskSet.Ended ended) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null || mine.key != key) {
@@ -483,7 +485,9 @@ final class PersistentReservations {
                         x.unitAttentions().establish(lun, SenseReason.REGISTRATIONS_PREEMPTED);
                     }
                     if (abort) {
-                        int aborted = x.tasks().removeAll(x, lun, x == n ? ownCid : -1);
+                        int aborted = x.tasks().removeAll(x, lun, x == n ? own.cid : -1);
+                        LogicalUnit u = own.unit;
+                        u.tasks().abort(x, true, 0, own, u.workers(), null, ended);
                         if (aborted > 0) {
                             LOG.info("{}: PREEMPT AND ABORT aborted {} task(s) on LUN {}", x, aborted, lun);
                         }

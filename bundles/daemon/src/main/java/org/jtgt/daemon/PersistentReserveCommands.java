@@ -227,8 +227,12 @@ final class PersistentReserveCommands {
             case Opcodes.SA_CLEAR:
                 return pr.clear(c.nexus, c.target, c.lun, key);
             default: {
+                TaskSet.Ended ended = new TaskSet.Ended();
                 SenseReason r = pr.preempt(c.nexus, c.target, c.lun, key, sark, type,
-                        sa == Opcodes.SA_PREEMPT_AND_ABORT, c.cid);
+                        sa == Opcodes.SA_PREEMPT_AND_ABORT, c, ended);
+                if (c.router != null) {
+                    c.router.endRemoved(ended);
+                }
                 return r == SenseReason.INVALID_FIELD_IN_PARAMETER_LIST
                         ? c.invalidParameter(SERVICE_ACTION_RESERVATION_KEY, -1) : r;
             }

@@ -3,6 +3,8 @@ package org.jtgt.daemon;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
+import org.jtgt.api.store.AsyncBackingStore;
+
 /**
  * Block command executors (SBC-3, section numbers of revision 35). Each runs after its CDB
  * family's decoder ({@link BlockCdb} names them) has left the decoded, validated command in the
@@ -54,6 +56,13 @@ final class SbcCommands {
     static SenseReason read(CommandContext c) {
         int n = (int) Math.min(c.wanted, c.inLimit);
         if (n > 0) {
+            AsyncBackingStore async = c.unit.async();
+            if (async != null) {
+                c.transferred = n;
+                c.submitting(CommandContext.KIND_READ);
+                async.submitRead(c.lba << c.unit.blockShift(), c.window(0, n), c);
+                return c.submitted();
+            }
             try {
                 c.unit.store().read(c.lba << c.unit.blockShift(), c.window(0, n));
             } catch (IOException e) {
@@ -76,21 +85,29 @@ final class SbcCommands {
      * WRITE(6/10/12/16), SBC-3 5.33 to 5.36.
      */
     static SenseReason write(CommandContext c) {
-        return writeBlocks(c, false);
+        return writeBlocks(c, false, true);
     }
 
     /**
      * The write of WRITE, WRITE AND VERIFY and WRITE ATOMIC once their CDB is decoded:
      * write protection, then min(blocks × block size, Data-Out present) bytes under the unit's
-     * write order, shared or, for {@code atomic}, exclusive of every other writer.
+     * write order, shared or, for {@code atomic}, exclusive of every other writer. With
+     * {@code mayFinishLater} a plain write goes to an asynchronous store's {@code submitWrite},
+     * holding its share of the write order until the completion.
      */
-    private static SenseReason writeBlocks(CommandContext c, boolean atomic) {
+    private static SenseReason writeBlocks(CommandContext c, boolean atomic, boolean mayFinishLater) {
         LogicalUnit u = c.unit;
         SenseReason protection = u.writeProtection();
         if (protection != SenseReason.NONE) {
             return protection;
         }
         int n = (int) Math.min(c.wanted, c.outAvailable);
+        if (n > 0 && mayFinishLater && !atomic && u.async() != null) {
+            c.writeStamp = u.beginWrite();
+            c.submitting(CommandContext.KIND_WRITE);
+            u.submitWriteMedium(c.lba << u.blockShift(), c.window(0, n), c.fua, c);
+            return c.submitted();
+        }
         if (n > 0) {
             long stamp = atomic ? u.beginAtomicWrite() : u.beginWrite();
             try {
@@ -120,7 +137,7 @@ final class SbcCommands {
      * WRITE AND VERIFY(10/12/16), SBC-3 5.37 to 5.39; decoded by {@link VerifyCdb}.
      */
     static SenseReason writeAndVerify(CommandContext c) {
-        SenseReason r = writeBlocks(c, false);
+        SenseReason r = writeBlocks(c, false, false);
         if (r != SenseReason.NONE || c.bytchk == VerifyCdb.BYTCHK_NONE) {
             return r;
         }
@@ -198,6 +215,12 @@ final class SbcCommands {
      * {@link CacheCdb}; 0 blocks means "to the end").
      */
     static SenseReason synchronizeCache(CommandContext c) {
+        AsyncBackingStore async = c.unit.async();
+        if (async != null) {
+            c.submitting(CommandContext.KIND_FLUSH);
+            async.submitFlush(c);
+            return c.submitted();
+        }
         try {
             c.unit.store().flush();
         } catch (IOException e) {
@@ -509,7 +532,7 @@ final class SbcCommands {
      * COMPARE AND WRITE does.
      */
     static SenseReason writeAtomic(CommandContext c) {
-        return writeBlocks(c, true);
+        return writeBlocks(c, true, false);
     }
 
     // ======================= PRE-FETCH =======================

@@ -114,6 +114,11 @@ enum SenseReason {
     BUS_DEVICE_RESET_FUNCTION_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x03),
     /** I_T NEXUS RESET: SAM-5 6.3, I_T nexus loss. */
     I_T_NEXUS_LOSS_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x07),
+    /**
+     * CLEAR TASK SET, LOGICAL UNIT RESET or a target reset through another I_T nexus aborted
+     * tasks of this one (SAM-5 5.6; TAS is 0, so the tasks themselves end without status).
+     */
+    COMMANDS_CLEARED_BY_ANOTHER_INITIATOR(SenseKey.UNIT_ATTENTION, 0x2F, 0x00),
     /** The target's LUN inventory changed: SPC-4 6.33. */
     REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E),
     /** PERSISTENT RESERVE OUT CLEAR by another I_T nexus (SPC-4 5.13.11.2.6). */

@@ -42,6 +42,8 @@ final class TargetControl implements TargetAdmin, TargetPorts {
 
     private final DaemonState state;
     private final int maxTransferBytes;
+    /** Worker threads per unit whose store blocks ({@link UnitWorkers}); for units added from now on. */
+    private volatile int storeThreads = UnitWorkers.DEFAULT_THREADS;
     /**
      * Where persistent reservations with APTPL are kept ({@link AptplFile}); {@code null}: nowhere,
      * and APTPL = 1 is refused (PTPL_C = 0).
@@ -153,7 +155,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             throw new TargetAdminException(physicalProblem);
         }
         provision(store, opts.thin(), "target " + targetName + " LUN " + lun + " not added: ");
-        LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes);
+        LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes, storeThreads);
         Path dir = stateDir;
         if (dir != null) {
             unit.persistentReservations().restore(new AptplFile(dir, targetName, lun));   // never throws
@@ -391,6 +393,15 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         } catch (IOException e) {
             throw new TargetAdminException(refusal + e.getMessage(), e);
         }
+    }
+
+    /** Sets how many worker threads a unit whose store blocks may use, for units added from now on. */
+    void storeThreads(int threads) {
+        if (threads < 1 || threads > UnitWorkers.MAX_THREADS) {
+            throw new IllegalArgumentException("store threads per logical unit must be 1 to " + UnitWorkers.MAX_THREADS
+                    + ", not " + threads);
+        }
+        storeThreads = threads;
     }
 
     /** Drains a removed unit's commands and closes its store; never under the admin lock. */

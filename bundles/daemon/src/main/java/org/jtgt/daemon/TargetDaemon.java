@@ -68,6 +68,11 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
 
     /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
     public static final String CONFIG_DIR_PROPERTY = "jtgt.config.dir";
+    /**
+     * Framework or system property: worker threads per logical unit whose store blocks (a file),
+     * 1 to 256, default 8 (Linux tgt's {@code bs_rdwr} runs 16 per LUN).
+     */
+    public static final String STORE_THREADS_PROPERTY = "jtgt.store.threads";
 
     public TargetDaemon() {
         this(DEFAULT_MAX_TRANSFER_BYTES);
@@ -82,9 +87,23 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     /** The state directory: {@code jtgt.config.dir} when set, else this bundle's data area. */
     @Activate
     void activate(BundleContext context) {
+        String threads = context.getProperty(STORE_THREADS_PROPERTY);
+        if (threads != null) {
+            try {
+                control.storeThreads(Integer.parseInt(threads.trim()));
+            } catch (IllegalArgumentException e) {
+                LOG.error("{}={} ignored: {}; using {}", STORE_THREADS_PROPERTY, threads,
+                        e instanceof NumberFormatException ? "not a number" : e.getMessage(), UnitWorkers.DEFAULT_THREADS);
+            }
+        }
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         File data = dir == null ? context.getDataFile("") : null;
         stateDirectory(dir != null ? Path.of(dir) : data != null ? data.toPath() : null);
+    }
+
+    /** Worker threads per unit whose store blocks, for units added from now on. */
+    void storeThreads(int threads) {
+        control.storeThreads(threads);
     }
 
     /** Sets where APTPL state lives, for units added from now on. */

@@ -1,21 +1,22 @@
 package org.jtgt.daemon;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 import org.jtgt.api.event.CmdReqEvent;
 import org.jtgt.api.event.CmdRspEvent;
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.scsi.ScsiStatus;
-import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@code KEVENT_CMD_REQ} on the delivering thread and answers it with
+ * Takes one {@code KEVENT_CMD_REQ} on the delivering thread, runs it, and answers it with
  * {@code UEVENT_CMD_RSP} through the endpoint it came from: validates the record, finds the
  * I_T nexus and logical unit (the task router of SAM-5 4.6.4), records the task until
  * {@code KEVENT_CMD_DONE}, reports a pending unit attention instead of running the command
@@ -25,6 +26,14 @@ import org.slf4j.LoggerFactory;
  * a medium-access command while a removable unit's medium is ejected, checks the CDB envelope,
  * dispatches through the {@link CommandTable} and turns
  * the resulting {@link SenseReason} into status, sense and residual.
+ *
+ * <p>Where each step runs: the cheap ordered work above on the delivering thread ({@link
+ * #execute}); then the task enters its unit's {@link TaskSet} and, once its task attribute
+ * allows ({@link #start}), its handler runs ({@link #runTask}) on the delivering thread when the
+ * store never blocks or the handler submits to an asynchronous store, else on the unit's
+ * {@link UnitWorkers}; the answer goes out from whichever thread ends the command ({@link
+ * #finish}: the handler's, the store's completion, a SANITIZE thread), which then starts the
+ * tasks that waited for it. Tasks come from a pool and go back to it when answered.
  *
  * <p>Residuals follow RFC 7143 11.4.5 (and FCP-4's FCP_RESID): residual = expected data transfer
  * length − the bytes the command wanted to transfer (SPDTL); positive is an underflow, negative
@@ -39,11 +48,50 @@ final class TaskRouter {
     private final WarningThrottle warnings;
     private final PortTable ports;
 
+    /** Idle tasks kept for reuse; more are made when all are busy (bounded by the task tables). */
+    private static final int POOL_KEEP = 4096;
+    private final Object poolLock = new Object();
+    private CommandContext[] pool = new CommandContext[64];
+    private int pooled;
+
     TaskRouter(NexusTable nexuses, CommandTable commands, WarningThrottle warnings, PortTable ports) {
         this.nexuses = nexuses;
         this.commands = commands;
         this.warnings = warnings;
         this.ports = ports;
+    }
+
+    /** A task from the pool, reset. */
+    CommandContext take() {
+        CommandContext c = null;
+        synchronized (poolLock) {
+            if (pooled > 0) {
+                c = pool[--pooled];
+                pool[pooled] = null;
+            }
+        }
+        if (c == null) {
+            c = new CommandContext(this);
+        }
+        c.reset();
+        return c;
+    }
+
+    /** Returns an answered task to the pool. */
+    private void give(CommandContext c) {
+        c.from = null;
+        c.nexus = null;
+        c.target = null;
+        c.unit = null;
+        c.entry = null;
+        synchronized (poolLock) {
+            if (pooled == pool.length && pooled < POOL_KEEP) {
+                pool = java.util.Arrays.copyOf(pool, Math.min(POOL_KEEP, pooled * 2));
+            }
+            if (pooled < pool.length) {
+                pool[pooled++] = c;
+            }
+        }
     }
 
     /**
@@ -60,8 +108,8 @@ final class TaskRouter {
         return r;
     }
 
-    void execute(ByteBuffer b, int o, TransportEndpoint from, CommandContext c) {
-        c.reset();
+    void execute(ByteBuffer b, int o, TransportEndpoint from) {
+        CommandContext c = take();
         c.ports = ports;
         c.from = from;
         c.hostNo = EventHeader.hostNo(b, o);
@@ -89,7 +137,8 @@ final class TaskRouter {
                 LOG.warn("host {}: malformed command cid {} answered with CHECK CONDITION: {}",
                         c.hostNo, c.cid, e.getMessage());
             }
-            respond(c, from, SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT);
+            respond(c, SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT);
+            give(c);
             return;
         }
 
@@ -101,6 +150,7 @@ final class TaskRouter {
         c.inLimit = in ? room : 0;
         c.outAvailable = out ? room : 0;
         c.tag = CmdReqEvent.tag(b, o);
+        c.attribute = TaskAttribute.fromCode(CmdReqEvent.taskAttribute(b, o));
         c.cdbLength = CmdReqEvent.cdbLength(b, o);
         if (c.cdbLength <= CmdReqEvent.INLINE_CDB_LENGTH) {
             for (int i = 0; i < CmdReqEvent.INLINE_CDB_LENGTH; i++) {
@@ -115,7 +165,8 @@ final class TaskRouter {
             if (warnings.admit()) {
                 LOG.warn("host {}: command cid {} for unknown I_T nexus {}", c.hostNo, c.cid, CmdReqEvent.nexusId(b, o));
             }
-            respond(c, from, SenseReason.NEXUS_NOT_FOUND);
+            respond(c, SenseReason.NEXUS_NOT_FOUND);
+            give(c);
             return;
         }
         c.nexus = nexus;
@@ -125,80 +176,185 @@ final class TaskRouter {
             if (warnings.admit()) {
                 LOG.warn("{}: task set full ({} tasks await KEVENT_CMD_DONE)", nexus, nexus.tasks().size());
             }
-            respondStatus(c, from, ScsiStatus.TASK_SET_FULL);
+            respondStatus(c, ScsiStatus.TASK_SET_FULL);
+            give(c);
             return;
         }
-        SenseReason r = route(c);
-        count(c, r);
-        if (c.answeredLater && r == SenseReason.NONE) {
-            return;   // the handler's Pending answers when the command ends
+        SenseReason refused = admit(c);
+        if (refused != null) {
+            finish(c, refused);
+        } else if (c.unit == null) {
+            runTask(c);   // no unit, no task set: INQUIRY, REPORT LUNS, REQUEST SENSE of a LUN that is not there
+        } else if (c.unit.tasks().enter(c)) {
+            start(c);
         }
-        if (!respond(c, from, r)) {
-            nexus.tasks().remove(c.cid);   // no answer went out, so no CMD_DONE will come
-        }
+        // else dormant: the thread that ends the task ahead of it starts it
     }
 
-    private SenseReason route(CommandContext c) {
+    /**
+     * The checks before a command may run, in SAM-5's order; null if it may. Acquires the
+     * addressed unit (released when the task ends) and picks the handler.
+     */
+    private SenseReason admit(CommandContext c) {
         int opcode = c.cdb[0] & 0xFF;
         CommandTable.Entry entry = commands.get(opcode);
+        c.entry = entry;
         LogicalUnit unit = c.lun == LunAddress.UNADDRESSABLE ? null : c.target.lun(c.lun);
         if (unit != null && !unit.acquire()) {
             unit = null;   // being removed: as good as gone
         }
-        try {
-            if (unit == null && !entry.worksWithoutUnit()) {
-                return SenseReason.LOGICAL_UNIT_NOT_SUPPORTED;
-            }
-            c.unit = unit;
-            if (unit != null && !entry.bypassesUnitAttention()) {
-                SenseReason ua = takeUnitAttention(c.nexus, c.lun);
-                if (ua != null) {
-                    return ua;
-                }
-            }
-            if (unit != null && entry.conflicts() && !unit.reservationAllows(c.nexus)) {
-                return SenseReason.RESERVATION_CONFLICT;   // SPC-2 5.5.1: no sense data
-            }
-            // SPC-4 5.13.1: one volatile read while no persistent reservation exists
-            if (unit != null && unit.persistentReservations().conflicts(c.nexus, entry.persistentAccess(c.cdb))) {
-                return SenseReason.RESERVATION_CONFLICT;
-            }
-            if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
-                return SenseReason.MEDIUM_NOT_PRESENT;
-            }
-            if (unit != null && !entry.duringSanitize()) {
-                // SBC-4 sanitize operation: while it runs only the commands the table marks are
-                // processed; after one failed, medium access fails until a SANITIZE succeeds or
-                // failure mode is exited.
-                if (unit.sanitizing()) {
-                    return SenseReason.SANITIZE_IN_PROGRESS;
-                }
-                if (unit.sanitizeFailed() && entry.needsMedium() && opcode != Opcodes.SANITIZE) {
-                    return SenseReason.SANITIZE_COMMAND_FAILED;
-                }
-            }
-            int length = Cdb.lengthForOpcode(opcode);
-            if (entry != CommandTable.INVALID) {
-                if (c.cdbLength < length) {
-                    return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;
-                }
-                // NACA = 1 asks for ACA, which is not supported (NORMACA = 0): SAM-5 5.9.
-                if ((c.cdb[length - 1] & Cdb.CONTROL_NACA) != 0) {
-                    return c.invalidField(length - 1, Cdb.CONTROL_NACA_BIT);
-                }
-            }
-            return entry.handler().execute(c);
-        } catch (RuntimeException e) {
-            if (warnings.admit()) {
-                LOG.warn("{}: {} (cid {}) failed inside the daemon", c.nexus, entry.name(), c.cid, e);
-            }
-            c.information = -1;
-            return SenseReason.INTERNAL_TARGET_FAILURE;
-        } finally {
-            if (unit != null) {
-                unit.release();
+        c.unit = unit;
+        if (unit == null && !entry.worksWithoutUnit()) {
+            return SenseReason.LOGICAL_UNIT_NOT_SUPPORTED;
+        }
+        // SAM-5 8.6.5: ACA is only used while an ACA condition exists, and NormACA is 0 here,
+        // so none ever does; the attribute is a field of the command's information unit.
+        if (c.attribute == TaskAttribute.ACA) {
+            return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;
+        }
+        if (unit != null && !entry.bypassesUnitAttention()) {
+            SenseReason ua = takeUnitAttention(c.nexus, c.lun);
+            if (ua != null) {
+                return ua;
             }
         }
+        if (unit != null && entry.conflicts() && !unit.reservationAllows(c.nexus)) {
+            return SenseReason.RESERVATION_CONFLICT;   // SPC-2 5.5.1: no sense data
+        }
+        // SPC-4 5.13.1: one volatile read while no persistent reservation exists
+        if (unit != null && unit.persistentReservations().conflicts(c.nexus, entry.persistentAccess(c.cdb))) {
+            return SenseReason.RESERVATION_CONFLICT;
+        }
+        if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
+            return SenseReason.MEDIUM_NOT_PRESENT;
+        }
+        if (unit != null && !entry.duringSanitize()) {
+            // SBC-4 sanitize operation: while it runs only the commands the table marks are
+            // processed; after one failed, medium access fails until a SANITIZE succeeds or
+            // failure mode is exited.
+            if (unit.sanitizing()) {
+                return SenseReason.SANITIZE_IN_PROGRESS;
+            }
+            if (unit.sanitizeFailed() && entry.needsMedium() && opcode != Opcodes.SANITIZE) {
+                return SenseReason.SANITIZE_COMMAND_FAILED;
+            }
+        }
+        int length = Cdb.lengthForOpcode(opcode);
+        if (entry != CommandTable.INVALID) {
+            if (c.cdbLength < length) {
+                return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;
+            }
+            // NACA = 1 asks for ACA, which is not supported (NORMACA = 0): SAM-5 5.9.
+            if ((c.cdb[length - 1] & Cdb.CONTROL_NACA) != 0) {
+                return c.invalidField(length - 1, Cdb.CONTROL_NACA_BIT);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Starts an enabled task: on the unit's store workers when its handler would call a store
+     * that blocks, else here.
+     */
+    void start(CommandContext c) {
+        CommandTable.Entry e = c.entry;
+        UnitWorkers workers = c.unit.workers();
+        if (workers != null && e.usesStore() && !(e.submitsAsync() && c.unit.async() != null)) {
+            workers.submit(c);
+        } else {
+            runTask(c);
+        }
+    }
+
+    /** Runs a started task's handler on this thread and answers it, unless the handler answers later. */
+    void runTask(CommandContext c) {
+        SenseReason r;
+        try {
+            r = c.entry.handler().execute(c);
+        } catch (RuntimeException e) {
+            if (c.answeredLater) {
+                LOG.error("{}: {} (cid {}) failed after it went asynchronous; its completion answers it",
+                        c.nexus, c.entry.name(), c.cid, e);
+                return;
+            }
+            if (warnings.admit()) {
+                LOG.warn("{}: {} (cid {}) failed inside the daemon", c.nexus, c.entry.name(), c.cid, e);
+            }
+            c.information = -1;
+            r = SenseReason.INTERNAL_TARGET_FAILURE;
+        }
+        if (c.answeredLater && r == SenseReason.NONE) {
+            return;   // an asynchronous store or the handler's own thread finishes it
+        }
+        finish(c, r);
+    }
+
+    /**
+     * Ends a task with {@code r}, on whichever thread it ends: sends its answer (or, if task
+     * management aborted it meanwhile, the aborted record), takes it out of its unit's task
+     * set, wakes the task management functions waiting for it, starts the tasks it held back,
+     * and returns it to the pool.
+     */
+    void finish(CommandContext c, SenseReason r) {
+        c.answeredLater = false;
+        LogicalUnit u = c.unit;
+        boolean inSet = u != null && c.setState != TaskSet.OUTSIDE;
+        if (!inSet || u.tasks().beginAnswer(c)) {
+            count(c, r);
+            if (!respond(c, r)) {
+                c.nexus.tasks().remove(c.cid);   // no answer went out, so no CMD_DONE will come
+            }
+        } else {
+            respondAborted(c);
+        }
+        end(c);
+    }
+
+    /** After the task's last record went out. */
+    private void end(CommandContext c) {
+        LogicalUnit u = c.unit;
+        CommandContext start = u == null ? null : u.tasks().exit(c);
+        TaskManager.Wait w = c.waiter;
+        List<TaskManager.Wait> more = c.moreWaiters;
+        if (u != null) {
+            u.release();
+        }
+        give(c);
+        if (w != null) {
+            w.taskEnded();
+            if (more != null) {
+                for (TaskManager.Wait m : more) {
+                    m.taskEnded();
+                }
+            }
+        }
+        startAll(start);
+    }
+
+    private void startAll(CommandContext first) {
+        CommandContext t = first;
+        while (t != null) {
+            CommandContext next = t.startNext;
+            t.startNext = null;
+            start(t);
+            t = next;
+        }
+    }
+
+    /**
+     * Acts on what task management took out of a task set: answers each removed task as aborted
+     * (its handler never ran) and starts the tasks the removals enabled.
+     */
+    void endRemoved(TaskSet.Ended out) {
+        CommandContext t = out.removed;
+        while (t != null) {
+            CommandContext next = t.abortNext;
+            t.abortNext = null;
+            respondAborted(t);
+            end(t);
+            t = next;
+        }
+        startAll(out.start);
     }
 
     /** Statistics of the nexus and the unit (IoCounters: single writer, no allocation, no lock). */
@@ -222,7 +378,7 @@ final class TaskRouter {
     }
 
     /** Answers with status and, for CHECK CONDITION, fixed sense; false if the endpoint is gone. */
-    private boolean respond(CommandContext c, TransportEndpoint from, SenseReason r) {
+    private boolean respond(CommandContext c, SenseReason r) {
         ByteBuffer rec = c.record;
         long residual = c.expectedLength - c.wanted;
         int res = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, residual));
@@ -236,18 +392,28 @@ final class TaskRouter {
             CmdRspEvent.putSense(rec, 0, c.sense, n);
             logFailure(c, r);
         }
-        return send(c, from, rec);
+        return send(c, rec);
     }
 
-    private boolean respondStatus(CommandContext c, TransportEndpoint from, int status) {
+    private boolean respondStatus(CommandContext c, int status) {
         ByteBuffer rec = c.record;
         long residual = Math.min(Integer.MAX_VALUE, c.expectedLength);
         CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, (int) residual, status);
-        return send(c, from, rec);
+        return send(c, rec);
     }
 
-    private boolean send(CommandContext c, TransportEndpoint from, ByteBuffer rec) {
-        if (from.send(rec, 0, CmdRspEvent.LENGTH)) {
+    /** The record that ends an aborted task: the LLD sends the initiator nothing for it. */
+    private void respondAborted(CommandContext c) {
+        ByteBuffer rec = c.record;
+        long residual = Math.min(Integer.MAX_VALUE, c.expectedLength);
+        CmdRspEvent.writeAborted(rec, 0, c.hostNo, c.cid, c.dataOffset, (int) residual);
+        if (!send(c, rec)) {
+            c.nexus.tasks().remove(c.cid);
+        }
+    }
+
+    private boolean send(CommandContext c, ByteBuffer rec) {
+        if (c.from.send(rec, 0, CmdRspEvent.LENGTH)) {
             return true;
         }
         if (LOG.isDebugEnabled()) {
@@ -267,51 +433,19 @@ final class TaskRouter {
     }
 
     /**
-     * The answer of a command that goes on after its handler returned GOOD-so-far: what the
-     * response needs is captured when the handler takes it ({@link #answerLater}), and {@link #complete} sends
-     * it from whichever thread ends the command. The task record stays until KEVENT_CMD_DONE, so
-     * QUERY TASK sees the command while it runs.
+     * The answer of a command that goes on after its handler returned: the handler takes it
+     * ({@link #answerLater}) and returns {@link SenseReason#NONE}; {@link #complete} answers
+     * from whichever thread ends the command. It is the task itself, which stays out of the
+     * pool until then; its record stays until KEVENT_CMD_DONE, so QUERY TASK sees it meanwhile.
      */
-    static final class Pending {
-        private final TransportEndpoint from;
-        private final Nexus nexus;
-        private final int hostNo;
-        private final long cid;
-        private final long dataOffset;
-        private final int residual;
-
+    interface Pending {
         /** Takes over answering the command {@code c} runs; its handler then returns NONE. */
         static Pending answerLater(CommandContext c) {
             c.answeredLater = true;
-            return new Pending(c);
-        }
-
-        private Pending(CommandContext c) {
-            this.from = c.from;
-            this.nexus = c.nexus;
-            this.hostNo = c.hostNo;
-            this.cid = c.cid;
-            this.dataOffset = c.dataOffset;
-            this.residual = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, c.expectedLength - c.wanted));
+            return c;
         }
 
         /** Answers GOOD for {@link SenseReason#NONE}, else CHECK CONDITION with the reason's sense. */
-        void complete(SenseReason r) {
-            ByteBuffer rec = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH);
-            if (r == SenseReason.NONE) {
-                CmdRspEvent.write(rec, 0, hostNo, cid, dataOffset, 0, residual, ScsiStatus.GOOD);
-            } else {
-                CmdRspEvent.write(rec, 0, hostNo, cid, dataOffset, 0, residual, ScsiStatus.CHECK_CONDITION);
-                byte[] sense = new byte[SenseBuilder.FIXED_LENGTH];
-                int n = r.writeSense(sense, 0, -1, -1, -1, -1);
-                CmdRspEvent.putSense(rec, 0, sense, n);
-            }
-            if (!from.send(rec, 0, CmdRspEvent.LENGTH)) {
-                nexus.tasks().remove(cid);   // no answer went out, so no CMD_DONE will come
-                if (LOG.isDebugEnabled()) {
-                    LOG.debug("host {}: late response to cid {} not sent, the endpoint is closed", hostNo, cid);
-                }
-            }
-        }
+        void complete(SenseReason r);
     }
 }

@@ -13,9 +13,13 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.LittleEndian;
 import org.jtgt.api.event.TaskAttribute;
+import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 
-/** The READ/WRITE/TEST UNIT READY path allocates nothing per command (STYLE.md). */
+/**
+ * The READ/WRITE/TEST UNIT READY path allocates nothing per command (STYLE.md): inline over a
+ * store that never blocks, through an asynchronous store, and on a unit's store workers.
+ */
 class AllocationTest {
     private static final int WARMUP = 30_000;
     private static final int MEASURED = 30_000;
@@ -41,6 +45,78 @@ class AllocationTest {
         measure(h);
     }
 
+    /** Through an asynchronous store that completes inline, as the memory store does. */
+    @Test
+    void asynchronousStorePathIsAllocationFree() {
+        HeldStore store = new HeldStore(Harness.SIZE);
+        store.holding = false;
+        measure(Harness.withLun(new Harness(), LunOptions.DEFAULT, store));
+    }
+
+    /**
+     * Through a store that blocks: READ and WRITE run on the unit's worker threads, whose
+     * allocations count as well. One command at a time, each answered before the next.
+     */
+    @Test
+    void storeWorkerPathIsAllocationFree() {
+        IsolationTest.BlockingStore store = new IsolationTest.BlockingStore(Harness.SIZE);
+        store.gate.countDown();
+        Harness h = Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) bean;
+        mx.setThreadAllocatedMemoryEnabled(true);
+        h.endpoint.discard = true;
+        ByteBuffer[] requests = requests(h);
+        ByteBuffer done = doneRecord();
+        runAnswered(h, requests, done, 0, WARMUP);
+        long[] ids = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("jtgt-lun0-") || t == Thread.currentThread())
+                .mapToLong(Thread::getId).toArray();
+        assertTrue(ids.length > 1, "the store workers ran");
+        long before = java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum();
+        runAnswered(h, requests, done, WARMUP, MEASURED);
+        long allocated = java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum() - before;
+        assertEquals(WARMUP + MEASURED, h.endpoint.discarded, "every command was answered");
+        assertTrue(allocated < MEASURED, allocated + " bytes allocated for " + MEASURED + " commands on "
+                + ids.length + " threads");
+    }
+
+    private static ByteBuffer[] requests(Harness h) {
+        long data = h.endpoint.allocate(8 * 512);
+        return new ByteBuffer[] {
+            request(Cdbs.rw10(true, 16, 8, 0), DataDirection.WRITE, data, 8 * 512),
+            request(Cdbs.rw10(false, 16, 8, 0), DataDirection.READ, data, 8 * 512),
+            request(Cdbs.rw16(false, 100, 4, 0), DataDirection.READ, data, 4 * 512),
+            request(Cdbs.testUnitReady(), DataDirection.NONE, 0, 0),
+        };
+    }
+
+    private static ByteBuffer doneRecord() {
+        ByteBuffer done = ByteBuffer.allocate(CmdDoneEvent.LENGTH);
+        CmdDoneEvent.write(done, 0, Harness.HOST, 0, CmdDoneEvent.DELIVERED);
+        return done;
+    }
+
+    /** Like {@link #run}, waiting for each answer (the worker sends it) before the next command. */
+    private static void runAnswered(Harness h, ByteBuffer[] requests, ByteBuffer done, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            ByteBuffer req = requests[i % requests.length];
+            LittleEndian.putI64(req, CmdReqEvent.CID_OFFSET, i);
+            LittleEndian.putI32(req, CmdReqEvent.TAG_OFFSET, i);
+            h.daemon.onEvent(req, 0, CmdReqEvent.LENGTH, h.endpoint);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (h.endpoint.discarded < i + 1) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("command " + i + " was not answered");
+                }
+                Thread.onSpinWait();
+            }
+            LittleEndian.putI64(done, CmdDoneEvent.CID_OFFSET, i);
+            h.daemon.onEvent(done, 0, CmdDoneEvent.LENGTH, h.endpoint);
+        }
+    }
+
     private static void measure(Harness h) {
         java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
@@ -49,15 +125,8 @@ class AllocationTest {
         mx.setThreadAllocatedMemoryEnabled(true);
 
         h.endpoint.discard = true;
-        long data = h.endpoint.allocate(8 * 512);
-        ByteBuffer[] requests = {
-            request(Cdbs.rw10(true, 16, 8, 0), DataDirection.WRITE, data, 8 * 512),
-            request(Cdbs.rw10(false, 16, 8, 0), DataDirection.READ, data, 8 * 512),
-            request(Cdbs.rw16(false, 100, 4, 0), DataDirection.READ, data, 4 * 512),
-            request(Cdbs.testUnitReady(), DataDirection.NONE, 0, 0),
-        };
-        ByteBuffer done = ByteBuffer.allocate(CmdDoneEvent.LENGTH);
-        CmdDoneEvent.write(done, 0, Harness.HOST, 0, CmdDoneEvent.DELIVERED);
+        ByteBuffer[] requests = requests(h);
+        ByteBuffer done = doneRecord();
 
         run(h, requests, done, 0, WARMUP);
         long before = mx.getCurrentThreadAllocatedBytes();

@@ -21,7 +21,7 @@ final class FakeEndpoint implements TransportEndpoint, DataArea {
     final List<byte[]> sent = Collections.synchronizedList(new ArrayList<>());
     boolean open = true;
     boolean discard;
-    long discarded;
+    volatile long discarded;
 
     FakeEndpoint(int size) {
         area = ByteBuffer.allocateDirect(size);

@@ -1,6 +1,8 @@
 package org.jtgt.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -173,6 +175,102 @@ final class Harness {
         return run(cid, tag, at);
     }
 
+    /**
+     * Delivers one command with task attribute {@code attribute} without waiting for its answer
+     * (it may be in flight); returns its cid. {@link #answer} finds the answer later.
+     */
+    long send(long nexusId, long lun, byte[] cdb, DataDirection dir, int expected, byte[] dataOut,
+              TaskAttribute attribute) {
+        long at = endpoint.allocate(Math.max(expected, 8));
+        endpoint.poison(at, Math.max(expected, 8));
+        if (dataOut != null) {
+            endpoint.put(at, dataOut);
+        }
+        long cid = nextCid++;
+        int tag = nextTag++;
+        CmdReqEvent.write(event, 0, HOST, cid, nexusId, LunAddress.encode((int) lun), cdb, cdb.length, tag,
+                expected, at, expected, dir.code(), attribute.code(), 0);
+        deliver(CmdReqEvent.LENGTH);
+        return cid;
+    }
+
+    /** The tag {@link #send} gave the command with this cid. */
+    int tagOf(long cid) {
+        return (int) (nextTag - (nextCid - cid));
+    }
+
+    /** The UEVENT_CMD_RSP for {@code cid}, or null if none was sent (yet). */
+    ByteBuffer answer(long cid) {
+        synchronized (endpoint.sent) {
+            for (byte[] r : endpoint.sent) {
+                ByteBuffer b = ByteBuffer.wrap(r).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if (EventHeader.type(b, 0) == EventType.UEVENT_CMD_RSP.code() && CmdRspEvent.cid(b, 0) == cid) {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Waits (up to 10 s) for the answer to {@code cid}. */
+    ByteBuffer awaitAnswer(long cid) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        ByteBuffer b;
+        while ((b = answer(cid)) == null && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+        assertNotNull(b, "no answer to cid " + cid);
+        return b;
+    }
+
+    /** Index in {@link FakeEndpoint#sent} of the answer to {@code cid}, or -1. */
+    int indexOfAnswer(long cid) {
+        synchronized (endpoint.sent) {
+            for (int i = 0; i < endpoint.sent.size(); i++) {
+                ByteBuffer b = ByteBuffer.wrap(endpoint.sent.get(i)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if (EventHeader.type(b, 0) == EventType.UEVENT_CMD_RSP.code() && CmdRspEvent.cid(b, 0) == cid) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Delivers a TMF without waiting for its answer; returns its mid ({@link #tmfAnswer}).
+     */
+    long sendTmf(long nexusId, TaskManagementFunction f, long lun, int tag) {
+        long mid = nextCid++;
+        TskMgmtReqEvent.write(event, 0, HOST, mid, nexusId, LunAddress.encode((int) lun), tag, f);
+        deliver(TskMgmtReqEvent.LENGTH);
+        return mid;
+    }
+
+    /** Index in {@link FakeEndpoint#sent} of the answer to TMF {@code mid}, or -1. */
+    int indexOfTmfAnswer(long mid) {
+        synchronized (endpoint.sent) {
+            for (int i = 0; i < endpoint.sent.size(); i++) {
+                ByteBuffer b = ByteBuffer.wrap(endpoint.sent.get(i)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if (EventHeader.type(b, 0) == EventType.UEVENT_TSK_MGMT_RSP.code() && TskMgmtRspEvent.mid(b, 0) == mid) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Waits (up to 10 s) for the answer to TMF {@code mid}. */
+    TmfResponse tmfAnswer(long mid) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int i;
+        while ((i = indexOfTmfAnswer(mid)) < 0 && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+        assertTrue(i >= 0, "no answer to TMF " + mid);
+        ByteBuffer b = ByteBuffer.wrap(endpoint.sent.get(i)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        return TmfResponse.fromCode(TskMgmtRspEvent.result(b, 0));
+    }
+
     /** Delivers the CMD_REQ already in {@link #event} and decodes the answer. */
     Result run(long cid, int tag, long at) {
         int before = endpoint.sent.size();
@@ -216,15 +314,7 @@ final class Harness {
     }
 
     TmfResponse tmf(long nexusId, TaskManagementFunction f, long lun, int tag) {
-        long mid = nextCid++;
-        TskMgmtReqEvent.write(event, 0, HOST, mid, nexusId, LunAddress.encode((int) lun), tag, f);
-        int before = endpoint.sent.size();
-        deliver(TskMgmtReqEvent.LENGTH);
-        assertEquals(before + 1, endpoint.sent.size(), "one answer per TMF");
-        ByteBuffer rsp = endpoint.last();
-        assertEquals(EventType.UEVENT_TSK_MGMT_RSP.code(), EventHeader.type(rsp, 0));
-        assertEquals(mid, TskMgmtRspEvent.mid(rsp, 0));
-        return TmfResponse.fromCode(TskMgmtRspEvent.result(rsp, 0));
+        return tmfAnswer(sendTmf(nexusId, f, lun, tag));
     }
 
     static byte[] pattern(int length, int seed) {

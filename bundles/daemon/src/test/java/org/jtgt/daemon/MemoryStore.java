@@ -31,6 +31,12 @@ class MemoryStore implements BackingStore {
         writable = true;
     }
 
+    /** Memory: called inline, as the memory store bundle's store is. */
+    @Override
+    public boolean blocks() {
+        return false;
+    }
+
     @Override
     public long size() {
         return bytes.length;

@@ -43,7 +43,7 @@ class ModeSenseTest {
         assertEquals(0x0A, r.u8(4));
         assertEquals(0x0A, r.u8(5));
         assertEquals(0x02, r.u8(6), "GLTSD; D_SENSE = 0: fixed format sense");
-        assertEquals(0, r.u8(7), "QAM 0, QErr 00b");
+        assertEquals(0x10, r.u8(7), "QAM 1 (unrestricted reordering), QErr 00b");
     }
 
     @Test
