@@ -47,11 +47,11 @@
 #   seqwrite128k-qd16 128 KiB sequential write, QD16   --rw=write     --bs=128k --iodepth=16
 #   randread4k-4x16   4 sessions x 4 KiB random read, QD16 each: --numjobs=4 --group_reporting;
 #                     every fio job process creates its own libiscsi context (own ISID, own TCP
-#                     connection), so 4 jobs are 4 sessions (the script checks the session count
-#                     on both targets during the first such job and logs it).
+#                     connection), so 4 jobs are 4 sessions (checked during the warm-up, below).
 # Order: for each LUN kind, for each workload, for each repetition: jtgt, then tgt (jtgt, tgt, jtgt,
-# tgt, ... so drift in machine load hits both alike). Each target's LUN gets 3 s of 4 KiB random
-# reads first (not counted). Before every repetition of the 128 KiB sequential read, iperf3
+# tgt, ... so drift in machine load hits both alike). Each target's LUN gets 5 s of 4 KiB random
+# reads first, 4 fio jobs at QD8 (not counted), during which the target's session count is taken
+# (jtgtadm / tgtadm) and logged; it must be 4. Before every repetition of the 128 KiB sequential read, iperf3
 # (one TCP stream, 127.0.0.1, JTGT_FIO_SECONDS) measures the loopback rate.
 #
 # Per job: IOPS and MB/s (10^6 bytes) from fio's json (`mixed`: reads and writes together), p50 and
@@ -102,7 +102,7 @@ read -r -a WORKLOADS <<<"${JTGT_FIO_WORKLOADS:-${ALL_WORKLOADS[*]}}"
 JTGT_PORT=${JTGT_FIO_JTGT_PORT:-3272}
 TGT_PORT=${JTGT_FIO_TGT_PORT:-3273}
 IPERF_PORT=${JTGT_FIO_IPERF_PORT:-5211}
-WARMUP_SECONDS=3
+WARMUP_SECONDS=5
 
 JTGT_IQN=iqn.2026-11.org.jtgt:fio
 TGT_IQN=iqn.2026-11.org.jtgt:tgt
@@ -342,26 +342,13 @@ sessions() { # TARGET -> number of iSCSI sessions the target reports now
 printf 'lun\tworkload\trep\ttarget\tiops\tMBps\tp50_us\tp99_us\tcpu_us_per_io\tios\tload1\n' >"$RUNS"
 
 measure() { # KIND WORKLOAD REP TARGET
-    local kind=$1 w=$2 rep=$3 t=$4 json before after rc=0 fields lun_kind sess=
+    local kind=$1 w=$2 rep=$3 t=$4 json before after rc=0 fields lun_kind
     json=$RAW/$kind-$w-$t-$rep.json
     lun_kind=$kind
     [[ $kind == memory && $t == tgt ]] && lun_kind=tmpfs
     before=$(cpu_ticks "${PID[$t]}")
-    if [[ $w == randread4k-4x16 && $rep == 1 ]]; then
-        # count the sessions while the job runs
-        # shellcheck disable=SC2086
-        run_fio "$json" "$t" "$lun_kind" "$SECS" ${FIO_ARGS[$w]} &
-        local fio_pid=$!
-        BG_PIDS+=("$fio_pid")
-        sleep $(( SECS > 4 ? 3 : 1 ))
-        sess=$(sessions "$t")
-        wait "$fio_pid" || rc=$?
-        BG_PIDS=()
-        log "$t: $sess sessions during the 4-session job"
-    else
-        # shellcheck disable=SC2086
-        run_fio "$json" "$t" "$lun_kind" "$SECS" ${FIO_ARGS[$w]} || rc=$?
-    fi
+    # shellcheck disable=SC2086 # FIO_ARGS are word lists
+    run_fio "$json" "$t" "$lun_kind" "$SECS" ${FIO_ARGS[$w]} || rc=$?
     after=$(cpu_ticks "${PID[$t]}")
     fields=$(jq -r --argjson d $((after - before)) --argjson hz "$CLK_TCK" '
         .jobs[0] | select(.error == 0) | .mixed as $m
@@ -375,7 +362,6 @@ measure() { # KIND WORKLOAD REP TARGET
         fields=$'n/a\tn/a\tn/a\tn/a\tn/a\t0'
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$w" "$rep" "$t" "$fields" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RUNS"
-    if [[ -n $sess ]]; then echo "$t $sess" >>"$OUT/sessions-4x16.txt"; fi
     log "$t $kind ${LABEL[$w]} #$rep: $(tail -1 "$RUNS" | cut -f5- | awk -F'\t' '{ printf "%s IOPS, %s MB/s, p50 %s us, p99 %s us, %s us CPU/IO", $1, $2, $3, $4, $5 }')"
     if [[ $kind == disk ]]; then timeout 120 sync "${FILE[disk,$t]}" || log "sync ${FILE[disk,$t]} failed"; fi
 }
@@ -396,7 +382,9 @@ iperf() { # KIND REP: one iperf3 run over 127.0.0.1, result appended to runs.tsv
 }
 
 # ---------------------------------------------------------------------------------------------------
-# fill the memory LUN, warm up every LUN on both targets
+# fill the memory LUN, warm up every LUN on both targets with 4 fio jobs, which also shows that
+# fio's numjobs=4 makes 4 sessions (counted by each target while the warm-up runs: jtgtadm starts a
+# JVM, so the count is not taken during a measured job)
 for l in "${LUNS[@]}"; do
     if [[ $l == memory ]]; then
         log "jtgt: writing the whole memory LUN (1 MiB writes, QD8)"
@@ -407,9 +395,16 @@ for l in "${LUNS[@]}"; do
     for t in jtgt tgt; do
         kind=$l
         [[ $l == memory && $t == tgt ]] && kind=tmpfs
-        log "$t: ${WARMUP_SECONDS}s of 4 KiB random reads on the $kind LUN (not counted)"
-        run_fio "$RAW/warmup-$l-$t.json" "$t" "$kind" "$WARMUP_SECONDS" --rw=randread --bs=4k --iodepth=32 \
-            || die "fio against $t ($kind LUN) failed; see $RAW/warmup-$l-$t.err"
+        log "$t: ${WARMUP_SECONDS}s of 4 KiB random reads, 4 jobs x QD8, on the $kind LUN (not counted)"
+        run_fio "$RAW/warmup-$l-$t.json" "$t" "$kind" "$WARMUP_SECONDS" --rw=randread --bs=4k --iodepth=8 \
+            --numjobs=4 --group_reporting=1 &
+        BG_PIDS+=("$!")
+        sleep 1
+        sess=$(sessions "$t")
+        wait "${BG_PIDS[0]}" || die "fio against $t ($kind LUN) failed; see $RAW/warmup-$l-$t.err"
+        BG_PIDS=()
+        echo "$l $t $sess" >>"$OUT/sessions.txt"
+        (( sess == 4 )) || log "WARNING: $t showed $sess sessions (not 4) while 4 fio jobs ran"
     done
 done
 
@@ -438,7 +433,7 @@ labels=$(for w in "${ALL_WORKLOADS[@]}"; do printf '%s=%s;' "$w" "${LABEL[$w]}";
     echo "# LUNs of $SIZE bytes, pre-written; disk = $(df --output=source "$LUN_DIR" | tail -1) ($(df --output=fstype "$LUN_DIR" | tail -1)); $SECS s a job, $REPS repetitions, jtgt and tgt interleaved"
     echo "# load before: $LOAD_BEFORE"
     echo "# load after:  $LOAD_AFTER"
-    [[ -f $OUT/sessions-4x16.txt ]] && echo "# sessions seen during the 4-session job: $(tr '\n' ' ' <"$OUT/sessions-4x16.txt")"
+    echo "# sessions counted by the targets during the 4-job warm-ups (LUN target count): $(paste -sd, "$OUT/sessions.txt" | sed 's/,/, /g')"
     echo "# command: ${JTGT_FIO_SECONDS:+JTGT_FIO_SECONDS=$SECS }${JTGT_FIO_REPS:+JTGT_FIO_REPS=$REPS }${JTGT_FIO_LUNS:+JTGT_FIO_LUNS=\"${LUNS[*]}\" }${JTGT_FIO_WORKLOADS:+JTGT_FIO_WORKLOADS=\"${WORKLOADS[*]}\" }bench/run-fio-bench.sh ($ELAPSED s)"
     echo "# memory LUN rows: jtgt's memory store against tgt's rdwr file on tmpfs"
     echo
