@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@code readonly}: open the file read-only; writes fail. Excludes {@code create}.</li>
  * <li>{@code direct}: open the file with O_DIRECT (no page cache; see {@link FileStore}). Refused
  * where the file system does not take O_DIRECT, and for a size that is not a multiple of the file
- * system's block size. A LUN option the operator gives ({@code direct=1} in targets.conf and
- * jtgtadm's {@code -P}), kept with the LUN.</li>
+ * system's block size. ({@code targets.conf} and jtgtadm do not pass it yet: the store API has
+ * no way for a provider to name options of its own.)</li>
  * </ul>
  *
  * <p>Stores belong to whoever opened them (the daemon closes them when their LUN goes away), so
