@@ -87,6 +87,8 @@ public final class JtgtOptions {
                 bundle(file("org.osgi.service.component")).startLevel(2),
                 bundle(file("org.apache.felix.scr")).startLevel(2),
 
+                // The file store punches holes through JNA (libjnidispatch from its Bundle-NativeCode).
+                bundle(file("jna")),
                 composite(jtgt.toArray(Option[]::new)),
                 junitBundles(),
                 cleanCaches(true),

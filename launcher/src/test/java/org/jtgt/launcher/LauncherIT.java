@@ -216,6 +216,11 @@ class LauncherIT {
                     .orElseThrow(() -> new AssertionError("no region file under felix-cache: " + jtgtFiles));
         }
         assertEquals("rw-------", mode(region), "the shared-memory region");
+        try (Stream<Path> all = Files.walk(config.resolve("felix-cache"))) {
+            assertTrue(all.anyMatch(p -> p.getFileName().toString().startsWith("libjnidispatch")),
+                    "the file store loaded JNA's native part from its Bundle-NativeCode, in the framework's cache");
+        }
+        assertFalse(launcher.output.text().contains("JNA is not usable"), launcher.output.text());
         assertEquals("rwx------", mode(region.getParent()), "the shm bundle's data area");
         assertTrue(felixFiles > 0, "the framework cache is under --config");
         launcher.stopCleanly();

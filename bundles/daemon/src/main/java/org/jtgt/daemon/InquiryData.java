@@ -280,12 +280,17 @@ final class InquiryData {
      * LBPWS10 (WRITE SAME with UNMAP), LBPRZ 001b (unmapped blocks read zeros, which every
      * store's {@code deallocate} guarantees) and provisioning type thin; a fully provisioned
      * unit none of them. ANC_SUP and DP are zero (no anchored state, no descriptor page).
+     * A thin unit over a store that cannot give space back ({@code freesSpace()} false: it
+     * writes zeros) keeps the UNMAP bits (the command works, and the blocks read zeros) but
+     * reports provisioning type 000b, fully provisioned: no block is ever deallocated, which
+     * is SBC-4's fully provisioned unit (4.7.2), not a thin one.
      */
     static void logicalBlockProvisioning(CommandContext c, int allocationLength) {
         boolean thin = c.unit.options().thin();
         vpdHeader(c, PAGE_LOGICAL_BLOCK_PROVISIONING, PROVISIONING_PAGE_LENGTH);
         c.putIn(LBPRZ_OFFSET, thin ? LBPU | LBPWS | LBPWS10 | LBPRZ_ZEROS : 0);
-        c.putIn(PROVISIONING_TYPE_OFFSET, thin ? PROVISIONING_TYPE_THIN : PROVISIONING_TYPE_FULL);
+        c.putIn(PROVISIONING_TYPE_OFFSET, thin && c.unit.store().freesSpace() ? PROVISIONING_TYPE_THIN
+                : PROVISIONING_TYPE_FULL);
         c.produce(VPD_HEADER + PROVISIONING_PAGE_LENGTH, allocationLength);
     }
 }

@@ -216,12 +216,21 @@ class InquiryTest {
 
     @Test
     void logicalBlockProvisioningForThinAndFull() {
-        Harness.Result r = h.read(0, Cdbs.inquiry(true, 0xB2, 255), 255);
+        Harness thin = Harness.withLun(new Harness(), new LunOptions(false, true, true, "SERIAL-0042"),
+                new ThinStore(Harness.SIZE));
+        Harness.Result r = thin.read(0, Cdbs.inquiry(true, 0xB2, 255), 255);
         r.assertGood();
         assertEquals(8, r.data().length);
         assertEquals(4, r.u16(2));
         assertEquals(0xE4, r.u8(5), "LBPU = LBPWS = LBPWS10 = 1, LBPRZ = 001b, ANC_SUP = DP = 0");
         assertEquals(0x02, r.u8(6) & 0x07, "thin provisioned");
+
+        // The test store writes zeros for UNMAP (the SPI's default): it frees nothing, so the thin
+        // unit over it keeps UNMAP working but does not claim thin provisioning.
+        Harness.Result z = h.read(0, Cdbs.inquiry(true, 0xB2, 255), 255);
+        z.assertGood();
+        assertEquals(0xE4, z.u8(5), "UNMAP and WRITE SAME with UNMAP still work, and the blocks read zeros");
+        assertEquals(0x00, z.u8(6) & 0x07, "fully provisioned: no block is ever deallocated");
         Harness full = Harness.withLun();
         Harness.Result f = full.read(0, Cdbs.inquiry(true, 0xB2, 255), 255);
         assertEquals(0, f.u8(5));

@@ -56,4 +56,10 @@ class ThinStore extends MemoryStore {
     public int deallocationGranularity() {
         return UNIT;
     }
+
+    /** It unmaps what it deallocates, as a store that gives space back does. */
+    @Override
+    public boolean freesSpace() {
+        return true;
+    }
 }

@@ -16,6 +16,9 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.StampedLock;
+
+import com.sun.nio.file.ExtendedOpenOption;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.util.ByteSize;
@@ -45,12 +48,28 @@ import org.slf4j.LoggerFactory;
  * the store reopens the file: the interrupted operation fails with an
  * {@link InterruptedIOException}, operations of other threads caught by the close are retried.
  *
- * <p>Deallocation (UNMAP) writes zeros over the part of the range that lies inside the file and
- * leaves the rest alone (past the end of a short file the store already reads zeros), so the
- * file never grows for it. The JDK has no portable way to punch a hole, and a private
- * allocation map would have to be persisted next to the file to survive a restart; zeros keep
- * LBPRZ (unmapped blocks read zeros) true with neither. Every block therefore stays "mapped" for
- * GET LBA STATUS (the interface's default), which SBC allows: a mapped block may read anything.
+ * <p>Deallocation (UNMAP) punches holes where the platform can ({@code fallocate(2)} with
+ * {@code FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE} through {@link NativeFiles}, Linux): the
+ * file-system blocks wholly inside the range are given back, the partial blocks at either end
+ * are zeroed by writes, and the file keeps its length. GET LBA STATUS then tells the holes
+ * ({@link #runLength} through {@code lseek(SEEK_DATA / SEEK_HOLE)}), and the unit is the file
+ * system's block ({@link #deallocationGranularity}). The native calls use a descriptor of the
+ * store's own, opened with the channel and closed only together with it: POSIX record locks
+ * belong to the process and the file, and closing ANY descriptor of the file drops them, so a
+ * descriptor opened per call would silently give up the lock below. Where the native calls are
+ * missing (not Linux, no JNA) or the file system cannot punch ({@code EOPNOTSUPP}), the store
+ * writes zeros over the range instead, as the SPI's default does, says so once at INFO, and
+ * {@link #freesSpace()} answers false (every block then stays "mapped").
+ *
+ * <p>{@code direct}: the file is opened with {@code O_DIRECT}
+ * ({@link com.sun.nio.file.ExtendedOpenOption#DIRECT}), bypassing the page cache. O_DIRECT needs
+ * the buffer address, the file offset and the length aligned to the file system's block size
+ * ({@link #alignment()}); I/O that is aligned goes straight through, anything else through a
+ * per-thread aligned bounce buffer, read-modify-write for the partial blocks of a write. Those
+ * writes exclude each other, aligned writes and punched holes on the same file-system blocks
+ * (striped locks: writes that only share such a block with an unaligned one must not be lost
+ * by its read-modify-write). The size of a direct store is a multiple of the alignment, so no
+ * write reaches past its end. Flush and FUA are unchanged ({@code fdatasync}).
  *
  * <p>{@link #grow} (LUN resize) extends the file, sparse, to the new size before the store
  * answers it, so the file keeps the length of the LUN (as jtgtadm expects of an existing file) and
@@ -66,6 +85,12 @@ public final class FileStore implements BackingStore {
     private static final int ATTEMPTS = 3;
     /** How often the I/O path checks that the file is still the one opened, at its length. */
     static final long CHECK_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Stripes of locks over file-system blocks for direct writes (a power of two, at most 64). */
+    private static final int STRIPES = 64;
+    /** Logged once per JVM: deallocation writes zeros (no native calls). */
+    private static volatile boolean fallbackLogged;
+    /** Per thread: the aligned bounce buffer of direct I/O, grown as needed. */
+    private static final ThreadLocal<ByteBuffer> BOUNCE = new ThreadLocal<>();
 
     private final Path path;
     /** Identity (device, inode) of the opened file, or null where the file system has none. */
@@ -80,6 +105,17 @@ public final class FileStore implements BackingStore {
     private final Object reopenLock = new Object();
     private volatile FileChannel channel;
     private volatile boolean closed;
+    /** Opened with O_DIRECT: I/O goes through {@link #alignment} checks and the bounce buffer. */
+    private final boolean direct;
+    /** The file system's block size: O_DIRECT's alignment and the unit of holes. */
+    private final int alignment;
+    /** The native calls, or null: deallocation writes zeros. */
+    private final NativeFiles natives;
+    /** The store's own descriptor for the native calls (-1 without them); replaced with the channel's mode. */
+    private volatile int fd = -1;
+    /** Deallocation punches holes; false when the platform or the file system cannot. */
+    private volatile boolean punching;
+    private final StampedLock[] stripes;
 
     /**
      * Takes over {@code channel} and locks the file; on failure the caller closes the channel.
@@ -87,12 +123,75 @@ public final class FileStore implements BackingStore {
      * @throws IOException if another store, here or in another process, has the file open
      */
     FileStore(Path path, FileChannel channel, long size, boolean readOnly) throws IOException {
+        this(path, channel, size, readOnly, false, blockSize(path), NativeFiles.get());
+    }
+
+    /**
+     * @param direct {@code channel} was opened with O_DIRECT
+     * @param alignment the file system's block size
+     * @param natives the native calls, or null to write zeros for deallocation
+     */
+    FileStore(Path path, FileChannel channel, long size, boolean readOnly, boolean direct, int alignment,
+            NativeFiles natives) throws IOException {
         this.path = path;
         this.channel = channel;
         this.size = size;
         this.readOnly = readOnly;
+        this.direct = direct;
+        this.alignment = alignment;
+        this.natives = natives;
+        this.stripes = direct ? newStripes() : null;
         this.fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        if (direct && size % alignment != 0) {
+            throw new IOException("direct=1 needs a size that is a multiple of the file system block size "
+                    + alignment + "; " + path + " has " + size + " bytes");
+        }
         this.lock = lock(path, channel, readOnly);
+        if (natives != null) {
+            try {
+                fd = natives.open(path, readOnly);
+                if (!Objects.equals(fileKey, Files.readAttributes(path, BasicFileAttributes.class).fileKey())) {
+                    throw new IOException(path + " was replaced while it was being opened");
+                }
+            } catch (IOException e) {
+                if (fd >= 0) {
+                    natives.close(fd);   // the caller closes the channel: the lock goes with it
+                }
+                throw e;
+            }
+            punching = true;
+        } else {
+            logFallback(NativeFiles.unavailableReason());
+        }
+    }
+
+    private static StampedLock[] newStripes() {
+        StampedLock[] s = new StampedLock[STRIPES];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = new StampedLock();
+        }
+        return s;
+    }
+
+    /** The block size of the file system holding {@code path} (O_DIRECT's alignment), 4096 if it does not say. */
+    static int blockSize(Path path) throws IOException {
+        long b;
+        try {
+            b = Files.getFileStore(path).getBlockSize();
+        } catch (UnsupportedOperationException e) {
+            return 4096;
+        }
+        if (b <= 0 || b > 1 << 20 || Long.bitCount(b) != 1) {
+            return 4096;
+        }
+        return (int) b;
+    }
+
+    private void logFallback(String why) {
+        if (!fallbackLogged) {
+            fallbackLogged = true;
+            LOG.info("file stores deallocate (UNMAP) by writing zeros, which frees no space: {}", why);
+        }
     }
 
     /** Locks the whole file through {@code ch}: exclusive for writing, shared for reading. */
@@ -128,14 +227,23 @@ public final class FileStore implements BackingStore {
             if (newSize == old) {
                 return;
             }
+            if (direct && newSize % alignment != 0) {
+                throw new IOException("file store " + path + " is direct (O_DIRECT): it grows only to multiples of "
+                        + "the file system block size " + alignment + ", not to " + newSize + " bytes");
+            }
             long fileSize = channel.size();
             if (fileSize < newSize) {
                 if (readOnly) {
                     throw new IOException("file store " + path + " is read-only and the file has " + fileSize
                             + " bytes; it cannot grow to " + newSize);
                 }
-                // One zero byte at the new end: the file system allocates nothing in between.
-                channel.write(ByteBuffer.allocate(1), newSize - 1);
+                if (direct) {
+                    // O_DIRECT writes whole blocks: the new last one, as the file has it (zeros past its end).
+                    rewriteBlock(channel, newSize - alignment);
+                } else {
+                    // One zero byte at the new end: the file system allocates nothing in between.
+                    channel.write(ByteBuffer.allocate(1), newSize - 1);
+                }
                 channel.force(true);
             }
             size = newSize;
@@ -154,20 +262,23 @@ public final class FileStore implements BackingStore {
             }
             FileChannel writable;
             try {
-                writable = FileChannel.open(path, options(false));
+                writable = FileChannel.open(path, options(false, direct));
             } catch (IOException e) {
                 throw new IOException("cannot open " + path + " for writing: " + e.getMessage(), e);
             }
             FileChannel old = channel;
             // POSIX locks belong to the process and file: closing any descriptor of the file drops
-            // them, so the old channel goes first and the new one is locked after.
+            // them, so the old channel (and the store's read-only native descriptor) go first and
+            // the new one is locked after.
             old.close();   // operations on it see ClosedChannelException and retry on the new one
+            reopenNative(false);
             channel = writable;
             try {
                 lock = lock(path, writable, false);
             } catch (IOException e) {
-                channel = FileChannel.open(path, options(true));
+                channel = FileChannel.open(path, options(true, direct));
                 writable.close();
+                reopenNative(true);
                 lock = lock(path, channel, true);
                 throw new IOException("cannot open " + path + " for writing: " + e.getMessage(), e);
             }
@@ -192,14 +303,24 @@ public final class FileStore implements BackingStore {
         for (int attempt = 1; ; attempt++) {
             FileChannel ch = channel;
             try {
-                long pos = offset;
-                while (dst.hasRemaining()) {
-                    int n = ch.read(dst, pos);
-                    if (n < 0) {
-                        throw fail("the file ends at " + pos + " bytes, inside the logical unit of " + size
-                                + " bytes: it was truncated underneath");
+                if (direct) {
+                    if (aligned(offset, dst)) {
+                        int start0 = dst.position();
+                        if (fill(ch, offset, dst) < length) {
+                            throw truncated(offset + dst.position() - start0);
+                        }
+                    } else {
+                        bounceRead(ch, offset, dst);
                     }
-                    pos += n;
+                } else {
+                    long pos = offset;
+                    while (dst.hasRemaining()) {
+                        int n = ch.read(dst, pos);
+                        if (n < 0) {
+                            throw truncated(pos);
+                        }
+                        pos += n;
+                    }
                 }
                 return;
             } catch (ClosedChannelException e) {
@@ -220,9 +341,13 @@ public final class FileStore implements BackingStore {
         for (int attempt = 1; ; attempt++) {
             FileChannel ch = channel;
             try {
-                long pos = offset;
-                while (src.hasRemaining()) {
-                    pos += ch.write(src, pos);
+                if (direct) {
+                    directWrite(ch, offset, src);
+                } else {
+                    long pos = offset;
+                    while (src.hasRemaining()) {
+                        pos += ch.write(src, pos);
+                    }
                 }
                 if (fua) {
                     ch.force(false);
@@ -251,11 +376,284 @@ public final class FileStore implements BackingStore {
         if (end <= offset) {
             return;
         }
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(end - offset, DEALLOCATE_CHUNK));
-        for (long pos = offset; pos < end; pos += zeros.limit()) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), end - pos));
+        long first = alignUp(offset);
+        long last = end & -alignment;
+        if (punching && first < last) {
+            int err = punch(first, last - first);
+            if (err == 0) {
+                zero(offset, first);
+                zero(last, end);
+                return;
+            }
+            if (err != NativeFiles.EOPNOTSUPP && err != NativeFiles.ENOSYS) {
+                throw new IOException("punching a hole of " + (last - first) + " bytes at " + first + " in " + path
+                        + " failed: errno " + err);
+            }
+            punching = false;
+            LOG.info("file store {}: the file system cannot punch holes (fallocate: errno {}); deallocation (UNMAP) "
+                    + "writes zeros from now on, which frees no space", path, err);
+        }
+        zero(offset, end);
+    }
+
+    /** fallocate(PUNCH_HOLE) of whole file-system blocks, excluding direct writes to them. */
+    private int punch(long from, long length) throws IOException {
+        long mask = direct ? stripeMask(from, from + length) : 0;
+        lockStripes(mask, true);
+        try {
+            int d = fd;
+            if (closed || d < 0) {
+                throw new IOException("file store " + path + " is closed");
+            }
+            return natives.punchHole(d, from, length);
+        } finally {
+            unlockStripes(mask, true);
+        }
+    }
+
+    /** Writes zeros over {@code [from, to)} (nothing if empty). */
+    private void zero(long from, long to) throws IOException {
+        if (to <= from) {
+            return;
+        }
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(to - from, DEALLOCATE_CHUNK));
+        for (long pos = from; pos < to; pos += zeros.limit()) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
             write(pos, zeros, false);
         }
+    }
+
+    /** Whether deallocation punches holes (true) or writes zeros (false). */
+    @Override
+    public boolean freesSpace() {
+        return punching;
+    }
+
+    /** The file system's block while holes are punched (the unit they come in), 0 otherwise. */
+    @Override
+    public int deallocationGranularity() {
+        return punching ? alignment : 0;
+    }
+
+    /**
+     * Holes as {@code lseek(SEEK_DATA / SEEK_HOLE)} finds them, while holes are punched;
+     * otherwise (and if the call fails) everything is mapped, as the SPI's default says.
+     */
+    @Override
+    public long runLength(long offset, long maxLength, boolean mapped) {
+        long end = Math.min(size, offset + maxLength);
+        int d = fd;
+        if (offset >= end) {
+            return 0;
+        }
+        if (!punching || d < 0) {
+            return mapped ? end - offset : 0;
+        }
+        long data = natives.seek(d, offset, NativeFiles.SEEK_DATA);
+        if (data == -NativeFiles.ENXIO) {
+            data = Long.MAX_VALUE;   // no data at or after offset: a hole to the end of the file
+        } else if (data < 0) {
+            LOG.debug("file store {}: lseek(SEEK_DATA) failed: errno {}", path, -data);
+            return mapped ? end - offset : 0;
+        }
+        if (!mapped) {
+            return Math.min(data, end) - offset;
+        }
+        if (data != offset) {
+            return 0;
+        }
+        long hole = natives.seek(d, offset, NativeFiles.SEEK_HOLE);
+        if (hole < 0) {
+            LOG.debug("file store {}: lseek(SEEK_HOLE) failed: errno {}", path, -hole);
+            return end - offset;
+        }
+        return Math.min(hole, end) - offset;
+    }
+
+    /** Package-private switch for tests: deallocate by writing zeros from now on, as without the native calls. */
+    void stopPunchingHoles() {
+        punching = false;
+    }
+
+    /** The file system's block size: O_DIRECT's alignment, and the unit of holes. */
+    int alignment() {
+        return alignment;
+    }
+
+    boolean direct() {
+        return direct;
+    }
+
+    // ------------------------------ direct I/O ------------------------------
+
+    private long alignUp(long v) {
+        return (v + alignment - 1) & -alignment;
+    }
+
+    /** O_DIRECT can take this as it is: offset, length and (for a direct buffer) address aligned. */
+    private boolean aligned(long offset, ByteBuffer b) {
+        int mask = alignment - 1;
+        return ((offset | b.remaining()) & mask) == 0 && b.isDirect() && b.alignmentOffset(b.position(), alignment) == 0;
+    }
+
+    /** This thread's bounce buffer, at least {@code bytes} long, aligned; position 0, limit {@code bytes}. */
+    private ByteBuffer bounce(int bytes) {
+        ByteBuffer b = BOUNCE.get();
+        if (b == null || b.capacity() < bytes || b.alignmentOffset(0, alignment) != 0) {
+            int capacity = Math.max(bytes, 64 * 1024);
+            b = ByteBuffer.allocateDirect(capacity + alignment).alignedSlice(alignment);
+            BOUNCE.set(b);
+        }
+        return b.clear().limit(bytes);
+    }
+
+    /** Reads {@code [offset, offset + dst.remaining())} through the bounce buffer: whole blocks around it. */
+    private void bounceRead(FileChannel ch, long offset, ByteBuffer dst) throws IOException {
+        int length = dst.remaining();
+        long start = offset & -alignment;
+        ByteBuffer b = bounce((int) (alignUp(offset + length) - start));
+        int need = (int) (offset + length - start);
+        if (fill(ch, start, b) < need) {
+            throw truncated(start + b.position());
+        }
+        int from = (int) (offset - start);
+        dst.put(b.limit(from + length).position(from));
+    }
+
+    /**
+     * Reads from {@code pos} (aligned) until {@code b} is full or the file ends; the bytes read.
+     * A read that stops inside a block met the end of the file (O_DIRECT reads whole blocks).
+     */
+    private int fill(FileChannel ch, long pos, ByteBuffer b) throws IOException {
+        int start = b.position();
+        while (b.hasRemaining()) {
+            if (ch.read(b, pos + b.position() - start) < 0 || ((b.position() - start) & (alignment - 1)) != 0) {
+                break;
+            }
+        }
+        return b.position() - start;
+    }
+
+    /**
+     * Writes {@code src} at {@code offset} on an O_DIRECT channel: straight through if aligned
+     * (sharing the stripes of its blocks), else read-modify-write of the whole blocks around it
+     * through the bounce buffer (owning the stripes of its partial blocks).
+     */
+    private void directWrite(FileChannel ch, long offset, ByteBuffer src) throws IOException {
+        int length = src.remaining();
+        if (length == 0) {
+            return;
+        }
+        long end = offset + length;
+        if (aligned(offset, src)) {
+            long mask = stripeMask(offset, end);
+            lockStripes(mask, false);
+            try {
+                long pos = offset;
+                while (src.hasRemaining()) {
+                    pos += ch.write(src, pos);
+                }
+            } finally {
+                unlockStripes(mask, false);
+            }
+            return;
+        }
+        long start = offset & -alignment;
+        long stop = alignUp(end);
+        boolean headPartial = offset != start;
+        boolean tailPartial = end != stop;
+        long mask = (headPartial ? stripeMask(start, start + 1) : 0) | (tailPartial ? stripeMask(stop - 1, stop) : 0);
+        boolean exclusive = mask != 0;
+        if (!exclusive) {
+            mask = stripeMask(start, stop);   // whole blocks from an unaligned buffer: shared, as aligned writes
+        }
+        lockStripes(mask, exclusive);
+        try {
+            ByteBuffer b = bounce((int) (stop - start));
+            if (headPartial) {
+                readBlock(ch, start, b, 0);
+            }
+            if (tailPartial && (stop - alignment > start || !headPartial)) {
+                readBlock(ch, stop - alignment, b, (int) (stop - alignment - start));
+            }
+            b.put((int) (offset - start), src, src.position(), length);
+            src.position(src.position() + length);
+            b.clear().limit((int) (stop - start));
+            long pos = start;
+            while (b.hasRemaining()) {
+                pos += ch.write(b, pos);
+            }
+        } finally {
+            unlockStripes(mask, exclusive);
+        }
+    }
+
+    /** Reads the block at {@code pos} into {@code b} at {@code at}; zeros past the end of the file. */
+    private void readBlock(FileChannel ch, long pos, ByteBuffer b, int at) throws IOException {
+        ByteBuffer block = b.duplicate().limit(at + alignment).position(at);
+        fill(ch, pos, block);
+        while (block.hasRemaining()) {
+            block.put((byte) 0);
+        }
+    }
+
+    /** Writes the block at {@code pos} back as it reads (zeros past the end of the file), extending the file to its end. */
+    private void rewriteBlock(FileChannel ch, long pos) throws IOException {
+        long mask = stripeMask(pos, pos + alignment);
+        lockStripes(mask, true);
+        try {
+            ByteBuffer b = bounce(alignment);
+            readBlock(ch, pos, b, 0);
+            b.clear().limit(alignment);
+            long at = pos;
+            while (b.hasRemaining()) {
+                at += ch.write(b, at);
+            }
+        } finally {
+            unlockStripes(mask, true);
+        }
+    }
+
+    /** The stripes of the file-system blocks {@code [from, to)} touches, as a bit mask. */
+    private long stripeMask(long from, long to) {
+        long first = from / alignment;
+        long last = (to - 1) / alignment;
+        if (last - first >= STRIPES - 1) {
+            return -1L;
+        }
+        long mask = 0;
+        for (long i = first; i <= last; i++) {
+            mask |= 1L << (i & (STRIPES - 1));
+        }
+        return mask;
+    }
+
+    /** Locks the stripes of {@code mask} in ascending order (so two lockers never wait on each other in a cycle). */
+    private void lockStripes(long mask, boolean exclusive) {
+        for (long m = mask; m != 0; m &= m - 1) {
+            StampedLock l = stripes[Long.numberOfTrailingZeros(m)];
+            if (exclusive) {
+                l.writeLock();
+            } else {
+                l.readLock();
+            }
+        }
+    }
+
+    private void unlockStripes(long mask, boolean exclusive) {
+        for (long m = mask; m != 0; m &= m - 1) {
+            StampedLock l = stripes[Long.numberOfTrailingZeros(m)];
+            if (exclusive) {
+                l.tryUnlockWrite();
+            } else {
+                l.tryUnlockRead();
+            }
+        }
+    }
+
+    private IOException truncated(long pos) {
+        return fail("the file ends at " + pos + " bytes, inside the logical unit of " + size
+                + " bytes: it was truncated underneath");
     }
 
     @Override
@@ -284,7 +682,8 @@ public final class FileStore implements BackingStore {
 
     @Override
     public String describe() {
-        return "file " + path + ", " + ByteSize.format(size) + (readOnly ? ", read-only" : "");
+        return "file " + path + ", " + ByteSize.format(size) + (readOnly ? ", read-only" : "")
+                + (direct ? ", direct" : "");
     }
 
     @Override
@@ -295,7 +694,11 @@ public final class FileStore implements BackingStore {
             }
             closed = true;
         }
-        channel.close();
+        try {
+            channel.close();
+        } finally {
+            closeNative();   // after the channel: the lock goes with whichever closes first, and both go now
+        }
         LOG.info("closed file store {}", path);
     }
 
@@ -373,7 +776,7 @@ public final class FileStore implements BackingStore {
                 throw new IOException("file store " + path + " is closed", e);
             }
             if (channel == failed) {
-                FileChannel reopened = FileChannel.open(path, options(readOnly));
+                FileChannel reopened = FileChannel.open(path, options(readOnly, direct));
                 channel = reopened;
                 // The close dropped the lock (POSIX locks go with any descriptor of the file).
                 try {
@@ -397,8 +800,44 @@ public final class FileStore implements BackingStore {
     }
 
     static OpenOption[] options(boolean readOnly) {
+        return options(readOnly, false);
+    }
+
+    /** {@code direct}: with O_DIRECT. */
+    static OpenOption[] options(boolean readOnly, boolean direct) {
+        if (direct) {
+            return readOnly
+                    ? new OpenOption[] {StandardOpenOption.READ, ExtendedOpenOption.DIRECT}
+                    : new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT};
+        }
         return readOnly
                 ? new OpenOption[] {StandardOpenOption.READ}
                 : new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
+    }
+
+    /**
+     * Lock held ({@link #reopenLock}), the channel already closed: replaces the native
+     * descriptor by one of the mode {@code readOnly} says. On failure the store goes on without
+     * punching holes.
+     */
+    private void reopenNative(boolean readOnly) {
+        if (natives == null) {
+            return;
+        }
+        closeNative();
+        try {
+            fd = natives.open(path, readOnly);
+        } catch (IOException e) {
+            punching = false;
+            LOG.info("file store {}: {}; deallocation (UNMAP) writes zeros from now on", path, e.getMessage());
+        }
+    }
+
+    private void closeNative() {
+        int d = fd;
+        fd = -1;
+        if (d >= 0) {
+            natives.close(d);
+        }
     }
 }

@@ -32,12 +32,17 @@ import org.slf4j.LoggerFactory;
  * uses only the start of the file. The file is never truncated. The store locks the file (see
  * {@link FileStore}): a file already open in another store, here or in another process, is refused.
  *
- * <p>Options ({@code "true"} or {@code "false"}, default false; other keys are refused):
+ * <p>Options ({@code "true"}/{@code "1"} or {@code "false"}/{@code "0"}, default false; other keys
+ * are refused):
  * <ul>
  * <li>{@code create}: create the file if it is missing, sparse, mode 0600, with the given size
  * (which must then be &gt; 0), and extend an existing shorter file to the given size (its mode
  * is the operator's and stays). Without it a missing file is an error.</li>
  * <li>{@code readonly}: open the file read-only; writes fail. Excludes {@code create}.</li>
+ * <li>{@code direct}: open the file with O_DIRECT (no page cache; see {@link FileStore}). Refused
+ * where the file system does not take O_DIRECT, and for a size that is not a multiple of the file
+ * system's block size. ({@code targets.conf} and jtgtadm do not pass it yet: the store API has
+ * no way for a provider to name options of its own.)</li>
  * </ul>
  *
  * <p>Stores belong to whoever opened them (the daemon closes them when their LUN goes away), so
@@ -47,7 +52,8 @@ import org.slf4j.LoggerFactory;
 public class FileStoreProvider implements BackingStoreProvider {
     public static final String OPTION_CREATE = "create";
     public static final String OPTION_READONLY = "readonly";
-    private static final Set<String> OPTIONS = Set.of(OPTION_CREATE, OPTION_READONLY);
+    public static final String OPTION_DIRECT = "direct";
+    private static final Set<String> OPTIONS = Set.of(OPTION_CREATE, OPTION_READONLY, OPTION_DIRECT);
     private static final Logger LOG = LoggerFactory.getLogger(FileStoreProvider.class);
 
     @Activate
@@ -131,6 +137,7 @@ public class FileStoreProvider implements BackingStoreProvider {
         }
         boolean create = flag(opts, OPTION_CREATE);
         boolean readOnly = flag(opts, OPTION_READONLY);
+        boolean direct = flag(opts, OPTION_DIRECT);
         if (create && readOnly) {
             throw new IllegalArgumentException("file store options create and readonly exclude each other");
         }
@@ -147,19 +154,19 @@ public class FileStoreProvider implements BackingStoreProvider {
             if (!create) {
                 throw new IOException("no such file: " + file);
             }
-            store = createFile(file, size);
+            store = createFile(file, size, direct);
         } else if (attrs.isDirectory()) {
             throw new IOException(file + " is a directory, not a file");
         } else if (!attrs.isRegularFile()) {
             throw new IOException(file + " is not a regular file");
         } else {
-            store = openExisting(file, size, create, readOnly);
+            store = openExisting(file, size, create, readOnly, direct);
         }
         LOG.info("opened {}", store.describe());
         return store;
     }
 
-    private static FileStore createFile(Path file, long size) throws IOException {
+    private static FileStore createFile(Path file, long size, boolean direct) throws IOException {
         if (size == 0) {
             throw new IllegalArgumentException("creating file store " + file + " needs a size");
         }
@@ -184,14 +191,43 @@ public class FileStoreProvider implements BackingStoreProvider {
             throw new IOException("cannot size new file " + file + " to " + size + " bytes: " + e.getMessage(), e);
         }
         try {
-            return new FileStore(file, ch, size, false);
+            ch = direct ? reopenDirect(file, ch, false) : ch;
+            return store(file, ch, size, false, direct);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
     }
 
-    private static FileStore openExisting(Path file, long size, boolean create, boolean readOnly) throws IOException {
+    /** The store over {@code ch}, with the file system's block size and the native calls if there are any. */
+    private static FileStore store(Path file, FileChannel ch, long size, boolean readOnly, boolean direct)
+            throws IOException {
+        return new FileStore(file, ch, size, readOnly, direct, FileStore.blockSize(file), NativeFiles.get());
+    }
+
+    /**
+     * {@code ch} (not locked yet, so closing it drops nothing) replaced by a channel of the same
+     * file opened with O_DIRECT; {@code ch} is closed either way.
+     */
+    private static FileChannel reopenDirect(Path file, FileChannel ch, boolean readOnly) throws IOException {
+        try {
+            return FileChannel.open(file, FileStore.options(readOnly, true));
+        } catch (IOException | UnsupportedOperationException e) {
+            String fs;
+            try {
+                fs = Files.getFileStore(file).type();
+            } catch (IOException x) {
+                fs = "?";
+            }
+            throw new IOException("direct=1: " + file + " cannot be opened with O_DIRECT on its file system (" + fs
+                    + "): " + e.getMessage() + "; use the LUN without direct=1", e);
+        } finally {
+            ch.close();
+        }
+    }
+
+    private static FileStore openExisting(Path file, long size, boolean create, boolean readOnly, boolean direct)
+            throws IOException {
         FileChannel ch;
         try {
             ch = FileChannel.open(file, FileStore.options(readOnly));
@@ -213,7 +249,10 @@ public class FileStoreProvider implements BackingStoreProvider {
                 }
                 extend(ch, size);
             }
-            return new FileStore(file, ch, size, readOnly);
+            if (direct) {
+                ch = reopenDirect(file, ch, readOnly);
+            }
+            return store(file, ch, size, readOnly, direct);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -232,12 +271,13 @@ public class FileStoreProvider implements BackingStoreProvider {
 
     private static boolean flag(Map<String, String> options, String key) {
         String value = options.get(key);
-        if (value == null || value.equalsIgnoreCase("false")) {
+        if (value == null || value.equalsIgnoreCase("false") || value.equals("0")) {
             return false;
         }
-        if (value.equalsIgnoreCase("true")) {
+        if (value.equalsIgnoreCase("true") || value.equals("1")) {
             return true;
         }
-        throw new IllegalArgumentException("file store option " + key + " must be true or false, not '" + value + "'");
+        throw new IllegalArgumentException("file store option " + key + " must be 1 or 0 (true or false), not '" + value
+                + "'");
     }
 }

@@ -7,7 +7,8 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.store.AsyncBackingStore;
+import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.store.SpaceAllocationFailedException;
 import org.jtgt.util.ByteSize;
 
@@ -55,8 +56,15 @@ import org.jtgt.util.ByteSize;
  *
  * <p>{@link #read} and {@link #write} advance the buffer's position by the bytes transferred,
  * as {@link java.nio.channels.FileChannel} does.
+ *
+ * <p>Asynchronously ({@link AsyncBackingStore}) every operation runs inline: the submit method
+ * does the work on the submitting thread and calls the completion once before it returns, with
+ * the failure (out of range, closed, {@link SpaceAllocationFailedException} when the budget
+ * cannot give a write its chunks) as its argument, never thrown. Nothing here waits on a device,
+ * so {@link #blocks()} is false, and a submit allocates nothing beyond what the synchronous
+ * operation does (chunks a write creates).
  */
-public final class MemoryStore implements BackingStore {
+public final class MemoryStore implements AsyncBackingStore {
     /** The largest store: 1 PiB keeps the eager top array at 4 Mi slots. */
     public static final long MAX_SIZE = 1L << 50;
     static final int DEFAULT_CHUNK_SHIFT = 16;
@@ -286,6 +294,90 @@ public final class MemoryStore implements BackingStore {
             pos += n;
             left -= n;
         }
+    }
+
+    @Override
+    public void submitRead(long offset, ByteBuffer dst, IoCompletion done) {
+        IOException failure = null;
+        try {
+            read(offset, dst);
+        } catch (IOException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = unexpected("read", e);
+        }
+        done.ioDone(failure);
+    }
+
+    @Override
+    public void submitWrite(long offset, ByteBuffer src, boolean fua, IoCompletion done) {
+        IOException failure = null;
+        try {
+            write(offset, src, fua);
+        } catch (IOException e) {
+            failure = e;   // SpaceAllocationFailedException included: the daemon maps it to its sense
+        } catch (RuntimeException e) {
+            failure = unexpected("write", e);
+        }
+        done.ioDone(failure);
+    }
+
+    @Override
+    public void submitFlush(IoCompletion done) {
+        IOException failure = null;
+        try {
+            flush();
+        } catch (IOException e) {
+            failure = e;
+        }
+        done.ioDone(failure);
+    }
+
+    @Override
+    public void submitDeallocate(long offset, long length, IoCompletion done) {
+        IOException failure = null;
+        try {
+            deallocate(offset, length);
+        } catch (IOException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = unexpected("deallocate", e);
+        }
+        done.ioDone(failure);
+    }
+
+    /** Runs {@code work} inline: this store never blocks, so its blocking work is its caller's. */
+    @Override
+    public void submitWork(StoreWork work, IoCompletion done) {
+        IOException failure = null;
+        try {
+            work.run();
+        } catch (IOException e) {
+            failure = e;
+        } catch (RuntimeException e) {
+            failure = unexpected("work", e);
+        }
+        done.ioDone(failure);
+    }
+
+    /** Never waits on a device: the daemon calls it inline. */
+    @Override
+    public boolean blocks() {
+        return false;
+    }
+
+    /** {@link #deallocate} drops whole chunks, giving their memory (and budget) back. */
+    @Override
+    public boolean freesSpace() {
+        return true;
+    }
+
+    /**
+     * A programming error (a read-only buffer to read into, say) still completes the operation,
+     * so that its task ends with an error instead of waiting for ever.
+     */
+    private static IOException unexpected(String op, RuntimeException e) {
+        return new IOException("memory store " + op + " failed: " + e, e);
     }
 
     @Override

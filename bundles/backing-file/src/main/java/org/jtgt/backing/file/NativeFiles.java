@@ -1,0 +1,152 @@
+package org.jtgt.backing.file;
+
+import java.io.IOException;
+import java.net.URL;
+import java.nio.file.Path;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Linux calls the JDK lacks for file stores, through JNA: {@code fallocate(2)} to punch
+ * holes and {@code lseek(2)} with {@code SEEK_DATA}/{@code SEEK_HOLE} to find them, on a
+ * descriptor of the store's own ({@code open(2)}, kept as long as the store's channel).
+ *
+ * <p>{@link #get()} is null where this cannot work: not Linux, the JNA bundle missing, or its
+ * native part not loadable; file stores then write zeros to deallocate, and that is logged once.
+ *
+ * <p>Inside OSGi, JNA's {@code libjnidispatch} comes from the JNA bundle's
+ * {@code Bundle-NativeCode}, which the framework extracts into its bundle cache. JNA by default
+ * skips {@code System.loadLibrary} ({@code jna.nosys=true}) and unpacks the library from its jar
+ * into {@code ~/.cache/JNA/temp} (or {@code java.io.tmpdir}), and even with a library found it
+ * creates that directory to clean it. So when JNA was loaded by a bundle class loader, and the
+ * properties are not set already, this class sets {@code jna.nosys=false} and
+ * {@code jna.nounpack=true} before JNA initialises: nothing is written outside the framework's
+ * storage. (Whoever initialises JNA first in a JVM decides this; on a plain class path, tests
+ * point {@code jna.tmpdir} into {@code target/}.)
+ */
+final class NativeFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(NativeFiles.class);
+
+    static final int O_RDONLY = 0;
+    static final int O_RDWR = 2;
+    /** Same value on x86-64 and aarch64 Linux. */
+    static final int O_CLOEXEC = 0x80000;
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
+    static final int ENXIO = 6;
+    static final int EINTR = 4;
+    static final int ENOSYS = 38;
+    static final int EOPNOTSUPP = 95;
+
+    /** The libc functions used, mapped by JNA. */
+    interface LibC extends Library {
+        int open(String path, int flags, Object... mode) throws LastErrorException;
+
+        int close(int fd) throws LastErrorException;
+
+        int fallocate(int fd, int mode, long offset, long length) throws LastErrorException;
+
+        long lseek(int fd, long offset, int whence) throws LastErrorException;
+    }
+
+    /** Why {@link #get()} is null, for the log line; null when it is not. Set by {@link #load()}. */
+    private static String unavailable;
+    private static final NativeFiles INSTANCE = load();
+
+    private final LibC libc;
+
+    private NativeFiles(LibC libc) {
+        this.libc = libc;
+    }
+
+    /** The native calls, or null where they are not available (see {@link #unavailableReason()}). */
+    static NativeFiles get() {
+        return INSTANCE;
+    }
+
+    static String unavailableReason() {
+        return unavailable;
+    }
+
+    private static NativeFiles load() {
+        try {
+            if (!Platform.isLinux()) {
+                unavailable = "not Linux (" + System.getProperty("os.name") + ")";
+                return null;
+            }
+            keepJnaInsideTheFramework();
+            return new NativeFiles(Native.load(Platform.C_LIBRARY_NAME, LibC.class));
+        } catch (LinkageError | RuntimeException e) {
+            // NoClassDefFoundError: the JNA bundle is missing (the import is optional);
+            // UnsatisfiedLinkError: its native part could not be loaded.
+            unavailable = "JNA is not usable: " + e;
+            LOG.debug("native file calls unavailable", e);
+            return null;
+        }
+    }
+
+    private static void keepJnaInsideTheFramework() {
+        URL where = Native.class.getResource("Native.class");   // loads the class, does not initialise it
+        String protocol = where == null ? "" : where.getProtocol();
+        if (protocol.equals("jar") || protocol.equals("file")) {
+            return;   // a plain class path: JNA's own defaults (tests set jna.tmpdir)
+        }
+        if (System.getProperty("jna.nosys") == null) {
+            System.setProperty("jna.nosys", "false");
+        }
+        if (System.getProperty("jna.nounpack") == null) {
+            System.setProperty("jna.nounpack", "true");
+        }
+    }
+
+    /** A descriptor of {@code path}, read-only or read-write, close-on-exec. */
+    int open(Path path, boolean readOnly) throws IOException {
+        try {
+            return libc.open(path.toString(), (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new IOException("open(" + path + ") failed: errno " + e.getErrorCode(), e);
+        }
+    }
+
+    void close(int fd) {
+        try {
+            libc.close(fd);
+        } catch (LastErrorException e) {
+            LOG.debug("close({}) failed: errno {}", fd, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Punches a hole of {@code length} bytes at {@code offset}, keeping the file's size; 0 on
+     * success, else the errno ({@link #EOPNOTSUPP}: the file system cannot).
+     */
+    int punchHole(int fd, long offset, long length) {
+        for (;;) {
+            try {
+                libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+                return 0;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    return e.getErrorCode();
+                }
+            }
+        }
+    }
+
+    /** {@code lseek(fd, offset, whence)}: the offset found, or minus the errno ({@code -ENXIO}: none). */
+    long seek(int fd, long offset, int whence) {
+        try {
+            return libc.lseek(fd, offset, whence);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+}
