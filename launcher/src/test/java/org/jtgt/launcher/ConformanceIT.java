@@ -94,6 +94,34 @@ class ConformanceIT {
     }
 
     /**
+     * The I/O and task management families on a file LUN, whose commands run on the LUN's store
+     * workers: an ABORT TASK or a reset may then meet a command that is really running, which
+     * the memory LUN (answered on the receiving thread) never shows. The launcher's default
+     * target is off; {@code targets.conf} exports a thin 64 MiB file under {@code target/}, so
+     * the UNMAP and GET LBA STATUS families run against holes punched in a real file.
+     */
+    @Test
+    void ioAndTaskManagementFamiliesOnAFileLun() throws Exception {
+        Path work = WORK.resolve("file");
+        Path config = work.resolve("config");
+        Files.createDirectories(config);
+        Path image = work.resolve("lun0.img");
+        try (var f = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            f.write(java.nio.ByteBuffer.allocate(1), (64L << 20) - 1);
+        }
+        Files.writeString(config.resolve("targets.conf"), "target 1 " + TARGET_IQN + "\n"
+                + "lun 1 0 file " + image + " size=" + (64L << 20) + " blocksize=512 thin=1\n"
+                + "acl 1 ALL\n");
+        run(work, List.of("-Djtgt.default.target.enabled=false"),
+                "iSCSI.iSCSITMF.*,SCSI.Read10.*,SCSI.Read16.*,SCSI.Write10.*,SCSI.Write16.*,SCSI.Verify10.*,"
+                        + "SCSI.WriteVerify10.*,SCSI.CompareAndWrite.*,SCSI.OrWrite.*,SCSI.SynchronizeCache10.*,"
+                        + "SCSI.WriteSame10.*,SCSI.WriteSame16.*,SCSI.Unmap.*,SCSI.GetLBAStatus.*,SCSI.TestUnitReady.*,"
+                        + "SCSI.ReadCapacity16.*,SCSI.PersistentReserveIn.*",
+                "passing-file.txt");
+    }
+
+    /**
      * Starts the launcher with {@code jvmOptions} and two portals, runs {@code iscsi-test-cu -d -t
      * tests} on LUN 0 through both, and checks that nothing failed and that every test the file
      * {@code expected} in {@code conformance/} lists passed.
