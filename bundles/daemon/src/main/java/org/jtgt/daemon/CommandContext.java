@@ -15,6 +15,7 @@ import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.IoCompletion;
+import org.jtgt.api.store.MiscompareException;
 import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.TransportEndpoint;
 
@@ -54,6 +55,7 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     static final int KIND_READ = 1;
     static final int KIND_WRITE = 2;
     static final int KIND_FLUSH = 3;
+    static final int KIND_COMPARE_AND_WRITE = 4;
     private static final VarHandle IO_STATE;
 
     static {
@@ -90,6 +92,8 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     private ByteBuffer data;
     /** The same memory as {@link #data}, for positional backing-store I/O ({@link #window}). */
     private ByteBuffer io;
+    /** A second positional view, for a store call that takes two ranges ({@link #secondWindow}). */
+    private ByteBuffer io2;
 
     // ---- the request ----
     int hostNo;
@@ -275,6 +279,17 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
                     return SenseReason.UNRECOVERED_READ_ERROR;
                 }
                 return SenseReason.NONE;
+            case KIND_COMPARE_AND_WRITE:
+                if (failure instanceof MiscompareException m) {
+                    information = m.offset();   // from the start of Data-Out, as SBC-3 5.2 counts
+                    return SenseReason.MISCOMPARE_DURING_VERIFY_OPERATION;
+                }
+                if (failure != null) {
+                    information = lba;
+                    ioFailure = failure;
+                    return SenseReason.ofWriteFailure(failure);
+                }
+                return SenseReason.NONE;
             case KIND_WRITE:
                 unit.endWrite(writeStamp);
                 if (failure != null) {
@@ -351,6 +366,7 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
             cachedSource = src;
             data = src.duplicate();
             io = src.duplicate();
+            io2 = null;
         }
         return data;
     }
@@ -372,6 +388,18 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     }
 
     /** This thread's compare buffer ({@link #VERIFY_CHUNK} bytes). */
+    /** Like {@link #window} through a second view, so two ranges can be handed to a store at once. */
+    ByteBuffer secondWindow(int from, int length) {
+        if (io2 == null) {
+            io2 = cachedSource.duplicate();   // once per task and data area
+        }
+        ByteBuffer d = io2;
+        d.clear();
+        d.position(dataOffset + from);
+        d.limit(dataOffset + from + length);
+        return d;
+    }
+
     ByteBuffer verifyScratch() {
         return VERIFY_SCRATCH.get();
     }

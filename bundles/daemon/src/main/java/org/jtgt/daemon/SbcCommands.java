@@ -295,6 +295,9 @@ final class SbcCommands {
      * Data-Out; nothing is written then. Zero blocks is not an error and does nothing.
      *
      * <p>The CDB is decoded and checked by {@link CompareAndWriteCdb}; then write protection.
+     * A store that compares and writes atomically itself ({@link AsyncBackingStore#comparesAndWrites},
+     * a store shared by several gateways) is handed both halves instead, and its
+     * {@link org.jtgt.api.store.MiscompareException} becomes the MISCOMPARE.
      */
     static SenseReason compareAndWrite(CommandContext c) {
         int shift = c.unit.blockShift();
@@ -310,6 +313,14 @@ final class SbcCommands {
             return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;   // fewer bytes than announced
         }
         long offset = c.lba << shift;
+        AsyncBackingStore async = c.unit.async();
+        if (async != null && async.comparesAndWrites()) {
+            // the store compares and writes atomically against every writer, other gateways too
+            c.submitting(CommandContext.KIND_COMPARE_AND_WRITE);
+            async.submitCompareAndWrite(offset, c.window(0, half), c.secondWindow(half, half),
+                    c.fua || c.unit.writeThrough(), c);
+            return c.submitted();
+        }
         long stamp = c.unit.beginAtomicWrite();
         try {
             SenseReason m;

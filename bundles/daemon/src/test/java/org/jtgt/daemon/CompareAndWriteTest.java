@@ -164,4 +164,32 @@ class CompareAndWriteTest {
         unit.endWrite(a);
         unit.endWrite(b);
     }
+
+    /**
+     * A store that compares and writes atomically itself (as one shared by gateways must) gets
+     * both halves in one call: the daemon neither reads nor writes around it, a miscompare it
+     * reports becomes MISCOMPARE with its offset, and FUA reaches it.
+     */
+    @Test
+    void aStoreThatComparesAndWritesAtomicallyDoesItItself() {
+        HeldStore store = new HeldStore(Harness.SIZE);
+        store.holding = false;
+        store.atomicCompareAndWrite = true;
+        Harness s = Harness.withLun(new Harness(), org.jtgt.api.target.LunOptions.DEFAULT, store);
+        byte[] old = Harness.pattern(2 * 512, 3);
+        byte[] fresh = Harness.pattern(2 * 512, 4);
+        s.write(0, Cdbs.rw16(true, 10, 2, 0), old).assertGood();
+        int fuaBefore = store.fuaWrites;
+        s.write(0, compareAndWrite(10, 2, 0x08), concat(old, fresh)).assertGood();
+        assertEquals(1, store.compareAndWrites, "one call to the store's own compare-and-write");
+        assertEquals(fuaBefore + 1, store.fuaWrites, "FUA reached the store");
+        Harness.Result r = s.read(0, Cdbs.rw16(false, 10, 2, 0), 1024);
+        assertArrayEquals(fresh, r.data());
+        byte[] wrong = fresh.clone();
+        wrong[700] ^= 1;
+        Harness.Result m = s.write(0, compareAndWrite(10, 2, 0), concat(wrong, Harness.pattern(1024, 5)));
+        m.assertSense(org.jtgt.api.scsi.SenseKey.MISCOMPARE, 0x1D, 0x00);
+        assertEquals(700, information(m));
+        assertArrayEquals(fresh, s.read(0, Cdbs.rw16(false, 10, 2, 0), 1024).data(), "nothing written");
+    }
 }

@@ -24,6 +24,9 @@ final class HeldStore extends MemoryStore implements AsyncBackingStore {
     /** Fail the next released operations with this (null: succeed). */
     volatile IOException failure;
     int submitted;
+    /** Offer an atomic compare-and-write of the store's own (as a store shared by gateways would). */
+    boolean atomicCompareAndWrite;
+    int compareAndWrites;
 
     HeldStore(int size) {
         super(size);
@@ -42,6 +45,33 @@ final class HeldStore extends MemoryStore implements AsyncBackingStore {
     @Override
     public void submitFlush(IoCompletion done) {
         submit("flush", 0, null, false, done);
+    }
+
+    @Override
+    public boolean comparesAndWrites() {
+        return atomicCompareAndWrite;
+    }
+
+    @Override
+    public void submitCompareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua, IoCompletion done) {
+        IOException f = null;
+        synchronized (this) {
+            compareAndWrites++;
+            try {
+                ByteBuffer medium = ByteBuffer.allocate(expected.remaining());
+                read(offset, medium);
+                medium.flip();
+                int m = medium.mismatch(expected);
+                if (m >= 0) {
+                    f = new org.jtgt.api.store.MiscompareException(m);
+                } else {
+                    write(offset, data, fua);
+                }
+            } catch (IOException e) {
+                f = e;
+            }
+        }
+        done.ioDone(f);
     }
 
     @Override

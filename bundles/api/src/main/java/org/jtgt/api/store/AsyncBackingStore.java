@@ -65,8 +65,11 @@ public interface AsyncBackingStore extends BackingStore {
      * writes {@code data} there (same length), atomically; completes with a
      * {@link MiscompareException} and writes nothing otherwise. Only called when
      * {@link #comparesAndWrites()} is true.
+     *
+     * @param fua the written bytes are on stable storage before {@code done} is called
      */
-    default void submitCompareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, IoCompletion done) {
+    default void submitCompareAndWrite(long offset, ByteBuffer expected, ByteBuffer data, boolean fua,
+                                       IoCompletion done) {
         done.ioDone(new java.io.IOException(describe() + " has no atomic compare-and-write"));
     }
 
