@@ -30,7 +30,7 @@ final class CopyOperations {
         long completedAt;
         /** SCSI status and sense of a failed operation. */
         int commandStatus;
-        final byte[] sense = new byte[SenseBuilder.FIXED_LENGTH];
+        final byte[] sense = new byte[SenseBuilder.MAX_LENGTH];
         int senseLength;
     }
 

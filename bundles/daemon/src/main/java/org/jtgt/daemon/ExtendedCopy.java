@@ -189,7 +189,7 @@ final class ExtendedCopy {
             if (r == SenseReason.NONE) {
                 table.end(op, ScsiStatus.GOOD, null, 0);
             } else {
-                int n = r.writeSense(c.sense, 0, c.information, c.copySegment >= 0 ? c.fieldPointer : -1, -1,
+                int n = r.writeSense(c.unit != null && c.unit.descriptorSense(), c.sense, 0, c.information, c.copySegment >= 0 ? c.fieldPointer : -1, -1,
                         c.copySegment);
                 table.end(op, r.isStatusOnly() ? ScsiStatus.RESERVATION_CONFLICT : ScsiStatus.CHECK_CONDITION,
                         c.sense, n);

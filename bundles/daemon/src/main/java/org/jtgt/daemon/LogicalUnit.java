@@ -71,6 +71,8 @@ final class LogicalUnit {
     private final PersistentReservations persistentReservations = new PersistentReservations();
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
+    /** Control mode page D_SENSE: sense data in descriptor format; set by MODE SELECT, lost at restart. */
+    private volatile boolean descriptorSense;
     /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages). */
     private volatile boolean softwareWriteProtect;
     /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages). */
@@ -321,6 +323,18 @@ final class LogicalUnit {
     /** {@link #writeMedium} through the asynchronous store; {@code done} gets the outcome. */
     void submitWriteMedium(long offset, ByteBuffer src, boolean fua, CommandContext done) {
         async.submitWrite(offset, src, fua || !writeCacheEnabled, done);
+    }
+
+    /** D_SENSE: CHECK CONDITION sense data of this unit is in descriptor format. */
+    boolean descriptorSense() {
+        return descriptorSense;
+    }
+
+    /** Sets D_SENSE (MODE SELECT, under {@link #modeParameters()}); true if it changed. */
+    boolean descriptorSense(boolean on) {
+        boolean was = descriptorSense;
+        descriptorSense = on;
+        return was != on;
     }
 
     /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */

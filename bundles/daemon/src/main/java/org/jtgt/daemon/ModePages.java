@@ -88,6 +88,8 @@ final class ModePages {
     static final int WCE = 0x04;
     /** Control page byte 2. */
     static final int GLTSD = 0x02;
+    /** Control page byte 2: D_SENSE, sense data in descriptor format (SPC-4). */
+    static final int D_SENSE = 0x04;
     /** Control page byte 4 bit 3: software write protect. */
     static final int SWP_OFFSET = 4;
     static final int SWP = 0x08;
@@ -210,7 +212,8 @@ final class ModePages {
      *
          * <p>Caching (SBC-3): WCE as last selected (1 by default, see the class comment) and
      * changeable, RCD = 0.
-     * Control (SPC-4): TST 000b (one task set), D_SENSE 0 (fixed sense), GLTSD 1 (no log
+     * Control (SPC-4): TST 000b (one task set), D_SENSE as last selected (0, fixed format, by
+     * default) and changeable, GLTSD 1 (no log
      * parameters are saved), QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering: SIMPLE tasks
      * run at the same time on the store workers and complete in any order, see {@link TaskSet}),
      * QERR 00b, TAS 0, SWP as last selected
@@ -228,9 +231,10 @@ final class ModePages {
                 dst[2] = WCE;
             }
         } else if (pc == PC_CHANGEABLE) {
+            dst[2] = D_SENSE;
             dst[SWP_OFFSET] = SWP;
         } else {
-            dst[2] = GLTSD;
+            dst[2] = (byte) (GLTSD | (pc == PC_CURRENT && u.descriptorSense() ? D_SENSE : 0));
             dst[3] = QAM_UNRESTRICTED;
             if (pc == PC_CURRENT && u.softwareWriteProtect()) {
                 dst[SWP_OFFSET] = SWP;
@@ -315,6 +319,7 @@ final class ModePages {
         }
         synchronized (u.modeParameters()) {
             boolean swp = u.softwareWriteProtect();
+            boolean dSense = u.descriptorSense();
             boolean wce = u.writeCacheEnabled();
             byte[] current = c.modePage;
             byte[] changeable = new byte[LARGEST_PAGE];
@@ -347,6 +352,7 @@ final class ModePages {
                 // as an earlier page of this list set them
                 if (code == PAGE_CONTROL) {
                     current[SWP_OFFSET] = (byte) (swp ? SWP : 0);
+                    current[2] = (byte) (current[2] & ~D_SENSE | (dSense ? D_SENSE : 0));
                 } else {
                     current[WCE_OFFSET] = (byte) (wce ? WCE : 0);
                 }
@@ -358,12 +364,14 @@ final class ModePages {
                 }
                 if (code == PAGE_CONTROL) {
                     swp = (c.outU8(p + SWP_OFFSET) & SWP) != 0;
+                    dSense = (c.outU8(p + 2) & D_SENSE) != 0;
                 } else {
                     wce = (c.outU8(p + WCE_OFFSET) & WCE) != 0;
                 }
                 p += pageLength;
             }
             boolean changed = u.softwareWriteProtect(swp);
+            changed |= u.descriptorSense(dSense);
             changed |= u.writeCacheEnabled(wce);
             if (changed) {
                 for (Nexus n : c.target.nexuses()) {

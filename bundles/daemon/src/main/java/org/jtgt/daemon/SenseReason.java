@@ -173,6 +173,17 @@ enum SenseReason {
      * @return the length written, {@link SenseBuilder#FIXED_LENGTH}
      */
     int writeSense(byte[] dst, int at, long information, int fieldPointer, int bitPointer, int copySegment) {
+        return writeSense(false, dst, at, information, fieldPointer, bitPointer, copySegment);
+    }
+
+    /**
+     * Writes this reason's sense data in descriptor format when {@code descriptor} (the unit's
+     * D_SENSE, REQUEST SENSE's DESC) or when the INFORMATION value does not fit the fixed
+     * format's four bytes (an LBA at or beyond 2^32: SPC-4 4.5.1 lets fixed format report it
+     * only as not valid, and the LBA is what the initiator needs); fixed format otherwise.
+     */
+    int writeSense(boolean descriptor, byte[] dst, int at, long information, int fieldPointer, int bitPointer,
+                   int copySegment) {
         int senseKeySpecific = SenseBuilder.NONE;
         if (copySegment >= 0) {
             if (fieldPointer >= 0) {
@@ -181,7 +192,8 @@ enum SenseReason {
         } else if ((this == INVALID_FIELD_IN_CDB || this == INVALID_FIELD_IN_PARAMETER_LIST) && fieldPointer >= 0) {
             senseKeySpecific = SenseBuilder.fieldPointer(this == INVALID_FIELD_IN_CDB, fieldPointer, bitPointer);
         }
-        return SenseBuilder.fixed(dst, at, senseKey, asc, ascq, information,
+        boolean wide = information > SenseBuilder.FIXED_MAX_INFORMATION;
+        return SenseBuilder.write(descriptor || wide, dst, at, senseKey, asc, ascq, information,
                 copySegment >= 0 ? copySegment & 0xFFFF : SenseBuilder.NONE, senseKeySpecific);
     }
 

@@ -86,14 +86,12 @@ final class SpcCommands {
     /**
      * REQUEST SENSE, SPC-4 6.39: returns (and so clears) the oldest pending unit attention of
      * this I_T_L nexus, else NO SENSE; for a LUN without a logical unit, ILLEGAL REQUEST /
-     * LOGICAL UNIT NOT SUPPORTED as parameter data with GOOD status. Descriptor format is not
-     * supported, so DESC = 1 is INVALID FIELD IN CDB.
+     * LOGICAL UNIT NOT SUPPORTED as parameter data with GOOD status; in descriptor format when
+     * DESC is 1.
      */
     static SenseReason requestSense(CommandContext c) {
         byte[] cdb = c.cdb;
-        if ((Cdb.u8(cdb, 1) & DESC) != 0) {
-            return c.invalidField(1, DESC_BIT);
-        }
+        boolean descriptor = (Cdb.u8(cdb, 1) & DESC) != 0;
         int allocation = Cdb.u8(cdb, 4);
         SenseReason pending;
         if (c.unit == null) {
@@ -107,9 +105,10 @@ final class SpcCommands {
             }
         }
         int n = pending == SenseReason.SANITIZE_IN_PROGRESS   // with a progress indication
-                ? SenseBuilder.fixed(c.sense, 0, pending.senseKey(), pending.asc(), pending.ascq(), SenseBuilder.NONE,
-                        SenseBuilder.NONE, SenseBuilder.progressIndication(Math.max(0, c.unit.sanitizeProgress())))
-                : pending.writeSense(c.sense, 0, -1, -1, -1, -1);
+                ? SenseBuilder.write(descriptor, c.sense, 0, pending.senseKey(), pending.asc(), pending.ascq(),
+                        SenseBuilder.NONE, SenseBuilder.NONE,
+                        SenseBuilder.progressIndication(Math.max(0, c.unit.sanitizeProgress())))
+                : pending.writeSense(descriptor, c.sense, 0, -1, -1, -1, -1);
         c.putIn(0, c.sense, 0, n);
         c.produce(n, allocation);
         return SenseReason.NONE;

@@ -388,7 +388,8 @@ final class TaskRouter {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.RESERVATION_CONFLICT);
         } else {
             CmdRspEvent.write(rec, 0, c.hostNo, c.cid, c.dataOffset, 0, res, ScsiStatus.CHECK_CONDITION);
-            int n = r.writeSense(c.sense, 0, c.information, c.fieldPointer, c.bitPointer, c.copySegment);
+            boolean descriptor = c.unit != null && c.unit.descriptorSense();
+            int n = r.writeSense(descriptor, c.sense, 0, c.information, c.fieldPointer, c.bitPointer, c.copySegment);
             CmdRspEvent.putSense(rec, 0, c.sense, n);
             logFailure(c, r);
         }

@@ -95,7 +95,7 @@ class ModeSelectTest {
     }
 
     @Test
-    void changeableValuesAreExactlySwpAndWce() {
+    void changeableValuesAreExactlySwpDSenseAndWce() {
         Harness.Result r = h.read(0, Cdbs.modeSense6(0x08, 1, 0x3F, 0, 255), 255);
         r.assertGood();
         byte[] d = r.data();
@@ -104,7 +104,7 @@ class ModeSelectTest {
             assertEquals(i == 6 ? 0x04 : 0, d[i], "Caching page byte " + (i - 4) + ": only WCE");
         }
         for (int i = 26; i < 36; i++) {
-            assertEquals(i == 28 ? 0x08 : 0, d[i], "Control page byte " + (i - 24) + ": only SWP");
+            assertEquals(i == 28 ? 0x08 : i == 26 ? 0x04 : 0, d[i], "Control page byte " + (i - 24) + ": only D_SENSE and SWP");
         }
         Harness.Result ten = h.read(0, Cdbs.modeSense10(0x08, 1, 0x0A, 0, 255), 255);
         assertEquals(0x08, ten.u8(8 + 4));
@@ -256,9 +256,6 @@ class ModeSelectTest {
         byte[] subpage = control.clone();
         subpage[0] = 0x4A;
         assertPointer(select6(list6(new byte[0], subpage)), 0x26, false, 4, 6);
-        byte[] dSense = control.clone();
-        dSense[2] |= 0x04;
-        assertPointer(select6(list6(new byte[0], dSense)), 0x26, false, 6, 2);   // descriptor sense is not supported
         byte[] qerr = control.clone();
         qerr[3] |= 0x02;
         assertPointer(select6(list6(new byte[0], qerr)), 0x26, false, 7, 2);     // QERR is bits 2..1

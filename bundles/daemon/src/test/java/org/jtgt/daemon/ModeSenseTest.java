@@ -74,13 +74,13 @@ class ModeSenseTest {
     }
 
     @Test
-    void changeableValuesAreWceAndSwp() {
+    void changeableValuesAreWceDSenseAndSwp() {
         Harness.Result r = h.read(0, Cdbs.modeSense6(0x08, 1, 0x3F, 0, 255), 255);
         r.assertGood();
         assertEquals(0x08, r.u8(4));
         assertEquals(0x04, r.u8(6), "WCE changeable (MODE SELECT)");
         assertEquals(0x0A, r.u8(24));
-        assertEquals(0, r.u8(26), "D_SENSE, GLTSD not changeable");
+        assertEquals(0x04, r.u8(26), "D_SENSE changeable (MODE SELECT), GLTSD not");
         assertEquals(0x08, r.u8(28), "SWP changeable (MODE SELECT)");
         Harness.Result def = h.read(0, Cdbs.modeSense6(0x08, 2, 0x08, 0, 255), 255);
         assertEquals(0x04, def.u8(6), "default = current");

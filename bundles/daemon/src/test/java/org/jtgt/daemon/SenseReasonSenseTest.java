@@ -39,11 +39,13 @@ class SenseReasonSenseTest {
     }
 
     @Test
-    void informationThatDoesNotFitIsLeftOut() {
-        byte[] s = new byte[18];
-        SenseReason.UNRECOVERED_READ_ERROR.writeSense(s, 0, 1L << 40, -1, -1, -1);
-        assertEquals(0x70, s[0]);
-        assertEquals(0, s[3] | s[4] | s[5] | s[6]);
+    void informationThatDoesNotFitFixedFormatGoesToDescriptorFormat() {
+        byte[] s = new byte[org.jtgt.api.scsi.SenseBuilder.MAX_LENGTH];
+        int n = SenseReason.UNRECOVERED_READ_ERROR.writeSense(s, 0, 1L << 40, -1, -1, -1);
+        assertEquals(0x72, s[0]);
+        assertEquals(8 + 12, n, "header and information descriptor");
+        assertEquals(0x80, s[10] & 0xFF, "VALID");
+        assertEquals(1, s[14], "2^40 in the 8-byte INFORMATION at byte 12");
     }
 
     @Test

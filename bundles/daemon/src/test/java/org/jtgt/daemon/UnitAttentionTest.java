@@ -59,10 +59,14 @@ class UnitAttentionTest {
     }
 
     @Test
-    void requestSenseWithDescIsRefusedAndUnknownLunAnswersNotSupported() {
+    void requestSenseWithDescAnswersInDescriptorFormatAndUnknownLunAnswersNotSupported() {
         byte[] cdb = Cdbs.requestSense(18);
         cdb[1] = 1;
-        h.read(0, cdb, 18).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
+        Harness.Result d = h.read(9, cdb, 18);
+        d.assertGood();
+        assertEquals(0x72, d.u8(0), "DESC: descriptor format");
+        assertEquals(SenseKey.ILLEGAL_REQUEST, d.u8(1));
+        assertEquals(0x25, d.u8(2));
         Harness.Result r = h.read(9, Cdbs.requestSense(18), 18);
         r.assertGood();
         assertEquals(SenseKey.ILLEGAL_REQUEST, r.u8(2));
