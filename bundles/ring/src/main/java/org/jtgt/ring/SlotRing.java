@@ -45,8 +45,7 @@ import java.util.concurrent.locks.LockSupport;
  * <li><b>Publish, then signal.</b> It stores the slot's status, the record's lap stamp
  *     ({@link RingDescriptor#publishedStamp}: the lap of {@code claim}, plus one), with release
  *     semantics, so the payload and length are visible to whoever sees the status; then, if the
- *     consumer-waiting
- *     flag is set, it unparks the consumer. This is the order of Agrona's
+ *     consumer-waiting flag is set, it unparks the consumer. This is the order of Agrona's
  *     {@code OneToOneRingBuffer}/{@code ManyToOneRingBuffer} (write the body, publish the header
  *     with an ordered store, signal afterwards).
  * <li><b>Consume.</b> The single consumer reads {@code status} of the slot at the head with
@@ -93,8 +92,8 @@ import java.util.concurrent.locks.LockSupport;
  * from its ring ({@code target_core_user.c}): sizes are read once, at {@link #attach}, and
  * validated; every slot index is masked; a slot status other than the two stamps the head's lap
  * allows (published, or the previous lap's), or a length outside {@code 1..maxRecordLength()},
- * makes {@link #drain} throw {@link RingFormatException} and leave the ring as it is. A handler must still assume the payload bytes may change under it while a
- * peer misbehaves.
+ * makes {@link #drain} throw {@link RingFormatException} and leave the ring as it is. A handler
+ * must still assume the payload bytes may change under it while a peer misbehaves.
  *
  * <p>Thread safety: on a {@link ProducerMode#MULTI} ring {@link #offer} and {@link #send} may be
  * called from any number of threads and processes; on a {@link ProducerMode#SINGLE} ring from one
@@ -154,7 +153,8 @@ public final class SlotRing {
      * producer reads the real head; it saves touching the consumer's line on nearly every offer.
      * Padded so that producers writing it do not invalidate the line holding this object's fields,
      * which the consumer reads on every drain; written only when it changes; accessed with
-     * acquire/release, so a producer that trusts it is ordered after the consumer's last reads of the slots it gives back.
+     * acquire/release, so a producer that trusts it is ordered after the consumer's last reads
+     * of the slots it gave back.
      */
     private final long[] headCache = new long[2 * HEAD_CACHE_INDEX];
 
@@ -471,8 +471,9 @@ public final class SlotRing {
      *
      * @return the number of records consumed (0 if none was ready or {@code limit <= 0})
      * @throws RingFormatException if the next slot has a status other than its lap's published
-     *         stamp or the stamp before it, or a length outside {@code 1..maxRecordLength()}; the records before it are consumed, the bad
-     *         slot and the head are left as they are, and every later drain throws again
+     *         stamp or the stamp before it, or a length outside {@code 1..maxRecordLength()}; the
+     *         records before it are consumed, the bad slot and the head are left as they are, and
+     *         every later drain throws again
      */
     public int drain(RecordHandler handler, int limit) {
         Objects.requireNonNull(handler, "handler");
@@ -601,7 +602,8 @@ public final class SlotRing {
     private boolean isReady() {
         final ByteBuffer b = region;
         final long head = (long) LONG.getAcquire(b, headIndex);
-        return (int) INT.getAcquire(b, slotsIndex + (((int) head & mask) << slotShift)) != publishedStamp(head) - 1;
+        final int status = (int) INT.getAcquire(b, slotsIndex + (((int) head & mask) << slotShift));
+        return status != publishedStamp(head) - 1;
     }
 
     /**
