@@ -10,6 +10,8 @@
 #   ROUNDS=10 bench/run-ring-lab.sh -prof gc  # extra JMH options are passed through
 #
 # Results: bench/target/ring-lab.txt (JMH's console output and the table at its end).
+# On a machine too busy even for rounds, paired 200 ms slices say more:
+#   java -cp bench/target/benchmarks.jar org.jtgt.bench.RingPairs [pairs=30] [sliceMillis=200]
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
