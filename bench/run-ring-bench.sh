@@ -33,5 +33,5 @@ java -Djava.io.tmpdir="$BENCH_DIR/target/jmh" -Dtable="$BENCH_DIR/target/ring-be
     -cp "$JAR" org.jtgt.bench.RingBenchReport \
     -f 2 -wi 3 -w 1s -i 4 -r 1s \
     -rf json -rff "$BENCH_DIR/target/ring-bench.json" \
-    "$@" 'org\.jtgt\.bench\..*Benchmark\.' \
+    "$@" 'org\.jtgt\.bench\.(SlotRing|AgronaRing|BlockingQueue)Benchmark\.' \
     | tee "$BENCH_DIR/target/ring-bench.txt"

@@ -54,7 +54,7 @@ package org.jtgt.ring;
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +---------------------------------------------------------------+
- * |                         status (i32)                          |   0
+ * |                    status: lap stamp (i32)                    |   0
  * +---------------------------------------------------------------+
  * |                         length (i32)                          |   4
  * +---------------------------------------------------------------+
@@ -69,24 +69,36 @@ package org.jtgt.ring;
  * <li><b>producer mode</b> is {@link #PRODUCER_MODE_MULTI} (any number of producers) or
  *     {@link #PRODUCER_MODE_SINGLE} (exactly one producer at a time), fixed by the creator; an
  *     attacher rejects any other value. The word was reserved, and zero, before modes existed,
- *     so every ring of this version that predates it reads as multi-producer.
+ *     so every version-1 ring that predates it read as multi-producer.
  * <li><b>producer claim counter</b> counts slots ever claimed. Multiple producers advance it by
  *     CAS; the single producer of a {@link #PRODUCER_MODE_SINGLE} ring by an ordered store.
- * <li><b>consumer head</b> counts slots ever consumed and freed; only the consumer writes it.
+ * <li><b>consumer head</b> counts slots ever consumed; only the consumer writes it, once per
+ *     batch of records.
  *     Both counters are unsigned 64-bit and never wrap in practice; a counter value {@code c}
  *     lives in slot {@code c & (slotCount - 1)}.
  * <li><b>consumer waiting flag</b> is non-zero while the consumer is about to park; a producer
  *     that sees it after publishing rings the doorbell.
- * <li><b>status</b> is {@link #STATUS_FREE} or {@link #STATUS_PUBLISHED}; any other value is
- *     corruption. <b>length</b> is the record length, {@code 1..slotSize - 8}.
+ * <li><b>status</b> is a lap stamp: the record of counter value {@code c} is published by
+ *     storing {@link #publishedStamp publishedStamp(c, slotCount)}, that is
+ *     {@code (c >>> log2(slotCount)) + 1} truncated to 32 bits (its lap, counted from 1), with
+ *     release semantics. While the slot waits for that record it still holds the stamp of the
+ *     record one lap earlier, which is one less ({@link #STATUS_NEVER_PUBLISHED}, 0, on the first
+ *     lap). Nobody writes a slot back after consuming it: the stamp alone tells a consumed slot
+ *     from a published one, so a slot's line travels from producer to consumer only. To the
+ *     consumer at counter value {@code h} any status other than these two is corruption.
+ *     <b>length</b> is the record length, {@code 1..slotSize - 8}.
  * </ul>
+ *
+ * <p>Version 1 (the seed's) had {@code status} 0 (free) or 1 (published) and the consumer stored 0
+ * in every slot it consumed; version 2 stamps laps instead. The two do not interoperate, so an
+ * attacher rejects a version it does not read.
  */
 public final class RingDescriptor {
     /** {@code "JTRG"} in file byte order (stored little-endian, so bytes 0..3 are J, T, R, G). */
     public static final int MAGIC = 0x4752544A;
 
     /** Layout version; the creator writes it last, an attacher rejects any other value. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** Cache line assumed by the layout; the region offset must be a multiple of it. */
     public static final int CACHE_LINE_LENGTH = 64;
@@ -115,10 +127,11 @@ public final class RingDescriptor {
     /** {@code {i32 status, i32 length}}; the payload follows. */
     public static final int SLOT_HEADER_LENGTH = 8;
 
-    /** Slot status: empty, owned by producers (once claimed) or by nobody. */
-    public static final int STATUS_FREE = 0;
-    /** Slot status: a complete record the consumer may read. */
-    public static final int STATUS_PUBLISHED = 1;
+    /**
+     * Slot status of a slot no record was ever published in (every slot of a new ring): the
+     * stamp "free" of the first lap.
+     */
+    public static final int STATUS_NEVER_PUBLISHED = 0;
 
     /** Producer mode: any number of producers claim by CAS. Zero, so older rings read as this. */
     public static final int PRODUCER_MODE_MULTI = 0;
@@ -155,6 +168,15 @@ public final class RingDescriptor {
     /** Offset, from the region start, of the slot holding counter value {@code sequence}. */
     public static int slotOffset(long sequence, int slotCount, int slotSize) {
         return HEADER_LENGTH + (int) (sequence & (slotCount - 1)) * slotSize;
+    }
+
+    /**
+     * The status that publishes the record of counter value {@code sequence} in a ring of
+     * {@code slotCount} slots (a power of two): {@code (sequence >>> log2(slotCount)) + 1}, in 32
+     * bits. The slot holds one less until then.
+     */
+    public static int publishedStamp(long sequence, int slotCount) {
+        return (int) (sequence >>> Integer.numberOfTrailingZeros(slotCount)) + 1;
     }
 
     /** Largest record a slot of {@code slotSize} bytes carries. */

@@ -14,8 +14,6 @@ import static org.jtgt.ring.RingDescriptor.SLOT_COUNT_OFFSET;
 import static org.jtgt.ring.RingDescriptor.SLOT_HEADER_LENGTH;
 import static org.jtgt.ring.RingDescriptor.SLOT_LENGTH_OFFSET;
 import static org.jtgt.ring.RingDescriptor.SLOT_SIZE_OFFSET;
-import static org.jtgt.ring.RingDescriptor.STATUS_FREE;
-import static org.jtgt.ring.RingDescriptor.STATUS_PUBLISHED;
 import static org.jtgt.ring.RingDescriptor.VERSION;
 import static org.jtgt.ring.RingDescriptor.VERSION_OFFSET;
 
@@ -40,20 +38,29 @@ import java.util.concurrent.locks.LockSupport;
  *     {@link ProducerMode#MULTI} ring, by an ordered (release) store on a
  *     {@link ProducerMode#SINGLE} ring, whose one producer owns the counter as Agrona's
  *     {@code OneToOneRingBuffer} producer owns its tail. The slot of counter value {@code claim}
- *     is now its own; no other producer can claim it until the consumer has freed it and moved
+ *     is now its own; no other producer can claim it until the consumer has consumed it and moved
  *     the head past it. Either way the producer keeps the last head it read and reads the
  *     consumer's counter again only when that cached head makes the ring look full.
  * <li><b>Write.</b> It copies the payload and writes the length with plain stores.
- * <li><b>Publish, then signal.</b> It stores {@code status = 1} with release semantics, so the
- *     payload and length are visible to whoever sees the status; then, if the consumer-waiting
- *     flag is set, it unparks the consumer. This is the order of Agrona's
+ * <li><b>Publish, then signal.</b> It stores the slot's status, the record's lap stamp
+ *     ({@link RingDescriptor#publishedStamp}: the lap of {@code claim}, plus one), with release
+ *     semantics, so the payload and length are visible to whoever sees the status; then, if the
+ *     consumer-waiting flag is set, it unparks the consumer. This is the order of Agrona's
  *     {@code OneToOneRingBuffer}/{@code ManyToOneRingBuffer} (write the body, publish the header
  *     with an ordered store, signal afterwards).
  * <li><b>Consume.</b> The single consumer reads {@code status} of the slot at the head with
- *     acquire semantics; if it is 1 it validates the length, hands the payload to the handler,
- *     stores {@code status = 0} and advances the head with a release store, which publishes the
- *     free slot back to producers. A batch of records advances the head once, at its end.
+ *     acquire semantics; if it is the stamp of the head's lap it validates the length and hands
+ *     the payload to the handler. It writes nothing into the slot: the previous lap's stamp the
+ *     slot keeps is what "free" means to the next producer. After a batch of records it advances
+ *     the head once, with a release store, which gives the slots back to producers.
  * </ol>
+ * What crosses between cores per record is therefore the slot's line, once, from producer to
+ * consumer; the consumer's head moves once per batch and producers read it only when the head
+ * they cached makes the ring look full; each counter has a line pair of its own
+ * ({@link RingDescriptor}). The seed's consumer stored {@code status = 0} into every slot it
+ * read, so every line went back to the consumer modified and the producer had to fetch it back
+ * on its next lap: about half the cross-core rate of Agrona's rings, which clear consumed space
+ * in one pass per batch ({@code RingLabBenchmark} in the benchmarks compares both with this).
  * A producer that has claimed but not yet published holds back the records claimed after it: the
  * consumer consumes strictly in claim order, so each producer's records arrive in the order it
  * offered them.
@@ -83,10 +90,10 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>The peer is hostile</h2>
  * Everything read from the region is checked before it is used, as TCMU checks command ids read
  * from its ring ({@code target_core_user.c}): sizes are read once, at {@link #attach}, and
- * validated; every slot index is masked; a slot status other than 0 or 1, or a length outside
- * {@code 1..maxRecordLength()}, makes {@link #drain} throw {@link RingFormatException} and leave
- * the ring as it is. A handler must still assume the payload bytes may change under it while a
- * peer misbehaves.
+ * validated; every slot index is masked; a slot status other than the two stamps the head's lap
+ * allows (published, or the previous lap's), or a length outside {@code 1..maxRecordLength()},
+ * makes {@link #drain} throw {@link RingFormatException} and leave the ring as it is. A handler
+ * must still assume the payload bytes may change under it while a peer misbehaves.
  *
  * <p>Thread safety: on a {@link ProducerMode#MULTI} ring {@link #offer} and {@link #send} may be
  * called from any number of threads and processes; on a {@link ProducerMode#SINGLE} ring from one
@@ -126,6 +133,8 @@ public final class SlotRing {
     private final int slotCount;
     private final int slotSize;
     private final int mask;
+    /** log2(slotCount): counter value >>> countShift is its lap. */
+    private final int countShift;
     private final int slotShift;
     private final int maxRecordLength;
     /** Absolute buffer indices, so the hot paths add nothing but the slot offset. */
@@ -144,7 +153,8 @@ public final class SlotRing {
      * producer reads the real head; it saves touching the consumer's line on nearly every offer.
      * Padded so that producers writing it do not invalidate the line holding this object's fields,
      * which the consumer reads on every drain; written only when it changes; accessed with
-     * acquire/release, so a producer that trusts it is ordered after the consumer's frees.
+     * acquire/release, so a producer that trusts it is ordered after the consumer's last reads
+     * of the slots it gave back.
      */
     private final long[] headCache = new long[2 * HEAD_CACHE_INDEX];
 
@@ -155,6 +165,7 @@ public final class SlotRing {
         this.slotCount = slotCount;
         this.slotSize = slotSize;
         this.mask = slotCount - 1;
+        this.countShift = Integer.numberOfTrailingZeros(slotCount);
         this.slotShift = Integer.numberOfTrailingZeros(slotSize);
         this.maxRecordLength = RingDescriptor.maxRecordLength(slotSize);
         this.claimIndex = offset + PRODUCER_CLAIM_OFFSET;
@@ -328,14 +339,15 @@ public final class SlotRing {
             throw invalidLength(length);
         }
         Objects.checkFromIndexSize(srcOffset, length, src.limit());
-        final int slot = singleProducer ? claimSingle() : claimMulti();
-        if (slot < 0) {
+        final long claim = singleProducer ? claimSingle() : claimMulti();
+        if (claim < 0) {
             return false;
         }
         final ByteBuffer b = region;
+        final int slot = slotsIndex + (((int) claim & mask) << slotShift);
         b.put(slot + SLOT_HEADER_LENGTH, src, srcOffset, length);
         INT.set(b, slot + SLOT_LENGTH_OFFSET, length);
-        INT.setRelease(b, slot, STATUS_PUBLISHED);
+        INT.setRelease(b, slot, publishedStamp(claim));
         // On a SINGLE ring nothing fences the publish from this load; see "Waiting" in the class
         // comment for why a doorbell missed here costs the consumer microseconds, not a park.
         if ((int) INT.getVolatile(b, waitingIndex) != 0) {
@@ -344,8 +356,8 @@ public final class SlotRing {
         return true;
     }
 
-    /** Claims the next slot by CAS; returns its buffer index, or -1 if the ring is full. */
-    private int claimMulti() {
+    /** Claims the next slot by CAS; returns its counter value, or -1 if the ring is full. */
+    private long claimMulti() {
         final ByteBuffer b = region;
         final int claimIdx = claimIndex;
         final long capacity = slotCount;
@@ -377,14 +389,14 @@ public final class SlotRing {
             // The capacity check held against a head that can only have grown since, so if the
             // claim is still current the slot is free.
         } while (!LONG.compareAndSet(b, claimIdx, claim, claim + 1));
-        return slotsIndex + (((int) claim & mask) << slotShift);
+        return claim;
     }
 
     /**
      * Claims the next slot with an ordered store, for the one producer of a
-     * {@link ProducerMode#SINGLE} ring; returns its buffer index, or -1 if the ring is full.
+     * {@link ProducerMode#SINGLE} ring; returns its counter value, or -1 if the ring is full.
      */
-    private int claimSingle() {
+    private long claimSingle() {
         final ByteBuffer b = region;
         // Only this producer writes the claim counter, so a plain load sees its own last store
         // (or, after a hand-over, the previous producer's, through the required happens-before).
@@ -401,10 +413,11 @@ public final class SlotRing {
                 return -1;
             }
         }
-        // The consumer freed the slot before the head we read moved past it (see drain), so
-        // nothing needs clearing here. Release: await reads the claim to decide whether to sleep.
+        // The consumer read the slot's last record before the head we read moved past it (see
+        // drain), and its stamp says "free" for this lap, so nothing needs clearing here.
+        // Release: await reads the claim to decide whether to sleep.
         LONG.setRelease(b, claimIndex, claim + 1);
-        return slotsIndex + (((int) claim & mask) << slotShift);
+        return claim;
     }
 
     /**
@@ -453,12 +466,14 @@ public final class SlotRing {
 
     /**
      * Consumes up to {@code limit} published records in ring order, calling {@code handler} for
-     * each, and frees their slots. Single consumer only.
+     * each, and gives their slots back to producers by advancing the head once at the end.
+     * Single consumer only.
      *
      * @return the number of records consumed (0 if none was ready or {@code limit <= 0})
-     * @throws RingFormatException if the next slot has a status other than 0 or 1 or a length
-     *         outside {@code 1..maxRecordLength()}; the records before it are consumed, the bad
-     *         slot and the head are left as they are, and every later drain throws again
+     * @throws RingFormatException if the next slot has a status other than its lap's published
+     *         stamp or the stamp before it, or a length outside {@code 1..maxRecordLength()}; the
+     *         records before it are consumed, the bad slot and the head are left as they are, and
+     *         every later drain throws again
      */
     public int drain(RecordHandler handler, int limit) {
         Objects.requireNonNull(handler, "handler");
@@ -474,9 +489,11 @@ public final class SlotRing {
             for (int n = 0; n < limit; n++) {
                 final int slot = base + (((int) head & m) << shift);
                 final int status = (int) INT.getAcquire(b, slot);
-                if (status != STATUS_PUBLISHED) {
-                    if (status != STATUS_FREE) {
-                        throw corrupted(head, "status " + status);
+                final int published = publishedStamp(head);
+                if (status != published) {
+                    if (status != published - 1) {
+                        throw corrupted(head, "status " + status + " (expected " + (published - 1) + " or "
+                                + published + ")");
                     }
                     break;
                 }
@@ -484,9 +501,8 @@ public final class SlotRing {
                 if (length <= 0 || length > maxLength) {
                     throw corrupted(head, "length " + length + " not in 1.." + maxLength);
                 }
-                // Plain store: the release store of the head below publishes it to producers,
-                // and no producer can claim this slot before it sees that head.
-                INT.set(b, slot, STATUS_FREE);
+                // Nothing is written back to the slot: its stamp reads "free" to the producer
+                // that claims it next (one lap on) once the head below has moved past it.
                 head++;
                 handler.onRecord(b, slot + SLOT_HEADER_LENGTH, length);
             }
@@ -547,7 +563,8 @@ public final class SlotRing {
             try {
                 final long head = (long) LONG.getVolatile(b, headIndex);
                 long claim = (long) LONG.getVolatile(b, claimIndex);
-                if ((int) INT.getVolatile(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE) {
+                if ((int) INT.getVolatile(b, slotsIndex + (((int) head & mask) << slotShift))
+                        != publishedStamp(head) - 1) {
                     return true;
                 }
                 if (claim == head && singleProducer) {
@@ -585,7 +602,17 @@ public final class SlotRing {
     private boolean isReady() {
         final ByteBuffer b = region;
         final long head = (long) LONG.getAcquire(b, headIndex);
-        return (int) INT.getAcquire(b, slotsIndex + (((int) head & mask) << slotShift)) != STATUS_FREE;
+        final int status = (int) INT.getAcquire(b, slotsIndex + (((int) head & mask) << slotShift));
+        return status != publishedStamp(head) - 1;
+    }
+
+    /**
+     * The status word of the slot of counter value {@code sequence} once that record is
+     * published: its lap plus one ({@link RingDescriptor#publishedStamp}). The same slot holds
+     * one less while it waits for that record (the previous lap's stamp, or 0 on the first lap).
+     */
+    private int publishedStamp(long sequence) {
+        return (int) (sequence >>> countShift) + 1;
     }
 
     /**

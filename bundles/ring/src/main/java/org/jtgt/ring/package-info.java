@@ -6,7 +6,8 @@
  *
  * <p>A library, not jtgt's API: exported by the ring bundle for the transports (shared memory,
  * netlink-style) and the benchmarks, outside {@code org.jtgt.api}. It was
- * {@code org.jtgt.api.ring} 1.1.0 before it became a package of its own.
+ * {@code org.jtgt.api.ring} 1.1.0 before it became a package of its own. 2.0.0: slot statuses are
+ * lap stamps (ring layout version 2), and the status constants of version 1 are gone.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.0.0")

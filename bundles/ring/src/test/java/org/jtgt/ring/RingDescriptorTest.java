@@ -56,7 +56,7 @@ class RingDescriptorTest {
     void slotPictureMatchesConstants() throws IOException {
         List<Row> rows = rows(pictures().get(1));
         Map<String, Integer> expected = new LinkedHashMap<>();
-        expected.put("status (i32)", RingDescriptor.SLOT_STATUS_OFFSET);
+        expected.put("status: lap stamp (i32)", RingDescriptor.SLOT_STATUS_OFFSET);
         expected.put("length (i32)", RingDescriptor.SLOT_LENGTH_OFFSET);
         expected.put("payload (slot size - 8 bytes) ...", RingDescriptor.SLOT_HEADER_LENGTH);
         assertLabelsAt(expected, rows);
@@ -102,7 +102,7 @@ class RingDescriptorTest {
     void magicReadsJtrgInTheFile() {
         ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, RingDescriptor.MAGIC);
         assertEquals("JTRG", new String(b.array(), US_ASCII));
-        assertEquals(1, RingDescriptor.VERSION);
+        assertEquals(2, RingDescriptor.VERSION);
     }
 
     @Test
@@ -111,6 +111,14 @@ class RingDescriptorTest {
         assertEquals(RingDescriptor.HEADER_LENGTH, RingDescriptor.slotOffset(8, 8, 64));
         assertEquals(RingDescriptor.HEADER_LENGTH + 3 * 64, RingDescriptor.slotOffset(8 * 5 + 3, 8, 64));
         assertEquals(56, RingDescriptor.maxRecordLength(64));
+        // Lap stamps: lap + 1, the first lap's free slots reading 0 (STATUS_NEVER_PUBLISHED).
+        assertEquals(RingDescriptor.STATUS_NEVER_PUBLISHED + 1, RingDescriptor.publishedStamp(0, 8));
+        assertEquals(1, RingDescriptor.publishedStamp(7, 8));
+        assertEquals(2, RingDescriptor.publishedStamp(8, 8));
+        assertEquals(6, RingDescriptor.publishedStamp(8 * 5 + 3, 8));
+        // 32 bits of the lap: lap 2^32 - 1 publishes 0, and lap 2^32 publishes 1 again.
+        assertEquals(0, RingDescriptor.publishedStamp(((1L << 32) - 1) * 8, 8));
+        assertEquals(1, RingDescriptor.publishedStamp((1L << 32) * 8 + 7, 8));
         assertThrows(IllegalArgumentException.class, () -> RingDescriptor.regionLength(1 << 20, 1 << 12));
         assertThrows(IllegalArgumentException.class, () -> RingDescriptor.regionLength(-2, 64));
     }

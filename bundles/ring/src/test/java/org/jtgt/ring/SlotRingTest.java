@@ -194,6 +194,75 @@ class SlotRingTest {
     }
 
     @Test
+    void drainWritesNothingButTheHead() {
+        // The consumer gives slots back by moving its head only: no slot line is written back
+        // (the seed stored status 0 into each), so a slot's line only travels producer -> consumer.
+        for (ProducerMode mode : ProducerMode.values()) {
+            ByteBuffer b = Records.alignedDirect(RingDescriptor.regionLength(8, 64));
+            SlotRing ring = SlotRing.create(b, 0, 8, 64, mode);
+            ByteBuffer src = Records.alignedDirect(64);
+            for (long lap = 0; lap < 3; lap++) {
+                for (int i = 0; i < 8; i++) {
+                    assertTrue(ring.offer(src, 0, Records.write(src, 1, lap * 8 + i, ring.maxRecordLength())));
+                }
+                ByteBuffer before = snapshot(b);
+                assertEquals(8, ring.drain((buffer, offset, length) -> { }, 8));
+                ByteBuffer after = snapshot(b);
+                assertEquals(lap * 8 + 8, after.getLong(RingDescriptor.CONSUMER_HEAD_OFFSET));
+                after.putLong(RingDescriptor.CONSUMER_HEAD_OFFSET, before.getLong(RingDescriptor.CONSUMER_HEAD_OFFSET));
+                assertEquals(before, after, mode + ", lap " + lap + ": drain wrote more than the head");
+            }
+        }
+    }
+
+    @Test
+    void slotStatusIsTheLapStamp() {
+        ByteBuffer b = Records.alignedDirect(RingDescriptor.regionLength(8, 64));
+        SlotRing ring = SlotRing.create(b, 0, 8, 64);
+        ByteBuffer src = Records.alignedDirect(64);
+        for (long sequence = 0; sequence < 8 * 5 + 3; sequence++) {
+            assertTrue(ring.offer(src, 0, Records.write(src, 1, sequence, ring.maxRecordLength())));
+            int status = b.getInt(RingDescriptor.slotOffset(sequence, 8, 64));
+            assertEquals(RingDescriptor.publishedStamp(sequence, 8), status, "record " + sequence);
+            assertEquals(sequence / 8 + 1, status);
+            assertEquals(1, ring.drain((buffer, offset, length) -> { }, 8));
+        }
+        // Head 43 (lap 5, slot 3): the slot holds lap 4's stamp 5, which reads as free.
+        assertEquals(5, b.getInt(RingDescriptor.slotOffset(43, 8, 64)));
+        assertFalse(ring.await(0));
+        assertEquals(0, ring.drain((buffer, offset, length) -> { }, 8));
+    }
+
+    @Test
+    void staleOrFutureStampIsCorruption() {
+        // A peer that writes a stamp of any lap but the head's or the one before is broken:
+        // drain refuses, rather than deliver an old record again or one from the future.
+        for (int bad : new int[] {0, 1, 2, 5, -1, Integer.MIN_VALUE}) {
+            ByteBuffer b = Records.alignedDirect(RingDescriptor.regionLength(8, 64));
+            SlotRing ring = SlotRing.create(b, 0, 8, 64);
+            ByteBuffer src = Records.alignedDirect(64);
+            for (long sequence = 0; sequence < 8 * 2 + 2; sequence++) {
+                assertTrue(ring.offer(src, 0, Records.write(src, 1, sequence, ring.maxRecordLength())));
+                assertEquals(1, ring.drain((buffer, offset, length) -> { }, 8));
+            }
+            // Head 18 (lap 2, slot 2): free is 2, published is 3; everything else is bad.
+            int slot = RingDescriptor.slotOffset(18, 8, 64);
+            if (bad == 2) {
+                assertEquals(2, b.getInt(slot));
+                assertEquals(0, ring.drain((buffer, offset, length) -> { }, 8), "lap 1's stamp means free");
+                continue;
+            }
+            b.putInt(slot + RingDescriptor.SLOT_LENGTH_OFFSET, 8);
+            b.putInt(slot, bad);
+            assertTrue(ring.await(0), "await reports the slot so that drain can reject it");
+            RingFormatException e = assertThrows(RingFormatException.class,
+                    () -> ring.drain((buffer, offset, length) -> { }, 8));
+            assertTrue(e.getMessage().contains("status " + bad), e.getMessage());
+            assertEquals(18, b.getLong(RingDescriptor.CONSUMER_HEAD_OFFSET), "head left where it was");
+        }
+    }
+
+    @Test
     void headBeyondClaimCounterMakesOffersRefuse() {
         ByteBuffer b = Records.alignedDirect(RingDescriptor.regionLength(8, 64));
         SlotRing ring = SlotRing.create(b, 0, 8, 64);

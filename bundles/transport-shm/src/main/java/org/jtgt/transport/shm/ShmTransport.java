@@ -150,6 +150,10 @@ public class ShmTransport implements Transport {
         return region.file;
     }
 
+    ShmRegion region() {
+        return region;
+    }
+
     @Override
     public String toString() {
         return "shm transport " + (region == null ? "(closed)" : region.file);
