@@ -48,11 +48,11 @@ public enum OsgiFramework {
     EQUINOX("Eclipse Equinox", "org.eclipse.osgi.launch.EquinoxFactory", "equinox-cache") {
         @Override
         void addProperties(Map<String, String> properties, Path storage) {
-            // As felix.bootdelegation.implicit=false: a class a bundle does not import is not
-            // looked up in the launcher's class path, nor in the JDK beyond java.* and what
-            // org.osgi.framework.bootdelegation names.
-            properties.put("osgi.context.bootdelegation", "false");
-            properties.put("osgi.compatibility.bootdelegation", "false");
+            // Nothing for boot delegation: where Equinox falls back for a class a bundle does not
+            // import (osgi.compatibility.bootdelegation, osgi.context.bootdelegation) it asks the
+            // bundles' parent loader, which is the JDK's boot loader, never the launcher's class
+            // path; and the JDK's generated reflection classes (jdk.internal.reflect) need that
+            // fallback, which Felix grants them with felix.bootdelegation.implicit=false too.
             // Equinox's data areas, all in the storage directory: its configuration area (the
             // bundle cache) is the storage (org.osgi.framework.storage sets it), and the instance
             // and user areas it would otherwise put under the working and home directories if

@@ -28,9 +28,8 @@ class EmbeddedFrameworkTest {
 
     /**
      * Equinox keeps its storage, and the configuration, instance and user areas it would
-     * otherwise put under the working and home directories, below --config; it does not look
-     * beyond a bundle's imports (as felix.bootdelegation.implicit=false for Felix); the rest of
-     * the properties are the same as for Felix.
+     * otherwise put under the working and home directories, below --config; the rest of the
+     * properties are the same as for Felix.
      */
     @Test
     void equinoxKeepsEveryAreaInTheConfigDirectory() {
@@ -40,8 +39,6 @@ class EmbeddedFrameworkTest {
         assertEquals(Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT, p.get(Constants.FRAMEWORK_STORAGE_CLEAN));
         assertEquals("/srv/jtgt/equinox-cache/instance", p.get("osgi.instance.area"));
         assertEquals("/srv/jtgt/equinox-cache/user", p.get("osgi.user.area"));
-        assertEquals("false", p.get("osgi.context.bootdelegation"));
-        assertEquals("false", p.get("osgi.compatibility.bootdelegation"));
         assertEquals("/srv/jtgt/equinox-cache/fileinstall", p.get("felix.fileinstall.tmpdir"));
         assertFalse(p.containsKey("felix.bootdelegation.implicit"));
         Map<String, String> felix = EmbeddedFramework.frameworkProperties(OsgiFramework.FELIX, CONFIG, "2.0.17",
