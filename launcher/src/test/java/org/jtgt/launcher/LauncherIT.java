@@ -288,6 +288,13 @@ class LauncherIT {
         }
         assertEquals(List.of(), wider, "files and directories of jtgt's that others may use");
         assertEquals("rw-------", mode(config.resolve(OsgiFramework.EQUINOX_JAR)), "the copy of Equinox's jar");
+        Path region;
+        try (Stream<Path> all = Files.walk(config.resolve("equinox-cache"))) {
+            region = all.filter(p -> p.getFileName().toString().matches("jtgt-shm-\\d+-\\d+\\.region")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no region file under equinox-cache"));
+        }
+        assertEquals("rw-------", mode(region), "the shared-memory region");
+        assertEquals("rwx------", mode(region.getParent()), "the shm bundle's data area");
         try (Stream<Path> homeFiles = Files.list(home); Stream<Path> cwdFiles = Files.list(cwd)) {
             assertEquals(List.of(), homeFiles.toList(), "written in the home directory");
             assertEquals(List.of(), cwdFiles.toList(), "written in the working directory");
