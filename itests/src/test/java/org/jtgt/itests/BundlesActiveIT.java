@@ -45,6 +45,12 @@ public class BundlesActiveIT {
         return new Option[] {JtgtOptions.framework()};
     }
 
+    /** The matrix runs each framework for real: the one jtgt.itest.framework names is the one running. */
+    @Test
+    public void theFrameworkIsTheOneTheBuildAskedFor() {
+        assertEquals(JtgtOptions.systemBundleName(), context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).getSymbolicName());
+    }
+
     @Test
     public void everyJtgtBundleIsActive() {
         Map<String, Bundle> bundles = jtgtBundles();

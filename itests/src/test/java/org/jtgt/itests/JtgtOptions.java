@@ -14,9 +14,14 @@ import java.util.Map;
 import org.ops4j.pax.exam.Option;
 
 /**
- * The framework every integration test boots: Felix with Declarative Services, slf4j (through SPI
- * Fly) and all jtgt bundles, installed from the jars the build copied into {@code target/bundles}
- * ({@code file:} URLs: under {@code mvn verify} the reactor's SNAPSHOTs are in no repository).
+ * The framework every integration test boots: Felix or Equinox ({@link #FRAMEWORK}) with
+ * Declarative Services, slf4j (through SPI Fly) and all jtgt bundles, installed from the jars the
+ * build copied into {@code target/bundles} ({@code file:} URLs: under {@code mvn verify} the
+ * reactor's SNAPSHOTs are in no repository).
+ *
+ * <p>Pax Exam's native container runs the one OSGi framework whose {@code FrameworkFactory} is on
+ * the test class path: itests/pom.xml runs the tests once with Felix there and once (failsafe
+ * execution {@code equinox}) with Equinox, and sets {@code jtgt.itest.framework} to match.
  */
 public final class JtgtOptions {
     /** The target the daemon's DefaultTarget component creates. */
@@ -57,6 +62,21 @@ public final class JtgtOptions {
 
     private static final String BUNDLES_PROPERTY = "jtgt.itest.bundles";
 
+    /** The framework the tests run in, {@code felix} or {@code equinox} (the system property {@code jtgt.itest.framework}). */
+    public static final String FRAMEWORK = System.getProperty("jtgt.itest.framework", "felix");
+
+    /** The symbolic name of {@link #FRAMEWORK}'s system bundle. */
+    public static String systemBundleName() {
+        switch (FRAMEWORK) {
+            case "felix":
+                return "org.apache.felix.framework";
+            case "equinox":
+                return "org.eclipse.osgi";
+            default:
+                throw new IllegalStateException("jtgt.itest.framework is felix or equinox, not " + FRAMEWORK);
+        }
+    }
+
     private JtgtOptions() {
     }
 
@@ -66,8 +86,7 @@ public final class JtgtOptions {
             jtgt.add(bundle(file(name)));
         }
         return composite(
-                // Without this Felix lets the JDK's ServiceLoader see the test class path.
-                frameworkProperty("felix.bootdelegation.implicit").value("false"),
+                strictClassLoading(),
                 frameworkProperty("jtgt.default.target.enabled").value("true"),
                 frameworkProperty("jtgt.default.target.size").value(Long.toString(DEFAULT_TARGET_SIZE)),
 
@@ -93,6 +112,22 @@ public final class JtgtOptions {
                 junitBundles(),
                 cleanCaches(true),
                 composite(extra));
+    }
+
+    /**
+     * Bundles see what they import and nothing else: without this Felix lets the JDK's
+     * ServiceLoader see the test class path. Equinox falls back to the JDK's boot loader only
+     * (its bundles' parent), never the class path, and needs nothing; its instance and user
+     * areas (by default under the working and home directories) go to {@code target/}.
+     */
+    private static Option strictClassLoading() {
+        if (systemBundleName().equals("org.eclipse.osgi")) {
+            File areas = new File("target", "equinox-areas").getAbsoluteFile();
+            return composite(
+                    frameworkProperty("osgi.instance.area").value(new File(areas, "instance").getPath()),
+                    frameworkProperty("osgi.user.area").value(new File(areas, "user").getPath()));
+        }
+        return frameworkProperty("felix.bootdelegation.implicit").value("false");
     }
 
     /**

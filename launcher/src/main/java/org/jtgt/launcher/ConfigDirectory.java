@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * directory an earlier version created with the umask's mode, and it is jtgt's to fix. A
  * user-supplied LUN file elsewhere is never changed. Two cases are refused instead, with the
  * reason: a directory with the sticky bit (shared by design, like {@code /tmp}), and one whose
- * mode cannot be changed (another user's). Felix's own cache files keep the umask's mode; this
+ * mode cannot be changed (another user's). The framework's own cache files (Felix's, Equinox's) keep the umask's mode; this
  * directory's 0700 is what keeps others out of them.
  *
  * <p>On a file system without POSIX permissions nothing is checked; a debug line says so.

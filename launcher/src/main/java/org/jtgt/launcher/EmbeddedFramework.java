@@ -8,13 +8,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -24,13 +22,13 @@ import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.launch.Framework;
-import org.osgi.framework.launch.FrameworkFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of the embedded framework: start Felix with the bundles from the launcher jar, wait
- * until something stops it, stop it within {@link #STOP_TIMEOUT_MS}.
+ * One run of the embedded framework: start Felix or Equinox ({@link OsgiFramework}) with the
+ * bundles from the launcher jar, wait until something stops it, stop it within
+ * {@link #STOP_TIMEOUT_MS}.
  */
 final class EmbeddedFramework {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedFramework.class);
@@ -54,6 +52,7 @@ final class EmbeddedFramework {
     private static final String[] SLF4J_PACKAGES = {"org.slf4j", "org.slf4j.event", "org.slf4j.helpers", "org.slf4j.spi"};
 
     private final Path configDir;
+    private final OsgiFramework kind;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final AtomicBoolean stopLogged = new AtomicBoolean();
     private volatile boolean gaveUp;
@@ -61,8 +60,9 @@ final class EmbeddedFramework {
     /** Kept open (and locked) until the process exits. */
     private FileChannel lockChannel;
 
-    EmbeddedFramework(Path configDir) {
+    EmbeddedFramework(Path configDir, OsgiFramework kind) {
         this.configDir = configDir;
+        this.kind = kind;
     }
 
     /** Runs until the framework stops; returns the process exit status. */
@@ -70,7 +70,7 @@ final class EmbeddedFramework {
         // First: an Error on any thread from here on ends the process instead of leaving it half alive.
         FatalErrors.install();
         Properties build = buildProperties();
-        LOG.info("jtgt {} starting; config {}", build.getProperty("version"), configDir);
+        LOG.info("jtgt {} starting in {}; config {}", build.getProperty("version"), kind.displayName(), configDir);
         long started = System.nanoTime();
         List<Bundle> bundles;
         try {
@@ -81,9 +81,9 @@ final class EmbeddedFramework {
                 LOG.error("{} is in use by another jtgt process; stop it or choose another --config", configDir);
                 return Main.EXIT_FAILURE;
             }
-            Map<String, String> properties = frameworkProperties(configDir, build.getProperty("slf4j.version"),
+            Map<String, String> properties = frameworkProperties(kind, configDir, build.getProperty("slf4j.version"),
                     System.getProperties());
-            framework = newFramework(properties);
+            framework = kind.factory(kind.classLoader(configDir)).newFramework(properties);
             framework.init();
             Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnJvmShutdown, "jtgt-shutdown"));
             if (!StopSignals.install(this::stopOnSignal)) {
@@ -133,24 +133,22 @@ final class EmbeddedFramework {
         return true;
     }
 
-    /** Framework properties for a run with {@code configDir}; package-private for tests. */
-    static Map<String, String> frameworkProperties(Path configDir, String slf4jVersion, Properties system) {
+    /** Framework properties for a run of {@code kind} with {@code configDir}; package-private for tests. */
+    static Map<String, String> frameworkProperties(OsgiFramework kind, Path configDir, String slf4jVersion,
+            Properties system) {
         Map<String, String> properties = new LinkedHashMap<>();
         for (String name : system.stringPropertyNames()) {
             if (name.startsWith(PASS_THROUGH_PREFIX)) {
                 properties.put(name, system.getProperty(name));
             }
         }
-        properties.put(Constants.FRAMEWORK_STORAGE, configDir.resolve("felix-cache").toString());
-        // The bundles are installed from the jar on every start, so start from an empty cache.
-        properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        // The storage below configDir, and what only this framework reads.
+        properties.putAll(kind.properties(configDir));
         StringBuilder slf4j = new StringBuilder();
         for (String pkg : SLF4J_PACKAGES) {
             slf4j.append(slf4j.length() == 0 ? "" : ",").append(pkg).append(";version=").append(slf4jVersion);
         }
         properties.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, slf4j.toString());
-        // Bundles see only what they import, never the launcher's class path by accident.
-        properties.put("felix.bootdelegation.implicit", "false");
         properties.put(CONFIG_DIR_PROPERTY, configDir.toString());
         // Component configurations (PID.cfg, key=value lines) from DIR/etc, applied at start and
         // when a file changes. Not written back: the files are the operator's.
@@ -162,16 +160,8 @@ final class EmbeddedFramework {
         properties.put("felix.fileinstall.log.level", "2");
         // File Install's scratch directory: by default a fresh fileinstall-* in java.io.tmpdir on
         // every start, never removed. Kept with the framework cache instead, which each start clears.
-        properties.put("felix.fileinstall.tmpdir", configDir.resolve("felix-cache").resolve("fileinstall").toString());
+        properties.put("felix.fileinstall.tmpdir", kind.storage(configDir).resolve("fileinstall").toString());
         return properties;
-    }
-
-    private static Framework newFramework(Map<String, String> properties) {
-        Iterator<FrameworkFactory> factories = ServiceLoader.load(FrameworkFactory.class).iterator();
-        if (!factories.hasNext()) {
-            throw new IllegalStateException("no OSGi framework on the class path");
-        }
-        return factories.next().newFramework(properties);
     }
 
     private static List<Bundle> install(BundleContext context, List<String> names) throws IOException, BundleException {

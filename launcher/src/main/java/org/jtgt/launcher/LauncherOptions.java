@@ -14,8 +14,9 @@ import java.util.function.BiConsumer;
  * @param help {@code --help} was given
  * @param portal the iSCSI portals to listen on instead of the default, {@code HOST:PORT} or a
  *        comma-separated list of them (one target port each, in that order), or {@code null}
+ * @param framework the OSGi framework to embed ({@code --framework}, default Felix)
  */
-public record LauncherOptions(Path configDir, boolean help, String portal) {
+public record LauncherOptions(Path configDir, boolean help, String portal, OsgiFramework framework) {
     /** Framework property the iSCSI driver reads its portal from. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
 
@@ -35,9 +36,10 @@ public record LauncherOptions(Path configDir, boolean help, String portal) {
         Path configDir = Path.of(DEFAULT_CONFIG_DIR);
         boolean help;
         String portal;
+        OsgiFramework framework = OsgiFramework.FELIX;
 
         LauncherOptions build() {
-            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal);
+            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal, framework);
         }
     }
 
@@ -61,6 +63,9 @@ public record LauncherOptions(Path configDir, boolean help, String portal) {
                     "iSCSI portal(s) to listen on, each its own target port and portal group (default"
                             + " 127.0.0.1:3260; [::1]:PORT for IPv6; port 0 picks a free one)",
                     (b, value) -> b.portal = checkPortals(value)),
+            new Spec("--framework", "felix|equinox",
+                    "the OSGi framework to run the bundles in: Apache Felix (default) or Eclipse Equinox",
+                    (b, value) -> b.framework = OsgiFramework.named(value)),
             new Spec("--help", null, "print this help and exit", (b, value) -> b.help = true));
 
     /**

@@ -3,8 +3,8 @@ package org.jtgt.launcher;
 import org.jtgt.launcher.LauncherOptions.UsageException;
 
 /**
- * {@code java -jar jtgt.jar}: runs the jtgt bundles in an embedded Apache Felix until SIGINT or
- * SIGTERM.
+ * {@code java -jar jtgt.jar}: runs the jtgt bundles in an embedded Apache Felix (or Eclipse
+ * Equinox, {@code --framework equinox}) until SIGINT or SIGTERM.
  *
  * <p>Exit status: 0 after a clean stop (including one asked for by SIGINT or SIGTERM), 1 if the
  * framework could not start or did not stop cleanly, 2 for a bad command line.
@@ -52,6 +52,6 @@ public final class Main {
             // because a Unix socket path may not exceed 107 bytes.
             System.setProperty(NETLINK_DIR_PROPERTY, options.configDir().toString());
         }
-        return new EmbeddedFramework(options.configDir()).runUntilStopped();
+        return new EmbeddedFramework(options.configDir(), options.framework()).runUntilStopped();
     }
 }

@@ -235,6 +235,85 @@ class LauncherIT {
         again.stopCleanly();
     }
 
+    /**
+     * {@code --framework equinox}: the same bundles all active in Eclipse Equinox, named in the
+     * start-up line; an iSCSI initiator reaches the default target; Equinox's storage (and the
+     * copy of its jar) is in --config, owner-only like everything jtgt writes there, and nothing
+     * lands in the home or working directory (Equinox's user and instance areas default there);
+     * a clean stop on SIGTERM with no framework error or warning entry.
+     */
+    @Test
+    void equinoxRunsTheSameBundlesWithEverythingInTheConfigDirectory() throws Exception {
+        Path work = TARGET.resolve("launcher-it-equinox");
+        deleteTree(work);
+        Path home = work.resolve("home");
+        Path cwd = work.resolve("cwd");
+        Files.createDirectories(home);
+        Files.createDirectories(cwd);
+        Path config = work.resolve("config");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + work, "-Duser.home=" + home, "-Djtgt.fc.portal=127.0.0.1:0",
+                "-Djtgt.default.target.size=16777216", "-jar", JAR.toAbsolutePath().toString(),
+                "--framework", "equinox", "--config", config.toString(), "--portal", "127.0.0.1:0"));
+        Process process = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).start();
+        processes.add(process);
+        LauncherProcess.Output output = new LauncherProcess.Output(process.getInputStream());
+
+        Matcher started = STARTED.matcher(output.await(STARTED, 120));
+        assertTrue(started.find());
+        assertEquals(embeddedBundleCount(), Integer.parseInt(started.group(1)), output.text());
+        assertTrue(output.text().contains(" starting in Eclipse Equinox; config " + config), output.text());
+        assertFalse(output.text().contains("started with errors"), output.text());
+
+        Matcher portal = LauncherProcess.PORTAL.matcher(output.await(LauncherProcess.PORTAL, 10));
+        assertTrue(portal.find());
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        String inquiry = new ExternalTool(work.resolve("tools"), java.time.Duration.ofSeconds(60))
+                .run("iscsi-inq", "iscsi://127.0.0.1:" + portal.group(1) + "/iqn.2026-11.org.jtgt:default/0");
+        assertTrue(inquiry.contains("Product:VIRTUAL-DISK"), inquiry);
+        String shown = LauncherProcess.jtgtadm(0, "--control", config.resolve("control.sock").toString(),
+                "--mode", "system", "--op", "show");
+        assertTrue(shown.contains("    shm (active)"), shown);
+
+        assertTrue(Files.isDirectory(config.resolve("equinox-cache").resolve("org.eclipse.osgi")), "Equinox storage");
+        assertFalse(Files.exists(config.resolve("felix-cache")));
+        List<String> wider = new ArrayList<>();
+        try (Stream<Path> all = Files.walk(config)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                String name = p.equals(config) ? "." : config.relativize(p).toString();
+                // Equinox's own files: the umask's mode inside the 0700 --config, as Felix's
+                if (name.startsWith("equinox-cache") && !p.getFileName().toString().startsWith("jtgt-")) {
+                    continue;
+                }
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+                if (!OWNER_ONLY.containsAll(perms)) {
+                    wider.add(name + " " + PosixFilePermissions.toString(perms));
+                }
+            }
+        }
+        assertEquals(List.of(), wider, "files and directories of jtgt's that others may use");
+        assertEquals("rw-------", mode(config.resolve(OsgiFramework.EQUINOX_JAR)), "the copy of Equinox's jar");
+        Path region;
+        try (Stream<Path> all = Files.walk(config.resolve("equinox-cache"))) {
+            region = all.filter(p -> p.getFileName().toString().matches("jtgt-shm-\\d+-\\d+\\.region")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no region file under equinox-cache"));
+        }
+        assertEquals("rw-------", mode(region), "the shared-memory region");
+        assertEquals("rwx------", mode(region.getParent()), "the shm bundle's data area");
+        try (Stream<Path> homeFiles = Files.list(home); Stream<Path> cwdFiles = Files.list(cwd)) {
+            assertEquals(List.of(), homeFiles.toList(), "written in the home directory");
+            assertEquals(List.of(), cwdFiles.toList(), "written in the working directory");
+        }
+
+        assertTrue(process.toHandle().destroy(), "SIGTERM not sent");
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), output.text());
+        output.join();
+        assertEquals(0, process.exitValue(), output.text());
+        assertTrue(output.text().contains("jtgt stopped"), output.text());
+        assertFalse(output.text().contains(" ERROR "), output.text());
+        assertFalse(output.text().contains("!ENTRY"), output.text());
+    }
+
     private static String mode(Path p) throws IOException {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
     }

@@ -32,6 +32,16 @@ class LauncherOptionsTest {
     }
 
     @Test
+    void frameworkIsFelixUnlessEquinoxIsAsked() throws UsageException {
+        assertEquals(OsgiFramework.FELIX, LauncherOptions.parse().framework());
+        assertEquals(OsgiFramework.EQUINOX, LauncherOptions.parse("--framework", "equinox").framework());
+        assertEquals(OsgiFramework.FELIX, LauncherOptions.parse("--framework=felix").framework());
+        UsageException e = assertThrows(UsageException.class, () -> LauncherOptions.parse("--framework", "knopflerfish"));
+        assertEquals("--framework is felix or equinox, not 'knopflerfish'", e.getMessage());
+        assertTrue(LauncherOptions.usage().contains("--framework felix|equinox"), LauncherOptions.usage());
+    }
+
+    @Test
     void help() throws UsageException {
         assertTrue(LauncherOptions.parse("--help").help());
         assertTrue(LauncherOptions.parse("--config", "/x", "--help").help());

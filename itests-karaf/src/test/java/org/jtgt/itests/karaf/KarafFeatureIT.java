@@ -15,6 +15,7 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfi
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.replaceConfigurationFile;
 
 import java.io.File;
 import java.io.IOException;
@@ -75,6 +76,12 @@ import org.osgi.util.tracker.ServiceTracker;
  * on loopback port 0, and the test reads the port the iSCSI driver bound from the daemon's
  * target port list. Initiators nobody here wrote (libiscsi's utilities, QEMU) then reach the
  * target, and the loopback driver reads what QEMU wrote over iSCSI and the other way round.
+ *
+ * <p>Karaf runs on Felix, or on Equinox when {@code jtgt.itest.framework} is {@code equinox}
+ * (itests-karaf/pom.xml runs the test once each way): {@code karaf.framework=equinox} in
+ * {@code etc/config.properties}, with the Equinox jar (the version the launcher embeds) put into
+ * the distribution's {@code system/} folder, where Karaf's launcher looks for the framework (the
+ * minimal distribution ships only Felix's).
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -103,6 +110,8 @@ public class KarafFeatureIT {
     /** System property (set by failsafe, passed on into Karaf) naming the external tools' work directory. */
     private static final String WORK_PROPERTY = "jtgt.itest.work";
     private static final String VERSION_PROPERTY = "jtgt.version";
+    /** {@code felix} (default) or {@code equinox}: the framework Karaf runs on. */
+    private static final String FRAMEWORK = System.getProperty("jtgt.itest.framework", "felix");
 
     private static final String LIBISCSI = "libiscsi-bin";
     private static final String QEMU = "qemu-utils and qemu-block-extra";
@@ -173,7 +182,39 @@ public class KarafFeatureIT {
             systemProperty("jtgt.control").value(new File(sockets, "control.sock").getPath()),
             systemProperty(WORK_PROPERTY).value(required(WORK_PROPERTY)),
             systemProperty(VERSION_PROPERTY).value(version),
+            systemProperty("jtgt.itest.framework").value(FRAMEWORK),
+            framework(repo),
         };
+    }
+
+    /** Karaf on Equinox, the jar from this build's repository; nothing to change for Felix, Karaf's default. */
+    private static Option framework(File repo) {
+        switch (FRAMEWORK) {
+            case "felix":
+                return composite();
+            case "equinox":
+                String version = required("equinox.version");
+                String path = "org/eclipse/platform/org.eclipse.osgi/" + version + "/org.eclipse.osgi-" + version + ".jar";
+                return composite(
+                        replaceConfigurationFile("system/" + path, new File(repo, path)),
+                        editConfigurationFilePut("etc/config.properties", "karaf.framework", "equinox"),
+                        editConfigurationFilePut("etc/config.properties", "karaf.framework.equinox",
+                                "mvn:org.eclipse.platform/org.eclipse.osgi/" + version),
+                        // Karaf's launcher takes the first line of the jar's
+                        // META-INF/services/...FrameworkFactory for the class name; since 3.18.500
+                        // Equinox's file starts with a comment line, so the class is named here.
+                        editConfigurationFilePut("etc/config.properties", "karaf.framework.factory",
+                                "org.eclipse.osgi.launch.EquinoxFactory"));
+            default:
+                throw new IllegalStateException("jtgt.itest.framework is felix or equinox, not " + FRAMEWORK);
+        }
+    }
+
+    /** The matrix runs each framework for real: Karaf runs on the one jtgt.itest.framework names. */
+    @Test
+    public void karafRunsOnTheFrameworkTheBuildAskedFor() {
+        String expected = FRAMEWORK.equals("equinox") ? "org.eclipse.osgi" : "org.apache.felix.framework";
+        assertEquals(expected, context.getBundle(Constants.SYSTEM_BUNDLE_LOCATION).getSymbolicName());
     }
 
     @Test
