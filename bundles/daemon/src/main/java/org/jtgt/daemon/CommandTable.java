@@ -126,6 +126,7 @@ final class CommandTable {
         t.spc(Opcodes.RELEASE_6, "RELEASE(6)", Reservations::release6, "17 00 00 00 00 04", 0);
         t.spc(Opcodes.RESERVE_10, "RESERVE(10)", Reservations::reserve10, "56 00 00 00 00 00 00 00 00 04", CONFLICTS);
         t.spc(Opcodes.RELEASE_10, "RELEASE(10)", Reservations::release10, "57 00 00 00 00 00 00 00 00 04", 0);
+        t.spc(Opcodes.LOG_SENSE, "LOG SENSE", LogPages::logSense, "4D 01 FF FF 00 FF FF FF FF 04", 0);
         SupportedOperationCodes rsoc = new SupportedOperationCodes(t);
         t.serviceActions(Opcodes.MAINTENANCE_IN, "MAINTENANCE IN", DURING_SANITIZE,
                 new ServiceAction(Opcodes.SA_REPORT_SUPPORTED_OPERATION_CODES, "REPORT SUPPORTED OPERATION CODES",

@@ -100,6 +100,8 @@ final class InquiryData {
 
     // ---- Logical Block Provisioning (SBC-3 VPD page) ----
     static final int PROVISIONING_PAGE_LENGTH = 4;
+    /** Logical Block Provisioning VPD byte 4: THRESHOLD EXPONENT (SBC-4). */
+    static final int THRESHOLD_EXPONENT_OFFSET = 4;
     static final int LBPRZ_OFFSET = 5;
     /** Byte 5: LBPU (UNMAP), LBPWS (WRITE SAME(16) with UNMAP), LBPWS10 (WRITE SAME(10) with UNMAP). */
     static final int LBPU = 0x80;
@@ -279,7 +281,9 @@ final class InquiryData {
      * Logical Block Provisioning VPD page (SBC-3): a thin unit reports LBPU (UNMAP), LBPWS and
      * LBPWS10 (WRITE SAME with UNMAP), LBPRZ 001b (unmapped blocks read zeros, which every
      * store's {@code deallocate} guarantees) and provisioning type thin; a fully provisioned
-     * unit none of them. ANC_SUP and DP are zero (no anchored state, no descriptor page).
+     * unit none of them. ANC_SUP and DP are zero (no anchored state, no descriptor page). A thin
+     * unit's THRESHOLD EXPONENT is the size of the threshold sets its Logical Block Provisioning
+     * log page counts in ({@link LogPages#thresholdExponent}).
      * A thin unit over a store that cannot give space back ({@code freesSpace()} false: it
      * writes zeros) keeps the UNMAP bits (the command works, and the blocks read zeros) but
      * reports provisioning type 000b, fully provisioned: no block is ever deallocated, which
@@ -288,6 +292,8 @@ final class InquiryData {
     static void logicalBlockProvisioning(CommandContext c, int allocationLength) {
         boolean thin = c.unit.options().thin();
         vpdHeader(c, PAGE_LOGICAL_BLOCK_PROVISIONING, PROVISIONING_PAGE_LENGTH);
+        // the unit in which the Logical Block Provisioning log page counts resources
+        c.putIn(THRESHOLD_EXPONENT_OFFSET, thin ? LogPages.thresholdExponent(c.unit) : 0);
         c.putIn(LBPRZ_OFFSET, thin ? LBPU | LBPWS | LBPWS10 | LBPRZ_ZEROS : 0);
         c.putIn(PROVISIONING_TYPE_OFFSET, thin && c.unit.store().freesSpace() ? PROVISIONING_TYPE_THIN
                 : PROVISIONING_TYPE_FULL);

@@ -21,6 +21,7 @@ final class Opcodes {
     static final int SYNCHRONIZE_CACHE_10 = 0x35;
     static final int WRITE_SAME_10 = 0x41;
     static final int UNMAP = 0x42;
+    static final int LOG_SENSE = 0x4D;
     static final int RESERVE_10 = 0x56;
     static final int RELEASE_10 = 0x57;
     static final int MODE_SENSE_10 = 0x5A;

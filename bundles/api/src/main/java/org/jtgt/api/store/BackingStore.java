@@ -137,6 +137,38 @@ public interface BackingStore extends Closeable {
         return false;
     }
 
+    /**
+     * Bytes of this store backed by storage now (memory chunks, a file's allocated blocks), or
+     * -1 if the store cannot tell (the Logical Block Provisioning log page's used resources).
+     *
+     * @since 1.6
+     */
+    default long allocatedBytes() {
+        return -1;
+    }
+
+    /**
+     * Bytes this store could still allocate for writes to unmapped blocks: at most the part of
+     * its capacity not backed yet, less where the space it draws on (a memory budget, a file
+     * system) has less; -1 if it cannot tell (the Logical Block Provisioning log page's available
+     * resources).
+     *
+     * @since 1.6
+     */
+    default long availableBytes() {
+        return -1;
+    }
+
+    /**
+     * Whether {@link #availableBytes()} is space shared with other stores (a memory budget, a
+     * file system), so other logical units' writes use it up too (the log page's SCOPE).
+     *
+     * @since 1.6
+     */
+    default boolean sharesSpace() {
+        return true;
+    }
+
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
 }

@@ -429,6 +429,28 @@ public final class FileStore implements BackingStore {
         return punching;
     }
 
+    /** The file's allocated blocks in bytes ({@code fstat}'s st_blocks), or -1 without native access. */
+    @Override
+    public long allocatedBytes() {
+        int f = fd;
+        return natives == null || f < 0 ? -1 : natives.allocatedBytes(f);
+    }
+
+    /**
+     * What the file system can still give the file: its usable space, at most the part of the
+     * LUN not allocated yet; -1 if the file system cannot be asked.
+     */
+    @Override
+    public long availableBytes() {
+        try {
+            long free = Files.getFileStore(path).getUsableSpace();
+            long allocated = allocatedBytes();
+            return allocated < 0 ? Math.min(free, size) : Math.max(0, Math.min(free, size - allocated));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** The file system's block while holes are punched (the unit they come in), 0 otherwise. */
     @Override
     public int deallocationGranularity() {

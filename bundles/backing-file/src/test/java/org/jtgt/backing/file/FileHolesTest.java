@@ -115,6 +115,9 @@ class FileHolesTest {
         s.flush();
         long before = allocatedBlocks(file);
         assertTrue(before >= 2 * MIB / 512, "2 MiB written are allocated: " + before);
+        assertEquals(before * 512, s.allocatedBytes(), "fstat's count, as stat(1) tells it");
+        long available = s.availableBytes();
+        assertTrue(available >= 0 && available <= 4 * MIB - before * 512, "at most the part not allocated: " + available);
 
         long offset = 5000;
         long length = MIB + 100;
@@ -125,6 +128,7 @@ class FileHolesTest {
         long after = allocatedBlocks(file);
         assertTrue(before - after >= (last - first) / 512, "the whole blocks inside the range were given back: "
                 + before + " -> " + after + " (512-byte units)");
+        assertEquals(after * 512, s.allocatedBytes(), "the store's count follows the punch");
 
         byte[] expected = data.clone();
         Arrays.fill(expected, (int) offset, (int) end, (byte) 0);

@@ -236,8 +236,22 @@ public final class MemoryStore implements AsyncBackingStore {
     }
 
     /** Bytes of chunk memory allocated so far (directory pages not counted). */
+    @Override
     public long allocatedBytes() {
         return allocated.get();
+    }
+
+    /**
+     * The capacity not allocated yet, as far as the memory budget can still hold it; all of it
+     * when the store is fully provisioned (its capacity is reserved in the budget already).
+     */
+    @Override
+    public long availableBytes() {
+        long notYet = Math.max(0, size - allocated.get());
+        if (full) {
+            return notYet;
+        }
+        return Math.max(0, Math.min(notYet, budget.limit() - budget.used()));
     }
 
     /** Bytes this store holds from its budget: what it has allocated, or all its capacity when fully provisioned. */
