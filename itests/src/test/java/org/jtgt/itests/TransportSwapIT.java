@@ -167,19 +167,23 @@ public class TransportSwapIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!name.equals(control.activeTransport())) {
             assertTrue("active transport is " + control.activeTransport() + ", not " + name + " " + when + "; errors: "
-                    + io.errors(), System.nanoTime() < deadline);
-            assertTrue("errors " + when + ": " + io.errors(), io.errors().isEmpty());
+                    + errors(), System.nanoTime() < deadline);
+            assertTrue("errors " + when + ": " + errors(), errors().equals("[]"));
             Thread.sleep(5);
         }
+    }
+
+    private String errors() {
+        return io == null ? "[]" : io.errors().toString();
     }
 
     private void awaitActiveOtherThan(String name, String when) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         String active;
         while ((active = control.activeTransport()) == null || active.equals(name)) {
-            assertTrue("active transport is " + active + " " + when + "; errors: " + io.errors(),
+            assertTrue("active transport is " + active + " " + when + "; errors: " + errors(),
                     System.nanoTime() < deadline);
-            assertTrue("errors " + when + ": " + io.errors(), io.errors().isEmpty());
+            assertTrue("errors " + when + ": " + errors(), errors().equals("[]"));
             Thread.sleep(5);
         }
     }
