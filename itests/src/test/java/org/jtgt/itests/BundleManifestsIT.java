@@ -105,6 +105,7 @@ class BundleManifestsIT {
                 "jtgt-host", "org/jtgt/util/IntMap.class",
                 "jtgt-daemon", "org/jtgt/util/file/OwnerOnlyFiles.class",
                 "jtgt-transport-shm", "org/jtgt/util/file/OrphanFiles.class",
+                "jtgt-transport-direct", "org/jtgt/util/BlockAllocator.class",
                 "jtgt-backing-memory", "org/jtgt/util/ByteSize.class",
                 "jtgt-lld-iscsi", "org/jtgt/util/lld/NexusReplies.class",
                 "jtgt-lld-fc", "org/jtgt/util/lld/TmfReplies.class");

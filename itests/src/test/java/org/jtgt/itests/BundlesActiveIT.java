@@ -69,6 +69,7 @@ public class BundlesActiveIT {
     @Test
     public void eachServiceIsRegisteredByItsBundle() throws Exception {
         assertRegisteredBy("jtgt-transport-shm", Transport.class, "(" + Transport.NAME_PROPERTY + "=shm)");
+        assertRegisteredBy("jtgt-transport-direct", Transport.class, "(" + Transport.NAME_PROPERTY + "=direct)");
         assertRegisteredBy("jtgt-host", HostService.class, null);
         assertRegisteredBy("jtgt-daemon", TargetAdmin.class, null);
         assertRegisteredBy("jtgt-lld-loopback", LoopbackInitiator.class, null);

@@ -37,6 +37,7 @@ public final class JtgtOptions {
             "jtgt-backing-memory",
             "jtgt-backing-file",
             "jtgt-transport-shm",
+            "jtgt-transport-direct",
             "jtgt-host",
             "jtgt-daemon",
             "jtgt-lld-loopback");

@@ -57,7 +57,7 @@ public class ShellIT {
     @Test
     public void shellCommandsManageTargets() throws Exception {
         String shown = execute("jtgt:system show");
-        assertTrue(shown, shown.contains("shm (active)"));
+        assertTrue(shown, shown.contains("direct (active)"));
 
         assertEquals("target 7 " + IQN + " created", execute("jtgt:target new --tid 7 -T " + IQN));
         assertEquals("target 7 LUN 0: 1048576 bytes, memory",

@@ -25,16 +25,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The hot-swap acceptance test: verified I/O from four threads continues across ten stops and
- * starts of the shared-memory transport bundle. While the transport is gone, commands wait in the
- * host queues; when it is back they complete. No command is lost, none completes twice, no byte
- * is wrong.
+ * starts of the transport bundles (shared-memory and direct, both stopped each cycle and started
+ * in alternating order, so the host side binds either first and then moves to its preferred one).
+ * While no transport is there, commands wait in the host queues; when one is back they complete.
+ * No command is lost, none completes twice, no byte is wrong.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class TransportRestartIT {
     private static final Logger LOG = LoggerFactory.getLogger(TransportRestartIT.class);
 
-    private static final String TRANSPORT_BUNDLE = "jtgt-transport-shm";
+    private static final String[] TRANSPORT_BUNDLES = {"jtgt-transport-shm", "jtgt-transport-direct"};
     private static final int WORKERS = 4;
     private static final int CYCLES = 10;
     private static final long PAUSE_MS = 200;
@@ -62,18 +63,23 @@ public class TransportRestartIT {
         if (io != null) {
             io.close();
         }
-        Bundle transport = Scsi.bundle(context, TRANSPORT_BUNDLE);
-        if (transport != null && transport.getState() != Bundle.ACTIVE) {
-            transport.start();
+        for (String name : TRANSPORT_BUNDLES) {
+            Bundle transport = Scsi.bundle(context, name);
+            if (transport != null && transport.getState() != Bundle.ACTIVE) {
+                transport.start();
+            }
         }
     }
 
     @Test
     public void ioSurvivesTenTransportRestarts() throws Exception {
         Scsi.awaitTarget(admin, JtgtOptions.DEFAULT_TARGET);
-        Bundle transport = Scsi.bundle(context, TRANSPORT_BUNDLE);
-        assertNotNull(TRANSPORT_BUNDLE + " is not installed", transport);
-        assertEquals(Bundle.ACTIVE, transport.getState());
+        Bundle[] transports = new Bundle[TRANSPORT_BUNDLES.length];
+        for (int i = 0; i < transports.length; i++) {
+            transports[i] = Scsi.bundle(context, TRANSPORT_BUNDLES[i]);
+            assertNotNull(TRANSPORT_BUNDLES[i] + " is not installed", transports[i]);
+            assertEquals(Bundle.ACTIVE, transports[i].getState());
+        }
 
         io = new VerifiedIo(initiator, "iqn.2026-11.org.jtgt.itests:restart", WORKERS);
         io.awaitProgress(10, "before the first restart");
@@ -81,10 +87,16 @@ public class TransportRestartIT {
         long started = System.nanoTime();
         for (int cycle = 1; cycle <= CYCLES; cycle++) {
             long before = io.totalCompleted();
-            transport.stop();
+            for (Bundle transport : transports) {
+                transport.stop();
+            }
             Thread.sleep(PAUSE_MS);
-            transport.start();
-            assertEquals("transport bundle after start, cycle " + cycle, Bundle.ACTIVE, transport.getState());
+            for (int i = 0; i < transports.length; i++) {
+                Bundle transport = transports[(i + cycle) % transports.length];
+                transport.start();
+                assertEquals(transport.getSymbolicName() + " after start, cycle " + cycle, Bundle.ACTIVE,
+                        transport.getState());
+            }
             Thread.sleep(PAUSE_MS);
             LOG.info("transport restart {}/{} done; {} commands completed during the cycle",
                     cycle, CYCLES, io.totalCompleted() - before);

@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Live transport swaps under verified load: four loopback sessions write and read back patterns
- * while the active transport is swapped shm → netlink → shm 50 times through
+ * while the active transport is swapped shm → netlink → direct → shm ... 51 times through
  * {@link TransportControl}, then by configuration (Config Admin, PID {@code org.jtgt.host}), and
- * while the transport bundles are stopped and started. Every command completes exactly once,
+ * while each transport bundle is stopped and started. Every command completes exactly once,
  * every read verifies, and the pause of each swap is reported.
  */
 @RunWith(PaxExam.class)
@@ -45,11 +45,15 @@ public class TransportSwapIT {
     private static final Logger LOG = LoggerFactory.getLogger(TransportSwapIT.class);
 
     private static final int WORKERS = 4;
-    private static final int SWAPS = 50;
+    /** Swaps by name: a multiple of three, plus one, ends on shm again. */
+    private static final int SWAPS = 51;
     /** Commands each worker completes between two swaps, so every binding carries load. */
     private static final int COMMANDS_BETWEEN_SWAPS = 4;
     private static final String SHM_BUNDLE = "jtgt-transport-shm";
     private static final String NETLINK_BUNDLE = "jtgt-transport-netlink";
+    private static final String DIRECT_BUNDLE = "jtgt-transport-direct";
+    /** The swap order by name, starting from shm. */
+    private static final String[] ORDER = {"netlink", "direct", "shm"};
 
     @Inject
     private LoopbackInitiator initiator;
@@ -82,7 +86,7 @@ public class TransportSwapIT {
         if (io != null) {
             io.close();
         }
-        for (String name : new String[] {SHM_BUNDLE, NETLINK_BUNDLE}) {
+        for (String name : new String[] {SHM_BUNDLE, NETLINK_BUNDLE, DIRECT_BUNDLE}) {
             Bundle b = Scsi.bundle(context, name);
             if (b != null && b.getState() != Bundle.ACTIVE) {
                 b.start();
@@ -93,19 +97,21 @@ public class TransportSwapIT {
     }
 
     @Test
-    public void fiftySwapsUnderVerifiedLoad() throws Exception {
+    public void fiftyOneSwapsUnderVerifiedLoad() throws Exception {
         Scsi.awaitTarget(admin, JtgtOptions.DEFAULT_TARGET);
         awaitRegistered("netlink");
         awaitRegistered("shm");
-        assertEquals("shm", control.activeTransport());
+        awaitRegistered("direct");
+        configure("shm");
+        awaitActive("shm", "at the start");
 
         io = new VerifiedIo(initiator, "iqn.2026-11.org.jtgt.itests:swap", WORKERS);
         io.awaitProgress(10, "before the first swap");
         long before = control.swapSummary().count();
 
-        // 1. By the control service: shm -> netlink -> shm ... 50 times.
+        // 1. By the control service: shm -> netlink -> direct -> shm ... 51 times.
         for (int i = 1; i <= SWAPS; i++) {
-            String to = i % 2 == 1 ? "netlink" : "shm";
+            String to = ORDER[(i - 1) % ORDER.length];
             SwapRecord swap = control.swapTo(to);
             assertEquals("swap " + i + ": " + swap, to, swap.to());
             assertEquals(to, control.activeTransport());
@@ -118,30 +124,28 @@ public class TransportSwapIT {
         configure("netlink");
         awaitActive("netlink", "after configuring netlink");
         io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "on netlink by configuration");
+        configure("direct");
+        awaitActive("direct", "after configuring direct");
+        io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "on direct by configuration");
         configure("shm");
         awaitActive("shm", "after configuring shm");
         io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "on shm by configuration");
 
-        // 3. The active transport's bundle goes away: the host side moves by itself, and back.
+        // 3. The active transport's bundle goes away: the host side moves to another one by
+        // itself, and back to the chosen one when it returns.
         for (int cycle = 1; cycle <= 3; cycle++) {
-            Bundle shm = Scsi.bundle(context, SHM_BUNDLE);
-            shm.stop();
-            awaitActive("netlink", "after stopping " + SHM_BUNDLE);
-            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + SHM_BUNDLE + " stopped");
-            shm.start();
-            awaitActive("shm", "after starting " + SHM_BUNDLE + " again");
-            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + SHM_BUNDLE + " back");
-
-            control.swapTo("netlink");
-            Bundle netlink = Scsi.bundle(context, NETLINK_BUNDLE);
-            netlink.stop();
-            awaitActive("shm", "after stopping " + NETLINK_BUNDLE);
-            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + NETLINK_BUNDLE + " stopped");
-            netlink.start();
-            awaitActive("netlink", "after starting the chosen " + NETLINK_BUNDLE + " again");
-            io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + NETLINK_BUNDLE + " back");
-            control.swapTo("shm");
+            for (String[] t : new String[][] {{"shm", SHM_BUNDLE}, {"netlink", NETLINK_BUNDLE}, {"direct", DIRECT_BUNDLE}}) {
+                control.swapTo(t[0]);
+                Bundle bundle = Scsi.bundle(context, t[1]);
+                bundle.stop();
+                awaitActiveOtherThan(t[0], "after stopping " + t[1]);
+                io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + t[1] + " stopped");
+                bundle.start();
+                awaitActive(t[0], "after starting the chosen " + t[1] + " again");
+                io.awaitProgress(COMMANDS_BETWEEN_SWAPS, "with " + t[1] + " back");
+            }
         }
+        control.swapTo("shm");
 
         io.stopAndVerify();
         SwapSummary summary = control.swapSummary();
@@ -163,8 +167,23 @@ public class TransportSwapIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!name.equals(control.activeTransport())) {
             assertTrue("active transport is " + control.activeTransport() + ", not " + name + " " + when + "; errors: "
-                    + io.errors(), System.nanoTime() < deadline);
-            assertTrue("errors " + when + ": " + io.errors(), io.errors().isEmpty());
+                    + errors(), System.nanoTime() < deadline);
+            assertTrue("errors " + when + ": " + errors(), errors().equals("[]"));
+            Thread.sleep(5);
+        }
+    }
+
+    private String errors() {
+        return io == null ? "[]" : io.errors().toString();
+    }
+
+    private void awaitActiveOtherThan(String name, String when) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String active;
+        while ((active = control.activeTransport()) == null || active.equals(name)) {
+            assertTrue("active transport is " + active + " " + when + "; errors: " + errors(),
+                    System.nanoTime() < deadline);
+            assertTrue("errors " + when + ": " + errors(), errors().equals("[]"));
             Thread.sleep(5);
         }
     }

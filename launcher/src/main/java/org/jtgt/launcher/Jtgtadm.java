@@ -123,7 +123,7 @@ public final class Jtgtadm {
                   --mode system --op show            transports, swap pauses, targets and LUNs
                   --mode transport --op show         registered transports, the active one, swap pause times
                   --mode transport --op swap --name NAME
-                                                     make NAME (shm, netlink) the active transport, live
+                                                     make NAME (direct, shm, netlink) the active transport, live
                   --mode target --op show            targets, LUNs, ACLs, sessions
                   --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off
                                                      grow a LUN, change its options in place

@@ -21,19 +21,21 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Live transport swaps under iSCSI load, as a user does them: the launcher runs, QEMU reads and
  * writes over iSCSI, and {@code jtgtadm --op swap --mode transport} moves the target between the
- * shared-memory ring and the netlink-style socket 20 times. No I/O may fail, and a pattern
+ * shared-memory ring, the netlink-style socket and the direct transport 21 times. No I/O may fail, and a pattern
  * written before the swaps must read back after them.
  */
 @Timeout(300)
 class IscsiSwapIT {
     private static final Path WORK = LauncherProcess.TARGET.resolve("iscsi-swap-it");
-    private static final int SWAPS = 20;
+    /** Swaps through {@link #ORDER}: a multiple of three ends on direct. */
+    private static final int SWAPS = 21;
+    private static final String[] ORDER = {"netlink", "shm", "direct"};
 
     @RegisterExtension
     final Processes processes = new Processes();
 
     @Test
-    void twentySwapsUnderQemuLoadLoseNothing() throws Exception {
+    void twentyOneSwapsUnderQemuLoadLoseNothing() throws Exception {
         ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
         ExternalTool.require("qemu-img", "qemu-utils and qemu-block-extra");
         ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(120));
@@ -42,8 +44,9 @@ class IscsiSwapIT {
         processes.add(launcher.process);
         String url = "iscsi://127.0.0.1:" + launcher.iscsiPort() + "/iqn.2026-11.org.jtgt:default/0";
         String control = config.resolve("control.sock").toString();
-        assertTrue(LauncherProcess.jtgtadmAt(control, 0, "-m", "transport", "-o", "show").contains("netlink"),
-                "the netlink transport is not registered:\n" + launcher.output.text());
+        String transports = LauncherProcess.jtgtadmAt(control, 0, "-m", "transport", "-o", "show");
+        assertTrue(transports.contains("netlink") && transports.contains("direct"),
+                "the netlink or direct transport is not registered:\n" + transports + launcher.output.text());
 
         // Before: 8 MiB of pattern at the start of the LUN.
         tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x5c 0 8M", url);
@@ -65,7 +68,7 @@ class IscsiSwapIT {
 
         List<String> swaps = new ArrayList<>();
         for (int i = 0; i < SWAPS; i++) {
-            String to = i % 2 == 0 ? "netlink" : "shm";
+            String to = ORDER[i % ORDER.length];
             String out = LauncherProcess.jtgtadmAt(control, 0, "--mode", "transport", "--op", "swap", "--name", to);
             assertTrue(out.contains("-> " + to + ": paused"), out);
             swaps.add(out.strip());
@@ -88,7 +91,7 @@ class IscsiSwapIT {
         String after = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x5c 0 8M", url);
         assertFalse(after.contains("Pattern verification failed"), after);
         String summary = LauncherProcess.jtgtadmAt(control, 0, "--mode", "transport", "--op", "show");
-        assertTrue(summary.contains("shm (active)"), summary);
+        assertTrue(summary.contains("direct (active)"), summary);
         System.out.println("IscsiSwapIT: " + SWAPS + " swaps under load; " + summary.lines()
                 .filter(l -> l.startsWith("Swaps:")).findFirst().orElse(summary));
         assertFalse(launcher.output.text().contains(" ERROR "), launcher.output.text());

@@ -49,7 +49,7 @@ class LauncherIT {
         // jtgtadm, next to jtgt.jar, reaches this instance through the socket in --config
         String socket = config.resolve("control.sock").toString();
         String shown = LauncherProcess.jtgtadm(0, "--control", socket, "--mode", "system", "--op", "show");
-        assertTrue(shown.contains("    shm (active)"), shown);
+        assertTrue(shown.contains("    direct (active)"), shown);
         assertTrue(shown.contains("Target: iqn.2026-11.org.jtgt:default"), shown);
         String refused = LauncherProcess.jtgtadm(1, "--control", socket, "-m", "transport", "-o", "swap", "-n", "pigeon");
         assertTrue(refused.contains("jtgtadm: no transport named 'pigeon' is registered"), refused);

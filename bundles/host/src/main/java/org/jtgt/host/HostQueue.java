@@ -90,6 +90,7 @@ final class HostQueue implements ScsiHost {
     // ---- the ordered queue: CommandSlot or Request entries ----
     private final ArrayDeque<Object> queue;
     private final AtomicBoolean dispatching = new AtomicBoolean();
+    private final AtomicBoolean flushingDone = new AtomicBoolean();
     /**
      * Set when dispatch stopped because the transport refused (full ring, ACK window, no room in
      * the data area) with entries still queued. A host with nothing in flight gets no answer that
@@ -469,26 +470,65 @@ final class HostQueue implements ScsiHost {
         return false;
     }
 
-    /** Offers backlogged KEVENT_CMD_DONE records to a usable transport. */
+    /**
+     * Offers backlogged KEVENT_CMD_DONE records to a usable transport. One thread flushes at a
+     * time (a CAS flag, like dispatch), and never holding the backlog's lock while it offers: an
+     * in-process transport may run the daemon and deliver answers beneath the offer, on this
+     * thread, and those commands' {@link #done} add to the backlog and flush again. A thread that
+     * finds the backlog being flushed (by another thread, or by itself further up) leaves it to
+     * that flusher, which looks again after letting go.
+     *
+     * @return false if a record was refused (the transport is full or gone)
+     */
     boolean flushDone() {
-        synchronized (doneBacklog) {
-            if (doneCount == 0) {
+        while (true) {
+            if (!flushingDone.compareAndSet(false, true)) {
                 return true;
             }
-            TransportEndpoint endpoint = side.doneEndpoint();
-            if (endpoint == null) {
+            boolean flushed;
+            try {
+                flushed = flushBacklog();
+            } finally {
+                flushingDone.set(false);
+            }
+            if (!flushed) {
                 return false;
             }
-            ByteBuffer s = side.scratch();
-            while (doneCount > 0) {
-                CmdDoneEvent.write(s, 0, hostNo, doneBacklog[doneHead], doneResults[doneHead]);
-                if (!endpoint.offer(s, 0, CmdDoneEvent.LENGTH)) {
+            synchronized (doneBacklog) {
+                if (doneCount == 0) {
+                    return true;
+                }
+            }
+        }
+    }
+
+    private boolean flushBacklog() {
+        TransportEndpoint endpoint = null;
+        ByteBuffer s = side.scratch();
+        while (true) {
+            long cid;
+            int result;
+            synchronized (doneBacklog) {
+                if (doneCount == 0) {
+                    return true;
+                }
+                cid = doneBacklog[doneHead];
+                result = doneResults[doneHead];
+            }
+            if (endpoint == null) {
+                endpoint = side.doneEndpoint();
+                if (endpoint == null) {
                     return false;
                 }
+            }
+            CmdDoneEvent.write(s, 0, hostNo, cid, result);
+            if (!endpoint.offer(s, 0, CmdDoneEvent.LENGTH)) {
+                return false;
+            }
+            synchronized (doneBacklog) {
                 doneHead = (doneHead + 1) % doneBacklog.length;
                 doneCount--;
             }
-            return true;
         }
     }
 

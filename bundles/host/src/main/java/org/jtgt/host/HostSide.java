@@ -58,8 +58,8 @@ public class HostSide implements HostService, TransportControl, EventSink {
     @ObjectClassDefinition(name = "jtgt host side", description = "Per-host queues and the active transport")
     public @interface Config {
         @AttributeDefinition(name = "Preferred transport", description = "jtgt.transport name to bind when registered "
-                + "(shm, netlink); otherwise the highest-ranked registered transport. Applied without restart.")
-        String transport() default "shm";
+                + "(direct, shm, netlink); otherwise the highest-ranked registered transport. Applied without restart.")
+        String transport() default "direct";
 
         @AttributeDefinition(name = "Commands per host", description = "Command slots of each SCSI host: bounds what one "
                 + "LLD port may have outstanding. Applies to hosts added after the change.")

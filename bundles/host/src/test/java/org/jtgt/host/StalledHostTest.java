@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class StalledHostTest {
     /** A transport whose one endpoint records what it is offered, refuses on demand, and is answered by the test. */
-    static final class ScriptedTransport implements Transport, TransportEndpoint, DataArea {
+    static class ScriptedTransport implements Transport, TransportEndpoint, DataArea {
         final ByteBuffer area = ByteBuffer.allocateDirect(1 << 20);
         final BlockAllocator allocator = new BlockAllocator(1 << 20, 4096);
         final Queue<ByteBuffer> offered = new ArrayDeque<>();

@@ -209,9 +209,23 @@ final class IscsiConnection {
                 List.of(new SessionInfo.ConnectionInfo(login.cid(), remote, local)));
     }
 
-    /** The host answered a command: the sender writes its response. Never blocks. */
+    /** The host answered a command: its response is written at once on this thread when the sender is idle (see {@link ResponseSender}), else queued. Never waits for a peer that does not read. */
     void commandCompleted(ScsiTask t) {
         sender.commandCompleted(t);
+    }
+
+    /** The socket's send buffer in bytes (the kernel grows it as the connection runs); 0 if unknown. */
+    int sendBufferSize() {
+        try {
+            return channel.getOption(java.net.StandardSocketOptions.SO_SNDBUF);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Responses written by the threads that completed their commands (see {@link ResponseSender}). */
+    long inlineResponses() {
+        return sender.inlineWrites();
     }
 
     /** The task management requests of this connection, and their answers. */
@@ -369,6 +383,7 @@ final class IscsiConnection {
             decoder.read(channel, placement);
             liveness.received();
             ByteBuffer h = decoder.header();
+            sender.acknowledge(Bhs.expStatSn(h));
             int opcode = Bhs.opcode(h);
             if (!decoder.dataDigestOk()) {
                 dataDigestError(h, opcode);

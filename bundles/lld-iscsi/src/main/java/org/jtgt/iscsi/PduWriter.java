@@ -14,8 +14,10 @@ import org.jtgt.util.BufferView;
  * such as a command's buffer in the shared data area) and a trailer of padding and data digest.
  * Memory is fixed: {@value #BATCH} header and trailer slots per connection.
  *
- * <p>One thread (the connection's sender) uses a writer; {@link #writeStartedNanos()} may be
- * read by a watchdog to find a peer that stopped reading.
+ * <p>One thread at a time uses a writer (the connection's sender, or a thread writing a response
+ * itself: {@link ResponseSender} hands the writer over under its lock); {@link #writeStartedNanos()}
+ * may be read by a watchdog to find a peer that stopped reading. {@link #committed()} counts what
+ * was ever committed, for the sender's estimate of what the socket still holds.
  */
 final class PduWriter {
     static final int BATCH = 32;
@@ -36,6 +38,13 @@ final class PduWriter {
     private final CRC32C crc = new CRC32C();
     private int pdus;
     private int iovCount;
+    /** Bytes ever committed, each PDU charged {@value #PDU_CHARGE} more (see {@link #committed}). */
+    private long committed;
+    /**
+     * What each PDU is charged beyond its bytes: the kernel accounts a socket buffer by its
+     * packets' memory, which for small PDUs is several times their length.
+     */
+    static final int PDU_CHARGE = 1024;
     private boolean headerDigest;
     private boolean dataDigest;
     private volatile long writeStartedNanos;
@@ -132,7 +141,17 @@ final class PduWriter {
                 iov[iovCount++] = t;
             }
         }
+        committed += PDU_CHARGE + hlen + length + (length > 0 ? Digests.padding(length) + (dataDigest ? Bhs.DIGEST_LENGTH : 0) : 0);
         pdus++;
+    }
+
+    /**
+     * Bytes committed since the writer was made, with {@value #PDU_CHARGE} per PDU: the
+     * difference between two readings bounds what was written in between, as the socket's
+     * send buffer accounts it.
+     */
+    long committed() {
+        return committed;
     }
 
     /** Writes the batch; blocks until all of it is in the socket. */

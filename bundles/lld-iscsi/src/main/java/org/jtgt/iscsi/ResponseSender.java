@@ -16,10 +16,24 @@ import org.slf4j.LoggerFactory;
 /**
  * A connection's sender thread: writes everything the target sends, in order, filling StatSN,
  * ExpCmdSN and MaxCmdSN as it goes, so those are always current. The reader queues
- * {@link ControlPdu}s; the transport thread queues a {@link ScsiTask} when the host has answered
- * it (never blocking). Each batch of up to {@value PduWriter#BATCH} PDUs goes out with one
- * gathering write through the {@link PduWriter}; a task's Data-In is written straight from its
- * command's buffer.
+ * {@link ControlPdu}s; the thread that completes a command hands its {@link ScsiTask} over when
+ * the host has answered it (never blocking). Each batch of up to {@value PduWriter#BATCH} PDUs
+ * goes out with one gathering write through the {@link PduWriter}; a task's Data-In is written
+ * straight from its command's buffer.
+ *
+ * <p>Inline responses. When nothing is queued and nobody holds the writer, the completing thread
+ * writes the response itself ({@link #commandCompleted}): it takes the writer under the queue's
+ * lock (so StatSN order and the batch are the owner's alone, as for the sender thread), renders
+ * and writes it, and the command is done on that thread: no hand-off, no wake-up. It must never
+ * wait for a peer that does not read, and the socket is a blocking one (a selector would box
+ * the descriptor per wake-up on this JDK), so a response is written inline only if the socket
+ * can take it at once: what was written since the last response the initiator acknowledged
+ * (ExpStatSN: it has read everything up to there, so none of it is in our send buffer) plus
+ * this response, each PDU charged {@value PduWriter#PDU_CHARGE} bytes more for the kernel's
+ * accounting, must stay within half the socket's send buffer. Otherwise, while the writer is
+ * busy or anything is queued, and for responses that would not fit one batch, the task is
+ * queued and the sender batches. An initiator that acknowledges what it has not read can make
+ * an inline write wait; the stalled-write watchdog ends such a connection.
  *
  * <p>After a batch is written, each task's host command is done (or released) and the task
  * goes back to the pool, and each control PDU's {@link ControlPdu#after} runs (digests switched
@@ -45,6 +59,21 @@ final class ResponseSender {
     private final Object queueLock = new Object();
     private final ArrayDeque<Outbound> queue = new ArrayDeque<>();
     private boolean queueClosed;
+    /** Some thread holds the writer (and statSn, afterFlush, senseScratch). Guarded by queueLock. */
+    private boolean writerOwned;
+    /** Responses written by completing threads. Guarded by queueLock. */
+    private long inlineWrites;
+
+    // ---- what the socket may still hold (the writer owner's) ----
+    private static final int MARKS = 1024;
+    /** {@link PduWriter#committed()} after the PDU with StatSN {@code n}, at {@code n % MARKS}. */
+    private final long[] statSnMarks = new long[MARKS];
+    /** The last StatSN the initiator acknowledged (its ExpStatSN - 1); written by the reader. */
+    private volatile int acknowledged;
+    private volatile boolean acknowledgedYet;
+    /** Half the socket's send buffer, read again now and then (the kernel grows it). */
+    private long budget;
+    private int budgetChecks;
     private int queuedControls;
     private int queuedControlBytes;
     private final Outbound[] batch = new Outbound[PduWriter.BATCH];
@@ -67,17 +96,111 @@ final class ResponseSender {
         return writer.writeStartedNanos();
     }
 
-    /** The host answered a command: hand it to the sender. Never blocks. */
+    /**
+     * The host answered a command: write its response now on this thread if the writer is free,
+     * nothing is queued and the socket can take it at once, else hand it to the sender. Never
+     * waits for the peer.
+     */
     void commandCompleted(ScsiTask t) {
         t.state = ScsiTask.State.COMPLETED;
+        boolean closed;
         synchronized (queueLock) {
-            if (!queueClosed) {
-                queue.add(t);
-                queueLock.notify();
-                return;
+            closed = queueClosed;
+            if (!closed) {
+                if (writerOwned || !queue.isEmpty() || !fitsAtOnce(t)) {
+                    queue.add(t);
+                    queueLock.notify();
+                    return;
+                }
+                writerOwned = true;
             }
         }
-        host.done(t.command, ResponseDelivery.NEXUS_LOST);
+        if (closed) {
+            host.done(t.command, ResponseDelivery.NEXUS_LOST);
+            return;
+        }
+        writeInline(t);
+    }
+
+    /**
+     * The initiator's ExpStatSN (any PDU of the full feature phase carries one): it has read
+     * every response before it. Called by the reader; only ever moves forward.
+     */
+    void acknowledge(int expStatSn) {
+        int a = expStatSn - 1;
+        if (!acknowledgedYet || SerialNumber.gt(a, acknowledged)) {
+            acknowledged = a;
+            acknowledgedYet = true;
+        }
+    }
+
+    /**
+     * Whether {@code t}'s response fits one batch and the socket's send buffer now (see the class
+     * comment). Called holding queueLock with the writer free, so the owner's state is current.
+     */
+    private boolean fitsAtOnce(ScsiTask t) {
+        SessionParameters p = connection.params();
+        if (p == null || !acknowledgedYet) {
+            return false;
+        }
+        int acked = acknowledged;
+        int behind = statSn - 1 - acked;   // responses written and not acknowledged
+        if (behind < 0 || behind >= MARKS) {
+            return false;                  // acknowledged more than was sent, or too far behind
+        }
+        int dataIn = t.read && t.command != null ? Math.max(0, Math.min(t.command.dataInLength(), t.edtl)) : 0;
+        // Each Data-In ends at a segment or a burst: at most one per segment plus one per burst.
+        long pdus = 1 + (dataIn + (long) p.initiatorMaxRecvDataSegmentLength - 1) / p.initiatorMaxRecvDataSegmentLength
+                + (dataIn + (long) p.maxBurstLength - 1) / p.maxBurstLength;
+        if (pdus > PduWriter.BATCH) {
+            return false;
+        }
+        long need = writer.committed() - statSnMarks[acked & (MARKS - 1)] + dataIn
+                + pdus * (PduWriter.PDU_CHARGE + Bhs.LENGTH + 2L * Bhs.DIGEST_LENGTH + Bhs.PAD) + PduWriter.SMALL_DATA;
+        if (need <= budget) {
+            return true;
+        }
+        if (budgetChecks-- <= 0) {
+            budgetChecks = 4096;
+            budget = connection.sendBufferSize() / 2;
+            return need <= budget;
+        }
+        return false;
+    }
+
+    /** Renders and writes {@code t}'s response on this thread, which holds the writer. */
+    private void writeInline(ScsiTask t) {
+        String failure = null;
+        try {
+            renderResponse(t);
+            writer.flush();
+        } catch (IOException e) {
+            failure = e.getMessage() == null ? e.toString() : e.getMessage();
+        } catch (RuntimeException e) {
+            LOG.error("{}: writing a response failed", connection, e);
+            failure = "internal error: " + e;
+        }
+        afterFlush.clear();   // t only: done or failed below, once the writer is free again
+        synchronized (queueLock) {
+            writerOwned = false;
+            inlineWrites++;
+            if (!queue.isEmpty() || queueClosed) {
+                queueLock.notifyAll();
+            }
+        }
+        if (failure != null) {
+            afterFailed(t);
+            connection.abort("send failed: " + failure);
+        } else {
+            afterWritten(t);
+        }
+    }
+
+    /** Responses written by the threads that completed them. */
+    long inlineWrites() {
+        synchronized (queueLock) {
+            return inlineWrites;
+        }
     }
 
     /**
@@ -150,16 +273,23 @@ final class ResponseSender {
     /** The sender thread's loop, until the connection closes or a write fails. */
     void run() {
         String failure = null;
+        boolean mine = false;
         try {
             while (true) {
                 int n = 0;
                 synchronized (queueLock) {
-                    while (queue.isEmpty() && !queueClosed) {
+                    if (mine) {
+                        writerOwned = false;
+                        mine = false;
+                    }
+                    while ((queue.isEmpty() || writerOwned) && !queueClosed) {
                         queueLock.wait();
                     }
                     if (queueClosed) {
                         break;
                     }
+                    writerOwned = true;
+                    mine = true;
                     while (n < batch.length && !queue.isEmpty()) {
                         Outbound o = queue.poll();
                         if (o instanceof ControlPdu c) {
@@ -188,7 +318,29 @@ final class ResponseSender {
                 connection.abort("send failed: " + failure);
             }
             // Nothing more will be written: what was rendered and not written, and everything
-            // still queued, is not delivered.
+            // still queued, is not delivered. An inline writer still at work finishes first;
+            // once the queue is closed, no other one starts.
+            List<Outbound> rest;
+            synchronized (queueLock) {
+                queueClosed = true;
+                if (mine) {
+                    writerOwned = false;
+                }
+                boolean interrupted = false;
+                while (writerOwned) {
+                    try {
+                        queueLock.wait(10);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                writerOwned = true;
+                rest = new ArrayList<>(queue);
+                queue.clear();
+            }
             for (Outbound o : afterFlush) {
                 afterFailed(o);
             }
@@ -198,12 +350,6 @@ final class ResponseSender {
                     dropQueued(batch[i]);
                     batch[i] = null;
                 }
-            }
-            List<Outbound> rest;
-            synchronized (queueLock) {
-                queueClosed = true;
-                rest = new ArrayList<>(queue);
-                queue.clear();
             }
             for (Outbound o : rest) {
                 dropQueued(o);
@@ -302,6 +448,9 @@ final class ResponseSender {
         c.queued = false;
         sequenceNumbers(h, c.statSnMode == ControlPdu.ADVANCE_STAT_SN);
         writer.commit(c.data == null || c.data.length == 0 ? null : ByteBuffer.wrap(c.data));
+        if (c.statSnMode == ControlPdu.ADVANCE_STAT_SN) {
+            statSnMarks[(statSn - 1) & (MARKS - 1)] = writer.committed();
+        }
         if (c.after != null) {
             afterFlush.add(c);
             // Whatever follows must see the effect (digests switched on, connection closed).
@@ -385,13 +534,15 @@ final class ResponseSender {
             }
             writer.commit(sense);
         }
+        statSnMarks[(statSn - 1) & (MARKS - 1)] = writer.committed();
         afterFlush.add(t);
     }
 
     private void flush() throws IOException {
         writer.flush();
-        for (Outbound o : afterFlush) {
-            afterWritten(o);
+        // By index: an iterator here is an object per batch wherever escape analysis gives up.
+        for (int i = 0; i < afterFlush.size(); i++) {
+            afterWritten(afterFlush.get(i));
         }
         afterFlush.clear();
     }

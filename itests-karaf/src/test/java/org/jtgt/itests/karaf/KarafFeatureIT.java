@@ -99,6 +99,7 @@ public class KarafFeatureIT {
             "jtgt-backing-file",
             "jtgt-transport-shm",
             "jtgt-transport-netlink",
+            "jtgt-transport-direct",
             "jtgt-host",
             "jtgt-daemon",
             "jtgt-lld-loopback",
