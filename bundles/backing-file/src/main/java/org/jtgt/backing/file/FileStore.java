@@ -18,7 +18,6 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
 
-import com.sun.nio.file.ExtendedOpenOption;
 
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.util.ByteSize;
@@ -825,12 +824,17 @@ public final class FileStore implements BackingStore {
         return options(readOnly, false);
     }
 
-    /** {@code direct}: with O_DIRECT. */
+    /**
+     * {@code direct}: with O_DIRECT ({@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, imported
+     * optionally: a framework whose system bundle does not export {@code com.sun.nio.file} runs
+     * the file store without it, and refuses only {@code direct=1}).
+     */
     static OpenOption[] options(boolean readOnly, boolean direct) {
         if (direct) {
+            OpenOption d = DirectOption.get();
             return readOnly
-                    ? new OpenOption[] {StandardOpenOption.READ, ExtendedOpenOption.DIRECT}
-                    : new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT};
+                    ? new OpenOption[] {StandardOpenOption.READ, d}
+                    : new OpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE, d};
         }
         return readOnly
                 ? new OpenOption[] {StandardOpenOption.READ}
@@ -860,6 +864,21 @@ public final class FileStore implements BackingStore {
         fd = -1;
         if (d >= 0) {
             natives.close(d);
+        }
+    }
+
+    /** The JDK's O_DIRECT open option, looked up only when a store asks for it. */
+    private static final class DirectOption {
+        private DirectOption() {
+        }
+
+        static OpenOption get() {
+            try {
+                return com.sun.nio.file.ExtendedOpenOption.DIRECT;
+            } catch (NoClassDefFoundError e) {
+                throw new UnsupportedOperationException("O_DIRECT (direct=1) needs the JDK package com.sun.nio.file, "
+                        + "which this OSGi framework does not export to bundles", e);
+            }
         }
     }
 }
