@@ -37,8 +37,10 @@ import org.jtgt.api.target.TargetInfo;
  *                                                 add or remove an ACL entry (no entries: everyone)
  * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
  *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING,physicalblocksize=BYTES]
+ *                             [-P STORE-OPTION=VALUE,...]   the store type's own options (file: direct=0|1)
  * --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off,thin=on|off
- *                                                 grow the LUN and change its options in place
+ *                                                 grow the LUN and change its options in place (not its
+ *                                                 store options: the store was opened with them)
  * --mode logicalunit --op delete --tid N --lun L
  * --mode session   --op show [--tid N]            I_T nexuses with their driver sessions and statistics
  * --mode conn      --op show [--tid N] [--sid HOST:NEXUS]   the connections of those sessions
@@ -182,6 +184,9 @@ final class AdminCommands {
                 Long size = null;
                 int blockSize = ConfigValues.DEFAULT_BLOCK_SIZE;
                 Map<String, String> params;
+                TargetConfiguration known = services.configuration();
+                // the type's store options (null: its provider is not running, which newLun then says)
+                Map<String, String> storeOptions = known == null ? null : known.storeOptions(type);
                 try {
                     if (o.get("size") != null) {
                         size = ConfigValues.size(o.get("size"));
@@ -189,8 +194,10 @@ final class AdminCommands {
                     if (o.get("blocksize") != null) {
                         blockSize = ConfigValues.blockSize(o.get("blocksize"));
                     }
-                    params = o.has("params") ? ConfigValues.params(o.get("params")) : Map.of();
-                    ConfigValues.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
+                    params = o.has("params") ? ConfigValues.params(o.get("params"), ConfigValues.OPTION_KEYS,
+                            storeOptions) : Map.of();
+                    // bad values: usage, before anything runs (a store option's value its provider checks)
+                    ConfigValues.lunOptions(ConfigValues.lunParams(params), LunOptions.DEFAULT);
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }
@@ -212,9 +219,13 @@ final class AdminCommands {
                 }
                 Map<String, String> params;
                 Long size = null;
+                TargetConfiguration known = services.configuration();
+                String type = known == null ? null : known.storeType(tid, lun);
+                // the LUN's store options are named, to be refused with the reason rather than as unknown
+                Map<String, String> storeOptions = type == null ? Map.of() : known.storeOptions(type);
                 try {
                     params = o.has("params") ? new LinkedHashMap<>(ConfigValues.params(o.get("params"),
-                            ConfigValues.UPDATE_KEYS)) : new LinkedHashMap<>();
+                            ConfigValues.UPDATE_KEYS, storeOptions)) : new LinkedHashMap<>();
                     String sizeParam = params.remove(ConfigValues.SIZE);
                     if (sizeParam != null && o.get("size") != null) {
                         throw new IllegalArgumentException("give the size once: --size or --params size=, not both");
@@ -223,7 +234,7 @@ final class AdminCommands {
                     if (sizeText != null) {
                         size = ConfigValues.size(sizeText);
                     }
-                    ConfigValues.lunOptions(params, LunOptions.DEFAULT);   // bad values: usage, before anything runs
+                    ConfigValues.lunOptions(ConfigValues.lunParams(params), LunOptions.DEFAULT);   // bad values: usage
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(e.getMessage());
                 }

@@ -205,6 +205,61 @@ class AdminCommandsTest {
         assertEquals(new LunOptions(true, false, false, null), daemon.targets.get(IQN).options.get(0));
     }
 
+    /**
+     * {@code --params direct=1} on a file LUN (a real file store under target/): the file is
+     * created and opened with O_DIRECT, show names it, targets.conf keeps it, and a restart of
+     * the daemon and the config opens it so again. Unknown keys and keys of another type are
+     * usage errors naming what the type takes; a bad value is refused by the provider before a
+     * file is made; {@code --op update} does not change it.
+     */
+    @Test
+    void directOnAFileLunOpensItWithODirectAndSurvivesAReload() throws IOException {
+        daemon.realFiles = true;
+        Path disk = DIR.resolve("direct.img");
+        Files.deleteIfExists(disk);
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString(),
+            "--size", "1048576", "--params"};
+        usage("unknown --params key 'sync' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES, direct=0|1)", with(lun, "direct=1,sync=1"));
+        usage("unknown --params key 'direct' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES)", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                "--bstype", "memory", "--size", "65536", "-P", "direct=1");
+        failed("direct=on: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page cache)",
+                with(lun, "direct=on"));
+        assertFalse(Files.exists(disk), "nothing created for a refused value");
+
+        ok("target 1 LUN 0: 1048576 bytes, file " + disk + " (created), direct=1", with(lun, "direct=1"));
+        String show = run("--op", "show", "--mode", "target").text();
+        assertTrue(show.contains("    LUN: 0\n        Backing store: file " + disk + ", 1 MiB, O_DIRECT\n"), show);
+        String conf = Files.readString(DIR.resolve(TARGETS_CONF));
+        String line = "lun 1 0 file " + disk + " size=1048576 blocksize=512 readonly=0 removable=0 thin=0 direct=1\n";
+        assertTrue(conf.contains(line), conf);
+
+        String[] update = {"--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P"};
+        ok("target 1 LUN 0 unchanged", with(update, "direct=1"));
+        failed("direct=0 cannot be set while tid 1 LUN 0 exists: its file store was opened with direct=1; delete the "
+                + "LUN and create it again with direct=0", with(update, "readonly=1,direct=0"));
+        usage("unknown --params key 'sync' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES, size=BYTES, direct=0|1)", with(update, "sync=1"));
+        assertEquals(new LunOptions(false, false, false, null), daemon.targets.get(IQN).options.get(0));
+        assertEquals(conf, Files.readString(DIR.resolve(TARGETS_CONF)));
+
+        // the daemon and the config restart: the line opens the file with O_DIRECT again
+        daemon.targets.get(IQN).luns.values().forEach(FakeDaemon.Store::close);
+        FakeDaemon restarted = new FakeDaemon();
+        restarted.realFiles = true;
+        ConfiguredTargets again = new ConfiguredTargets(DIR.resolve(TARGETS_CONF), restarted);
+        again.load();
+        again.applyPending();
+        String after = over(restarted, again).execute(List.of("--op", "show", "--mode", "target")).text();
+        assertTrue(after.contains("        Backing store: file " + disk + ", 1 MiB, O_DIRECT\n"), after);
+        assertEquals(Map.of("direct", "1"), restarted.targets.get(IQN).luns.get(0).openedWith);
+        assertEquals("target 1 LUN 0 deleted", again.deleteLun(1, 0));
+        assertTrue(restarted.opened.get(0).closed);
+        Files.delete(disk);
+    }
+
     @Test
     void badParamsAnswerTwoAndApplyNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);

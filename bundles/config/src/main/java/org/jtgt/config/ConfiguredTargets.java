@@ -124,8 +124,11 @@ public final class ConfiguredTargets implements TargetConfiguration {
         appliedLuns.clear();
     }
 
-    /** Creates in the daemon what the file describes and the daemon lacks; what fails is skipped. */
-    synchronized void applyPending() {
+    /**
+     * Creates in the daemon what the file describes and the daemon lacks; what fails is skipped.
+     * Public for the command tests of the admin bundle, which reload a file as a restart does.
+     */
+    public synchronized void applyPending() {
         TargetAdmin admin = env.targetAdmin();
         if (admin == null) {
             return;
@@ -205,13 +208,13 @@ public final class ConfiguredTargets implements TargetConfiguration {
             throw new IllegalArgumentException("a " + l.type() + " LUN " + (l.path() == null ? "needs a path"
                     : "has no path"));
         }
-        addLun(admin, provider, iqn, l, provider.openOptions(l.options().readOnly()));
+        addLun(admin, provider, iqn, l, provider.openOptions(l.options().readOnly(), l.storeOptions()));
     }
 
-    /** Opens the LUN's store with {@code storeOptions} and hands it to the daemon. */
+    /** Opens the LUN's store with {@code openOptions} and hands it to the daemon. */
     private static void addLun(TargetAdmin admin, BackingStoreProvider provider, String iqn, LunSpec l,
-            Map<String, String> storeOptions) throws IOException {
-        BackingStore store = provider.open(l.path(), l.size(), storeOptions);
+            Map<String, String> openOptions) throws IOException {
+        BackingStore store = provider.open(l.path(), l.size(), openOptions);
         try {
             admin.addLun(iqn, l.lun(), store, l.blockSize(), l.options());
         } catch (RuntimeException e) {
@@ -320,10 +323,28 @@ public final class ConfiguredTargets implements TargetConfiguration {
     }
 
     @Override
+    public synchronized Map<String, String> storeOptions(String type) {
+        BackingStoreProvider provider = env.provider(type);
+        if (provider == null) {
+            return null;
+        }
+        Map<String, String> out = new TreeMap<>();
+        provider.optionKeys().forEach(k -> out.put(k, provider.optionValues(k)));
+        return out;
+    }
+
+    @Override
+    public synchronized String storeType(int tid, int lun) {
+        TargetSpec t = targets.get(tid);
+        LunSpec l = t == null ? null : t.luns().get(lun);
+        return l == null ? null : l.type();
+    }
+
+    @Override
     public synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
             Map<String, String> params) {
-        return newLun(tid, lun, type, path, size, blockSize, ConfigValues.lunOptions(params,
-                TargetsFile.defaultOptions(env.provider(type))));
+        return newLun(tid, lun, type, path, size, blockSize, ConfigValues.lunOptions(ConfigValues.lunParams(params),
+                TargetsFile.defaultOptions(env.provider(type))), ConfigValues.storeParams(params));
     }
 
     /** A new LUN with the options its type has unless told otherwise. */
@@ -331,13 +352,20 @@ public final class ConfiguredTargets implements TargetConfiguration {
         return newLun(tid, lun, type, path, size, blockSize, Map.of());
     }
 
-    /**
-     * A new LUN with {@code options}. The store's provider checks {@code path} and {@code size}
-     * ({@link BackingStoreProvider#plan}); a store that opening created (a missing file, made
-     * sparse) is removed again if the LUN cannot be added.
-     */
+    /** A new LUN with {@code options} and no store options. */
     synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
             LunOptions options) {
+        return newLun(tid, lun, type, path, size, blockSize, options, Map.of());
+    }
+
+    /**
+     * A new LUN with {@code options} and the store options {@code storeOptions}. The store's
+     * provider checks {@code path}, {@code size} and the store options
+     * ({@link BackingStoreProvider#plan(String, Long, boolean, Map)}); a store that opening
+     * created (a missing file, made sparse) is removed again if the LUN cannot be added.
+     */
+    synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
+            LunOptions options, Map<String, String> storeOptions) {
         TargetAdmin admin = daemon();
         TargetSpec t = target(tid);
         if (t.luns().containsKey(lun)) {
@@ -351,7 +379,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         }
         StorePlan plan;
         try {
-            plan = provider.plan(path, size, options.readOnly());
+            plan = provider.plan(path, size, options.readOnly(), storeOptions);
         } catch (IOException | RuntimeException e) {
             throw e instanceof TargetAdminException x ? x : new TargetAdminException(e.getMessage(), e);
         }
@@ -361,7 +389,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         }
         boolean created = plan.creates();
         String storePath = plan.path();
-        LunSpec l = new LunSpec(lun, type, storePath, bytes, blockSize, options, 0);
+        LunSpec l = new LunSpec(lun, type, storePath, bytes, blockSize, options, plan.storeOptions(), 0);
         try {
             addLun(admin, provider, t.iqn(), l, plan.options());
         } catch (IOException | RuntimeException e) {
@@ -383,7 +411,8 @@ public final class ConfiguredTargets implements TargetConfiguration {
         }
         appliedLuns.add(key(tid, lun));
         return "target " + tid + " LUN " + lun + ": " + bytes + " bytes, " + type + (storePath == null ? "" : " " + storePath)
-                + (created ? " (created)" : "") + describe(options, TargetsFile.defaultOptions(provider));
+                + (created ? " (created)" : "") + describe(options, TargetsFile.defaultOptions(provider))
+                + describe(l.storeOptions());
     }
 
     @Override
@@ -427,7 +456,8 @@ public final class ConfiguredTargets implements TargetConfiguration {
             throw new TargetAdminException("tid " + tid + " LUN " + lun + " is not running (see the log); it cannot "
                     + "be changed in place");
         }
-        LunOptions options = ConfigValues.lunOptions(params, l.options());
+        checkStoreOptions(tid, lun, l, ConfigValues.storeParams(params));
+        LunOptions options = ConfigValues.lunOptions(ConfigValues.lunParams(params), l.options());
         if (!java.util.Objects.equals(options.serial(), l.options().serial())) {
             throw new TargetAdminException("serial cannot change while the LUN exists (it is the unit's identity in "
                     + "VPD pages 80h and 83h); delete the LUN and create it again");
@@ -448,7 +478,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         if (size == l.size() && options.equals(l.options())) {
             return "target " + tid + " LUN " + lun + " unchanged";
         }
-        LunSpec changed = new LunSpec(l.lun(), l.type(), l.path(), size, l.blockSize(), options, l.line());
+        LunSpec changed = l.with(size, options);
         Map<Integer, TargetSpec> before = targets;
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         next.put(tid, t.withLun(changed));
@@ -482,6 +512,32 @@ public final class ConfiguredTargets implements TargetConfiguration {
             parts.add("options " + ConfigValues.describeOptions(l.options()) + " -> " + ConfigValues.describeOptions(options));
         }
         return "target " + tid + " LUN " + lun + ": " + String.join(", ", parts);
+    }
+
+    /**
+     * Store options cannot change in place: the store was opened with them, and opening it
+     * again under initiators' I/O is not something a store offers. One given with the value
+     * the LUN has already is no change.
+     */
+    private void checkStoreOptions(int tid, int lun, LunSpec l, Map<String, String> storeOptions) {
+        BackingStoreProvider provider = env.provider(l.type());
+        if (provider != null) {
+            try {
+                provider.checkOptions(storeOptions);
+            } catch (IllegalArgumentException e) {
+                throw new TargetAdminException(e.getMessage(), e);
+            }
+        }
+        for (Map.Entry<String, String> e : storeOptions.entrySet()) {
+            String key = e.getKey();
+            String now = l.storeOptions().get(key);
+            if (!e.getValue().equals(now)) {
+                throw new TargetAdminException(key + "=" + e.getValue() + " cannot be set while tid " + tid + " LUN " + lun
+                        + " exists: its " + l.type() + " store was opened " + (now == null ? "without " + key
+                        : "with " + key + "=" + now) + "; delete the LUN and create it again with " + key + "="
+                        + e.getValue());
+            }
+        }
     }
 
     private static void reopen(TargetAdmin admin, String iqn) {
@@ -711,6 +767,13 @@ public final class ConfiguredTargets implements TargetConfiguration {
             parts.add("physical block size " + o.physicalBlockSize());
         }
         return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
+    }
+
+    /** For replies: {@code , direct=1} for the store options. */
+    private static String describe(Map<String, String> storeOptions) {
+        StringBuilder s = new StringBuilder();
+        storeOptions.forEach((k, v) -> s.append(", ").append(k).append('=').append(v));
+        return s.toString();
     }
 
     private static String key(int tid, int lun) {

@@ -36,6 +36,7 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  * lun    TID LUN file   /ABS/PATH size=BYTES [blocksize=512|4096] [OPTION=VALUE...]
  *        OPTION: readonly=0|1 removable=0|1 thin=0|1 serial=STRING (1..64 printable ASCII, no spaces)
  *                physicalblocksize=BYTES (a power-of-two multiple of the block size; 0 = the block size)
+ *                and the store options of the type (file: direct=0|1)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
  * </pre>
  *
@@ -44,7 +45,11 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  * what the store type's provider says ({@code BackingStoreProvider.thinByDefault}: 1 for memory,
  * 0 for file; a line read while its type's provider is not running keeps no {@code thin=} until
  * it is), {@code serial} to one the daemon derives from the target and LUN (lines written before
- * the options existed load with these defaults). A LUN has a path when the word after its type
+ * the options existed load with these defaults). Any other {@code KEY=VALUE} is a store option of
+ * the type ({@code BackingStoreProvider.optionKeys}, checked by its provider; a key the type does
+ * not take skips the line with the keys it does); a line read while its type's provider is not
+ * running keeps its store options unchecked until the provider comes. They are written after the
+ * LUN options, sorted by key, and the store is opened with them. A LUN has a path when the word after its type
  * is not {@code KEY=VALUE}; whether its type needs one is the provider's to say when the LUN is
  * applied. A file LUN's file must exist when jtgt starts (it is never created at load);
  * {@code size} is the LUN's capacity. A memory LUN starts empty at every start.
@@ -60,14 +65,24 @@ final class TargetsFile {
     static final String ALL = ConfigValues.ALL;
 
     /**
-     * One logical unit: {@code path} is null for a type that uses none. {@code thinOfType}: the
-     * line gives no {@code thin=} and its type's default was not known when it was read (the
-     * type's provider was not running); {@link #withDefaultsOf} settles it.
+     * One logical unit: {@code path} is null for a type that uses none; {@code storeOptions} the
+     * store options of its type, sorted by key. {@code thinOfType}: the line gives no
+     * {@code thin=} and its type's default was not known when it was read (the type's provider
+     * was not running); {@link #withDefaultsOf} settles it.
      */
-    record LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, boolean thinOfType,
-            int line) {
+    record LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options,
+            Map<String, String> storeOptions, boolean thinOfType, int line) {
+        LunSpec {
+            storeOptions = Collections.unmodifiableSortedMap(new TreeMap<>(storeOptions));
+        }
+
         LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options, int line) {
-            this(lun, type, path, size, blockSize, options, false, line);
+            this(lun, type, path, size, blockSize, options, Map.of(), false, line);
+        }
+
+        LunSpec(int lun, String type, String path, long size, int blockSize, LunOptions options,
+                Map<String, String> storeOptions, int line) {
+            this(lun, type, path, size, blockSize, options, storeOptions, false, line);
         }
 
         /** With {@code thin} as {@code provider}'s type has it, if the line left it to the type. */
@@ -77,7 +92,12 @@ final class TargetsFile {
             }
             LunOptions o = options;
             return new LunSpec(lun, type, path, size, blockSize, new LunOptions(o.readOnly(), o.removable(),
-                    provider.thinByDefault(), o.serial(), o.physicalBlockSize()), false, line);
+                    provider.thinByDefault(), o.serial(), o.physicalBlockSize()), storeOptions, false, line);
+        }
+
+        /** This LUN with another size and options; its store options stay. */
+        LunSpec with(long newSize, LunOptions newOptions) {
+            return new LunSpec(lun, type, path, newSize, blockSize, newOptions, storeOptions, thinOfType, line);
         }
 
         String format(int tid) {
@@ -97,6 +117,7 @@ final class TargetsFile {
             if (options.physicalBlockSize() != 0) {
                 s.append(' ').append(ConfigValues.PHYSICAL_BLOCK_SIZE).append('=').append(options.physicalBlockSize());
             }
+            storeOptions.forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
             return s.toString();
         }
 
@@ -149,7 +170,13 @@ final class TargetsFile {
     }
 
     private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
-            + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]";
+            + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
+            + " [STORE-OPTION=VALUE...]";
+    /**
+     * The most words a lun line has besides its store options: the keyword, tid, LUN, type, path,
+     * size, blocksize and the five LUN options.
+     */
+    private static final int LUN_WORDS = 12;
 
     private TargetsFile() {
     }
@@ -227,7 +254,9 @@ final class TargetsFile {
                 targets.put(tid, new TargetSpec(tid, w[2], Map.of(), List.of(), lineNo));
             }
             case "lun" -> {
-                words(w, 5, 11, LUN_FORM);
+                if (w.length < 5) {
+                    throw new IllegalArgumentException("expected '" + LUN_FORM + "'");
+                }
                 TargetSpec t = declared(targets, w[1]);
                 int lun = ConfigValues.number(w[2], "LUN", 0, ConfigValues.MAX_LUN);
                 if (t.luns().containsKey(lun)) {
@@ -235,6 +264,7 @@ final class TargetsFile {
                             + t.luns().get(lun).line() + ")");
                 }
                 String type = w[3];
+                BackingStoreProvider provider = providers.apply(type);
                 int next = 4;
                 String path = null;
                 if (w[next].indexOf('=') < 0) {   // options are KEY=VALUE, a path is absolute
@@ -245,30 +275,42 @@ final class TargetsFile {
                 }
                 Map<String, String> opts = new LinkedHashMap<>();
                 Map<String, String> lunOptions = new LinkedHashMap<>();
+                Map<String, String> storeOptions = new TreeMap<>();
                 for (int j = next; j < w.length; j++) {
                     int eq = w[j].indexOf('=');
                     String key = eq > 0 ? w[j].substring(0, eq) : "";
                     boolean option = ConfigValues.OPTION_KEYS.contains(key);
-                    if (!option && !key.equals("size") && !key.equals("blocksize")) {
+                    boolean lineKey = key.equals(ConfigValues.SIZE) || key.equals(ConfigValues.BLOCK_SIZE);
+                    // a type whose provider is not running yet keeps its store options for the provider to check
+                    boolean storeOption = !option && !lineKey && !key.isEmpty()
+                            && (provider == null || provider.optionKeys().contains(key));
+                    if (!option && !lineKey && !storeOption) {
                         throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES, blocksize=512|4096, "
-                                + "readonly=0|1, removable=0|1, thin=0|1, serial=STRING or physicalblocksize=BYTES");
+                                + "readonly=0|1, removable=0|1, thin=0|1, serial=STRING or physicalblocksize=BYTES"
+                                + storeKeys(provider));
                     }
-                    if ((option ? lunOptions : opts).put(key, w[j].substring(eq + 1)) != null) {
+                    Map<String, String> into = option ? lunOptions : lineKey ? opts : storeOptions;
+                    if (into.put(key, w[j].substring(eq + 1)) != null) {
                         throw new IllegalArgumentException(key + "= given twice");
                     }
                 }
-                if (!opts.containsKey("size")) {
+                if (w.length - storeOptions.size() > LUN_WORDS) {
+                    throw new IllegalArgumentException("expected '" + LUN_FORM + "'");
+                }
+                if (!opts.containsKey(ConfigValues.SIZE)) {
                     throw new IllegalArgumentException("size=BYTES is missing");
                 }
-                long size = ConfigValues.size(opts.get("size"));
-                int blockSize = opts.containsKey("blocksize") ? ConfigValues.blockSize(opts.get("blocksize"))
-                        : ConfigValues.DEFAULT_BLOCK_SIZE;
+                long size = ConfigValues.size(opts.get(ConfigValues.SIZE));
+                int blockSize = opts.containsKey(ConfigValues.BLOCK_SIZE)
+                        ? ConfigValues.blockSize(opts.get(ConfigValues.BLOCK_SIZE)) : ConfigValues.DEFAULT_BLOCK_SIZE;
                 ConfigValues.checkFits(size, blockSize);
-                BackingStoreProvider provider = providers.apply(type);
                 LunOptions options = ConfigValues.lunOptions(lunOptions, defaultOptions(provider));
+                if (provider != null) {
+                    provider.checkOptions(storeOptions);
+                }
                 boolean thinOfType = provider == null && !lunOptions.containsKey(ConfigValues.THIN);
-                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, options, thinOfType,
-                        lineNo)));
+                targets.put(t.tid(), t.withLun(new LunSpec(lun, type, path, size, blockSize, options, storeOptions,
+                        thinOfType, lineNo)));
             }
             case "acl" -> {
                 words(w, 3, 3, "acl TID ALL|INITIATOR-NAME");
@@ -301,7 +343,7 @@ final class TargetsFile {
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
         s.append("# target TID IQN | acl TID ALL|NAME\n");
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
-                + " [serial=STRING] [physicalblocksize=BYTES]\n");
+                + " [serial=STRING] [physicalblocksize=BYTES] [STORE-OPTION=VALUE...]\n");
         if (!accounts.secrets().isEmpty()) {
             s.append("# account USER SECRET | incominguser TID USER | outgoinguser TID USER\n\n");
             accounts.secrets().forEach((user, secret) -> s.append("account ").append(user).append(' ').append(secret)
@@ -367,6 +409,16 @@ final class TargetsFile {
     /** The options of a LUN whose line or request sets none: thin as its type has it (unknown: not thin). */
     static LunOptions defaultOptions(BackingStoreProvider provider) {
         return new LunOptions(false, false, provider != null && provider.thinByDefault(), null);
+    }
+
+    /** {@code , or for a file LUN direct=0|1} where the type has store options: for messages. */
+    private static String storeKeys(BackingStoreProvider provider) {
+        if (provider == null || provider.optionKeys().isEmpty()) {
+            return "";
+        }
+        Map<String, String> keys = new TreeMap<>();
+        provider.optionKeys().forEach(k -> keys.put(k, provider.optionValues(k)));
+        return " or, for a " + provider.type() + " LUN, " + ConfigValues.storeSyntax(keys).substring(2);
     }
 
     private static void words(String[] w, int min, int max, String form) {

@@ -275,6 +275,85 @@ class ConfiguredTargetsTest {
         assertEquals(List.of("alice"), List.copyOf(targets.chapFor(IQN).incoming().keySet()));
     }
 
+    /**
+     * A store option given to a new LUN reaches its provider, is written with the LUN, survives
+     * the rewrites of other changes and a reload (the store opened with it again, as when its
+     * provider comes late); a bad value or a key the type does not take changes nothing; and it
+     * cannot change in place.
+     */
+    @Test
+    void storeOptionsReachTheProviderAndSurviveRewritesAndReloads() throws IOException {
+        Path disk = disk("direct.img", 1 << 20);
+        targets.newTarget(1, IQN);
+        String before = Files.readString(conf);
+        refused("direct=2: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page cache)",
+                () -> targets.newLun(1, 0, "file", disk.toString(), null, 512, Map.of("direct", "2")));
+        refused("a memory store has no option 'direct' (it takes none)",
+                () -> targets.newLun(1, 0, "memory", null, 4096L, 512, Map.of("direct", "1")));
+        refused("a file store has no option 'sync' (it takes direct=0|1)",
+                () -> targets.newLun(1, 0, "file", DIR.resolve("never.img").toString(), 4096L, 512, Map.of("sync", "1")));
+        assertFalse(Files.exists(DIR.resolve("never.img")), "a refused plan creates no file");
+        assertEquals(before, Files.readString(conf));
+        assertTrue(daemon.opened.isEmpty());
+
+        assertEquals("target 1 LUN 0: 1048576 bytes, file " + disk + ", read-only, direct=1",
+                targets.newLun(1, 0, "file", disk.toString(), null, 512, Map.of("direct", "1", "readonly", "1")));
+        assertEquals(Map.of("direct", "1", "readonly", "true"), daemon.targets.get(IQN).luns.get(0).openedWith);
+        assertEquals(new LunOptions(true, false, false, null), daemon.targets.get(IQN).options.get(0));
+        targets.newLun(1, 1, "memory", null, 4096L, 512);   // another change rewrites the file
+        String line = "lun 1 0 file " + disk + " size=1048576 blocksize=512 readonly=1 removable=0 thin=0 direct=1\n";
+        assertTrue(body().contains(line), body());
+
+        assertEquals("target 1 LUN 0 unchanged", targets.updateLun(1, 0, null, Map.of("direct", "1")));
+        refused("direct=0 cannot be set while tid 1 LUN 0 exists: its file store was opened with direct=1; delete the "
+                + "LUN and create it again with direct=0", () -> targets.updateLun(1, 0, null, Map.of("direct", "0")));
+        refused("a memory store has no option 'direct' (it takes none)",
+                () -> targets.updateLun(1, 1, null, Map.of("direct", "1")));
+        assertTrue(body().contains(line), body());
+        assertEquals("file", targets.storeType(1, 0));
+        assertEquals(null, targets.storeType(1, 7));
+        assertEquals(Map.of("direct", "0|1"), targets.storeOptions("file"));
+        assertEquals(Map.of(), targets.storeOptions("memory"));
+
+        // reloaded while the file provider is not running yet: the line keeps its store option
+        FakeDaemon restarted = new FakeDaemon();
+        restarted.fileProvider = false;
+        ConfiguredTargets again = new ConfiguredTargets(conf, restarted);
+        again.load();
+        again.applyPending();
+        assertEquals(null, again.storeOptions("file"));
+        assertEquals(List.of(line.strip()), again.pending(restarted.targets()));
+        again.newTarget(2, "iqn.2026-11.org.jtgt:two");   // a rewrite while the line waits
+        assertTrue(body().contains(line), body());
+        restarted.fileProvider = true;
+        again.applyPending();
+        assertEquals(Map.of("direct", "1", "readonly", "true"), restarted.targets.get(IQN).luns.get(0).openedWith);
+        assertEquals(List.of(), again.pending(restarted.targets()));
+    }
+
+    /** A line with a store option its type does not take, read while the provider was away, is skipped when it comes. */
+    @Test
+    void aStoreOptionOfALineReadWithoutItsProviderIsCheckedWhenItComes() throws IOException {
+        Path disk = disk("late.img", 4096);
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n",
+                "target 1 " + IQN,
+                "lun 1 0 file " + disk + " size=4096 direct=maybe",
+                "lun 1 1 file " + disk + " size=4096 sync=1") + "\n");
+        daemon.fileProvider = false;
+        targets.load();
+        targets.applyPending();
+        daemon.fileProvider = true;
+        targets.applyPending();
+        assertTrue(daemon.targets.get(IQN).luns.isEmpty());
+        targets.newTarget(2, "iqn.2026-11.org.jtgt:two");
+        String text = Files.readString(conf);
+        assertTrue(text.contains("# direct=maybe: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page "
+                + "cache)\n# lun 1 0 file " + disk + " size=4096 blocksize=512 readonly=0 removable=0 direct=maybe\n"),
+                text);
+        assertTrue(text.contains("# a file store has no option 'sync' (it takes direct=0|1)\n"), text);
+    }
+
     @Test
     void applyingTwiceAdoptsWhatTheDaemonHasAlready() throws IOException {
         targets.newTarget(1, IQN);

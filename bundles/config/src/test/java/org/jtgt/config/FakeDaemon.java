@@ -48,6 +48,8 @@ public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environm
         /** What the provider was asked to open it with. */
         public Map<String, String> openedWith = Map.of();
         public boolean closed;
+        /** The real store this one stands for ({@link FakeDaemon#realFiles}), closed with it. */
+        BackingStore real;
 
         public Store(String describe, long size) {
             this.describe = describe;
@@ -79,6 +81,13 @@ public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environm
         @Override
         public void close() {
             closed = true;
+            if (real != null) {
+                try {
+                    real.close();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
         }
     }
 
@@ -95,6 +104,11 @@ public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environm
     public boolean running = true;
     public boolean fileProvider = true;
     public boolean memoryProvider = true;
+    /**
+     * File LUNs open real file stores (backing-file's {@code FileStore}, with their locks and
+     * O_DIRECT), which their stand-ins describe as themselves; otherwise they are only recorded.
+     */
+    public boolean realFiles;
 
     @Override
     public TargetAdmin targetAdmin() {
@@ -150,9 +164,30 @@ public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environm
         }
 
         @Override
+        public java.util.Set<String> optionKeys() {
+            return real.optionKeys();
+        }
+
+        @Override
+        public String optionValues(String key) {
+            return real.optionValues(key);
+        }
+
+        @Override
+        public void checkOptions(Map<String, String> storeOptions) {
+            real.checkOptions(storeOptions);
+        }
+
+        @Override
         public BackingStore open(String path, long size, Map<String, String> options) throws IOException {
             if (type.equals("memory")) {
                 return remember(new Store("memory", size), options);
+            }
+            if (realFiles) {
+                BackingStore file = real.open(path, size, options);
+                Store s = new Store(file.describe(), file.size());
+                s.real = file;
+                return remember(s, options);
             }
             Path p = Path.of(path);
             if (!Files.exists(p)) {

@@ -75,7 +75,8 @@ class TargetsFileTest {
                 "targets.conf:7: file path relative.img is not absolute",
                 "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
                 "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
-                        + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]'",
+                        + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
+                        + " [STORE-OPTION=VALUE...]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
                 "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl, account, incominguser, outgoinguser)",
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
@@ -157,6 +158,54 @@ class TargetsFileTest {
         assertEquals(List.of(5), List.copyOf(c.targets().get(1).luns().keySet()));
     }
 
+    /**
+     * Store options: a file line takes {@code direct=0|1} (after the LUN options, with them
+     * counted apart), writes it back sorted after them, and is skipped for a bad value or a key
+     * its type does not take, with what the type does take; a line of a type whose provider is not
+     * running keeps its store options as they are until the provider can check them.
+     */
+    @Test
+    void storeOptionsAreTheTypesToNameAndCheckAndAreKept() {
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "lun 1 0 file /srv/d.img size=1048576 blocksize=512 direct=1",
+                "lun 1 1 file /srv/e.img size=1048576 direct=yes",
+                "lun 1 2 file /srv/f.img size=1048576 sync=1",
+                "lun 1 3 memory size=4096 direct=1",
+                "lun 1 4 file /srv/g.img size=1048576 direct=1 direct=0",
+                "lun 1 5 tape /dev/st0 size=4096 density=high",
+                "lun 1 6 file /srv/h.img size=1048576 blocksize=512 readonly=1 removable=0 thin=0 serial=H "
+                        + "physicalblocksize=4096 direct=0",
+                "lun 1 7 file /srv/i.img size=1048576 direct=1 /srv/j.img"));
+        List<String> messages = c.skipped().stream().map(TargetsFile.Skipped::message).collect(Collectors.toList());
+        String keys = "is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, thin=0|1, serial=STRING or "
+                + "physicalblocksize=BYTES";
+        assertEquals(List.of(
+                "targets.conf:3: direct=yes: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page cache)",
+                "targets.conf:4: 'sync=1' " + keys + " or, for a file LUN, direct=0|1",
+                "targets.conf:5: 'direct=1' " + keys,
+                "targets.conf:6: direct= given twice",
+                "targets.conf:9: '/srv/j.img' " + keys + " or, for a file LUN, direct=0|1"), messages);
+        TargetSpec one = c.targets().get(1);
+        assertEquals(List.of(0, 5, 6), List.copyOf(one.luns().keySet()));
+        assertEquals(Map.of("direct", "1"), one.luns().get(0).storeOptions());
+        assertEquals(Map.of("density", "high"), one.luns().get(5).storeOptions(), "unchecked until its provider runs");
+        assertEquals(Map.of("direct", "0"), one.luns().get(6).storeOptions());
+        assertEquals(new LunOptions(true, false, false, "H", 4096), one.luns().get(6).options());
+
+        String text = TargetsFile.format(c.targets(), List.of());
+        assertTrue(text.contains("lun 1 0 file /srv/d.img size=1048576 blocksize=512 readonly=0 removable=0 thin=0 "
+                + "direct=1\n"), text);
+        assertTrue(text.contains("lun 1 5 tape /dev/st0 size=4096 blocksize=512 readonly=0 removable=0 "
+                + "density=high\n"), text);
+        assertTrue(text.contains("lun 1 6 file /srv/h.img size=1048576 blocksize=512 readonly=1 removable=0 thin=0 "
+                + "serial=H physicalblocksize=4096 direct=0\n"), text);
+        Contents again = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, text.lines().collect(Collectors.toList()));
+        assertEquals(List.of(), again.skipped());
+        assertEquals(strip(c), strip(again));
+        assertEquals(text, TargetsFile.format(again.targets(), List.of()), "stable");
+    }
+
     @Test
     void paramsAreTgtadmsCommaSeparatedKeyValues() {
         assertEquals(Map.of("readonly", "1", "serial", "a=b"), ConfigValues.params("readonly=1,serial=a=b"));
@@ -174,6 +223,21 @@ class TargetsFileTest {
         paramsRefused("removable=true: use removable=0|1 or removable=on|off", "removable=true");
         paramsRefused("serial must be printable ASCII without spaces (VPD page 80h); character 2 is U+00E9", "serial=s\u00e9rie");
         paramsRefused("serial must be printable ASCII without spaces (VPD page 80h); character 2 is U+0020", "serial=a b");
+        // the store options of a type are named by its provider (null: not running, every other key kept)
+        Map<String, String> file = Map.of("direct", "0|1");
+        assertEquals(Map.of("readonly", "1", "direct", "1"),
+                ConfigValues.params("readonly=1,direct=1", ConfigValues.OPTION_KEYS, file));
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> ConfigValues.params("sync=1", ConfigValues.OPTION_KEYS, file));
+        assertEquals("unknown --params key 'sync' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES, direct=0|1)", unknown.getMessage());
+        IllegalArgumentException notStore = assertThrows(IllegalArgumentException.class,
+                () -> ConfigValues.params("blocksize=4096", ConfigValues.UPDATE_KEYS, null));
+        assertEquals("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES, size=BYTES)", notStore.getMessage());
+        Map<String, String> mixed = ConfigValues.params("thin=1,zeta=2,size=4096,alpha=1", ConfigValues.UPDATE_KEYS, null);
+        assertEquals(Map.of("thin", "1"), ConfigValues.lunParams(mixed));
+        assertEquals(List.of("alpha", "zeta"), List.copyOf(ConfigValues.storeParams(mixed).keySet()));
     }
 
     private static void paramsRefused(String message, String params) {

@@ -3,12 +3,15 @@ package org.jtgt.api.config;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.jtgt.api.target.LunOptions;
 
 /**
  * The values jtgtadm's options and {@code targets.conf}'s lines share, with the checks both
- * apply: tid and LUN numbers, sizes, block sizes, LUN parameters ({@code -P}), CHAP accounts.
+ * apply: tid and LUN numbers, sizes, block sizes, LUN parameters ({@code -P}: the options every
+ * LUN has, and the store options of its type, which its {@code BackingStoreProvider} names and
+ * checks), CHAP accounts.
  * Each check throws {@link IllegalArgumentException} with the reason the value is refused.
  */
 public final class ConfigValues {
@@ -25,6 +28,8 @@ public final class ConfigValues {
     public static final String SERIAL = "serial";
     public static final String PHYSICAL_BLOCK_SIZE = "physicalblocksize";
     public static final String SIZE = "size";
+    /** A {@code lun} line's block size ({@code --blocksize}); never a store option's name. @since 1.1 */
+    public static final String BLOCK_SIZE = "blocksize";
     /** The LUN options' keys. */
     public static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE);
     /**
@@ -126,22 +131,78 @@ public final class ConfigValues {
 
     /** {@link #params(String)} with the keys {@code allowed}. */
     public static Map<String, String> params(String text, List<String> allowed) {
+        return params(text, allowed, Map.of());
+    }
+
+    /**
+     * {@link #params(String)} with the keys {@code allowed} and the store options of the LUN's
+     * type ({@code storeOptions}: each key with the values it takes, as the type's
+     * {@code BackingStoreProvider} names them; {@code null} while its provider is not running,
+     * when every other key is kept for the provider to check). The values of store options are
+     * the provider's to check.
+     *
+     * @since 1.1
+     */
+    public static Map<String, String> params(String text, List<String> allowed, Map<String, String> storeOptions) {
         Map<String, String> out = new LinkedHashMap<>();
+        String store = storeOptions == null ? "" : storeSyntax(storeOptions);
         for (String item : text.split(",", -1)) {
             int eq = item.indexOf('=');
             if (eq <= 0) {
-                throw new IllegalArgumentException("--params item '" + item + "' is not KEY=VALUE (" + keys() + ")");
+                throw new IllegalArgumentException("--params item '" + item + "' is not KEY=VALUE (" + keys() + store
+                        + ")");
             }
             String key = item.substring(0, eq);
-            if (!allowed.contains(key)) {
+            boolean storeOption = !OPTION_KEYS.contains(key) && !key.equals(SIZE) && !key.equals(BLOCK_SIZE)
+                    && (storeOptions == null || storeOptions.containsKey(key));
+            if (!allowed.contains(key) && !storeOption) {
                 throw new IllegalArgumentException("unknown --params key '" + key + "' (" + keys()
-                        + (allowed.contains(SIZE) ? ", size=BYTES" : "") + ")");
+                        + (allowed.contains(SIZE) ? ", size=BYTES" : "") + store + ")");
             }
             if (out.put(key, item.substring(eq + 1)) != null) {
                 throw new IllegalArgumentException("--params key '" + key + "' given twice");
             }
         }
         return out;
+    }
+
+    /** The items of {@code params} that are LUN options ({@link #OPTION_KEYS}), in order. @since 1.1 */
+    public static Map<String, String> lunParams(Map<String, String> params) {
+        Map<String, String> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> {
+            if (OPTION_KEYS.contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The items of {@code params} that are neither LUN options nor {@value #SIZE}: the store
+     * options of the LUN's type, sorted by key, as {@code targets.conf} keeps them.
+     *
+     * @since 1.1
+     */
+    public static Map<String, String> storeParams(Map<String, String> params) {
+        Map<String, String> out = new TreeMap<>();
+        params.forEach((k, v) -> {
+            if (!OPTION_KEYS.contains(k) && !k.equals(SIZE) && !k.equals(BLOCK_SIZE)) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * {@code , direct=0|1} for the store options {@code storeOptions} (key to the values it
+     * takes), sorted; empty for none. For messages that list the keys a LUN takes.
+     *
+     * @since 1.1
+     */
+    public static String storeSyntax(Map<String, String> storeOptions) {
+        StringBuilder s = new StringBuilder();
+        new TreeMap<>(storeOptions).forEach((k, v) -> s.append(", ").append(k).append('=').append(v));
+        return s.toString();
     }
 
     /**

@@ -35,18 +35,33 @@ public interface TargetConfiguration {
     Boolean storeUsesPath(String type);
 
     /**
+     * The store options LUNs of {@code type} take ({@code BackingStoreProvider.optionKeys}),
+     * each with the values it takes ({@code direct} → {@code 0|1}), sorted by key; {@code null}
+     * while no provider of that type runs.
+     *
+     * @since 1.1
+     */
+    Map<String, String> storeOptions(String type);
+
+    /** The store type of a LUN jtgtadm manages, or {@code null}. @since 1.1 */
+    String storeType(int tid, int lun);
+
+    /**
      * A new LUN over a store of {@code type}, which its provider checks and opens.
      *
      * @param path {@code -b}, or {@code null}
      * @param size {@code --size} in bytes, or {@code null}
      * @param params the LUN options given ({@link ConfigValues#params(String)}); each missing key
-     *        takes the default of the type
+     *        takes the default of the type. Since 1.1 also the store options of the type
+     *        ({@link #storeOptions}), which its provider checks and the LUN keeps.
      */
     String newLun(int tid, int lun, String type, String path, Long size, int blockSize, Map<String, String> params);
 
     /**
      * Changes a LUN in place: its size ({@code newSize}, or {@code null} to keep it; only growth)
-     * and the options {@code params} name (each missing key keeps its value).
+     * and the options {@code params} name (each missing key keeps its value). A store option
+     * ({@link #storeOptions}) is refused unless it has its value already: the store was opened
+     * with it.
      */
     String updateLun(int tid, int lun, Long newSize, Map<String, String> params);
 

@@ -704,7 +704,7 @@ public final class FileStore implements BackingStore {
     @Override
     public String describe() {
         return "file " + path + ", " + ByteSize.format(size) + (readOnly ? ", read-only" : "")
-                + (direct ? ", direct" : "");
+                + (direct ? ", O_DIRECT" : "");
     }
 
     @Override

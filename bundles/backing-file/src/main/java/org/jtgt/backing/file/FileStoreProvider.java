@@ -41,9 +41,12 @@ import org.slf4j.LoggerFactory;
  * <li>{@code readonly}: open the file read-only; writes fail. Excludes {@code create}.</li>
  * <li>{@code direct}: open the file with O_DIRECT (no page cache; see {@link FileStore}). Refused
  * where the file system does not take O_DIRECT, and for a size that is not a multiple of the file
- * system's block size. ({@code targets.conf} and jtgtadm do not pass it yet: the store API has
- * no way for a provider to name options of its own.)</li>
+ * system's block size.</li>
  * </ul>
+ *
+ * <p>{@code direct} is also a store option a user gives a file LUN ({@link #optionKeys()}:
+ * {@code direct=0|1} on a {@code targets.conf} line or in jtgtadm's {@code --params}); the
+ * others are the caller's to set.
  *
  * <p>Stores belong to whoever opened them (the daemon closes them when their LUN goes away), so
  * deactivating this provider leaves open stores alone.
@@ -54,6 +57,8 @@ public class FileStoreProvider implements BackingStoreProvider {
     public static final String OPTION_READONLY = "readonly";
     public static final String OPTION_DIRECT = "direct";
     private static final Set<String> OPTIONS = Set.of(OPTION_CREATE, OPTION_READONLY, OPTION_DIRECT);
+    /** What a user may choose: O_DIRECT or not. */
+    private static final Set<String> USER_OPTIONS = Set.of(OPTION_DIRECT);
     private static final Logger LOG = LoggerFactory.getLogger(FileStoreProvider.class);
 
     @Activate
@@ -69,6 +74,28 @@ public class FileStoreProvider implements BackingStoreProvider {
     @Override
     public String type() {
         return "file";
+    }
+
+    /** {@code direct}. */
+    @Override
+    public Set<String> optionKeys() {
+        return USER_OPTIONS;
+    }
+
+    @Override
+    public String optionValues(String key) {
+        return OPTION_DIRECT.equals(key) ? "0|1" : BackingStoreProvider.super.optionValues(key);
+    }
+
+    /** {@code direct=0|1}, as a user writes it (the {@link #open} option takes true/false too). */
+    @Override
+    public void checkOptions(Map<String, String> storeOptions) {
+        BackingStoreProvider.super.checkOptions(storeOptions);
+        String direct = storeOptions.get(OPTION_DIRECT);
+        if (direct != null && !direct.equals("0") && !direct.equals("1")) {
+            throw new IllegalArgumentException(OPTION_DIRECT + "=" + direct + ": use " + OPTION_DIRECT + "=0|1 (1: "
+                    + "open the file with O_DIRECT, bypassing the page cache)");
+        }
     }
 
     /** {@code readonly}: the file is opened read-only, so images the daemon's user may not write are served. */

@@ -79,7 +79,7 @@ class FileDirectTest {
         Path file = dir.resolve("direct.img");
         FileStore s = open(file, 4 * MIB, CREATE_DIRECT);
         assertTrue(s.direct());
-        assertTrue(s.describe().contains("direct"), s.describe());
+        assertTrue(s.describe().endsWith(", O_DIRECT"), s.describe());
         assertTrue(s.blocks(), "a file store blocks: the daemon runs it on the unit's worker pool");
         int a = s.alignment();
         assertEquals(Files.getFileStore(file).getBlockSize(), a);
@@ -193,6 +193,48 @@ class FileDirectTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> provider.open(dir.resolve("x.img").toString(), MIB, Map.of("create", "true", "direct", "yes")));
         assertEquals("file store option direct must be 1 or 0 (true or false), not 'yes'", e.getMessage());
+    }
+
+    /**
+     * {@code direct} is the one store option a user gives a file LUN: the provider names it with
+     * its values, checks them, and a plan or a reopening with it opens the file with O_DIRECT,
+     * keeping it in the plan for the LUN's configuration.
+     */
+    @Test
+    void directIsTheStoreOptionAUserGivesAFileLun() throws IOException {
+        assertEquals(java.util.Set.of("direct"), provider.optionKeys());
+        assertEquals("0|1", provider.optionValues("direct"));
+        Path file = dir.resolve("planned.img");
+        org.jtgt.api.store.StorePlan plan = provider.plan(file.toString(), 2L * MIB, false, Map.of("direct", "1"));
+        assertEquals(Map.of("create", "true", "direct", "1"), plan.options());
+        assertEquals(Map.of("direct", "1"), plan.storeOptions());
+        assertTrue(plan.creates());
+        FileStore created = open(file, plan.size(), plan.options());
+        assertTrue(created.direct(), created.describe());
+        created.close();
+
+        Map<String, String> again = provider.openOptions(true, Map.of("direct", "1"));
+        assertEquals(Map.of("readonly", "true", "direct", "1"), again);
+        FileStore reopened = open(file, 0, again);
+        assertTrue(reopened.direct() && reopened.describe().endsWith(", read-only, O_DIRECT"), reopened.describe());
+        org.jtgt.api.store.StorePlan existing = provider.plan(file.toString(), null, false, Map.of("direct", "0"));
+        assertEquals(Map.of("direct", "0"), existing.options());
+        reopened.close();
+        assertFalse(open(file, 0, existing.options()).direct(), "direct=0: the page cache");
+        assertEquals(Map.of(), provider.openOptions(false, Map.of()), "no store options: as before");
+
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> provider.plan(dir.resolve("never.img").toString(), (long) MIB, false, Map.of("direct", "yes")));
+        assertEquals("direct=yes: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page cache)",
+                bad.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> provider.openOptions(false, Map.of("sync", "1")));
+        assertEquals("a file store has no option 'sync' (it takes direct=0|1)", unknown.getMessage());
+        IllegalArgumentException internal = assertThrows(IllegalArgumentException.class,
+                () -> provider.openOptions(false, Map.of("create", "true")));
+        assertEquals("a file store has no option 'create' (it takes direct=0|1)", internal.getMessage(),
+                "the options the caller sets are not the user's");
+        assertFalse(Files.exists(dir.resolve("never.img")), "a refused plan creates nothing");
     }
 
     /**

@@ -232,6 +232,21 @@ class MemoryStoreTest {
         assertThrows(IllegalArgumentException.class, () -> p.open(null, 100, Map.of("create", "true")));
     }
 
+    /** A memory store has no store options: a LUN asking for one is refused with that reason. */
+    @Test
+    void theMemoryProviderTakesNoStoreOptions() throws IOException {
+        MemoryStoreProvider p = new MemoryStoreProvider();
+        assertEquals(java.util.Set.of(), p.optionKeys());
+        var plan = p.plan(null, 4096L, false, Map.of());
+        assertEquals(Map.of(), plan.options());
+        assertEquals(Map.of(), plan.storeOptions());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> p.plan(null, 4096L, false, Map.of("direct", "1")));
+        assertEquals("a memory store has no option 'direct' (it takes none)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> p.openOptions(false, Map.of("direct", "1")));
+        assertEquals(Map.of(), p.openOptions(true, Map.of()));
+    }
+
     @Test
     void byteSizes() {
         assertEquals("512 B", ByteSize.format(512));
