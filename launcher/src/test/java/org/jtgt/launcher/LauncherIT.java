@@ -273,7 +273,7 @@ class LauncherIT {
         assertTrue(inquiry.contains("Product:VIRTUAL-DISK"), inquiry);
         String shown = LauncherProcess.jtgtadm(0, "--control", config.resolve("control.sock").toString(),
                 "--mode", "system", "--op", "show");
-        assertTrue(shown.contains("    shm (active)"), shown);
+        assertTrue(shown.contains("    direct (active)"), shown);
 
         assertTrue(Files.isDirectory(config.resolve("equinox-cache").resolve("org.eclipse.osgi")), "Equinox storage");
         assertFalse(Files.exists(config.resolve("felix-cache")));
