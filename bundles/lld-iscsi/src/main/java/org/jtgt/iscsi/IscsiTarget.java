@@ -34,6 +34,7 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
+import org.jtgt.iscsi.isns.IsnsRegistration;
 import org.jtgt.util.lld.NexusReplies;
 import org.jtgt.util.lld.TmfReplies;
 import org.jtgt.util.lld.LogLimiter;
@@ -72,6 +73,10 @@ import org.slf4j.LoggerFactory;
  * (their nexuses destroyed), and initiators reconnect to the new setup. The framework property
  * {@value #PORTAL_PROPERTY} ({@code HOST:PORT[,HOST:PORT...]}), set by the launcher's {@code --portal},
  * overrides {@link Config#portals()}.
+ *
+ * <p>With {@link Config#isnsServer()} set, an {@link IsnsRegistration} keeps the targets and
+ * portals registered with that iSNS server from a thread of its own (activation does not wait for
+ * the server) and deregisters them first thing in {@link #stop()}.
  */
 @Component(service = SessionSource.class, immediate = true, configurationPid = "org.jtgt.iscsi",
         property = SessionSource.DRIVER_PROPERTY + "=" + SessionSource.ISCSI)
@@ -83,6 +88,8 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
     /** Framework property overriding {@link Config#targetResetInitiators()}. */
     public static final String TARGET_RESET_PROPERTY = "jtgt.iscsi.targetResetInitiators";
+    /** Framework property overriding {@link Config#isnsServer()}. */
+    public static final String ISNS_PROPERTY = "jtgt.iscsi.isnsServer";
 
     @ObjectClassDefinition(name = "jtgt iSCSI target", description = "RFC 7143 target portals, authentication and "
             + "session limits. Every change restarts the component (sessions end; initiators reconnect).")
@@ -186,6 +193,16 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 + "default): refused with 'function authorization failed'. The framework property "
                 + "jtgt.iscsi.targetResetInitiators overrides it.")
         String targetResetInitiators() default "";
+
+        @AttributeDefinition(name = "iSNS server", description = "HOST[:PORT] (port 3205 by default; IPv6 as "
+                + "[addr]:port) of an iSNS server (RFC 4171) to register the targets and portals with; changes are "
+                + "sent within seconds and the entity is deregistered when the driver stops. Empty (the default): "
+                + "no iSNS. The framework property jtgt.iscsi.isnsServer overrides it.")
+        String isnsServer() default "";
+
+        @AttributeDefinition(name = "iSNS entity identifier", description = "Entity Identifier registered with the "
+                + "iSNS server; empty: jtgt:<host name>:<port of the first portal>")
+        String isnsEntityId() default "";
     }
 
     @Reference
@@ -251,6 +268,12 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     private volatile Set<String> targetResetInitiators = Set.of();
     /** {@link #TARGET_RESET_PROPERTY}, read at activation; null: the configuration decides. */
     private String targetResetOverride;
+    /** {@link #ISNS_PROPERTY}, read at activation; null: the configuration decides. */
+    private String isnsOverride;
+    /** Keeps the targets and portals registered with the iSNS server; null without one. */
+    private volatile IsnsRegistration isns;
+    /** How often the iSNS registration compares the targets and portals with what it sent. */
+    long isnsPollMillis = 2_000;
     /**
      * A replacement may come as bind-then-unbind or as unbind-then-bind: in the gap of the
      * second, no source is bound and logins are refused, never admitted.
@@ -280,6 +303,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     void activate(BundleContext context, Config config) throws IOException {
         String override = context == null ? null : context.getProperty(PORTAL_PROPERTY);
         targetResetOverride = context == null ? null : context.getProperty(TARGET_RESET_PROPERTY);
+        isnsOverride = context == null ? null : context.getProperty(ISNS_PROPERTY);
         start(config, override);
     }
 
@@ -316,6 +340,8 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         requireChapAccounts = config.requireChapAccounts();
         String portals = portalOverride != null && !portalOverride.isBlank() ? portalOverride : config.portals();
         List<InetSocketAddress> addresses = parsePortals(portals);
+        String isnsServer = isnsOverride != null ? isnsOverride : config.isnsServer();
+        InetSocketAddress isnsAddress = isnsServer.isBlank() ? null : IsnsRegistration.parseServer(isnsServer);
         int firstTag = settings.portalGroupTag();
         if (firstTag + addresses.size() - 1 > TargetPorts.MAX_ID) {
             throw new IllegalArgumentException(addresses.size() + " portals from portalGroupTag " + firstTag
@@ -357,6 +383,9 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
                 LOG.info("iSCSI portal listening on {}, TPGT {}, relative target port {}",
                         IscsiPortal.format(portal.address()), portal.portalGroupTag(), portal.relativePortId());
             }
+            if (isnsAddress != null) {
+                isns = new IsnsRegistration(isnsAddress, config.isnsEntityId(), this::isnsState, isnsPollMillis).start();
+            }
         } catch (IOException | RuntimeException e) {
             stop();
             throw e;
@@ -379,6 +408,11 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     /** Closes the listeners, ends every session (nexuses destroyed), removes the SCSI host. */
     void stop() {
         stopping = true;
+        IsnsRegistration registration = isns;
+        if (registration != null) {
+            isns = null;
+            registration.close(2_000);   // first: initiators should not discover a target going away
+        }
         for (ServerSocketChannel s : listeners) {
             try {
                 s.close();
@@ -433,6 +467,27 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
         if (!open.isEmpty()) {
             LOG.info("iSCSI target stopped; {} connections closed", open.size());
         }
+    }
+
+    /** What the iSNS server should know: every target, every portal with its TPGT. */
+    private IsnsRegistration.State isnsState() {
+        List<String> names = new ArrayList<>();
+        for (TargetInfo t : targetAdmin.targets()) {
+            names.add(t.name());
+        }
+        names.sort(null);
+        List<IsnsRegistration.Portal> advertised = new ArrayList<>();
+        for (IscsiPortal p : portals) {
+            for (InetAddress a : IsnsRegistration.advertised(p.address().getAddress())) {
+                advertised.add(new IsnsRegistration.Portal(a, p.address().getPort(), p.portalGroupTag()));
+            }
+        }
+        return new IsnsRegistration.State(names, advertised);
+    }
+
+    /** The iSNS registration, or null (for tests). */
+    IsnsRegistration isnsRegistration() {
+        return isns;
     }
 
     /** The ports actually bound, in portal order (for port 0). */

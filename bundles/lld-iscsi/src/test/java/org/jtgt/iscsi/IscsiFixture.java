@@ -45,6 +45,7 @@ final class IscsiFixture implements AutoCloseable {
         iscsi.targetPorts = daemon;
         // As with the admin bundle running and no account bound: the configured CHAP applies.
         iscsi.bindChapAccounts(accounts);
+        iscsi.isnsPollMillis = 200;   // an iSNS registration (where configured) follows changes quickly
         Map<String, Object> values = new HashMap<>();
         values.put("portals", "127.0.0.1:0");
         values.putAll(overrides);
