@@ -202,14 +202,21 @@ final class Harness {
     /** The UEVENT_CMD_RSP for {@code cid}, or null if none was sent (yet). */
     ByteBuffer answer(long cid) {
         synchronized (endpoint.sent) {
-            for (byte[] r : endpoint.sent) {
-                ByteBuffer b = ByteBuffer.wrap(r).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                if (EventHeader.type(b, 0) == EventType.UEVENT_CMD_RSP.code() && CmdRspEvent.cid(b, 0) == cid) {
-                    return b;
+            int i = indexOfAnswer(cid);
+            return i < 0 ? null : ByteBuffer.wrap(endpoint.sent.get(i));
+        }
+    }
+
+    /** Index in {@link FakeEndpoint#sent} of the first record {@code match} accepts, or -1. */
+    private int indexOf(java.util.function.Predicate<ByteBuffer> match) {
+        synchronized (endpoint.sent) {
+            for (int i = 0; i < endpoint.sent.size(); i++) {
+                if (match.test(ByteBuffer.wrap(endpoint.sent.get(i)))) {
+                    return i;
                 }
             }
         }
-        return null;
+        return -1;
     }
 
     /** Waits (up to 10 s) for the answer to {@code cid}. */
@@ -225,15 +232,7 @@ final class Harness {
 
     /** Index in {@link FakeEndpoint#sent} of the answer to {@code cid}, or -1. */
     int indexOfAnswer(long cid) {
-        synchronized (endpoint.sent) {
-            for (int i = 0; i < endpoint.sent.size(); i++) {
-                ByteBuffer b = ByteBuffer.wrap(endpoint.sent.get(i)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                if (EventHeader.type(b, 0) == EventType.UEVENT_CMD_RSP.code() && CmdRspEvent.cid(b, 0) == cid) {
-                    return i;
-                }
-            }
-        }
-        return -1;
+        return indexOf(b -> EventHeader.type(b, 0) == EventType.UEVENT_CMD_RSP.code() && CmdRspEvent.cid(b, 0) == cid);
     }
 
     /**
@@ -248,15 +247,7 @@ final class Harness {
 
     /** Index in {@link FakeEndpoint#sent} of the answer to TMF {@code mid}, or -1. */
     int indexOfTmfAnswer(long mid) {
-        synchronized (endpoint.sent) {
-            for (int i = 0; i < endpoint.sent.size(); i++) {
-                ByteBuffer b = ByteBuffer.wrap(endpoint.sent.get(i)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                if (EventHeader.type(b, 0) == EventType.UEVENT_TSK_MGMT_RSP.code() && TskMgmtRspEvent.mid(b, 0) == mid) {
-                    return i;
-                }
-            }
-        }
-        return -1;
+        return indexOf(b -> EventHeader.type(b, 0) == EventType.UEVENT_TSK_MGMT_RSP.code() && TskMgmtRspEvent.mid(b, 0) == mid);
     }
 
     /** Waits (up to 10 s) for the answer to TMF {@code mid}. */
@@ -267,8 +258,7 @@ final class Harness {
             Thread.onSpinWait();
         }
         assertTrue(i >= 0, "no answer to TMF " + mid);
-        ByteBuffer b = ByteBuffer.wrap(endpoint.sent.get(i)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        return TmfResponse.fromCode(TskMgmtRspEvent.result(b, 0));
+        return TmfResponse.fromCode(TskMgmtRspEvent.result(ByteBuffer.wrap(endpoint.sent.get(i)), 0));
     }
 
     /** Delivers the CMD_REQ already in {@link #event} and decodes the answer. */
