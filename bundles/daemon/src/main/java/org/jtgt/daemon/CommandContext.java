@@ -13,7 +13,6 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.TaskAttribute;
-import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.store.MiscompareException;
 import org.jtgt.api.transport.DataArea;
@@ -143,7 +142,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     @SuppressWarnings("unused")   // through IO_STATE
     private volatile int ioState;
     private int ioKind;
-    private Thread submitter;
     private IOException ioResult;
     /** The write-order stamp a WRITE holds until its completion. */
     long writeStamp;
@@ -225,7 +223,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
         startNext = null;
         abortNext = null;
         ioKind = 0;
-        submitter = null;
         ioResult = null;
         writeStamp = 0;
         IO_STATE.setOpaque(this, IO_NONE);
@@ -237,7 +234,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     void submitting(int kind) {
         ioKind = kind;
         ioResult = null;
-        submitter = Thread.currentThread();
         IO_STATE.setVolatile(this, IO_SUBMITTING);
     }
 
@@ -247,7 +243,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
      * {@link SenseReason#NONE} with {@link #answeredLater} set (the completing thread finishes).
      */
     SenseReason submitted() {
-        submitter = null;
         if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_SUBMITTED)) {
             answeredLater = true;
             return SenseReason.NONE;
@@ -305,11 +300,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
                 }
                 return SenseReason.NONE;
         }
-    }
-
-    /** The unit's store as an asynchronous one, or null if it only has synchronous methods. */
-    AsyncBackingStore async() {
-        return unit.async();
     }
 
     // ---- TaskRouter.Pending: a handler that answers later itself ----

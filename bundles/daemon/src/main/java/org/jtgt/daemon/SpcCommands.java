@@ -9,7 +9,6 @@ import org.jtgt.api.scsi.SenseBuilder;
 final class SpcCommands {
     // ---- REQUEST SENSE (SPC-4 6.39) ----
     static final int DESC = 0x01;
-    static final int DESC_BIT = 0;
 
     // ---- REPORT LUNS (SPC-4 6.33) ----
     static final int SELECT_ALL_LOGICAL_UNITS = 0x00;

@@ -46,10 +46,6 @@ final class UnitWorkers {
         this.maxThreads = maxThreads;
     }
 
-    int maxThreads() {
-        return maxThreads;
-    }
-
     /** Queues an enabled task; a worker runs it through its router ({@link TaskRouter#runTask}). */
     void submit(CommandContext c) {
         boolean startThread = false;
@@ -147,13 +143,6 @@ final class UnitWorkers {
         synchronized (lock) {
             closed = true;
             lock.notifyAll();
-        }
-    }
-
-    /** Threads alive now. */
-    int threads() {
-        synchronized (lock) {
-            return threads;
         }
     }
 }
