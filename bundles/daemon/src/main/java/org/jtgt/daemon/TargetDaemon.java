@@ -14,6 +14,7 @@ import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.transport.EventSink;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * is outstanding, and until then the daemon keeps answering on it (the order in which consumers
  * see an unregistration is undefined).
  */
-@Component(service = {TargetAdmin.class, TargetPorts.class}, immediate = true)
+@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class}, immediate = true)
 public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
 

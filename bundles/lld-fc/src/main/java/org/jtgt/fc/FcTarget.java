@@ -25,7 +25,7 @@ import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
-import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.fc.wire.FcFrameHeader;
@@ -129,7 +129,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
     HostService hostService;
 
     @Reference
-    TargetAdmin targetAdmin;
+    TargetCatalog catalog;
 
     @Reference
     TargetPorts targetPorts;
@@ -358,7 +358,7 @@ public class FcTarget implements HostCallbacks, SessionSource {
     /** The target this port serves now, or null if there is none. */
     String targetName() {
         String configured = settings.target();
-        List<TargetInfo> all = targetAdmin.targets();
+        List<TargetInfo> all = catalog.targets();
         String first = null;
         for (TargetInfo t : all) {
             if (!configured.isEmpty() && t.name().equalsIgnoreCase(configured)) {

@@ -42,7 +42,7 @@ final class FcFixture implements AutoCloseable {
         hostSide = path.hostSide();
         transport = path.transport();
         fc.hostService = hostSide;
-        fc.targetAdmin = daemon;
+        fc.catalog = daemon;
         fc.targetPorts = daemon;
         Map<String, Object> values = new HashMap<>();
         values.put("portal", "127.0.0.1:0");

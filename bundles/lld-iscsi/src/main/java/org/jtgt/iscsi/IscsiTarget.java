@@ -31,7 +31,7 @@ import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
-import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.iscsi.isns.IsnsRegistration;
@@ -209,7 +209,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     HostService hostService;
 
     @Reference
-    TargetAdmin targetAdmin;
+    TargetCatalog catalog;
 
     @Reference
     TargetPorts targetPorts;
@@ -472,7 +472,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     /** What the iSNS server should know: every target, every portal with its TPGT. */
     private IsnsRegistration.State isnsState() {
         List<String> names = new ArrayList<>();
-        for (TargetInfo t : targetAdmin.targets()) {
+        for (TargetInfo t : catalog.targets()) {
             names.add(t.name());
         }
         names.sort(null);
@@ -607,7 +607,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     }
 
     List<TargetInfo> targets() {
-        return targetAdmin.targets();
+        return catalog.targets();
     }
 
     /** What logins look targets and their CHAP accounts up in. */
@@ -618,7 +618,7 @@ public class IscsiTarget implements HostCallbacks, SessionSource {
     /** The target of that name (exact, else ignoring case: iSCSI names fold case), or null. */
     TargetInfo findTarget(String name) {
         TargetInfo folded = null;
-        for (TargetInfo t : targetAdmin.targets()) {
+        for (TargetInfo t : catalog.targets()) {
             if (t.name().equals(name)) {
                 return t;
             }

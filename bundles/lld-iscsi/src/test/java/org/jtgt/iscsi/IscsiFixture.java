@@ -41,7 +41,7 @@ final class IscsiFixture implements AutoCloseable {
         hostSide = path.hostSide();
         transport = path.transport();
         iscsi.hostService = hostSide;
-        iscsi.targetAdmin = daemon;
+        iscsi.catalog = daemon;
         iscsi.targetPorts = daemon;
         // As with the admin bundle running and no account bound: the configured CHAP applies.
         iscsi.bindChapAccounts(accounts);

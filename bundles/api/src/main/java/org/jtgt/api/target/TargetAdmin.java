@@ -11,7 +11,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * nothing.
  */
 @ProviderType
-public interface TargetAdmin {
+public interface TargetAdmin extends TargetCatalog {
     /** Creates an empty target. The name must be a valid iSCSI name (iqn., eui. or naa.). */
     void createTarget(String name);
 
@@ -77,6 +77,7 @@ public interface TargetAdmin {
      */
     void setAcl(String target, List<String> initiators);
 
+    @Override
     List<TargetInfo> targets();
 
     /**
