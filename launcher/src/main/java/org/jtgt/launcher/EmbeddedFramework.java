@@ -53,16 +53,24 @@ final class EmbeddedFramework {
 
     private final Path configDir;
     private final OsgiFramework kind;
+    private final Role role;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final AtomicBoolean stopLogged = new AtomicBoolean();
     private volatile boolean gaveUp;
     private volatile Framework framework;
     /** Kept open (and locked) until the process exits. */
     private FileChannel lockChannel;
+    /** The role's own lock in the split shape, likewise. */
+    private FileChannel roleLockChannel;
 
     EmbeddedFramework(Path configDir, OsgiFramework kind) {
+        this(configDir, kind, Role.EMBEDDED);
+    }
+
+    EmbeddedFramework(Path configDir, OsgiFramework kind, Role role) {
         this.configDir = configDir;
         this.kind = kind;
+        this.role = role;
     }
 
     /** Runs until the framework stops; returns the process exit status. */
@@ -70,7 +78,8 @@ final class EmbeddedFramework {
         // First: an Error on any thread from here on ends the process instead of leaving it half alive.
         FatalErrors.install();
         Properties build = buildProperties();
-        LOG.info("jtgt {} starting in {}; config {}", build.getProperty("version"), kind.displayName(), configDir);
+        LOG.info("jtgt {} starting in {}{}; config {}", build.getProperty("version"), kind.displayName(),
+                role == Role.EMBEDDED ? "" : " as the " + role.id(), configDir);
         long started = System.nanoTime();
         List<Bundle> bundles;
         try {
@@ -78,11 +87,12 @@ final class EmbeddedFramework {
                 return Main.EXIT_FAILURE;
             }
             if (!lockConfigDir()) {
-                LOG.error("{} is in use by another jtgt process; stop it or choose another --config", configDir);
+                LOG.error("{} is in use by another jtgt process{}; stop it or choose another --config", configDir,
+                        role == Role.EMBEDDED ? "" : " (an embedded one, or another " + role.id() + ")");
                 return Main.EXIT_FAILURE;
             }
-            Map<String, String> properties = frameworkProperties(kind, configDir, build.getProperty("slf4j.version"),
-                    System.getProperties());
+            Map<String, String> properties = frameworkProperties(kind, role, configDir,
+                    build.getProperty("slf4j.version"), System.getProperties());
             framework = kind.factory(kind.classLoader(configDir)).newFramework(properties);
             framework.init();
             Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnJvmShutdown, "jtgt-shutdown"));
@@ -90,7 +100,7 @@ final class EmbeddedFramework {
                 LOG.warn("cannot handle SIGINT/SIGTERM here; a signal will stop jtgt through the"
                         + " shutdown hook and the JVM will exit with 128 + signal");
             }
-            bundles = install(framework.getBundleContext(), BundleList.embedded());
+            bundles = install(framework.getBundleContext(), BundleList.embedded(role));
             framework.start();
         } catch (IOException | BundleException | RuntimeException e) {
             if (stopRequested.get() && framework != null) {
@@ -120,21 +130,40 @@ final class EmbeddedFramework {
      * directory would otherwise wipe the running one's framework cache (storage.clean) under it.
      */
     private boolean lockConfigDir() throws IOException {
-        Path file = configDir.resolve(LOCK_FILE);
-        Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lockChannel = file.getFileSystem().supportedFileAttributeViews().contains("posix")
-                ? FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(ConfigDirectory.FILE_MODE))
-                : FileChannel.open(file, options);
-        FileLock lock = lockChannel.tryLock();
+        // Embedded: the directory alone. Front and daemon share it (a shared lock, which an
+        // embedded launcher's exclusive one excludes) and each holds its role's lock alone.
+        lockChannel = lockFile(LOCK_FILE);
+        FileLock lock = lockChannel.tryLock(0, Long.MAX_VALUE, role != Role.EMBEDDED);
         if (lock == null) {
             lockChannel.close();
             return false;
         }
+        if (role.roleLock() != null) {
+            roleLockChannel = lockFile(role.roleLock());
+            if (roleLockChannel.tryLock() == null) {
+                roleLockChannel.close();
+                return false;
+            }
+        }
         return true;
+    }
+
+    private FileChannel lockFile(String name) throws IOException {
+        Path file = configDir.resolve(name);
+        Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        return file.getFileSystem().supportedFileAttributeViews().contains("posix")
+                ? FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(ConfigDirectory.FILE_MODE))
+                : FileChannel.open(file, options);
     }
 
     /** Framework properties for a run of {@code kind} with {@code configDir}; package-private for tests. */
     static Map<String, String> frameworkProperties(OsgiFramework kind, Path configDir, String slf4jVersion,
+            Properties system) {
+        return frameworkProperties(kind, Role.EMBEDDED, configDir, slf4jVersion, system);
+    }
+
+    static Map<String, String> frameworkProperties(OsgiFramework kind, Role role, Path configDir, String slf4jVersion,
             Properties system) {
         Map<String, String> properties = new LinkedHashMap<>();
         for (String name : system.stringPropertyNames()) {
@@ -143,7 +172,8 @@ final class EmbeddedFramework {
             }
         }
         // The storage below configDir, and what only this framework reads.
-        properties.putAll(kind.properties(configDir));
+        properties.putAll(kind.properties(configDir, role));
+        properties.put(Role.PROPERTY, role.id());
         StringBuilder slf4j = new StringBuilder();
         for (String pkg : SLF4J_PACKAGES) {
             slf4j.append(slf4j.length() == 0 ? "" : ",").append(pkg).append(";version=").append(slf4jVersion);
@@ -160,7 +190,7 @@ final class EmbeddedFramework {
         properties.put("felix.fileinstall.log.level", "2");
         // File Install's scratch directory: by default a fresh fileinstall-* in java.io.tmpdir on
         // every start, never removed. Kept with the framework cache instead, which each start clears.
-        properties.put("felix.fileinstall.tmpdir", kind.storage(configDir).resolve("fileinstall").toString());
+        properties.put("felix.fileinstall.tmpdir", kind.storage(configDir, role).resolve("fileinstall").toString());
         return properties;
     }
 

@@ -15,8 +15,9 @@ import java.util.function.BiConsumer;
  * @param portal the iSCSI portals to listen on instead of the default, {@code HOST:PORT} or a
  *        comma-separated list of them (one target port each, in that order), or {@code null}
  * @param framework the OSGi framework to embed ({@code --framework}, default Felix)
+ * @param role what this process runs ({@code --role}, default the whole target)
  */
-public record LauncherOptions(Path configDir, boolean help, String portal, OsgiFramework framework) {
+public record LauncherOptions(Path configDir, boolean help, String portal, OsgiFramework framework, Role role) {
     /** Framework property the iSCSI driver reads its portal from. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
 
@@ -37,9 +38,10 @@ public record LauncherOptions(Path configDir, boolean help, String portal, OsgiF
         boolean help;
         String portal;
         OsgiFramework framework = OsgiFramework.FELIX;
+        Role role = Role.EMBEDDED;
 
         LauncherOptions build() {
-            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal, framework);
+            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal, framework, role);
         }
     }
 
@@ -66,6 +68,11 @@ public record LauncherOptions(Path configDir, boolean help, String portal, OsgiF
             new Spec("--framework", "felix|equinox",
                     "the OSGi framework to run the bundles in: Apache Felix (default) or Eclipse Equinox",
                     (b, value) -> b.framework = OsgiFramework.named(value)),
+            new Spec("--role", "embedded|front|daemon",
+                    "embedded (default): the whole target in this process; front: drivers, sessions and"
+                            + " portals; daemon: SCSI execution, stores and management. Start front and daemon"
+                            + " with the same --config, in either order",
+                    (b, value) -> b.role = Role.named(value)),
             new Spec("--help", null, "print this help and exit", (b, value) -> b.help = true));
 
     /**

@@ -52,6 +52,7 @@ public final class Main {
             // because a Unix socket path may not exceed 107 bytes.
             System.setProperty(NETLINK_DIR_PROPERTY, options.configDir().toString());
         }
-        return new EmbeddedFramework(options.configDir(), options.framework()).runUntilStopped();
+        System.setProperty(Role.PROPERTY, options.role().id());
+        return new EmbeddedFramework(options.configDir(), options.framework(), options.role()).runUntilStopped();
     }
 }

@@ -116,10 +116,20 @@ public enum OsgiFramework {
         return configDir.resolve(storageName);
     }
 
+    /** The storage of a process in {@code role}: each process of the split shape has its own. */
+    Path storage(Path configDir, Role role) {
+        return configDir.resolve(storageName + role.storageSuffix());
+    }
+
     /** The framework properties only this framework reads, and its storage. */
     Map<String, String> properties(Path configDir) {
+        return properties(configDir, Role.EMBEDDED);
+    }
+
+    /** The framework properties only this framework reads, and the storage of {@code role}. */
+    Map<String, String> properties(Path configDir, Role role) {
         Map<String, String> properties = new LinkedHashMap<>();
-        Path storage = storage(configDir);
+        Path storage = storage(configDir, role);
         properties.put(Constants.FRAMEWORK_STORAGE, storage.toString());
         // The bundles are installed from the jar on every start, so start from an empty cache.
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);

@@ -37,6 +37,11 @@ final class LauncherProcess {
         this.output = new Output(process.getInputStream());
     }
 
+    /** A launcher process started elsewhere (another jar, say), its output collected. */
+    static LauncherProcess wrap(Process process) {
+        return new LauncherProcess(process);
+    }
+
     /** {@code java -jar jtgt.jar ARGS} in {@link #TARGET}, with its temporary files there too. */
     static LauncherProcess start(String... args) throws IOException {
         return start(List.of(), args);

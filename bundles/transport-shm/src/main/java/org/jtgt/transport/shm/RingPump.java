@@ -7,6 +7,7 @@ import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.TransportEndpoint;
 import org.jtgt.ring.RingFormatException;
 import org.jtgt.ring.SlotRing;
 import org.slf4j.Logger;
@@ -26,14 +27,21 @@ final class RingPump implements Runnable, SlotRing.RecordHandler {
     private final String name;
     private final SlotRing ring;
     private final EventSink sink;
-    private final ShmEndpoint endpoint;
+    private final TransportEndpoint endpoint;
     private final boolean toDaemon;
     private final Thread thread;
+    private final ShmEndpoint.Fence fence;
     private volatile boolean running = true;
     private volatile boolean broken;
     private long delivered;
 
-    RingPump(String name, SlotRing ring, EventSink sink, ShmEndpoint endpoint, boolean toDaemon) {
+    RingPump(String name, SlotRing ring, EventSink sink, TransportEndpoint endpoint, boolean toDaemon) {
+        this(name, ring, sink, endpoint, toDaemon, ShmEndpoint.Fence.NONE);
+    }
+
+    RingPump(String name, SlotRing ring, EventSink sink, TransportEndpoint endpoint, boolean toDaemon,
+             ShmEndpoint.Fence fence) {
+        this.fence = fence;
         this.name = name;
         this.ring = ring;
         this.sink = sink;
@@ -60,6 +68,14 @@ final class RingPump implements Runnable, SlotRing.RecordHandler {
     public void run() {
         try {
             while (running) {
+                if (!fence.current()) {
+                    // The region's owner gave the rings to another generation: what they hold now
+                    // is not for this consumer.
+                    broken = true;
+                    LOG.warn("{}: fenced (the rings belong to a newer generation); stopped", name);
+                    sink.onTransportFailure(endpoint, "fenced: the rings belong to a newer generation");
+                    return;
+                }
                 if (ring.drain(this, BATCH) == 0) {
                     ring.await(AWAIT_NANOS);
                 }
@@ -88,6 +104,23 @@ final class RingPump implements Runnable, SlotRing.RecordHandler {
         }
         delivered++;
         sink.onEvent(buffer, offset, length, endpoint);
+    }
+
+    /**
+     * After {@link #stop}: delivers, on the calling thread, what was published and not yet
+     * delivered (up to the first slot not published, which a producer that died while writing
+     * it leaves behind). A record that is not valid ends it; the rest is dropped.
+     */
+    int drainNow() {
+        int total = 0;
+        try {
+            for (int n = ring.drain(this, BATCH); n > 0; n = ring.drain(this, BATCH)) {
+                total += n;
+            }
+        } catch (RingFormatException | EventFormatException e) {
+            LOG.warn("{}: after the stop, the rest of the ring is invalid ({}); dropped", name, e.getMessage());
+        }
+        return total;
     }
 
     /** Stops delivering; waits for the thread unless called from it. */

@@ -16,30 +16,51 @@ import org.jtgt.ring.SlotRing;
 final class ShmEndpoint implements TransportEndpoint {
     private static final long SEND_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-    private final ShmTransport transport;
+    /** The transport an endpoint belongs to, told when the endpoint closes. */
+    interface Owner {
+        Transport transport();
+
+        void detached(ShmEndpoint endpoint);
+    }
+
+    /** Whether this side may still produce: a daemon in another process stops once fenced. */
+    interface Fence {
+        Fence NONE = () -> true;
+
+        boolean current();
+    }
+
+    private final Owner owner;
+    private final Fence fence;
     private final String side;
     private final SlotRing outbound;
     private final DataArea area;
     final RingPump pump;
     private volatile boolean open = true;
 
-    ShmEndpoint(ShmTransport transport, String side, SlotRing outbound, SlotRing inbound, DataArea area, EventSink sink,
+    ShmEndpoint(Owner owner, String side, SlotRing outbound, SlotRing inbound, DataArea area, EventSink sink,
                 boolean toDaemon) {
-        this.transport = transport;
+        this(owner, Fence.NONE, side, outbound, inbound, area, sink, toDaemon);
+    }
+
+    ShmEndpoint(Owner owner, Fence fence, String side, SlotRing outbound, SlotRing inbound, DataArea area,
+                EventSink sink, boolean toDaemon) {
+        this.owner = owner;
+        this.fence = fence;
         this.side = side;
         this.outbound = outbound;
         this.area = area;
-        this.pump = new RingPump("jtgt-shm-" + side, inbound, sink, this, toDaemon);
+        this.pump = new RingPump("jtgt-shm-" + side, inbound, sink, this, toDaemon, fence);
     }
 
     @Override
     public boolean offer(ByteBuffer src, int offset, int length) {
-        return open && outbound.offer(src, offset, length);
+        return open && fence.current() && outbound.offer(src, offset, length);
     }
 
     @Override
     public boolean send(ByteBuffer src, int offset, int length) {
-        while (open) {
+        while (open && fence.current()) {
             if (outbound.send(src, offset, length, SEND_SLICE_NANOS)) {
                 return true;
             }
@@ -51,15 +72,15 @@ final class ShmEndpoint implements TransportEndpoint {
     }
 
     @Override public DataArea dataArea() { return area; }
-    @Override public Transport transport() { return transport; }
-    @Override public boolean isOpen() { return open && !pump.broken(); }
+    @Override public Transport transport() { return owner.transport(); }
+    @Override public boolean isOpen() { return open && !pump.broken() && fence.current(); }
 
     @Override
     public void close() {
         if (open) {
             open = false;
             pump.stop();
-            transport.detached(this);
+            owner.detached(this);
         }
     }
 

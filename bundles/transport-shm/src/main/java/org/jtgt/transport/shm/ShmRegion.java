@@ -3,6 +3,7 @@ package org.jtgt.transport.shm;
 import static org.jtgt.transport.shm.ShmRegionDescriptor.D2H_RING_OFFSET_OFFSET;
 import static org.jtgt.transport.shm.ShmRegionDescriptor.DATA_LENGTH_OFFSET;
 import static org.jtgt.transport.shm.ShmRegionDescriptor.DATA_OFFSET_OFFSET;
+import static org.jtgt.transport.shm.ShmRegionDescriptor.GENERATION_OFFSET;
 import static org.jtgt.transport.shm.ShmRegionDescriptor.H2D_RING_OFFSET_OFFSET;
 import static org.jtgt.transport.shm.ShmRegionDescriptor.INT;
 import static org.jtgt.transport.shm.ShmRegionDescriptor.LONG;
@@ -46,6 +47,33 @@ final class ShmRegion implements AutoCloseable {
         this.data = data;
     }
 
+    /** The generation the region's rings belong to (acquire: the rings are complete when it is seen). */
+    long generation() {
+        return (long) LONG.getAcquire(mapping, GENERATION_OFFSET);
+    }
+
+    /**
+     * Creator only: gives both rings a fresh start (every slot and counter zeroed, so nothing of a
+     * previous daemon's records is read again) and then publishes {@code generation}. Returns
+     * {toDaemon, toHost}. Nothing may produce into or consume from the previous rings any more.
+     */
+    SlotRing[] renewRings(long generation) {
+        if (!owner) {
+            throw new IllegalStateException("only the region's creator renews its rings");
+        }
+        int h2d = (int) (long) LONG.get(mapping, H2D_RING_OFFSET_OFFSET);
+        int d2h = (int) (long) LONG.get(mapping, D2H_RING_OFFSET_OFFSET);
+        SlotRing down = SlotRing.create(mapping, h2d, toDaemon.slotCount(), toDaemon.slotSize());
+        SlotRing up = SlotRing.create(mapping, d2h, toHost.slotCount(), toHost.slotSize());
+        LONG.setRelease(mapping, GENERATION_OFFSET, generation);
+        return new SlotRing[] {down, up};
+    }
+
+    /** Creator only: publishes a generation without renewing the rings, fencing the one before it. */
+    void publishGeneration(long generation) {
+        LONG.setRelease(mapping, GENERATION_OFFSET, generation);
+    }
+
     static ShmRegion create(Path file, int slotCount, int slotSize, long dataLength) throws IOException {
         long[] layout = ShmRegionDescriptor.layout(slotCount, slotSize, dataLength);
         // Owner-only from the start: the data area holds what initiators read and write.
@@ -61,6 +89,7 @@ final class ShmRegion implements AutoCloseable {
         LONG.set(m, DATA_OFFSET_OFFSET, layout[2]);
         LONG.set(m, DATA_LENGTH_OFFSET, dataLength);
         LONG.set(m, REGION_LENGTH_OFFSET, layout[3]);
+        LONG.set(m, GENERATION_OFFSET, 0L);
         INT.set(m, MAGIC_OFFSET, MAGIC);
         // The version is written last: an attacher that sees it sees a complete header.
         INT.setRelease(m, VERSION_OFFSET, VERSION);

@@ -29,7 +29,9 @@ import org.jtgt.ring.RingDescriptor;
  * +---------------------------------------------------------------+
  * |                      region length (u64)                      | 40
  * +---------------------------------------------------------------+
- * |                  (rest of the 4096-byte page)                 | 48
+ * |      generation (u64; 0 in one process, else the front's)     | 48
+ * +---------------------------------------------------------------+
+ * |                  (rest of the 4096-byte page)                 | 56
  * +---------------------------------------------------------------+
  * |           host → daemon ring (RingDescriptor layout)          | 4096
  * |           daemon → host ring, page aligned                    |
@@ -39,7 +41,8 @@ import org.jtgt.ring.RingDescriptor;
  */
 final class ShmRegionDescriptor {
     static final int MAGIC = 0x4D53544A; // "JTSM" little-endian
-    static final int VERSION = 1;
+    /** Version 2 added the generation word (issue of the split shape: a daemon in another process). */
+    static final int VERSION = 2;
     static final int MAGIC_OFFSET = 0;
     static final int VERSION_OFFSET = 4;
     static final int H2D_RING_OFFSET_OFFSET = 8;
@@ -47,7 +50,13 @@ final class ShmRegionDescriptor {
     static final int DATA_OFFSET_OFFSET = 24;
     static final int DATA_LENGTH_OFFSET = 32;
     static final int REGION_LENGTH_OFFSET = 40;
-    static final int HEADER_FIELDS_LENGTH = 48;
+    /**
+     * Which daemon the rings belong to. The front process owns the region; each daemon that
+     * attaches gets fresh rings under a new generation, and a daemon whose generation is no longer
+     * the region's stops producing (it has been fenced).
+     */
+    static final int GENERATION_OFFSET = 48;
+    static final int HEADER_FIELDS_LENGTH = 56;
     static final int PAGE = 4096;
     /** A single mapping is limited to 2 GiB by ByteBuffer's int indexes. */
     static final long MAX_REGION_LENGTH = Integer.MAX_VALUE;

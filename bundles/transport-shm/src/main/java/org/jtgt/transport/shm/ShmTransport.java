@@ -29,10 +29,10 @@ import org.slf4j.LoggerFactory;
  * removed on deactivation, in the directory named by the configuration, else the framework
  * property {@code jtgt.shm.dir}, else this bundle's data area (narrowed to 0700).
  */
-@Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=shm", immediate = true,
+@Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=shm", immediate = true, enabled = false,
         configurationPid = "org.jtgt.transport.shm")
 @Designate(ocd = ShmTransport.Config.class)
-public class ShmTransport implements Transport {
+public class ShmTransport implements Transport, ShmEndpoint.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
     /** The region file is {@code jtgt-shm-<pid>-<bundle id>.region} in the transport's directory. */
     static final String REGION_PREFIX = "jtgt-shm-";
@@ -138,7 +138,13 @@ public class ShmTransport implements Transport {
         return hostEndpoint;
     }
 
-    synchronized void detached(ShmEndpoint endpoint) {
+    @Override
+    public Transport transport() {
+        return this;
+    }
+
+    @Override
+    public synchronized void detached(ShmEndpoint endpoint) {
         if (endpoint == daemonEndpoint) {
             daemonEndpoint = null;
         } else if (endpoint == hostEndpoint) {

@@ -1,0 +1,399 @@
+package org.jtgt.transport.shm;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+
+import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.TargetCatalog;
+import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.target.TargetPorts;
+import org.jtgt.api.target.TargetPorts.Port;
+import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.Transport;
+import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.ring.SlotRing;
+import org.jtgt.util.file.OwnerOnlyFiles;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The front process's side of the split shape (role {@code front}): it owns the region
+ * ({@code jtgt-front.region} in the shared directory) and listens on the link socket
+ * ({@code jtgt-front.sock}) for the daemon process. It registers the {@code shm} transport the
+ * host side binds, and the daemon's services the drivers need ({@link FrontCatalog}). One daemon
+ * is attached at a time; each one gets a new generation and fresh rings, and the host endpoint
+ * ({@link FrontEndpoint}) gives it what the previous one left unanswered. The host side sees one
+ * transport from start to stop: a daemon restart is a pause, not a failure.
+ */
+@Component(enabled = false, immediate = true, configurationPid = "org.jtgt.transport.shm")
+public final class FrontShm implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(FrontShm.class);
+    /** Requests the journal holds: more than the host side can have outstanding at once by default. */
+    static final int JOURNAL_CAPACITY = 8192;
+    /** How long a daemon stopping on purpose gets to answer what it has. */
+    static final long LEAVE_TIMEOUT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
+    private ShmRegion region;
+    private ShmDataArea area;
+    private Path socketPath;
+    private ServerSocketChannel server;
+    private Thread acceptor;
+    private volatile boolean running;
+    private final FrontCatalog catalog = new FrontCatalog(this::portChanged);
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+
+    // Guarded by this.
+    private long generation;
+    private PeerLink link;
+    /** A daemon that connected while {@link #link} was taken: served when it is free. */
+    private PeerLink standby;
+    private SlotRing[] rings;
+    private long linkedGeneration = -1;
+    private FrontEndpoint host;
+
+    @Activate
+    void activate(BundleContext context, ShmTransport.Config config) throws IOException {
+        Path dir = ShmDirectories.splitDirectory(context, config.directory());
+        OwnerOnlyFiles.createDirectories(dir);
+        open(dir, config.slotCount(), config.slotSize(), config.dataAreaSize());
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put(Transport.NAME_PROPERTY, "shm");
+        registrations.add(context.registerService(Transport.class, this, props));
+        registrations.add(context.registerService(new String[] {TargetCatalog.class.getName(),
+            ChapAccounts.class.getName(), TargetPorts.class.getName()}, catalog, null));
+    }
+
+    /** Creates the region and listens for a daemon; also the entry point for tests without a framework. */
+    void open(Path dir, int slotCount, int slotSize, long dataAreaSize) throws IOException {
+        socketPath = ShmDirectories.socket(dir);
+        region = ShmRegion.create(dir.resolve(ShmDirectories.FRONT_REGION), slotCount, slotSize, dataAreaSize);
+        area = new ShmDataArea(region.data);
+        // A front killed before it could remove its socket leaves it behind; the launcher's lock
+        // on the role makes sure no live front owns it.
+        Files.deleteIfExists(socketPath);
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        OwnerOnlyFiles.restrict(socketPath);
+        running = true;
+        acceptor = new Thread(this::acceptDaemons, "jtgt-shm-front-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        LOG.info("front ready: region {} ({} MiB data), waiting for the daemon on {}", region.file,
+                dataAreaSize >> 20, socketPath);
+    }
+
+    FrontCatalog catalog() {
+        return catalog;
+    }
+
+    @Deactivate
+    void deactivate() {
+        for (ServiceRegistration<?> r : registrations) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the framework unregistered it first
+            }
+        }
+        registrations.clear();
+        close();
+    }
+
+    void close() {
+        running = false;
+        PeerLink l;
+        PeerLink s;
+        FrontEndpoint h;
+        synchronized (this) {
+            l = link;
+            s = standby;
+            h = host;
+        }
+        if (s != null) {
+            s.close();
+        }
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // stopping
+        }
+        if (l != null) {
+            l.close();
+        }
+        if (h != null) {
+            h.close();
+        }
+        try {
+            acceptor.join(5000);
+            Files.deleteIfExists(socketPath);
+            region.close();
+        } catch (IOException e) {
+            LOG.warn("could not remove {}: {}", region.file, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("front closed: {}", region.file);
+    }
+
+    private void acceptDaemons() {
+        while (running) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                if (running) {
+                    LOG.error("the link socket failed; no daemon can attach any more", e);
+                }
+                return;
+            }
+            PeerLink candidate = new PeerLink(channel);
+            synchronized (this) {
+                if (link != null) {
+                    // A daemon started while the last one's end is still being handled (or
+                    // while it runs): it is next, once the link is free.
+                    if (standby == null) {
+                        standby = candidate;
+                        LOG.info("a daemon connected while another is attached; it waits its turn");
+                    } else {
+                        refuse(candidate, "a daemon is attached and another waits already");
+                    }
+                    continue;
+                }
+                link = candidate;
+            }
+            serveOnThread(candidate);
+        }
+    }
+
+    private void serveOnThread(PeerLink l) {
+        Thread t = new Thread(() -> serve(l), "jtgt-shm-front-link");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void refuse(PeerLink l, String reason) {
+        LOG.warn("daemon refused: {}", reason);
+        try {
+            l.write(PeerLink.REFUSED, out -> out.writeUTF(reason));
+        } catch (IOException ignored) {
+            // it will see the close
+        }
+        l.close();
+    }
+
+    private void serve(PeerLink l) {
+        long gen = 0;
+        long pid = -1;
+        boolean leaving = false;
+        try {
+            PeerLink.Frame hello = l.read();
+            if (hello.type() != PeerLink.HELLO) {
+                throw new IOException("expected HELLO, got frame type " + hello.type());
+            }
+            int protocol = hello.payload().readInt();
+            pid = hello.payload().readLong();
+            String build = hello.payload().readUTF();
+            if (protocol != PeerLink.PROTOCOL) {
+                refuse(l, "link protocol " + protocol + " is not this front's " + PeerLink.PROTOCOL);
+                return;
+            }
+            SlotRing[] fresh;
+            synchronized (this) {
+                gen = ++generation;
+                fresh = region.renewRings(gen);
+                rings = fresh;
+            }
+            long attaching = gen;
+            List<Port> ports = catalog.registered();
+            List<TargetInfo> expected = catalog.targets();
+            l.write(PeerLink.ATTACH, out -> {
+                out.writeLong(attaching);
+                out.writeUTF(region.file.toString());
+                out.writeInt(ports.size());
+                for (Port p : ports) {
+                    out.writeShort(p.relativeId());
+                    out.writeUTF(p.driver());
+                    out.writeUTF(p.description());
+                }
+                // What the previous daemon had: a new one reads targets.conf after it starts, and
+                // the sessions' nexuses and commands need their targets and units there first.
+                out.writeInt(expected.size());
+                for (TargetInfo t : expected) {
+                    out.writeUTF(t.name());
+                    out.writeInt(t.luns().size());
+                    for (LunInfo lun : t.luns()) {
+                        out.writeInt(lun.lun());
+                    }
+                }
+            });
+            LOG.info("daemon pid {} ({}) attaching as generation {}", pid, build, gen);
+            while (true) {
+                PeerLink.Frame f = l.read();
+                switch (f.type()) {
+                    case PeerLink.READY -> {
+                        long ready = f.payload().readLong();
+                        if (ready != gen) {
+                            throw new IOException("READY for generation " + ready + ", attached as " + gen);
+                        }
+                        ready(gen, fresh);
+                        LOG.info("daemon pid {} attached: generation {}", pid, gen);
+                    }
+                    case PeerLink.CATALOG -> catalog.update(CatalogCodec.read(f.payload()));
+                    case PeerLink.LEAVING -> {
+                        leaving = true;
+                        FrontEndpoint h = host();
+                        int left = h == null ? 0 : h.leaving(LEAVE_TIMEOUT_NANOS);
+                        LOG.info("daemon pid {} leaving (generation {}): {}", pid, gen, left == 0
+                                ? "every request it had is answered" : left + " requests unanswered, kept for the next one");
+                        l.write(PeerLink.LEFT, out -> out.writeInt(left));
+                    }
+                    default -> throw new IOException("unexpected link frame type " + f.type() + " from the daemon");
+                }
+            }
+        } catch (EOFException e) {
+            if (running && leaving) {
+                LOG.info("daemon pid {} left (generation {}); requests wait for the next one", pid, gen);
+            } else if (running) {
+                LOG.warn("daemon pid {} gone (generation {}); requests wait for the next one", pid, gen);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) {
+                LOG.error("daemon pid {} broke the link protocol (generation {}): {}; it is fenced", pid, gen,
+                        e.toString());
+            }
+        } finally {
+            l.close();
+            lost(l);
+        }
+    }
+
+    private synchronized void ready(long gen, SlotRing[] fresh) {
+        linkedGeneration = gen;
+        if (host != null) {
+            host.linked(fresh[0], fresh[1], gen);
+        }
+    }
+
+    /** Fences the generation of link {@code l}: its daemon, if alive, stops producing; the next one starts clean. */
+    private void lost(PeerLink l) {
+        FrontEndpoint h;
+        synchronized (this) {
+            if (link != l) {
+                return;
+            }
+            long fenced = ++generation;
+            region.publishGeneration(fenced);
+            linkedGeneration = -1;
+            rings = null;
+            h = host;
+        }
+        if (h != null) {
+            h.unlinked();
+        }
+        PeerLink next;
+        synchronized (this) {
+            link = standby;
+            next = standby;
+            standby = null;
+        }
+        if (next != null && running) {
+            serveOnThread(next);
+        } else if (next != null) {
+            next.close();
+        }
+    }
+
+    /** The ring pump saw records that break the protocol: the daemon is treated as dead. */
+    void daemonMisbehaved(String reason) {
+        PeerLink l;
+        synchronized (this) {
+            l = link;
+        }
+        LOG.error("the daemon broke the ring protocol ({}); fencing it", reason);
+        if (l != null) {
+            l.close();
+        }
+    }
+
+    private void portChanged(FrontCatalog.PortChange change) {
+        PeerLink l;
+        synchronized (this) {
+            l = linkedGeneration > 0 ? link : null;
+        }
+        if (l == null) {
+            return; // the next daemon gets every port with ATTACH
+        }
+        try {
+            Port p = change.port();
+            if (change.registered()) {
+                l.write(PeerLink.PORT_REGISTER, out -> {
+                    out.writeShort(p.relativeId());
+                    out.writeUTF(p.driver());
+                    out.writeUTF(p.description());
+                });
+            } else {
+                l.write(PeerLink.PORT_UNREGISTER, out -> out.writeShort(p.relativeId()));
+            }
+        } catch (IOException e) {
+            LOG.debug("port change not sent, the daemon is going: {}", e.toString());
+        }
+    }
+
+    @Override
+    public String name() {
+        return "shm";
+    }
+
+    @Override
+    public TransportEndpoint attachDaemon(EventSink sink) {
+        throw new IllegalStateException("in the split shape the daemon attaches from its own process");
+    }
+
+    @Override
+    public synchronized TransportEndpoint attachHost(EventSink sink) {
+        if (host != null) {
+            throw new IllegalStateException("a host side is attached to the shm transport already");
+        }
+        host = new FrontEndpoint(this, area, sink, JOURNAL_CAPACITY);
+        if (linkedGeneration > 0 && rings != null) {
+            host.linked(rings[0], rings[1], linkedGeneration);
+        }
+        return host;
+    }
+
+    synchronized void detached(FrontEndpoint endpoint) {
+        if (host == endpoint) {
+            host = null;
+        }
+    }
+
+    /** The generation attached now, -1 while no daemon is. */
+    synchronized long linkedGeneration() {
+        return linkedGeneration;
+    }
+
+    synchronized FrontEndpoint host() {
+        return host;
+    }
+
+    @Override
+    public String toString() {
+        return "shm transport, front of " + (region == null ? "(closed)" : region.file);
+    }
+}

@@ -1,0 +1,386 @@
+package org.jtgt.transport.shm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.jtgt.api.event.CmdDoneEvent;
+import org.jtgt.api.event.CmdReqEvent;
+import org.jtgt.api.event.CmdRspEvent;
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.EventHeader;
+import org.jtgt.api.event.EventType;
+import org.jtgt.api.event.ItNexusReqEvent;
+import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.scsi.SenseKey;
+import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.Transport;
+import org.jtgt.api.transport.TransportEndpoint;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The front of the split shape against daemons played by the test over the real link socket and
+ * region: what a daemon that dies leaves unanswered goes to the next one (nexuses first, then the
+ * requests in the order the host sent them), what may not be repeated is answered ABORTED COMMAND
+ * 08h/00h instead, a dead daemon's generation is fenced, a leaving daemon answers everything
+ * first, and a peer that breaks the link protocol costs its link, not the front.
+ */
+@Timeout(60)
+class SplitShapeTest {
+    private static final int HOST = 3;
+    private static final long NEXUS = 7;
+    private static final byte[] READ10 = {0x28, 0, 0, 0, 0, 8, 0, 0, 1, 0};
+    private static final byte[] COMPARE_AND_WRITE = {(byte) 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0};
+
+    private Path dir;
+    private FrontShm front;
+    private final BlockingQueue<byte[]> toHost = new LinkedBlockingQueue<>();
+    private TransportEndpoint host;
+
+    @BeforeEach
+    void start(TestInfo info) throws IOException {
+        dir = Paths.get("target", "sp", Integer.toHexString(info.getDisplayName().hashCode())).toAbsolutePath();
+        delete(dir);
+        Files.createDirectories(dir);
+        front = new FrontShm();
+        front.open(dir, 64, 256, 4 << 20);
+        host = front.attachHost(new EventSink() {
+            @Override
+            public void onEvent(ByteBuffer buffer, int offset, int length, TransportEndpoint from) {
+                byte[] copy = new byte[length];
+                buffer.get(offset, copy);
+                toHost.add(copy);
+            }
+        });
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        host.close();
+        front.close();
+        delete(dir);
+    }
+
+    @Test
+    void whatADeadDaemonDidNotAnswerGoesToTheNextOneAfterItsNexus() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        createNexus(first);
+        offer(command(1, READ10));
+        byte[] seen = first.next();
+        assertEquals(EventType.KEVENT_CMD_REQ.code(), type(seen));
+        first.die();
+
+        Daemon second = Daemon.attach(dir);
+        byte[] recreate = second.next();
+        assertEquals(EventType.KEVENT_IT_NEXUS_REQ.code(), type(recreate));
+        assertEquals(NEXUS, ItNexusReqEvent.nexusId(wrap(recreate), 0));
+        assertEquals("iqn.i\0iqn.t", names(second, recreate), "the names travel again through the data area");
+        second.answerNexus(recreate);
+        byte[] again = second.next();
+        assertEquals(1, CmdReqEvent.cid(wrap(again), 0));
+        second.answerGood(again);
+
+        byte[] rsp = awaitHost(EventType.UEVENT_CMD_RSP);
+        assertEquals(ScsiStatus.GOOD, CmdRspEvent.status(wrap(rsp), 0));
+        assertNull(toHost.poll(200, TimeUnit.MILLISECONDS), "the replayed nexus's answer stays in the front");
+        offer(done(1));
+        assertEquals(EventType.KEVENT_CMD_DONE.code(), type(second.next()), "the daemon that answered hears DONE");
+        second.die();
+    }
+
+    @Test
+    void aCompareAndWriteTheDaemonMayHaveExecutedIsAnsweredAbortedCommandNotRepeated() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        createNexus(first);
+        offer(command(2, COMPARE_AND_WRITE));
+        assertEquals(0x89, first.next()[CmdReqEvent.CDB_OFFSET] & 0xFF);
+        first.die();   // between execution and answer, as far as anyone can tell
+
+        Daemon second = Daemon.attach(dir);
+        second.answerNexus(second.next());
+        byte[] rsp = awaitHost(EventType.UEVENT_CMD_RSP);
+        ByteBuffer r = wrap(rsp);
+        assertEquals(2, CmdRspEvent.cid(r, 0));
+        assertEquals(ScsiStatus.CHECK_CONDITION, CmdRspEvent.status(r, 0));
+        byte[] sense = new byte[32];
+        CmdRspEvent.sense(r, 0, sense);
+        assertEquals(SenseKey.ABORTED_COMMAND, sense[2] & 0x0F);
+        assertEquals(0x08, sense[12] & 0xFF);
+        assertEquals(0x00, sense[13] & 0xFF);
+        offer(done(2));
+        assertNull(second.poll(300), "the new daemon never sees the COMPARE AND WRITE nor its DONE");
+        second.die();
+    }
+
+    @Test
+    void requestsWhileNoDaemonIsThereWaitAndGoInOrder() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        createNexus(first);
+        first.die();
+        awaitUnlinked();
+        for (int cid = 10; cid < 14; cid++) {
+            assertTrue(host.offer(ByteBuffer.wrap(command(cid, READ10)).order(ByteOrder.LITTLE_ENDIAN), 0,
+                    CmdReqEvent.LENGTH), "journaled while no daemon is attached");
+        }
+        Daemon second = Daemon.attach(dir);
+        second.answerNexus(second.next());
+        for (int cid = 10; cid < 14; cid++) {
+            assertEquals(cid, CmdReqEvent.cid(wrap(second.next()), 0));
+        }
+        second.die();
+    }
+
+    @Test
+    void aDeadDaemonsGenerationIsFenced() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        assertTrue(first.endpoint.isOpen());
+        first.link.close();    // as if it had died, but the process goes on
+        awaitUnlinked();
+        assertFalse(first.endpoint.isOpen(), "a newer generation is published");
+        byte[] rsp = new byte[CmdRspEvent.LENGTH];
+        ByteBuffer b = wrap(rsp);
+        CmdRspEvent.write(b, 0, HOST, 1, 0, 0, 0, ScsiStatus.GOOD);
+        assertFalse(first.endpoint.offer(b, 0, rsp.length), "a fenced daemon produces nothing");
+        first.endpoint.close();
+    }
+
+    @Test
+    void aLeavingDaemonAnswersWhatItHasAndNewRequestsWaitForTheNext() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        createNexus(first);
+        offer(command(20, READ10));
+        byte[] pending = first.next();
+        first.link.write(PeerLink.LEAVING, out -> { });
+        Thread.sleep(100);
+        offer(command(21, READ10));
+        assertNull(first.poll(200), "nothing new for a leaving daemon");
+        first.answerGood(pending);
+        PeerLink.Frame left = first.awaitFrame(PeerLink.LEFT);
+        assertEquals(0, left.payload().readInt(), "every request it had is answered");
+        awaitHost(EventType.UEVENT_CMD_RSP);
+        first.die();
+
+        Daemon second = Daemon.attach(dir);
+        second.answerNexus(second.next());
+        assertEquals(21, CmdReqEvent.cid(wrap(second.next()), 0), "only the new request goes to the next daemon");
+        assertNull(second.poll(200));
+        second.die();
+    }
+
+    @Test
+    void aPeerThatBreaksTheLinkProtocolLosesItsLinkNotTheFront() throws Exception {
+        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
+            c.write(ByteBuffer.wrap(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0, 1}));
+            ByteBuffer b = ByteBuffer.allocate(16);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            int n = 0;
+            try {
+                while (n >= 0 && System.nanoTime() < deadline) {
+                    n = c.read(b);
+                }
+            } catch (IOException reset) {
+                n = -1; // closed with our bytes unread: a reset, which is a close too
+            }
+            assertEquals(-1, n, "the front closed the link");
+        }
+        Daemon good = Daemon.attach(dir);
+        createNexus(good);
+        good.die();
+    }
+
+    // ---- helpers ----
+
+    private void createNexus(Daemon d) throws Exception {
+        byte[] names = "iqn.i\0iqn.t".getBytes(StandardCharsets.UTF_8);
+        long at = host.dataArea().allocate(names.length);
+        host.dataArea().buffer().put((int) at, names);
+        byte[] req = new byte[ItNexusReqEvent.LENGTH];
+        ItNexusReqEvent.write(wrap(req), 0, HOST, NEXUS, ItNexusReqEvent.OP_CREATE, 1, at, names.length);
+        offer(req);
+        d.answerNexus(d.next());
+        awaitHost(EventType.UEVENT_IT_NEXUS_RSP);
+    }
+
+    private void offer(byte[] record) {
+        assertTrue(host.offer(wrap(record), 0, record.length));
+    }
+
+    private static byte[] command(long cid, byte[] cdb) {
+        byte[] r = new byte[CmdReqEvent.LENGTH];
+        CmdReqEvent.write(wrap(r), 0, HOST, cid, NEXUS, 0, cdb, cdb.length, (int) cid, 4096, 0, 4096,
+                DataDirection.READ.code(), 0, 0);
+        return r;
+    }
+
+    private static byte[] done(long cid) {
+        byte[] r = new byte[CmdDoneEvent.LENGTH];
+        CmdDoneEvent.write(wrap(r), 0, HOST, cid, CmdDoneEvent.DELIVERED);
+        return r;
+    }
+
+    private byte[] awaitHost(EventType type) throws InterruptedException {
+        byte[] r = toHost.poll(10, TimeUnit.SECONDS);
+        assertNotNull(r, "nothing reached the host side");
+        assertEquals(type.code(), type(r));
+        return r;
+    }
+
+    private void awaitUnlinked() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (front.linkedGeneration() > 0) {
+            assertTrue(System.nanoTime() < deadline);
+            Thread.sleep(5);
+        }
+    }
+
+    private static String names(Daemon d, byte[] req) {
+        ByteBuffer r = wrap(req);
+        byte[] n = new byte[ItNexusReqEvent.namesLength(r, 0)];
+        d.region.data.get((int) ItNexusReqEvent.namesOffset(r, 0), n);
+        return new String(n, StandardCharsets.UTF_8);
+    }
+
+    private static int type(byte[] r) {
+        return EventHeader.type(wrap(r), 0);
+    }
+
+    private static ByteBuffer wrap(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static void delete(Path d) throws IOException {
+        if (Files.exists(d)) {
+            try (Stream<Path> all = Files.walk(d)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** A daemon as the front sees one: the link protocol, the region's rings, answers by hand. */
+    static final class Daemon implements ShmEndpoint.Owner, EventSink {
+        final PeerLink link;
+        final ShmRegion region;
+        final ShmEndpoint endpoint;
+        final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
+        final BlockingQueue<PeerLink.Frame> frames = new LinkedBlockingQueue<>();
+
+        private Daemon(PeerLink link, ShmRegion region, long generation) {
+            this.link = link;
+            this.region = region;
+            this.endpoint = new ShmEndpoint(this, () -> region.generation() == generation, "test-daemon",
+                    region.toHost, region.toDaemon, new ShmDataArea(region.data), this, true);
+            endpoint.pump.start();
+        }
+
+        static Daemon attach(Path dir) throws Exception {
+            SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+            c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
+            PeerLink link = new PeerLink(c);
+            link.write(PeerLink.HELLO, out -> {
+                out.writeInt(PeerLink.PROTOCOL);
+                out.writeLong(ProcessHandle.current().pid());
+                out.writeUTF("test");
+            });
+            PeerLink.Frame attach = link.read();
+            assertEquals(PeerLink.ATTACH, attach.type());
+            long generation = attach.payload().readLong();
+            ShmRegion region = ShmRegion.attach(Paths.get(attach.payload().readUTF()));
+            Daemon d = new Daemon(link, region, generation);
+            link.write(PeerLink.READY, out -> out.writeLong(generation));
+            Thread reader = new Thread(() -> {
+                try {
+                    while (true) {
+                        d.frames.add(link.read());
+                    }
+                } catch (IOException e) {
+                    // link closed
+                }
+            }, "test-daemon-link");
+            reader.setDaemon(true);
+            reader.start();
+            return d;
+        }
+
+        byte[] next() throws InterruptedException {
+            byte[] r = received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(r, "nothing reached the daemon");
+            return r;
+        }
+
+        byte[] poll(long millis) throws InterruptedException {
+            return received.poll(millis, TimeUnit.MILLISECONDS);
+        }
+
+        PeerLink.Frame awaitFrame(int type) throws InterruptedException {
+            PeerLink.Frame f = frames.poll(15, TimeUnit.SECONDS);
+            assertNotNull(f, "no link frame from the front");
+            assertEquals(type, f.type());
+            return f;
+        }
+
+        void answerNexus(byte[] req) {
+            ByteBuffer q = wrap(req);
+            assertEquals(EventType.KEVENT_IT_NEXUS_REQ.code(), EventHeader.type(q, 0));
+            byte[] r = new byte[ItNexusRspEvent.LENGTH];
+            ItNexusRspEvent.write(wrap(r), 0, EventHeader.hostNo(q, 0), ItNexusReqEvent.nexusId(q, 0),
+                    ItNexusRspEvent.RESULT_OK, ItNexusReqEvent.op(q, 0));
+            assertTrue(endpoint.send(wrap(r), 0, r.length));
+        }
+
+        void answerGood(byte[] req) {
+            ByteBuffer q = wrap(req);
+            byte[] r = new byte[CmdRspEvent.LENGTH];
+            CmdRspEvent.write(wrap(r), 0, EventHeader.hostNo(q, 0), CmdReqEvent.cid(q, 0), CmdReqEvent.dataOffset(q, 0),
+                    CmdReqEvent.expectedLength(q, 0), 0, ScsiStatus.GOOD);
+            assertTrue(endpoint.send(wrap(r), 0, r.length));
+        }
+
+        /** The link closes as a killed process's does; the rings stay as they are. */
+        void die() {
+            endpoint.pump.stop();
+            link.close();
+        }
+
+        @Override
+        public void onEvent(ByteBuffer buffer, int offset, int length, TransportEndpoint from) {
+            byte[] copy = new byte[length];
+            buffer.get(offset, copy);
+            received.add(copy);
+        }
+
+        @Override
+        public Transport transport() {
+            return null;
+        }
+
+        @Override
+        public void detached(ShmEndpoint e) {
+        }
+    }
+}
