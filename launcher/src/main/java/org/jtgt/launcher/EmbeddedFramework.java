@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,6 +45,9 @@ final class EmbeddedFramework {
 
     /** Held while a launcher uses the configuration directory. */
     static final String LOCK_FILE = "jtgt.lock";
+
+    /** Framework property telling a daemon process whether a front process ran when it started. */
+    static final String FRONT_RUNNING_PROPERTY = "jtgt.front.running";
 
     /** System properties with this prefix are passed on as framework properties. */
     static final String PASS_THROUGH_PREFIX = "jtgt.";
@@ -148,6 +152,24 @@ final class EmbeddedFramework {
         return true;
     }
 
+    /** Whether a front process holds its lock in {@code configDir} (the daemon starts warm then). */
+    static boolean frontRunning(Path configDir) {
+        Path file = configDir.resolve(Role.FRONT.roleLock());
+        if (!Files.exists(file)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            FileLock probe = ch.tryLock();
+            if (probe == null) {
+                return true;
+            }
+            probe.release();
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private FileChannel lockFile(String name) throws IOException {
         Path file = configDir.resolve(name);
         Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -174,6 +196,9 @@ final class EmbeddedFramework {
         // The storage below configDir, and what only this framework reads.
         properties.putAll(kind.properties(configDir, role));
         properties.put(Role.PROPERTY, role.id());
+        if (role == Role.DAEMON) {
+            properties.put(FRONT_RUNNING_PROPERTY, Boolean.toString(frontRunning(configDir)));
+        }
         StringBuilder slf4j = new StringBuilder();
         for (String pkg : SLF4J_PACKAGES) {
             slf4j.append(slf4j.length() == 0 ? "" : ",").append(pkg).append(";version=").append(slf4jVersion);

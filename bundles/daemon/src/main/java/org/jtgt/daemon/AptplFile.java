@@ -40,13 +40,23 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  */
 final class AptplFile {
     static final String DIRECTORY = "reservations";
+    /**
+     * In the split shape's daemon: every state, APTPL or not, so that a restarted daemon process
+     * takes over what the one before it had (a daemon restart is not a power loss). Same format,
+     * with an {@code aptpl 0|1} line; emptied when the target starts cold.
+     */
+    static final String KEPT_DIRECTORY = "reservations-kept";
 
     private final Path path;
     private final String header;
 
     AptplFile(Path stateDir, String targetName, int lun) {
-        this.path = stateDir.resolve(DIRECTORY).resolve(fileName(targetName, lun));
-        this.header = "# jtgt persistent reservations (APTPL) of " + targetName + " LUN " + lun;
+        this(stateDir, DIRECTORY, targetName, lun, "(APTPL)");
+    }
+
+    AptplFile(Path stateDir, String directory, String targetName, int lun, String what) {
+        this.path = stateDir.resolve(directory).resolve(fileName(targetName, lun));
+        this.header = "# jtgt persistent reservations " + what + " of " + targetName + " LUN " + lun;
     }
 
     /** Target name with every character outside {@code [A-Za-z0-9.:-]} as {@code _}, then {@code -LUN.pr}. */
@@ -74,7 +84,7 @@ final class AptplFile {
         }
     }
 
-    /** The state the file holds, with APTPL set; {@code null} if there is no file. */
+    /** The state the file holds (APTPL set unless an {@code aptpl 0} line says otherwise); {@code null} if there is no file. */
     State load() throws IOException, BrokenFileException {
         List<String> lines;
         try {
@@ -83,6 +93,7 @@ final class AptplFile {
             return null;
         }
         int generation = 0;
+        boolean aptpl = true;
         List<Registrant> registrants = new ArrayList<>();
         Reservation reservation = null;
         int reservationLine = 0;
@@ -102,6 +113,13 @@ final class AptplFile {
                             throw new BrokenFileException(path, no, "generation " + f[1] + " is outside 0..4294967295");
                         }
                         generation = (int) g;
+                        break;
+                    case "aptpl":
+                        expect(f, 2, no, "aptpl 0|1");
+                        if (!f[1].equals("0") && !f[1].equals("1")) {
+                            throw new BrokenFileException(path, no, "aptpl is 0 or 1, not " + f[1]);
+                        }
+                        aptpl = f[1].equals("1");
                         break;
                     case "registrant": {
                         if (f.length != 4) {
@@ -162,7 +180,7 @@ final class AptplFile {
                 throw new BrokenFileException(path, reservationLine, "the reservation holder is not registered");
             }
         }
-        return new State(generation, registrants.toArray(new Registrant[0]), reservation, true);
+        return new State(generation, registrants.toArray(new Registrant[0]), reservation, aptpl);
     }
 
     private void expect(String[] f, int n, int no, String form) throws BrokenFileException {
@@ -198,6 +216,9 @@ final class AptplFile {
     void save(State s) throws IOException {
         StringBuilder b = new StringBuilder(header).append('\n');
         b.append("generation ").append(Integer.toUnsignedString(s.generation())).append('\n');
+        if (!s.aptpl()) {
+            b.append("aptpl 0\n");
+        }
         for (Registrant r : s.registrants()) {
             b.append(String.format("registrant 0x%016x %d %s%n", r.key(), r.port().relativePort(), r.port().initiator()));
         }

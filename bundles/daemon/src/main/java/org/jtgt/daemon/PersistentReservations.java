@@ -199,6 +199,8 @@ final class PersistentReservations {
     private final int maxRegistrants;
     /** Where APTPL state is written, or {@code null}: then PTPL_C is 0 and APTPL = 1 is refused. */
     private AptplFile file;
+    /** In the split shape's daemon: where every state is written for the next daemon process; else {@code null}. */
+    private AptplFile kept;
 
     PersistentReservations() {
         this(MAX_REGISTRANTS);
@@ -277,8 +279,43 @@ final class PersistentReservations {
         }
     }
 
+    /**
+     * Binds the unit to the file its state is kept in for the next daemon process (the split
+     * shape) and takes that state over if the file exists: it is newer than the APTPL file, being
+     * written on every change.
+     */
+    synchronized void keep(AptplFile f) {
+        this.kept = f;
+        try {
+            State loaded = f.load();
+            if (loaded != null) {
+                state = loaded;
+                LOG.info("{}: taken over {} registration(s){} from the previous daemon process", f.path(),
+                        loaded.registrants.length,
+                        loaded.reservation == null ? "" : " and a reservation of type " + loaded.reservation.type);
+            }
+        } catch (AptplFile.BrokenFileException e) {
+            LOG.warn("{}; persistent reservations of this logical unit start from the APTPL state", e.getMessage());
+        } catch (IOException e) {
+            LOG.warn("{}: cannot read: {}; persistent reservations of this logical unit start from the APTPL state",
+                    f.path(), e.toString());
+        }
+    }
+
     /** Lock held. Writes (or removes) the APTPL file for {@code next}; false if that failed. */
     private boolean persist(State previous, State next) {
+        if (kept != null) {
+            try {
+                if (next.registrants.length > 0) {
+                    kept.save(next);
+                } else {
+                    kept.delete();
+                }
+            } catch (IOException e) {
+                LOG.warn("{}: cannot write persistent reservations: {}", kept.path(), e.toString());
+                return false;
+            }
+        }
         if (file == null || (!next.aptpl && !previous.aptpl)) {
             return true;
         }

@@ -49,6 +49,8 @@ final class TargetControl implements TargetAdmin, TargetPorts {
      * and APTPL = 1 is refused (PTPL_C = 0).
      */
     private volatile Path stateDir;
+    /** The split shape's daemon: where every unit's reservations are kept for the next daemon process, or null. */
+    private volatile Path keptDir;
 
     /** @param maxTransferBytes the most one command may read or write (Block Limits VPD) */
     TargetControl(DaemonState state, int maxTransferBytes) {
@@ -70,6 +72,31 @@ final class TargetControl implements TargetAdmin, TargetPorts {
                 LOG.debug("{} has no POSIX permissions: reservation files get the file system's default mode", dir);
             }
         }
+    }
+
+    /**
+     * The split shape's daemon keeps every unit's persistent reservations, APTPL or not, in
+     * {@code dir/}{@value AptplFile#KEPT_DIRECTORY} for the daemon process after it. {@code warm}:
+     * a front process runs, so the target lives on and what is kept there is taken over; else the
+     * target starts cold and the kept state is removed.
+     */
+    void keptStateDirectory(Path dir, boolean warm) {
+        Path kept = dir.resolve(AptplFile.KEPT_DIRECTORY);
+        if (!warm) {
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(kept)) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.deleteIfExists(f);
+                }
+                LOG.info("No front process runs: the target starts cold; reservations kept by an earlier daemon "
+                        + "process are dropped (APTPL ones stay)");
+            } catch (java.nio.file.NoSuchFileException e) {
+                // nothing kept
+            } catch (java.io.IOException e) {
+                LOG.warn("cannot empty {}: {}", kept, e.toString());
+            }
+        }
+        keptDir = dir;
+        LOG.info("Persistent reservations are kept in {} for the next daemon process", kept);
     }
 
     // =========================== TargetAdmin ===========================
@@ -159,6 +186,11 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         Path dir = stateDir;
         if (dir != null) {
             unit.persistentReservations().restore(new AptplFile(dir, targetName, lun));   // never throws
+        }
+        Path kept = keptDir;
+        if (kept != null) {
+            unit.persistentReservations().keep(new AptplFile(kept, AptplFile.KEPT_DIRECTORY, targetName, lun,
+                    "(kept for the next daemon process)"));   // never throws
         }
         synchronized (state.lock) {
             Target target = requireTarget(targetName);

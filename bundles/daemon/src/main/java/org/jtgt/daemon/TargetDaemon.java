@@ -69,6 +69,10 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
 
     /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
     public static final String CONFIG_DIR_PROPERTY = "jtgt.config.dir";
+    /** Framework property naming this process's role ({@code embedded}, {@code front}, {@code daemon}). */
+    public static final String ROLE_PROPERTY = "jtgt.role";
+    /** Set by the launcher of a daemon process: whether a front process was running when it started. */
+    public static final String FRONT_RUNNING_PROPERTY = "jtgt.front.running";
     /**
      * Framework or system property: worker threads per logical unit whose store blocks (a file),
      * 1 to 256, default 8 (Linux tgt's {@code bs_rdwr} runs 16 per LUN).
@@ -100,6 +104,17 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         File data = dir == null ? context.getDataFile("") : null;
         stateDirectory(dir != null ? Path.of(dir) : data != null ? data.toPath() : null);
+        if ("daemon".equals(context.getProperty(ROLE_PROPERTY)) && dir != null) {
+            // The split shape's daemon: the target lives on in the front while this process
+            // restarts, so its reservations must too. Started while no front runs, the target
+            // starts cold, as from a power loss, and keeps only APTPL state.
+            keptStateDirectory(Path.of(dir), Boolean.parseBoolean(context.getProperty(FRONT_RUNNING_PROPERTY)));
+        }
+    }
+
+    /** The split shape's daemon: keeps every unit's reservations in {@code dir} for the next daemon process. */
+    void keptStateDirectory(Path dir, boolean warm) {
+        control.keptStateDirectory(dir, warm);
     }
 
     /** Worker threads per unit whose store blocks, for units added from now on. */

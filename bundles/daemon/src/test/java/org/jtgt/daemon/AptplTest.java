@@ -133,6 +133,39 @@ class AptplTest {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     }
 
+    /** A daemon process of the split shape, started while a front runs ({@code warm}) or not. */
+    private Harness startDaemonProcess(boolean warm) {
+        TargetDaemon d = new TargetDaemon();
+        d.stateDirectory(dir);
+        d.keptStateDirectory(dir, warm);
+        return Harness.withLun(new Harness(d), LunOptions.DEFAULT, new MemoryStore(Harness.SIZE));
+    }
+
+    @Test
+    void theSplitShapesNextDaemonProcessTakesOverReservationsWithoutAptpl() {
+        Harness h = startDaemonProcess(false);
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(B_PORT, Harness.TARGET, B));
+        prout(h, Harness.NEXUS, 0x00, 0, 0, KA, 0).assertGood();        // APTPL = 0
+        prout(h, B, 0x00, 0, 0, KB, 0).assertGood();
+        prout(h, Harness.NEXUS, 0x01, 1, KA, 0, 0).assertGood();         // WRITE EXCLUSIVE
+        assertFalse(Files.exists(file()), "no APTPL file: this is not APTPL state");
+        long generation = prin(h, 0x00).u32(0);
+
+        Harness next = startDaemonProcess(true);   // the daemon restarted while the front kept the sessions
+        assertEquals(ItNexusRspEvent.RESULT_OK, next.login(B_PORT, Harness.TARGET, B));
+        Harness.Result keys = prin(next, 0x00);
+        assertEquals(generation, keys.u32(0));
+        assertEquals(16, keys.u32(4));
+        assertEquals(KA, prin(next, 0x01).u64(8), "the reservation holder's key");
+        assertEquals(1, prin(next, 0x01).u8(8 + 13), "WRITE EXCLUSIVE");
+        assertEquals(0x80, prin(next, 0x02).u8(3), "PTPL_A stays 0");
+        Harness.Result w = next.command(B, 0, Cdbs.rw10(true, 1, 1, 0), DataDirection.WRITE, 512, new byte[512]);
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, w.status(), "enforced at once by the new process");
+
+        Harness cold = startDaemonProcess(false);  // no front: the target starts as from a power loss
+        assertEquals(0, prin(cold, 0x00).u32(4), "non-APTPL state is gone after a cold start");
+    }
+
     @Test
     void withoutAptplNothingIsWritten() {
         Harness h = start();
