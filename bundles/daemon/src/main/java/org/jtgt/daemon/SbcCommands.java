@@ -400,6 +400,7 @@ final class SbcCommands {
                 long n = c.outU32(at + 8);
                 if (n > 0) {
                     try {
+                        c.unit.mediumChanging(lba << shift, n << shift);
                         c.unit.store().deallocate(lba << shift, n << shift);
                     } catch (IOException e) {
                         c.information = lba;
@@ -479,6 +480,7 @@ final class SbcCommands {
         if (c.unmap && (ndob || isZeroBlock(c, bs))) {
             long stamp = c.unit.beginWrite();
             try {
+                c.unit.mediumChanging(c.lba << shift, c.blocks << shift);
                 c.unit.store().deallocate(c.lba << shift, c.blocks << shift);
                 if (c.unit.writeThrough()) {
                     c.unit.store().flush();
