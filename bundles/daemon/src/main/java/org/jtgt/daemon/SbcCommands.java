@@ -316,6 +316,7 @@ final class SbcCommands {
         AsyncBackingStore async = c.unit.async();
         if (async != null && async.comparesAndWrites()) {
             // the store compares and writes atomically against every writer, other gateways too
+            c.unit.mediumChanging(offset, half);   // it may write: ROD tokens over the blocks are cancelled
             c.submitting(CommandContext.KIND_COMPARE_AND_WRITE);
             async.submitCompareAndWrite(offset, c.window(0, half), c.secondWindow(half, half),
                     c.fua || c.unit.writeThrough(), c);
