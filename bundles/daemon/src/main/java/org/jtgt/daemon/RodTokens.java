@@ -134,7 +134,8 @@ final class RodTokens {
                 t = s;
                 break;
             }
-            if (s.state != LIVE && (t == null || s.diedAt - t.diedAt < 0)) {
+            // a dead token still in use keeps its slot: the copy reads its ranges until it ends
+            if (s.state != LIVE && s.users == 0 && (t == null || s.diedAt - t.diedAt < 0)) {
                 t = s;
             }
         }
@@ -297,6 +298,9 @@ final class RodTokens {
     private void die(Token t, int state, long now) {
         t.state = state;
         t.diedAt = now;
+        if (t.users == 0) {
+            t.unit = null;   // a removed unit is not held on to
+        }
         live--;
     }
 
