@@ -19,7 +19,9 @@ import org.jtgt.api.scsi.ScsiStatus;
  * store that blocks the command runs on the unit's store workers (its table entry uses the
  * store). The source may be any unit of the same target with the same block length. Both
  * commands complete before status is returned, IMMED included (status is then just later than
- * it could be). The block device zero ROD token (FFFF0001h) writes zeros.
+ * it could be). The block device zero ROD token (FFFF0001h) writes zeros. A WRITE USING TOKEN
+ * whose destination overlaps its own token's source cancels the token with its first write
+ * there, like any other write, and so stops with TOKEN CANCELLED at the next chunk it reads.
  *
  * <p>Refusals: CDB fields INVALID FIELD IN CDB; a parameter list shorter than its header or than
  * its own lengths PARAMETER LIST LENGTH ERROR; inconsistent lengths, reserved bits, an inactivity

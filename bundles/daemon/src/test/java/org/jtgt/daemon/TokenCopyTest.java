@@ -235,6 +235,30 @@ class TokenCopyTest {
     }
 
     @Test
+    void writesThroughAnAsynchronousStoreCancelTooTheStoresOwnCompareAndWriteIncluded() {
+        HeldStore store = new HeldStore(Harness.SIZE);
+        store.holding = false;
+        store.atomicCompareAndWrite = true;
+        h.daemon.addLun(Harness.TARGET, 2, store, Harness.BLOCK, LunOptions.DEFAULT);
+        h.none(2, Cdbs.testUnitReady());
+        byte[] old = Harness.pattern(512, 8);
+        h.write(2, Cdbs.rw16(true, 20, 1, 0), old).assertGood();
+        byte[] token = token(2, 1, range(20, 1));
+        int submitted = store.submitted;
+        h.write(2, Cdbs.rw16(true, 21, 1, 0), Harness.pattern(512, 9)).assertGood();   // next to it
+        assertEquals(submitted + 1, store.submitted, "WRITE went to the store's submitWrite");
+        writeUsing(2, 2, wutList(0, 0, token, range(100, 1))).assertGood();
+        byte[] caw = new byte[1024];
+        System.arraycopy(old, 0, caw, 0, 512);
+        h.write(2, CompareAndWriteTest.compareAndWrite(20, 1, 0), caw).assertGood();
+        assertEquals(1, store.compareAndWrites, "the store's own compare-and-write");
+        writeUsing(2, 3, wutList(0, 0, token, range(100, 1))).assertSense(SenseKey.ILLEGAL_REQUEST, 0x23, 0x08);
+        byte[] other = token(2, 4, range(30, 1));
+        h.write(2, Cdbs.rw16(true, 30, 1, 0), Harness.pattern(512, 10)).assertGood();
+        writeUsing(2, 5, wutList(0, 0, other, range(100, 1))).assertSense(SenseKey.ILLEGAL_REQUEST, 0x23, 0x08);
+    }
+
+    @Test
     void anUnusedTokenExpiresAfterItsInactivityTimeout() {
         populate(0, 1, ptList(0, 5, 0, range(0, 8))).assertGood();
         byte[] token = Arrays.copyOfRange(h.read(0, rrti(1, 1024), 1024).data(), 38, 38 + 512);
