@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -206,6 +207,41 @@ class TokenCopyTest {
         Cdbs.be(zero, 6, 0x1F8, 2);
         writeUsing(0, 5, wutList(0, 0, zero, range(50, 4))).assertGood();
         assertArrayEquals(new byte[4 * 512], readBlocks(0, 50, 4));
+    }
+
+    /** The token's bytes against the picture in {@link RodTokens}. */
+    @Test
+    void theTokenLayoutMatchesThePicture() {
+        assertEquals(0, RodTokens.TYPE_OFFSET);
+        assertEquals(6, RodTokens.LENGTH_OFFSET);
+        assertEquals(8, RodTokens.ID_OFFSET);
+        assertEquals(16, RodTokens.CREATOR_OFFSET);
+        assertEquals(48, RodTokens.BYTES_REPRESENTED_OFFSET);
+        assertEquals(96, RodTokens.BLOCK_LENGTH_OFFSET);
+        assertEquals(128, RodTokens.TARGET_OFFSET);
+        assertEquals(256, RodTokens.RANDOM_OFFSET);
+        assertEquals(0x1F8, RodTokens.BODY_LENGTH);
+        byte[] a = token(0, 1, range(0, 3));
+        byte[] b = token(0, 2, range(0, 3));
+        java.nio.ByteBuffer t = java.nio.ByteBuffer.wrap(a);
+        assertEquals(0x0080_0000, t.getInt(0));
+        assertEquals(0x1F8, t.getShort(6));
+        assertEquals(t.getLong(8) + 1, java.nio.ByteBuffer.wrap(b).getLong(8), "COPY MANAGER ROD TOKEN IDENTIFIER counts");
+        assertEquals(0xE4, a[16] & 0xFF);
+        assertEquals(0x03, a[16 + 5], "LU, NAA");
+        assertEquals(512, t.getInt(16 + 28) & 0xFFFFFF, "block length of the creator descriptor");
+        assertEquals(0, t.getLong(48));
+        assertEquals(3 * 512, t.getLong(56), "NUMBER OF BYTES REPRESENTED");
+        assertEquals(512, t.getInt(96), "LOGICAL BLOCK LENGTH");
+        assertEquals(0x28, a[129], "target device, SCSI name string");
+        byte[] name = Harness.TARGET.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertArrayEquals(name, Arrays.copyOfRange(a, 132, 132 + name.length));
+        assertArrayEquals(Arrays.copyOfRange(a, 16, 256), Arrays.copyOfRange(b, 16, 256), "same blocks, same description");
+        int same = 0;
+        for (int i = 256; i < 512; i++) {
+            same += a[i] == b[i] ? 1 : 0;
+        }
+        assertTrue(same < 16, "bytes 256..511 are random: " + same + " equal");
     }
 
     // ---------------- invalidation and expiry ----------------
