@@ -234,17 +234,23 @@ final class CommandTable {
                         usage("48 A2 00 00 00 00 00 FF FF 04")),
                 new ServiceAction(Opcodes.SA_SANITIZE_EXIT_FAILURE_MODE, "SANITIZE EXIT FAILURE MODE",
                         Sanitize::exitFailureMode, usage("48 BF 00 00 00 00 00 FF FF 04")));
-        // SPC-4 third-party copy (EXTENDED COPY LID1 and RECEIVE COPY RESULTS).
+        // SPC-4 third-party copy (EXTENDED COPY LID1 and RECEIVE COPY RESULTS); SBC-4 token copy.
         t.serviceActions(Opcodes.THIRD_PARTY_COPY_OUT, "THIRD-PARTY COPY OUT", MEDIUM_ACCESS,
                 new ServiceAction(Opcodes.SA_EXTENDED_COPY_LID1, "EXTENDED COPY(LID1)", ExtendedCopy::extendedCopy,
-                        usage("83 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 04")));
+                        usage("83 00 00 00 00 00 00 00 00 00 FF FF FF FF 00 04")),
+                new ServiceAction(Opcodes.SA_POPULATE_TOKEN, "POPULATE TOKEN", TokenCopy::populateToken,
+                        usage("83 10 00 00 00 00 FF FF FF FF FF FF FF FF 00 04")),
+                new ServiceAction(Opcodes.SA_WRITE_USING_TOKEN, "WRITE USING TOKEN", TokenCopy::writeUsingToken,
+                        usage("83 11 00 00 00 00 FF FF FF FF FF FF FF FF 00 04")));
         t.serviceActions(Opcodes.THIRD_PARTY_COPY_IN, "THIRD-PARTY COPY IN", 0,
                 new ServiceAction(Opcodes.SA_COPY_STATUS, "RECEIVE COPY STATUS(LID1)", ExtendedCopy::copyStatus,
                         usage("84 00 FF 00 00 00 00 00 00 00 FF FF FF FF 00 04")),
                 new ServiceAction(Opcodes.SA_OPERATING_PARAMETERS, "RECEIVE COPY OPERATING PARAMETERS",
                         ExtendedCopy::operatingParameters, usage("84 03 00 00 00 00 00 00 00 00 FF FF FF FF 00 04")),
                 new ServiceAction(Opcodes.SA_FAILED_SEGMENT_DETAILS, "RECEIVE COPY FAILURE DETAILS(LID1)",
-                        ExtendedCopy::failedSegmentDetails, usage("84 04 FF 00 00 00 00 00 00 00 FF FF FF FF 00 04")));
+                        ExtendedCopy::failedSegmentDetails, usage("84 04 FF 00 00 00 00 00 00 00 FF FF FF FF 00 04")),
+                new ServiceAction(Opcodes.SA_RECEIVE_ROD_TOKEN_INFORMATION, "RECEIVE ROD TOKEN INFORMATION",
+                        TokenCopy::receiveRodTokenInformation, usage("84 07 FF FF FF FF 00 00 00 00 FF FF FF FF 00 04")));
         return t;
     }
 

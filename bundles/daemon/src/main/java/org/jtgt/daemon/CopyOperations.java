@@ -20,10 +20,29 @@ final class CopyOperations {
     static final int STATUS_COMPLETED = 0x01;
     static final int STATUS_FAILED = 0x02;
 
+    /** COPY OPERATION STATUS of RECEIVE ROD TOKEN INFORMATION (SPC-4). */
+    static final int OPERATION_COMPLETED = 0x01;
+    static final int OPERATION_FAILED = 0x02;
+    /** Completed, the ROD not used to its end (WRITE USING TOKEN wrote all it was asked to). */
+    static final int OPERATION_COMPLETED_PARTIAL_ROD_USAGE = 0x03;
+    /** Completed, fewer blocks written than asked: the ROD ended first. */
+    static final int OPERATION_COMPLETED_RESIDUAL_DATA = 0x04;
+    static final int OPERATION_IN_PROGRESS_FOREGROUND = 0x11;
+
     /** One identified copy operation. Fields are guarded by the table's monitor. */
     static final class Operation {
-        int listId = -1;
+        /** LIST IDENTIFIER: 8 bits for EXTENDED COPY(LID1), 32 for the token commands; -1 when the entry is free. */
+        long listId = -1;
         int status;
+        /** The service action that started it (RESPONSE TO SERVICE ACTION). */
+        int serviceAction;
+        /** COPY OPERATION STATUS for RECEIVE ROD TOKEN INFORMATION, once completed. */
+        int operationStatus;
+        /** Logical blocks written or represented (token commands). */
+        long transferCount;
+        /** POPULATE TOKEN: the token made, for RECEIVE ROD TOKEN INFORMATION. */
+        final byte[] rodToken = new byte[RodTokens.TOKEN_LENGTH];
+        boolean hasRodToken;
         int segmentsProcessed;
         long bytesTransferred;
         /** Completion order, to evict the oldest completed operation first. */
@@ -48,7 +67,7 @@ final class CopyOperations {
      *
      * @return the operation, or {@code null} with {@code refusal[0]} set to the reason
      */
-    synchronized Operation begin(int listId, SenseReason[] refusal) {
+    synchronized Operation begin(long listId, SenseReason[] refusal) {
         Operation free = null;
         Operation oldest = null;
         for (Operation o : operations) {
@@ -79,6 +98,10 @@ final class CopyOperations {
         o.bytesTransferred = 0;
         o.commandStatus = 0;
         o.senseLength = 0;
+        o.serviceAction = 0;
+        o.operationStatus = 0;
+        o.transferCount = 0;
+        o.hasRodToken = false;
         return o;
     }
 
@@ -99,8 +122,24 @@ final class CopyOperations {
         o.completedAt = ++completions;
     }
 
+    /**
+     * Ends a token command's operation (POPULATE TOKEN, WRITE USING TOKEN): as {@link #end}, with
+     * its COPY OPERATION STATUS, the blocks it moved or represents and the token it made.
+     */
+    synchronized void endRod(Operation o, int serviceAction, int operationStatus, long transferCount, byte[] token,
+                             int commandStatus, byte[] sense, int senseLength) {
+        o.serviceAction = serviceAction;
+        o.operationStatus = operationStatus;
+        o.transferCount = transferCount;
+        if (token != null) {
+            System.arraycopy(token, 0, o.rodToken, 0, token.length);
+            o.hasRodToken = true;
+        }
+        end(o, commandStatus, sense, senseLength);
+    }
+
     /** A snapshot of operation {@code listId} into {@code into}; false if none is known. */
-    synchronized boolean find(int listId, Operation into) {
+    synchronized boolean find(long listId, Operation into) {
         for (Operation o : operations) {
             if (o.listId == listId) {
                 into.listId = o.listId;
@@ -110,6 +149,13 @@ final class CopyOperations {
                 into.commandStatus = o.commandStatus;
                 System.arraycopy(o.sense, 0, into.sense, 0, o.senseLength);
                 into.senseLength = o.senseLength;
+                into.serviceAction = o.serviceAction;
+                into.operationStatus = o.operationStatus;
+                into.transferCount = o.transferCount;
+                into.hasRodToken = o.hasRodToken;
+                if (o.hasRodToken) {
+                    System.arraycopy(o.rodToken, 0, into.rodToken, 0, o.rodToken.length);
+                }
                 return true;
             }
         }

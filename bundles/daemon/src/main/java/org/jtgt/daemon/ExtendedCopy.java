@@ -421,29 +421,37 @@ final class ExtendedCopy {
     // ======================= Third-party Copy VPD page =======================
 
     /**
-     * Third-party Copy VPD page (SPC-4 VPD page 8Fh): Supported Commands (EXTENDED COPY LID1 and the
-     * RECEIVE COPY RESULTS service actions), Parameter Data and Supported Descriptors (the same
-     * limits and descriptor types as OPERATING PARAMETERS), General Copy Operations.
+     * Third-party Copy VPD page (SPC-4 VPD page 8Fh), its descriptors in ascending type order:
+     * Block Device ROD Limits (SBC-4, {@link TokenCopy}), Supported Commands (EXTENDED COPY LID1,
+     * POPULATE TOKEN, WRITE USING TOKEN and the RECEIVE COPY RESULTS / RECEIVE ROD TOKEN
+     * INFORMATION service actions), Parameter Data and Supported Descriptors (the same limits and
+     * descriptor types as OPERATING PARAMETERS), ROD Token Features and Supported ROD Types
+     * ({@link TokenCopy}), General Copy Operations.
      */
     static void thirdPartyCopyPage(CommandContext c, int allocationLength) {
-        int[] rcr = {Opcodes.SA_COPY_STATUS, Opcodes.SA_OPERATING_PARAMETERS, Opcodes.SA_FAILED_SEGMENT_DETAILS};
-        int commandsList = 2 + 1 + 2 + rcr.length;        // opcode, count, SAs for 83h and 84h
+        int[] out = {Opcodes.SA_EXTENDED_COPY_LID1, Opcodes.SA_POPULATE_TOKEN, Opcodes.SA_WRITE_USING_TOKEN};
+        int[] rcr = {Opcodes.SA_COPY_STATUS, Opcodes.SA_OPERATING_PARAMETERS, Opcodes.SA_FAILED_SEGMENT_DETAILS,
+            Opcodes.SA_RECEIVE_ROD_TOKEN_INFORMATION};
+        int commandsList = 2 + out.length + 2 + rcr.length;   // opcode, count, SAs for 83h and 84h
         int commandsLength = pad4(1 + commandsList);
         int descriptorsLength = pad4(1 + IMPLEMENTED_DESCRIPTORS.length);
-        int pageLength = 4 + commandsLength + 4 + 28 + 4 + descriptorsLength + 4 + 28;
+        int pageLength = TokenCopy.BLOCK_DEVICE_ROD_LIMITS_LENGTH + 4 + commandsLength + 4 + 28 + 4 + descriptorsLength
+                + TokenCopy.ROD_TOKEN_FEATURES_LENGTH + TokenCopy.SUPPORTED_ROD_TYPES_LENGTH + 4 + 28;
         c.zeroIn(0, InquiryData.VPD_HEADER + pageLength);
         c.putIn(0, InquiryData.DEVICE_TYPE_DIRECT_ACCESS);
         c.putIn(1, InquiryData.PAGE_THIRD_PARTY_COPY);
         c.putIn16(2, pageLength);
-        int p = InquiryData.VPD_HEADER;
+        int p = TokenCopy.blockDeviceRodLimits(c, InquiryData.VPD_HEADER);
 
         c.putIn16(p, TPC_SUPPORTED_COMMANDS);
         c.putIn16(p + 2, commandsLength);
         c.putIn(p + 4, commandsList);
         int q = p + 5;
         c.putIn(q++, Opcodes.THIRD_PARTY_COPY_OUT);
-        c.putIn(q++, 1);
-        c.putIn(q++, Opcodes.SA_EXTENDED_COPY_LID1);
+        c.putIn(q++, out.length);
+        for (int sa : out) {
+            c.putIn(q++, sa);
+        }
         c.putIn(q++, Opcodes.THIRD_PARTY_COPY_IN);
         c.putIn(q++, rcr.length);
         for (int sa : rcr) {
@@ -466,6 +474,8 @@ final class ExtendedCopy {
             c.putIn(p + 5 + i, IMPLEMENTED_DESCRIPTORS[i]);
         }
         p += 4 + descriptorsLength;
+        p = TokenCopy.rodTokenFeatures(c, p);
+        p = TokenCopy.supportedRodTypes(c, p);
 
         c.putIn16(p, TPC_GENERAL_COPY_OPERATIONS);
         c.putIn16(p + 2, 28);

@@ -66,6 +66,8 @@ final class LogicalUnit {
     private final Set<Nexus> preventing = new HashSet<>();
     /** Orders writers: plain writes share it, read-modify-writes (COMPARE AND WRITE, ORWRITE) own it. */
     private final StampedLock writeOrder = new StampedLock();
+    /** The target's ROD tokens once one was made from this unit ({@link #mediumChanging}). */
+    private volatile RodTokens rodTokens;
     private final int maxCompareAndWriteBlocks;
     /** SPC-4 persistent reservations; they survive I_T nexus loss and logical unit reset. */
     private final PersistentReservations persistentReservations = new PersistentReservations();
@@ -317,12 +319,31 @@ final class LogicalUnit {
      * write cache is disabled ({@link #writeThrough}): every medium write of a command goes here.
      */
     void writeMedium(long offset, ByteBuffer src, boolean fua) throws IOException {
+        mediumChanging(offset, src.remaining());
         store.write(offset, src, fua || !writeCacheEnabled);
     }
 
     /** {@link #writeMedium} through the asynchronous store; {@code done} gets the outcome. */
     void submitWriteMedium(long offset, ByteBuffer src, boolean fua, CommandContext done) {
+        mediumChanging(offset, src.remaining());
         async.submitWrite(offset, src, fua || !writeCacheEnabled, done);
+    }
+
+    /**
+     * Called before anything changes the medium in {@code [offset, offset + length)} (bytes):
+     * ROD tokens over those blocks are cancelled first ({@link RodTokens#written}). One volatile
+     * read while no token was ever made from this unit.
+     */
+    void mediumChanging(long offset, long length) {
+        RodTokens t = rodTokens;
+        if (t != null) {
+            t.written(this, offset, length);
+        }
+    }
+
+    /** A token was made from this unit's blocks: its changes go to {@code tokens} from now on. */
+    void watchedBy(RodTokens tokens) {
+        rodTokens = tokens;
     }
 
     /** D_SENSE: CHECK CONDITION sense data of this unit is in descriptor format. */

@@ -82,11 +82,16 @@ final class Opcodes {
     static final int SA_SET_TARGET_PORT_GROUPS = 0x0A;
     /** THIRD-PARTY COPY OUT service action EXTENDED COPY (LID1) (SPC-4). */
     static final int SA_EXTENDED_COPY_LID1 = 0x00;
+    /** THIRD-PARTY COPY OUT: POPULATE TOKEN and WRITE USING TOKEN (SBC-4). */
+    static final int SA_POPULATE_TOKEN = 0x10;
+    static final int SA_WRITE_USING_TOKEN = 0x11;
     /** THIRD-PARTY COPY IN service actions of RECEIVE COPY RESULTS (SPC-4). */
     static final int SA_COPY_STATUS = 0x00;
     static final int SA_RECEIVE_DATA = 0x01;
     static final int SA_OPERATING_PARAMETERS = 0x03;
     static final int SA_FAILED_SEGMENT_DETAILS = 0x04;
+    /** THIRD-PARTY COPY IN: RECEIVE ROD TOKEN INFORMATION (SPC-4). */
+    static final int SA_RECEIVE_ROD_TOKEN_INFORMATION = 0x07;
     /** SANITIZE service actions (SBC-4). */
     static final int SA_SANITIZE_OVERWRITE = 0x01;
     static final int SA_SANITIZE_BLOCK_ERASE = 0x02;

@@ -101,8 +101,11 @@ final class PersistentReservations {
             case Opcodes.MODE_SELECT_10:
             case Opcodes.WRITE_ATOMIC_16:
             case Opcodes.SANITIZE:
-            case Opcodes.THIRD_PARTY_COPY_OUT:   // EXTENDED COPY writes through this unit's copy manager
                 return ACCESS_WRITE;
+            case Opcodes.THIRD_PARTY_COPY_OUT:
+                // EXTENDED COPY and WRITE USING TOKEN write through this unit's copy manager;
+                // POPULATE TOKEN only reads this unit's blocks (SBC-4 table of commands and reservations)
+                return serviceAction == Opcodes.SA_POPULATE_TOKEN ? ACCESS_READ : ACCESS_WRITE;
             default:
                 return ACCESS_ANY;
         }

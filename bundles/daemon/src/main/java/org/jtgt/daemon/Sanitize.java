@@ -85,6 +85,7 @@ final class Sanitize {
             long stamp = unit.beginAtomicWrite();
             boolean completed = false;
             try {
+                unit.mediumChanging(0, Long.MAX_VALUE);   // every ROD token over the unit is cancelled
                 if (serviceAction == Opcodes.SA_SANITIZE_OVERWRITE) {
                     overwrite();
                 } else {

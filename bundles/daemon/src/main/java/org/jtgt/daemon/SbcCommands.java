@@ -316,6 +316,7 @@ final class SbcCommands {
         AsyncBackingStore async = c.unit.async();
         if (async != null && async.comparesAndWrites()) {
             // the store compares and writes atomically against every writer, other gateways too
+            c.unit.mediumChanging(offset, half);   // it may write: ROD tokens over the blocks are cancelled
             c.submitting(CommandContext.KIND_COMPARE_AND_WRITE);
             async.submitCompareAndWrite(offset, c.window(0, half), c.secondWindow(half, half),
                     c.fua || c.unit.writeThrough(), c);
@@ -400,6 +401,7 @@ final class SbcCommands {
                 long n = c.outU32(at + 8);
                 if (n > 0) {
                     try {
+                        c.unit.mediumChanging(lba << shift, n << shift);
                         c.unit.store().deallocate(lba << shift, n << shift);
                     } catch (IOException e) {
                         c.information = lba;
@@ -479,6 +481,7 @@ final class SbcCommands {
         if (c.unmap && (ndob || isZeroBlock(c, bs))) {
             long stamp = c.unit.beginWrite();
             try {
+                c.unit.mediumChanging(c.lba << shift, c.blocks << shift);
                 c.unit.store().deallocate(c.lba << shift, c.blocks << shift);
                 if (c.unit.writeThrough()) {
                     c.unit.store().flush();

@@ -50,6 +50,27 @@ enum SenseReason {
     /** The copy manager holds as many copy operations for the I_T nexus as it can track (55h/03h). */
     INSUFFICIENT_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x03),
 
+    // ---- ROD tokens (POPULATE TOKEN, WRITE USING TOKEN; SPC-4 Annex D, 23h INVALID TOKEN OPERATION) ----
+
+    /** The token names blocks of a unit whose block length differs from the destination's (23h/00h). */
+    INVALID_TOKEN_OPERATION_CAUSE_NOT_REPORTABLE(SenseKey.ILLEGAL_REQUEST, 0x23, 0x00),
+    /** A ROD type this copy manager does not make or accept (23h/01h). */
+    UNSUPPORTED_TOKEN_TYPE(SenseKey.ILLEGAL_REQUEST, 0x23, 0x01),
+    /** A token made by another target's copy manager (23h/02h). */
+    REMOTE_TOKEN_USAGE_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x23, 0x02),
+    /** A token this copy manager did not make, or no longer holds (23h/04h). */
+    TOKEN_UNKNOWN(SenseKey.ILLEGAL_REQUEST, 0x23, 0x04),
+    /** Its inactivity timeout passed (23h/07h). */
+    TOKEN_EXPIRED(SenseKey.ILLEGAL_REQUEST, 0x23, 0x07),
+    /** A change to its source blocks cancelled it: the type is change vulnerable (23h/08h). */
+    TOKEN_CANCELLED(SenseKey.ILLEGAL_REQUEST, 0x23, 0x08),
+    /** WRITE USING TOKEN with DEL_TKN deleted it (23h/09h). */
+    TOKEN_DELETED(SenseKey.ILLEGAL_REQUEST, 0x23, 0x09),
+    /** ROD TOKEN LENGTH is not that of a 512-byte token (23h/0Ah). */
+    INVALID_TOKEN_LENGTH(SenseKey.ILLEGAL_REQUEST, 0x23, 0x0A),
+    /** Every token slot of the target holds a live token (SPC-4 Annex D, 55h/0Dh). */
+    INSUFFICIENT_RESOURCES_TO_CREATE_ROD_TOKEN(SenseKey.ILLEGAL_REQUEST, 0x55, 0x0D),
+
     /** A removable unit whose medium START STOP UNIT ejected (SBC-3 5.25; SPC-4 Annex D, 3Ah/00h). */
     MEDIUM_NOT_PRESENT(SenseKey.NOT_READY, 0x3A, 0x00),
 

@@ -23,6 +23,8 @@ final class Target {
     private volatile LogicalUnit[] luns = NO_LUNS;
     private volatile List<String> acl = List.of();
     private volatile Nexus[] nexuses = NO_NEXUSES;
+    /** The copy manager's ROD tokens (POPULATE TOKEN), shared by every nexus of the target. */
+    private final RodTokens rodTokens = new RodTokens();
     /** Closed to new nexuses (a forced delete under way). */
     private volatile boolean closed;
 
@@ -33,6 +35,10 @@ final class Target {
 
     String name() {
         return name;
+    }
+
+    RodTokens rodTokens() {
+        return rodTokens;
     }
 
     boolean closed() {

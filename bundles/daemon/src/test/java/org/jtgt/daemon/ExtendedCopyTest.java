@@ -325,14 +325,16 @@ class ExtendedCopyTest {
 
     @Test
     void thirdPartyCopyVpdPage() {
-        Harness.Result r = h.read(0, Cdbs.inquiry(true, 0x8F, 255), 255);
+        Harness.Result r = h.read(0, Cdbs.inquiry(true, 0x8F, 1024), 1024);
         r.assertGood();
         assertEquals(0x8F, r.u8(1));
         assertEquals(r.data().length - 4, r.u16(2));
         int p = 4;
+        assertEquals(0x0000, r.u16(p), "Block Device ROD Limits (TokenCopyTest)");
+        p += 4 + r.u16(p + 2);
         assertEquals(0x0001, r.u16(p), "Supported Commands");
         assertEquals(0x83, r.u8(p + 5));
-        assertEquals(0x84, r.u8(p + 8));
+        assertEquals(0x84, r.u8(p + 10));
         p += 4 + r.u16(p + 2);
         assertEquals(0x0004, r.u16(p), "Parameter Data");
         assertEquals(8, r.u16(p + 8));
@@ -342,6 +344,10 @@ class ExtendedCopyTest {
         assertEquals(2, r.u8(p + 4));
         assertEquals(0x02, r.u8(p + 5));
         assertEquals(0xE4, r.u8(p + 6));
+        p += 4 + r.u16(p + 2);
+        assertEquals(0x0106, r.u16(p), "ROD Token Features (TokenCopyTest)");
+        p += 4 + r.u16(p + 2);
+        assertEquals(0x0108, r.u16(p), "Supported ROD Types (TokenCopyTest)");
         p += 4 + r.u16(p + 2);
         assertEquals(0x8001, r.u16(p), "General Copy Operations");
         assertEquals(32 << 20, r.u32(p + 12));
