@@ -212,6 +212,54 @@ class SplitShapeTest {
         good.die();
     }
 
+    @Test
+    void journalingACommandAllocatesNothingOnTheHostsThread() throws Exception {
+        Daemon d = Daemon.attach(dir);
+        createNexus(d);
+        Thread answerer = new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    byte[] r = d.received.poll(100, TimeUnit.MILLISECONDS);
+                    if (r != null && type(r) == EventType.KEVENT_CMD_REQ.code()) {
+                        d.answerGood(r);
+                    }
+                }
+            } catch (InterruptedException e) {
+                // done
+            }
+        }, "test-answerer");
+        answerer.start();
+        ByteBuffer cmd = wrap(command(0, READ10));
+        ByteBuffer done = wrap(done(0));
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = 0;
+        int rounds = 2_000;   // each waits for a pump that, in one process without a doorbell, may park 1 ms
+        for (int i = 0; i < 2 * rounds; i++) {
+            if (i == rounds) {
+                before = threads.getCurrentThreadAllocatedBytes();
+            }
+            CmdReqEvent.write(cmd, 0, HOST, 100 + i, NEXUS, 0, READ10, READ10.length, i, 4096, 0, 4096,
+                    DataDirection.READ.code(), 0, 0);
+            while (!host.offer(cmd, 0, CmdReqEvent.LENGTH)) {
+                Thread.onSpinWait();
+            }
+            while (toHost.poll() == null) {
+                Thread.onSpinWait();
+            }
+            CmdDoneEvent.write(done, 0, HOST, 100 + i, CmdDoneEvent.DELIVERED);
+            while (!host.offer(done, 0, CmdDoneEvent.LENGTH)) {
+                Thread.onSpinWait();
+            }
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        answerer.interrupt();
+        answerer.join();
+        assertTrue(allocated < 8 * 1024, allocated + " bytes for " + rounds + " commands journaled and done");
+        assertEquals(0, ((FrontEndpoint) host).journaled(), "every command left the journal at its DONE");
+        d.die();
+    }
+
     // ---- helpers ----
 
     private void createNexus(Daemon d) throws Exception {
