@@ -52,30 +52,29 @@ final class LunView {
         return LunAddress.UNADDRESSABLE;
     }
 
-    /** How many entries name a LUN {@code target} has now (what REPORT LUNS lists). */
-    int present(Target target) {
+    /**
+     * REPORT LUNS (SPC-4 6.33): writes the initiator's numbers of the LUNs in {@code luns} (one
+     * snapshot of the target's, so the count and the entries agree), in ascending order, from
+     * {@code offset} of the task's Data-In on; returns how many.
+     */
+    int list(CommandContext c, LogicalUnit[] luns, int offset) {
         int n = 0;
-        for (int t : targetLuns) {
-            if (target.lun(t) != null) {
+        for (int i = 0; i < initiatorLuns.length; i++) {
+            if (contains(luns, targetLuns[i])) {
+                c.putIn64(offset + n * SpcCommands.LUN_ENTRY, LunAddress.encode(initiatorLuns[i]));
                 n++;
             }
         }
         return n;
     }
 
-    /**
-     * REPORT LUNS (SPC-4 6.33): writes the initiator's numbers of the LUNs {@code target} has, in
-     * ascending order, from {@code offset} of the task's Data-In on; returns how many.
-     */
-    int list(CommandContext c, Target target, int offset) {
-        int n = 0;
-        for (int i = 0; i < initiatorLuns.length; i++) {
-            if (target.lun(targetLuns[i]) != null) {
-                c.putIn64(offset + n * SpcCommands.LUN_ENTRY, LunAddress.encode(initiatorLuns[i]));
-                n++;
+    private static boolean contains(LogicalUnit[] luns, int lun) {
+        for (LogicalUnit u : luns) {
+            if (u.lun() == lun) {
+                return true;
             }
         }
-        return n;
+        return false;
     }
 
     /** Initiator LUN → target LUN, sorted. */

@@ -139,16 +139,17 @@ final class SpcCommands {
         }
         // An initiator with a LUN map sees its own numbers of the LUNs the target has (LunView).
         LunView view = luns == NONE ? null : c.nexus.view();
-        int listLength = (view == null ? luns.length : view.present(c.target)) * LUN_ENTRY;
-        c.putIn32(0, listLength);
-        c.putIn32(4, 0);
+        int entries = luns.length;
         if (view != null) {
-            view.list(c, c.target, LUN_LIST_HEADER);
+            entries = view.list(c, luns, LUN_LIST_HEADER);
         } else {
             for (int i = 0; i < luns.length; i++) {
                 c.putIn64(LUN_LIST_HEADER + i * LUN_ENTRY, LunAddress.encode(luns[i].lun()));
             }
         }
+        int listLength = entries * LUN_ENTRY;
+        c.putIn32(0, listLength);
+        c.putIn32(4, 0);
         c.produce(LUN_LIST_HEADER + listLength, allocation);
         return SenseReason.NONE;
     }

@@ -193,6 +193,33 @@ class LunMapTest {
     }
 
     @Test
+    void extendedCopyReachesOnlyTheLunsTheNexusSees() {
+        mapA(Map.of(0, 2));
+        h.none(0, Cdbs.testUnitReady());
+        long hidden = naaOnB(1);
+        long mine = naaOnB(2);
+        byte[][] cscds = {ExtendedCopyTest.cscd(mine, 512), ExtendedCopyTest.cscd(hidden, 512)};
+        byte[] parameters = ExtendedCopyTest.list(1, 0, cscds, new byte[][] {ExtendedCopyTest.segment(0, 1, 1, 0, 0)});
+        h.write(0, ExtendedCopyTest.xcopy(parameters.length), parameters)
+                .assertSense(SenseKey.COPY_ABORTED, 0x0D, 0x02);   // COPY TARGET DEVICE NOT REACHABLE
+        assertArrayEquals(Harness.pattern(Harness.BLOCK, 1),
+                onB(1, Cdbs.rw10(false, 0, 1, 0), DataDirection.READ, Harness.BLOCK).data(), "the hidden LUN is untouched");
+        // B sees both: the same copy works there
+        h.command(B, 2, ExtendedCopyTest.xcopy(parameters.length), DataDirection.WRITE, parameters.length, parameters)
+                .assertGood();
+        assertArrayEquals(Harness.pattern(Harness.BLOCK, 2),
+                onB(1, Cdbs.rw10(false, 0, 1, 0), DataDirection.READ, Harness.BLOCK).data());
+    }
+
+    /** The NAA designator (VPD 83h) of target LUN {@code lun}, asked through B, which sees every LUN. */
+    private long naaOnB(int lun) {
+        Harness.Result r = onB(lun, Cdbs.inquiry(true, 0x83, 255), DataDirection.READ, 255);
+        r.assertGood();
+        assertEquals(3, r.u8(5) & 0x0F, "first designator is the NAA one");
+        return r.u64(8);
+    }
+
+    @Test
     void badMapsAreRefusedAndChangeNothing() {
         mapA(Map.of(0, 1));
         h.none(0, Cdbs.testUnitReady());
