@@ -47,6 +47,9 @@ import org.jtgt.api.target.TargetInfo;
  * --mode stats     --op show [--tid N]            commands, bytes read and written, errors per LUN and session
  * --mode account   --op new --user U --password P | --op delete --user U | --op show
  * --mode account   --op bind|unbind --tid N --user U [--outgoing]   per-target CHAP (iSCSI)
+ * --mode lunmap    --op show [--tid N]            LUN maps per initiator ({@link LunMapCommands})
+ * --mode lunmap    --op new|delete --tid N -Q INITIATOR-NAME
+ * --mode lunmap    --op bind --tid N -Q INITIATOR-NAME --lun L [--mapped-lun M] | --op unbind ... --lun L
  * </pre>
  *
  * Changes to targets are kept in {@code targets.conf} by the {@link TargetConfiguration} service
@@ -71,7 +74,7 @@ final class AdminCommands {
 
     /** tgtadm's default backing store (rdwr: a file). */
     static final String DEFAULT_STORE_TYPE = "file";
-    static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account";
+    static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account, lunmap";
 
     private final Services services;
 
@@ -98,6 +101,7 @@ final class AdminCommands {
                 case "conn" -> sessions(op, o, true);
                 case "stats" -> statistics(op, o);
                 case "account" -> account(op, o);
+                case "lunmap" -> new LunMapCommands(services).execute(op, o);
                 default -> Reply.usage("unknown mode '" + mode + "' (" + MODES + ")");
             };
         } catch (UsageException e) {

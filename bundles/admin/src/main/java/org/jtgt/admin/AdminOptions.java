@@ -22,6 +22,7 @@ final class AdminOptions {
             new Spec("sid", 's', true),
             new Spec("cid", 'c', true),
             new Spec("lun", 'l', true),
+            new Spec("mapped-lun", 'M', true),
             new Spec("name", 'n', true),
             new Spec("value", 'v', true),
             new Spec("backing-store", 'b', true),

@@ -14,12 +14,14 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import org.jtgt.api.config.ConfigValues;
+import org.jtgt.api.config.LunMapConfiguration;
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.store.StorePlan;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.LunMaps;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
@@ -48,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * <p>All methods are synchronized: one change at a time, and never at the same time as a load.
  * Public for the command tests of the admin bundle; the package is private to this bundle.
  */
-public final class ConfiguredTargets implements TargetConfiguration {
+public final class ConfiguredTargets implements TargetConfiguration, LunMapConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(ConfiguredTargets.class);
 
     /** The services changes reach; either may be missing (its bundle stopped). */
@@ -67,6 +69,11 @@ public final class ConfiguredTargets implements TargetConfiguration {
         default List<SessionSource> sessionSources() {
             return List.of();
         }
+
+        /** The daemon's LUN maps: its {@link TargetAdmin} service object provides them; null without. */
+        default LunMaps lunMaps() {
+            return targetAdmin() instanceof LunMaps m ? m : null;
+        }
     }
 
     /** How long a forced deletion waits for the drivers to end a target's sessions. */
@@ -76,6 +83,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
     private final Environment env;
     private Map<Integer, TargetSpec> targets = Map.of();
     private Accounts accounts = Accounts.EMPTY;
+    private InitiatorLunMaps lunMaps = InitiatorLunMaps.EMPTY;
     /** {@link #chapFor}'s answers, replaced whenever targets or accounts change. */
     private volatile Map<String, ChapAccounts.TargetChap> chapByTarget = Map.of();
     /**
@@ -104,6 +112,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         Contents c = TargetsFile.read(file, env::provider);
         targets = c.targets();
         accounts = c.accounts();
+        lunMaps = c.lunMaps();
         skippedTargets = Map.of();
         chapByTarget = chapByTarget(targets, accounts);
         skipped.clear();
@@ -193,6 +202,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         }
         targets = next;
         chapByTarget = chapByTarget(next, accounts);
+        applyLunMaps();
     }
 
     private void skip(int line, String text, String reason) {
@@ -422,6 +432,7 @@ public final class ConfiguredTargets implements TargetConfiguration {
         if (!t.luns().containsKey(lun)) {
             throw new TargetAdminException("tid " + tid + " has no LUN " + lun);
         }
+        refuseIfMapped(tid, lun);
         Map<Integer, TargetSpec> before = targets;
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         next.put(tid, t.withoutLun(lun));
@@ -600,14 +611,198 @@ public final class ConfiguredTargets implements TargetConfiguration {
     }
 
     private void save(Map<Integer, TargetSpec> next, Accounts nextAccounts) {
+        save(next, nextAccounts, lunMaps.only(next.keySet()));
+    }
+
+    private void save(Map<Integer, TargetSpec> next, Accounts nextAccounts, InitiatorLunMaps nextLunMaps) {
         try {
-            TargetsFile.write(file, TargetsFile.format(next, nextAccounts, skipped));
+            TargetsFile.write(file, TargetsFile.format(next, nextAccounts, nextLunMaps, skipped));
         } catch (IOException e) {
             throw new TargetAdminException("cannot write " + file + ": " + e.getMessage() + "; nothing changed", e);
         }
         targets = next;
         accounts = nextAccounts;
+        lunMaps = nextLunMaps;
         chapByTarget = chapByTarget(next, nextAccounts);
+    }
+
+    // =========================== LUN maps per initiator ===========================
+
+    /**
+     * Makes the daemon's LUN maps of the applied targets what the file says: compares first, so
+     * applying again changes nothing and raises no unit attention. A map may name a LUN the
+     * daemon does not have (yet): that LUN is not accessible to the initiator until it is there.
+     */
+    private void applyLunMaps() {
+        LunMaps daemon = env.lunMaps();
+        if (daemon == null) {
+            return;
+        }
+        for (TargetSpec t : targets.values()) {
+            if (!appliedTargets.contains(t.tid())) {
+                continue;
+            }
+            try {
+                Map<String, Map<Integer, Integer>> want = lunMaps.of(t.tid());
+                Map<String, Map<Integer, Integer>> have = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+                have.putAll(daemon.lunMaps(t.iqn()));
+                for (String initiator : have.keySet()) {
+                    if (!want.containsKey(initiator)) {
+                        daemon.setLunMap(t.iqn(), initiator, null);
+                    }
+                }
+                for (Map.Entry<String, Map<Integer, Integer>> e : want.entrySet()) {
+                    if (!e.getValue().equals(have.get(e.getKey()))) {
+                        daemon.setLunMap(t.iqn(), e.getKey(), e.getValue());
+                    }
+                }
+            } catch (TargetAdminException e) {
+                LOG.warn("{}: the LUN maps of tid {} are not applied: {}", TargetsFile.NAME, t.tid(), e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public synchronized String newLunMap(int tid, String initiator) {
+        TargetSpec t = target(tid);
+        checkInitiator(initiator);
+        if (lunMaps.of(tid, initiator) != null) {
+            throw new TargetAdminException("tid " + tid + " has a LUN map of " + initiator + " already");
+        }
+        changeLunMap(t, initiator, Map.of());
+        return "target " + tid + ": LUN map of " + initiator + " created; it sees no LUN until LUNs are bound to it";
+    }
+
+    @Override
+    public synchronized String deleteLunMap(int tid, String initiator) {
+        TargetSpec t = target(tid);
+        if (lunMaps.of(tid, initiator) == null) {
+            throw new TargetAdminException("tid " + tid + " has no LUN map of " + initiator);
+        }
+        changeLunMap(t, initiator, null);
+        return "target " + tid + ": LUN map of " + initiator + " deleted; it sees every LUN of the target again";
+    }
+
+    @Override
+    public synchronized String mapLun(int tid, String initiator, int lun, int mappedLun) {
+        TargetSpec t = target(tid);
+        checkInitiator(initiator);
+        checkLun(mappedLun, "mapped LUN");
+        if (!t.luns().containsKey(lun)) {
+            throw new TargetAdminException("tid " + tid + " has no LUN " + lun + "; add it first (--op new --mode "
+                    + "logicalunit): an initiator is shown only LUNs that exist");
+        }
+        Map<Integer, Integer> current = lunMaps.of(tid, initiator);
+        Map<Integer, Integer> next = new TreeMap<>(current == null ? Map.of() : current);
+        Integer there = next.get(mappedLun);
+        if (there != null && there == lun) {
+            return "target " + tid + ": " + initiator + " sees LUN " + lun + " as LUN " + mappedLun + " already";
+        }
+        if (there != null) {
+            throw new TargetAdminException(initiator + " sees LUN " + there + " of tid " + tid + " as LUN " + mappedLun
+                    + " already; unbind it first");
+        }
+        for (Map.Entry<Integer, Integer> e : next.entrySet()) {
+            if (e.getValue() == lun) {
+                throw new TargetAdminException(initiator + " sees LUN " + lun + " of tid " + tid + " as LUN " + e.getKey()
+                        + " already; an initiator sees each LUN once (unbind it first to renumber it)");
+            }
+        }
+        next.put(mappedLun, lun);
+        changeLunMap(t, initiator, next);
+        return "target " + tid + ": " + initiator + " sees LUN " + lun + " as LUN " + mappedLun
+                + (current == null ? " (its LUN map is new: it sees only the LUNs bound to it)" : "");
+    }
+
+    @Override
+    public synchronized String unmapLun(int tid, String initiator, int lun) {
+        TargetSpec t = target(tid);
+        Map<Integer, Integer> current = lunMaps.of(tid, initiator);
+        if (current == null) {
+            throw new TargetAdminException("tid " + tid + " has no LUN map of " + initiator
+                    + " (it sees every LUN of the target)");
+        }
+        Map<Integer, Integer> next = new TreeMap<>(current);
+        if (!next.values().removeIf(l -> l == lun)) {
+            throw new TargetAdminException(initiator + " has no LUN " + lun + " of tid " + tid + " in its LUN map");
+        }
+        changeLunMap(t, initiator, next);
+        return "target " + tid + ": " + initiator + " no longer sees LUN " + lun + (next.isEmpty()
+                ? "; its LUN map is empty, so it sees no LUN (--op delete --mode lunmap gives it every LUN again)" : "");
+    }
+
+    @Override
+    public synchronized String showLunMaps(Integer tid) {
+        StringBuilder out = new StringBuilder();
+        for (TargetSpec t : targets.values()) {
+            if (tid != null && tid != t.tid()) {
+                continue;
+            }
+            out.append("Target ").append(t.tid()).append(": ").append(t.iqn()).append('\n');
+            Map<String, Map<Integer, Integer>> maps = lunMaps.of(t.tid());
+            if (maps.isEmpty()) {
+                out.append("    No LUN maps: every initiator sees every LUN\n");
+            }
+            maps.forEach((initiator, map) -> {
+                out.append("    ").append(initiator).append(": ").append(InitiatorLunMaps.describe(map));
+                List<Integer> missing = map.values().stream().filter(l -> !t.luns().containsKey(l)).toList();
+                if (!missing.isEmpty()) {
+                    out.append(" (not running, see the log: LUN ").append(missing.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))).append(')');
+                }
+                out.append('\n');
+            });
+        }
+        if (tid != null && out.length() == 0) {
+            throw new TargetAdminException("no target with tid " + tid);
+        }
+        return out.length() == 0 ? "No targets\n" : out.toString();
+    }
+
+    /** Sets {@code initiator}'s map in the daemon (when the target runs there) and the file, or neither. */
+    private void changeLunMap(TargetSpec t, String initiator, Map<Integer, Integer> map) {
+        LunMaps daemon = env.lunMaps();
+        if (daemon == null) {
+            throw new IllegalStateException(env.targetAdmin() == null ? "the target daemon is not running"
+                    : "the target daemon offers no LUN maps");
+        }
+        Map<Integer, Integer> before = lunMaps.of(t.tid(), initiator);
+        boolean applied = appliedTargets.contains(t.tid());
+        if (applied) {
+            daemon.setLunMap(t.iqn(), initiator, map);
+        }
+        try {
+            save(targets, accounts, lunMaps.with(t.tid(), initiator, map));
+        } catch (TargetAdminException e) {
+            if (applied) {
+                daemon.setLunMap(t.iqn(), initiator, before);
+            }
+            throw e;
+        }
+    }
+
+    /** A LUN an initiator's map names is not deleted under it: the map would show a hole the initiator was not told of. */
+    private void refuseIfMapped(int tid, int lun) {
+        Map<String, Integer> users = lunMaps.usersOf(tid, lun);
+        if (!users.isEmpty()) {
+            List<String> who = new ArrayList<>();
+            users.forEach((initiator, mapped) -> who.add(initiator + " (as LUN " + mapped + ")"));
+            throw new TargetAdminException("tid " + tid + " LUN " + lun + " is in the LUN map of " + String.join(", ", who)
+                    + "; unbind it first (--op unbind --mode lunmap)");
+        }
+    }
+
+    private static void checkInitiator(String initiator) {
+        try {
+            InitiatorLunMaps.checkInitiator(initiator);
+        } catch (IllegalArgumentException e) {
+            throw new TargetAdminException(e.getMessage(), e);
+        }
+    }
+
+    private static void checkLun(int lun, String what) {
+        if (lun < 0 || lun > ConfigValues.MAX_LUN) {
+            throw new TargetAdminException(what + " " + lun + " is outside 0.." + ConfigValues.MAX_LUN);
+        }
     }
 
     // =========================== CHAP accounts ===========================

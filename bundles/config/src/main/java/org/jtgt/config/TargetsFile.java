@@ -38,6 +38,7 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  *                physicalblocksize=BYTES (a power-of-two multiple of the block size; 0 = the block size)
  *                and the store options of the type (file: direct=0|1)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
+ * lunmap TID INITIATOR-NAME [MAPPED-LUN=LUN ...]    what the initiator sees ({@link InitiatorLunMaps})
  * </pre>
  *
  * A {@code lun} or {@code acl} line names a tid declared by an earlier {@code target} line.
@@ -163,7 +164,12 @@ final class TargetsFile {
     }
 
     /** What a file holds: targets by tid, the CHAP accounts, and the lines that were skipped. */
-    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
+    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts,
+            InitiatorLunMaps lunMaps) {
+        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
+            this(targets, skipped, accounts, InitiatorLunMaps.EMPTY);
+        }
+
         Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
             this(targets, skipped, Accounts.EMPTY);
         }
@@ -189,6 +195,7 @@ final class TargetsFile {
         Map<Integer, TargetSpec> targets = new TreeMap<>();
         List<Skipped> skipped = new ArrayList<>();
         Accounts[] accounts = {Accounts.EMPTY};
+        InitiatorLunMaps[] lunMaps = {InitiatorLunMaps.EMPTY};
         for (int i = 0; i < lines.size(); i++) {
             int lineNo = i + 1;
             String text = lines.get(i);
@@ -197,12 +204,16 @@ final class TargetsFile {
                 continue;
             }
             try {
-                parseLine(line, lineNo, targets, accounts, providers);
+                if (line.startsWith(InitiatorLunMaps.KEYWORD + " ") || line.equals(InitiatorLunMaps.KEYWORD)) {
+                    lunMaps[0] = lunMaps[0].parse(line.split("\\s+"), targets);
+                } else {
+                    parseLine(line, lineNo, targets, accounts, providers);
+                }
             } catch (IllegalArgumentException e) {
                 skipped.add(new Skipped(lineNo, text, e.getMessage()));
             }
         }
-        return new Contents(targets, skipped, accounts[0]);
+        return new Contents(targets, skipped, accounts[0], lunMaps[0]);
     }
 
     private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets, Accounts[] accounts,
@@ -328,7 +339,7 @@ final class TargetsFile {
                 targets.put(t.tid(), t.withAcl(acl));
             }
             default -> throw new IllegalArgumentException("unknown keyword '" + w[0]
-                    + "' (target, lun, acl, account, incominguser, outgoinguser)");
+                    + "' (target, lun, acl, lunmap, account, incominguser, outgoinguser)");
         }
     }
 
@@ -339,11 +350,20 @@ final class TargetsFile {
 
     /** The file's text for {@code targets} and {@code accounts}, then the skipped lines commented out. */
     static String format(Map<Integer, TargetSpec> targets, Accounts accounts, List<Skipped> skipped) {
+        return format(targets, accounts, InitiatorLunMaps.EMPTY, skipped);
+    }
+
+    /** The file's text with the targets' LUN maps too. */
+    static String format(Map<Integer, TargetSpec> targets, Accounts accounts, InitiatorLunMaps lunMaps,
+            List<Skipped> skipped) {
         StringBuilder s = new StringBuilder();
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
         s.append("# target TID IQN | acl TID ALL|NAME\n");
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
                 + " [serial=STRING] [physicalblocksize=BYTES] [STORE-OPTION=VALUE...]\n");
+        if (!lunMaps.maps().isEmpty()) {
+            s.append("# " + InitiatorLunMaps.FORM + "\n");
+        }
         if (!accounts.secrets().isEmpty()) {
             s.append("# account USER SECRET | incominguser TID USER | outgoinguser TID USER\n\n");
             accounts.secrets().forEach((user, secret) -> s.append("account ").append(user).append(' ').append(secret)
@@ -357,6 +377,8 @@ final class TargetsFile {
             for (String a : t.acl()) {
                 s.append("acl ").append(t.tid()).append(' ').append(a).append('\n');
             }
+            lunMaps.of(t.tid()).forEach((initiator, map) -> s.append(InitiatorLunMaps.format(t.tid(), initiator, map))
+                    .append('\n'));
             for (String u : accounts.incoming().getOrDefault(t.tid(), List.of())) {
                 s.append("incominguser ").append(t.tid()).append(' ').append(u).append('\n');
             }

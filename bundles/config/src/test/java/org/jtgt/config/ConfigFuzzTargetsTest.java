@@ -34,14 +34,16 @@ class ConfigFuzzTargetsTest {
             assertNotNull(s.reason());
             assertTrue(s.line() >= 1 && s.line() <= lines.size());
         }
-        String written = TargetsFile.format(c.targets(), c.accounts(), List.of());
+        String written = TargetsFile.format(c.targets(), c.accounts(), c.lunMaps(), List.of());
         TargetsFile.Contents again = TargetsFile.parse(PROVIDERS, written.lines().toList());
         assertEquals(List.of(), again.skipped(), "jtgt's own file has lines it skips:\n" + written);
-        assertEquals(written, TargetsFile.format(again.targets(), again.accounts(), List.of()), "read back differently");
+        assertEquals(written, TargetsFile.format(again.targets(), again.accounts(), again.lunMaps(), List.of()),
+                "read back differently");
         // With the skipped lines appended as comments, the file still reads the same.
-        String withSkipped = TargetsFile.format(c.targets(), c.accounts(), c.skipped());
-        assertEquals(written, TargetsFile.format(TargetsFile.parse(PROVIDERS, withSkipped.lines().toList()).targets(),
-                TargetsFile.parse(PROVIDERS, withSkipped.lines().toList()).accounts(), List.of()), "skipped lines changed the file");
+        String withSkipped = TargetsFile.format(c.targets(), c.accounts(), c.lunMaps(), c.skipped());
+        TargetsFile.Contents reread = TargetsFile.parse(PROVIDERS, withSkipped.lines().toList());
+        assertEquals(written, TargetsFile.format(reread.targets(), reread.accounts(), reread.lunMaps(), List.of()),
+                "skipped lines changed the file");
     }
 
 }

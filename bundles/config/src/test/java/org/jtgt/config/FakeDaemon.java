@@ -20,6 +20,7 @@ import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunInfo;
+import org.jtgt.api.target.LunMaps;
 import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.LunOptions;
@@ -34,7 +35,7 @@ import org.jtgt.api.target.TargetInfo;
  * backing-file) but open stores that record whether they were closed. Public for the command
  * tests of the admin bundle.
  */
-public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environment {
+public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets.Environment {
     /** The real providers, for their rules: a type's path, size and option handling. */
     public static final Function<String, BackingStoreProvider> REAL_PROVIDERS = type -> switch (type) {
         case "memory" -> new MemoryStoreProvider();
@@ -95,6 +96,8 @@ public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environm
         public final TreeMap<Integer, Store> luns = new TreeMap<>();
         public final TreeMap<Integer, LunOptions> options = new TreeMap<>();
         public List<String> acl = List.of();
+        /** Initiator → mapped LUN → LUN ({@link LunMaps}). */
+        public final Map<String, Map<Integer, Integer>> lunMaps = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         public int nexuses;
         public boolean closed;
     }
@@ -344,5 +347,27 @@ public final class FakeDaemon implements TargetAdmin, ConfiguredTargets.Environm
             throw new TargetAdminException("no target named " + name);
         }
         return t;
+    }
+
+    /** How many times {@link #setLunMap} changed something. */
+    public int lunMapChanges;
+
+    @Override
+    public void setLunMap(String target, String initiator, Map<Integer, Integer> map) {
+        T t = target(target);
+        if (map == null) {
+            t.lunMaps.remove(initiator);
+        } else {
+            if (map.values().stream().distinct().count() != map.size()) {
+                throw new TargetAdminException("a target LUN is mapped twice");
+            }
+            t.lunMaps.put(initiator, Map.copyOf(map));
+        }
+        lunMapChanges++;
+    }
+
+    @Override
+    public Map<String, Map<Integer, Integer>> lunMaps(String target) {
+        return Map.copyOf(target(target).lunMaps);
     }
 }

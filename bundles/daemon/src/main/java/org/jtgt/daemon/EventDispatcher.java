@@ -177,6 +177,7 @@ final class EventDispatcher {
                     state.hosts = next;
                 }
                 Nexus nexus = new Nexus(hostNo, nexusId, target, initiator, relativePort, tasks);
+                nexus.view(target.viewOf(initiator));
                 state.nexuses.add(nexus);
                 target.addNexus(nexus);
                 result = ItNexusRspEvent.RESULT_OK;

@@ -245,7 +245,7 @@ final class ExtendedCopy {
         long naa = c.outU64(d + InquiryData.DESIGNATOR_HEADER);
         int blockLength = c.outU16(p + CSCD_BLOCK_LENGTH_OFFSET + 1) | c.outU8(p + CSCD_BLOCK_LENGTH_OFFSET) << 16;
         for (LogicalUnit u : c.target.luns()) {
-            if (u.naa() == naa && u.blockSize() == blockLength && u.acquire()) {
+            if (u.naa() == naa && u.blockSize() == blockLength && c.nexus.maps(u.lun()) && u.acquire()) {
                 return u;
             }
         }

@@ -15,6 +15,8 @@ final class Nexus {
     private final UnitAttentions unitAttentions = new UnitAttentions();
     private final CopyOperations copies = new CopyOperations();
     private final IoCounters counters = new IoCounters();
+    /** The initiator's LUN map ({@link LunView}), or null: it sees the target's LUNs. Set under the admin lock. */
+    private volatile LunView view;
 
     Nexus(int hostNo, long id, Target target, String initiatorPortName, int relativePort, TaskTable tasks) {
         this.hostNo = hostNo;
@@ -62,6 +64,30 @@ final class Nexus {
     /** Commands of this nexus, counted by the thread that executes them. */
     IoCounters counters() {
         return counters;
+    }
+
+    LunView view() {
+        return view;
+    }
+
+    /** Admin lock held. */
+    void view(LunView v) {
+        view = v;
+    }
+
+    /**
+     * The target's LUN that the initiator's LUN {@code lun} addresses through this nexus, or
+     * {@link LunAddress#UNADDRESSABLE}; without a map, {@code lun} itself. Allocation-free.
+     */
+    int targetLun(int lun) {
+        LunView v = view;
+        return v == null ? lun : v.targetLun(lun);
+    }
+
+    /** Whether this nexus's view names target LUN {@code lun} (whether or not the target has it now). */
+    boolean maps(int lun) {
+        LunView v = view;
+        return v == null || v.initiatorLun(lun) != LunAddress.UNADDRESSABLE;
     }
 
     @Override

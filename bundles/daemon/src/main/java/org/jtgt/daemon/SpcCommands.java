@@ -137,12 +137,19 @@ final class SpcCommands {
         if (allocation < REPORT_LUNS_MIN_ALLOCATION) {
             return c.invalidField(6);
         }
-        int listLength = luns.length * LUN_ENTRY;
+        // An initiator with a LUN map sees its own numbers of the LUNs the target has (LunView).
+        LunView view = luns == NONE ? null : c.nexus.view();
+        int entries = luns.length;
+        if (view != null) {
+            entries = view.list(c, luns, LUN_LIST_HEADER);
+        } else {
+            for (int i = 0; i < luns.length; i++) {
+                c.putIn64(LUN_LIST_HEADER + i * LUN_ENTRY, LunAddress.encode(luns[i].lun()));
+            }
+        }
+        int listLength = entries * LUN_ENTRY;
         c.putIn32(0, listLength);
         c.putIn32(4, 0);
-        for (int i = 0; i < luns.length; i++) {
-            c.putIn64(LUN_LIST_HEADER + i * LUN_ENTRY, LunAddress.encode(luns[i].lun()));
-        }
         c.produce(LUN_LIST_HEADER + listLength, allocation);
         return SenseReason.NONE;
     }

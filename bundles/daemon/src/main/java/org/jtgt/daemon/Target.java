@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.TargetInfo;
@@ -25,6 +27,8 @@ final class Target {
     private volatile Nexus[] nexuses = NO_NEXUSES;
     /** The copy manager's ROD tokens (POPULATE TOKEN), shared by every nexus of the target. */
     private final RodTokens rodTokens = new RodTokens();
+    /** LUN maps by initiator name in lower case ({@link LunView}); replaced whole under the admin lock. */
+    private volatile Map<String, LunView> views = Map.of();
     /** Closed to new nexuses (a forced delete under way). */
     private volatile boolean closed;
 
@@ -137,6 +141,44 @@ final class Target {
     static String initiatorName(String initiatorPortName) {
         int comma = initiatorPortName.indexOf(',');
         return comma < 0 ? initiatorPortName : initiatorPortName.substring(0, comma);
+    }
+
+    Map<String, LunView> views() {
+        return views;
+    }
+
+    /** Admin lock held. */
+    void views(Map<String, LunView> next) {
+        views = Map.copyOf(next);
+    }
+
+    /** The LUN map of the initiator of {@code initiatorPortName} (compared by name, as the ACL is), or null. */
+    LunView viewOf(String initiatorPortName) {
+        Map<String, LunView> v = views;
+        return v.isEmpty() ? null : v.get(initiatorName(initiatorPortName).toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * SPC-4 6.33: the inventory of target LUN {@code lun} changed (added or removed); every
+     * nexus whose view names it gets REPORTED LUNS DATA HAS CHANGED through each LUN it sees, so
+     * that a nexus that saw none learns it too (as Linux tgt does). Reported through any LUN, the
+     * condition clears on all (TaskRouter). Nexuses whose map leaves the LUN out get nothing.
+     */
+    void reportedLunsChanged(int lun) {
+        for (Nexus n : nexuses) {
+            if (n.maps(lun)) {
+                reportedLunsChanged(n);
+            }
+        }
+    }
+
+    /** REPORTED LUNS DATA HAS CHANGED for {@code n} through each LUN its view shows now. */
+    void reportedLunsChanged(Nexus n) {
+        for (LogicalUnit u : luns) {
+            if (n.maps(u.lun())) {
+                n.unitAttentions().establish(u.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+            }
+        }
     }
 
     Nexus[] nexuses() {

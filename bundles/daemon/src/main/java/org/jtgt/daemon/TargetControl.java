@@ -198,12 +198,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
                 throw new TargetAdminException("target " + targetName + " has a LUN " + lun + " already");
             }
             target.addLun(unit);
-            // SPC-4 6.33: the inventory changed; tell every nexus through each LUN, the new one
-            // included, so that a nexus of a target that had no LUN learns it too (as Linux tgt
-            // does). Reported through any LUN, the condition clears on all (TaskRouter).
-            for (LogicalUnit u : target.luns()) {
-                target.unitAttentionForAllNexuses(u.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
-            }
+            target.reportedLunsChanged(lun);   // SPC-4 6.33, on the nexuses that see the new LUN
         }
         LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks{}, {}{}{}", targetName, lun, size, blockSize,
                 unit.blocksPerPhysicalBlock() > 1 ? " (" + (blockSize << unit.physicalBlockExponent()) + "-byte physical)" : "",
@@ -222,9 +217,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             for (Nexus n : target.nexuses()) {
                 n.unitAttentions().forget(lun);
             }
-            for (LogicalUnit remaining : target.luns()) {
-                target.unitAttentionForAllNexuses(remaining.lun(), SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
-            }
+            target.reportedLunsChanged(lun);
         }
         retire(unit);
         LOG.info("Target {} LUN {} removed", targetName, lun);

@@ -13,6 +13,7 @@ import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.LunMaps;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetInfo;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       on the delivering thread ({@link TaskRouter}, {@link CommandTable}) and answered through
  *       the endpoint each came from.</li>
  *   <li>The control plane, {@link TargetControl}: the {@link TargetAdmin} and
- *       {@link TargetPorts} services this component registers.</li>
+ *       {@link TargetPorts} services this component registers; {@link LunMapControl}: its
+ *       {@link LunMaps} service.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -55,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * is outstanding, and until then the daemon keeps answering on it (the order in which consumers
  * see an unregistration is undefined).
  */
-@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class}, immediate = true)
-public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
+@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class, LunMaps.class}, immediate = true)
+public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, LunMaps {
     private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
 
     /** What one command may carry by default; Block Limits reports it in blocks. */
@@ -65,6 +67,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     private final DaemonState state = new DaemonState();
     private final EventDispatcher events;
     private final TargetControl control;
+    private final LunMapControl lunMaps;
     private final Map<Transport, TransportEndpoint> endpoints = new ConcurrentHashMap<>();
 
     /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
@@ -86,6 +89,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     /** @param maxTransferBytes the most one command may read or write (Block Limits VPD) */
     TargetDaemon(int maxTransferBytes) {
         this.control = new TargetControl(state, maxTransferBytes);
+        this.lunMaps = new LunMapControl(state);
         this.events = new EventDispatcher(state);
     }
 
@@ -250,6 +254,18 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     @Override
     public List<TargetPorts.Port> ports() {
         return control.ports();
+    }
+
+    // =========================== LunMaps ===========================
+
+    @Override
+    public void setLunMap(String targetName, String initiator, Map<Integer, Integer> map) {
+        lunMaps.setLunMap(targetName, initiator, map);
+    }
+
+    @Override
+    public Map<String, Map<Integer, Integer>> lunMaps(String targetName) {
+        return lunMaps.lunMaps(targetName);
     }
 
     // =========================== for tests ===========================

@@ -72,7 +72,7 @@ final class TaskManager {
     private static TmfResponse perform(Nexus nexus, TaskManagementFunction function, long lunField, int referencedTag,
                                        TaskRouter router, Wait w) {
         Target target = nexus.target();
-        int lun = LunAddress.decode(lunField);
+        int lun = nexus.targetLun(LunAddress.decode(lunField));
         LogicalUnit unit = lun == LunAddress.UNADDRESSABLE ? null : target.lun(lun);
         switch (function) {
             case ABORT_TASK:

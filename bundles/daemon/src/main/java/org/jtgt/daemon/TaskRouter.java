@@ -171,7 +171,7 @@ final class TaskRouter {
         }
         c.nexus = nexus;
         c.target = nexus.target();
-        c.lun = LunAddress.decode(CmdReqEvent.lun(b, o));
+        c.lun = nexus.targetLun(LunAddress.decode(CmdReqEvent.lun(b, o)));   // the target's LUN from here on
         if (!nexus.tasks().put(c.cid, nexus, c.tag, c.lun)) {
             if (warnings.admit()) {
                 LOG.warn("{}: task set full ({} tasks await KEVENT_CMD_DONE)", nexus, nexus.tasks().size());
