@@ -96,7 +96,7 @@ public final class LatencyBreakdown {
 
         IscsiTarget iscsi = new IscsiTarget();
         iscsi.hostService = timedHostService(path.hostSide());
-        iscsi.targetAdmin = path.daemon();
+        iscsi.catalog = path.daemon();
         iscsi.targetPorts = path.daemon();
         iscsi.bindChapAccounts(target -> null);
         Map<String, Object> values = new HashMap<>();
