@@ -13,6 +13,9 @@ import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.NexusInfo;
+import org.jtgt.api.target.PortGroup;
+import org.jtgt.api.target.PortGroupAdmin;
+import org.jtgt.api.target.PortGroupListener;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
@@ -54,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * is outstanding, and until then the daemon keeps answering on it (the order in which consumers
  * see an unregistration is undefined).
  */
-@Component(service = {TargetAdmin.class, TargetPorts.class}, immediate = true)
-public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
+@Component(service = {TargetAdmin.class, TargetPorts.class, PortGroupAdmin.class}, immediate = true)
+public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, PortGroupAdmin {
     private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
 
     /** What one command may carry by default; Block Limits reports it in blocks. */
@@ -64,6 +67,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     private final DaemonState state = new DaemonState();
     private final EventDispatcher events;
     private final TargetControl control;
+    private final PortGroupControl portGroups = new PortGroupControl(state);
     private final Map<Transport, TransportEndpoint> endpoints = new ConcurrentHashMap<>();
 
     /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
@@ -234,6 +238,29 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts {
     @Override
     public List<TargetPorts.Port> ports() {
         return control.ports();
+    }
+
+    // =========================== PortGroupAdmin: asymmetric access ===========================
+
+    @Override
+    public void setPortGroups(String targetName, List<PortGroup> groups) {
+        portGroups.setPortGroups(targetName, groups);
+    }
+
+    @Override
+    public List<PortGroup> portGroups(String targetName) {
+        return portGroups.portGroups(targetName);
+    }
+
+    /** Told of access states changed by SET TARGET PORT GROUPS (the config bundle keeps them). */
+    @Reference(name = "portGroupListener", cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindPortGroupListener")
+    void bindPortGroupListener(PortGroupListener listener) {
+        state.ports.addListener(listener);
+    }
+
+    void unbindPortGroupListener(PortGroupListener listener) {
+        state.ports.removeListener(listener);
     }
 
     // =========================== for tests ===========================

@@ -218,6 +218,14 @@ final class TaskRouter {
                 return ua;
             }
         }
+        // SPC-4 5.16.2.4: the access state of the group the command came through (after unit
+        // attentions, before reservations, as LIO orders them); one volatile read while all are active
+        if (unit != null && entry != CommandTable.INVALID) {
+            SenseReason inaccessible = c.target.accessStates().refusal(c.nexus.relativePort(), c.cdb);
+            if (inaccessible != null) {
+                return inaccessible;
+            }
+        }
         if (unit != null && entry.conflicts() && !unit.reservationAllows(c.nexus)) {
             return SenseReason.RESERVATION_CONFLICT;   // SPC-2 5.5.1: no sense data
         }
