@@ -21,6 +21,7 @@ import java.util.function.Function;
 import org.jtgt.api.config.ConfigValues;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.PortGroup;
 import org.jtgt.util.file.OwnerOnlyFiles;
 
 /**
@@ -38,6 +39,7 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  *                physicalblocksize=BYTES (a power-of-two multiple of the block size; 0 = the block size)
  *                and the store options of the type (file: direct=0|1)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
+ * portgroup TID GROUP ports=PORT[,PORT...] state=STATE [preferred=0|1]   ({@link PortGroupLines})
  * </pre>
  *
  * A {@code lun} or {@code acl} line names a tid declared by an earlier {@code target} line.
@@ -162,10 +164,18 @@ final class TargetsFile {
         }
     }
 
-    /** What a file holds: targets by tid, the CHAP accounts, and the lines that were skipped. */
-    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
+    /**
+     * What a file holds: targets by tid, the CHAP accounts, the lines that were skipped, and the
+     * target port groups by tid.
+     */
+    record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts,
+            Map<Integer, List<PortGroup>> portGroups) {
         Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
             this(targets, skipped, Accounts.EMPTY);
+        }
+
+        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
+            this(targets, skipped, accounts, Map.of());
         }
     }
 
@@ -189,6 +199,7 @@ final class TargetsFile {
         Map<Integer, TargetSpec> targets = new TreeMap<>();
         List<Skipped> skipped = new ArrayList<>();
         Accounts[] accounts = {Accounts.EMPTY};
+        Map<Integer, List<PortGroup>> portGroups = new TreeMap<>();
         for (int i = 0; i < lines.size(); i++) {
             int lineNo = i + 1;
             String text = lines.get(i);
@@ -197,12 +208,17 @@ final class TargetsFile {
                 continue;
             }
             try {
-                parseLine(line, lineNo, targets, accounts, providers);
+                String[] words = line.split("\\s+");
+                if (words[0].equals(PortGroupLines.KEYWORD)) {
+                    PortGroupLines.parse(words, targets, portGroups);
+                } else {
+                    parseLine(line, lineNo, targets, accounts, providers);
+                }
             } catch (IllegalArgumentException e) {
                 skipped.add(new Skipped(lineNo, text, e.getMessage()));
             }
         }
-        return new Contents(targets, skipped, accounts[0]);
+        return new Contents(targets, skipped, accounts[0], portGroups);
     }
 
     private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets, Accounts[] accounts,
@@ -328,7 +344,7 @@ final class TargetsFile {
                 targets.put(t.tid(), t.withAcl(acl));
             }
             default -> throw new IllegalArgumentException("unknown keyword '" + w[0]
-                    + "' (target, lun, acl, account, incominguser, outgoinguser)");
+                    + "' (target, lun, acl, account, incominguser, outgoinguser, portgroup)");
         }
     }
 
@@ -339,9 +355,18 @@ final class TargetsFile {
 
     /** The file's text for {@code targets} and {@code accounts}, then the skipped lines commented out. */
     static String format(Map<Integer, TargetSpec> targets, Accounts accounts, List<Skipped> skipped) {
+        return format(targets, accounts, Map.of(), skipped);
+    }
+
+    /** The file's text for {@code targets}, {@code accounts} and the port groups of the targets, then the skipped lines. */
+    static String format(Map<Integer, TargetSpec> targets, Accounts accounts, Map<Integer, List<PortGroup>> portGroups,
+            List<Skipped> skipped) {
         StringBuilder s = new StringBuilder();
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
         s.append("# target TID IQN | acl TID ALL|NAME\n");
+        if (portGroups.values().stream().anyMatch(g -> !g.isEmpty())) {
+            s.append("# ").append(PortGroupLines.FORM).append('\n');
+        }
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
                 + " [serial=STRING] [physicalblocksize=BYTES] [STORE-OPTION=VALUE...]\n");
         if (!accounts.secrets().isEmpty()) {
@@ -364,6 +389,7 @@ final class TargetsFile {
             if (out != null) {
                 s.append("outgoinguser ").append(t.tid()).append(' ').append(out).append('\n');
             }
+            PortGroupLines.format(s, t.tid(), portGroups.getOrDefault(t.tid(), List.of()));
         }
         if (!skipped.isEmpty()) {
             s.append("\n# Lines skipped when jtgt loaded this file (fix and uncomment them):\n");
