@@ -10,7 +10,7 @@ import org.jtgt.admin.ControlProtocol.Reply;
 /**
  * jtgtadm's commands in an OSGi shell (Apache Felix Gogo, Karaf): {@code jtgt:target},
  * {@code jtgt:lun}, {@code jtgt:acl}, {@code jtgt:transport}, {@code jtgt:system}, {@code jtgt:session},
- * {@code jtgt:stats}, {@code jtgt:account}, each taking
+ * {@code jtgt:stats}, {@code jtgt:account}, {@code jtgt:portgroup}, each taking
  * the operation and jtgtadm's options, for example
  *
  * <pre>
@@ -36,7 +36,7 @@ public final class ShellCommands {
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("osgi.command.scope", "jtgt");
         p.put("osgi.command.function", new String[] {"target", "lun", "acl", "transport", "system", "session", "stats",
-            "account"});
+            "account", "portgroup"});
         return p;
     }
 
@@ -79,6 +79,11 @@ public final class ShellCommands {
     /** {@code jtgt:account new|delete|bind|unbind|show --user U ...}: per-target CHAP accounts. */
     public String account(String... args) {
         return run("account", args);
+    }
+
+    /** {@code jtgt:portgroup show|new|update|delete --tid N -P group=G,...}: target port groups and access states. */
+    public String portgroup(String... args) {
+        return run("portgroup", args);
     }
 
     /** {@code jtgt:system show}: everything. */
