@@ -133,9 +133,9 @@ final class AccessStates {
     }
 
     /**
-     * Why the command in {@code cdb} may not run through a port of group state {@code state}
-     * of this target, or {@code null} if it may. One volatile read while every group is active;
-     * allocation-free.
+     * Why the command in {@code cdb} may not run through relative port {@code relativePort} of
+     * this target (the state of the port's group does not process it), or {@code null} if it
+     * may. One volatile read while every group is active; allocation-free.
      */
     SenseReason refusal(int relativePort, byte[] cdb) {
         Snapshot s = snapshot;

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * {@code KEVENT_CMD_DONE}, reports a pending unit attention instead of running the command
  * (SAM-5 5.14), answers RESERVATION CONFLICT when another nexus holds the unit's SPC-2
  * reservation and the command conflicts with it (SPC-2 5.5.1) or when the unit's persistent
- * reservation does not allow the command from this nexus (SPC-4 5.13.1), NOT READY, MEDIUM NOT PRESENT for
+ * reservation does not allow the command from this nexus (SPC-4 5.13.1), NOT READY, LOGICAL UNIT NOT
+ * ACCESSIBLE when the access state of the nexus's target port group does not process the command
+ * (SPC-4 5.16.2.4, {@link AccessStates}), NOT READY, MEDIUM NOT PRESENT for
  * a medium-access command while a removable unit's medium is ejected, checks the CDB envelope,
  * dispatches through the {@link CommandTable} and turns
  * the resulting {@link SenseReason} into status, sense and residual.
