@@ -109,7 +109,7 @@ class ControlSocketTest {
         assertEquals("2\n--name is required for --op swap: the transport to make active (shm, netlink)\n",
                 exchange(ControlProtocol.request(List.of("--mode", "transport", "--op", "swap"))));
         assertEquals("2\nunknown option --bogus\n", exchange(ControlProtocol.request(List.of("--bogus"))));
-        assertEquals("2\nunknown mode 'tape' (system, transport, target, logicalunit, session, conn, stats, account)\n",
+        assertEquals("2\nunknown mode 'tape' (system, transport, target, logicalunit, session, conn, stats, account, portgroup)\n",
                 exchange(ControlProtocol.request(List.of("--mode", "tape", "--op", "show"))));
         assertEquals("2\noption --mode needs an argument\n", exchange(ControlProtocol.request(List.of("--mode"))));
         assertEquals("1\nthe target daemon is not running\n",
