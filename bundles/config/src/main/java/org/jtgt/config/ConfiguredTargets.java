@@ -703,12 +703,21 @@ public final class ConfiguredTargets implements TargetConfiguration, PortGroupCo
 
     /**
      * An initiator changed states with SET TARGET PORT GROUPS: kept in the file, so the states
-     * survive a restart. Runs on the bundle's own thread, never the command's.
+     * survive a restart. Runs on the bundle's own thread, never the command's, so a jtgtadm
+     * change may have come in between: what is written is what the daemon has now ({@code told}
+     * only while the daemon is gone).
      */
-    synchronized void portGroupsChanged(String iqn, List<PortGroup> groups) {
+    synchronized void portGroupsChanged(String iqn, List<PortGroup> told) {
         Integer tid = tidOf(iqn);
         if (tid == null) {
             return;   // not a target of the file (the launcher's default target)
+        }
+        PortGroupAdmin admin = env.portGroupAdmin();
+        List<PortGroup> groups;
+        try {
+            groups = admin == null ? told : admin.portGroups(iqn);
+        } catch (TargetAdminException e) {
+            return;   // deleted meanwhile
         }
         Map<Integer, List<PortGroup>> before = portGroups;
         Map<Integer, List<PortGroup>> next = new TreeMap<>(portGroups);

@@ -144,11 +144,19 @@ class PortGroupConfigTest {
     void statesAnInitiatorSetAreKeptAndATargetsGroupsGoWithIt() throws IOException {
         targets.newTarget(1, IQN);
         targets.newPortGroup(1, new PortGroup(10, List.of(1), AccessState.ACTIVE_OPTIMIZED, false));
-        // SET TARGET PORT GROUPS in the daemon: the listener hands over every configured group
-        targets.portGroupsChanged(IQN, List.of(new PortGroup(2, List.of(2), AccessState.STANDBY, false),
-                new PortGroup(10, List.of(1), AccessState.ACTIVE_NON_OPTIMIZED, false)));
+        // SET TARGET PORT GROUPS in the daemon, then the listener on the bundle's thread
+        List<PortGroup> set = List.of(new PortGroup(2, List.of(2), AccessState.STANDBY, false),
+                new PortGroup(10, List.of(1), AccessState.ACTIVE_NON_OPTIMIZED, false));
+        groups.groups.put(IQN, set);
+        targets.portGroupsChanged(IQN, set);
         assertEquals("target 1 " + IQN + "\n"
                 + "portgroup 1 2 ports=2 state=standby\n"
+                + "portgroup 1 10 ports=1 state=active/non-optimized\n", body());
+        // a jtgtadm change between the command and the listener: the file follows the daemon, not the older news
+        targets.updatePortGroup(1, 2, null, AccessState.UNAVAILABLE, null);
+        targets.portGroupsChanged(IQN, set);
+        assertEquals("target 1 " + IQN + "\n"
+                + "portgroup 1 2 ports=2 state=unavailable\n"
                 + "portgroup 1 10 ports=1 state=active/non-optimized\n", body());
         targets.portGroupsChanged("iqn.2026-11.org.jtgt:not-in-the-file", List.of());
         targets.deleteTarget(1, false);
