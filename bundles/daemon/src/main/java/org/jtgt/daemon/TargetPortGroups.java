@@ -3,7 +3,6 @@ package org.jtgt.daemon;
 import java.util.Arrays;
 
 import org.jtgt.api.target.AccessState;
-
 import org.jtgt.api.target.TargetPorts.Port;
 
 /**
@@ -56,9 +55,10 @@ final class TargetPortGroups {
      * REPORT TARGET PORT GROUPS, SPC-4 6.37 (MAINTENANCE IN, service action 0Ah): one descriptor
      * for each target port group through which the target is reachable (the registered ports and
      * any port an I_T nexus of this target came in on), with its PREF bit, access state, the
-     * supported states, its status code and its target ports. IMPLICIT TRANSITION TIME is 0 (not
-     * specified): a change is in force when the command or jtgtadm that made it returns. PARAMETER DATA FORMAT 000b gives the length-only header, 001b the extended
-     * one; other values are INVALID FIELD IN CDB. The data is cut at the allocation length.
+     * supported states, its status code and its target ports. PARAMETER DATA FORMAT 000b gives
+     * the length-only header, 001b the extended one, whose IMPLICIT TRANSITION TIME is 0 (not
+     * specified: a change is in force when the command or jtgtadm that made it returns); other
+     * values are INVALID FIELD IN CDB. The data is cut at the allocation length.
      */
     static SenseReason report(CommandContext c) {
         int format = (c.cdb[1] & 0xFF) >>> FORMAT_SHIFT;
