@@ -8,6 +8,7 @@ import java.util.Map;
 import org.jtgt.admin.AdminOptions.UsageException;
 import org.jtgt.admin.ControlProtocol.Reply;
 import org.jtgt.api.config.ConfigValues;
+import org.jtgt.api.config.PortGroupConfiguration;
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.host.TransportControl.SwapRecord;
@@ -21,6 +22,7 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.target.TargetPorts;
 
 /**
  * jtgtadm's commands, in tgtadm's terms: a {@code --mode} (what is acted on) and an {@code --op}
@@ -50,6 +52,8 @@ import org.jtgt.api.target.TargetInfo;
  * --mode lunmap    --op show [--tid N]            LUN maps per initiator ({@link LunMapCommands})
  * --mode lunmap    --op new|delete --tid N -Q INITIATOR-NAME
  * --mode lunmap    --op bind --tid N -Q INITIATOR-NAME --lun L [--mapped-lun M] | --op unbind ... --lun L
+ * --mode portgroup --op show|new|update|delete --tid N [-P group=G,ports=P[,P...],state=STATE,preferred=0|1]
+ *                                                 target port groups and access states ({@link PortGroupCommands})
  * </pre>
  *
  * Changes to targets are kept in {@code targets.conf} by the {@link TargetConfiguration} service
@@ -70,11 +74,21 @@ final class AdminCommands {
         default List<SessionSource> sessionSources() {
             return List.of();
         }
+
+        /** The port groups jtgtadm manages; null while the config bundle is not running. */
+        default PortGroupConfiguration portGroups() {
+            return null;
+        }
+
+        /** The target ports the drivers registered; empty while the daemon is not running. */
+        default List<TargetPorts.Port> targetPorts() {
+            return List.of();
+        }
     }
 
     /** tgtadm's default backing store (rdwr: a file). */
     static final String DEFAULT_STORE_TYPE = "file";
-    static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account, lunmap";
+    static final String MODES = "system, transport, target, logicalunit, session, conn, stats, account, lunmap, portgroup";
 
     private final Services services;
 
@@ -102,6 +116,7 @@ final class AdminCommands {
                 case "stats" -> statistics(op, o);
                 case "account" -> account(op, o);
                 case "lunmap" -> new LunMapCommands(services).execute(op, o);
+                case "portgroup" -> new PortGroupCommands(services).execute(op, o);
                 default -> Reply.usage("unknown mode '" + mode + "' (" + MODES + ")");
             };
         } catch (UsageException e) {
@@ -420,7 +435,7 @@ final class AdminCommands {
         return c;
     }
 
-    private static int tid(AdminOptions o) throws UsageException {
+    static int tid(AdminOptions o) throws UsageException {
         return number(o.require("tid", "(-t N)"), "tid", 1, ConfigValues.MAX_TID);
     }
 

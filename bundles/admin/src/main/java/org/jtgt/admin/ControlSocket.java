@@ -21,10 +21,12 @@ import java.util.concurrent.TimeUnit;
 
 import org.jtgt.admin.ControlProtocol.MalformedRequestException;
 import org.jtgt.admin.ControlProtocol.Reply;
+import org.jtgt.api.config.PortGroupConfiguration;
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.target.TargetPorts;
 import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -84,6 +86,14 @@ public class ControlSocket implements AdminCommands.Services {
     /** The targets jtgtadm manages (targets.conf), from the config bundle. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     volatile TargetConfiguration configuration;
+
+    /** The port groups jtgtadm manages (targets.conf), from the config bundle. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile PortGroupConfiguration portGroups;
+
+    /** The daemon's target ports, listed with the port groups. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile TargetPorts targetPorts;
 
     /** The network drivers' sessions. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -206,6 +216,17 @@ public class ControlSocket implements AdminCommands.Services {
     @Override
     public List<SessionSource> sessionSources() {
         return sessionSources;
+    }
+
+    @Override
+    public PortGroupConfiguration portGroups() {
+        return portGroups;
+    }
+
+    @Override
+    public List<TargetPorts.Port> targetPorts() {
+        TargetPorts p = targetPorts;
+        return p == null ? List.of() : p.ports();
     }
 
     private void accept() {

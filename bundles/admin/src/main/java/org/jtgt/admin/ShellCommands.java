@@ -10,7 +10,7 @@ import org.jtgt.admin.ControlProtocol.Reply;
 /**
  * jtgtadm's commands in an OSGi shell (Apache Felix Gogo, Karaf): {@code jtgt:target},
  * {@code jtgt:lun}, {@code jtgt:acl}, {@code jtgt:transport}, {@code jtgt:system}, {@code jtgt:session},
- * {@code jtgt:stats}, {@code jtgt:account}, {@code jtgt:lunmap}, each taking
+ * {@code jtgt:stats}, {@code jtgt:account}, {@code jtgt:lunmap}, {@code jtgt:portgroup}, each taking
  * the operation and jtgtadm's options, for example
  *
  * <pre>
@@ -36,7 +36,7 @@ public final class ShellCommands {
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("osgi.command.scope", "jtgt");
         p.put("osgi.command.function", new String[] {"target", "lun", "acl", "transport", "system", "session", "stats",
-            "account", "lunmap"});
+            "account", "lunmap", "portgroup"});
         return p;
     }
 
@@ -84,6 +84,11 @@ public final class ShellCommands {
     /** {@code jtgt:lunmap show|new|delete|bind|unbind --tid N -Q NAME [--lun L] [--mapped-lun M]}: LUN maps per initiator. */
     public String lunmap(String... args) {
         return run("lunmap", args);
+    }
+
+    /** {@code jtgt:portgroup show|new|update|delete --tid N -P group=G,...}: target port groups and access states. */
+    public String portgroup(String... args) {
+        return run("portgroup", args);
     }
 
     /** {@code jtgt:system show}: everything. */

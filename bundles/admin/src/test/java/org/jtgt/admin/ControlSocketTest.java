@@ -110,7 +110,7 @@ class ControlSocketTest {
                 exchange(ControlProtocol.request(List.of("--mode", "transport", "--op", "swap"))));
         assertEquals("2\nunknown option --bogus\n", exchange(ControlProtocol.request(List.of("--bogus"))));
         assertEquals("2\nunknown mode 'tape' (system, transport, target, logicalunit, session, conn, stats, account, "
-                + "lunmap)\n",
+                + "lunmap, portgroup)\n",
                 exchange(ControlProtocol.request(List.of("--mode", "tape", "--op", "show"))));
         assertEquals("2\noption --mode needs an argument\n", exchange(ControlProtocol.request(List.of("--mode"))));
         assertEquals("1\nthe target daemon is not running\n",

@@ -15,14 +15,18 @@ import java.util.TreeMap;
 
 import org.jtgt.api.config.ConfigValues;
 import org.jtgt.api.config.LunMapConfiguration;
+import org.jtgt.api.config.PortGroupConfiguration;
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.store.StorePlan;
+import org.jtgt.api.target.AccessState;
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.LunMaps;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.PortGroup;
+import org.jtgt.api.target.PortGroupAdmin;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetAdminException;
@@ -50,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * <p>All methods are synchronized: one change at a time, and never at the same time as a load.
  * Public for the command tests of the admin bundle; the package is private to this bundle.
  */
-public final class ConfiguredTargets implements TargetConfiguration, LunMapConfiguration {
+public final class ConfiguredTargets implements TargetConfiguration, LunMapConfiguration, PortGroupConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(ConfiguredTargets.class);
 
     /** The services changes reach; either may be missing (its bundle stopped). */
@@ -73,6 +77,11 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         /** The daemon's LUN maps: its {@link TargetAdmin} service object provides them; null without. */
         default LunMaps lunMaps() {
             return targetAdmin() instanceof LunMaps m ? m : null;
+        }
+
+        /** The daemon's asymmetric access, or null while it is not running. */
+        default PortGroupAdmin portGroupAdmin() {
+            return null;
         }
     }
 
@@ -97,6 +106,10 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
     private final Set<Integer> appliedTargets = new HashSet<>();
     private final Set<String> appliedLuns = new HashSet<>();
     private final Set<String> waitingFor = new HashSet<>();
+    /** The target port groups by tid, as written to the file ({@link PortGroupLines}). */
+    private Map<Integer, List<PortGroup>> portGroups = Map.of();
+    /** The tids whose port groups the daemon has. */
+    private final Set<Integer> appliedGroups = new HashSet<>();
 
     public ConfiguredTargets(Path file, Environment env) {
         this.file = file;
@@ -113,6 +126,8 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         targets = c.targets();
         accounts = c.accounts();
         lunMaps = c.lunMaps();
+        portGroups = c.portGroups();
+        appliedGroups.clear();
         skippedTargets = Map.of();
         chapByTarget = chapByTarget(targets, accounts);
         skipped.clear();
@@ -131,6 +146,7 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
     synchronized void daemonGone() {
         appliedTargets.clear();
         appliedLuns.clear();
+        appliedGroups.clear();
     }
 
     /**
@@ -203,6 +219,7 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         targets = next;
         chapByTarget = chapByTarget(next, accounts);
         applyLunMaps();
+        applyPortGroups();
     }
 
     private void skip(int line, String text, String reason) {
@@ -616,7 +633,7 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
 
     private void save(Map<Integer, TargetSpec> next, Accounts nextAccounts, InitiatorLunMaps nextLunMaps) {
         try {
-            TargetsFile.write(file, TargetsFile.format(next, nextAccounts, nextLunMaps, skipped));
+            TargetsFile.write(file, TargetsFile.format(next, nextAccounts, portGroupsOf(next), nextLunMaps, skipped));
         } catch (IOException e) {
             throw new TargetAdminException("cannot write " + file + ": " + e.getMessage() + "; nothing changed", e);
         }
@@ -624,6 +641,153 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         accounts = nextAccounts;
         lunMaps = nextLunMaps;
         chapByTarget = chapByTarget(next, nextAccounts);
+        portGroups = portGroupsOf(next);
+    }
+
+    // =========================== target port groups ===========================
+
+    /** The port groups of the targets in {@code next}: a deleted target's go with it. */
+    private Map<Integer, List<PortGroup>> portGroupsOf(Map<Integer, TargetSpec> next) {
+        Map<Integer, List<PortGroup>> out = new TreeMap<>(portGroups);
+        out.keySet().retainAll(next.keySet());
+        return out;
+    }
+
+    /** Gives the daemon the port groups of every applied target it does not have them for yet. */
+    private void applyPortGroups() {
+        PortGroupAdmin admin = env.portGroupAdmin();
+        if (admin == null) {
+            return;
+        }
+        for (TargetSpec t : targets.values()) {
+            if (!appliedTargets.contains(t.tid()) || appliedGroups.contains(t.tid())) {
+                continue;
+            }
+            List<PortGroup> groups = portGroups.getOrDefault(t.tid(), List.of());
+            try {
+                admin.setPortGroups(t.iqn(), groups);
+                appliedGroups.add(t.tid());
+            } catch (TargetAdminException e) {
+                LOG.warn("{}: the port groups of tid {} were not applied: {} (kept in {})", TargetsFile.NAME, t.tid(),
+                        e.getMessage(), file);
+            }
+        }
+    }
+
+    @Override
+    public synchronized String newPortGroup(int tid, PortGroup group) {
+        TargetSpec t = target(tid);
+        List<PortGroup> now = new ArrayList<>(portGroupAdmin().portGroups(t.iqn()));
+        if (now.stream().anyMatch(g -> g.id() == group.id())) {
+            throw new TargetAdminException("target " + tid + " has port group " + group.id() + " already");
+        }
+        now.add(group);
+        changePortGroups(t, now);
+        return "port group " + group.id() + " of target " + tid + " created: " + describe(group);
+    }
+
+    @Override
+    public synchronized String updatePortGroup(int tid, int group, List<Integer> ports, AccessState state,
+            Boolean preferred) {
+        TargetSpec t = target(tid);
+        List<PortGroup> now = new ArrayList<>(portGroupAdmin().portGroups(t.iqn()));
+        int at = indexOf(now, tid, group);
+        PortGroup g = now.get(at);
+        PortGroup changed = new PortGroup(group, ports != null ? ports : g.ports(), state != null ? state : g.state(),
+                preferred != null ? preferred : g.preferred());
+        if (changed.equals(g)) {
+            return "port group " + group + " of target " + tid + " is " + describe(g) + " already";
+        }
+        now.set(at, changed);
+        changePortGroups(t, now);
+        return "port group " + group + " of target " + tid + ": " + describe(changed);
+    }
+
+    @Override
+    public synchronized String deletePortGroup(int tid, int group) {
+        TargetSpec t = target(tid);
+        List<PortGroup> now = new ArrayList<>(portGroupAdmin().portGroups(t.iqn()));
+        now.remove(indexOf(now, tid, group));
+        changePortGroups(t, now);
+        return "port group " + group + " of target " + tid + " deleted";
+    }
+
+    @Override
+    public synchronized List<PortGroup> portGroups(int tid) {
+        return portGroupAdmin().portGroups(target(tid).iqn());
+    }
+
+    /**
+     * An initiator changed states with SET TARGET PORT GROUPS: kept in the file, so the states
+     * survive a restart. Runs on the bundle's own thread, never the command's, so a jtgtadm
+     * change may have come in between: what is written is what the daemon has now ({@code told}
+     * only while the daemon is gone).
+     */
+    synchronized void portGroupsChanged(String iqn, List<PortGroup> told) {
+        Integer tid = tidOf(iqn);
+        if (tid == null) {
+            return;   // not a target of the file (the launcher's default target)
+        }
+        PortGroupAdmin admin = env.portGroupAdmin();
+        List<PortGroup> groups;
+        try {
+            groups = admin == null ? told : admin.portGroups(iqn);
+        } catch (TargetAdminException e) {
+            return;   // deleted meanwhile
+        }
+        Map<Integer, List<PortGroup>> before = portGroups;
+        Map<Integer, List<PortGroup>> next = new TreeMap<>(portGroups);
+        next.put(tid, List.copyOf(groups));
+        portGroups = next;
+        try {
+            save(targets);
+            LOG.info("{}: access states of tid {} set by an initiator: {}", file, tid, groups);
+        } catch (TargetAdminException e) {
+            portGroups = before;
+            LOG.error("access states of tid {} set by an initiator are in force but not kept: {}", tid, e.getMessage());
+        }
+    }
+
+    /** The daemon first (it checks the groups), then the file; a failed write puts the daemon back. */
+    private void changePortGroups(TargetSpec t, List<PortGroup> groups) {
+        PortGroupAdmin admin = portGroupAdmin();
+        List<PortGroup> before = admin.portGroups(t.iqn());
+        groups.sort((a, b) -> Integer.compare(a.id(), b.id()));
+        admin.setPortGroups(t.iqn(), groups);
+        Map<Integer, List<PortGroup>> old = portGroups;
+        Map<Integer, List<PortGroup>> next = new TreeMap<>(portGroups);
+        next.put(t.tid(), List.copyOf(groups));
+        portGroups = next;
+        try {
+            save(targets);
+        } catch (TargetAdminException e) {
+            portGroups = old;
+            admin.setPortGroups(t.iqn(), before);
+            throw e;
+        }
+        appliedGroups.add(t.tid());
+    }
+
+    private static int indexOf(List<PortGroup> groups, int tid, int group) {
+        for (int i = 0; i < groups.size(); i++) {
+            if (groups.get(i).id() == group) {
+                return i;
+            }
+        }
+        throw new TargetAdminException("target " + tid + " has no port group " + group);
+    }
+
+    static String describe(PortGroup g) {
+        return "ports " + g.ports().stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElse("") + ", "
+                + g.state() + (g.preferred() ? ", preferred" : "");
+    }
+
+    private PortGroupAdmin portGroupAdmin() {
+        PortGroupAdmin admin = env.portGroupAdmin();
+        if (admin == null) {
+            throw new IllegalStateException("the target daemon is not running");
+        }
+        return admin;
     }
 
     // =========================== LUN maps per initiator ===========================

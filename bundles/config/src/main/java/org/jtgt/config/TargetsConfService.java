@@ -10,9 +10,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 
+import org.jtgt.api.config.PortGroupConfiguration;
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.api.target.PortGroupAdmin;
+import org.jtgt.api.target.PortGroupListener;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.util.file.OwnerOnlyFiles;
@@ -62,6 +65,8 @@ public class TargetsConfService {
     }
 
     volatile TargetAdmin targetAdmin;
+    /** The daemon's asymmetric access: port groups of targets.conf are applied through it. */
+    volatile PortGroupAdmin portGroupAdmin;
 
     /** The network drivers' sessions, which a forced target deletion ends. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -77,6 +82,9 @@ public class TargetsConfService {
     private ServiceRegistration<TargetConfiguration> configuration;
     /** The per-target CHAP accounts for the iSCSI driver, registered while active. */
     private ServiceRegistration<ChapAccounts> chap;
+    /** Port groups for jtgtadm, and the listener that keeps initiators' SET TARGET PORT GROUPS. */
+    private ServiceRegistration<PortGroupConfiguration> portGroups;
+    private ServiceRegistration<PortGroupListener> portGroupListener;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             unbind = "unbindTargetAdmin")
@@ -92,6 +100,19 @@ public class TargetsConfService {
             if (c != null) {
                 c.daemonGone();
             }
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            unbind = "unbindPortGroupAdmin")
+    void bindPortGroupAdmin(PortGroupAdmin admin) {
+        portGroupAdmin = admin;
+        applyLater();
+    }
+
+    void unbindPortGroupAdmin(PortGroupAdmin admin) {
+        if (portGroupAdmin == admin) {
+            portGroupAdmin = null;
         }
     }
 
@@ -124,6 +145,16 @@ public class TargetsConfService {
         // Only once targets.conf is read: a source that answered "no accounts" for a target
         // that has them would let the iSCSI driver admit logins without CHAP.
         chap = context.registerService(ChapAccounts.class, c::chapFor, null);
+        portGroups = context.registerService(PortGroupConfiguration.class, c, null);
+        // SET TARGET PORT GROUPS runs on a transport thread: the file is written on the loader's
+        PortGroupListener keep = (target, groups) -> {
+            try {
+                loader.execute(() -> c.portGroupsChanged(target, groups));
+            } catch (RejectedExecutionException e) {
+                LOG.warn("access states of {} changed while stopping; not kept", target);
+            }
+        };
+        portGroupListener = context.registerService(PortGroupListener.class, keep, null);
     }
 
     /**
@@ -165,6 +196,11 @@ public class TargetsConfService {
             }
 
             @Override
+            public PortGroupAdmin portGroupAdmin() {
+                return portGroupAdmin;
+            }
+
+            @Override
             public BackingStoreProvider provider(String type) {
                 for (BackingStoreProvider p : providers) {
                     if (p.type().equals(type)) {
@@ -203,6 +239,14 @@ public class TargetsConfService {
 
     @Deactivate
     void deactivate() {
+        if (portGroupListener != null) {
+            portGroupListener.unregister();
+            portGroupListener = null;
+        }
+        if (portGroups != null) {
+            portGroups.unregister();
+            portGroups = null;
+        }
         if (chap != null) {
             chap.unregister();
             chap = null;

@@ -21,6 +21,7 @@ import java.util.function.Function;
 import org.jtgt.api.config.ConfigValues;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.PortGroup;
 import org.jtgt.util.file.OwnerOnlyFiles;
 
 /**
@@ -39,6 +40,7 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  *                and the store options of the type (file: direct=0|1)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
  * lunmap TID INITIATOR-NAME [MAPPED-LUN=LUN ...]    what the initiator sees ({@link InitiatorLunMaps})
+ * portgroup TID GROUP ports=PORT[,PORT...] state=STATE [preferred=0|1]   ({@link PortGroupLines})
  * </pre>
  *
  * A {@code lun} or {@code acl} line names a tid declared by an earlier {@code target} line.
@@ -163,15 +165,28 @@ final class TargetsFile {
         }
     }
 
-    /** What a file holds: targets by tid, the CHAP accounts, and the lines that were skipped. */
+    /**
+     * What a file holds: targets by tid, the CHAP accounts, the lines that were skipped, the
+     * target port groups by tid and the initiators' LUN maps.
+     */
     record Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts,
-            InitiatorLunMaps lunMaps) {
-        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
-            this(targets, skipped, accounts, InitiatorLunMaps.EMPTY);
+            Map<Integer, List<PortGroup>> portGroups, InitiatorLunMaps lunMaps) {
+        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts,
+                InitiatorLunMaps lunMaps) {
+            this(targets, skipped, accounts, Map.of(), lunMaps);
+        }
+
+        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts,
+                Map<Integer, List<PortGroup>> portGroups) {
+            this(targets, skipped, accounts, portGroups, InitiatorLunMaps.EMPTY);
         }
 
         Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped) {
             this(targets, skipped, Accounts.EMPTY);
+        }
+
+        Contents(Map<Integer, TargetSpec> targets, List<Skipped> skipped, Accounts accounts) {
+            this(targets, skipped, accounts, Map.of());
         }
     }
 
@@ -196,6 +211,7 @@ final class TargetsFile {
         List<Skipped> skipped = new ArrayList<>();
         Accounts[] accounts = {Accounts.EMPTY};
         InitiatorLunMaps[] lunMaps = {InitiatorLunMaps.EMPTY};
+        Map<Integer, List<PortGroup>> portGroups = new TreeMap<>();
         for (int i = 0; i < lines.size(); i++) {
             int lineNo = i + 1;
             String text = lines.get(i);
@@ -204,8 +220,11 @@ final class TargetsFile {
                 continue;
             }
             try {
-                if (line.startsWith(InitiatorLunMaps.KEYWORD + " ") || line.equals(InitiatorLunMaps.KEYWORD)) {
-                    lunMaps[0] = lunMaps[0].parse(line.split("\\s+"), targets);
+                String[] words = line.split("\\s+");
+                if (words[0].equals(PortGroupLines.KEYWORD)) {
+                    PortGroupLines.parse(words, targets, portGroups);
+                } else if (words[0].equals(InitiatorLunMaps.KEYWORD)) {
+                    lunMaps[0] = lunMaps[0].parse(words, targets);
                 } else {
                     parseLine(line, lineNo, targets, accounts, providers);
                 }
@@ -213,7 +232,7 @@ final class TargetsFile {
                 skipped.add(new Skipped(lineNo, text, e.getMessage()));
             }
         }
-        return new Contents(targets, skipped, accounts[0], lunMaps[0]);
+        return new Contents(targets, skipped, accounts[0], portGroups, lunMaps[0]);
     }
 
     private static void parseLine(String line, int lineNo, Map<Integer, TargetSpec> targets, Accounts[] accounts,
@@ -339,7 +358,7 @@ final class TargetsFile {
                 targets.put(t.tid(), t.withAcl(acl));
             }
             default -> throw new IllegalArgumentException("unknown keyword '" + w[0]
-                    + "' (target, lun, acl, lunmap, account, incominguser, outgoinguser)");
+                    + "' (target, lun, acl, lunmap, account, incominguser, outgoinguser, portgroup)");
         }
     }
 
@@ -350,15 +369,31 @@ final class TargetsFile {
 
     /** The file's text for {@code targets} and {@code accounts}, then the skipped lines commented out. */
     static String format(Map<Integer, TargetSpec> targets, Accounts accounts, List<Skipped> skipped) {
-        return format(targets, accounts, InitiatorLunMaps.EMPTY, skipped);
+        return format(targets, accounts, Map.of(), InitiatorLunMaps.EMPTY, skipped);
     }
 
     /** The file's text with the targets' LUN maps too. */
     static String format(Map<Integer, TargetSpec> targets, Accounts accounts, InitiatorLunMaps lunMaps,
             List<Skipped> skipped) {
+        return format(targets, accounts, Map.of(), lunMaps, skipped);
+    }
+
+    /** The file's text for {@code targets}, {@code accounts} and the port groups of the targets, then the skipped lines. */
+    static String format(Map<Integer, TargetSpec> targets, Accounts accounts, Map<Integer, List<PortGroup>> portGroups,
+            List<Skipped> skipped) {
+        return format(targets, accounts, portGroups, InitiatorLunMaps.EMPTY, skipped);
+    }
+
+    /** The file's text: targets, accounts, port groups and LUN maps, then the skipped lines commented out. */
+    static String format(Map<Integer, TargetSpec> targets, Accounts accounts, Map<Integer, List<PortGroup>> portGroups,
+            InitiatorLunMaps lunMaps,
+            List<Skipped> skipped) {
         StringBuilder s = new StringBuilder();
         s.append("# jtgt targets, written by jtgtadm; edit only while jtgt is stopped.\n");
         s.append("# target TID IQN | acl TID ALL|NAME\n");
+        if (portGroups.values().stream().anyMatch(g -> !g.isEmpty())) {
+            s.append("# ").append(PortGroupLines.FORM).append('\n');
+        }
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
                 + " [serial=STRING] [physicalblocksize=BYTES] [STORE-OPTION=VALUE...]\n");
         if (!lunMaps.maps().isEmpty()) {
@@ -386,6 +421,7 @@ final class TargetsFile {
             if (out != null) {
                 s.append("outgoinguser ").append(t.tid()).append(' ').append(out).append('\n');
             }
+            PortGroupLines.format(s, t.tid(), portGroups.getOrDefault(t.tid(), List.of()));
         }
         if (!skipped.isEmpty()) {
             s.append("\n# Lines skipped when jtgt loaded this file (fix and uncomment them):\n");

@@ -12,8 +12,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jtgt.api.config.PortGroupConfiguration;
 import org.jtgt.api.config.TargetConfiguration;
 import org.jtgt.api.target.ChapAccounts;
+import org.jtgt.api.target.PortGroupListener;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -39,7 +41,8 @@ class TargetsConfServiceTest {
         activated.activate(context(dir.toString(), atRegistration, iqn), config(""));
         try {
             assertEquals(List.of(TargetConfiguration.class.getSimpleName(),
-                    "TargetChap[incoming=[alice], outgoing=null]"), atRegistration);
+                    "TargetChap[incoming=[alice], outgoing=null]", PortGroupConfiguration.class.getSimpleName(),
+                    PortGroupListener.class.getSimpleName()), atRegistration);
         } finally {
             activated.deactivate();
         }

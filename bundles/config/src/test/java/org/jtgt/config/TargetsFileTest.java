@@ -78,7 +78,7 @@ class TargetsFileTest {
                         + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
                         + " [STORE-OPTION=VALUE...]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
-                "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl, lunmap, account, incominguser, outgoinguser)",
+                "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl, lunmap, account, incominguser, outgoinguser, portgroup)",
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
                 "targets.conf:14: tid 1 has LUN 5 twice (line 13)"), messages);
         TargetSpec one = c.targets().get(1);

@@ -133,6 +133,10 @@ final class CommandTable {
                         rsoc::execute, usage("A3 0C 87 FF FF FF FF FF FF FF 00 04")),
                 new ServiceAction(Opcodes.SA_REPORT_TARGET_PORT_GROUPS, "REPORT TARGET PORT GROUPS",
                         TargetPortGroups::report, usage("A3 EA 00 00 00 00 FF FF FF FF 00 04")));
+        // SPC-4 6.45; not refused under reservations (SPC-4 5.13.1 lets any I_T nexus change access states)
+        t.serviceActions(Opcodes.MAINTENANCE_OUT, "MAINTENANCE OUT", 0,
+                new ServiceAction(Opcodes.SA_SET_TARGET_PORT_GROUPS, "SET TARGET PORT GROUPS",
+                        TargetPortGroups::set, usage("A4 0A 00 00 00 00 FF FF FF FF 00 04")));
         // SBC-3 commands. Byte 1: DPO and FUA are accepted (MODE SENSE reports DPOFUA = 1);
         // RDPROTECT/WRPROTECT/VRPROTECT are not supported and so not "used".
         t.sbc(Opcodes.READ_CAPACITY_10, "READ CAPACITY(10)", CapacityCdb::readCapacity10, SbcCommands::readCapacity10,

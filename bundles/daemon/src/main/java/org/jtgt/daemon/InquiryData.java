@@ -134,7 +134,7 @@ final class InquiryData {
         c.putIn(2, VERSION_SPC4);
         c.putIn(3, HISUP | RESPONSE_DATA_FORMAT);   // NORMACA = 0: ACA is not supported
         c.putIn(4, STANDARD_LENGTH - STANDARD_HEADER);
-        c.putIn(5, TargetPortGroups.TPGS_IMPLICIT);
+        c.putIn(5, TargetPortGroups.TPGS_IMPLICIT_AND_EXPLICIT);
         c.putIn(6, TargetPortGroups.portsByGroup(c).length > 1 ? MULTIP : 0);
         c.putIn(7, CMDQUE);
         c.putIn(VENDOR_OFFSET, VENDOR, 0, VENDOR.length);
@@ -204,7 +204,7 @@ final class InquiryData {
         p += RELATIVE_PORT_LENGTH;
 
         p = designator(c, p, CODE_SET_BINARY, ASSOCIATION_TARGET_PORT | TYPE_TARGET_PORT_GROUP, TARGET_PORT_GROUP_LENGTH);
-        c.putIn16(p + 2, c.ports.groupOf(c.nexus.relativePort()));   // bytes 0..1 reserved
+        c.putIn16(p + 2, c.target.accessStates().snapshot().groupOf(c.nexus.relativePort()));   // bytes 0..1 reserved
         p += TARGET_PORT_GROUP_LENGTH;
 
         p = designator(c, p, CODE_SET_UTF8, ASSOCIATION_TARGET_DEVICE | TYPE_SCSI_NAME_STRING, nameLength);

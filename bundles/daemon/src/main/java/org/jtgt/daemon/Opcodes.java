@@ -74,10 +74,7 @@ final class Opcodes {
     static final int SA_REGISTER_AND_MOVE = 0x07;
     /** MAINTENANCE IN service action REPORT TARGET PORT GROUPS (SPC-4 6.37). */
     static final int SA_REPORT_TARGET_PORT_GROUPS = 0x0A;
-    /**
-     * MAINTENANCE OUT (SET TARGET PORT GROUPS is its service action 0Ah, SPC-4 5.16): not
-     * implemented, so not in the command table (implicit ALUA only, {@link TargetPortGroups}).
-     */
+    /** MAINTENANCE OUT and its service action SET TARGET PORT GROUPS (SPC-4 6.45, {@link TargetPortGroups}). */
     static final int MAINTENANCE_OUT = 0xA4;
     static final int SA_SET_TARGET_PORT_GROUPS = 0x0A;
     /** THIRD-PARTY COPY OUT service action EXTENDED COPY (LID1) (SPC-4). */

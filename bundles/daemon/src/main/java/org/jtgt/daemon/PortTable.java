@@ -2,27 +2,34 @@ package org.jtgt.daemon;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.jtgt.api.target.PortGroup;
+import org.jtgt.api.target.PortGroupListener;
 import org.jtgt.api.target.TargetAdminException;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetPorts.Port;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The target ports low-level drivers registered ({@link TargetPorts}), and with them the target
- * port groups (SPC-4 5.16): each port is a group of its own whose number is the port's relative
- * target port identifier. Readers (INQUIRY, REPORT TARGET PORT GROUPS on the transport threads)
- * see an immutable array sorted by identifier through a volatile field; changes, under the
- * daemon's admin lock, publish a new one.
+ * The target ports low-level drivers registered ({@link TargetPorts}); each target groups them
+ * into target port groups ({@link AccessStates}), by default each port a group of its own
+ * numbered as the port's relative target port identifier. Readers (INQUIRY, REPORT TARGET PORT
+ * GROUPS on the transport threads) see an immutable array sorted by identifier through a
+ * volatile field; changes, under the daemon's admin lock, publish a new one.
  *
  * <p>A nexus may arrive on a port no driver registered (a driver that predates registration, a
- * test host): that port is still reported, as a group of its own numbered as the port, for as
+ * test host): that port is still reported, in the group its target puts it in, for as
  * long as a nexus of the target uses it, so that what VPD page 83h says a nexus's group is,
  * REPORT TARGET PORT GROUPS lists.
  */
 final class PortTable {
+    private static final Logger LOG = LoggerFactory.getLogger(PortTable.class);
     private static final Port[] NONE = new Port[0];
 
     private volatile Port[] ports = NONE;
+    private final List<PortGroupListener> listeners = new CopyOnWriteArrayList<>();
 
     /** Admin lock held. */
     int register(String driver, String description, int preferredId) {
@@ -78,10 +85,24 @@ final class PortTable {
         return find(ports, relativeId) != null;
     }
 
-    /** The target port group of the port with this relative identifier (its own, if not registered). */
-    int groupOf(int relativeId) {
-        Port p = find(ports, relativeId);
-        return p == null ? relativeId : p.group();
+    /** Tells every listener that an initiator changed a target's access states; one failing does not stop the others. */
+    void portGroupsChanged(String target, List<PortGroup> groups) {
+        for (PortGroupListener l : listeners) {
+            try {
+                l.portGroupsChanged(target, groups);
+            } catch (RuntimeException e) {
+                LOG.warn("a port group listener failed on the change of {}: {}", target, e.toString());
+            }
+        }
+    }
+
+    /** Whiteboard of {@link PortGroupListener}s (DS bind/unbind). */
+    void addListener(PortGroupListener l) {
+        listeners.add(l);
+    }
+
+    void removeListener(PortGroupListener l) {
+        listeners.remove(l);
     }
 
     /** Binary search; allocation-free. */

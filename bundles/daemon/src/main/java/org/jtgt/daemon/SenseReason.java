@@ -76,6 +76,12 @@ enum SenseReason {
 
     /** A SANITIZE is running on the unit: every medium access waits for it (SBC-4 sanitize operation, 04h/1Bh). */
     SANITIZE_IN_PROGRESS(SenseKey.NOT_READY, 0x04, 0x1B),
+    /** The command came through a target port group in the transitioning state (SPC-4 5.16.2.5, 04h/0Ah). */
+    ASYMMETRIC_ACCESS_STATE_TRANSITION(SenseKey.NOT_READY, 0x04, 0x0A),
+    /** ... in the standby state and is not among those it processes (SPC-4 5.16.2.4.4, 04h/0Bh). */
+    TARGET_PORT_IN_STANDBY_STATE(SenseKey.NOT_READY, 0x04, 0x0B),
+    /** ... in the unavailable state and is not among those it processes (SPC-4 5.16.2.4.5, 04h/0Ch). */
+    TARGET_PORT_IN_UNAVAILABLE_STATE(SenseKey.NOT_READY, 0x04, 0x0C),
 
     WRITE_PROTECTED(SenseKey.DATA_PROTECT, 0x27, 0x00),
     /** The Control mode page's SWP bit is set (SPC-4 Control mode page; SPC-4 Annex D, 27h/02h). */
@@ -148,6 +154,8 @@ enum SenseReason {
     RESERVATIONS_RELEASED(SenseKey.UNIT_ATTENTION, 0x2A, 0x04),
     /** PREEMPT or PREEMPT AND ABORT removed this I_T nexus's registration (SPC-4 5.13.11.2.4). */
     REGISTRATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x05),
+    /** A target port group's access state changed (SPC-4 5.16.2.2, 2Ah/06h). */
+    ASYMMETRIC_ACCESS_STATE_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x06),
     /** The unit's capacity (or its READ CAPACITY (16) data) changed: SBC-4 4.7, resize. */
     CAPACITY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x09),
     /**

@@ -31,6 +31,8 @@ final class Target {
     private volatile Map<String, LunView> views = Map.of();
     /** Closed to new nexuses (a forced delete under way). */
     private volatile boolean closed;
+    /** Its target port groups and their access states (SPC-4 5.16). */
+    private final AccessStates accessStates = new AccessStates();
 
     Target(String name) {
         this.name = name;
@@ -51,6 +53,10 @@ final class Target {
 
     void closed(boolean closed) {
         this.closed = closed;
+    }
+
+    AccessStates accessStates() {
+        return accessStates;
     }
 
     /** The name as UTF-8 (VPD page 83h SCSI name string); never modify. */

@@ -14,6 +14,9 @@ import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.LunMaps;
+import org.jtgt.api.target.PortGroup;
+import org.jtgt.api.target.PortGroupAdmin;
+import org.jtgt.api.target.PortGroupListener;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetInfo;
@@ -57,8 +60,9 @@ import org.slf4j.LoggerFactory;
  * is outstanding, and until then the daemon keeps answering on it (the order in which consumers
  * see an unregistration is undefined).
  */
-@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class, LunMaps.class}, immediate = true)
-public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, LunMaps {
+@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class, LunMaps.class, PortGroupAdmin.class},
+        immediate = true)
+public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, LunMaps, PortGroupAdmin {
     private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
 
     /** What one command may carry by default; Block Limits reports it in blocks. */
@@ -68,6 +72,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     private final EventDispatcher events;
     private final TargetControl control;
     private final LunMapControl lunMaps;
+    private final PortGroupControl portGroups = new PortGroupControl(state);
     private final Map<Transport, TransportEndpoint> endpoints = new ConcurrentHashMap<>();
 
     /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
@@ -266,6 +271,29 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     @Override
     public Map<String, Map<Integer, Integer>> lunMaps(String targetName) {
         return lunMaps.lunMaps(targetName);
+    }
+
+    // =========================== PortGroupAdmin: asymmetric access ===========================
+
+    @Override
+    public void setPortGroups(String targetName, List<PortGroup> groups) {
+        portGroups.setPortGroups(targetName, groups);
+    }
+
+    @Override
+    public List<PortGroup> portGroups(String targetName) {
+        return portGroups.portGroups(targetName);
+    }
+
+    /** Told of access states changed by SET TARGET PORT GROUPS (the config bundle keeps them). */
+    @Reference(name = "portGroupListener", cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, unbind = "unbindPortGroupListener")
+    void bindPortGroupListener(PortGroupListener listener) {
+        state.ports.addListener(listener);
+    }
+
+    void unbindPortGroupListener(PortGroupListener listener) {
+        state.ports.removeListener(listener);
     }
 
     // =========================== for tests ===========================

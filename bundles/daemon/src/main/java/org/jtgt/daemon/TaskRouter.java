@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * {@code KEVENT_CMD_DONE}, reports a pending unit attention instead of running the command
  * (SAM-5 5.14), answers RESERVATION CONFLICT when another nexus holds the unit's SPC-2
  * reservation and the command conflicts with it (SPC-2 5.5.1) or when the unit's persistent
- * reservation does not allow the command from this nexus (SPC-4 5.13.1), NOT READY, MEDIUM NOT PRESENT for
+ * reservation does not allow the command from this nexus (SPC-4 5.13.1), NOT READY, LOGICAL UNIT NOT
+ * ACCESSIBLE when the access state of the nexus's target port group does not process the command
+ * (SPC-4 5.16.2.4, {@link AccessStates}), NOT READY, MEDIUM NOT PRESENT for
  * a medium-access command while a removable unit's medium is ejected, checks the CDB envelope,
  * dispatches through the {@link CommandTable} and turns
  * the resulting {@link SenseReason} into status, sense and residual.
@@ -216,6 +218,14 @@ final class TaskRouter {
             SenseReason ua = takeUnitAttention(c.nexus, c.lun);
             if (ua != null) {
                 return ua;
+            }
+        }
+        // SPC-4 5.16.2.4: the access state of the group the command came through (after unit
+        // attentions, before reservations, as LIO orders them); one volatile read while all are active
+        if (unit != null && entry != CommandTable.INVALID) {
+            SenseReason inaccessible = c.target.accessStates().refusal(c.nexus.relativePort(), c.cdb);
+            if (inaccessible != null) {
+                return inaccessible;
             }
         }
         if (unit != null && entry.conflicts() && !unit.reservationAllows(c.nexus)) {

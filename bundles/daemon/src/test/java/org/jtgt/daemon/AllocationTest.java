@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.CmdReqEvent;
@@ -13,7 +14,9 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.LittleEndian;
 import org.jtgt.api.event.TaskAttribute;
+import org.jtgt.api.target.AccessState;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.PortGroup;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +46,27 @@ class AllocationTest {
         list = PersistentReservationTest.basicList(0xA1, 0, 0);
         h.command(Harness.NEXUS, 0, PersistentReservationTest.proutCdb(0x01, 0, 1, 24), DataDirection.WRITE, 24, list).assertGood();
         measure(h);
+    }
+
+    /**
+     * With a target port group that is not active, each command looks its port's group and state
+     * up (the nexus's own group active/non-optimized: every command is processed) and allocates
+     * nothing doing so; nor does refusing them all with NOT READY through a standby group.
+     */
+    @Test
+    void accessStateChecksAreAllocationFree() {
+        Harness h = Harness.withLun();
+        h.daemon.setPortGroups(Harness.TARGET, List.of(
+                new PortGroup(2, List.of(2, 5), AccessState.ACTIVE_NON_OPTIMIZED, true),
+                new PortGroup(7, List.of(1, 3, 4), AccessState.STANDBY, false)));
+        h.command(Harness.NEXUS, 0, Cdbs.testUnitReady(), DataDirection.NONE, 0, null);   // takes the unit attention
+        measure(h);
+        Harness refused = Harness.withLun();
+        refused.daemon.setPortGroups(Harness.TARGET, List.of(new PortGroup(2, List.of(2), AccessState.STANDBY, false)));
+        refused.command(Harness.NEXUS, 0, Cdbs.testUnitReady(), DataDirection.NONE, 0, null);
+        refused.command(Harness.NEXUS, 0, Cdbs.testUnitReady(), DataDirection.NONE, 0, null)
+                .assertSense(org.jtgt.api.scsi.SenseKey.NOT_READY, 0x04, 0x0B);
+        measure(refused);
     }
 
     /** Through an asynchronous store that completes inline, as the memory store does. */

@@ -30,6 +30,7 @@ class CommandTableTest {
             Map.entry(0x1E, "PREVENT ALLOW MEDIUM REMOVAL"), Map.entry(0x34, "PRE-FETCH(10)"),
             Map.entry(0x56, "RESERVE(10)"), Map.entry(0x57, "RELEASE(10)"), Map.entry(0x90, "PRE-FETCH(16)"),
             Map.entry(0xA3, "MAINTENANCE IN"), Map.entry(0x41, "WRITE SAME(10)"), Map.entry(0x93, "WRITE SAME(16)"),
+            Map.entry(0xA4, "MAINTENANCE OUT"),
             Map.entry(0x8B, "ORWRITE(16)"), Map.entry(0x89, "COMPARE AND WRITE"), Map.entry(0x42, "UNMAP"), Map.entry(0x4D, "LOG SENSE"),
             Map.entry(0x5E, "PERSISTENT RESERVE IN"), Map.entry(0x5F, "PERSISTENT RESERVE OUT"),
             Map.entry(0x9C, "WRITE ATOMIC(16)"), Map.entry(0x37, "READ DEFECT DATA(10)"),

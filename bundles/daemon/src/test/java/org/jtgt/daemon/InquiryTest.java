@@ -32,7 +32,7 @@ class InquiryTest {
         assertEquals(0x06, d[2], "SPC-4");
         assertEquals(0x12, d[3], "HISUP, response data format 2");
         assertEquals(69, d[4], "additional length = n - 4");
-        assertEquals(0x10, d[5], "TPGS = 01b: implicit asymmetric access only");
+        assertEquals(0x30, d[5], "TPGS = 11b: implicit and explicit asymmetric access");
         assertEquals(0x00, d[6], "MULTIP = 0: one target port");
         assertEquals(0x02, d[7], "CMDQUE");
         assertEquals("JTGT    ", ascii(d, 8, 16));

@@ -17,12 +17,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Target ports and asymmetric access (SPC-4 5.16): the ports drivers register, the designators
- * of VPD page 83h per I_T nexus, REPORT TARGET PORT GROUPS as raw bytes, and SET TARGET PORT
- * GROUPS refused.
+ * of VPD page 83h per I_T nexus, REPORT TARGET PORT GROUPS as raw bytes when nothing is
+ * configured (each port its own active/optimized group). Configured groups, states and SET
+ * TARGET PORT GROUPS: {@link AccessStateTest}.
  */
 class TargetPortGroupsTest {
     private static final long NEXUS_B = 8;
     private static final long NEXUS_FC = 9;
+
+    /** Byte 1 of every descriptor: T_SUP, U_SUP, S_SUP, AN_SUP, AO_SUP. */
+    private static final byte S = (byte) 0x8F;
 
     private final Harness h = Harness.withLun();
 
@@ -107,11 +111,11 @@ class TargetPortGroupsTest {
         r.assertGood();
         byte[] expected = {
             0, 0, 0, 36,                      // RETURN DATA LENGTH: 3 descriptors of 8 + 4 bytes
-            0x00, 0x01, 0, 1, 0, 0, 0, 1,     // active/optimized, AO_SUP, group 1, no status, 1 port
+            0x00, S, 0, 1, 0, 0, 0, 1,        // active/optimized, T/U/S/AN/AO_SUP, group 1, no status, 1 port
             0, 0, 0, 1,                       // relative target port 1
-            0x00, 0x01, 0, 2, 0, 0, 0, 1,
+            0x00, S, 0, 2, 0, 0, 0, 1,
             0, 0, 0, 2,
-            0x00, 0x01, 1, 0, 0, 0, 0, 1,
+            0x00, S, 1, 0, 0, 0, 0, 1,
             0, 0, 1, 0,
         };
         assertArrayEquals(expected, r.data());
@@ -128,20 +132,20 @@ class TargetPortGroupsTest {
         assertEquals(40, r.u32(0), "RETURN DATA LENGTH counts from byte 4");
         assertEquals(0x10, d[4], "FORMAT TYPE 001b");
         assertEquals(0, d[5], "IMPLICIT TRANSITION TIME");
-        assertArrayEquals(new byte[] {0x00, 0x01, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, Arrays.copyOfRange(d, 8, 20));
+        assertArrayEquals(new byte[] {0x00, S, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, Arrays.copyOfRange(d, 8, 20));
     }
 
     @Test
     void aPortNoDriverRegisteredIsListedWhileANexusUsesIt() {
         Harness.Result r = read(Harness.NEXUS, rtpg(0, 64), 64);
         r.assertGood();
-        assertArrayEquals(new byte[] {0, 0, 0, 12, 0x00, 0x01, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2}, r.data());
+        assertArrayEquals(new byte[] {0, 0, 0, 12, 0x00, S, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2}, r.data());
         assertEquals(ItNexusRspEvent.RESULT_OK, h.logout(Harness.NEXUS));
         assertEquals(ItNexusRspEvent.RESULT_OK,
                 h.login(Harness.INITIATOR + ",i,0x23d000000002", Harness.TARGET, NEXUS_B, 1));
         assertEquals(1, h.daemon.register("iscsi", "127.0.0.1:3260 TPGT 1", 1));
         r = read(NEXUS_B, rtpg(0, 64), 64);
-        assertArrayEquals(new byte[] {0, 0, 0, 12, 0x00, 0x01, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, r.data());
+        assertArrayEquals(new byte[] {0, 0, 0, 12, 0x00, S, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, r.data());
     }
 
     @Test
@@ -149,7 +153,7 @@ class TargetPortGroupsTest {
         threePorts();
         Harness.Result r = read(Harness.NEXUS, rtpg(0, 6), 64);
         r.assertGood();
-        assertArrayEquals(new byte[] {0, 0, 0, 36, 0x00, 0x01}, r.data());
+        assertArrayEquals(new byte[] {0, 0, 0, 36, 0x00, S}, r.data());
         assertEquals(64 - 6, r.residual());
         r = read(Harness.NEXUS, rtpg(0, 0), 0);
         r.assertGood();
@@ -167,18 +171,7 @@ class TargetPortGroupsTest {
     }
 
     @Test
-    void setTargetPortGroupsIsNotSupported() {
-        byte[] cdb = new byte[12];
-        cdb[0] = (byte) Opcodes.MAINTENANCE_OUT;
-        cdb[1] = (byte) Opcodes.SA_SET_TARGET_PORT_GROUPS;
-        Cdbs.be(cdb, 6, 12, 4);
-        byte[] descriptor = {0, 0, 0, 0, 0x00, 0, 0, 1, 0, 0, 0, 0};
-        Harness.Result r = h.command(Harness.NEXUS, 0, cdb, DataDirection.WRITE, descriptor.length, descriptor);
-        r.assertSense(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00);
-    }
-
-    @Test
-    void reportSupportedOperationCodesListsReportTargetPortGroupsAndNotSet() {
+    void reportSupportedOperationCodesListsReportAndSetTargetPortGroups() {
         Harness.Result r = read(Harness.NEXUS, SupportedOperationCodesTest.rsoc(false, 2, 0xA3, 0x0A, 64), 64);
         r.assertGood();
         assertEquals(0x03, r.u8(1) & 0x07, "SUPPORT: supported as in the standard");
@@ -186,6 +179,8 @@ class TargetPortGroupsTest {
             (byte) 0xFF, 0, 0x04}, Arrays.copyOfRange(r.data(), 4, 16), "CDB usage data");
         Harness.Result set = read(Harness.NEXUS, SupportedOperationCodesTest.rsoc(false, 2, 0xA4, 0x0A, 64), 64);
         set.assertGood();
-        assertTrue((set.u8(1) & 0x07) <= 1, "SUPPORT: not supported (or no data)");
+        assertEquals(0x03, set.u8(1) & 0x07, "SUPPORT: supported as in the standard");
+        assertArrayEquals(new byte[] {(byte) 0xA4, 0x0A, 0, 0, 0, 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
+            (byte) 0xFF, 0, 0x04}, Arrays.copyOfRange(set.data(), 4, 16), "CDB usage data");
     }
 }

@@ -10,8 +10,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * port for every target. Drivers register their ports when they start listening and unregister
  * them when they stop; the identifier they get is the one each I_T nexus created on that port
  * carries. The daemon reports the ports in the device identification VPD page and in REPORT
- * TARGET PORT GROUPS (SPC-4 5.16): each port is a target port group of its own, numbered as
- * the port, in the active/optimized state (implicit asymmetric access only).
+ * TARGET PORT GROUPS (SPC-4 5.16): unless a target's configured groups ({@link PortGroupAdmin})
+ * say otherwise, each port is a target port group of its own, numbered as the port, in the
+ * active/optimized state. {@link Port#group()} is that default.
  */
 @ProviderType
 public interface TargetPorts {
