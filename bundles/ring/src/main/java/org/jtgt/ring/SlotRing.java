@@ -146,6 +146,8 @@ public final class SlotRing {
     private final boolean singleProducer;
 
     private volatile Thread consumerThread;
+    /** Rung instead of an unpark when no consumer thread is known here (it runs in another process). */
+    private volatile Runnable doorbell;
     private volatile boolean wakeRequested;
     /**
      * Element {@link #HEAD_CACHE_INDEX}: the last consumer head a producer of this instance read.
@@ -623,6 +625,18 @@ public final class SlotRing {
         this.consumerThread = consumer;
     }
 
+    /**
+     * Sets what a producer of this instance rings when it publishes while the consumer waits and
+     * no consumer thread is set here: the consumer runs in another process, which an unpark
+     * cannot reach (a byte on a socket the consumer's side listens on, say). Called at most once
+     * per wait, never on a busy consumer. Without one, the consumer relies on its bounded parks.
+     *
+     * @since 1.1
+     */
+    public void setDoorbell(Runnable doorbell) {
+        this.doorbell = doorbell;
+    }
+
     /** Ends the consumer's current (or next) {@link #await}, which returns false; for shutdown. */
     public void wakeConsumer() {
         wakeRequested = true;
@@ -643,6 +657,11 @@ public final class SlotRing {
         Thread t = consumerThread;
         if (t != null) {
             LockSupport.unpark(t);
+            return;
+        }
+        Runnable d = doorbell;
+        if (d != null) {
+            d.run();
         }
     }
 

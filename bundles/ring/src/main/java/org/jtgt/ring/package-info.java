@@ -10,5 +10,5 @@
  * lap stamps (ring layout version 2), and the status constants of version 1 are gone.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.jtgt.ring;

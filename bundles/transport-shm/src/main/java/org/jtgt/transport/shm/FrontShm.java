@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -54,6 +55,9 @@ public final class FrontShm implements Transport {
     private Path socketPath;
     private ServerSocketChannel server;
     private Thread acceptor;
+    private Path bellPath;
+    private ServerSocketChannel bells;
+    private Thread bellAcceptor;
     private volatile boolean running;
     private final FrontCatalog catalog = new FrontCatalog(this::portChanged);
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
@@ -64,6 +68,7 @@ public final class FrontShm implements Transport {
     /** A daemon that connected while {@link #link} was taken: served when it is free. */
     private PeerLink standby;
     private SlotRing[] rings;
+    private Doorbell bell;
     private long linkedGeneration = -1;
     private FrontEndpoint host;
 
@@ -90,10 +95,18 @@ public final class FrontShm implements Transport {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
         OwnerOnlyFiles.restrict(socketPath);
+        bellPath = ShmDirectories.socket(dir, ShmDirectories.FRONT_BELL);
+        Files.deleteIfExists(bellPath);
+        bells = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        bells.bind(UnixDomainSocketAddress.of(bellPath));
+        OwnerOnlyFiles.restrict(bellPath);
         running = true;
         acceptor = new Thread(this::acceptDaemons, "jtgt-shm-front-accept");
         acceptor.setDaemon(true);
         acceptor.start();
+        bellAcceptor = new Thread(this::acceptBells, "jtgt-shm-front-bells");
+        bellAcceptor.setDaemon(true);
+        bellAcceptor.start();
         LOG.info("front ready: region {} ({} MiB data), waiting for the daemon on {}", region.file,
                 dataAreaSize >> 20, socketPath);
     }
@@ -130,9 +143,11 @@ public final class FrontShm implements Transport {
         }
         try {
             server.close();
+            bells.close();
         } catch (IOException ignored) {
             // stopping
         }
+        closeBell();
         if (l != null) {
             l.close();
         }
@@ -141,7 +156,9 @@ public final class FrontShm implements Transport {
         }
         try {
             acceptor.join(5000);
+            bellAcceptor.join(5000);
             Files.deleteIfExists(socketPath);
+            Files.deleteIfExists(bellPath);
             region.close();
         } catch (IOException e) {
             LOG.warn("could not remove {}: {}", region.file, e.toString());
@@ -185,6 +202,47 @@ public final class FrontShm implements Transport {
         Thread t = new Thread(() -> serve(l), "jtgt-shm-front-link");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * The doorbell of the generation being attached: the daemon connects it after ATTACH and
+     * sends that generation first (8 bytes); any other generation is closed at once.
+     */
+    private void acceptBells() {
+        while (running) {
+            SocketChannel channel;
+            try {
+                channel = bells.accept();
+            } catch (IOException e) {
+                return;
+            }
+            try {
+                ByteBuffer g = ByteBuffer.allocate(Long.BYTES);
+                while (g.hasRemaining() && channel.read(g) >= 0) {
+                    // a blocking read of the generation
+                }
+                long gen = g.hasRemaining() ? -1 : g.getLong(0);
+                synchronized (this) {
+                    if (gen != generation || rings == null) {
+                        channel.close();
+                        continue;
+                    }
+                    closeBell();
+                    bell = new Doorbell(channel, rings[1], "jtgt-shm-front-bell-" + gen);
+                    Doorbell b = bell;
+                    rings[0].setDoorbell(b::ring);
+                }
+            } catch (IOException e) {
+                LOG.debug("doorbell refused: {}", e.toString());
+            }
+        }
+    }
+
+    private synchronized void closeBell() {
+        if (bell != null) {
+            bell.close();
+            bell = null;
+        }
     }
 
     private static void refuse(PeerLink l, String reason) {
@@ -300,7 +358,11 @@ public final class FrontShm implements Transport {
             long fenced = ++generation;
             region.publishGeneration(fenced);
             linkedGeneration = -1;
+            if (rings != null) {
+                rings[0].setDoorbell(null);
+            }
             rings = null;
+            closeBell();
             h = host;
         }
         if (h != null) {
@@ -381,6 +443,11 @@ public final class FrontShm implements Transport {
         if (host == endpoint) {
             host = null;
         }
+    }
+
+    /** Whether the attached daemon's doorbell is connected. */
+    synchronized boolean hasDoorbell() {
+        return bell != null;
     }
 
     /** The generation attached now, -1 while no daemon is. */

@@ -11,6 +11,7 @@ import org.osgi.framework.BundleContext;
 final class ShmDirectories {
     static final String FRONT_REGION = "jtgt-front.region";
     static final String FRONT_SOCKET = "jtgt-front.sock";
+    static final String FRONT_BELL = "jtgt-front.bell";
     /** sun_path holds 108 bytes with the terminating NUL. */
     static final int MAX_SOCKET_PATH = 107;
 
@@ -30,7 +31,11 @@ final class ShmDirectories {
     }
 
     static Path socket(Path dir) throws IOException {
-        Path socket = dir.resolve(FRONT_SOCKET);
+        return socket(dir, FRONT_SOCKET);
+    }
+
+    static Path socket(Path dir, String name) throws IOException {
+        Path socket = dir.resolve(name);
         if (socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
             throw new IOException(socket + " is longer than a Unix socket path may be (" + MAX_SOCKET_PATH
                     + " bytes): choose a shorter --config directory");

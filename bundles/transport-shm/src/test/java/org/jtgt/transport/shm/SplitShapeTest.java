@@ -58,6 +58,8 @@ class SplitShapeTest {
     private Path dir;
     private FrontShm front;
     private final BlockingQueue<byte[]> toHost = new LinkedBlockingQueue<>();
+    /** Answers to commands the host side received, counted without a lock (the allocation test waits on it). */
+    private final java.util.concurrent.atomic.AtomicLong commandAnswers = new java.util.concurrent.atomic.AtomicLong();
     private TransportEndpoint host;
 
     @BeforeEach
@@ -73,6 +75,9 @@ class SplitShapeTest {
                 byte[] copy = new byte[length];
                 buffer.get(offset, copy);
                 toHost.add(copy);
+                if (EventHeader.type(buffer, offset) == EventType.UEVENT_CMD_RSP.code()) {
+                    commandAnswers.incrementAndGet();
+                }
             }
         });
     }
@@ -156,6 +161,11 @@ class SplitShapeTest {
     @Test
     void aDeadDaemonsGenerationIsFenced() throws Exception {
         Daemon first = Daemon.attach(dir);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (front.linkedGeneration() <= 0) {
+            assertTrue(System.nanoTime() < deadline, "the front took the daemon's READY");
+            Thread.sleep(5);
+        }
         assertTrue(first.endpoint.isOpen());
         first.link.close();    // as if it had died, but the process goes on
         awaitUnlinked();
@@ -216,6 +226,7 @@ class SplitShapeTest {
     void journalingACommandAllocatesNothingOnTheHostsThread() throws Exception {
         Daemon d = Daemon.attach(dir);
         createNexus(d);
+        assertTrue(front.hasDoorbell(), "the daemon's doorbell is connected for its generation");
         Thread answerer = new Thread(() -> {
             try {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -234,9 +245,10 @@ class SplitShapeTest {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long before = 0;
-        int rounds = 2_000;   // each waits for a pump that, in one process without a doorbell, may park 1 ms
-        for (int i = 0; i < 2 * rounds; i++) {
-            if (i == rounds) {
+        int warm = 30_000;    // the JIT's escape analysis must have seen the path
+        int rounds = 5_000;
+        for (int i = 0; i < warm + rounds; i++) {
+            if (i == warm) {
                 before = threads.getCurrentThreadAllocatedBytes();
             }
             CmdReqEvent.write(cmd, 0, HOST, 100 + i, NEXUS, 0, READ10, READ10.length, i, 4096, 0, 4096,
@@ -244,7 +256,8 @@ class SplitShapeTest {
             while (!host.offer(cmd, 0, CmdReqEvent.LENGTH)) {
                 Thread.onSpinWait();
             }
-            while (toHost.poll() == null) {
+            // Not the queue: a contended lock there allocates a waiter node on this thread.
+            while (commandAnswers.get() <= i) {
                 Thread.onSpinWait();
             }
             CmdDoneEvent.write(done, 0, HOST, 100 + i, CmdDoneEvent.DELIVERED);
@@ -337,6 +350,7 @@ class SplitShapeTest {
         final ShmEndpoint endpoint;
         final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
         final BlockingQueue<PeerLink.Frame> frames = new LinkedBlockingQueue<>();
+        Doorbell bell;
 
         private Daemon(PeerLink link, ShmRegion region, long generation) {
             this.link = link;
@@ -360,6 +374,11 @@ class SplitShapeTest {
             long generation = attach.payload().readLong();
             ShmRegion region = ShmRegion.attach(Paths.get(attach.payload().readUTF()));
             Daemon d = new Daemon(link, region, generation);
+            SocketChannel bell = SocketChannel.open(StandardProtocolFamily.UNIX);
+            bell.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_BELL)));
+            bell.write(ByteBuffer.allocate(Long.BYTES).putLong(0, generation));
+            d.bell = new Doorbell(bell, region.toDaemon, "test-daemon-bell");
+            region.toHost.setDoorbell(d.bell::ring);
             link.write(PeerLink.READY, out -> out.writeLong(generation));
             Thread reader = new Thread(() -> {
                 try {
@@ -413,6 +432,7 @@ class SplitShapeTest {
         void die() {
             endpoint.pump.stop();
             link.close();
+            bell.close();
         }
 
         @Override
