@@ -4,5 +4,5 @@
  * values jtgtadm and {@code targets.conf} share.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.jtgt.api.config;

@@ -1,4 +1,4 @@
 /** Administration of the target daemon: targets, logical units, ACLs, target ports. */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package org.jtgt.api.target;
