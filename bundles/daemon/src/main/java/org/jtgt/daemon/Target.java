@@ -82,6 +82,7 @@ final class Target {
             i--;
         }
         next[i] = unit;
+        unit.provisioning().attach(this);
         luns = next;
     }
 
