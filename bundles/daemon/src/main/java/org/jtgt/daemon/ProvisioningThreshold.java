@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>Operation (SBC-4 4.7.3.7.2 and .5): the threshold range is THRESHOLD COUNT threshold sets
  * plus or minus half a set. After each command that changed the medium the unit asks its store
  * for its allocation ({@code allocatedBytes}; a file LUN's {@code fstat}) while the threshold is
- * enabled and its notification trigger armed; used blocks above the range's maximum disarm the
+ * enabled; used blocks above the range's maximum, with the notification trigger armed, disarm the
  * trigger and establish THIN PROVISIONING SOFT THRESHOLD REACHED (38h/07h, INFORMATION: the
  * descriptor's offset, 16) once on every I_T nexus of the target. Used blocks below the range's
  * minimum (seen after a deallocation, or any later check) arm it again, so each crossing is
