@@ -11,7 +11,7 @@ package org.jtgt.daemon;
  * the logical unit implements no saved pages). The default values are what a unit starts with.
  *
  * <p>Changeable (what MODE SENSE with PC = 01b reports, and exactly what MODE SELECT accepts):
- * the Control mode page's SWP and the Caching mode page's WCE.
+ * the Control mode page's SWP and D_SENSE and the Caching mode page's WCE.
  * <ul>
  * <li>SWP (default 0): while set, every command that changes the medium ends with DATA PROTECT,
  *     LOGICAL UNIT SOFTWARE WRITE PROTECTED, and MODE SENSE reports WP.</li>
@@ -21,7 +21,6 @@ package org.jtgt.daemon;
  *     or FUA make it stable. With WCE = 0 every command that changes the medium returns GOOD
  *     only once its data is stable: writes go to the store with FUA, deallocations are followed
  *     by a flush ({@link LogicalUnit#writeThrough()}).</li>
- * </ul>
  * <li>D_SENSE (default 0): sense data of this unit in descriptor format.</li>
  * </ul>
  * A thin unit also has the Read-Write Error Recovery page (01h) and the Logical Block
@@ -84,7 +83,7 @@ final class ModePages {
     static final int LARGEST_PAGE = ProvisioningThreshold.LBP_PAGE_LENGTH;
     /** Bytes after the 2-byte page header. */
     static final int PAGE_HEADER = 2;
-    /** SPF, byte 0 bit 6: the page is in sub_page format (no page of this device has subpages). */
+    /** SPF, byte 0 bit 6: the page is in sub_page format (here only 1Ch/02h of a thin unit). */
     static final int SPF = 0x40;
     static final int SPF_BIT = 6;
     /** Caching page byte 2 bit 2: write cache enable. */
