@@ -327,6 +327,17 @@ class AdminCommandsTest {
     }
 
     @Test
+    void anUpdateKeepsThePhysicalBlockSizeItDoesNotName() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        Reply made = run("-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E", "memory", "-S", "65536", "-P",
+                "physicalblocksize=4096");
+        assertEquals(Reply.OK, made.status(), made.text());
+        Reply updated = run("--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=1");
+        assertEquals(Reply.OK, updated.status(), updated.text());
+        assertEquals(new LunOptions(true, false, true, null, 4096), daemon.targets.get(IQN).options.get(0));
+    }
+
+    @Test
     void badUpdatesAnswerWithTheReasonAndApplyNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",

@@ -227,7 +227,8 @@ public final class ConfigValues {
         int softThreshold = values.containsKey(SOFT_THRESHOLD) ? softThreshold(values.get(SOFT_THRESHOLD))
                 : d.softThreshold();
         return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
-                flag(values, THIN, d.thin()), serial, physicalBlockSize(values.get(PHYSICAL_BLOCK_SIZE)), softThreshold);
+                flag(values, THIN, d.thin()), serial, values.containsKey(PHYSICAL_BLOCK_SIZE)
+                        ? physicalBlockSize(values.get(PHYSICAL_BLOCK_SIZE)) : d.physicalBlockSize(), softThreshold);
     }
 
     /**
