@@ -49,7 +49,16 @@ final class LauncherProcess {
 
     /** As {@link #start(String...)}, with JVM options (e.g. {@code -Dname=value}) before {@code -jar}. */
     static LauncherProcess start(List<String> jvmOptions, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return startWrapped(List.of(), jvmOptions, args);
+    }
+
+    /**
+     * As {@link #start(List, String...)}, the java command run by {@code wrapper} (a command that
+     * ends by executing its arguments, e.g. in a namespace of its own), so the process is the JVM's.
+     */
+    static LauncherProcess startWrapped(List<String> wrapper, List<String> jvmOptions, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Djava.io.tmpdir=" + TARGET);
         command.add("-Djtgt.fc.portal=127.0.0.1:0"); // tests never take the fixed FCIP port 3225

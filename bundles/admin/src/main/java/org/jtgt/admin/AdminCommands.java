@@ -38,7 +38,7 @@ import org.jtgt.api.target.TargetPorts;
  * --mode target    --op bind|unbind --tid N -I ALL | -Q INITIATOR-NAME
  *                                                 add or remove an ACL entry (no entries: everyone)
  * --mode logicalunit --op new --tid N --lun L [--bstype file|memory] [-b PATH] [--size BYTES]
- *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING,physicalblocksize=BYTES]
+ *                             [--blocksize 512|4096] [-P readonly=0|1,removable=0|1,thin=0|1,serial=STRING,physicalblocksize=BYTES,softthreshold=PERCENT]
  *                             [-P STORE-OPTION=VALUE,...]   the store type's own options (file: direct=0|1)
  * --mode logicalunit --op update --tid N --lun L -P size=BYTES,readonly=on|off,removable=on|off,thin=on|off
  *                                                 grow the LUN and change its options in place (not its
@@ -507,8 +507,11 @@ final class AdminCommands {
                 }
                 out.append('\n');
                 out.append("        Read-only: ").append(yesNo(l.options().readOnly())).append(", removable: ")
-                        .append(yesNo(l.options().removable())).append(", thin: ").append(yesNo(l.options().thin()))
-                        .append('\n');
+                        .append(yesNo(l.options().removable())).append(", thin: ").append(yesNo(l.options().thin()));
+                if (l.options().softThreshold() != 0) {
+                    out.append(", soft threshold: ").append(l.options().softThreshold()).append('%');
+                }
+                out.append('\n');
                 out.append("        Serial: ").append(l.options().serial() == null ? "(derived from target and LUN)"
                         : l.options().serial()).append('\n');
             }

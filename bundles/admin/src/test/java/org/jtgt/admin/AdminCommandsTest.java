@@ -221,9 +221,9 @@ class AdminCommandsTest {
         String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b", disk.toString(),
             "--size", "1048576", "--params"};
         usage("unknown --params key 'sync' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
-                + "physicalblocksize=BYTES, direct=0|1)", with(lun, "direct=1,sync=1"));
+                + "physicalblocksize=BYTES, softthreshold=PERCENT, direct=0|1)", with(lun, "direct=1,sync=1"));
         usage("unknown --params key 'direct' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
-                + "physicalblocksize=BYTES)", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
+                + "physicalblocksize=BYTES, softthreshold=PERCENT)", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
                 "--bstype", "memory", "--size", "65536", "-P", "direct=1");
         failed("direct=on: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page cache)",
                 with(lun, "direct=on"));
@@ -241,7 +241,7 @@ class AdminCommandsTest {
         failed("direct=0 cannot be set while tid 1 LUN 0 exists: its file store was opened with direct=1; delete the "
                 + "LUN and create it again with direct=0", with(update, "readonly=1,direct=0"));
         usage("unknown --params key 'sync' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
-                + "physicalblocksize=BYTES, size=BYTES, direct=0|1)", with(update, "sync=1"));
+                + "physicalblocksize=BYTES, softthreshold=PERCENT, size=BYTES, direct=0|1)", with(update, "sync=1"));
         assertEquals(new LunOptions(false, false, false, null), daemon.targets.get(IQN).options.get(0));
         assertEquals(conf, Files.readString(DIR.resolve(TARGETS_CONF)));
 
@@ -266,11 +266,11 @@ class AdminCommandsTest {
         String before = Files.readString(DIR.resolve(TARGETS_CONF));
         String[] lun = {"--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "--bstype", "memory",
             "--size", "65536", "--params"};
-        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
+        usage("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES, softthreshold=PERCENT)",
                 with(lun, "readonly=1,scsi_sn=X"));
         usage("readonly=2: use readonly=0|1 or readonly=on|off", with(lun, "readonly=2"));
         usage("--params key 'readonly' given twice", with(lun, "readonly=1,readonly=0"));
-        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
+        usage("--params item 'removable' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES, softthreshold=PERCENT)",
                 with(lun, "removable"));
         usage("serial has 65 characters; at most 64 fit VPD page 80h", with(lun, "serial=" + "9".repeat(65)));
         usage("serial must be printable ASCII without spaces (VPD page 80h); character 1 is U+00FC",
@@ -305,6 +305,39 @@ class AdminCommandsTest {
     }
 
     @Test
+    void aSoftThresholdIsALunOptionShownKeptAndChangedInPlace() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        Reply made = run("-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E", "memory", "-S", "65536", "-P",
+                "softthreshold=30");
+        assertEquals(Reply.OK, made.status(), made.text());
+        assertEquals(new LunOptions(false, false, true, null, 0, 30), daemon.targets.get(IQN).options.get(0));
+        String show = run("--op", "show", "--mode", "target").text();
+        assertTrue(show.contains("        Read-only: no, removable: no, thin: yes, soft threshold: 30%\n"), show);
+        assertTrue(Files.readString(DIR.resolve(TARGETS_CONF)).contains(
+                "lun 1 0 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 softthreshold=30\n"));
+        ok("target 1 LUN 0: options readonly=0 removable=0 thin=1 softthreshold=30 -> readonly=0 removable=0 thin=1 "
+                + "softthreshold=80", "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P",
+                "softthreshold=80");
+        assertEquals(80, daemon.targets.get(IQN).options.get(0).softThreshold());
+        failed("softthreshold=80 needs a thin LUN (thin=1): a fully provisioned LUN has all its space from the start",
+                "--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "thin=0");
+        usage("softthreshold=120 is outside 0..100 (percent of the LUN's capacity in use)", "--op", "update", "--mode",
+                "logicalunit", "--tid", "1", "--lun", "0", "-P", "softthreshold=120");
+        assertEquals(80, daemon.targets.get(IQN).options.get(0).softThreshold());
+    }
+
+    @Test
+    void anUpdateKeepsThePhysicalBlockSizeItDoesNotName() throws IOException {
+        ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
+        Reply made = run("-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E", "memory", "-S", "65536", "-P",
+                "physicalblocksize=4096");
+        assertEquals(Reply.OK, made.status(), made.text());
+        Reply updated = run("--op", "update", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-P", "readonly=1");
+        assertEquals(Reply.OK, updated.status(), updated.text());
+        assertEquals(new LunOptions(true, false, true, null, 4096), daemon.targets.get(IQN).options.get(0));
+    }
+
+    @Test
     void badUpdatesAnswerWithTheReasonAndApplyNothing() throws IOException {
         ok("target 1 " + IQN + " created", "-o", "new", "-m", "target", "-t", "1", "-T", IQN);
         ok("target 1 LUN 0: 65536 bytes, memory", "-o", "new", "-m", "logicalunit", "-t", "1", "-l", "0", "-E",
@@ -314,7 +347,7 @@ class AdminCommandsTest {
         usage("readonly=yes: use readonly=0|1 or readonly=on|off", with(update, "readonly=yes"));
         usage("size 'big' is not a number of bytes", with(update, "size=big"));
         usage("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
-                + "physicalblocksize=BYTES, size=BYTES)", with(update, "blocksize=4096"));
+                + "physicalblocksize=BYTES, softthreshold=PERCENT, size=BYTES)", with(update, "blocksize=4096"));
         usage("--op update --mode logicalunit needs --params KEY=VALUE,... (size=BYTES, readonly=on|off, "
                 + "removable=on|off, thin=on|off) or --size BYTES", "--op", "update", "--mode", "logicalunit",
                 "--tid", "1", "--lun", "0");

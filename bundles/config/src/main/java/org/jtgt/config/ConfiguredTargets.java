@@ -370,8 +370,9 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
     @Override
     public synchronized String newLun(int tid, int lun, String type, String path, Long size, int blockSize,
             Map<String, String> params) {
-        return newLun(tid, lun, type, path, size, blockSize, ConfigValues.lunOptions(ConfigValues.lunParams(params),
-                TargetsFile.defaultOptions(env.provider(type))), ConfigValues.storeParams(params));
+        return newLun(tid, lun, type, path, size, blockSize, ConfigValues.checkCombination(ConfigValues.lunOptions(
+                ConfigValues.lunParams(params), TargetsFile.defaultOptions(env.provider(type)))),
+                ConfigValues.storeParams(params));
     }
 
     /** A new LUN with the options its type has unless told otherwise. */
@@ -485,7 +486,8 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
                     + "be changed in place");
         }
         checkStoreOptions(tid, lun, l, ConfigValues.storeParams(params));
-        LunOptions options = ConfigValues.lunOptions(ConfigValues.lunParams(params), l.options());
+        LunOptions options = ConfigValues.checkCombination(ConfigValues.lunOptions(ConfigValues.lunParams(params),
+                l.options()));
         if (!java.util.Objects.equals(options.serial(), l.options().serial())) {
             throw new TargetAdminException("serial cannot change while the LUN exists (it is the unit's identity in "
                     + "VPD pages 80h and 83h); delete the LUN and create it again");
@@ -1124,6 +1126,9 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         }
         if (o.physicalBlockSize() != 0) {
             parts.add("physical block size " + o.physicalBlockSize());
+        }
+        if (o.softThreshold() != 0) {
+            parts.add("soft threshold " + o.softThreshold() + "%");
         }
         return parts.isEmpty() ? "" : ", " + String.join(", ", parts);
     }

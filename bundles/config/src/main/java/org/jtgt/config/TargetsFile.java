@@ -37,6 +37,7 @@ import org.jtgt.util.file.OwnerOnlyFiles;
  * lun    TID LUN file   /ABS/PATH size=BYTES [blocksize=512|4096] [OPTION=VALUE...]
  *        OPTION: readonly=0|1 removable=0|1 thin=0|1 serial=STRING (1..64 printable ASCII, no spaces)
  *                physicalblocksize=BYTES (a power-of-two multiple of the block size; 0 = the block size)
+ *                softthreshold=PERCENT (thin LUNs: soft threshold on used space, 0 = none)
  *                and the store options of the type (file: direct=0|1)
  * acl    TID ALL|INITIATOR-NAME                    one line per entry
  * lunmap TID INITIATOR-NAME [MAPPED-LUN=LUN ...]    what the initiator sees ({@link InitiatorLunMaps})
@@ -95,7 +96,8 @@ final class TargetsFile {
             }
             LunOptions o = options;
             return new LunSpec(lun, type, path, size, blockSize, new LunOptions(o.readOnly(), o.removable(),
-                    provider.thinByDefault(), o.serial(), o.physicalBlockSize()), storeOptions, false, line);
+                    provider.thinByDefault(), o.serial(), o.physicalBlockSize(), o.softThreshold()), storeOptions, false,
+                    line);
         }
 
         /** This LUN with another size and options; its store options stay. */
@@ -111,7 +113,7 @@ final class TargetsFile {
             s.append(" size=").append(size).append(" blocksize=").append(blockSize);
             s.append(' ').append(ConfigValues.READONLY).append('=').append(flag(options.readOnly()));
             s.append(' ').append(ConfigValues.REMOVABLE).append('=').append(flag(options.removable()));
-            if (!thinOfType) {
+            if (!thinOfType || options.softThreshold() != 0) {
                 s.append(' ').append(ConfigValues.THIN).append('=').append(flag(options.thin()));
             }
             if (options.serial() != null) {
@@ -119,6 +121,9 @@ final class TargetsFile {
             }
             if (options.physicalBlockSize() != 0) {
                 s.append(' ').append(ConfigValues.PHYSICAL_BLOCK_SIZE).append('=').append(options.physicalBlockSize());
+            }
+            if (options.softThreshold() != 0) {
+                s.append(' ').append(ConfigValues.SOFT_THRESHOLD).append('=').append(options.softThreshold());
             }
             storeOptions.forEach((k, v) -> s.append(' ').append(k).append('=').append(v));
             return s.toString();
@@ -192,12 +197,12 @@ final class TargetsFile {
 
     private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
             + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
-            + " [STORE-OPTION=VALUE...]";
+            + " [softthreshold=PERCENT] [STORE-OPTION=VALUE...]";
     /**
      * The most words a lun line has besides its store options: the keyword, tid, LUN, type, path,
-     * size, blocksize and the five LUN options.
+     * size, blocksize and the six LUN options.
      */
-    private static final int LUN_WORDS = 12;
+    private static final int LUN_WORDS = 13;
 
     private TargetsFile() {
     }
@@ -316,7 +321,7 @@ final class TargetsFile {
                             && (provider == null || provider.optionKeys().contains(key));
                     if (!option && !lineKey && !storeOption) {
                         throw new IllegalArgumentException("'" + w[j] + "' is not size=BYTES, blocksize=512|4096, "
-                                + "readonly=0|1, removable=0|1, thin=0|1, serial=STRING or physicalblocksize=BYTES"
+                                + "readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES or softthreshold=PERCENT"
                                 + storeKeys(provider));
                     }
                     Map<String, String> into = option ? lunOptions : lineKey ? opts : storeOptions;
@@ -334,7 +339,8 @@ final class TargetsFile {
                 int blockSize = opts.containsKey(ConfigValues.BLOCK_SIZE)
                         ? ConfigValues.blockSize(opts.get(ConfigValues.BLOCK_SIZE)) : ConfigValues.DEFAULT_BLOCK_SIZE;
                 ConfigValues.checkFits(size, blockSize);
-                LunOptions options = ConfigValues.lunOptions(lunOptions, defaultOptions(provider));
+                LunOptions options = ConfigValues.checkCombination(ConfigValues.lunOptions(lunOptions,
+                        defaultOptions(provider)));
                 if (provider != null) {
                     provider.checkOptions(storeOptions);
                 }
@@ -395,7 +401,7 @@ final class TargetsFile {
             s.append("# ").append(PortGroupLines.FORM).append('\n');
         }
         s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
-                + " [serial=STRING] [physicalblocksize=BYTES] [STORE-OPTION=VALUE...]\n");
+                + " [serial=STRING] [physicalblocksize=BYTES] [softthreshold=PERCENT] [STORE-OPTION=VALUE...]\n");
         if (!lunMaps.maps().isEmpty()) {
             s.append("# " + InitiatorLunMaps.FORM + "\n");
         }

@@ -76,7 +76,7 @@ class TargetsFileTest {
                 "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
                 "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
                         + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
-                        + " [STORE-OPTION=VALUE...]'",
+                        + " [softthreshold=PERCENT] [STORE-OPTION=VALUE...]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
                 "targets.conf:11: unknown keyword 'frobnicate' (target, lun, acl, lunmap, account, incominguser, outgoinguser, portgroup)",
                 "targets.conf:12: target iqn.2026-11.org.jtgt:ONE is declared twice (tid 1)",
@@ -104,6 +104,38 @@ class TargetsFileTest {
         assertEquals(text, TargetsFile.format(again.targets(), again.skipped()), "stable");
         assertTrue(text.indexOf("target 1 ") < text.indexOf("target 2 "), text);
         assertTrue(text.contains("lun 1 0 file /srv/a.img size=1048576 blocksize=512 readonly=0 removable=0 thin=0\n"), text);
+    }
+
+    @Test
+    void aSoftThresholdIsReadWrittenAndNeedsAThinLun() {
+        Contents c = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, List.of(
+                "target 1 iqn.2026-11.org.jtgt:one",
+                "lun 1 0 memory size=65536 softthreshold=80",
+                "lun 1 1 file /srv/t.img size=1048576 thin=1 softthreshold=25%",
+                "lun 1 2 file /srv/f.img size=1048576 softthreshold=25",
+                "lun 1 3 memory size=65536 softthreshold=101",
+                "lun 1 4 memory size=65536 softthreshold=lots"));
+        assertEquals(new LunOptions(false, false, true, null, 0, 80), c.targets().get(1).luns().get(0).options());
+        assertEquals(new LunOptions(false, false, true, null, 0, 25), c.targets().get(1).luns().get(1).options());
+        assertEquals(List.of(
+                "targets.conf:4: softthreshold=25 needs a thin LUN (thin=1): a fully provisioned LUN has all its space "
+                        + "from the start",
+                "targets.conf:5: softthreshold=101 is outside 0..100 (percent of the LUN's capacity in use)",
+                "targets.conf:6: softthreshold=lots is not a percentage; use 0 (none) to 100"),
+                c.skipped().stream().map(TargetsFile.Skipped::message).collect(Collectors.toList()));
+        String text = TargetsFile.format(c.targets(), c.skipped());
+        assertTrue(text.contains("lun 1 0 memory size=65536 blocksize=512 readonly=0 removable=0 thin=1 "
+                + "softthreshold=80\n"), text);
+        assertTrue(text.contains("lun 1 1 file /srv/t.img size=1048576 blocksize=512 readonly=0 removable=0 thin=1 "
+                + "softthreshold=25\n"), text);
+        Contents again = TargetsFile.parse(FakeDaemon.REAL_PROVIDERS, text.lines().collect(Collectors.toList()));
+        assertEquals(c.targets().get(1).luns().get(0).options(), again.targets().get(1).luns().get(0).options());
+        assertEquals(c.targets().get(1).luns().get(1).options(), again.targets().get(1).luns().get(1).options());
+        // jtgtadm's --params: kept when not given, changed when given
+        LunOptions kept = ConfigValues.lunOptions(ConfigValues.params("readonly=1"), new LunOptions(false, false, true,
+                null, 0, 40));
+        assertEquals(40, kept.softThreshold());
+        assertEquals(0, ConfigValues.lunOptions(ConfigValues.params("softthreshold=0"), kept).softThreshold());
     }
 
     @Test
@@ -152,7 +184,7 @@ class TargetsFileTest {
                 "targets.conf:2: readonly=yes: use readonly=0|1 or readonly=on|off",
                 "targets.conf:3: thin= given twice",
                 "targets.conf:4: 'colour=red' is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, "
-                        + "thin=0|1, serial=STRING or physicalblocksize=BYTES",
+                        + "thin=0|1, serial=STRING, physicalblocksize=BYTES or softthreshold=PERCENT",
                 "targets.conf:5: serial has 65 characters; at most 64 fit VPD page 80h",
                 "targets.conf:6: serial= is empty"), messages);
         assertEquals(List.of(5), List.copyOf(c.targets().get(1).luns().keySet()));
@@ -178,8 +210,8 @@ class TargetsFileTest {
                         + "physicalblocksize=4096 direct=0",
                 "lun 1 7 file /srv/i.img size=1048576 direct=1 /srv/j.img"));
         List<String> messages = c.skipped().stream().map(TargetsFile.Skipped::message).collect(Collectors.toList());
-        String keys = "is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, thin=0|1, serial=STRING or "
-                + "physicalblocksize=BYTES";
+        String keys = "is not size=BYTES, blocksize=512|4096, readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
+                + "physicalblocksize=BYTES or softthreshold=PERCENT";
         assertEquals(List.of(
                 "targets.conf:3: direct=yes: use direct=0|1 (1: open the file with O_DIRECT, bypassing the page cache)",
                 "targets.conf:4: 'sync=1' " + keys + " or, for a file LUN, direct=0|1",
@@ -213,11 +245,11 @@ class TargetsFileTest {
                 ConfigValues.lunOptions(ConfigValues.params("removable=1"), MEMORY_DEFAULTS));
         assertEquals(new LunOptions(true, false, true, "X"),
                 ConfigValues.lunOptions(ConfigValues.params("thin=1,readonly=1,serial=X"), FILE_DEFAULTS));
-        paramsRefused("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
+        paramsRefused("unknown --params key 'scsi_sn' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES, softthreshold=PERCENT)",
                 "scsi_sn=X");
-        paramsRefused("--params item '' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
+        paramsRefused("--params item '' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES, softthreshold=PERCENT)",
                 "readonly=1,");
-        paramsRefused("--params item 'readonly' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES)",
+        paramsRefused("--params item 'readonly' is not KEY=VALUE (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, physicalblocksize=BYTES, softthreshold=PERCENT)",
                 "readonly");
         paramsRefused("--params key 'thin' given twice", "thin=1,thin=1");
         paramsRefused("removable=true: use removable=0|1 or removable=on|off", "removable=true");
@@ -230,11 +262,11 @@ class TargetsFileTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> ConfigValues.params("sync=1", ConfigValues.OPTION_KEYS, file));
         assertEquals("unknown --params key 'sync' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
-                + "physicalblocksize=BYTES, direct=0|1)", unknown.getMessage());
+                + "physicalblocksize=BYTES, softthreshold=PERCENT, direct=0|1)", unknown.getMessage());
         IllegalArgumentException notStore = assertThrows(IllegalArgumentException.class,
                 () -> ConfigValues.params("blocksize=4096", ConfigValues.UPDATE_KEYS, null));
         assertEquals("unknown --params key 'blocksize' (readonly=0|1, removable=0|1, thin=0|1, serial=STRING, "
-                + "physicalblocksize=BYTES, size=BYTES)", notStore.getMessage());
+                + "physicalblocksize=BYTES, softthreshold=PERCENT, size=BYTES)", notStore.getMessage());
         Map<String, String> mixed = ConfigValues.params("thin=1,zeta=2,size=4096,alpha=1", ConfigValues.UPDATE_KEYS, null);
         assertEquals(Map.of("thin", "1"), ConfigValues.lunParams(mixed));
         assertEquals(List.of("alpha", "zeta"), List.copyOf(ConfigValues.storeParams(mixed).keySet()));

@@ -84,6 +84,8 @@ final class LogicalUnit {
     private volatile Sanitize.Job sanitizing;
     /** The last SANITIZE failed: 0 no, 1 yes, 2 yes and it had AUSE set; guarded by {@code this}. */
     private volatile int sanitizeFailure;
+    /** The soft threshold on used space and its mode pages (thin units). */
+    private final ProvisioningThreshold provisioning = new ProvisioningThreshold();
 
     LogicalUnit(String targetName, int lun, BackingStore store, int blockSize, LunOptions options,
                 int maxTransferBytes) {
@@ -111,6 +113,7 @@ final class LogicalUnit {
         this.naa = NAA_LOCALLY_ASSIGNED | (identity & NAA_VALUE_MASK);
         String s = options.serial() != null ? options.serial() : String.format("%016x", identity);
         this.serial = s.getBytes(StandardCharsets.US_ASCII);
+        provisioning.configure(this, options.softThreshold());
     }
 
     /** A stable 64-bit identity for target + LUN: the first 8 bytes of their SHA-256. */
@@ -226,7 +229,18 @@ final class LogicalUnit {
             preventing.clear();
             mediumPresent = true;
         }
+        LunOptions old = options;
         options = next;
+        if (old.softThreshold() != next.softThreshold() || old.thin() != next.thin()) {
+            synchronized (modeParameters) {
+                provisioning.configure(this, next.softThreshold());
+            }
+        }
+    }
+
+    /** The soft threshold on used space, with the mode pages that set it. */
+    ProvisioningThreshold provisioning() {
+        return provisioning;
     }
 
     /**
@@ -417,6 +431,7 @@ final class LogicalUnit {
 
     void endWrite(long stamp) {
         writeOrder.unlockRead(stamp);
+        provisioning.afterMediumChange(this);
     }
 
     /** Excludes every other writer of this unit; pair with {@link #endAtomicWrite}. */
@@ -426,6 +441,7 @@ final class LogicalUnit {
 
     void endAtomicWrite(long stamp) {
         writeOrder.unlockWrite(stamp);
+        provisioning.afterMediumChange(this);
     }
 
     // ---- SPC-2 reservations (RESERVE/RELEASE) ----

@@ -11,7 +11,7 @@ package org.jtgt.daemon;
  * the logical unit implements no saved pages). The default values are what a unit starts with.
  *
  * <p>Changeable (what MODE SENSE with PC = 01b reports, and exactly what MODE SELECT accepts):
- * the Control mode page's SWP and the Caching mode page's WCE.
+ * the Control mode page's SWP and D_SENSE and the Caching mode page's WCE.
  * <ul>
  * <li>SWP (default 0): while set, every command that changes the medium ends with DATA PROTECT,
  *     LOGICAL UNIT SOFTWARE WRITE PROTECTED, and MODE SENSE reports WP.</li>
@@ -21,8 +21,11 @@ package org.jtgt.daemon;
  *     or FUA make it stable. With WCE = 0 every command that changes the medium returns GOOD
  *     only once its data is stable: writes go to the store with FUA, deallocations are followed
  *     by a flush ({@link LogicalUnit#writeThrough()}).</li>
+ * <li>D_SENSE (default 0): sense data of this unit in descriptor format.</li>
  * </ul>
- * D_SENSE is not changeable because the daemon writes fixed-format sense only.
+ * A thin unit also has the Read-Write Error Recovery page (01h) and the Logical Block
+ * Provisioning page (1Ch/02h) of its soft threshold ({@link ProvisioningThreshold}), whose
+ * ENABLED bit and THRESHOLD COUNT are changeable.
  */
 final class ModePages {
     static final int PC_CURRENT = 0;
@@ -77,10 +80,10 @@ final class ModePages {
     // ---- pages ----
     static final int CACHING_LENGTH = 20;
     static final int CONTROL_LENGTH = 12;
-    static final int LARGEST_PAGE = CACHING_LENGTH;
+    static final int LARGEST_PAGE = ProvisioningThreshold.LBP_PAGE_LENGTH;
     /** Bytes after the 2-byte page header. */
     static final int PAGE_HEADER = 2;
-    /** SPF, byte 0 bit 6: the page is in sub_page format (no page of this device has subpages). */
+    /** SPF, byte 0 bit 6: the page is in sub_page format (here only 1Ch/02h of a thin unit). */
     static final int SPF = 0x40;
     static final int SPF_BIT = 6;
     /** Caching page byte 2 bit 2: write cache enable. */
@@ -141,29 +144,52 @@ final class ModePages {
         if (pc == PC_SAVED) {
             return SenseReason.SAVING_PARAMETERS_NOT_SUPPORTED;
         }
-        int pagesLength;
+        LogicalUnit unit = c.unit;
+        boolean thin = unit.options().thin();
+        int[] selected;
         switch (page) {
             case PAGE_CACHING:
-                pagesLength = CACHING_LENGTH;
+                selected = CACHING_ONLY;
                 break;
             case PAGE_CONTROL:
-                pagesLength = CONTROL_LENGTH;
+                selected = CONTROL_ONLY;
+                break;
+            case ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY:
+                if (!thin) {
+                    return c.invalidField(2, PAGE_CODE_MSB);
+                }
+                selected = RW_ERROR_RECOVERY_ONLY;
+                break;
+            case ProvisioningThreshold.PAGE_LOGICAL_BLOCK_PROVISIONING:
+                // 1Ch: only subpage 02h exists here (no Informational Exceptions Control page)
+                if (!thin) {
+                    return c.invalidField(2, PAGE_CODE_MSB);
+                }
+                if (subpage != ProvisioningThreshold.SUBPAGE_LOGICAL_BLOCK_PROVISIONING && subpage != SUBPAGE_ALL) {
+                    return c.invalidField(3);
+                }
+                selected = PROVISIONING_ONLY;
                 break;
             case PAGE_ALL:
-                pagesLength = CACHING_LENGTH + CONTROL_LENGTH;
+                selected = subpage == SUBPAGE_ALL ? (thin ? ALL_WITH_SUBPAGES_THIN : ALL) : thin ? ALL_THIN : ALL;
                 break;
             default:
                 return c.invalidField(2, PAGE_CODE_MSB);
         }
-        // no page has subpages: only "none" is valid, and "all" for 3Fh (SPC-4 6.13)
-        if (subpage != SUBPAGE_NONE && !(page == PAGE_ALL && subpage == SUBPAGE_ALL)) {
+        // pages without subpages: only "none" is valid, and "all" for 3Fh (SPC-4 6.13)
+        if (page != ProvisioningThreshold.PAGE_LOGICAL_BLOCK_PROVISIONING && subpage != SUBPAGE_NONE
+                && !(page == PAGE_ALL && subpage == SUBPAGE_ALL)) {
             return c.invalidField(3);
+        }
+        int pagesLength = 0;
+        for (int code : selected) {
+            pagesLength += pageLength(code);
         }
 
         int header = ten ? HEADER_10 : HEADER_6;
         int descriptor = dbd ? 0 : longLba ? LONG_DESCRIPTOR : SHORT_DESCRIPTOR;
         int total = header + descriptor + pagesLength;
-        LogicalUnit u = c.unit;
+        LogicalUnit u = unit;
         int deviceSpecific = (u.writeProtected() ? WP : 0) | DPOFUA;
 
         c.zeroIn(0, total);
@@ -187,18 +213,36 @@ final class ModePages {
         }
         p += descriptor;
         byte[] scratch = c.modePage;
-        if (page == PAGE_CACHING || page == PAGE_ALL) {
-            int n = page(u, PAGE_CACHING, pc, scratch);
-            c.putIn(p, scratch, 0, n);
-            p += n;
-        }
-        if (page == PAGE_CONTROL || page == PAGE_ALL) {
-            int n = page(u, PAGE_CONTROL, pc, scratch);
+        for (int code : selected) {
+            int n = page(u, code, pc, scratch);
             c.putIn(p, scratch, 0, n);
             p += n;
         }
         c.produce(p, allocation);
         return SenseReason.NONE;
+    }
+
+    /** What MODE SENSE returns per page selection, in page code order (SPC-4 6.13). */
+    private static final int[] CACHING_ONLY = {PAGE_CACHING};
+    private static final int[] CONTROL_ONLY = {PAGE_CONTROL};
+    private static final int[] RW_ERROR_RECOVERY_ONLY = {ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY};
+    private static final int[] PROVISIONING_ONLY = {ProvisioningThreshold.PAGE_LOGICAL_BLOCK_PROVISIONING};
+    private static final int[] ALL = {PAGE_CACHING, PAGE_CONTROL};
+    private static final int[] ALL_THIN = {ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY, PAGE_CACHING, PAGE_CONTROL};
+    private static final int[] ALL_WITH_SUBPAGES_THIN = {ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY, PAGE_CACHING,
+        PAGE_CONTROL, ProvisioningThreshold.PAGE_LOGICAL_BLOCK_PROVISIONING};
+
+    private static int pageLength(int code) {
+        switch (code) {
+            case PAGE_CACHING:
+                return CACHING_LENGTH;
+            case PAGE_CONTROL:
+                return CONTROL_LENGTH;
+            case ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY:
+                return ProvisioningThreshold.RW_ERROR_RECOVERY_LENGTH;
+            default:
+                return ProvisioningThreshold.LBP_PAGE_LENGTH;
+        }
     }
 
     /** NUMBER OF LOGICAL BLOCKS of a short block descriptor: FFFFFFFFh when the count does not fit (SBC-3). */
@@ -220,6 +264,10 @@ final class ModePages {
      * (0 by default), and SWP changeable.
      */
     static int page(LogicalUnit u, int page, int pc, byte[] dst) {
+        if (page == ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY
+                || page == ProvisioningThreshold.PAGE_LOGICAL_BLOCK_PROVISIONING) {
+            return u.provisioning().page(page, pc, dst);
+        }
         int length = page == PAGE_CACHING ? CACHING_LENGTH : CONTROL_LENGTH;
         for (int i = 0; i < length; i++) {
             dst[i] = 0;
@@ -321,6 +369,10 @@ final class ModePages {
             boolean swp = u.softwareWriteProtect();
             boolean dSense = u.descriptorSense();
             boolean wce = u.writeCacheEnabled();
+            ProvisioningThreshold threshold = u.provisioning();
+            boolean thin = u.options().thin();
+            boolean thresholdOn = threshold.enabled();
+            long thresholdCount = threshold.count();
             byte[] current = c.modePage;
             byte[] changeable = new byte[LARGEST_PAGE];
             int p = pages;
@@ -329,40 +381,72 @@ final class ModePages {
                     return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
                 }
                 int b0 = c.outU8(p);
-                if ((b0 & SPF) != 0) {
+                int code = b0 & PAGE_CODE_MASK;
+                boolean provisioningPage = thin && code == ProvisioningThreshold.PAGE_LOGICAL_BLOCK_PROVISIONING;
+                if ((b0 & SPF) != 0 && !provisioningPage) {
                     return c.invalidParameter(p, SPF_BIT);
                 }
-                int code = b0 & PAGE_CODE_MASK;
                 int[] fields;
+                int pageHeader = PAGE_HEADER;
                 if (code == PAGE_CACHING) {
                     fields = CACHING_FIELDS;
                 } else if (code == PAGE_CONTROL) {
                     fields = CONTROL_FIELDS;
+                } else if (thin && code == ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY) {
+                    fields = ProvisioningThreshold.RW_ERROR_RECOVERY_FIELDS;
+                } else if (provisioningPage && (b0 & SPF) != 0) {
+                    fields = ProvisioningThreshold.LBP_FIELDS;
+                    pageHeader = ProvisioningThreshold.SUBPAGE_HEADER;
                 } else {
                     return c.invalidParameter(p, PAGE_CODE_MSB);
                 }
+                if (available - p < pageHeader) {
+                    return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
+                }
                 int pageLength = page(u, code, PC_CURRENT, current);
                 page(u, code, PC_CHANGEABLE, changeable);
-                if (c.outU8(p + 1) != pageLength - PAGE_HEADER) {
+                if (pageHeader == ProvisioningThreshold.SUBPAGE_HEADER) {
+                    if (c.outU8(p + 1) != ProvisioningThreshold.SUBPAGE_LOGICAL_BLOCK_PROVISIONING) {
+                        return c.invalidParameter(p + 1, -1);
+                    }
+                    if (c.outU16(p + 2) != pageLength - pageHeader) {
+                        return c.invalidParameter(p + 2, -1);
+                    }
+                } else if (c.outU8(p + 1) != pageLength - PAGE_HEADER) {
                     return c.invalidParameter(p + 1, -1);
                 }
                 if (available - p < pageLength) {
                     return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
                 }
                 // as an earlier page of this list set them
-                if (code == PAGE_CONTROL) {
+                if (pageHeader == ProvisioningThreshold.SUBPAGE_HEADER) {
+                    int d = ProvisioningThreshold.DESCRIPTOR_OFFSET;
+                    current[d] = (byte) (current[d] & ~ProvisioningThreshold.ENABLED
+                            | (thresholdOn ? ProvisioningThreshold.ENABLED : 0));
+                    for (int i = 0; i < 4; i++) {
+                        current[ProvisioningThreshold.COUNT_OFFSET + i] = (byte) (thresholdCount >>> 8 * (3 - i));
+                    }
+                } else if (code == ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY) {
+                    // nothing changeable
+                } else if (code == PAGE_CONTROL) {
                     current[SWP_OFFSET] = (byte) (swp ? SWP : 0);
                     current[2] = (byte) (current[2] & ~D_SENSE | (dSense ? D_SENSE : 0));
                 } else {
                     current[WCE_OFFSET] = (byte) (wce ? WCE : 0);
                 }
-                for (int i = PAGE_HEADER; i < pageLength; i++) {
+                for (int i = pageHeader; i < pageLength; i++) {
                     int differs = (c.outU8(p + i) ^ (current[i] & 0xFF)) & ~changeable[i] & 0xFF;
                     if (differs != 0) {
                         return invalidPageField(c, fields, p, i, 31 - Integer.numberOfLeadingZeros(differs));
                     }
                 }
-                if (code == PAGE_CONTROL) {
+                if (pageHeader == ProvisioningThreshold.SUBPAGE_HEADER) {
+                    thresholdOn = (c.outU8(p + ProvisioningThreshold.DESCRIPTOR_OFFSET)
+                            & ProvisioningThreshold.ENABLED) != 0;
+                    thresholdCount = c.outU32(p + ProvisioningThreshold.COUNT_OFFSET);
+                } else if (code == ProvisioningThreshold.PAGE_RW_ERROR_RECOVERY) {
+                    // nothing changeable
+                } else if (code == PAGE_CONTROL) {
                     swp = (c.outU8(p + SWP_OFFSET) & SWP) != 0;
                     dSense = (c.outU8(p + 2) & D_SENSE) != 0;
                 } else {
@@ -373,6 +457,7 @@ final class ModePages {
             boolean changed = u.softwareWriteProtect(swp);
             changed |= u.descriptorSense(dSense);
             changed |= u.writeCacheEnabled(wce);
+            changed |= threshold.select(thresholdOn, thresholdCount);
             if (changed) {
                 for (Nexus n : c.target.nexuses()) {
                     if (n != c.nexus) {

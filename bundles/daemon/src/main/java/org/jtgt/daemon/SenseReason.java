@@ -163,6 +163,11 @@ enum SenseReason {
      * 6.11), or by management (write protection).
      */
     MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
+    /**
+     * A thin unit's used space crossed the soft threshold of its Logical Block Provisioning mode
+     * page (SBC-4 4.7.3.7.6, 38h/07h); INFORMATION names the threshold descriptor.
+     */
+    THIN_PROVISIONING_SOFT_THRESHOLD_REACHED(SenseKey.UNIT_ATTENTION, 0x38, 0x07),
     /** Standard INQUIRY or VPD data changed (RMB, thin provisioning pages): SPC-4 6.6.1. */
     INQUIRY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x03);
 
@@ -220,6 +225,10 @@ enum SenseReason {
             }
         } else if ((this == INVALID_FIELD_IN_CDB || this == INVALID_FIELD_IN_PARAMETER_LIST) && fieldPointer >= 0) {
             senseKeySpecific = SenseBuilder.fieldPointer(this == INVALID_FIELD_IN_CDB, fieldPointer, bitPointer);
+        }
+        if (this == THIN_PROVISIONING_SOFT_THRESHOLD_REACHED) {
+            // SBC-4 4.7.3.7.6: the byte offset of the threshold descriptor in the mode page
+            information = ProvisioningThreshold.DESCRIPTOR_OFFSET;
         }
         boolean wide = information > SenseBuilder.FIXED_MAX_INFORMATION;
         return SenseBuilder.write(descriptor || wide, dst, at, senseKey, asc, ascq, information,

@@ -98,6 +98,7 @@ final class Target {
             i--;
         }
         next[i] = unit;
+        unit.provisioning().attach(this);
         luns = next;
     }
 

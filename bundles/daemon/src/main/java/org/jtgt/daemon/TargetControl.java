@@ -307,7 +307,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
                         + (old.thin() ? "thin" : "fully provisioned") + ": ");
             }
             unit.setOptions(options);
-            if (old.readOnly() != options.readOnly()) {
+            if (old.readOnly() != options.readOnly() || old.softThreshold() != options.softThreshold()) {
                 target.unitAttentionForAllNexuses(lun, SenseReason.MODE_PARAMETERS_CHANGED);
             }
             if (old.thin() != options.thin()) {

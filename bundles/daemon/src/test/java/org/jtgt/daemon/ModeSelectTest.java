@@ -99,12 +99,16 @@ class ModeSelectTest {
         Harness.Result r = h.read(0, Cdbs.modeSense6(0x08, 1, 0x3F, 0, 255), 255);
         r.assertGood();
         byte[] d = r.data();
-        assertEquals(4 + 20 + 12, d.length);
-        for (int i = 6; i < 24; i++) {
-            assertEquals(i == 6 ? 0x04 : 0, d[i], "Caching page byte " + (i - 4) + ": only WCE");
+        // a thin unit: Read-Write Error Recovery (nothing changeable, LBPERE is fixed), Caching, Control
+        assertEquals(4 + 12 + 20 + 12, d.length);
+        for (int i = 6; i < 16; i++) {
+            assertEquals(0, d[i], "Read-Write Error Recovery page byte " + (i - 4) + ": nothing");
         }
-        for (int i = 26; i < 36; i++) {
-            assertEquals(i == 28 ? 0x08 : i == 26 ? 0x04 : 0, d[i], "Control page byte " + (i - 24) + ": only D_SENSE and SWP");
+        for (int i = 18; i < 36; i++) {
+            assertEquals(i == 18 ? 0x04 : 0, d[i], "Caching page byte " + (i - 16) + ": only WCE");
+        }
+        for (int i = 38; i < 48; i++) {
+            assertEquals(i == 40 ? 0x08 : i == 38 ? 0x04 : 0, d[i], "Control page byte " + (i - 36) + ": only D_SENSE and SWP");
         }
         Harness.Result ten = h.read(0, Cdbs.modeSense10(0x08, 1, 0x0A, 0, 255), 255);
         assertEquals(0x08, ten.u8(8 + 4));

@@ -27,16 +27,20 @@ public final class ConfigValues {
     public static final String THIN = "thin";
     public static final String SERIAL = "serial";
     public static final String PHYSICAL_BLOCK_SIZE = "physicalblocksize";
+    /** A thin LUN's soft threshold on used space, percent of its capacity (0 = none). @since 1.2 */
+    public static final String SOFT_THRESHOLD = "softthreshold";
     public static final String SIZE = "size";
     /** A {@code lun} line's block size ({@code --blocksize}); never a store option's name. @since 1.1 */
     public static final String BLOCK_SIZE = "blocksize";
     /** The LUN options' keys. */
-    public static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE);
+    public static final List<String> OPTION_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE,
+            SOFT_THRESHOLD);
     /**
      * Keys {@code --op update --mode logicalunit} takes: the options and {@value #SIZE} (serial and
      * physicalblocksize only to be refused with the reason).
      */
-    public static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE, SIZE);
+    public static final List<String> UPDATE_KEYS = List.of(READONLY, REMOVABLE, THIN, SERIAL, PHYSICAL_BLOCK_SIZE,
+            SOFT_THRESHOLD, SIZE);
 
     /** Shortest and longest CHAP secret: RFC 7143 12.1.3 asks for at least 96 bits; 16 bytes is the common limit. */
     public static final int MIN_SECRET = 12;
@@ -207,7 +211,8 @@ public final class ConfigValues {
 
     /**
      * The options {@code values} (keys {@code readonly}, {@code removable}, {@code thin},
-     * {@code serial}, {@code physicalblocksize}) give, each missing key keeping its value in {@code d}.
+     * {@code serial}, {@code physicalblocksize}, {@code softthreshold}) give, each missing key keeping
+     * its value in {@code d}. Whether they go together is {@link #checkCombination}'s to say.
      */
     public static LunOptions lunOptions(Map<String, String> values, LunOptions d) {
         for (String key : values.keySet()) {
@@ -219,14 +224,46 @@ public final class ConfigValues {
         if (values.containsKey(SERIAL)) {
             checkSerial(serial);
         }
+        int softThreshold = values.containsKey(SOFT_THRESHOLD) ? softThreshold(values.get(SOFT_THRESHOLD))
+                : d.softThreshold();
         return new LunOptions(flag(values, READONLY, d.readOnly()), flag(values, REMOVABLE, d.removable()),
-                flag(values, THIN, d.thin()), serial, physicalBlockSize(values.get(PHYSICAL_BLOCK_SIZE)));
+                flag(values, THIN, d.thin()), serial, values.containsKey(PHYSICAL_BLOCK_SIZE)
+                        ? physicalBlockSize(values.get(PHYSICAL_BLOCK_SIZE)) : d.physicalBlockSize(), softThreshold);
     }
 
-    /** {@code readonly=0 removable=0 thin=1}, as a {@code lun} line has them. */
+    /**
+     * {@code o}, if its options go together: a soft threshold needs a thin LUN.
+     *
+     * @since 1.2
+     */
+    public static LunOptions checkCombination(LunOptions o) {
+        if (o.softThreshold() != 0 && !o.thin()) {
+            throw new IllegalArgumentException(SOFT_THRESHOLD + "=" + o.softThreshold() + " needs a thin LUN (thin=1): "
+                    + "a fully provisioned LUN has all its space from the start");
+        }
+        return o;
+    }
+
+    /** Percent of the LUN's capacity in use at which the soft threshold is reached: 0 (none) to 100. */
+    private static int softThreshold(String v) {
+        String digits = v.endsWith("%") ? v.substring(0, v.length() - 1) : v;
+        int n;
+        try {
+            n = Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(SOFT_THRESHOLD + "=" + v + " is not a percentage; use 0 (none) to 100");
+        }
+        if (n < 0 || n > 100) {
+            throw new IllegalArgumentException(SOFT_THRESHOLD + "=" + v + " is outside 0..100 (percent of the LUN's "
+                    + "capacity in use)");
+        }
+        return n;
+    }
+
+    /** {@code readonly=0 removable=0 thin=1} (and {@code softthreshold=N} if set), as a {@code lun} line has them. */
     public static String describeOptions(LunOptions o) {
         return READONLY + "=" + (o.readOnly() ? 1 : 0) + " " + REMOVABLE + "=" + (o.removable() ? 1 : 0) + " " + THIN
-                + "=" + (o.thin() ? 1 : 0);
+                + "=" + (o.thin() ? 1 : 0) + (o.softThreshold() != 0 ? " " + SOFT_THRESHOLD + "=" + o.softThreshold() : "");
     }
 
     /**
@@ -281,6 +318,6 @@ public final class ConfigValues {
 
     private static String keys() {
         return READONLY + "=0|1, " + REMOVABLE + "=0|1, " + THIN + "=0|1, " + SERIAL + "=STRING, "
-                + PHYSICAL_BLOCK_SIZE + "=BYTES";
+                + PHYSICAL_BLOCK_SIZE + "=BYTES, " + SOFT_THRESHOLD + "=PERCENT";
     }
 }

@@ -14,12 +14,15 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
 
 
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.store.SpaceAllocationFailedException;
 import org.jtgt.util.ByteSize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -355,6 +358,8 @@ public final class FileStore implements BackingStore {
             } catch (ClosedChannelException e) {
                 recover(ch, e, attempt, "write");
                 src.position(start); // rewriting the same bytes at the same place is harmless
+            } catch (IOException e) {
+                throw noSpace(e) ? spaceAllocationFailed(e, offset, length) : e;
             }
         }
     }
@@ -420,6 +425,44 @@ public final class FileStore implements BackingStore {
             zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
             write(pos, zeros, false);
         }
+    }
+
+    /**
+     * ENOSPC and EDQUOT as the JDK words them in an {@link IOException}: {@code strerror}'s text,
+     * asked of the C library where it can be (the process's locale), else glibc's English.
+     */
+    private static final List<String> NO_SPACE = noSpaceMessages();
+
+    private static List<String> noSpaceMessages() {
+        List<String> m = new ArrayList<>(List.of("No space left on device", "Disk quota exceeded"));
+        NativeFiles n = NativeFiles.get();
+        if (n != null) {
+            for (int errno : new int[] {NativeFiles.ENOSPC, NativeFiles.EDQUOT}) {
+                String s = n.strerror(errno);
+                if (s != null && !s.isEmpty() && !m.contains(s)) {
+                    m.add(s);
+                }
+            }
+        }
+        return List.copyOf(m);
+    }
+
+    /** The file system had no room for a write (ENOSPC) or the owner's quota none (EDQUOT). */
+    static boolean noSpace(IOException e) {
+        String m = e.getMessage();
+        return m != null && !(e instanceof SpaceAllocationFailedException) && NO_SPACE.contains(m);
+    }
+
+    /**
+     * A write the file system had no room for: {@link SpaceAllocationFailedException}, which the
+     * daemon answers with SPACE ALLOCATION FAILED WRITE PROTECT (a thin unit out of space) rather
+     * than MEDIUM ERROR; the store stays usable, and writes succeed again once there is room.
+     */
+    private SpaceAllocationFailedException spaceAllocationFailed(IOException e, long offset, int length) {
+        SpaceAllocationFailedException s = new SpaceAllocationFailedException("the file system of " + path
+                + " has no room for " + length + " bytes at offset " + offset + " (" + e.getMessage() + ")");
+        s.initCause(e);
+        return s;
     }
 
     /** Whether deallocation punches holes (true) or writes zeros (false). */

@@ -45,6 +45,8 @@ final class NativeFiles {
     static final int EINTR = 4;
     static final int ENOSYS = 38;
     static final int EOPNOTSUPP = 95;
+    static final int ENOSPC = 28;
+    static final int EDQUOT = 122;
 
     /** The libc functions used, mapped by JNA. */
     interface LibC extends Library {
@@ -57,6 +59,8 @@ final class NativeFiles {
         long lseek(int fd, long offset, int whence) throws LastErrorException;
 
         int fstat(int fd, byte[] stat) throws LastErrorException;
+
+        String strerror(int errnum);
     }
 
     /** {@code struct stat}'s size and st_blocks offset on Linux x86-64 and AArch64 (the same on both). */
@@ -146,6 +150,15 @@ final class NativeFiles {
                     return e.getErrorCode();
                 }
             }
+        }
+    }
+
+    /** {@code strerror(errnum)}: the text the JDK puts in an {@code IOException} for that errno; null if it fails. */
+    String strerror(int errnum) {
+        try {
+            return libc.strerror(errnum);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return null;
         }
     }
 
