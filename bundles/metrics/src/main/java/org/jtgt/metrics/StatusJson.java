@@ -90,18 +90,18 @@ final class StatusJson {
             field("checkConditions", x.metrics().io().errors()).append(',');
             rates(view.sessionRates(x)).append('}');
         }
-        out.append("],\"totals\":");
+        out.append("],\"totals\":{");
         rates(new View.Rates(iops, read, written));
-        out.append(',');
+        out.append("},");
         field("windowSeconds", view.windowSeconds());
         out.append('}');
     }
 
+    /** The three rate fields, inside the object being written. */
     private StringBuilder rates(View.Rates r) {
-        out.append('{');
         field("iops", r.commands()).append(',');
         field("readBytesPerSecond", r.readBytes()).append(',');
-        return field("writtenBytesPerSecond", r.writtenBytes()).append('}');
+        return field("writtenBytesPerSecond", r.writtenBytes());
     }
 
     private StringBuilder field(String name, String value) {

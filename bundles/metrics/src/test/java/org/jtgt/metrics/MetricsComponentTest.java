@@ -216,6 +216,16 @@ class MetricsComponentTest {
         assertTrue(json.body().contains("\"name\":\"iqn.2026-11.org.jtgt:test \\\"quoted\\\"\""), json.body());
         assertTrue(json.body().contains("\"initiator\":\"iqn.2026-11.org.example:host1\""), json.body());
         assertTrue(json.body().contains("\"peer\":\"127.0.0.1:40000\""), json.body());
+        // an independent JSON parser reads what the page's script gets
+        ExternalTool.require("python3", "python3");
+        Files.createDirectories(WORK);
+        Path file = WORK.resolve("status.json");
+        Files.writeString(file, json.body());
+        ExternalTool.Outcome parsed = new ExternalTool(WORK, Duration.ofSeconds(30)).execute("python3", "-c",
+                "import json,sys; s=json.load(open(sys.argv[1])); print(s['luns'][0]['iops'] >= 0, s['totals']['iops'] >= 0,"
+                        + " s['sessions'][0]['session'], s['transport']['active'])", file.toAbsolutePath().toString());
+        assertEquals(0, parsed.exit(), parsed.describe());
+        assertEquals("True True 1:5 direct", parsed.output().strip(), parsed.describe());
         assertEquals(404, get("nothing").statusCode());
         HttpResponse<String> post = client.send(HttpRequest.newBuilder(base().resolve("metrics"))
                 .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());

@@ -12,8 +12,8 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface DaemonMetrics {
     /** Every logical unit of every target, sorted by target and LUN. */
-    List<UnitMetrics> units();
+    List<UnitMetrics> unitMetrics();
 
     /** Every I_T nexus of every target, sorted by target, host and nexus id. */
-    List<NexusMetrics> nexuses();
+    List<NexusMetrics> nexusMetrics();
 }
