@@ -26,8 +26,6 @@ REPS=${JTGT_COST_REPS:-2}
 PORT=${JTGT_COST_PORT:-3272}
 URL="iscsi://127.0.0.1:$PORT/iqn.2026-11.org.jtgt:default/0"
 
-log() { echo "$(date +%H:%M:%S) $*" >&2; }
-die() { log "error: $*"; exit 1; }
 # shellcheck source=../scripts/side-by-side.sh
 source "$BENCH_DIR/../scripts/side-by-side.sh"
 
@@ -45,12 +43,16 @@ stop_jtgt() {
     rm -rf "$OUT/jtgt"
 }
 
-run() { # MODE REP -> prints IOPS
-    local mode=$1 rep=$2 scraper= http line rc=0
+run() { # MODE REP -> RESULT (IOPS); not in a subshell, so the cleanup knows the running jtgt
+    local mode=$1 rep=$2 scraper= http= line rc=0 i
     local log=$OUT/raw/jtgt-$mode-$rep.log
     if [[ $mode == on ]]; then
         sbs_start_jtgt "$log" "127.0.0.1:$PORT" -Djtgt.default.target.size=268435456 -Djtgt.metrics.http=127.0.0.1:0
-        http=$(grep -Eo 'metrics: HTTP on http://127\.0\.0\.1:[0-9]+/' "$log" | grep -Eo '[0-9]+/$' | tr -d /)
+        for ((i = 0; i < 300; i++)); do   # the metrics bundle starts after the drivers
+            http=$(grep -Eo 'metrics: HTTP on http://127\.0\.0\.1:[0-9]+/' "$log" | grep -Eo '[0-9]+/$' | tr -d / || true)
+            [[ -z $http ]] || break
+            sleep 0.1
+        done
         [[ -n $http ]] || die "no metrics HTTP line in $log"
         ( while sleep 1; do curl -sf -o /dev/null "http://127.0.0.1:$http/metrics" || exit 1; done ) &
         scraper=$!
@@ -68,14 +70,15 @@ run() { # MODE REP -> prints IOPS
     stop_jtgt
     line=$(tr '\r' '\n' <"$OUT/raw/iscsi-perf-$mode-$rep.txt" | grep -Eo '^ *iops average [0-9]+' | tail -1 || true)
     [[ -n $line ]] || die "iscsi-perf ($mode, rep $rep, rc $rc) printed no average: $OUT/raw/iscsi-perf-$mode-$rep.txt"
-    echo "${line##* }"
+    RESULT=${line##* }
 }
 
 declare -A IOPS
 for ((rep = 1; rep <= REPS; rep++)); do
     if (( rep % 2 )); then order="on off"; else order="off on"; fi
     for mode in $order; do
-        IOPS[$mode,$rep]=$(run "$mode" "$rep")
+        run "$mode" "$rep"
+        IOPS[$mode,$rep]=$RESULT
         log "rep $rep metrics $mode: ${IOPS[$mode,$rep]} IOPS"
     done
 done
