@@ -12,17 +12,19 @@
 #
 # Each repetition starts jtgt once per mode, in the order on, off, then off, on, ... (so a drift in
 # the machine's load hits both alike), fills nothing (a thin memory LUN reads zeros, the same for
-# both), and runs `iscsi-perf -m 32 -b 8 -r -t SECONDS` (4 KiB random reads, QD32); IOPS is its
+# both), warms up, and runs `iscsi-perf -m 32 -b 8 -r -t SECONDS` (4 KiB random reads, QD32); IOPS is its
 # "iops average". Prints a line per run and the mean off/on ratio; results.txt and the raw output
 # stay in bench/target/metrics-cost/. Nothing is written to /tmp or $HOME.
 #
-# Environment: JTGT_COST_SECONDS (10), JTGT_COST_REPS (2), JTGT_COST_PORT (3272).
+# Environment: JTGT_COST_SECONDS (10), JTGT_COST_REPS (2), JTGT_COST_WARMUP (3: seconds of the same
+# reads before each measured run, not counted), JTGT_COST_PORT (3272).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 OUT=$BENCH_DIR/target/metrics-cost
 SECONDS_PER_RUN=${JTGT_COST_SECONDS:-10}
 REPS=${JTGT_COST_REPS:-2}
+WARMUP=${JTGT_COST_WARMUP:-3}
 PORT=${JTGT_COST_PORT:-3272}
 URL="iscsi://127.0.0.1:$PORT/iqn.2026-11.org.jtgt:default/0"
 
@@ -32,7 +34,7 @@ source "$BENCH_DIR/../scripts/side-by-side.sh"
 for tool in java iscsi-perf curl timeout awk; do
     command -v "$tool" >/dev/null || die "$tool not found"
 done
-sbs_init "$OUT" $(( (SECONDS_PER_RUN + 40) * REPS * 2 + 60 ))
+sbs_init "$OUT" $(( (SECONDS_PER_RUN + WARMUP + 40) * REPS * 2 + 60 ))
 mkdir -p "$OUT/raw"
 
 stop_jtgt() {
@@ -60,6 +62,8 @@ run() { # MODE REP -> RESULT (IOPS); not in a subshell, so the cleanup knows the
         sbs_start_jtgt "$log" "127.0.0.1:$PORT" -Djtgt.default.target.size=268435456 \
             -Djtgt.metrics.latency=false -Djtgt.metrics.http=none
     fi
+    # warm-up, not counted: the JIT compiles the command path before the measured run
+    timeout -k 5 $((WARMUP + 30)) iscsi-perf -m 32 -b 8 -r -t "$WARMUP" "$URL" >"$OUT/raw/warmup-$mode-$rep.txt" 2>&1 || true
     timeout -k 5 $((SECONDS_PER_RUN + 30)) iscsi-perf -m 32 -b 8 -r -t "$SECONDS_PER_RUN" "$URL" \
         >"$OUT/raw/iscsi-perf-$mode-$rep.txt" 2>&1 || rc=$?
     if [[ -n $scraper ]]; then
