@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The operators' view of a running launcher while libiscsi's {@code iscsi-perf} reads: {@code
  * /metrics} counts the initiator's commands and names its session, and the status page, loaded in
- * headless Chromium, shows the target, its LUN, the iSCSI session, the active transport and a
- * live rate above zero.
+ * headless Chromium, shows the target, its LUN, the iSCSI session, the active transport, the
+ * standby ring's occupancy and a live rate above zero.
  */
 @Timeout(180)
 class StatusPageIT {
@@ -76,6 +76,8 @@ class StatusPageIT {
                 "LUN 0 row missing:\n" + dom);
         assertTrue(dom.contains("<td>iscsi</td><td>iqn.2010-11.libiscsi:iscsi-perf</td>"), "the iSCSI session missing:\n" + dom);
         assertTrue(dom.contains("<b id=\"transport\">direct</b>"), "active transport missing:\n" + dom);
+        // the shared-memory transport stands by: its rings (1024 slots each) hold nothing
+        assertTrue(dom.contains("<td>shm</td><td>standby</td><td>0, 0 / 1024</td>"), "shm's ring occupancy missing:\n" + dom);
         Matcher rate = Pattern.compile("<span id=\"rates\">([\\d,]+) IOPS").matcher(dom);
         assertTrue(rate.find(), "no rate:\n" + dom);
         assertTrue(Long.parseLong(rate.group(1).replace(",", "")) > 0, "IOPS 0 under iscsi-perf:\n" + dom);

@@ -15,6 +15,8 @@ import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.transport.Transport;
+import org.jtgt.api.transport.TransportOccupancy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,9 +28,11 @@ final class Collector {
     private final Supplier<DaemonMetrics> daemon;
     private final Supplier<TransportControl> transports;
     private final Supplier<List<SessionSource>> sessionSources;
+    private final Supplier<List<Transport>> transportServices;
 
     Collector(Supplier<TargetAdmin> admin, Supplier<DaemonMetrics> daemon, Supplier<TransportControl> transports,
-              Supplier<List<SessionSource>> sessionSources) {
+              Supplier<List<SessionSource>> sessionSources, Supplier<List<Transport>> transportServices) {
+        this.transportServices = transportServices;
         this.admin = admin;
         this.daemon = daemon;
         this.transports = transports;
@@ -66,10 +70,16 @@ final class Collector {
                 sessions.add(new Sample.Session(n, byNexus.get(n.hostNo() + ":" + n.nexusId())));
             }
         }
+        List<Sample.Occupancy> occupancy = new ArrayList<>();
+        for (Transport t : transportServices.get()) {
+            if (t instanceof TransportOccupancy o && o.capacity() > 0) {
+                occupancy.add(new Sample.Occupancy(t.name(), o.queuedToDaemon(), o.queuedToHost(), o.capacity()));
+            }
+        }
         TransportControl tc = transports.get();
         if (tc == null) {
-            return new Sample(now, targets, luns, sessions, List.of(), null, null);
+            return new Sample(now, targets, luns, sessions, List.of(), null, null, occupancy);
         }
-        return new Sample(now, targets, luns, sessions, tc.transports(), tc.activeTransport(), tc.swapSummary());
+        return new Sample(now, targets, luns, sessions, tc.transports(), tc.activeTransport(), tc.swapSummary(), occupancy);
     }
 }

@@ -11,6 +11,7 @@ import org.jtgt.api.host.TransportControl;
 import org.jtgt.api.metrics.DaemonMetrics;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
+import org.jtgt.api.transport.Transport;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -63,6 +64,8 @@ public final class MetricsComponent {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile TransportControl transports;
     private final List<SessionSource> sessionSources = new CopyOnWriteArrayList<>();
+    /** Every registered transport, for the occupancy of those that tell it; never attached to. */
+    private final List<Transport> transportServices = new CopyOnWriteArrayList<>();
 
     private Collector collector;
     private final View.History history = new View.History();
@@ -80,9 +83,19 @@ public final class MetricsComponent {
         sessionSources.remove(source);
     }
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, unbind = "removeTransport")
+    void addTransport(Transport transport) {
+        transportServices.add(transport);
+    }
+
+    void removeTransport(Transport transport) {
+        transportServices.remove(transport);
+    }
+
     @Activate
     void activate(BundleContext context, Config config) {
-        collector = new Collector(() -> admin, () -> daemon, () -> transports, () -> sessionSources);
+        collector = new Collector(() -> admin, () -> daemon, () -> transports, () -> sessionSources,
+                () -> transportServices);
         view = history.add(collector.collect());
         if (config.jmx()) {
             jmx = new JmxBeans(ManagementFactory.getPlatformMBeanServer());

@@ -141,6 +141,15 @@ final class PrometheusText {
         for (TransportState t : s.transports()) {
             sample("jtgt_transport_failed", labels("transport", t.name()), t.failed() ? 1 : 0);
         }
+        family("jtgt_transport_queued_events", "gauge", "Events sent and not yet consumed in a transport's ring, by direction.");
+        for (Sample.Occupancy o : s.occupancy()) {
+            sample("jtgt_transport_queued_events", labels("transport", o.transport()) + ",direction=\"to_daemon\"", o.toDaemon());
+            sample("jtgt_transport_queued_events", labels("transport", o.transport()) + ",direction=\"to_host\"", o.toHost());
+        }
+        family("jtgt_transport_capacity_events", "gauge", "Events one direction of a transport's ring holds.");
+        for (Sample.Occupancy o : s.occupancy()) {
+            sample("jtgt_transport_capacity_events", labels("transport", o.transport()), o.capacity());
+        }
         if (s.swaps() != null) {
             family("jtgt_transport_swaps_total", "counter", "Transport swaps since the host side started.");
             sample("jtgt_transport_swaps_total", "", s.swaps().count());

@@ -17,9 +17,14 @@ import org.jtgt.api.target.TargetInfo;
  * @param transports the host side's transports, empty while it is not running
  * @param activeTransport the transport commands go to, or null
  * @param swaps swap pauses, or null while the host side is not running
+ * @param occupancy the transports that tell how full their rings are
  */
 record Sample(long nanos, List<TargetInfo> targets, List<Lun> luns, List<Session> sessions, List<TransportState> transports,
-              String activeTransport, SwapSummary swaps) {
+              String activeTransport, SwapSummary swaps, List<Occupancy> occupancy) {
+
+    /** Events waiting in a transport's rings, per direction, and what each direction holds. */
+    record Occupancy(String transport, int toDaemon, int toHost, int capacity) {
+    }
 
     /**
      * A logical unit: its configuration, counters and a latency snapshot

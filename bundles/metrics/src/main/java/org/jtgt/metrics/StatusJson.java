@@ -30,7 +30,16 @@ final class StatusJson {
             out.append(i == 0 ? "{" : ",{");
             field("name", t.name()).append(',');
             field("active", t.active()).append(',');
-            field("failed", t.failed()).append('}');
+            field("failed", t.failed());
+            for (Sample.Occupancy o : s.occupancy()) {
+                if (o.transport().equals(t.name())) {
+                    out.append(',');
+                    field("queuedToDaemon", o.toDaemon()).append(',');
+                    field("queuedToHost", o.toHost()).append(',');
+                    field("capacity", o.capacity());
+                }
+            }
+            out.append('}');
         }
         out.append("],\"swaps\":");
         if (s.swaps() == null) {

@@ -35,6 +35,10 @@ import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
+import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.Transport;
+import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.api.transport.TransportOccupancy;
 import org.jtgt.testkit.ExternalTool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -108,7 +112,41 @@ class MetricsComponentTest {
                 return 0;
             }
         });
+        component.addTransport(new RingTransport());
         component.activate(null, config(http, true));
+    }
+
+    /** A transport with rings, as the shared-memory one: 3 events wait for the daemon, 1 for the host. */
+    private static final class RingTransport implements Transport, TransportOccupancy {
+        @Override
+        public String name() {
+            return "shm";
+        }
+
+        @Override
+        public TransportEndpoint attachDaemon(EventSink sink) {
+            throw new UnsupportedOperationException("metrics never attaches");
+        }
+
+        @Override
+        public TransportEndpoint attachHost(EventSink sink) {
+            throw new UnsupportedOperationException("metrics never attaches");
+        }
+
+        @Override
+        public int queuedToDaemon() {
+            return 3;
+        }
+
+        @Override
+        public int queuedToHost() {
+            return 1;
+        }
+
+        @Override
+        public int capacity() {
+            return 1024;
+        }
     }
 
     private static MetricsComponent.Config config(String http, boolean jmx) {
@@ -156,6 +194,9 @@ class MetricsComponentTest {
         assertTrue(text.contains("jtgt_transport_active{transport=\"direct\"} 1\n"), text);
         assertTrue(text.contains("jtgt_transport_active{transport=\"shm\"} 0\n"), text);
         assertTrue(text.contains("jtgt_transport_swaps_total 2\n"), text);
+        assertTrue(text.contains("jtgt_transport_queued_events{transport=\"shm\",direction=\"to_daemon\"} 3\n"), text);
+        assertTrue(text.contains("jtgt_transport_queued_events{transport=\"shm\",direction=\"to_host\"} 1\n"), text);
+        assertTrue(text.contains("jtgt_transport_capacity_events{transport=\"shm\"} 1024\n"), text);
 
         ExternalTool.require("promtool", "prometheus");
         Files.createDirectories(WORK);
@@ -216,6 +257,8 @@ class MetricsComponentTest {
         assertTrue(json.body().contains("\"name\":\"iqn.2026-11.org.jtgt:test \\\"quoted\\\"\""), json.body());
         assertTrue(json.body().contains("\"initiator\":\"iqn.2026-11.org.example:host1\""), json.body());
         assertTrue(json.body().contains("\"peer\":\"127.0.0.1:40000\""), json.body());
+        assertTrue(json.body().contains("{\"name\":\"shm\",\"active\":false,\"failed\":false,\"queuedToDaemon\":3,"
+                + "\"queuedToHost\":1,\"capacity\":1024}"), json.body());
         // an independent JSON parser reads what the page's script gets
         ExternalTool.require("python3", "python3");
         Files.createDirectories(WORK);
