@@ -276,6 +276,15 @@ class MetricsComponentTest {
     }
 
     @Test
+    void aPortInUseLeavesHttpOffAndTheRestRunning() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            start("127.0.0.1:" + taken.getLocalPort());
+            assertEquals(null, component.httpAddress(), "HTTP off, not failing the component");
+            assertEquals(1000L, ManagementFactory.getPlatformMBeanServer().getAttribute(JmxBeans.lunName(TARGET, 0), "Commands"));
+        }
+    }
+
+    @Test
     void addressesAreParsedOrRefused() {
         assertEquals(9470, MetricsComponent.parse("127.0.0.1:9470").getPort());
         assertTrue(MetricsComponent.parse("[::1]:0").getAddress() instanceof java.net.Inet6Address);
