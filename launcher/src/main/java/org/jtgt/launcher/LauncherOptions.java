@@ -17,9 +17,12 @@ import java.util.function.BiConsumer;
  * @param framework the OSGi framework to embed ({@code --framework}, default Felix)
  * @param role what this process runs ({@code --role}, default the whole target)
  */
-public record LauncherOptions(Path configDir, boolean help, String portal, OsgiFramework framework, Role role) {
+public record LauncherOptions(Path configDir, boolean help, String portal, OsgiFramework framework, String http,
+        Role role) {
     /** Framework property the iSCSI driver reads its portal from. */
     public static final String PORTAL_PROPERTY = "jtgt.iscsi.portal";
+    /** Framework property the metrics bundle reads its HTTP address from ({@code HOST:PORT} or {@code none}). */
+    public static final String HTTP_PROPERTY = "jtgt.metrics.http";
 
     /** Default {@code --config}, relative to the working directory. */
     public static final String DEFAULT_CONFIG_DIR = "jtgt-data";
@@ -38,10 +41,11 @@ public record LauncherOptions(Path configDir, boolean help, String portal, OsgiF
         boolean help;
         String portal;
         OsgiFramework framework = OsgiFramework.FELIX;
+        String http;
         Role role = Role.EMBEDDED;
 
         LauncherOptions build() {
-            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal, framework, role);
+            return new LauncherOptions(configDir.toAbsolutePath().normalize(), help, portal, framework, http, role);
         }
     }
 
@@ -65,6 +69,10 @@ public record LauncherOptions(Path configDir, boolean help, String portal, OsgiF
                     "iSCSI portal(s) to listen on, each its own target port and portal group (default"
                             + " 127.0.0.1:3260; [::1]:PORT for IPv6; port 0 picks a free one)",
                     (b, value) -> b.portal = checkPortals(value)),
+            new Spec("--http", "HOST:PORT|none",
+                    "serve /metrics (Prometheus) and the status page at / there (default 127.0.0.1:9470;"
+                            + " port 0 picks a free one; none: no HTTP)",
+                    (b, value) -> b.http = checkHttp(value)),
             new Spec("--framework", "felix|equinox",
                     "the OSGi framework to run the bundles in: Apache Felix (default) or Eclipse Equinox",
                     (b, value) -> b.framework = OsgiFramework.named(value)),
@@ -96,6 +104,18 @@ public record LauncherOptions(Path configDir, boolean help, String portal, OsgiF
     }
 
     /** Checks {@code HOST:PORT} (IPv6 hosts in brackets); the address itself is resolved by the driver. */
+    /** {@code none}, or {@code HOST:PORT} as {@link #checkPortal}. */
+    static String checkHttp(String value) {
+        if ("none".equals(value)) {
+            return value;
+        }
+        try {
+            return checkPortal(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--http needs HOST:PORT with a port 0..65535 or none, not '" + value + "'");
+        }
+    }
+
     static String checkPortal(String value) {
         int colon = value.lastIndexOf(':');
         String host = colon > 0 ? value.substring(0, colon) : "";

@@ -43,6 +43,9 @@ public final class Main {
             // Framework properties are taken from jtgt.* system properties (EmbeddedFramework).
             System.setProperty(LauncherOptions.PORTAL_PROPERTY, options.portal());
         }
+        if (options.http() != null) {
+            System.setProperty(LauncherOptions.HTTP_PROPERTY, options.http());
+        }
         if (System.getProperty(CONTROL_PROPERTY) == null) {
             // The admin bundle's control socket, where jtgtadm finds this instance.
             System.setProperty(CONTROL_PROPERTY, options.configDir().resolve(Jtgtadm.SOCKET_NAME).toString());

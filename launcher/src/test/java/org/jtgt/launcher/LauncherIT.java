@@ -254,7 +254,7 @@ class LauncherIT {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.io.tmpdir=" + work, "-Duser.home=" + home, "-Djtgt.fc.portal=127.0.0.1:0",
                 "-Djtgt.default.target.size=16777216", "-jar", JAR.toAbsolutePath().toString(),
-                "--framework", "equinox", "--config", config.toString(), "--portal", "127.0.0.1:0"));
+                "--framework", "equinox", "--config", config.toString(), "--portal", "127.0.0.1:0", "--http", "127.0.0.1:0"));
         Process process = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).start();
         processes.add(process);
         LauncherProcess.Output output = new LauncherProcess.Output(process.getInputStream());
@@ -274,6 +274,16 @@ class LauncherIT {
         String shown = LauncherProcess.jtgtadm(0, "--control", config.resolve("control.sock").toString(),
                 "--mode", "system", "--op", "show");
         assertTrue(shown.contains("    direct (active)"), shown);
+        // the metrics bundle's JDK HTTP server (com.sun.net.httpserver from Equinox's system bundle)
+        Matcher http = Pattern.compile("metrics: HTTP on http://127\\.0\\.0\\.1:(\\d+)/").matcher(
+                output.await(Pattern.compile("metrics: HTTP on http://127\\.0\\.0\\.1:\\d+/"), 10));
+        assertTrue(http.find());
+        java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + http.group(1) + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("jtgt_lun_commands_total{target=\"iqn.2026-11.org.jtgt:default\",lun=\"0\"} "),
+                metrics.body());
 
         assertTrue(Files.isDirectory(config.resolve("equinox-cache").resolve("org.eclipse.osgi")), "Equinox storage");
         assertFalse(Files.exists(config.resolve("felix-cache")));

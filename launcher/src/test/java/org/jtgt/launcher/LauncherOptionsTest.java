@@ -113,4 +113,16 @@ class LauncherOptionsTest {
                 () -> LauncherOptions.parse("--portal", "127.0.0.1:3275,127.0.0.1:3275"));
         assertEquals("--portal lists 127.0.0.1:3275 twice", e.getMessage());
     }
+
+    @Test
+    void httpIsCheckedAndPassedOn() throws Exception {
+        assertEquals(null, LauncherOptions.parse().http());
+        assertEquals("127.0.0.1:0", LauncherOptions.parse("--http", "127.0.0.1:0").http());
+        assertEquals("none", LauncherOptions.parse("--http=none").http());
+        for (String bad : new String[] {"9470", "off", "127.0.0.1:65536", ":9470"}) {
+            LauncherOptions.UsageException e = assertThrows(
+                    LauncherOptions.UsageException.class, () -> LauncherOptions.parse("--http", bad), bad);
+            assertTrue(e.getMessage().contains("--http"), e.getMessage());
+        }
+    }
 }

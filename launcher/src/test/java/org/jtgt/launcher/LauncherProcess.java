@@ -62,6 +62,7 @@ final class LauncherProcess {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Djava.io.tmpdir=" + TARGET);
         command.add("-Djtgt.fc.portal=127.0.0.1:0"); // tests never take the fixed FCIP port 3225
+        command.add("-Djtgt.metrics.http=127.0.0.1:0"); // nor the metrics port 9470 (--http overrides it)
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(JAR.toString());

@@ -101,6 +101,8 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     int tag;
     /** EXPECTED DATA TRANSFER LENGTH, unsigned. */
     long expectedLength;
+    /** {@link System#nanoTime} when the daemon received the command, for the unit's latency histogram. */
+    long received;
     int dataOffset;
     DataDirection direction;
     /** Data-In room: min(expected length, reserved data length) when the direction reads, else 0. */

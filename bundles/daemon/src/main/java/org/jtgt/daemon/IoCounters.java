@@ -3,6 +3,7 @@ package org.jtgt.daemon;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.target.IoStatistics;
 
 /**
@@ -19,6 +20,8 @@ final class IoCounters {
     private static final VarHandle READ;
     private static final VarHandle WRITTEN;
     private static final VarHandle ERRORS;
+    private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int FUNCTIONS = TaskManagementFunction.values().length;
 
     static {
         try {
@@ -40,6 +43,10 @@ final class IoCounters {
     private long bytesWritten;
     @SuppressWarnings("unused")
     private long errors;
+    /** CHECK CONDITIONs by sense key (0h to Fh). */
+    private final long[] senseKeys = new long[16];
+    /** Task management functions received, by {@link TaskManagementFunction#ordinal()}. */
+    private final long[] functions = new long[FUNCTIONS];
 
     /** One answered command: Data-In and Data-Out bytes moved, and whether it was CHECK CONDITION. */
     void count(long read, long written, boolean checkCondition) {
@@ -53,6 +60,31 @@ final class IoCounters {
         if (checkCondition) {
             ERRORS.getAndAdd(this, 1L);
         }
+    }
+
+    /** One CHECK CONDITION with sense key {@code key}, besides {@link #count}. */
+    void countSenseKey(int key) {
+        CELL.getAndAdd(senseKeys, key & 0xF, 1L);
+    }
+
+    void countTaskManagement(TaskManagementFunction function) {
+        CELL.getAndAdd(functions, function.ordinal(), 1L);
+    }
+
+    long[] senseKeys() {
+        return copy(senseKeys);
+    }
+
+    long[] taskManagement() {
+        return copy(functions);
+    }
+
+    private static long[] copy(long[] cells) {
+        long[] out = new long[cells.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (long) CELL.getOpaque(cells, i);
+        }
+        return out;
     }
 
     IoStatistics snapshot() {

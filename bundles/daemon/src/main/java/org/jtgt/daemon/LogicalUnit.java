@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.StampedLock;
 
+import org.jtgt.api.metrics.LatencyHistogram;
 import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.LunInfo;
@@ -59,6 +60,7 @@ final class LogicalUnit {
     /** Threads for a store that blocks, or null for one that never does. */
     private final UnitWorkers workers;
     private final IoCounters counters = new IoCounters();
+    private final LatencyHistogram latency = new LatencyHistogram();
     private volatile boolean removed;
     /** The I_T nexus holding the SPC-2 reservation (RESERVE(6)/(10)), or null. */
     private volatile Nexus reservationHolder;
@@ -614,6 +616,16 @@ final class LogicalUnit {
     /** Commands addressed to this unit over all nexuses, counted by the thread that executes them. */
     IoCounters counters() {
         return counters;
+    }
+
+    /** From receiving each command to answering it. */
+    LatencyHistogram latency() {
+        return latency;
+    }
+
+    /** Tasks holding the unit now (running or waiting in its task set). */
+    int tasksInFlight() {
+        return inflight.get();
     }
 
     LunInfo info() {

@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.jtgt.api.metrics.DaemonMetrics;
+import org.jtgt.api.metrics.NexusMetrics;
+import org.jtgt.api.metrics.UnitMetrics;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
@@ -60,9 +63,9 @@ import org.slf4j.LoggerFactory;
  * is outstanding, and until then the daemon keeps answering on it (the order in which consumers
  * see an unregistration is undefined).
  */
-@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class, LunMaps.class, PortGroupAdmin.class},
-        immediate = true)
-public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, LunMaps, PortGroupAdmin {
+@Component(service = {TargetAdmin.class, TargetCatalog.class, TargetPorts.class, LunMaps.class, PortGroupAdmin.class,
+    DaemonMetrics.class}, immediate = true)
+public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, LunMaps, PortGroupAdmin, DaemonMetrics {
     private static final Logger LOG = LoggerFactory.getLogger(TargetDaemon.class);
 
     /** What one command may carry by default; Block Limits reports it in blocks. */
@@ -73,6 +76,7 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     private final TargetControl control;
     private final LunMapControl lunMaps;
     private final PortGroupControl portGroups = new PortGroupControl(state);
+    private final MetricsView metrics = new MetricsView(state);
     private final Map<Transport, TransportEndpoint> endpoints = new ConcurrentHashMap<>();
 
     /** Framework property naming the configuration directory (the launcher's {@code --config}), as the admin bundle reads it. */
@@ -244,6 +248,16 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     @Override
     public IoStatistics lunStatistics(String targetName, int lun) {
         return control.lunStatistics(targetName, lun);
+    }
+
+    @Override
+    public List<UnitMetrics> unitMetrics() {
+        return metrics.unitMetrics();
+    }
+
+    @Override
+    public List<NexusMetrics> nexusMetrics() {
+        return metrics.nexusMetrics();
     }
 
     @Override

@@ -66,6 +66,7 @@ final class TaskManager {
      */
     static void execute(Nexus nexus, TaskManagementFunction function, long lunField, int referencedTag,
                         TaskRouter router, Wait w) {
+        nexus.counters().countTaskManagement(function);
         w.arm(perform(nexus, function, lunField, referencedTag, router, w));
     }
 

@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskRouter {
     private static final Logger LOG = LoggerFactory.getLogger(TaskRouter.class);
+    /**
+     * System property {@value}: {@code false} stops recording the units' latency (the
+     * metrics-on/off comparison of the benchmarks); read once.
+     */
+    static final String LATENCY_PROPERTY = "jtgt.metrics.latency";
+    static final boolean RECORD_LATENCY = !"false".equalsIgnoreCase(System.getProperty(LATENCY_PROPERTY));
 
     private final NexusTable nexuses;
     private final CommandTable commands;
@@ -112,6 +118,7 @@ final class TaskRouter {
 
     void execute(ByteBuffer b, int o, TransportEndpoint from) {
         CommandContext c = take();
+        c.received = RECORD_LATENCY ? System.nanoTime() : 0;
         c.ports = ports;
         c.from = from;
         c.hostNo = EventHeader.hostNo(b, o);
@@ -381,9 +388,18 @@ final class TaskRouter {
         }
         boolean checkCondition = r != SenseReason.NONE && !r.isStatusOnly();
         c.nexus.counters().count(read, written, checkCondition);
+        if (checkCondition) {
+            c.nexus.counters().countSenseKey(r.senseKey());
+        }
         LogicalUnit u = c.unit;
         if (u != null) {
             u.counters().count(read, written, checkCondition);
+            if (checkCondition) {
+                u.counters().countSenseKey(r.senseKey());
+            }
+            if (RECORD_LATENCY) {
+                u.latency().record(System.nanoTime() - c.received);
+            }
         }
     }
 

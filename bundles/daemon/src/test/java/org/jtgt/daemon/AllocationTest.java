@@ -98,12 +98,19 @@ class AllocationTest {
                 .filter(t -> t.getName().startsWith("jtgt-lun0-") || t == Thread.currentThread())
                 .mapToLong(Thread::getId).toArray();
         assertTrue(ids.length > 1, "the store workers ran");
+        long recorded = latencyCount(h);
         long before = java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum();
         runAnswered(h, requests, done, WARMUP, MEASURED);
         long allocated = java.util.Arrays.stream(mx.getThreadAllocatedBytes(ids)).sum() - before;
+        assertEquals(MEASURED, latencyCount(h) - recorded, "the unit's latency histogram recorded every command");
         assertEquals(WARMUP + MEASURED, h.endpoint.discarded, "every command was answered");
         assertTrue(allocated < MEASURED, allocated + " bytes allocated for " + MEASURED + " commands on "
                 + ids.length + " threads");
+    }
+
+    /** Commands in LUN 0's latency histogram (read outside the measured stretch: a snapshot allocates). */
+    private static long latencyCount(Harness h) {
+        return org.jtgt.api.metrics.LatencyHistogram.count(h.daemon.unitMetrics().get(0).latency().snapshot());
     }
 
     private static ByteBuffer[] requests(Harness h) {
@@ -153,9 +160,11 @@ class AllocationTest {
         ByteBuffer done = doneRecord();
 
         run(h, requests, done, 0, WARMUP);
+        long recorded = latencyCount(h);
         long before = mx.getCurrentThreadAllocatedBytes();
         run(h, requests, done, WARMUP, MEASURED);
         long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(MEASURED, latencyCount(h) - recorded, "the unit's latency histogram recorded every command");
 
         assertEquals(WARMUP + MEASURED, h.endpoint.discarded, "every command was answered");
         Nexus n = h.daemon.nexus(Harness.HOST, Harness.NEXUS);

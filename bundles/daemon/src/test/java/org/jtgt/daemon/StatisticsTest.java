@@ -2,10 +2,17 @@ package org.jtgt.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
 import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.event.TmfResponse;
+import org.jtgt.api.metrics.LatencyHistogram;
+import org.jtgt.api.metrics.NexusMetrics;
+import org.jtgt.api.metrics.UnitMetrics;
+import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.NexusInfo;
 import org.jtgt.api.target.TargetAdminException;
@@ -36,5 +43,39 @@ class StatisticsTest {
         assertEquals(new IoStatistics(1, 512, 0, 0), second.statistics());
         assertEquals(new IoStatistics(5, 3 * 512, 4 * 512, 1), h.daemon.lunStatistics(Harness.TARGET, 0));
         assertThrows(TargetAdminException.class, () -> h.daemon.lunStatistics(Harness.TARGET, 3));
+    }
+
+    @Test
+    void senseKeysTaskManagementAndLatencyAreCountedForMetrics() {
+        h.write(0, Cdbs.rw10(true, 0, 4, 0), new byte[4 * 512]).assertGood();
+        h.read(0, Cdbs.rw10(false, 4096, 1, 0), 512);                 // ILLEGAL REQUEST, LBA out of range
+        h.read(0, Cdbs.rw10(false, 8192, 1, 0), 512);                 // again
+        h.none(0, Cdbs.testUnitReady()).assertGood();
+        assertEquals(TmfResponse.TASK_DOES_NOT_EXIST, h.tmf(TaskManagementFunction.ABORT_TASK, 0, 4711));
+        assertEquals(TmfResponse.FUNCTION_COMPLETE, h.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0));
+        h.none(0, Cdbs.testUnitReady());                              // UNIT ATTENTION after the reset
+
+        List<UnitMetrics> units = h.daemon.unitMetrics();
+        assertEquals(1, units.size());
+        UnitMetrics unit = units.get(0);
+        assertEquals(Harness.TARGET, unit.target());
+        assertEquals(0, unit.lun());
+        assertEquals(h.daemon.lunStatistics(Harness.TARGET, 0), unit.io());
+        assertEquals(5, unit.io().commands());
+        assertEquals(2, unit.checkConditions()[SenseKey.ILLEGAL_REQUEST]);
+        assertEquals(1, unit.checkConditions()[SenseKey.UNIT_ATTENTION]);
+        assertEquals(3, java.util.Arrays.stream(unit.checkConditions()).sum());
+        assertEquals(0, unit.tasks(), "nothing in flight");
+        long[] latency = unit.latency().snapshot();
+        assertEquals(5, LatencyHistogram.count(latency), "one latency per answered command");
+        assertTrue(latency[LatencyHistogram.SUM] > 0);
+        assertTrue(LatencyHistogram.quantile(latency, 0.5) > 0);
+
+        NexusMetrics nexus = h.daemon.nexusMetrics().get(0);
+        assertEquals(Harness.NEXUS, nexus.nexusId());
+        assertEquals(2, nexus.checkConditions()[SenseKey.ILLEGAL_REQUEST]);
+        assertEquals(1, nexus.taskManagement(TaskManagementFunction.ABORT_TASK));
+        assertEquals(1, nexus.taskManagement(TaskManagementFunction.LOGICAL_UNIT_RESET));
+        assertEquals(0, nexus.taskManagement(TaskManagementFunction.TARGET_WARM_RESET));
     }
 }

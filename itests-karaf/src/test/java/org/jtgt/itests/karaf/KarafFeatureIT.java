@@ -106,7 +106,12 @@ public class KarafFeatureIT {
             "jtgt-lld-iscsi",
             "jtgt-lld-fc",
             "jtgt-config",
-            "jtgt-admin");
+            "jtgt-admin",
+            "jtgt-metrics");   // from the optional feature jtgt-metrics
+
+    /** The metrics feature's HTTP port, picked free in the test JVM and passed into Karaf. */
+    private static final String METRICS_PORT_PROPERTY = "jtgt.itest.metricsPort";
+    private static final int METRICS_PORT = Integer.getInteger(METRICS_PORT_PROPERTY, freePort());
 
     /** System property (set by failsafe, passed on into Karaf) naming the external tools' work directory. */
     private static final String WORK_PROPERTY = "jtgt.itest.work";
@@ -170,13 +175,16 @@ public class KarafFeatureIT {
             editConfigurationFilePut(paxUrl, "org.ops4j.pax.url.mvn.offline", "true"),
 
             features(maven().groupId("org.jtgt").artifactId("jtgt-features").type("xml").classifier("features")
-                    .version(version), "jtgt"),
+                    .version(version), "jtgt", "jtgt-metrics"),
 
             systemProperty("jtgt.default.target.enabled").value("true"),
             systemProperty("jtgt.default.target.size").value(Long.toString(LUN_BYTES)),
             // Loopback only, and port 0: the driver picks a free port, so parallel builds do not collide.
             editConfigurationFilePut("etc/org.jtgt.iscsi.cfg", "portals", "127.0.0.1:0"),
             editConfigurationFilePut("etc/org.jtgt.fc.cfg", "portal", "127.0.0.1:0"),
+            // The metrics feature's HTTP on a port free now (the test in Karaf must know it).
+            editConfigurationFilePut("etc/org.jtgt.metrics.cfg", "http", "127.0.0.1:" + METRICS_PORT),
+            systemProperty(METRICS_PORT_PROPERTY).value(Integer.toString(METRICS_PORT)),
             // A Unix socket path holds at most 107 bytes: the bundles' data areas in the unpacked
             // Karaf are too deep for the netlink transport's and the control socket's files.
             systemProperty("jtgt.netlink.dir").value(sockets.getPath()),
@@ -264,6 +272,46 @@ public class KarafFeatureIT {
             }
         }
         assertTrue("no components found in " + without, without.isEmpty());
+    }
+
+    /**
+     * The optional feature {@code jtgt-metrics}: Prometheus text on the configured port (the JDK's
+     * HTTP server, reached through Karaf's {@code com.sun.*} boot delegation) and the MBeans in
+     * Karaf's platform MBeanServer.
+     */
+    @Test
+    public void metricsFeatureServesPrometheusTextAndMBeans() throws Exception {
+        String series = "jtgt_lun_commands_total{target=\"iqn.2026-11.org.jtgt:default\",lun=\"0\"} ";
+        String[] body = {""};
+        await("/metrics on 127.0.0.1:" + METRICS_PORT, () -> {
+            try {
+                java.net.HttpURLConnection c = (java.net.HttpURLConnection)
+                        new java.net.URL("http://127.0.0.1:" + METRICS_PORT + "/metrics").openConnection();
+                c.setConnectTimeout(2000);
+                c.setReadTimeout(5000);
+                try (java.io.InputStream in = c.getInputStream()) {
+                    body[0] = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+                return c.getResponseCode() == 200 && body[0].contains(series);
+            } catch (IOException e) {
+                body[0] = e.toString();
+                return false;
+            }
+        }, () -> body[0]);
+        javax.management.ObjectName lun = new javax.management.ObjectName(
+                "org.jtgt:type=LogicalUnit,target=\"iqn.2026-11.org.jtgt:default\",lun=0");
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        await("MBean " + lun, () -> server.isRegistered(lun), () -> "not registered");
+        assertTrue(server.getAttribute(lun, "Commands") instanceof Long);
+        assertEquals(Long.valueOf(LUN_BYTES), server.getAttribute(lun, "SizeBytes"));
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

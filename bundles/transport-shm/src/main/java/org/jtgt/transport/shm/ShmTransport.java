@@ -7,6 +7,7 @@ import java.nio.file.Paths;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.api.transport.TransportOccupancy;
 import org.jtgt.util.file.OrphanFiles;
 import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.BundleContext;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
 @Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=shm", immediate = true, enabled = false,
         configurationPid = "org.jtgt.transport.shm")
 @Designate(ocd = ShmTransport.Config.class)
-public class ShmTransport implements Transport, ShmEndpoint.Owner {
+public class ShmTransport implements Transport, ShmEndpoint.Owner, TransportOccupancy {
     private static final Logger LOG = LoggerFactory.getLogger(ShmTransport.class);
     /** The region file is {@code jtgt-shm-<pid>-<bundle id>.region} in the transport's directory. */
     static final String REGION_PREFIX = "jtgt-shm-";
@@ -54,7 +55,7 @@ public class ShmTransport implements Transport, ShmEndpoint.Owner {
         long dataAreaSize() default 128L * 1024 * 1024;
     }
 
-    private ShmRegion region;
+    private volatile ShmRegion region;
     private ShmDataArea area;
     private ShmEndpoint daemonEndpoint;
     private ShmEndpoint hostEndpoint;
@@ -116,6 +117,26 @@ public class ShmTransport implements Transport, ShmEndpoint.Owner {
     @Override
     public String name() {
         return "shm";
+    }
+
+    // Occupancy, for monitoring: the rings' claimed-but-unconsumed records.
+
+    @Override
+    public int queuedToDaemon() {
+        ShmRegion r = region;
+        return r == null ? 0 : r.toDaemon.size();
+    }
+
+    @Override
+    public int queuedToHost() {
+        ShmRegion r = region;
+        return r == null ? 0 : r.toHost.size();
+    }
+
+    @Override
+    public int capacity() {
+        ShmRegion r = region;
+        return r == null ? 0 : r.toDaemon.slotCount();
     }
 
     @Override
