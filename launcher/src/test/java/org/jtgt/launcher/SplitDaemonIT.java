@@ -10,6 +10,10 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
 import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +24,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.jtgt.testkit.ExternalTool;
@@ -43,6 +48,7 @@ class SplitDaemonIT {
     /** Restarts of each kind (kill -9, SIGTERM); the issue asks for 20 of each. */
     private static final int RESTARTS = Integer.getInteger("split.restarts", 20);
     private static final Pattern ATTACHED = Pattern.compile("daemon pid \\d+ attached: generation (\\d+)");
+    private static final Pattern METRICS = Pattern.compile("metrics: HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
     private static final Pattern WAITING = Pattern.compile("waiting for the front|attached to the front's region");
 
     @RegisterExtension
@@ -155,6 +161,13 @@ class SplitDaemonIT {
                         + "0 failed; from the daemon's end to the next completed command: p50 %d ms, max %d ms%n",
                 takeover.size(), RESTARTS, RESTARTS, sent[0], wrote.get(), read.get(), sorted.get(sorted.size() / 2),
                 sorted.get(sorted.size() - 1));
+        // The operators' view in the daemon process counts the daemons the front had before it.
+        Matcher http = METRICS.matcher(daemon.output.await(METRICS, 10));
+        assertTrue(http.find());
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + http.group(1) + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("\njtgt_split_daemon_restarts_total " + 2 * RESTARTS + "\n"), metrics);
         daemon.stopCleanly();
         front.stopCleanly();
     }
@@ -164,6 +177,7 @@ class SplitDaemonIT {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Djava.io.tmpdir=" + LauncherProcess.TARGET);
         command.add("-Djtgt.default.target.size=16777216");
+        command.add("-Djtgt.metrics.http=127.0.0.1:0");
         command.addAll(List.of("-jar", jar.toString(), "--role", "daemon", "--config", config.toString()));
         LauncherProcess daemon = LauncherProcess.wrap(new ProcessBuilder(command)
                 .directory(LauncherProcess.TARGET.toFile()).redirectErrorStream(true).start());

@@ -16,6 +16,7 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.transport.Transport;
+import org.jtgt.api.transport.DaemonGenerations;
 import org.jtgt.api.transport.TransportOccupancy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,15 +72,20 @@ final class Collector {
             }
         }
         List<Sample.Occupancy> occupancy = new ArrayList<>();
+        Sample.Generations daemon = null;
         for (Transport t : transportServices.get()) {
             if (t instanceof TransportOccupancy o && o.capacity() > 0) {
                 occupancy.add(new Sample.Occupancy(t.name(), o.queuedToDaemon(), o.queuedToHost(), o.capacity()));
             }
+            if (t instanceof DaemonGenerations g) {
+                daemon = new Sample.Generations(g.generation(), g.daemonsBefore());
+            }
         }
         TransportControl tc = transports.get();
         if (tc == null) {
-            return new Sample(now, targets, luns, sessions, List.of(), null, null, occupancy);
+            return new Sample(now, targets, luns, sessions, List.of(), null, null, occupancy, daemon);
         }
-        return new Sample(now, targets, luns, sessions, tc.transports(), tc.activeTransport(), tc.swapSummary(), occupancy);
+        return new Sample(now, targets, luns, sessions, tc.transports(), tc.activeTransport(), tc.swapSummary(), occupancy,
+                daemon);
     }
 }

@@ -150,6 +150,13 @@ final class PrometheusText {
         for (Sample.Occupancy o : s.occupancy()) {
             sample("jtgt_transport_capacity_events", labels("transport", o.transport()), o.capacity());
         }
+        if (s.daemon() != null) {
+            family("jtgt_split_daemon_restarts_total", "counter",
+                    "Daemon processes the front had before this one (kill, crash or planned restart; sessions stayed).");
+            sample("jtgt_split_daemon_restarts_total", "", s.daemon().daemonsBefore());
+            family("jtgt_split_generation", "gauge", "The generation of the front's rings this daemon process uses.");
+            sample("jtgt_split_generation", "", s.daemon().generation());
+        }
         if (s.swaps() != null) {
             family("jtgt_transport_swaps_total", "counter", "Transport swaps since the host side started.");
             sample("jtgt_transport_swaps_total", "", s.swaps().count());

@@ -18,9 +18,14 @@ import org.jtgt.api.target.TargetInfo;
  * @param activeTransport the transport commands go to, or null
  * @param swaps swap pauses, or null while the host side is not running
  * @param occupancy the transports that tell how full their rings are
+ * @param daemon in a daemon process of the split shape, its generation and the daemons before it; else null
  */
 record Sample(long nanos, List<TargetInfo> targets, List<Lun> luns, List<Session> sessions, List<TransportState> transports,
-              String activeTransport, SwapSummary swaps, List<Occupancy> occupancy) {
+              String activeTransport, SwapSummary swaps, List<Occupancy> occupancy, Generations daemon) {
+
+    /** The split shape's daemon process: which generation it is and how many daemons the front had before it. */
+    record Generations(long generation, long daemonsBefore) {
+    }
 
     /** Events waiting in a transport's rings, per direction, and what each direction holds. */
     record Occupancy(String transport, int toDaemon, int toHost, int capacity) {

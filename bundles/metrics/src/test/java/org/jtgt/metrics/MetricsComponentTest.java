@@ -36,6 +36,7 @@ import org.jtgt.api.target.SessionSource;
 import org.jtgt.api.target.TargetAdmin;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.DaemonGenerations;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.jtgt.api.transport.TransportOccupancy;
@@ -116,8 +117,21 @@ class MetricsComponentTest {
         component.activate(null, config(http, true));
     }
 
-    /** A transport with rings, as the shared-memory one: 3 events wait for the daemon, 1 for the host. */
-    private static final class RingTransport implements Transport, TransportOccupancy {
+    /**
+     * A transport with rings, as the shared-memory one: 3 events wait for the daemon, 1 for the
+     * host; and, as its daemon side in the split shape, generation 5 after two daemon processes.
+     */
+    private static final class RingTransport implements Transport, TransportOccupancy, DaemonGenerations {
+        @Override
+        public long generation() {
+            return 5;
+        }
+
+        @Override
+        public long daemonsBefore() {
+            return 2;
+        }
+
         @Override
         public String name() {
             return "shm";
@@ -197,6 +211,8 @@ class MetricsComponentTest {
         assertTrue(text.contains("jtgt_transport_queued_events{transport=\"shm\",direction=\"to_daemon\"} 3\n"), text);
         assertTrue(text.contains("jtgt_transport_queued_events{transport=\"shm\",direction=\"to_host\"} 1\n"), text);
         assertTrue(text.contains("jtgt_transport_capacity_events{transport=\"shm\"} 1024\n"), text);
+        assertTrue(text.contains("jtgt_split_daemon_restarts_total 2\n"), text);
+        assertTrue(text.contains("jtgt_split_generation 5\n"), text);
 
         ExternalTool.require("promtool", "prometheus");
         Files.createDirectories(WORK);

@@ -30,9 +30,11 @@ import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
+import org.jtgt.api.transport.DaemonGenerations;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
+import org.jtgt.api.transport.TransportOccupancy;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.SynchronousBundleListener;
@@ -225,13 +227,14 @@ public final class DaemonShm {
                 }
                 expected.put(name, set);
             }
+            long before = f.payload().readLong();
             awaitCatalog(expected);
             ShmRegion region = ShmRegion.attach(regionPath);
             if (region.generation() != gen) {
                 throw new IOException(regionPath + " is at generation " + region.generation() + ", not " + gen);
             }
             bell = ringable(socketPath.getParent(), gen, region);
-            transport = new DaemonTransport(region, gen);
+            transport = new DaemonTransport(region, gen, before);
             Dictionary<String, Object> props = new Hashtable<>();
             props.put(Transport.NAME_PROPERTY, "shm");
             registration = context.registerService(Transport.class, transport, props);
@@ -243,7 +246,8 @@ public final class DaemonShm {
             left = new CountDownLatch(1);
             current = link;
             link.write(PeerLink.READY, out -> out.writeLong(ready));
-            LOG.info("attached to the front's region {} as generation {}", regionPath, gen);
+            LOG.info("attached to the front's region {} as generation {} ({} daemon processes before this one)",
+                    regionPath, gen, before);
             pusher = new Thread(() -> pushCatalog(link), "jtgt-shm-daemon-catalog");
             pusher.setDaemon(true);
             pusher.start();
@@ -423,17 +427,20 @@ public final class DaemonShm {
      * The {@code shm} transport of one generation in the daemon process: only a daemon attaches.
      * Its endpoint stops producing and consuming once the front publishes a newer generation.
      */
-    static final class DaemonTransport implements Transport, ShmEndpoint.Owner {
+    static final class DaemonTransport implements Transport, ShmEndpoint.Owner, DaemonGenerations,
+            TransportOccupancy {
         private final ShmRegion region;
         private final long generation;
+        private final long daemonsBefore;
         private final ShmDataArea area;
         final CountDownLatch attached = new CountDownLatch(1);
         private ShmEndpoint endpoint;
         private NexusWatch watch;
 
-        DaemonTransport(ShmRegion region, long generation) {
+        DaemonTransport(ShmRegion region, long generation, long daemonsBefore) {
             this.region = region;
             this.generation = generation;
+            this.daemonsBefore = daemonsBefore;
             this.area = new ShmDataArea(region.data);
         }
 
@@ -459,6 +466,31 @@ public final class DaemonShm {
         @Override
         public TransportEndpoint attachHost(EventSink sink) {
             throw new IllegalStateException("in the split shape the host side attaches in the front process");
+        }
+
+        @Override
+        public long generation() {
+            return generation;
+        }
+
+        @Override
+        public long daemonsBefore() {
+            return daemonsBefore;
+        }
+
+        @Override
+        public int queuedToDaemon() {
+            return region.toDaemon.size();
+        }
+
+        @Override
+        public int queuedToHost() {
+            return region.toHost.size();
+        }
+
+        @Override
+        public int capacity() {
+            return region.toDaemon.slotCount();
         }
 
         @Override

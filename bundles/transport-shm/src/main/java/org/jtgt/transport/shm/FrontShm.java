@@ -70,6 +70,8 @@ public final class FrontShm implements Transport {
     private SlotRing[] rings;
     private Doorbell bell;
     private long linkedGeneration = -1;
+    /** Daemon processes that reached READY since this front started. */
+    private long attachedDaemons;
     private FrontEndpoint host;
 
     @Activate
@@ -280,6 +282,10 @@ public final class FrontShm implements Transport {
             long attaching = gen;
             List<Port> ports = catalog.registered();
             List<TargetInfo> expected = catalog.targets();
+            long before;
+            synchronized (this) {
+                before = attachedDaemons;
+            }
             l.write(PeerLink.ATTACH, out -> {
                 out.writeLong(attaching);
                 out.writeUTF(region.file.toString());
@@ -299,6 +305,7 @@ public final class FrontShm implements Transport {
                         out.writeInt(lun.lun());
                     }
                 }
+                out.writeLong(before);
             });
             LOG.info("daemon pid {} ({}) attaching as generation {}", pid, build, gen);
             while (true) {
@@ -343,6 +350,7 @@ public final class FrontShm implements Transport {
 
     private synchronized void ready(long gen, SlotRing[] fresh) {
         linkedGeneration = gen;
+        attachedDaemons++;
         if (host != null) {
             host.linked(fresh[0], fresh[1], gen);
         }

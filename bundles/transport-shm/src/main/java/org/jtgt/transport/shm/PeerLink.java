@@ -25,7 +25,8 @@ import java.nio.channels.SocketChannel;
  * <pre>
  * HELLO           daemon → front  u32 protocol, u64 pid, UTF build version
  * ATTACH          front → daemon  u64 generation, UTF region path, u32 ports (u16 id, UTF driver, UTF description)*,
- *                                 u32 targets the previous daemon had (UTF name, u32 units (u32 lun)*)*
+ *                                 u32 targets the previous daemon had (UTF name, u32 units (u32 lun)*)*,
+ *                                 u64 daemons attached to this front before
  * READY           daemon → front  u64 generation (the daemon consumes the rings of that generation)
  * PORT_REGISTER   front → daemon  u16 id, UTF driver, UTF description
  * PORT_UNREGISTER front → daemon  u16 id
