@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,11 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.testkit.LoopbackCapture;
 import org.jtgt.api.target.LunOptions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,38 +35,6 @@ import org.junit.jupiter.api.Timeout;
 class DescriptorSenseTsharkTest {
     private static final long LUN1 = 1L << 48;
     private static final long WIDE_LBA = (1L << 32) + 5;
-
-    private static boolean ci() {
-        return "true".equalsIgnoreCase(System.getenv("CI"));
-    }
-
-    private static String tshark() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            Path p = Path.of(dir, "tshark");
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        if (ci()) {
-            fail("CI=true but tshark is not installed (Debian package tshark)");
-        }
-        Assumptions.abort("tshark not installed");
-        return null;
-    }
-
-    private static String run(List<String> cmd, Path out) throws Exception {
-        Path err = out.resolveSibling(out.getFileName() + ".stderr");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("timed out: " + cmd);
-        }
-        String text = Files.readString(out, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            fail(cmd + " exited " + p.exitValue() + ":\n" + text + Files.readString(err, StandardCharsets.UTF_8));
-        }
-        return text;
-    }
 
     /** 2^33 blocks of 512 bytes whose reads fail: MEDIUM ERROR with the LBA as INFORMATION. */
     private static final class FailingHugeStore implements BackingStore {
@@ -99,7 +65,7 @@ class DescriptorSenseTsharkTest {
 
     @Test
     void wiresharkDecodesDescriptorSenseSelectedByDSenseAndForAWideLba() throws Exception {
-        String tshark = tshark();
+        String tshark = LoopbackCapture.tshark();
         Path dir = Path.of("target", "tshark");
         Files.createDirectories(dir);
         Path capture = dir.resolve("descriptor-sense.pcapng").toAbsolutePath();
@@ -107,21 +73,7 @@ class DescriptorSenseTsharkTest {
         Files.deleteIfExists(capture);
         try (IscsiFixture f = new IscsiFixture(1 << 20)) {
             f.daemon.addLun(IscsiFixture.TARGET, 1, new FailingHugeStore(), 512, LunOptions.DEFAULT);
-            Process cap = new ProcessBuilder(tshark, "-i", "lo", "-f", "tcp port " + f.port, "-w", capture.toString())
-                    .redirectErrorStream(true).redirectOutput(captureLog.toFile()).start();
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!Files.readString(captureLog).contains("Capturing on")) {
-                    if (!cap.isAlive() || System.nanoTime() > deadline) {
-                        String log = Files.readString(captureLog);
-                        if (ci()) {
-                            fail("tshark could not capture on lo:\n" + log);
-                        }
-                        Assumptions.abort("tshark cannot capture on lo here: " + log);
-                    }
-                    Thread.sleep(50);
-                }
-                Thread.sleep(500);
+            try (LoopbackCapture cap = LoopbackCapture.start(tshark, f.port, capture, captureLog)) {
                 try (TestInitiator i = new TestInitiator(f.port)) {
                     assertEquals(0, i.login(IscsiFixture.TARGET, Map.of()).loginStatus());
                     clearUnitAttentions(i, 0);
@@ -146,20 +98,15 @@ class DescriptorSenseTsharkTest {
                     assertEquals(0xF0, narrow.sense[0] & 0xFF);
                 }
                 Thread.sleep(1000);
-            } finally {
-                cap.destroy();
-                if (!cap.waitFor(10, TimeUnit.SECONDS)) {
-                    cap.destroyForcibly();
-                }
             }
         }
         String decode = "tcp.port==" + portOf(captureLog, capture, tshark) + ",iscsi";
-        String errors = run(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y",
+        String errors = LoopbackCapture.read(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y",
                 "_ws.malformed || _ws.expert.severity == error", "-T", "fields", "-e", "frame.number", "-e",
                 "_ws.col.Info"), dir.resolve("descriptor-sense-errors.txt"));
         assertTrue(errors.isBlank(), "Wireshark reports malformed frames or expert errors:\n" + errors);
-        String senses = run(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y", "scsi.sns.errtype", "-T",
-                "fields", "-E", "separator=|", "-e", "scsi.sns.errtype", "-e", "scsi.sns.key", "-e",
+        String senses = LoopbackCapture.read(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y",
+                "scsi.sns.errtype", "-T", "fields", "-E", "separator=|", "-e", "scsi.sns.errtype", "-e", "scsi.sns.key", "-e",
                 "scsi.sns.ascascq", "-e", "scsi.sns.desc.type", "-e", "scsi.sns.desc.length", "-e",
                 "scsi.sns.sks.fp.cd", "-e", "scsi.sns.sks.fp.field", "-e", "scsi.sns.info", "-e", "tcp.payload"),
                 dir.resolve("descriptor-sense-fields.txt"));
@@ -182,7 +129,7 @@ class DescriptorSenseTsharkTest {
 
     /** The target's port, from the capture (the filter named it; the fixture is closed by now). */
     private static int portOf(Path captureLog, Path capture, String tshark) throws Exception {
-        String ports = run(List.of(tshark, "-r", capture.toString(), "-T", "fields", "-e", "tcp.dstport", "-c", "1"),
+        String ports = LoopbackCapture.read(List.of(tshark, "-r", capture.toString(), "-T", "fields", "-e", "tcp.dstport", "-c", "1"),
                 captureLog.resolveSibling("descriptor-sense-port.txt"));
         return Integer.parseInt(ports.strip());
     }

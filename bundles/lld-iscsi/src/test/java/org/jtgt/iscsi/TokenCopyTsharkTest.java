@@ -3,9 +3,7 @@ package org.jtgt.iscsi;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,9 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Assumptions;
+import org.jtgt.testkit.LoopbackCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -35,38 +32,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(120)
 class TokenCopyTsharkTest {
-    private static boolean ci() {
-        return "true".equalsIgnoreCase(System.getenv("CI"));
-    }
-
-    private static String tshark() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            Path p = Paths.get(dir, "tshark");
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        if (ci()) {
-            fail("CI=true but tshark is not installed");
-        }
-        Assumptions.abort("tshark not installed");
-        return null;
-    }
-
-    private static String run(List<String> cmd, Path out) throws Exception {
-        Path err = out.resolveSibling(out.getFileName() + ".stderr");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).redirectOutput(out.toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("timed out: " + cmd);
-        }
-        String text = Files.readString(out, StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            fail(cmd + " exited " + p.exitValue() + ":\n" + text + Files.readString(err, StandardCharsets.UTF_8));
-        }
-        return text;
-    }
-
     static byte[] tpc(int opcode, int sa, long listId, int length) {
         ByteBuffer c = ByteBuffer.allocate(16);
         c.put(0, (byte) opcode).put(1, (byte) sa);
@@ -111,30 +76,16 @@ class TokenCopyTsharkTest {
 
     @Test
     void aTokenMadeInOneSessionCopiesInAnotherUntilAWriteCancelsIt() throws Exception {
-        String tshark = tshark();
+        String tshark = LoopbackCapture.tshark();
         Path dir = Paths.get("target", "tshark-odx");
         Files.createDirectories(dir);
         Path capture = dir.resolve("odx.pcapng").toAbsolutePath();
         Path captureLog = dir.resolve("capture.log");
         Files.deleteIfExists(capture);
         try (IscsiFixture f = new IscsiFixture(1 << 20)) {
-            Process cap = new ProcessBuilder(tshark, "-i", "lo", "-f", "tcp port " + f.port, "-w", capture.toString())
-                    .redirectErrorStream(true).redirectOutput(captureLog.toFile()).start();
             byte[] data = new byte[64 * IscsiFixture.BLOCK];
             new Random(11).nextBytes(data);
-            try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!Files.readString(captureLog).contains("Capturing on")) {
-                    if (!cap.isAlive() || System.nanoTime() > deadline) {
-                        String log = Files.readString(captureLog);
-                        if (ci()) {
-                            fail("tshark could not capture on lo:\n" + log);
-                        }
-                        Assumptions.abort("tshark cannot capture on lo here: " + log);
-                    }
-                    Thread.sleep(50);
-                }
-                Thread.sleep(500);
+            try (LoopbackCapture cap = LoopbackCapture.start(tshark, f.port, capture, captureLog)) {
                 try (TestInitiator a = new TestInitiator(f.port); TestInitiator b = new TestInitiator(f.port)) {
                     assertEquals(0, a.login(IscsiFixture.TARGET, Map.of()).loginStatus());
                     assertEquals(0, b.login(IscsiFixture.TARGET, Map.of()).loginStatus());
@@ -165,19 +116,14 @@ class TokenCopyTsharkTest {
                     tokenRefused(b.command(0, tpc(0x83, 0x11, 3, forged.length), forged.length, false, forged), 0x04);
                 }
                 Thread.sleep(1000);
-            } finally {
-                cap.destroy();
-                if (!cap.waitFor(10, TimeUnit.SECONDS)) {
-                    cap.destroyForcibly();
-                }
             }
             String decode = "tcp.port==" + f.port + ",iscsi";
-            String fields = run(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y", "scsi", "-T", "fields",
+            String fields = LoopbackCapture.read(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y", "scsi", "-T", "fields",
                     "-E", "separator=|", "-e", "frame.number", "-e", "scsi.extcopy.service_action", "-e",
                     "scsi.recv_copy.service_action", "-e", "scsi.status", "-e", "scsi.sns.key", "-e", "scsi.sns.asc",
                     "-e", "scsi.sns.ascq", "-e", "iscsi.scsiresponse.status", "-e", "_ws.col.Info"),
                     dir.resolve("fields.txt"));
-            String errors = run(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y",
+            String errors = LoopbackCapture.read(List.of(tshark, "-r", capture.toString(), "-d", decode, "-Y",
                     "_ws.malformed || _ws.expert.severity == error", "-T", "fields", "-e", "frame.number", "-e",
                     "_ws.col.Info"), dir.resolve("errors.txt"));
             assertTrue(errors.isBlank(), "Wireshark reports malformed frames or expert errors:\n" + errors
