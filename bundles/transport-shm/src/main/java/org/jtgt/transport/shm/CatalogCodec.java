@@ -22,6 +22,7 @@ import org.jtgt.api.target.TargetPorts.Port;
  * u32 targets, each: UTF name, u32 nexus count, u32 acl entries (UTF)*, u32 units
  *     (u32 lun, UTF backing, u64 size, u32 block size, u8 flags read-only|removable<<1|thin<<2|serial<<3,
  *      [UTF serial], u32 physical block size)*
+ * u8 account source (1: the daemon has one, and the accounts below are all there are; 0: it has none)
  * u32 accounts, each: UTF target, u32 incoming (UTF user, UTF secret)*, u8 outgoing, [UTF user, UTF secret]
  * u32 ports, each: u16 id, u16 group, UTF driver, UTF description
  * </pre>
@@ -33,9 +34,13 @@ final class CatalogCodec {
     static final int MAX_TARGETS = 4096;
     static final int MAX_ENTRIES = 16384;
 
-    /** What a catalog frame holds. */
-    record Catalog(List<TargetInfo> targets, Map<String, TargetChap> accounts, List<Port> ports) {
-        static final Catalog EMPTY = new Catalog(List.of(), Map.of(), List.of());
+    /**
+     * What a catalog frame holds. {@code accountSource}: whether the daemon had its CHAP account
+     * source; without one, {@code accounts} says nothing (not "no accounts"), and the front offers
+     * no account source either, so the iSCSI driver refuses logins as it does in one process.
+     */
+    record Catalog(List<TargetInfo> targets, boolean accountSource, Map<String, TargetChap> accounts, List<Port> ports) {
+        static final Catalog EMPTY = new Catalog(List.of(), false, Map.of(), List.of());
     }
 
     private CatalogCodec() {
@@ -66,6 +71,7 @@ final class CatalogCodec {
                 out.writeInt(o.physicalBlockSize());
             }
         }
+        out.writeBoolean(c.accountSource());
         out.writeInt(c.accounts().size());
         for (Map.Entry<String, TargetChap> e : c.accounts().entrySet()) {
             out.writeUTF(e.getKey());
@@ -117,6 +123,7 @@ final class CatalogCodec {
             }
             targets.add(new TargetInfo(name, List.copyOf(luns), List.copyOf(acl), nexusCount));
         }
+        boolean accountSource = in.readBoolean();
         int a = PeerLink.count(in, MAX_TARGETS, "catalog accounts");
         Map<String, TargetChap> accounts = new LinkedHashMap<>();
         for (int i = 0; i < a; i++) {
@@ -142,6 +149,6 @@ final class CatalogCodec {
         if (in.available() > 0) {
             throw new IOException("catalog frame: " + in.available() + " bytes after the last field");
         }
-        return new Catalog(List.copyOf(targets), Map.copyOf(accounts), List.copyOf(ports));
+        return new Catalog(List.copyOf(targets), accountSource, Map.copyOf(accounts), List.copyOf(ports));
     }
 }

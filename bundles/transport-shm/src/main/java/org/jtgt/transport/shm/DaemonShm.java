@@ -418,7 +418,7 @@ public final class DaemonShm {
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         DataOutputStream out = new DataOutputStream(bytes);
-        CatalogCodec.write(out, new CatalogCodec.Catalog(targets, chap, new ArrayList<>(ports.ports())));
+        CatalogCodec.write(out, new CatalogCodec.Catalog(targets, a != null, chap, new ArrayList<>(ports.ports())));
         out.flush();
         return bytes.toByteArray();
     }

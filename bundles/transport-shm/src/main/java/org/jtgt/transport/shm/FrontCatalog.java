@@ -14,7 +14,8 @@ import org.jtgt.api.target.TargetPorts;
 /**
  * The daemon's services as the front's drivers see them in the split shape: the targets and
  * their CHAP accounts as the daemon last sent them (so discovery and logins go on while the
- * daemon restarts), and the target ports, numbered here by the daemon's rule and told to every
+ * daemon restarts; {@link FrontShm} registers this as the {@link ChapAccounts} source only while
+ * the daemon's catalog says it has one, so that logins fail closed without it), and the target ports, numbered here by the daemon's rule and told to every
  * daemon that attaches, so that a port keeps its identifier across daemon restarts.
  */
 final class FrontCatalog implements TargetCatalog, ChapAccounts, TargetPorts {
@@ -32,6 +33,11 @@ final class FrontCatalog implements TargetCatalog, ChapAccounts, TargetPorts {
 
     void update(CatalogCodec.Catalog c) {
         catalog = c;
+    }
+
+    /** Whether the daemon's last catalog came with its CHAP account source. */
+    boolean accountSource() {
+        return catalog.accountSource();
     }
 
     @Override

@@ -61,6 +61,13 @@ public final class FrontShm implements Transport {
     private volatile boolean running;
     private final FrontCatalog catalog = new FrontCatalog(this::portChanged);
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    /**
+     * Offers or withdraws the front's {@link ChapAccounts} source as the daemon's catalog says it
+     * has one or not (the framework registration; tests record the calls).
+     */
+    java.util.function.Consumer<Boolean> accountSource = offered -> { };
+    private ServiceRegistration<ChapAccounts> accounts;
+    private boolean accountsOffered;
 
     // Guarded by this.
     private long generation;
@@ -83,7 +90,25 @@ public final class FrontShm implements Transport {
         props.put(Transport.NAME_PROPERTY, "shm");
         registrations.add(context.registerService(Transport.class, this, props));
         registrations.add(context.registerService(new String[] {TargetCatalog.class.getName(),
-            ChapAccounts.class.getName(), TargetPorts.class.getName()}, catalog, null));
+            TargetPorts.class.getName()}, catalog, null));
+        accountSource = offered -> {
+            synchronized (registrations) {
+                if (offered && accounts == null) {
+                    accounts = context.registerService(ChapAccounts.class, catalog, null);
+                } else if (!offered && accounts != null) {
+                    unregister(accounts);
+                    accounts = null;
+                }
+            }
+        };
+    }
+
+    private static void unregister(ServiceRegistration<?> r) {
+        try {
+            r.unregister();
+        } catch (IllegalStateException alreadyGone) {
+            // the framework unregistered it first
+        }
     }
 
     /** Creates the region and listens for a daemon; also the entry point for tests without a framework. */
@@ -119,14 +144,16 @@ public final class FrontShm implements Transport {
 
     @Deactivate
     void deactivate() {
-        for (ServiceRegistration<?> r : registrations) {
-            try {
-                r.unregister();
-            } catch (IllegalStateException alreadyGone) {
-                // the framework unregistered it first
+        synchronized (registrations) {
+            for (ServiceRegistration<?> r : registrations) {
+                unregister(r);
+            }
+            registrations.clear();
+            if (accounts != null) {
+                unregister(accounts);
+                accounts = null;
             }
         }
-        registrations.clear();
         close();
     }
 
@@ -319,7 +346,11 @@ public final class FrontShm implements Transport {
                         ready(gen, fresh);
                         LOG.info("daemon pid {} attached: generation {}", pid, gen);
                     }
-                    case PeerLink.CATALOG -> catalog.update(CatalogCodec.read(f.payload()));
+                    case PeerLink.CATALOG -> {
+                        CatalogCodec.Catalog c = CatalogCodec.read(f.payload());
+                        catalog.update(c);
+                        offerAccounts(c.accountSource());
+                    }
                     case PeerLink.LEAVING -> {
                         leaving = true;
                         FrontEndpoint h = host();
@@ -450,6 +481,25 @@ public final class FrontShm implements Transport {
     synchronized void detached(FrontEndpoint endpoint) {
         if (host == endpoint) {
             host = null;
+        }
+    }
+
+    /**
+     * The iSCSI driver takes the front's account source as the truth about CHAP: it is offered
+     * only while the daemon's catalog came with the daemon's own source, and withdrawn when a
+     * catalog comes without (the driver then refuses logins, as in one process). A daemon that
+     * died leaves the last state: its accounts are still those of targets.conf.
+     */
+    private void offerAccounts(boolean offered) {
+        boolean change;
+        synchronized (this) {
+            change = offered != accountsOffered;
+            accountsOffered = offered;
+        }
+        if (change) {
+            LOG.info(offered ? "CHAP account source offered (the daemon has one)"
+                    : "CHAP account source withdrawn (the daemon has none): logins are refused");
+            accountSource.accept(offered);
         }
     }
 

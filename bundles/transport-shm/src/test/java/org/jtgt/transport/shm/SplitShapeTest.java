@@ -273,6 +273,27 @@ class SplitShapeTest {
         d.die();
     }
 
+    @Test
+    void theFrontOffersCHAPAccountsOnlyWhileTheDaemonHasItsSource() throws Exception {
+        BlockingQueue<Boolean> offers = new LinkedBlockingQueue<>();
+        front.accountSource = offers::add;
+        Daemon d = Daemon.attach(dir);
+        java.util.List<org.jtgt.api.target.TargetInfo> targets = java.util.List.of(new org.jtgt.api.target.TargetInfo(
+                "iqn.t", java.util.List.of(), java.util.List.of(), 0));
+        java.util.Map<String, org.jtgt.api.target.ChapAccounts.TargetChap> chap = java.util.Map.of("iqn.t",
+                new org.jtgt.api.target.ChapAccounts.TargetChap(java.util.Map.of("user", "secret-of-12"), null, null));
+        d.link.write(PeerLink.CATALOG, out -> CatalogCodec.write(out,
+                new CatalogCodec.Catalog(targets, true, chap, java.util.List.of())));
+        assertEquals(Boolean.TRUE, offers.poll(10, TimeUnit.SECONDS), "offered with the daemon's source");
+        assertEquals("secret-of-12", front.catalog().forTarget("iqn.t").incoming().get("user"));
+        // The daemon's account source went away: "no accounts" must not reach the driver as such.
+        d.link.write(PeerLink.CATALOG, out -> CatalogCodec.write(out,
+                new CatalogCodec.Catalog(targets, false, java.util.Map.of(), java.util.List.of())));
+        assertEquals(Boolean.FALSE, offers.poll(10, TimeUnit.SECONDS), "withdrawn: logins fail closed");
+        d.die();
+        assertNull(offers.poll(300, TimeUnit.MILLISECONDS), "a dead daemon changes nothing about accounts");
+    }
+
     // ---- helpers ----
 
     private void createNexus(Daemon d) throws Exception {
