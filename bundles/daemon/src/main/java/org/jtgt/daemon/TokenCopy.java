@@ -103,25 +103,14 @@ final class TokenCopy {
             return r;
         }
         long listId = Cdb.u32(c.cdb, CDB_LIST_ID_OFFSET);
-        long length = c.wanted;
-        if (length == 0) {
+        if (c.wanted == 0) {
             return SenseReason.NONE;   // nothing to do; SPC-4: a PARAMETER LIST LENGTH of 0 is not an error
         }
-        int available = (int) Math.min(length, c.outAvailable);
-        if (available < PT_HEADER) {
-            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
+        r = checkList(c, PT_HEADER, PT_RANGES_LENGTH_OFFSET);
+        if (r != SenseReason.NONE) {
+            return r;
         }
-        int dataLength = c.outU16(0);
         int rangesLength = c.outU16(PT_RANGES_LENGTH_OFFSET);
-        if (dataLength + 2 > available || PT_HEADER + rangesLength > available) {
-            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
-        }
-        if (rangesLength == 0 || rangesLength % RANGE_LENGTH != 0) {
-            return c.invalidParameter(PT_RANGES_LENGTH_OFFSET, -1);
-        }
-        if (dataLength < PT_HEADER - 2 + rangesLength) {
-            return c.invalidParameter(0, -1);
-        }
         int flags = c.outU8(PT_FLAGS_OFFSET);
         if ((flags & ~(IMMED | RTV)) != 0) {
             return c.invalidParameter(PT_FLAGS_OFFSET, -1);
@@ -178,25 +167,14 @@ final class TokenCopy {
             return r;
         }
         long listId = Cdb.u32(c.cdb, CDB_LIST_ID_OFFSET);
-        long length = c.wanted;
-        if (length == 0) {
+        if (c.wanted == 0) {
             return SenseReason.NONE;
         }
-        int available = (int) Math.min(length, c.outAvailable);
-        if (available < WUT_HEADER) {
-            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
+        r = checkList(c, WUT_HEADER, WUT_RANGES_LENGTH_OFFSET);
+        if (r != SenseReason.NONE) {
+            return r;
         }
-        int dataLength = c.outU16(0);
         int rangesLength = c.outU16(WUT_RANGES_LENGTH_OFFSET);
-        if (dataLength + 2 > available || WUT_HEADER + rangesLength > available) {
-            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
-        }
-        if (rangesLength == 0 || rangesLength % RANGE_LENGTH != 0) {
-            return c.invalidParameter(WUT_RANGES_LENGTH_OFFSET, -1);
-        }
-        if (dataLength < WUT_HEADER - 2 + rangesLength) {
-            return c.invalidParameter(0, -1);
-        }
         int flags = c.outU8(WUT_FLAGS_OFFSET);
         if ((flags & ~(IMMED | DEL_TKN)) != 0) {
             return c.invalidParameter(WUT_FLAGS_OFFSET, -1);
@@ -421,6 +399,31 @@ final class TokenCopy {
      * within the unit's capacity, none overlapping another, at most MAXIMUM TOKEN TRANSFER SIZE
      * blocks in all and at least one block.
      */
+    /**
+     * The parameter list of POPULATE TOKEN and WRITE USING TOKEN up to its block device range
+     * descriptors: shorter than its {@code header} or than the lengths it states, PARAMETER LIST
+     * LENGTH ERROR; a range list that is empty, not whole descriptors, or beyond the DATA LENGTH,
+     * INVALID FIELD IN PARAMETER LIST. NONE when it holds the header and every range.
+     */
+    private static SenseReason checkList(CommandContext c, int header, int rangesLengthOffset) {
+        int available = (int) Math.min(c.wanted, c.outAvailable);
+        if (available < header) {
+            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
+        }
+        int dataLength = c.outU16(0);
+        int rangesLength = c.outU16(rangesLengthOffset);
+        if (dataLength + 2 > available || header + rangesLength > available) {
+            return SenseReason.PARAMETER_LIST_LENGTH_ERROR;
+        }
+        if (rangesLength == 0 || rangesLength % RANGE_LENGTH != 0) {
+            return c.invalidParameter(rangesLengthOffset, -1);
+        }
+        if (dataLength < header - 2 + rangesLength) {
+            return c.invalidParameter(0, -1);
+        }
+        return SenseReason.NONE;
+    }
+
     private static SenseReason checkRanges(CommandContext c, LogicalUnit u, int at, int count) {
         if (count > RodTokens.MAX_RANGES) {
             return SenseReason.TOO_MANY_SEGMENT_DESCRIPTORS;
