@@ -49,7 +49,14 @@ final class IoCounters {
     private final long[] functions = new long[FUNCTIONS];
 
     /** One answered command: Data-In and Data-Out bytes moved, and whether it was CHECK CONDITION. */
-    void count(long read, long written, boolean checkCondition) {
+    /** What a command that ended without CHECK CONDITION passes as its sense key to {@link #count}. */
+    static final int NO_CHECK_CONDITION = -1;
+
+    /**
+     * One command: {@code read} and {@code written} bytes, and the sense key of its CHECK
+     * CONDITION, or {@link #NO_CHECK_CONDITION}.
+     */
+    void count(long read, long written, int senseKey) {
         COMMANDS.getAndAdd(this, 1L);
         if (read != 0) {
             READ.getAndAdd(this, read);
@@ -57,14 +64,10 @@ final class IoCounters {
         if (written != 0) {
             WRITTEN.getAndAdd(this, written);
         }
-        if (checkCondition) {
+        if (senseKey != NO_CHECK_CONDITION) {
             ERRORS.getAndAdd(this, 1L);
+            CELL.getAndAdd(senseKeys, senseKey & 0xF, 1L);
         }
-    }
-
-    /** One CHECK CONDITION with sense key {@code key}, besides {@link #count}. */
-    void countSenseKey(int key) {
-        CELL.getAndAdd(senseKeys, key & 0xF, 1L);
     }
 
     void countTaskManagement(TaskManagementFunction function) {

@@ -386,17 +386,11 @@ final class TaskRouter {
                 written = Math.min(c.wanted, c.outAvailable);
             }
         }
-        boolean checkCondition = r != SenseReason.NONE && !r.isStatusOnly();
-        c.nexus.counters().count(read, written, checkCondition);
-        if (checkCondition) {
-            c.nexus.counters().countSenseKey(r.senseKey());
-        }
+        int senseKey = r != SenseReason.NONE && !r.isStatusOnly() ? r.senseKey() : IoCounters.NO_CHECK_CONDITION;
+        c.nexus.counters().count(read, written, senseKey);
         LogicalUnit u = c.unit;
         if (u != null) {
-            u.counters().count(read, written, checkCondition);
-            if (checkCondition) {
-                u.counters().countSenseKey(r.senseKey());
-            }
+            u.counters().count(read, written, senseKey);
             if (RECORD_LATENCY) {
                 u.latency().record(System.nanoTime() - c.received);
             }
