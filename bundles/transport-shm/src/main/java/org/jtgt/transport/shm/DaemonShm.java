@@ -529,7 +529,7 @@ public final class DaemonShm {
     /** Passes events to the daemon and remembers which I_T nexuses the front asked for. */
     static final class NexusWatch implements EventSink {
         private final EventSink daemon;
-        private final Set<List<Long>> nexuses = new HashSet<>();
+        private final Set<NexusKey> nexuses = new HashSet<>();
         volatile TransportEndpoint endpoint;
 
         NexusWatch(EventSink daemon) {
@@ -539,7 +539,7 @@ public final class DaemonShm {
         @Override
         public void onEvent(ByteBuffer buffer, int offset, int length, TransportEndpoint from) {
             if (EventHeader.type(buffer, offset) == EventType.KEVENT_IT_NEXUS_REQ.code()) {
-                List<Long> key = List.of((long) EventHeader.hostNo(buffer, offset), ItNexusReqEvent.nexusId(buffer, offset));
+                NexusKey key = new NexusKey(EventHeader.hostNo(buffer, offset), ItNexusReqEvent.nexusId(buffer, offset));
                 synchronized (nexuses) {
                     if (ItNexusReqEvent.op(buffer, offset) == ItNexusReqEvent.OP_CREATE) {
                         nexuses.add(key);
@@ -558,14 +558,14 @@ public final class DaemonShm {
 
         /** Ends every nexus the front created and did not destroy (after the pump stopped). */
         void destroyAll() {
-            List<List<Long>> all;
+            List<NexusKey> all;
             synchronized (nexuses) {
                 all = new ArrayList<>(nexuses);
                 nexuses.clear();
             }
             ByteBuffer r = ByteBuffer.allocate(ItNexusReqEvent.LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            for (List<Long> n : all) {
-                ItNexusReqEvent.write(r, 0, n.get(0).intValue(), n.get(1), ItNexusReqEvent.OP_DESTROY, 0, 0, 0);
+            for (NexusKey n : all) {
+                ItNexusReqEvent.write(r, 0, n.hostNo(), n.id(), ItNexusReqEvent.OP_DESTROY, 0, 0, 0);
                 daemon.onEvent(r, 0, ItNexusReqEvent.LENGTH, endpoint);
             }
         }

@@ -53,9 +53,6 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     private record Nexus(int hostNo, long id, int relativePort, byte[] names) {
     }
 
-    private record NexusKey(int hostNo, long id) {
-    }
-
     private final FrontShm owner;
     private final DataArea area;
     private final EventSink hostSink;
@@ -74,8 +71,6 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     private long generation;
     private boolean linked;
     private volatile boolean open = true;
-    private long replayed;
-    private long answeredHere;
 
     FrontEndpoint(FrontShm owner, DataArea area, EventSink hostSink, int journalCapacity) {
         this.owner = owner;
@@ -286,8 +281,6 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
                 answered += outcome == 2 ? 1 : 0;
             }
         }
-        replayed += commands;
-        answeredHere += answered;
         if (recreated + commands + answered > 0) {
             LOG.info("generation {}: {} I_T nexuses recreated, {} requests given again, {} answered ABORTED COMMAND "
                     + "(not repeatable)", newGeneration, recreated, commands, answered);
@@ -398,14 +391,6 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
         synchronized (lock) {
             return journal.size();
         }
-    }
-
-    long replayed() {
-        return replayed;
-    }
-
-    long answeredHere() {
-        return answeredHere;
     }
 
     @Override public DataArea dataArea() { return area; }
