@@ -100,7 +100,7 @@ class MemoryBudgetIT {
     }
 
     @Test
-    void anErrorOnAJtgtThreadEndsTheProcessWithTheFatalLineAndStatus70() throws Exception {
+    void runningOutOfHeapEndsTheProcessWithTheFatalLineAndStatus70() throws Exception {
         ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
         Path work = WORK.resolve("fatal");
         LauncherProcess.deleteTree(work);
@@ -128,8 +128,10 @@ class MemoryBudgetIT {
         qemu.waitFor(10, TimeUnit.SECONDS);
         String output = launcher.output.text();
         assertEquals(FatalErrors.EXIT_FATAL, launcher.process.exitValue(), output);
+        // Whichever thread the heap runs out on (mostly a jtgt- thread writing data, sometimes
+        // another that allocated at that moment, such as File Install's), an Error ends the process.
         assertTrue(Pattern.compile("(?m) ERROR FatalErrors - fatal: OutOfMemoryError \\(Java heap space\\)"
-                + " on thread jtgt-\\S+; stopping jtgt \\(exit 70\\)$").matcher(output).find(), output);
+                + " on thread .+; stopping jtgt \\(exit 70\\)$").matcher(output).find(), output);
         assertFalse(Files.readString(qemuLog).contains("wrote 536870912/536870912 bytes"), Files.readString(qemuLog));
     }
 }
