@@ -11,7 +11,7 @@
 #
 # fio: unless JTGT_FIO_BIN names one, the script uses bench/target/fio-build/fio, built once by
 # scripts/build-fio-libiscsi.sh from Debian's fio source package (`./configure --enable-libiscsi`;
-# about 1.5 minutes on 2 cores; it installs libiscsi-dev and the build tools if missing; log
+# under a minute on 2 cores; it installs libiscsi-dev and the build tools if missing; log
 # bench/target/fio-build/build.log). Delete bench/target/fio-build/fio to build again.
 #
 # Targets (both run for the whole script, on loopback, each on its own port):

@@ -2,7 +2,7 @@
 # fio with the libiscsi engine (Debian's fio package has none), built from Debian's fio source
 # package. Used by bench/run-fio-bench.sh and, through .ci/run, by SplitDaemonIT.
 #
-#   scripts/build-fio-libiscsi.sh OUTDIR     # prints OUTDIR/fio; about 1.5 minutes on 2 cores
+#   scripts/build-fio-libiscsi.sh OUTDIR     # prints OUTDIR/fio; under a minute on 2 cores
 #
 # Does nothing but print the path when OUTDIR/fio already lists libiscsi in `fio --enghelp`.
 # Otherwise: `apt-get source fio` through a private sources list (OUTDIR/apt/sources.list, one
