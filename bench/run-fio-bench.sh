@@ -9,14 +9,10 @@
 # iperf3 (installed with apt-get if missing and possible) gives the loopback reference for the
 # 128 KiB sequential read; without it that comparison is left out.
 #
-# fio: unless JTGT_FIO_BIN names one, the script uses bench/target/fio-build/src/fio-*/fio and
-# builds it once when it is missing: Debian's fio source package (`apt-get source fio`, through a
-# private sources list `deb-src http://deb.debian.org/debian CODENAME main` and private package
-# lists under bench/target/fio-build/apt, so /etc/apt is not touched), libiscsi-dev installed with
-# `apt-get install --no-install-recommends` if its headers are missing, then
-# `./configure --enable-libiscsi && make`, TMPDIR inside bench/target/fio-build; about 1.5 minutes
-# on 2 cores. The build must list libiscsi in `fio --enghelp`; the log is
-# bench/target/fio-build/build.log. Delete bench/target/fio-build to build again.
+# fio: unless JTGT_FIO_BIN names one, the script uses bench/target/fio-build/fio, built once by
+# scripts/build-fio-libiscsi.sh from Debian's fio source package (`./configure --enable-libiscsi`;
+# under a minute on 2 cores; it installs libiscsi-dev and the build tools if missing; log
+# bench/target/fio-build/build.log). Delete bench/target/fio-build/fio to build again.
 #
 # Targets (both run for the whole script, on loopback, each on its own port):
 #   jtgt  127.0.0.1:3272  launcher jar, no default target (-Djtgt.default.target.enabled=false);
@@ -155,58 +151,10 @@ done
 
 fio_has_libiscsi() { "$1" --enghelp 2>/dev/null | grep -qx '[[:space:]]*libiscsi'; }
 
-build_fio() {
-    local blog=$FIO_BUILD/build.log codename src apt_opts
-    for tool in apt-get dpkg-source gcc make pkg-config; do
-        command -v "$tool" >/dev/null || die "cannot build fio: $tool not found (Debian: apt, dpkg-dev, build-essential, pkg-config)"
-    done
-    rm -rf "$FIO_BUILD"
-    mkdir -p "$FIO_BUILD"/{apt/lists/partial,apt/cache/archives/partial,src,tmp}
-    log "building fio with the libiscsi engine under $FIO_BUILD (once; log $blog)"
-    if ! pkg-config --exists libiscsi; then
-        log "libiscsi-dev missing: apt-get install -y --no-install-recommends libiscsi-dev"
-        apt-get install -y --no-install-recommends libiscsi-dev zlib1g-dev >>"$blog" 2>&1 \
-            || die "cannot build fio: installing libiscsi-dev failed (see $blog)"
-    fi
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    echo "${JTGT_FIO_DEB_SRC:-deb-src http://deb.debian.org/debian ${codename:-bookworm} main}" >"$FIO_BUILD/apt/sources.list"
-    apt_opts=(-o "Dir::Etc::SourceList=$FIO_BUILD/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-        -o "Dir::State::Lists=$FIO_BUILD/apt/lists" -o "Dir::Cache=$FIO_BUILD/apt/cache"
-        -o APT::Sandbox::User=root)
-    (
-        export TMPDIR=$FIO_BUILD/tmp
-        set -e
-        echo "== apt-get update ($(cat "$FIO_BUILD/apt/sources.list"))"
-        timeout 300 apt-get "${apt_opts[@]}" update
-        echo "== apt-get source fio"
-        cd "$FIO_BUILD/src"
-        timeout 300 apt-get "${apt_opts[@]}" source fio
-    ) >>"$blog" 2>&1 || die "cannot build fio: fetching Debian's fio source package failed (see $blog)"
-    src=$(find "$FIO_BUILD/src" -mindepth 1 -maxdepth 1 -type d -name 'fio-*' | head -1)
-    [[ -n $src ]] || die "cannot build fio: no fio-* source directory in $FIO_BUILD/src (see $blog)"
-    (
-        export TMPDIR=$FIO_BUILD/tmp
-        set -e
-        cd "$src"
-        echo "== ./configure --enable-libiscsi"
-        ./configure --enable-libiscsi
-        grep -q '^CONFIG_LIBISCSI=y' config-host.mak || { echo "configure did not enable libiscsi"; exit 1; }
-        echo "== make -j$(nproc)"
-        make -j"$(nproc)"
-    ) >>"$blog" 2>&1 || die "cannot build fio: configure/make failed (see $blog)"
-    fio_has_libiscsi "$src/fio" || die "the fio built in $src does not list libiscsi in --enghelp (see $blog)"
-    rm -rf "$FIO_BUILD/tmp" "$FIO_BUILD/apt/lists" "$FIO_BUILD/apt/cache"
-    log "fio built: $src/fio ($("$src/fio" --version))"
-}
-
 if [[ -n ${JTGT_FIO_BIN:-} ]]; then
     FIO=$JTGT_FIO_BIN
 else
-    FIO=$(find "$FIO_BUILD/src" -mindepth 2 -maxdepth 2 -type f -name fio -path '*/fio-*/fio' 2>/dev/null | head -1 || true)
-    if [[ -z $FIO ]] || ! fio_has_libiscsi "$FIO"; then
-        build_fio
-        FIO=$(find "$FIO_BUILD/src" -mindepth 2 -maxdepth 2 -type f -name fio -path '*/fio-*/fio' | head -1)
-    fi
+    FIO=$("$ROOT/scripts/build-fio-libiscsi.sh" "$FIO_BUILD") || die "cannot build fio with the libiscsi engine (see $FIO_BUILD/build.log)"
 fi
 [[ -x $FIO ]] || die "fio not found at '$FIO'"
 fio_has_libiscsi "$FIO" || die "$FIO has no libiscsi engine (fio --enghelp does not list it)"

@@ -82,8 +82,8 @@ final class EmbeddedFramework {
         // First: an Error on any thread from here on ends the process instead of leaving it half alive.
         FatalErrors.install();
         Properties build = buildProperties();
-        LOG.info("jtgt {} starting in {}{}; config {}", build.getProperty("version"), kind.displayName(),
-                role == Role.EMBEDDED ? "" : " as the " + role.id(), configDir);
+        LOG.info("jtgt {} starting in {}{}; config {}", BuildId.describe(build.getProperty("version")),
+                kind.displayName(), role == Role.EMBEDDED ? "" : " as the " + role.id(), configDir);
         long started = System.nanoTime();
         List<Bundle> bundles;
         try {
