@@ -141,6 +141,9 @@ final class EventDispatcher {
      * Reads {@code initiator-port-name NUL target-name} (UTF-8; trailing NULs ignored) and admits
      * the nexus if the target exists, its ACL admits the initiator and the id is new. No unit
      * attention is established for a new nexus (as Linux tgt and LIO do; initiators handle both).
+     * In the split shape's daemon a nexus the front gives again after a daemon restart gets back
+     * the conditions the previous daemon process had pending for it ({@link KeptState}), and no
+     * POWER ON or RESET condition: a daemon restart is not a power cycle, the target lived on.
      */
     private int createNexus(int hostNo, long nexusId, int relativePort, ByteBuffer b, int o, DataArea area, CommandContext c) {
         int length = ItNexusReqEvent.namesLength(b, o);
@@ -180,6 +183,10 @@ final class EventDispatcher {
                 nexus.view(target.viewOf(initiator));
                 state.nexuses.add(nexus);
                 target.addNexus(nexus);
+                KeptState kept = state.kept;
+                if (kept != null) {
+                    kept.attach(nexus);   // the unit attentions a previous daemon process had pending for it
+                }
                 result = ItNexusRspEvent.RESULT_OK;
             }
         }
@@ -237,6 +244,10 @@ final class EventDispatcher {
                 return ItNexusRspEvent.RESULT_NO_SUCH_NEXUS;
             }
             state.dropNexus(nexus);
+            KeptState kept = state.kept;
+            if (kept != null) {
+                kept.detach(nexus);
+            }
         }
         for (LogicalUnit u : nexus.target().luns()) {
             TaskManager.end(u, nexus, true, 0, router, null);

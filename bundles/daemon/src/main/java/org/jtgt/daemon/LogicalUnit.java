@@ -82,6 +82,8 @@ final class LogicalUnit {
     /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages). */
     private volatile boolean writeCacheEnabled = true;
     private final Object modeParameters = new Object();
+    /** The split shape's daemon: where the mode parameters are kept for the next daemon process, or null. */
+    private volatile KeptState kept;
     /** The running SANITIZE operation, or null (SBC-4 sanitize operation). */
     private volatile Sanitize.Job sanitizing;
     /** The last SANITIZE failed: 0 no, 1 yes, 2 yes and it had AUSE set; guarded by {@code this}. */
@@ -236,6 +238,7 @@ final class LogicalUnit {
         if (old.softThreshold() != next.softThreshold() || old.thin() != next.thin()) {
             synchronized (modeParameters) {
                 provisioning.configure(this, next.softThreshold());
+                keepModeParameters();
             }
         }
     }
@@ -377,6 +380,19 @@ final class LogicalUnit {
     /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */
     Object modeParameters() {
         return modeParameters;
+    }
+
+    /** From now on the mode parameters are written to {@code k} whenever they change (the split shape's daemon). */
+    void keepModeParameters(KeptState k) {
+        kept = k;
+    }
+
+    /** {@link #modeParameters()} held: writes the current values for the next daemon process, if they are kept. */
+    void keepModeParameters() {
+        KeptState k = kept;
+        if (k != null) {
+            k.saveMode(this);
+        }
     }
 
     /**

@@ -459,6 +459,7 @@ final class ModePages {
             changed |= u.writeCacheEnabled(wce);
             changed |= threshold.select(thresholdOn, thresholdCount);
             if (changed) {
+                u.keepModeParameters();   // before the answer, as the unit attentions below
                 for (Nexus n : c.target.nexuses()) {
                     if (n != c.nexus) {
                         n.unitAttentions().establish(u.lun(), SenseReason.MODE_PARAMETERS_CHANGED);
