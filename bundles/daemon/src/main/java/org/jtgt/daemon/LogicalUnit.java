@@ -75,11 +75,14 @@ final class LogicalUnit {
     private final PersistentReservations persistentReservations = new PersistentReservations();
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
-    /** Control mode page D_SENSE: sense data in descriptor format; set by MODE SELECT, lost at restart. */
+    /**
+     * Control mode page D_SENSE: sense data in descriptor format; set by MODE SELECT, lost at
+     * restart (kept across the split shape's daemon processes: {@link KeptState}).
+     */
     private volatile boolean descriptorSense;
-    /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages). */
+    /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages; kept as D_SENSE is). */
     private volatile boolean softwareWriteProtect;
-    /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages). */
+    /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages; kept as D_SENSE is). */
     private volatile boolean writeCacheEnabled = true;
     private final Object modeParameters = new Object();
     /** The split shape's daemon: where the mode parameters are kept for the next daemon process, or null. */
