@@ -129,6 +129,15 @@ class SplitStateIT {
             assertEquals(List.of(0x72, 6, 0x2A, 0x01), sense(b.read(TEST_UNIT_READY, 0)));
             IscsiProbe.Result write = b.write(write10(1), new byte[512]);
             assertEquals(0, write.status(), write.toString());
+
+            // a planned stop (SIGTERM): a's condition from that change is still pending, and kept
+            mark = front.output.mark();
+            daemon.stopCleanly();
+            daemon = startDaemon(config);
+            front.output.awaitSince(mark, ATTACHED, 60);
+            assertEquals(List.of(0x72, 6, 0x2A, 0x01), sense(a.read(TEST_UNIT_READY, 0)), "kept across a planned stop");
+            assertEquals(0, a.read(TEST_UNIT_READY, 0).status());
+            assertEquals(0, b.read(TEST_UNIT_READY, 0).status());
         }
         String frontLog = front.output.text();
         assertEquals(1, count(frontLog, "login iqn.2026-12.org.jtgt:state-a"), "session a logged in once:\n" + frontLog);

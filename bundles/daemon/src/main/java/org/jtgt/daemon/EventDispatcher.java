@@ -124,7 +124,7 @@ final class EventDispatcher {
             ItNexusReqEvent.validate(b, o, from.dataArea().size());
             result = op == ItNexusReqEvent.OP_CREATE
                     ? createNexus(hostNo, nexusId, ItNexusReqEvent.relativePort(b, o), b, o, from.dataArea(), c)
-                    : destroyNexus(hostNo, nexusId);
+                    : destroyNexus(hostNo, nexusId, from);
         } catch (EventFormatException e) {
             if (warnings.admit()) {
                 LOG.warn("host {}: nexus request {} refused: {}", hostNo, nexusId, e.getMessage());
@@ -234,9 +234,13 @@ final class EventDispatcher {
     /**
      * Ends an I_T nexus (logout, connection loss): its tasks still in task sets are aborted
      * (answered as aborted, the running ones when their stores give them back; nothing waits for
-     * them), as SAM-5 6.3's I_T nexus loss aborts them.
+     * them), as SAM-5 6.3's I_T nexus loss aborts them. In the split shape's daemon its kept unit
+     * attentions end with it when the front asked ({@code from} open); a request that comes
+     * through an endpoint already closed is the transport ending under the nexus (this daemon
+     * leaving, or the front gone), and the nexus lives on in the front for the next daemon
+     * process, so its file stays.
      */
-    private int destroyNexus(int hostNo, long nexusId) {
+    private int destroyNexus(int hostNo, long nexusId, TransportEndpoint from) {
         Nexus nexus;
         synchronized (state.lock) {
             nexus = state.nexuses.get(hostNo, nexusId);
@@ -246,7 +250,7 @@ final class EventDispatcher {
             state.dropNexus(nexus);
             KeptState kept = state.kept;
             if (kept != null) {
-                kept.detach(nexus);
+                kept.detach(nexus, !from.isOpen());
             }
         }
         for (LogicalUnit u : nexus.target().luns()) {

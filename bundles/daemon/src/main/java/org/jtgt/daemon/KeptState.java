@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * <p>An I_T nexus's pending unit attentions, {@code nexus-HASH.ua} (HASH: 32 hex digits of the
  * SHA-256 of target name, relative target port and initiator port name: what names the nexus in
  * every daemon process, not the ids of one), written on every change (established, reported,
- * cleared) and removed when the queue empties or the nexus ends; each {@code lun} line is one
+ * cleared) and removed when the queue empties or the front ends the nexus (not when the
+ * transport ends under it: see {@link #detach(Nexus, boolean)}); each {@code lun} line is one
  * LUN's queue in the order the conditions are reported, by ASC/ASCQ:
  * <pre>
  * # jtgt pending unit attentions kept for the next daemon process
@@ -306,9 +307,18 @@ final class KeptState {
 
     /** The nexus ended (logout, target deleted): its pending unit attentions end with it. */
     void detach(Nexus n) {
+        detach(n, false);
+    }
+
+    /**
+     * The nexus ended in this daemon process; nothing more is written for it. {@code livesOn}: the
+     * transport ended under it (this process is leaving, or the front is gone), so its file stays
+     * for the nexus the front gives the next daemon process; else it is removed.
+     */
+    void detach(Nexus n, boolean livesOn) {
         if (n.unitAttentions().keeper() instanceof Attentions a) {
             n.unitAttentions().keeper(null);
-            a.drop();
+            a.drop(!livesOn);
         }
     }
 
@@ -434,8 +444,12 @@ final class KeptState {
             }
         }
 
-        synchronized void drop() {
+        /** No more writes; the file removed too if {@code remove}. */
+        synchronized void drop(boolean remove) {
             dropped = true;
+            if (!remove) {
+                return;
+            }
             try {
                 Files.deleteIfExists(path);
             } catch (IOException e) {

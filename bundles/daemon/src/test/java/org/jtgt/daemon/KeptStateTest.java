@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.target.LunOptions;
@@ -270,6 +271,21 @@ class KeptStateTest {
         assertEquals(ItNexusRspEvent.RESULT_OK, h.logout(OTHER));
         assertFalse(Files.exists(attentionsFile(OTHER_PORT)), "a logout ends the nexus and its conditions");
         Harness next = daemonProcess(true, new ThinStore(Harness.SIZE), OTHER);
+        tur(next, OTHER, 0).assertGood();
+    }
+
+    @Test
+    void aNexusEndedByTheTransportEndingKeepsItsFileForTheNextDaemonProcess() {
+        Harness h = daemonProcess(false, new ThinStore(Harness.SIZE), OTHER);
+        drain(h, OTHER);
+        selectDSense(h, Harness.NEXUS, true).assertGood();
+        // a planned stop: the transport closes its endpoint, then ends the nexuses the front gave it
+        h.endpoint.close();
+        ItNexusReqEvent.write(h.event, 0, Harness.HOST, OTHER, ItNexusReqEvent.OP_DESTROY, 0, 0, 0);
+        h.deliver(ItNexusReqEvent.LENGTH);
+        assertTrue(Files.exists(attentionsFile(OTHER_PORT)), "the nexus lives on in the front");
+        Harness next = daemonProcess(true, new ThinStore(Harness.SIZE), OTHER);
+        tur(next, OTHER, 0).assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x01);
         tur(next, OTHER, 0).assertGood();
     }
 
