@@ -86,6 +86,7 @@ class SplitStateIT {
         ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(30));
         awaitTargetOnFront(tools, url);
 
+        int closed;
         try (IscsiProbe a = login(port, "iqn.2026-12.org.jtgt:state-a", 1);
              IscsiProbe b = login(port, "iqn.2026-12.org.jtgt:state-b", 2)) {
             drain(a);
@@ -138,6 +139,11 @@ class SplitStateIT {
             assertEquals(List.of(0x72, 6, 0x2A, 0x01), sense(a.read(TEST_UNIT_READY, 0)), "kept across a planned stop");
             assertEquals(0, a.read(TEST_UNIT_READY, 0).status());
             assertEquals(0, b.read(TEST_UNIT_READY, 0).status());
+            closed = daemon.output.mark();
+        }
+        // the sessions end in this daemon before it stops: none is left for a daemon that never comes
+        for (String initiator : List.of("state-a", "state-b")) {
+            daemon.output.awaitSince(closed, Pattern.compile("destroyed: iqn\\.2026-12\\.org\\.jtgt:" + initiator), 30);
         }
         String frontLog = front.output.text();
         assertEquals(1, count(frontLog, "login iqn.2026-12.org.jtgt:state-a"), "session a logged in once:\n" + frontLog);
