@@ -391,6 +391,19 @@ class KeptStateTest {
     }
 
     @Test
+    void everyUnitAttentionReadsBackAsItself() {
+        int n = 0;
+        for (SenseReason r : SenseReason.values()) {
+            if (r.isUnitAttention()) {
+                assertEquals(r, KeptState.unitAttention(KeptState.code(r)), KeptState.code(r));
+                n++;
+            }
+        }
+        assertTrue(n >= 13, "POWER ON ... INQUIRY DATA HAS CHANGED: " + n);
+        assertEquals(null, KeptState.unitAttention(KeptState.code(SenseReason.INVALID_FIELD_IN_CDB)), "not a unit attention");
+    }
+
+    @Test
     void aRemovedUnitDoesNotComeBackWithItsOldModeParameters() {
         Harness h = daemonProcess(false, new ThinStore(Harness.SIZE));
         h.daemon.addLun(Harness.TARGET, 1, new MemoryStore(Harness.SIZE), Harness.BLOCK, LunOptions.DEFAULT);
