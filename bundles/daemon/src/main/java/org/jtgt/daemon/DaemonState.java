@@ -26,6 +26,11 @@ final class DaemonState {
     final PortTable ports = new PortTable();
     /** One task table per SCSI host with nexuses; replaced whole under {@link #lock}. */
     volatile TaskTable[] hosts = new TaskTable[0];
+    /**
+     * The split shape's daemon: where mode parameters and pending unit attentions are kept for
+     * the next daemon process; {@code null} otherwise. Set before any target exists.
+     */
+    volatile KeptState kept;
 
     /** The task table of SCSI host {@code hostNo}, or {@code null}; lock-free. */
     TaskTable host(int hostNo) {

@@ -124,7 +124,7 @@ final class EventDispatcher {
             ItNexusReqEvent.validate(b, o, from.dataArea().size());
             result = op == ItNexusReqEvent.OP_CREATE
                     ? createNexus(hostNo, nexusId, ItNexusReqEvent.relativePort(b, o), b, o, from.dataArea(), c)
-                    : destroyNexus(hostNo, nexusId);
+                    : destroyNexus(hostNo, nexusId, from);
         } catch (EventFormatException e) {
             if (warnings.admit()) {
                 LOG.warn("host {}: nexus request {} refused: {}", hostNo, nexusId, e.getMessage());
@@ -141,6 +141,9 @@ final class EventDispatcher {
      * Reads {@code initiator-port-name NUL target-name} (UTF-8; trailing NULs ignored) and admits
      * the nexus if the target exists, its ACL admits the initiator and the id is new. No unit
      * attention is established for a new nexus (as Linux tgt and LIO do; initiators handle both).
+     * In the split shape's daemon a nexus the front gives again after a daemon restart gets back
+     * the conditions the previous daemon process had pending for it ({@link KeptState}), and no
+     * POWER ON or RESET condition: a daemon restart is not a power cycle, the target lived on.
      */
     private int createNexus(int hostNo, long nexusId, int relativePort, ByteBuffer b, int o, DataArea area, CommandContext c) {
         int length = ItNexusReqEvent.namesLength(b, o);
@@ -180,6 +183,10 @@ final class EventDispatcher {
                 nexus.view(target.viewOf(initiator));
                 state.nexuses.add(nexus);
                 target.addNexus(nexus);
+                KeptState kept = state.kept;
+                if (kept != null) {
+                    kept.attach(nexus);   // the unit attentions a previous daemon process had pending for it
+                }
                 result = ItNexusRspEvent.RESULT_OK;
             }
         }
@@ -227,9 +234,13 @@ final class EventDispatcher {
     /**
      * Ends an I_T nexus (logout, connection loss): its tasks still in task sets are aborted
      * (answered as aborted, the running ones when their stores give them back; nothing waits for
-     * them), as SAM-5 6.3's I_T nexus loss aborts them.
+     * them), as SAM-5 6.3's I_T nexus loss aborts them. In the split shape's daemon its kept unit
+     * attentions end with it when the front asked ({@code from} open); a request that comes
+     * through an endpoint already closed is the transport ending under the nexus (this daemon
+     * leaving, or the front gone), and the nexus lives on in the front for the next daemon
+     * process, so its file stays.
      */
-    private int destroyNexus(int hostNo, long nexusId) {
+    private int destroyNexus(int hostNo, long nexusId, TransportEndpoint from) {
         Nexus nexus;
         synchronized (state.lock) {
             nexus = state.nexuses.get(hostNo, nexusId);
@@ -237,6 +248,10 @@ final class EventDispatcher {
                 return ItNexusRspEvent.RESULT_NO_SUCH_NEXUS;
             }
             state.dropNexus(nexus);
+            KeptState kept = state.kept;
+            if (kept != null) {
+                kept.detach(nexus, !from.isOpen());
+            }
         }
         for (LogicalUnit u : nexus.target().luns()) {
             TaskManager.end(u, nexus, true, 0, router, null);

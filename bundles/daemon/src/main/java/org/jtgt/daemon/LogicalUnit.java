@@ -75,13 +75,18 @@ final class LogicalUnit {
     private final PersistentReservations persistentReservations = new PersistentReservations();
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
-    /** Control mode page D_SENSE: sense data in descriptor format; set by MODE SELECT, lost at restart. */
+    /**
+     * Control mode page D_SENSE: sense data in descriptor format; set by MODE SELECT, lost at
+     * restart (kept across the split shape's daemon processes: {@link KeptState}).
+     */
     private volatile boolean descriptorSense;
-    /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages). */
+    /** Control mode page SWP: set by MODE SELECT, lost at restart (no saved pages; kept as D_SENSE is). */
     private volatile boolean softwareWriteProtect;
-    /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages). */
+    /** Caching mode page WCE: set by MODE SELECT, lost at restart (no saved pages; kept as D_SENSE is). */
     private volatile boolean writeCacheEnabled = true;
     private final Object modeParameters = new Object();
+    /** The split shape's daemon: where the mode parameters are kept for the next daemon process, or null. */
+    private volatile KeptState kept;
     /** The running SANITIZE operation, or null (SBC-4 sanitize operation). */
     private volatile Sanitize.Job sanitizing;
     /** The last SANITIZE failed: 0 no, 1 yes, 2 yes and it had AUSE set; guarded by {@code this}. */
@@ -236,6 +241,7 @@ final class LogicalUnit {
         if (old.softThreshold() != next.softThreshold() || old.thin() != next.thin()) {
             synchronized (modeParameters) {
                 provisioning.configure(this, next.softThreshold());
+                keepModeParameters();
             }
         }
     }
@@ -377,6 +383,19 @@ final class LogicalUnit {
     /** The lock MODE SELECT holds while it checks a parameter list against, and applies it to, the current values. */
     Object modeParameters() {
         return modeParameters;
+    }
+
+    /** From now on the mode parameters are written to {@code k} whenever they change (the split shape's daemon). */
+    void keepModeParameters(KeptState k) {
+        kept = k;
+    }
+
+    /** {@link #modeParameters()} held: writes the current values for the next daemon process, if they are kept. */
+    void keepModeParameters() {
+        KeptState k = kept;
+        if (k != null) {
+            k.saveMode(this);
+        }
     }
 
     /**

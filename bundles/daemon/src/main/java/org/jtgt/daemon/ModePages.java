@@ -8,7 +8,9 @@ package org.jtgt.daemon;
  * <p>Mode parameters are per logical unit, shared by every I_T nexus, and none is saved: no page
  * is savable (PS = 0), asking for saved values fails with SAVING PARAMETERS NOT SUPPORTED
  * (SPC-4 6.13, PC field) and MODE SELECT with SP = 1 with INVALID FIELD IN CDB (SPC-4 6.11:
- * the logical unit implements no saved pages). The default values are what a unit starts with.
+ * the logical unit implements no saved pages). The default values are what a unit starts with,
+ * except in the split shape's daemon, whose next process takes over the current values
+ * ({@link KeptState}): a daemon restart is not a power cycle.
  *
  * <p>Changeable (what MODE SENSE with PC = 01b reports, and exactly what MODE SELECT accepts):
  * the Control mode page's SWP and D_SENSE and the Caching mode page's WCE.
@@ -459,6 +461,7 @@ final class ModePages {
             changed |= u.writeCacheEnabled(wce);
             changed |= threshold.select(thresholdOn, thresholdCount);
             if (changed) {
+                u.keepModeParameters();   // before the answer, as the unit attentions below
                 for (Nexus n : c.target.nexuses()) {
                     if (n != c.nexus) {
                         n.unitAttentions().establish(u.lun(), SenseReason.MODE_PARAMETERS_CHANGED);

@@ -76,13 +76,20 @@ final class TargetControl implements TargetAdmin, TargetPorts {
 
     /**
      * The split shape's daemon keeps every unit's persistent reservations, APTPL or not, in
-     * {@code dir/}{@value AptplFile#KEPT_DIRECTORY} for the daemon process after it. {@code warm}:
-     * a front process runs, so the target lives on and what is kept there is taken over; else the
-     * target starts cold and the kept state is removed.
+     * {@code dir/}{@value AptplFile#KEPT_DIRECTORY} for the daemon process after it, and mode
+     * parameters and pending unit attentions in {@code dir/}{@value KeptState#DIRECTORY}
+     * ({@link KeptState}). {@code warm}: a front process runs, so the target lives on and what is
+     * kept there is taken over; else the target starts cold and the kept state is removed.
      */
     void keptStateDirectory(Path dir, boolean warm) {
         Path kept = dir.resolve(AptplFile.KEPT_DIRECTORY);
+        KeptState keptState = new KeptState(dir);
         if (!warm) {
+            int dropped = KeptState.dropAll(dir);
+            if (dropped > 0) {
+                LOG.info("No front process runs: the target starts cold; {} file(s) of mode parameters and pending "
+                        + "unit attentions kept by an earlier daemon process are dropped", dropped);
+            }
             try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(kept)) {
                 for (Path f : files.toList()) {
                     java.nio.file.Files.deleteIfExists(f);
@@ -96,7 +103,9 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             }
         }
         keptDir = dir;
-        LOG.info("Persistent reservations are kept in {} for the next daemon process", kept);
+        state.kept = keptState;
+        LOG.info("Persistent reservations are kept in {}, mode parameters and pending unit attentions in {}, "
+                + "for the next daemon process", kept, keptState.directory());
     }
 
     // =========================== TargetAdmin ===========================
@@ -136,8 +145,17 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             next.remove(name);
             state.targets = Map.copyOf(next);
         }
+        KeptState keptState = state.kept;
+        for (Nexus n : ended) {
+            if (keptState != null) {
+                keptState.detach(n);
+            }
+        }
         for (LogicalUnit u : target.luns()) {
             retire(u);
+            if (keptState != null) {
+                keptState.dropMode(name, u.lun());
+            }
         }
         LOG.info("Target {} deleted ({} LUN(s) closed, {} I_T nexus(es) ended)", name, target.luns().length, ended.size());
     }
@@ -192,6 +210,11 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             unit.persistentReservations().keep(new AptplFile(kept, AptplFile.KEPT_DIRECTORY, targetName, lun,
                     "(kept for the next daemon process)"));   // never throws
         }
+        KeptState keptState = state.kept;
+        if (keptState != null) {
+            keptState.restoreMode(unit);   // never throws
+            unit.keepModeParameters(keptState);
+        }
         synchronized (state.lock) {
             Target target = requireTarget(targetName);
             if (target.lun(lun) != null) {
@@ -220,6 +243,10 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             target.reportedLunsChanged(lun);
         }
         retire(unit);
+        KeptState keptState = state.kept;
+        if (keptState != null) {
+            keptState.dropMode(targetName, lun);
+        }
         LOG.info("Target {} LUN {} removed", targetName, lun);
     }
 

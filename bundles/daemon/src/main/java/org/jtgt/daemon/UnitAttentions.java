@@ -1,6 +1,10 @@
 package org.jtgt.daemon;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The pending unit attention conditions of one I_T nexus, one bounded FIFO per logical unit
@@ -13,6 +17,10 @@ import java.util.Arrays;
  *
  * <p>The command path asks {@link #pending()} first, a volatile read: only when some condition
  * is pending does it lock and look for the LUN, so an idle nexus costs nothing per command.
+ *
+ * <p>In the split shape's daemon a {@link Keeper} hears of every change (a condition
+ * established, reported or cleared) on the thread that made it, after this object's lock is
+ * released and before that thread answers the command that caused it ({@link KeptState}).
  */
 final class UnitAttentions {
     static final int CAPACITY = 16;
@@ -21,6 +29,14 @@ final class UnitAttentions {
     private volatile int pending;
     /** Guarded by this. Unused slots are null; no order. */
     private Queue[] queues = new Queue[0];
+    /** Told of every change, or null. */
+    private volatile Keeper keeper;
+
+    /** Writes the conditions down for the next daemon process ({@link KeptState}). */
+    interface Keeper {
+        /** {@code ua} changed; called without its lock held. */
+        void changed(UnitAttentions ua);
+    }
 
     UnitAttentions() {
         this(CAPACITY);
@@ -85,18 +101,21 @@ final class UnitAttentions {
     }
 
     /** Establishes a unit attention condition for {@code lun}. */
-    synchronized void establish(int lun, SenseReason reason) {
-        Queue q = queue(lun, true);
-        if (q.contains(reason)) {
-            return;
+    void establish(int lun, SenseReason reason) {
+        synchronized (this) {
+            Queue q = queue(lun, true);
+            if (q.contains(reason)) {
+                return;
+            }
+            if (q.size == capacity) {
+                q.poll();
+                pending--;
+            }
+            q.ring[(q.head + q.size) % capacity] = reason;
+            q.size++;
+            pending++;
         }
-        if (q.size == capacity) {
-            q.poll();
-            pending--;
-        }
-        q.ring[(q.head + q.size) % capacity] = reason;
-        q.size++;
-        pending++;
+        kept();
     }
 
     /** Removes and returns the oldest condition for {@code lun}, or {@code null}. */
@@ -104,14 +123,17 @@ final class UnitAttentions {
         if (pending == 0) {
             return null;
         }
+        SenseReason r;
         synchronized (this) {
             Queue q = queue(lun, false);
             if (q == null || q.size == 0) {
                 return null;
             }
             pending--;
-            return q.poll();
+            r = q.poll();
         }
+        kept();
+        return r;
     }
 
     /** The oldest condition for {@code lun} without removing it, or {@code null}. */
@@ -130,25 +152,64 @@ final class UnitAttentions {
         if (pending == 0) {
             return;
         }
+        boolean removed = false;
         synchronized (this) {
             for (Queue q : queues) {
                 int before = q.size;
                 if (q.remove(reason)) {
                     pending -= before - q.size;
+                    removed = true;
                 }
             }
+        }
+        if (removed) {
+            kept();
         }
     }
 
     /** Forgets every condition of a LUN that no longer exists. */
-    synchronized void forget(int lun) {
-        Queue q = queue(lun, false);
-        if (q != null) {
+    void forget(int lun) {
+        synchronized (this) {
+            Queue q = queue(lun, false);
+            if (q == null || q.size == 0) {
+                return;
+            }
             pending -= q.size;
             q.head = 0;
             q.size = 0;
             Arrays.fill(q.ring, null);
         }
+        kept();
+    }
+
+    void keeper(Keeper k) {
+        keeper = k;
+    }
+
+    Keeper keeper() {
+        return keeper;
+    }
+
+    private void kept() {
+        Keeper k = keeper;
+        if (k != null) {
+            k.changed(this);
+        }
+    }
+
+    /** Every LUN's pending conditions, oldest first; LUNs with none left out. */
+    synchronized Map<Integer, List<SenseReason>> snapshot() {
+        Map<Integer, List<SenseReason>> m = new LinkedHashMap<>();
+        for (Queue q : queues) {
+            if (q.size > 0) {
+                List<SenseReason> l = new ArrayList<>(q.size);
+                for (int i = 0; i < q.size; i++) {
+                    l.add(q.ring[(q.head + i) % q.ring.length]);
+                }
+                m.put(q.lun, l);
+            }
+        }
+        return m;
     }
 
     /** Number of conditions pending for {@code lun} (tests and diagnostics). */
