@@ -296,8 +296,13 @@ public final class DaemonShm {
                 out.writeLong(ready);
                 out.writeUTF(readyAddress);
             });
-            LOG.info("attached to the front over {} ({}) as generation {} ({} daemon processes before this one)",
-                    medium, medium.equals("shm") ? regionName : address, gen, before);
+            if (medium.equals("shm")) {
+                LOG.info("attached to the front's region {} as generation {} ({} daemon processes before this one)",
+                        regionName, gen, before);
+            } else {
+                LOG.info("attached to the front over {} at {} as generation {} ({} daemon processes before this one)",
+                        medium, address, gen, before);
+            }
             pusher = new Thread(() -> pushCatalog(link), "jtgt-shm-daemon-catalog");
             pusher.setDaemon(true);
             pusher.start();
