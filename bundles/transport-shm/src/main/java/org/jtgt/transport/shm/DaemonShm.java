@@ -160,7 +160,20 @@ public final class DaemonShm {
 
     private void run() {
         boolean told = false;
+        boolean toldMedium = false;
         while (running) {
+            if (medium(mediumName) == null && !mediumName.equals("shm")) {
+                // Its bundle starts after this one: attach only once it is there.
+                if (!toldMedium) {
+                    LOG.info("{}={}: waiting for that split medium before attaching", SplitMedium.SELECTION_PROPERTY,
+                            mediumName);
+                    toldMedium = true;
+                }
+                if (!sleep(CONNECT_RETRY_MILLIS)) {
+                    return;
+                }
+                continue;
+            }
             SocketChannel c;
             try {
                 c = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -193,6 +206,15 @@ public final class DaemonShm {
                 }
             }
         }
+    }
+
+    private SplitMedium medium(String name) {
+        for (SplitMedium candidate : media) {
+            if (candidate.name().equals(name)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     private static boolean sleep(long millis) {
@@ -268,12 +290,7 @@ public final class DaemonShm {
                 bell = ringable(socketPath.getParent(), gen, region);
                 transport = new DaemonTransport(region, gen, before);
             } else {
-                SplitMedium m = null;
-                for (SplitMedium candidate : media) {
-                    if (candidate.name().equals(medium)) {
-                        m = candidate;
-                    }
-                }
+                SplitMedium m = medium(medium);
                 if (m == null) {
                     throw new IOException("no split medium named " + medium + " is registered in this process");
                 }
