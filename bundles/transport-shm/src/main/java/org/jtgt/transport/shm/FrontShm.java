@@ -125,8 +125,9 @@ public final class FrontShm implements Transport {
             mediumName = chosen == null || chosen.isBlank() ? "shm" : chosen.trim();
         }
         if (!openWhenReady()) {
-            LOG.warn("{}={}: waiting for a split medium of that name (shm is built in; netlink comes with the "
-                    + "transport-netlink bundle)", SplitMedium.SELECTION_PROPERTY, mediumName);
+            // Normal at start: the medium's bundle starts after this one. Nothing listens until it is there.
+            LOG.info("{}={}: the front opens once a split medium of that name is registered (shm is built in; "
+                    + "netlink comes with the transport-netlink bundle)", SplitMedium.SELECTION_PROPERTY, mediumName);
         }
     }
 
