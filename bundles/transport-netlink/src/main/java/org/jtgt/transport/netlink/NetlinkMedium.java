@@ -46,16 +46,12 @@ public final class NetlinkMedium implements SplitMedium {
     }
 
     @Override
-    public FrontLine connect(String address, DataArea area, EventSink sink, String name) throws IOException {
+    public FrontLine connect(Path dir, String address, DataArea area, EventSink sink, String name) throws IOException {
         if (!(area instanceof NetlinkDataArea host)) {
             throw new IllegalArgumentException("the netlink medium's front area comes from frontArea()");
         }
-        if (address.isEmpty() || address.getBytes(StandardCharsets.UTF_8).length > NetlinkTransport.MAX_SOCKET_PATH
-                || !address.endsWith(SOCKET_SUFFIX)) {
-            throw new IOException("the daemon named no netlink socket path: \"" + address + "\"");
-        }
-        HostConnection c = new NetlinkTransport().connectHost(Paths.get(address), host, sink, name, QUEUE_SLOTS,
-                ACK_WINDOW);
+        Path socket = socketIn(dir, address);
+        HostConnection c = new NetlinkTransport().connectHost(socket, host, sink, name, QUEUE_SLOTS, ACK_WINDOW);
         return new FrontLine() {
             @Override
             public boolean offer(ByteBuffer src, int offset, int length) {
@@ -77,6 +73,27 @@ public final class NetlinkMedium implements SplitMedium {
                 return c.toString();
             }
         };
+    }
+
+    /**
+     * The socket a daemon named in READY, if it is one a daemon's {@link #open} could have made:
+     * {@code jtgt-netlink-*.sock} directly in the split directory, within sun_path's length.
+     */
+    static Path socketIn(Path dir, String address) throws IOException {
+        Path socket;
+        try {
+            socket = Paths.get(address);
+        } catch (java.nio.file.InvalidPathException e) {
+            socket = null;
+        }
+        if (socket == null || address.getBytes(StandardCharsets.UTF_8).length > NetlinkTransport.MAX_SOCKET_PATH
+                || !socket.isAbsolute() || !dir.toAbsolutePath().normalize().equals(socket.getParent())
+                || !socket.getFileName().toString().startsWith(NetlinkTransport.SOCKET_PREFIX)
+                || !socket.getFileName().toString().endsWith(SOCKET_SUFFIX)) {
+            throw new IOException("the daemon named \"" + address + "\", not a netlink socket of the split directory "
+                    + dir);
+        }
+        return socket;
     }
 
     @Override

@@ -277,6 +277,28 @@ class SplitNetlinkTest {
     }
 
     @Test
+    void aDaemonThatNamesASocketOutsideTheDirectoryIsFenced() throws Exception {
+        // Something listens there: only the check of the address keeps the front from connecting.
+        Path elsewhere = Files.createDirectories(dir.resolve("sub")).resolve("jtgt-netlink-1-g1.sock");
+        try (ServerSocketChannel listening = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            listening.bind(UnixDomainSocketAddress.of(elsewhere));
+            for (String address : new String[] {elsewhere.toString(), dir.resolve("sub/../jtgt-netlink-1-g1.sock")
+                .toString(), dir.resolve("control.sock").toString(), "jtgt-netlink-1-g1.sock", ""}) {
+                PeerLink link = hello(dir);
+                long generation = link.read().payload().readLong();
+                link.write(PeerLink.READY, out -> {
+                    out.writeLong(generation);
+                    out.writeUTF(address);
+                });
+                assertTrue(linkClosed(link), address);
+            }
+        }
+        Daemon good = Daemon.attach(dir, medium);
+        createNexus(good);
+        good.die();
+    }
+
+    @Test
     void aDaemonOverShmIsRefusedByANetlinkFront() throws Exception {
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));

@@ -457,7 +457,7 @@ public final class FrontShm implements Transport {
                             throw new IOException("READY for generation " + ready + ", attached as " + gen);
                         }
                         DaemonLine d = generationRings != null ? new RingLine(generationRings[0], generationRings[1], gen)
-                                : new MediumLine(this, medium, address, area, gen);
+                                : new MediumLine(this, medium, socketPath.getParent(), address, area, gen);
                         ready(gen, d);
                         LOG.info("daemon pid {} attached: generation {}", pid, gen);
                     }

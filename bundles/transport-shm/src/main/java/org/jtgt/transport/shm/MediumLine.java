@@ -26,10 +26,11 @@ final class MediumLine implements DaemonLine, EventSink {
     private volatile FrontEndpoint endpoint;
     private volatile boolean stopped;
 
-    MediumLine(FrontShm owner, SplitMedium medium, String address, DataArea area, long generation) throws IOException {
+    MediumLine(FrontShm owner, SplitMedium medium, java.nio.file.Path dir, String address, DataArea area,
+            long generation) throws IOException {
         this.owner = owner;
         this.generation = generation;
-        this.line = medium.connect(address, area, this, medium.name() + " front g" + generation);
+        this.line = medium.connect(dir, address, area, this, medium.name() + " front g" + generation);
     }
 
     @Override

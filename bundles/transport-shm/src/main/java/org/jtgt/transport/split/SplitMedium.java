@@ -37,13 +37,15 @@ public interface SplitMedium {
     DataArea frontArea(long size);
 
     /**
-     * Front: connects to the daemon end at {@code address} (from READY). Daemon → host events go to
-     * {@code sink} on the line's own threads; a broken line (the daemon died, or sent something
-     * malformed) is reported once through {@link EventSink#onTransportFailure}.
+     * Front: connects to the daemon end at {@code address} (from READY, so from a peer that may be
+     * hostile: a medium connects only to what it could have opened itself in {@code dir}). Daemon →
+     * host events go to {@code sink} on the line's own threads; a broken line (the daemon died, or
+     * sent something malformed) is reported once through {@link EventSink#onTransportFailure}.
      *
+     * @param dir the split directory both processes share
      * @param area the area {@link #frontArea} returned
      */
-    FrontLine connect(String address, DataArea area, EventSink sink, String name) throws IOException;
+    FrontLine connect(Path dir, String address, DataArea area, EventSink sink, String name) throws IOException;
 
     /**
      * Daemon: opens the end of {@code generation} in the split directory {@code dir}, for a front
