@@ -10,6 +10,10 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
 import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +23,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.jtgt.testkit.ExternalTool;
@@ -44,6 +49,7 @@ class SplitNetlinkIT {
     private static final int RESTARTS = Integer.getInteger("split.netlink.restarts", 3);
     private static final Pattern ATTACHED = Pattern.compile("daemon pid \\d+ attached: generation (\\d+)");
     private static final Pattern WAITING = Pattern.compile("waiting for the front|attached to the front over netlink");
+    private static final Pattern METRICS = Pattern.compile("metrics: HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
     private static final Pattern REFUSED = Pattern.compile(
             "the front refused this daemon: this front reaches its daemon over netlink, the daemon \\(pid \\d+\\) over shm");
 
@@ -152,6 +158,13 @@ class SplitNetlinkIT {
         assertEquals(2 * RESTARTS + 1, count(frontLog, "attached: generation"), frontLog);
         System.out.printf("split over netlink: %d restarts (%d kill -9, %d SIGTERM), %d commands (%d writes, %d verified"
                 + " reads), 0 failed%n", 2 * RESTARTS, RESTARTS, RESTARTS, sent[0], wrote.get(), read.get());
+        // The daemon's operators' view counts the daemon processes the front had before it, over netlink too.
+        Matcher http = METRICS.matcher(daemon.output.await(METRICS, 10));
+        assertTrue(http.find());
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + http.group(1) + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("\njtgt_split_daemon_restarts_total " + 2 * RESTARTS + "\n"), metrics);
         daemon.stopCleanly();
         front.stopCleanly();
         try (var left = Files.list(config)) {
@@ -167,6 +180,7 @@ class SplitNetlinkIT {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Djava.io.tmpdir=" + LauncherProcess.TARGET);
         command.add("-Djtgt.default.target.size=16777216");
+        command.add("-Djtgt.metrics.http=127.0.0.1:0");
         if (medium != null) {
             command.add(medium);
         }
