@@ -54,7 +54,8 @@ class BundleManifestsIT {
 
     /**
      * Only {@code org.jtgt.api.*} is exported, with a version, and only by the bundles meant to;
-     * the one library outside it is the ring ({@code org.jtgt.ring}, by {@code jtgt-ring}).
+     * the libraries outside it are the ring ({@code org.jtgt.ring}, by {@code jtgt-ring}) and the
+     * split shape's medium SPI ({@code org.jtgt.transport.split}, by {@code jtgt-transport-shm}).
      * The FC codecs ({@code org.jtgt.fc.wire}) are a private copy in each FC bundle: neither
      * exports nor imports them, so the initiator needs no target bundle and the reverse.
      */

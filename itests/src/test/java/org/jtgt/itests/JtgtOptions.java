@@ -47,10 +47,15 @@ public final class JtgtOptions {
      * exports its emulated initiator, {@code org.jtgt.api.fc.initiator}), or the library package
      * {@link #LIBRARY_EXPORTS} names for them.
      */
-    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring", "jtgt-fc-initiator");
+    public static final List<String> EXPORTING_BUNDLES = List.of("jtgt-api", "jtgt-ring", "jtgt-fc-initiator",
+            "jtgt-transport-shm");
 
-    /** Libraries outside {@code org.jtgt.api}, by the bundle that exports them: the slot ring. */
-    public static final Map<String, String> LIBRARY_EXPORTS = Map.of("jtgt-ring", "org.jtgt.ring");
+    /**
+     * Libraries outside {@code org.jtgt.api}, by the bundle that exports them: the slot ring, and
+     * the split shape's medium SPI (transport-shm, for the netlink-style transport).
+     */
+    public static final Map<String, String> LIBRARY_EXPORTS = Map.of("jtgt-ring", "org.jtgt.ring",
+            "jtgt-transport-shm", "org.jtgt.transport.split");
 
     /** Whether {@code bundle} (one of {@link #EXPORTING_BUNDLES}) may export {@code pkg}. */
     public static boolean mayExport(String bundle, String pkg) {

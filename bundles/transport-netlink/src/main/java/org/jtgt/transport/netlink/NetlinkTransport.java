@@ -45,9 +45,13 @@ import org.slf4j.LoggerFactory;
  * daemon side listens and registers first; each {@link #attachHost} connects a new host side.
  * Connections made before the daemon attaches wait for it (their events queue, as they would in
  * a ring nobody drains yet).
+ *
+ * <p>This component runs in one process only ({@link NetlinkRole}); between a front and a daemon
+ * process, {@link NetlinkMedium} opens one such transport per daemon generation in the daemon and
+ * connects the front to it.
  */
 @Component(service = Transport.class, property = Transport.NAME_PROPERTY + "=netlink", immediate = true,
-        configurationPid = "org.jtgt.transport.netlink")
+        configurationPid = "org.jtgt.transport.netlink", enabled = false)
 @Designate(ocd = NetlinkTransport.Config.class)
 public class NetlinkTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NetlinkTransport.class);
@@ -282,6 +286,29 @@ public class NetlinkTransport implements Transport {
                 closeQuietly(channel);
                 throw new IOException("the netlink transport closed while attaching");
             }
+            hosts.add(c);
+        }
+        c.start();
+        LOG.info("{} connected to {}", c, socket);
+        return c;
+    }
+
+    /**
+     * Connects a host side with its own {@code area} to the socket at {@code socket}, this
+     * transport not listening itself: the split shape's front ({@link NetlinkMedium}), whose area
+     * outlives each connection.
+     */
+    HostConnection connectHost(Path socket, NetlinkDataArea area, EventSink sink, String name, int queueSlots,
+            int ackWindow) throws IOException {
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            throw new IOException("cannot connect to netlink socket " + socket + ": " + e.getMessage(), e);
+        }
+        HostConnection c = new HostConnection(this, name, channel, sink, area, queueSlots, ackWindow);
+        synchronized (lock) {
             hosts.add(c);
         }
         c.start();

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +36,7 @@ import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.jtgt.api.transport.TransportOccupancy;
+import org.jtgt.transport.split.SplitMedium;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleEvent;
 import org.osgi.framework.SynchronousBundleListener;
@@ -50,10 +52,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon process's side of the split shape (role {@code daemon}): it connects to the front's
- * link socket (waiting for the front if it is not there yet), maps the front's region, registers
- * the front's target ports with the daemon under the same identifiers, and registers an
- * {@code shm} transport over that generation's rings, to which the target daemon attaches as to
- * any transport. It keeps the front's copy of the catalog current. When the front goes away it
+ * link socket (waiting for the front if it is not there yet), registers the front's target ports
+ * with the daemon under the same identifiers, and registers a transport for that generation, to
+ * which the target daemon attaches as to any transport: over the front's region and that
+ * generation's rings ({@code shm}, default), or over the end a {@link SplitMedium} opens here (the
+ * medium {@value SplitMedium#SELECTION_PROPERTY} names; the front must name the same). It keeps the front's copy of the catalog current. When the front goes away it
  * ends that front's I_T nexuses in the daemon, unregisters its ports and waits for the next front.
  */
 @Component(enabled = false, immediate = true, configurationPid = "org.jtgt.transport.shm")
@@ -74,6 +77,19 @@ public final class DaemonShm {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     volatile ChapAccounts accounts;
 
+    private final List<SplitMedium> media = new CopyOnWriteArrayList<>();
+    private volatile String mediumName = "shm";
+    private String lastRefusal;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addMedium(SplitMedium m) {
+        media.add(m);
+    }
+
+    void removeMedium(SplitMedium m) {
+        media.remove(m);
+    }
+
     private BundleContext context;
     private Path socketPath;
     private final SynchronousBundleListener frameworkStopping = event -> {
@@ -90,6 +106,8 @@ public final class DaemonShm {
     @Activate
     void activate(BundleContext bundleContext, ShmTransport.Config config) throws IOException {
         this.context = bundleContext;
+        String chosen = bundleContext.getProperty(SplitMedium.SELECTION_PROPERTY);
+        mediumName = chosen == null || chosen.isBlank() ? "shm" : chosen.trim();
         socketPath = ShmDirectories.socket(ShmDirectories.splitDirectory(bundleContext, config.directory()));
         running = true;
         bundleContext.addBundleListener(frameworkStopping);
@@ -142,7 +160,20 @@ public final class DaemonShm {
 
     private void run() {
         boolean told = false;
+        boolean toldMedium = false;
         while (running) {
+            if (medium(mediumName) == null && !mediumName.equals("shm")) {
+                // Its bundle starts after this one: attach only once it is there.
+                if (!toldMedium) {
+                    LOG.info("{}={}: waiting for that split medium before attaching", SplitMedium.SELECTION_PROPERTY,
+                            mediumName);
+                    toldMedium = true;
+                }
+                if (!sleep(CONNECT_RETRY_MILLIS)) {
+                    return;
+                }
+                continue;
+            }
             SocketChannel c;
             try {
                 c = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -177,6 +208,15 @@ public final class DaemonShm {
         }
     }
 
+    private SplitMedium medium(String name) {
+        for (SplitMedium candidate : media) {
+            if (candidate.name().equals(name)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
     private static boolean sleep(long millis) {
         try {
             Thread.sleep(millis);
@@ -199,18 +239,29 @@ public final class DaemonShm {
                 out.writeInt(PeerLink.PROTOCOL);
                 out.writeLong(ProcessHandle.current().pid());
                 out.writeUTF(context.getBundle().getSymbolicName() + " " + context.getBundle().getVersion());
+                out.writeUTF(mediumName);
             });
             PeerLink.Frame f = link.read();
             if (f.type() == PeerLink.REFUSED) {
-                LOG.error("the front refused this daemon: {}", f.payload().readUTF());
+                String reason = f.payload().readUTF();
+                if (!reason.equals(lastRefusal)) {
+                    LOG.error("the front refused this daemon: {} (asking again every second)", reason);
+                    lastRefusal = reason;
+                }
                 sleep(1000);
                 return;
             }
+            lastRefusal = null;
             if (f.type() != PeerLink.ATTACH) {
                 throw new IOException("expected ATTACH, got frame type " + f.type());
             }
             gen = f.payload().readLong();
-            Path regionPath = Paths.get(f.payload().readUTF());
+            String medium = f.payload().readUTF();
+            String regionName = f.payload().readUTF();
+            long areaSize = f.payload().readLong();
+            if (!medium.equals(mediumName)) {
+                throw new IOException("the front attaches over " + medium + ", this daemon is set to " + mediumName);
+            }
             int n = PeerLink.count(f.payload(), 65535, "ports");
             for (int i = 0; i < n; i++) {
                 int id = PeerLink.portId(f.payload());
@@ -229,25 +280,46 @@ public final class DaemonShm {
             }
             long before = f.payload().readLong();
             awaitCatalog(expected);
-            ShmRegion region = ShmRegion.attach(regionPath);
-            if (region.generation() != gen) {
-                throw new IOException(regionPath + " is at generation " + region.generation() + ", not " + gen);
+            String address = "";
+            if (medium.equals("shm")) {
+                Path regionPath = Paths.get(regionName);
+                ShmRegion region = ShmRegion.attach(regionPath);
+                if (region.generation() != gen) {
+                    throw new IOException(regionPath + " is at generation " + region.generation() + ", not " + gen);
+                }
+                bell = ringable(socketPath.getParent(), gen, region);
+                transport = new DaemonTransport(region, gen, before);
+            } else {
+                SplitMedium m = medium(medium);
+                if (m == null) {
+                    throw new IOException("no split medium named " + medium + " is registered in this process");
+                }
+                SplitMedium.DaemonEnd end = m.open(socketPath.getParent(), gen, areaSize);
+                address = end.address();
+                transport = new DaemonTransport(medium, end, gen, before);
             }
-            bell = ringable(socketPath.getParent(), gen, region);
-            transport = new DaemonTransport(region, gen, before);
             Dictionary<String, Object> props = new Hashtable<>();
-            props.put(Transport.NAME_PROPERTY, "shm");
+            props.put(Transport.NAME_PROPERTY, medium);
             registration = context.registerService(Transport.class, transport, props);
             if (!transport.attached.await(ATTACH_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 throw new IOException("the target daemon did not attach to the transport within "
                         + ATTACH_TIMEOUT_SECONDS + " s");
             }
             long ready = gen;
+            String readyAddress = address;
             left = new CountDownLatch(1);
             current = link;
-            link.write(PeerLink.READY, out -> out.writeLong(ready));
-            LOG.info("attached to the front's region {} as generation {} ({} daemon processes before this one)",
-                    regionPath, gen, before);
+            link.write(PeerLink.READY, out -> {
+                out.writeLong(ready);
+                out.writeUTF(readyAddress);
+            });
+            if (medium.equals("shm")) {
+                LOG.info("attached to the front's region {} as generation {} ({} daemon processes before this one)",
+                        regionName, gen, before);
+            } else {
+                LOG.info("attached to the front over {} at {} as generation {} ({} daemon processes before this one)",
+                        medium, address, gen, before);
+            }
             pusher = new Thread(() -> pushCatalog(link), "jtgt-shm-daemon-catalog");
             pusher.setDaemon(true);
             pusher.start();
@@ -424,37 +496,60 @@ public final class DaemonShm {
     }
 
     /**
-     * The {@code shm} transport of one generation in the daemon process: only a daemon attaches.
-     * Its endpoint stops producing and consuming once the front publishes a newer generation.
+     * The transport of one generation in the daemon process: only a daemon attaches. Over shm its
+     * endpoint stops producing and consuming once the front publishes a newer generation; over
+     * another medium the generation's end closes when its link ends.
      */
     static final class DaemonTransport implements Transport, ShmEndpoint.Owner, DaemonGenerations,
             TransportOccupancy {
+        private final String name;
+        /** Shared memory; null over another medium. */
         private final ShmRegion region;
+        /** Another medium's end; null over shared memory. */
+        private final SplitMedium.DaemonEnd end;
         private final long generation;
         private final long daemonsBefore;
         private final ShmDataArea area;
         final CountDownLatch attached = new CountDownLatch(1);
         private ShmEndpoint endpoint;
+        private TransportEndpoint mediumEndpoint;
         private NexusWatch watch;
 
         DaemonTransport(ShmRegion region, long generation, long daemonsBefore) {
+            this.name = "shm";
             this.region = region;
+            this.end = null;
             this.generation = generation;
             this.daemonsBefore = daemonsBefore;
             this.area = new ShmDataArea(region.data);
         }
 
-        @Override
-        public String name() {
-            return "shm";
+        DaemonTransport(String name, SplitMedium.DaemonEnd end, long generation, long daemonsBefore) {
+            this.name = name;
+            this.region = null;
+            this.end = end;
+            this.generation = generation;
+            this.daemonsBefore = daemonsBefore;
+            this.area = null;
         }
 
         @Override
-        public synchronized TransportEndpoint attachDaemon(EventSink sink) {
-            if (endpoint != null) {
-                throw new IllegalStateException("a daemon is attached to the shm transport already");
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public synchronized TransportEndpoint attachDaemon(EventSink sink) throws IOException {
+            if (endpoint != null || mediumEndpoint != null) {
+                throw new IllegalStateException("a daemon is attached to the " + name + " transport already");
             }
             watch = new NexusWatch(sink);
+            if (end != null) {
+                mediumEndpoint = end.attach(watch);
+                watch.endpoint = mediumEndpoint;
+                attached.countDown();
+                return mediumEndpoint;
+            }
             endpoint = new ShmEndpoint(this, () -> region.generation() == generation, "daemon-" + generation,
                     region.toHost, region.toDaemon, area, watch, true);
             watch.endpoint = endpoint;
@@ -480,17 +575,18 @@ public final class DaemonShm {
 
         @Override
         public int queuedToDaemon() {
-            return region.toDaemon.size();
+            return region == null ? 0 : region.toDaemon.size();
         }
 
         @Override
         public int queuedToHost() {
-            return region.toHost.size();
+            return region == null ? 0 : region.toHost.size();
         }
 
+        /** 0 over another medium: it has no rings to measure here. */
         @Override
         public int capacity() {
-            return region.toDaemon.slotCount();
+            return region == null ? 0 : region.toDaemon.slotCount();
         }
 
         @Override
@@ -511,6 +607,14 @@ public final class DaemonShm {
                 e = endpoint;
                 w = watch;
             }
+            if (end != null) {
+                // Closed before the nexuses end: the daemon's answers to that are for nobody.
+                end.close();
+                if (w != null) {
+                    w.destroyAll();
+                }
+                return;
+            }
             if (e == null) {
                 return;
             }
@@ -522,7 +626,8 @@ public final class DaemonShm {
 
         @Override
         public String toString() {
-            return "shm transport, daemon side of " + region.file + " generation " + generation;
+            return name + " transport, daemon side of generation " + generation
+                    + (region == null ? " at " + end.address() : " of " + region.file);
         }
     }
 

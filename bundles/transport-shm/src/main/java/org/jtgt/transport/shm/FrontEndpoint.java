@@ -25,7 +25,6 @@ import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
-import org.jtgt.ring.SlotRing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * the order the host sent it: commands that may be executed again as they were
  * ({@link RepeatableCommands}), the others answered here with ABORTED COMMAND 08h/00h.
  *
- * <p>Threads: host threads call {@link #offer}/{@link #send}; the generation's pump delivers the
+ * <p>Threads: host threads call {@link #offer}/{@link #send}; the generation's line delivers the
  * daemon's answers ({@link #onEvent}); the front's link thread calls {@link #linked} and
  * {@link #unlinked}. One lock guards the journal, the state and producing into the ring.
  */
@@ -65,9 +64,8 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     private final ByteBuffer scratch = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
     private final byte[] sense = new byte[SenseBuilder.FIXED_LENGTH];
 
-    /** The current generation's ring toward the daemon, null while no daemon is attached. */
-    private SlotRing toDaemon;
-    private RingPump pump;
+    /** The current generation's way to the daemon, null while no daemon is attached. */
+    private DaemonLine toDaemon;
     private long generation;
     private boolean linked;
     private volatile boolean open = true;
@@ -132,7 +130,7 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     /** KEVENT_CMD_DONE: only the daemon that answered the command hears of it. */
     private boolean done(ByteBuffer src, int offset, int length, int hostNo) {
         // toDaemon, not linked: during a replay the new daemon answers and hears of its DONEs.
-        SlotRing ring = toDaemon;
+        DaemonLine ring = toDaemon;
         int e = journal.find(CommandJournal.CMD, hostNo, CmdDoneEvent.cid(src, offset));
         if (e < 0) {
             return ring == null || ring.offer(src, offset, length);
@@ -241,19 +239,17 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     // ---- generations ----
 
     /**
-     * The daemon of {@code newGeneration} consumes {@code down} and produces into {@code up}:
-     * start delivering its answers, give it the nexuses and the journal, then let requests through.
+     * The daemon of {@code newGeneration} is reached through {@code down}: start delivering its
+     * answers, give it the nexuses and the journal, then let requests through.
      */
-    void linked(SlotRing down, SlotRing up, long newGeneration) {
-        RingPump p = new RingPump("jtgt-shm-front-" + newGeneration, up, this, this, false);
+    void linked(DaemonLine down, long newGeneration) {
         List<Nexus> nexuses;
         synchronized (lock) {
             generation = newGeneration;
             toDaemon = down;
-            pump = p;
             nexuses = new ArrayList<>(live.values());
         }
-        p.start();
+        down.start(this);
         int recreated = 0;
         for (Nexus n : nexuses) {
             if (recreate(down, n)) {
@@ -287,7 +283,7 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
         }
     }
 
-    private boolean recreate(SlotRing down, Nexus n) {
+    private boolean recreate(DaemonLine down, Nexus n) {
         long at = area.allocate(Math.max(n.names().length, 1));
         if (at < 0) {
             LOG.error("no room in the data area to recreate I_T nexus {}:{}", n.hostNo(), n.id());
@@ -304,7 +300,7 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     }
 
     /** Gives entry {@code e} to the new daemon: 1 sent, 2 answered here, 0 gone meanwhile, -1 ring stuck. */
-    private int replay(SlotRing down, int e) {
+    private int replay(DaemonLine down, int e) {
         ByteBuffer records = journal.records();
         int at = journal.offset(e);
         int len;
@@ -364,16 +360,14 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
      * did not answer for the next one. Returns when nothing of this generation is used any more.
      */
     void unlinked() {
-        RingPump p;
+        DaemonLine l;
         synchronized (lock) {
             linked = false;
+            l = toDaemon;
             toDaemon = null;
-            p = pump;
-            pump = null;
         }
-        if (p != null) {
-            p.stop();
-            p.drainNow();
+        if (l != null) {
+            l.stop(true);
         }
         synchronized (lock) {
             int again = journal.unsendAll();
@@ -399,24 +393,24 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
 
     @Override
     public void close() {
-        RingPump p;
+        DaemonLine l;
         synchronized (lock) {
             if (!open) {
                 return;
             }
             open = false;
             linked = false;
-            p = pump;
-            pump = null;
+            l = toDaemon;
+            toDaemon = null;
         }
-        if (p != null) {
-            p.stop();
+        if (l != null) {
+            l.stop(false);
         }
         owner.detached(this);
     }
 
     @Override
     public String toString() {
-        return "shm front endpoint (generation " + generation + ")";
+        return "split front endpoint (generation " + generation + ")";
     }
 }

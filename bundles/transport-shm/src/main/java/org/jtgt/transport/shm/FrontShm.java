@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.api.target.LunInfo;
@@ -20,27 +21,34 @@ import org.jtgt.api.target.TargetCatalog;
 import org.jtgt.api.target.TargetInfo;
 import org.jtgt.api.target.TargetPorts;
 import org.jtgt.api.target.TargetPorts.Port;
+import org.jtgt.api.transport.DataArea;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.jtgt.ring.SlotRing;
+import org.jtgt.transport.split.SplitMedium;
 import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The front process's side of the split shape (role {@code front}): it owns the region
- * ({@code jtgt-front.region} in the shared directory) and listens on the link socket
- * ({@code jtgt-front.sock}) for the daemon process. It registers the {@code shm} transport the
- * host side binds, and the daemon's services the drivers need ({@link FrontCatalog}). One daemon
- * is attached at a time; each one gets a new generation and fresh rings, and the host endpoint
- * ({@link FrontEndpoint}) gives it what the previous one left unanswered. The host side sees one
- * transport from start to stop: a daemon restart is a pause, not a failure.
+ * The front process's side of the split shape (role {@code front}): it listens on the link socket
+ * ({@code jtgt-front.sock} in the shared directory) for the daemon process, and reaches the daemon
+ * of each generation through the medium {@value SplitMedium#SELECTION_PROPERTY} names: {@code shm}
+ * (default), the region it owns ({@code jtgt-front.region}) with fresh rings per generation; or a
+ * {@link SplitMedium} service of that name (the netlink-style transport's connection). It registers
+ * a transport of the medium's name that the host side binds, and the daemon's services the drivers
+ * need ({@link FrontCatalog}). One daemon is attached at a time; each one gets a new generation,
+ * and the host endpoint ({@link FrontEndpoint}) gives it what the previous one left unanswered. The
+ * host side sees one transport from start to stop: a daemon restart is a pause, not a failure.
  */
 @Component(enabled = false, immediate = true, configurationPid = "org.jtgt.transport.shm")
 public final class FrontShm implements Transport {
@@ -50,8 +58,17 @@ public final class FrontShm implements Transport {
     /** How long a daemon stopping on purpose gets to answer what it has. */
     static final long LEAVE_TIMEOUT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
+    /** The medium's name: {@code shm}, or that of {@link #medium}. */
+    private String mediumName = "shm";
+    /** Null for the built-in shared-memory medium. */
+    private SplitMedium medium;
+    private final List<SplitMedium> media = new CopyOnWriteArrayList<>();
+    private BundleContext context;
+    private ShmTransport.Config config;
+    private boolean opened;
+    /** Shared memory only. */
     private ShmRegion region;
-    private ShmDataArea area;
+    private DataArea area;
     private Path socketPath;
     private ServerSocketChannel server;
     private Thread acceptor;
@@ -75,19 +92,77 @@ public final class FrontShm implements Transport {
     /** A daemon that connected while {@link #link} was taken: served when it is free. */
     private PeerLink standby;
     private SlotRing[] rings;
+    /** The way to the attached daemon, from its READY until its link ends. */
+    private DaemonLine line;
     private Doorbell bell;
     private long linkedGeneration = -1;
     /** Daemon processes that reached READY since this front started. */
     private long attachedDaemons;
     private FrontEndpoint host;
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addMedium(SplitMedium m) {
+        media.add(m);
+        try {
+            openWhenReady();
+        } catch (IOException e) {
+            LOG.error("the front cannot open over the {} medium: {}", m.name(), e.toString());
+        }
+    }
+
+    void removeMedium(SplitMedium m) {
+        media.remove(m);
+        // A line of it that is open stays usable until its generation ends; the next daemon
+        // waits for the medium to come back.
+    }
+
     @Activate
-    void activate(BundleContext context, ShmTransport.Config config) throws IOException {
-        Path dir = ShmDirectories.splitDirectory(context, config.directory());
-        OwnerOnlyFiles.createDirectories(dir);
-        open(dir, config.slotCount(), config.slotSize(), config.dataAreaSize());
+    void activate(BundleContext bundleContext, ShmTransport.Config cfg) throws IOException {
+        String chosen = bundleContext.getProperty(SplitMedium.SELECTION_PROPERTY);
+        synchronized (registrations) {
+            context = bundleContext;
+            config = cfg;
+            mediumName = chosen == null || chosen.isBlank() ? "shm" : chosen.trim();
+        }
+        if (!openWhenReady()) {
+            // Normal at start: the medium's bundle starts after this one. Nothing listens until it is there.
+            LOG.info("{}={}: the front opens once a split medium of that name is registered (shm is built in; "
+                    + "netlink comes with the transport-netlink bundle)", SplitMedium.SELECTION_PROPERTY, mediumName);
+        }
+    }
+
+    /** Opens once the chosen medium is there (at once for shm); true if open. */
+    private boolean openWhenReady() throws IOException {
+        synchronized (registrations) {
+            if (opened) {
+                return true;
+            }
+            if (context == null) {
+                return false; // bound before activation
+            }
+            SplitMedium m = null;
+            if (!mediumName.equals("shm")) {
+                for (SplitMedium candidate : media) {
+                    if (candidate.name().equals(mediumName)) {
+                        m = candidate;
+                    }
+                }
+                if (m == null) {
+                    return false;
+                }
+            }
+            Path dir = ShmDirectories.splitDirectory(context, config.directory());
+            OwnerOnlyFiles.createDirectories(dir);
+            open(dir, m, config.slotCount(), config.slotSize(), config.dataAreaSize());
+            opened = true;
+            register(context);
+            return true;
+        }
+    }
+
+    private void register(BundleContext context) {
         Dictionary<String, Object> props = new Hashtable<>();
-        props.put(Transport.NAME_PROPERTY, "shm");
+        props.put(Transport.NAME_PROPERTY, mediumName);
         registrations.add(context.registerService(Transport.class, this, props));
         registrations.add(context.registerService(new String[] {TargetCatalog.class.getName(),
             TargetPorts.class.getName()}, catalog, null));
@@ -113,9 +188,24 @@ public final class FrontShm implements Transport {
 
     /** Creates the region and listens for a daemon; also the entry point for tests without a framework. */
     void open(Path dir, int slotCount, int slotSize, long dataAreaSize) throws IOException {
+        open(dir, null, slotCount, slotSize, dataAreaSize);
+    }
+
+    /**
+     * Listens for a daemon reached through {@code over} (null: the region, created here); also
+     * the entry point for tests without a framework.
+     */
+    void open(Path dir, SplitMedium over, int slotCount, int slotSize, long dataAreaSize) throws IOException {
         socketPath = ShmDirectories.socket(dir);
-        region = ShmRegion.create(dir.resolve(ShmDirectories.FRONT_REGION), slotCount, slotSize, dataAreaSize);
-        area = new ShmDataArea(region.data);
+        medium = over;
+        if (over == null) {
+            mediumName = "shm";
+            region = ShmRegion.create(dir.resolve(ShmDirectories.FRONT_REGION), slotCount, slotSize, dataAreaSize);
+            area = new ShmDataArea(region.data);
+        } else {
+            mediumName = over.name();
+            area = over.frontArea(dataAreaSize);
+        }
         // A front killed before it could remove its socket leaves it behind; the launcher's lock
         // on the role makes sure no live front owns it.
         Files.deleteIfExists(socketPath);
@@ -134,8 +224,8 @@ public final class FrontShm implements Transport {
         bellAcceptor = new Thread(this::acceptBells, "jtgt-shm-front-bells");
         bellAcceptor.setDaemon(true);
         bellAcceptor.start();
-        LOG.info("front ready: region {} ({} MiB data), waiting for the daemon on {}", region.file,
-                dataAreaSize >> 20, socketPath);
+        LOG.info("front ready over {}: {} ({} MiB data), waiting for the daemon on {}", mediumName,
+                region == null ? "data area in this process" : "region " + region.file, dataAreaSize >> 20, socketPath);
     }
 
     FrontCatalog catalog() {
@@ -153,6 +243,10 @@ public final class FrontShm implements Transport {
                 unregister(accounts);
                 accounts = null;
             }
+            if (!opened) {
+                return;
+            }
+            opened = false;
         }
         close();
     }
@@ -162,10 +256,12 @@ public final class FrontShm implements Transport {
         PeerLink l;
         PeerLink s;
         FrontEndpoint h;
+        DaemonLine d;
         synchronized (this) {
             l = link;
             s = standby;
             h = host;
+            d = line;
         }
         if (s != null) {
             s.close();
@@ -183,18 +279,23 @@ public final class FrontShm implements Transport {
         if (h != null) {
             h.close();
         }
+        if (d != null) {
+            d.stop(false);
+        }
         try {
             acceptor.join(5000);
             bellAcceptor.join(5000);
             Files.deleteIfExists(socketPath);
             Files.deleteIfExists(bellPath);
-            region.close();
+            if (region != null) {
+                region.close();
+            }
         } catch (IOException e) {
-            LOG.warn("could not remove {}: {}", region.file, e.toString());
+            LOG.warn("could not remove the front's files in {}: {}", socketPath.getParent(), e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("front closed: {}", region.file);
+        LOG.info("front closed: {}", socketPath);
     }
 
     private void acceptDaemons() {
@@ -300,12 +401,21 @@ public final class FrontShm implements Transport {
                 refuse(l, "link protocol " + protocol + " is not this front's " + PeerLink.PROTOCOL);
                 return;
             }
-            SlotRing[] fresh;
+            String theirs = hello.payload().readUTF();
+            if (!theirs.equals(mediumName)) {
+                refuse(l, "this front reaches its daemon over " + mediumName + ", the daemon (pid " + pid + ") over "
+                        + theirs + ": set " + SplitMedium.SELECTION_PROPERTY + " alike in both processes");
+                return;
+            }
+            SlotRing[] fresh = null;
             synchronized (this) {
                 gen = ++generation;
-                fresh = region.renewRings(gen);
-                rings = fresh;
+                if (region != null) {
+                    fresh = region.renewRings(gen);
+                    rings = fresh;
+                }
             }
+            SlotRing[] generationRings = fresh;
             long attaching = gen;
             List<Port> ports = catalog.registered();
             List<TargetInfo> expected = catalog.targets();
@@ -315,7 +425,9 @@ public final class FrontShm implements Transport {
             }
             l.write(PeerLink.ATTACH, out -> {
                 out.writeLong(attaching);
-                out.writeUTF(region.file.toString());
+                out.writeUTF(mediumName);
+                out.writeUTF(region == null ? "" : region.file.toString());
+                out.writeLong(area.size());
                 out.writeInt(ports.size());
                 for (Port p : ports) {
                     out.writeShort(p.relativeId());
@@ -340,10 +452,13 @@ public final class FrontShm implements Transport {
                 switch (f.type()) {
                     case PeerLink.READY -> {
                         long ready = f.payload().readLong();
+                        String address = f.payload().readUTF();
                         if (ready != gen) {
                             throw new IOException("READY for generation " + ready + ", attached as " + gen);
                         }
-                        ready(gen, fresh);
+                        DaemonLine d = generationRings != null ? new RingLine(generationRings[0], generationRings[1], gen)
+                                : new MediumLine(this, medium, socketPath.getParent(), address, area, gen);
+                        ready(gen, d);
                         LOG.info("daemon pid {} attached: generation {}", pid, gen);
                     }
                     case PeerLink.CATALOG -> {
@@ -369,7 +484,9 @@ public final class FrontShm implements Transport {
                 LOG.warn("daemon pid {} gone (generation {}); requests wait for the next one", pid, gen);
             }
         } catch (IOException | RuntimeException e) {
-            if (running) {
+            if (running && l.fenced()) {
+                LOG.warn("daemon pid {} fenced (generation {}); requests wait for the next one", pid, gen);
+            } else if (running) {
                 LOG.error("daemon pid {} broke the link protocol (generation {}): {}; it is fenced", pid, gen,
                         e.toString());
             }
@@ -379,24 +496,30 @@ public final class FrontShm implements Transport {
         }
     }
 
-    private synchronized void ready(long gen, SlotRing[] fresh) {
+    private synchronized void ready(long gen, DaemonLine d) {
         linkedGeneration = gen;
+        line = d;
         attachedDaemons++;
         if (host != null) {
-            host.linked(fresh[0], fresh[1], gen);
+            host.linked(d, gen);
         }
     }
 
     /** Fences the generation of link {@code l}: its daemon, if alive, stops producing; the next one starts clean. */
     private void lost(PeerLink l) {
         FrontEndpoint h;
+        DaemonLine d;
         synchronized (this) {
             if (link != l) {
                 return;
             }
             long fenced = ++generation;
-            region.publishGeneration(fenced);
+            if (region != null) {
+                region.publishGeneration(fenced);
+            }
             linkedGeneration = -1;
+            d = line;
+            line = null;
             if (rings != null) {
                 rings[0].setDoorbell(null);
             }
@@ -406,6 +529,9 @@ public final class FrontShm implements Transport {
         }
         if (h != null) {
             h.unlinked();
+        }
+        if (d != null) {
+            d.stop(false); // stopped already if the host side had it
         }
         PeerLink next;
         synchronized (this) {
@@ -428,7 +554,22 @@ public final class FrontShm implements Transport {
         }
         LOG.error("the daemon broke the ring protocol ({}); fencing it", reason);
         if (l != null) {
-            l.close();
+            l.fence();
+        }
+    }
+
+    /**
+     * The line of generation {@code gen} ended (the daemon died, or sent what does not parse):
+     * that generation is fenced, as when its link ends.
+     */
+    void lineFailed(long gen, String reason) {
+        PeerLink l;
+        synchronized (this) {
+            l = gen == generation ? link : null;
+        }
+        if (l != null) {
+            LOG.warn("generation {}: the {} connection to the daemon ended ({}); fencing it", gen, mediumName, reason);
+            l.fence();
         }
     }
 
@@ -458,7 +599,7 @@ public final class FrontShm implements Transport {
 
     @Override
     public String name() {
-        return "shm";
+        return mediumName;
     }
 
     @Override
@@ -472,8 +613,8 @@ public final class FrontShm implements Transport {
             throw new IllegalStateException("a host side is attached to the shm transport already");
         }
         host = new FrontEndpoint(this, area, sink, JOURNAL_CAPACITY);
-        if (linkedGeneration > 0 && rings != null) {
-            host.linked(rings[0], rings[1], linkedGeneration);
+        if (linkedGeneration > 0 && line != null) {
+            host.linked(line, linkedGeneration);
         }
         return host;
     }
@@ -519,6 +660,6 @@ public final class FrontShm implements Transport {
 
     @Override
     public String toString() {
-        return "shm transport, front of " + (region == null ? "(closed)" : region.file);
+        return mediumName + " transport, front of " + socketPath;
     }
 }

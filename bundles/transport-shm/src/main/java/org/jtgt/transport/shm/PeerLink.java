@@ -23,21 +23,24 @@ import java.nio.channels.SocketChannel;
  * type or a payload that does not parse ends the link.
  *
  * <pre>
- * HELLO           daemon → front  u32 protocol, u64 pid, UTF build version
- * ATTACH          front → daemon  u64 generation, UTF region path, u32 ports (u16 id, UTF driver, UTF description)*,
+ * HELLO           daemon → front  u32 protocol, u64 pid, UTF build version, UTF medium (shm, netlink)
+ * ATTACH          front → daemon  u64 generation, UTF medium, UTF region path (shm; else empty), u64 data area size,
+ *                                 u32 ports (u16 id, UTF driver, UTF description)*,
  *                                 u32 targets the previous daemon had (UTF name, u32 units (u32 lun)*)*,
  *                                 u64 daemons attached to this front before
- * READY           daemon → front  u64 generation (the daemon consumes the rings of that generation)
+ * READY           daemon → front  u64 generation, UTF address of the daemon's end (shm: empty; the daemon
+ *                                 consumes the rings of that generation)
  * PORT_REGISTER   front → daemon  u16 id, UTF driver, UTF description
  * PORT_UNREGISTER front → daemon  u16 id
  * CATALOG         daemon → front  see {@link CatalogCodec}
- * REFUSED         front → daemon  UTF reason (another daemon is attached, or the protocol differs)
+ * REFUSED         front → daemon  UTF reason (another daemon is attached, or the protocol or medium differs)
  * LEAVING         daemon → front  (a planned stop: take no new requests from me, tell me when I have answered all)
  * LEFT            front → daemon  u32 requests still unanswered (0 unless the front's wait timed out)
  * </pre>
  */
 final class PeerLink implements Closeable {
-    static final int PROTOCOL = 1;
+    /** 2: HELLO names the medium, ATTACH and READY carry what a medium other than shm needs. */
+    static final int PROTOCOL = 2;
     static final int MAX_FRAME = 1 << 20;
 
     static final int HELLO = 1;
@@ -63,6 +66,7 @@ final class PeerLink implements Closeable {
     private final SocketChannel channel;
     private final ByteBuffer lengthBuffer = ByteBuffer.allocate(4);
     private final Object writeLock = new Object();
+    private volatile boolean fenced;
 
     PeerLink(SocketChannel channel) {
         this.channel = channel;
@@ -130,6 +134,16 @@ final class PeerLink implements Closeable {
             throw new IOException("relative target port identifier 0 is reserved");
         }
         return id;
+    }
+
+    /** Closes the link because its daemon is fenced (its reader's error is then no protocol error). */
+    void fence() {
+        fenced = true;
+        close();
+    }
+
+    boolean fenced() {
+        return fenced;
     }
 
     @Override

@@ -223,6 +223,28 @@ class SplitShapeTest {
     }
 
     @Test
+    void aDaemonOverAnotherMediumIsRefusedWithTheReason() throws Exception {
+        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
+            PeerLink link = new PeerLink(c);
+            link.write(PeerLink.HELLO, out -> {
+                out.writeInt(PeerLink.PROTOCOL);
+                out.writeLong(ProcessHandle.current().pid());
+                out.writeUTF("test");
+                out.writeUTF("netlink");
+            });
+            PeerLink.Frame f = link.read();
+            assertEquals(PeerLink.REFUSED, f.type());
+            String reason = f.payload().readUTF();
+            assertTrue(reason.contains("over shm") && reason.contains("over netlink")
+                    && reason.contains("jtgt.split.transport"), reason);
+        }
+        Daemon good = Daemon.attach(dir);
+        createNexus(good);
+        good.die();
+    }
+
+    @Test
     void journalingACommandAllocatesNothingOnTheHostsThread() throws Exception {
         Daemon d = Daemon.attach(dir);
         createNexus(d);
@@ -389,10 +411,12 @@ class SplitShapeTest {
                 out.writeInt(PeerLink.PROTOCOL);
                 out.writeLong(ProcessHandle.current().pid());
                 out.writeUTF("test");
+                out.writeUTF("shm");
             });
             PeerLink.Frame attach = link.read();
             assertEquals(PeerLink.ATTACH, attach.type());
             long generation = attach.payload().readLong();
+            assertEquals("shm", attach.payload().readUTF());
             ShmRegion region = ShmRegion.attach(Paths.get(attach.payload().readUTF()));
             Daemon d = new Daemon(link, region, generation);
             SocketChannel bell = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -400,7 +424,10 @@ class SplitShapeTest {
             bell.write(ByteBuffer.allocate(Long.BYTES).putLong(0, generation));
             d.bell = new Doorbell(bell, region.toDaemon, "test-daemon-bell");
             region.toHost.setDoorbell(d.bell::ring);
-            link.write(PeerLink.READY, out -> out.writeLong(generation));
+            link.write(PeerLink.READY, out -> {
+                out.writeLong(generation);
+                out.writeUTF("");
+            });
             Thread reader = new Thread(() -> {
                 try {
                     while (true) {

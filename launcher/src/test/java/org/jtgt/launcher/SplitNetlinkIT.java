@@ -1,0 +1,242 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.RandomAccessFile;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.jtgt.testkit.ExternalTool;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The split shape over the netlink-style medium: front and daemon processes both started with
+ * {@code -Djtgt.split.transport=netlink}. A daemon left on the default medium is refused by the
+ * front with the reason; then QEMU's iSCSI driver writes and reads back patterns through one
+ * session while the daemon is killed (SIGKILL) and stopped (SIGTERM) in turn and started again:
+ * every write is acknowledged and reads back, no command fails, and the session logs in once.
+ */
+@Timeout(400)
+class SplitNetlinkIT {
+    private static final Path WORK = LauncherProcess.TARGET.resolve("split-nl-it");
+    private static final String TARGET = "iqn.2026-12.org.jtgt:split-nl-it";
+    private static final String NETLINK = "-Djtgt.split.transport=netlink";
+    private static final long DISK = 16L << 20;
+    private static final int REGIONS = 8;
+    /** Restarts of each kind (kill -9, SIGTERM). */
+    private static final int RESTARTS = Integer.getInteger("split.netlink.restarts", 3);
+    private static final Pattern ATTACHED = Pattern.compile("daemon pid \\d+ attached: generation (\\d+)");
+    private static final Pattern WAITING = Pattern.compile("waiting for the front|attached to the front over netlink");
+    private static final Pattern METRICS = Pattern.compile("metrics: HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
+    private static final Pattern REFUSED = Pattern.compile(
+            "the front refused this daemon: this front reaches its daemon over netlink, the daemon \\(pid \\d+\\) over shm");
+
+    @RegisterExtension
+    final Processes processes = new Processes();
+
+    @Test
+    void sessionsStayWhileTheDaemonIsKilledAndRestartedOverNetlink() throws Exception {
+        ExternalTool.require("qemu-io", "qemu-utils qemu-block-extra");
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        LauncherProcess.deleteTree(WORK);
+        Files.createDirectories(WORK);
+        Path config = WORK.resolve("c");
+        String control = config.resolve("control.sock").toString();
+        Path disk = WORK.resolve("disk.img");
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(DISK);
+        }
+
+        LauncherProcess front = LauncherProcess.start(List.of("-Djtgt.default.target.size=16777216", NETLINK), "--role",
+                "front", "--config", config.toString(), "--portal", "127.0.0.1:0");
+        processes.add(front.process);
+        front.output.await(LauncherProcess.STARTED, 120);
+        front.output.await(Pattern.compile("front ready over netlink"), 30);
+
+        // A daemon on the other medium is refused on the link, with the reason.
+        LauncherProcess wrong = startDaemon(config, null, Pattern.compile("waiting for the front|refused"));
+        wrong.output.await(REFUSED, 60);
+        wrong.process.destroyForcibly();
+        assertTrue(wrong.process.waitFor(30, TimeUnit.SECONDS));
+
+        LauncherProcess daemon = startDaemon(config, NETLINK, WAITING);
+        front.output.await(ATTACHED, 60);
+        daemon.output.await(Pattern.compile("attached to the front over netlink at \\S+jtgt-netlink-\\d+-g\\d+\\.sock"), 30);
+        int port = front.iscsiPort();
+
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b",
+                disk.toString());
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
+        String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
+        awaitTargetOnFront(url);
+
+        Process qemu = new ProcessBuilder("stdbuf", "-oL", "qemu-io", "-f", "raw", url).redirectErrorStream(true).start();
+        processes.add(qemu);
+        Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8);
+        AtomicInteger wrote = new AtomicInteger();
+        AtomicInteger read = new AtomicInteger();
+        List<String> failures = Collections.synchronizedList(new ArrayList<>());
+        Thread reader = new Thread(() -> readQemu(qemu, wrote, read, failures), "qemu-io-output");
+        reader.start();
+        int[] sent = {0};
+        Thread feeder = new Thread(() -> {
+            try {
+                for (int pass = 0; !Thread.currentThread().isInterrupted(); pass++) {
+                    for (int r = 0; r < REGIONS && !Thread.currentThread().isInterrupted(); r++) {
+                        int pattern = 1 + (pass * REGIONS + r) % 254;
+                        long offset = (long) r << 20;
+                        for (String c : List.of("write -P " + pattern + " " + offset + " 1M",
+                                "read -P " + pattern + " " + offset + " 1M")) {
+                            commands.write(c + "\n");
+                            commands.flush();
+                            sent[0]++;
+                            while (sent[0] > wrote.get() + read.get() && qemu.isAlive()) {
+                                Thread.sleep(0, 200_000);
+                            }
+                        }
+                    }
+                }
+            } catch (IOException | InterruptedException e) {
+                // stopped
+            }
+        }, "qemu-io-commands");
+        feeder.start();
+        awaitCompleted(wrote, read, 20, qemu, failures);
+
+        for (int i = 0; i < 2 * RESTARTS; i++) {
+            boolean kill = i % 2 == 0;
+            int mark = front.output.mark();
+            if (kill) {
+                daemon.process.destroyForcibly();
+            } else {
+                assertTrue(daemon.process.toHandle().destroy());
+            }
+            assertTrue(daemon.process.waitFor(30, TimeUnit.SECONDS), "daemon did not end:\n" + daemon.output.text());
+            int before = wrote.get() + read.get();
+            daemon = startDaemon(config, NETLINK, WAITING);
+            front.output.awaitSince(mark, ATTACHED, 60);
+            awaitCompleted(wrote, read, before + 12, qemu, failures);
+            assertEquals(List.of(), failures, "qemu-io saw failures after restart " + (i + 1));
+        }
+
+        feeder.interrupt();
+        feeder.join(10_000);
+        awaitCompleted(wrote, read, sent[0], qemu, failures);
+        commands.write("quit\n");
+        commands.flush();
+        assertTrue(qemu.waitFor(30, TimeUnit.SECONDS));
+        reader.join(10_000);
+        assertEquals(List.of(), failures);
+        assertEquals(sent[0], wrote.get() + read.get(), "every command completed");
+        assertEquals(0, qemu.exitValue());
+        String frontLog = front.output.text();
+        assertEquals(1, count(frontLog, "login iqn.2008-11.org.linux-kvm"), "one login for the whole run:\n" + frontLog);
+        assertFalse(frontLog.contains("broke the link protocol"), frontLog);
+        assertEquals(2 * RESTARTS + 1, count(frontLog, "attached: generation"), frontLog);
+        System.out.printf("split over netlink: %d restarts (%d kill -9, %d SIGTERM), %d commands (%d writes, %d verified"
+                + " reads), 0 failed%n", 2 * RESTARTS, RESTARTS, RESTARTS, sent[0], wrote.get(), read.get());
+        // The daemon's operators' view counts the daemon processes the front had before it, over netlink too.
+        Matcher http = METRICS.matcher(daemon.output.await(METRICS, 10));
+        assertTrue(http.find());
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + http.group(1) + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("\njtgt_split_daemon_restarts_total " + 2 * RESTARTS + "\n"), metrics);
+        daemon.stopCleanly();
+        front.stopCleanly();
+        try (var left = Files.list(config)) {
+            assertEquals(List.of(), left.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("jtgt-netlink-") && n.endsWith(".sock")).toList(),
+                    "no daemon's netlink socket is left behind after a clean stop");
+        }
+    }
+
+    private LauncherProcess startDaemon(Path config, String medium, Pattern started) throws IOException,
+            InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Djava.io.tmpdir=" + LauncherProcess.TARGET);
+        command.add("-Djtgt.default.target.size=16777216");
+        command.add("-Djtgt.metrics.http=127.0.0.1:0");
+        if (medium != null) {
+            command.add(medium);
+        }
+        command.addAll(List.of("-jar", LauncherProcess.JAR.toString(), "--role", "daemon", "--config", config.toString()));
+        LauncherProcess daemon = LauncherProcess.wrap(new ProcessBuilder(command)
+                .directory(LauncherProcess.TARGET.toFile()).redirectErrorStream(true).start());
+        processes.add(daemon.process);
+        daemon.output.await(started, 120);
+        return daemon;
+    }
+
+    private static void awaitTargetOnFront(String url) throws Exception {
+        ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(30));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            ExternalTool.Outcome o = tools.execute("iscsi-inq", url);
+            if (o.exit() == 0) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, o.describe());
+            Thread.sleep(100);
+        }
+    }
+
+    private static void readQemu(Process qemu, AtomicInteger wrote, AtomicInteger read, List<String> failures) {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                String l = line.replace("qemu-io> ", "");
+                if (l.startsWith("wrote 1048576/1048576")) {
+                    wrote.incrementAndGet();
+                } else if (l.startsWith("read 1048576/1048576")) {
+                    read.incrementAndGet();
+                } else if (l.contains("fail") || l.contains("Pattern verification") || l.contains("error")) {
+                    failures.add(l);
+                }
+            }
+        } catch (IOException e) {
+            failures.add("qemu-io output: " + e);
+        }
+    }
+
+    private static void awaitCompleted(AtomicInteger wrote, AtomicInteger read, int count, Process qemu,
+            List<String> failures) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (wrote.get() + read.get() < count) {
+            assertTrue(qemu.isAlive() && System.nanoTime() < deadline, "qemu-io stopped completing commands at "
+                    + (wrote.get() + read.get()) + " of " + count + "; failures: " + failures);
+            Thread.sleep(5);
+        }
+    }
+
+    private static int count(String s, String text) {
+        int n = 0;
+        for (int at = s.indexOf(text); at >= 0; at = s.indexOf(text, at + text.length())) {
+            n++;
+        }
+        return n;
+    }
+}
