@@ -82,7 +82,8 @@ final class EmbeddedFramework {
         // First: an Error on any thread from here on ends the process instead of leaving it half alive.
         FatalErrors.install();
         Properties build = buildProperties();
-        LOG.info("jtgt {} starting in {}{}; config {}", BuildId.describe(build.getProperty("version")),
+        String buildName = BuildId.describe(build.getProperty("version"));
+        LOG.info("jtgt {} starting in {}{}; config {}", buildName,
                 kind.displayName(), role == Role.EMBEDDED ? "" : " as the " + role.id(), configDir);
         long started = System.nanoTime();
         List<Bundle> bundles;
@@ -97,6 +98,8 @@ final class EmbeddedFramework {
             }
             Map<String, String> properties = frameworkProperties(kind, role, configDir,
                     build.getProperty("slf4j.version"), System.getProperties());
+            // Which build runs here, for bundles that tell a peer (the split daemon's HELLO).
+            properties.put(BUILD_PROPERTY, buildName);
             framework = kind.factory(kind.classLoader(configDir)).newFramework(properties);
             framework.init();
             Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnJvmShutdown, "jtgt-shutdown"));
@@ -180,6 +183,9 @@ final class EmbeddedFramework {
     }
 
     /** Framework properties for a run of {@code kind} with {@code configDir}; package-private for tests. */
+    /** The framework property naming this launcher's build: "0.1.0 (build 0123456789ab)". */
+    static final String BUILD_PROPERTY = "jtgt.build";
+
     static Map<String, String> frameworkProperties(OsgiFramework kind, Path configDir, String slf4jVersion,
             Properties system) {
         return frameworkProperties(kind, Role.EMBEDDED, configDir, slf4jVersion, system);

@@ -62,13 +62,13 @@ class SplitDaemonIT {
     private static final String FIO_INITIATOR = "iqn.2026-12.org.jtgt:split-fio";
     private static final long FIO_DISK = 16L << 20;
     private static final Pattern METRICS = Pattern.compile("metrics: HTTP on http://127\\.0\\.0\\.1:(\\d+)/");
-    private static final Pattern WAITING = Pattern.compile("waiting for the front|attached to the front's region");
+    private static final Pattern WAITING = Pattern.compile("waiting for the front|attached to the front('s region| over)");
 
     @RegisterExtension
     final Processes processes = new Processes();
 
     @ParameterizedTest(name = "transport {0}")
-    @ValueSource(strings = {"shm"})
+    @ValueSource(strings = {"shm", "netlink"})
     void sessionsStayWhileTheDaemonIsKilledAndUpgraded(String transport) throws Exception {
         ExternalTool.require("qemu-io", "qemu-utils qemu-block-extra");
         ExternalTool.require("iscsi-inq", "libiscsi-bin");
@@ -88,7 +88,8 @@ class SplitDaemonIT {
         // The planned restarts run the next build: a daemon from another jar takes over the sessions.
         Path nextJar = work.resolve("jtgt-next.jar");
         NextBuild.write(LauncherProcess.JAR, nextJar, "next");
-        String transportBundle = "jtgt-transport-" + transport;
+        // The bundle that carries the link (and HELLO) is transport-shm whichever medium the rings or sockets are.
+        String transportBundle = "jtgt-transport-shm";
         String buildA = transportBundle + " " + NextBuild.bundleVersion(LauncherProcess.JAR, transportBundle + ".jar");
         String buildB = transportBundle + " " + NextBuild.bundleVersion(nextJar, transportBundle + ".jar");
         assertFalse(buildA.equals(buildB), buildA);
@@ -176,7 +177,8 @@ class SplitDaemonIT {
             assertTrue(hello.find());
             // The front is served by the build just started: this jar after a kill, the next one after a stop.
             assertEquals(daemon.process.pid(), Long.parseLong(hello.group(1)));
-            assertEquals(kill ? buildA : buildB, hello.group(2), "the build the front names after restart " + (i + 1));
+            assertEquals("jtgt " + launcher[0] + " (build " + launcher[1] + "), " + (kill ? buildA : buildB), hello.group(2),
+                    "the build the front names after restart " + (i + 1));
             if (kill) {
                 assertArrayEquals(launcherA, launcher, "the launcher's version and build after restart " + (i + 1));
             } else {

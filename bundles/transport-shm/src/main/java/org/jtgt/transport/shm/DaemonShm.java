@@ -227,6 +227,16 @@ public final class DaemonShm {
     }
 
     /** One front, from HELLO to its end of file. */
+    /**
+     * What HELLO says this daemon is: the launcher's build when a launcher started the framework
+     * ("jtgt 0.1.0 (build 0123456789ab)"), and this bundle's name and version, which carries the link.
+     */
+    private String buildName() {
+        String launcher = context.getProperty("jtgt.build");
+        String bundle = context.getBundle().getSymbolicName() + " " + context.getBundle().getVersion();
+        return launcher == null ? bundle : "jtgt " + launcher + ", " + bundle;
+    }
+
     private void attached(PeerLink link) {
         DaemonTransport transport = null;
         Doorbell bell = null;
@@ -238,7 +248,7 @@ public final class DaemonShm {
             link.write(PeerLink.HELLO, out -> {
                 out.writeInt(PeerLink.PROTOCOL);
                 out.writeLong(ProcessHandle.current().pid());
-                out.writeUTF(context.getBundle().getSymbolicName() + " " + context.getBundle().getVersion());
+                out.writeUTF(buildName());
                 out.writeUTF(mediumName);
             });
             PeerLink.Frame f = link.read();
