@@ -17,6 +17,7 @@ import org.jtgt.api.event.EventType;
 import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TskMgmtReqEvent;
+import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.event.TskMgmtRspEvent;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.scsi.SenseBuilder;
@@ -68,6 +69,8 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
     private DaemonLine toDaemon;
     private long generation;
     private boolean linked;
+    /** The front's framework is stopping: no daemon that attaches later will be there to answer. */
+    private boolean stopping;
     private volatile boolean open = true;
 
     FrontEndpoint(FrontShm owner, DataArea area, EventSink hostSink, int journalCapacity) {
@@ -110,6 +113,9 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
             } else {
                 // Not a request type: the daemon will refuse it as the protocol says.
                 return linked && toDaemon.offer(src, offset, length);
+            }
+            if (stopping && !linked) {
+                return false; // nobody will answer it: the host keeps it queued and fails it as it stops
             }
             int e = journal.add(kind, hostNo, key, src, offset, length);
             if (e < 0) {
@@ -375,8 +381,95 @@ final class FrontEndpoint implements TransportEndpoint, EventSink {
                 area.free(names[0], (int) names[1]);
             }
             replaying.clear();
-            if (again > 0) {
+            if (again > 0 && !stopping) {
                 LOG.info("{} requests kept for the next daemon", again);
+            }
+        }
+        boolean answerHere;
+        synchronized (lock) {
+            answerHere = stopping;
+        }
+        if (answerHere) {
+            answerJournalHere();
+        }
+    }
+
+    /**
+     * The front's framework is stopping. If no daemon is attached (or once the attached one is
+     * gone), nothing will ever answer what the journal holds, and the host side, which drains its
+     * transport as it stops, would wait its whole drain timeout for it: so the front answers it
+     * here, as a failure (commands CHECK CONDITION ABORTED COMMAND 08h/00h, TMFs FUNCTION REJECTED,
+     * nexus creations refused; a nexus destruction is done, the nexus is gone with the sessions).
+     * A daemon that is attached answers as usual.
+     */
+    void frontStopping() {
+        synchronized (lock) {
+            stopping = true;
+            if (toDaemon != null) {
+                return;
+            }
+        }
+        answerJournalHere();
+    }
+
+    private void answerJournalHere() {
+        // Not the hot path (once, at stop): its own buffers, so a replay on the link thread is not disturbed.
+        ByteBuffer answer = ByteBuffer.allocate(EventHeader.MAX_RECORD_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] senseBytes = new byte[SenseBuilder.FIXED_LENGTH];
+        int answered = 0;
+        while (true) {
+            int len;
+            synchronized (lock) {
+                if (toDaemon != null) {
+                    break; // a daemon attached after all: it has the rest
+                }
+                int[] order = journal.unsentInOrder();
+                if (order.length == 0) {
+                    break;
+                }
+                len = answerHere(order[0], answer, senseBytes);
+            }
+            // Outside the lock: the host side takes its own locks, and its threads take this one.
+            hostSink.onEvent(answer, 0, len, this);
+            answered++;
+        }
+        if (answered > 0) {
+            LOG.info("the front stops with no daemon attached: {} journaled requests answered here", answered);
+        }
+    }
+
+    /** Writes the front's own answer to entry {@code e} into {@code answer}; returns its length. Holds the lock. */
+    private int answerHere(int e, ByteBuffer answer, byte[] senseBytes) {
+        ByteBuffer records = journal.records();
+        int at = journal.offset(e);
+        int hostNo = journal.hostNo(e);
+        long id = journal.id(e);
+        answer.clear();
+        switch (journal.kind(e)) {
+            case CommandJournal.CMD -> {
+                journal.answered(e, 0); // generation 0 never matches: its KEVENT_CMD_DONE ends here
+                CmdRspEvent.write(answer, 0, hostNo, id, CmdReqEvent.dataOffset(records, at), 0,
+                        CmdReqEvent.expectedLength(records, at), ScsiStatus.CHECK_CONDITION);
+                int n = SenseBuilder.fixed(senseBytes, 0, SenseKey.ABORTED_COMMAND, 0x08, 0x00);
+                CmdRspEvent.putSense(answer, 0, senseBytes, n);
+                return CmdRspEvent.LENGTH;
+            }
+            case CommandJournal.TMF -> {
+                journal.remove(e);
+                TskMgmtRspEvent.write(answer, 0, hostNo, id, TmfResponse.FUNCTION_REJECTED);
+                return TskMgmtRspEvent.LENGTH;
+            }
+            case CommandJournal.NEXUS_CREATE -> {
+                journal.remove(e);
+                creating.remove(new NexusKey(hostNo, id));
+                ItNexusRspEvent.write(answer, 0, hostNo, id, ItNexusRspEvent.RESULT_EXISTS, ItNexusReqEvent.OP_CREATE);
+                return ItNexusRspEvent.LENGTH;
+            }
+            default -> {
+                journal.remove(e);
+                live.remove(new NexusKey(hostNo, id));
+                ItNexusRspEvent.write(answer, 0, hostNo, id, ItNexusRspEvent.RESULT_OK, ItNexusReqEvent.OP_DESTROY);
+                return ItNexusRspEvent.LENGTH;
             }
         }
     }

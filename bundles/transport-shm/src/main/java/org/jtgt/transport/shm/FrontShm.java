@@ -29,7 +29,9 @@ import org.jtgt.ring.SlotRing;
 import org.jtgt.transport.split.SplitMedium;
 import org.jtgt.util.file.OwnerOnlyFiles;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -99,6 +101,21 @@ public final class FrontShm implements Transport {
     /** Daemon processes that reached READY since this front started. */
     private long attachedDaemons;
     private FrontEndpoint host;
+    /**
+     * The framework is stopping: the host side will drain this transport, and if no daemon is
+     * attached the front answers what it journaled ({@link FrontEndpoint#frontStopping}).
+     */
+    private final SynchronousBundleListener frameworkStopping = event -> {
+        if (event.getType() == BundleEvent.STOPPING && event.getBundle().getBundleId() == 0) {
+            FrontEndpoint h;
+            synchronized (this) {
+                h = host;
+            }
+            if (h != null) {
+                h.frontStopping();
+            }
+        }
+    };
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addMedium(SplitMedium m) {
@@ -119,6 +136,7 @@ public final class FrontShm implements Transport {
     @Activate
     void activate(BundleContext bundleContext, ShmTransport.Config cfg) throws IOException {
         String chosen = bundleContext.getProperty(SplitMedium.SELECTION_PROPERTY);
+        bundleContext.addBundleListener(frameworkStopping);
         synchronized (registrations) {
             context = bundleContext;
             config = cfg;
@@ -234,6 +252,10 @@ public final class FrontShm implements Transport {
 
     @Deactivate
     void deactivate() {
+        BundleContext c = context;
+        if (c != null) {
+            c.removeBundleListener(frameworkStopping);
+        }
         synchronized (registrations) {
             for (ServiceRegistration<?> r : registrations) {
                 unregister(r);

@@ -318,6 +318,53 @@ class SplitShapeTest {
 
     // ---- helpers ----
 
+    @Test
+    void aFrontStoppingWithNoDaemonAnswersWhatItJournaledInsteadOfLettingTheHostWait() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        createNexus(first);
+        first.die();
+        awaitUnlinked();
+        offer(command(20, READ10));
+        byte[] destroy = new byte[ItNexusReqEvent.LENGTH];
+        ItNexusReqEvent.write(wrap(destroy), 0, HOST, NEXUS, ItNexusReqEvent.OP_DESTROY, 1, 0, 0);
+        offer(destroy);
+        assertNull(toHost.poll(200, TimeUnit.MILLISECONDS), "journaled for the next daemon while the front runs");
+
+        ((FrontEndpoint) host).frontStopping();
+        assertAbortedCommand(awaitHost(EventType.UEVENT_CMD_RSP), 20);
+        byte[] gone = awaitHost(EventType.UEVENT_IT_NEXUS_RSP);
+        assertEquals(ItNexusReqEvent.OP_DESTROY, ItNexusRspEvent.op(wrap(gone), 0));
+        assertEquals(ItNexusRspEvent.RESULT_OK, ItNexusRspEvent.result(wrap(gone), 0));
+        assertEquals(1, ((FrontEndpoint) host).journaled(), "only the answered command stays, until its DONE");
+        offer(done(20));
+        assertEquals(0, ((FrontEndpoint) host).journaled());
+        assertFalse(host.offer(wrap(command(21, READ10)), 0, CmdReqEvent.LENGTH),
+                "a stopping front with no daemon takes no new request (the host keeps it and fails it)");
+    }
+
+    @Test
+    void aDaemonThatDiesWhileTheFrontStopsLeavesWhatItHadToTheFrontToAnswer() throws Exception {
+        Daemon first = Daemon.attach(dir);
+        createNexus(first);
+        offer(command(30, READ10));
+        assertEquals(30, CmdReqEvent.cid(wrap(first.next()), 0));
+        ((FrontEndpoint) host).frontStopping();
+        assertNull(toHost.poll(200, TimeUnit.MILLISECONDS), "an attached daemon answers as usual");
+        first.die();
+        assertAbortedCommand(awaitHost(EventType.UEVENT_CMD_RSP), 30);
+    }
+
+    private static void assertAbortedCommand(byte[] rsp, long cid) {
+        ByteBuffer r = wrap(rsp);
+        assertEquals(cid, CmdRspEvent.cid(r, 0));
+        assertEquals(ScsiStatus.CHECK_CONDITION, CmdRspEvent.status(r, 0));
+        byte[] sense = new byte[32];
+        CmdRspEvent.sense(r, 0, sense);
+        assertEquals(SenseKey.ABORTED_COMMAND, sense[2] & 0x0F);
+        assertEquals(0x08, sense[12] & 0xFF);
+        assertEquals(0x00, sense[13] & 0xFF);
+    }
+
     private void createNexus(Daemon d) throws Exception {
         byte[] names = "iqn.i\0iqn.t".getBytes(StandardCharsets.UTF_8);
         long at = host.dataArea().allocate(names.length);
