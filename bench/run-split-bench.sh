@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The split shape (front and daemon in two processes, the shared-memory ring between them) against
-# the embedded default, same jar, same machine, one after the other in each repetition:
-#   embedded   one process, the direct transport (the default)
-#   embedded   one process, the shared-memory ring (jtgtadm --mode transport --op swap --name shm)
-#   split      --role front + --role daemon on one --config directory
+# The split shape (front and daemon in two processes) against the embedded default, same jar, same
+# machine, one after the other in each repetition:
+#   embedded-direct  one process, the direct transport (the default)
+#   embedded-shm     one process, the shared-memory ring (jtgtadm --mode transport --op swap --name shm)
+#   split            --role front + --role daemon on one --config directory, the shared-memory ring
+#   split-netlink    the same over the netlink-style socket (-Djtgt.split.transport=netlink)
 # each with the default target's 64 MiB memory LUN filled first, and for each:
 #   iscsi-perf -m 1 -b 8 -t SECONDS URL        (libiscsi, 4 KiB reads at QD1)
 #   iscsi-perf -m 32 -b 8 -t SECONDS URL       (QD32)
@@ -11,7 +12,7 @@
 # IOPS, and the mean latency of the QD1 runs (their inverse); the ratio split / embedded-direct.
 # The daemon's takeover time (death to the next completed command) is SplitDaemonIT's to measure.
 #
-#   bench/run-split-bench.sh          # about 2 minutes; needs libiscsi-bin, qemu-utils, qemu-block-extra
+#   bench/run-split-bench.sh          # about 3 minutes; needs libiscsi-bin, qemu-utils, qemu-block-extra
 #
 # Environment: JTGT_BENCH_JTGT_PORT (3270), JTGT_BENCH_SECONDS (5), JTGT_BENCH_QD1_COUNT (20000),
 # JTGT_BENCH_REPS (2). Output: bench/target/split/results.txt, raw output and logs next to it.
@@ -61,16 +62,17 @@ await_line() { # LOG PATTERN PID
     die "no '$2' in $1 after 60 s"
 }
 
-split_start() { # REP
-    local dir=$OUT/split-config-$1
-    java -XX:-UsePerfData -Djava.io.tmpdir="$OUT/tmp" -Djtgt.default.target.size=$SIZE \
-        -jar "$SBS_JAR" --role daemon --config "$dir" >"$OUT/daemon-$1.log" 2>&1 &
+split_start() { # REP TRANSPORT
+    local dir=$OUT/split-config-$1-$2 n=$1-$2
+    rm -rf "$dir"
+    java -XX:-UsePerfData -Djava.io.tmpdir="$OUT/tmp" -Djtgt.default.target.size=$SIZE -Djtgt.split.transport="$2" \
+        -jar "$SBS_JAR" --role daemon --config "$dir" >"$OUT/daemon-$n.log" 2>&1 &
     DAEMON_PID=$!
-    java -XX:-UsePerfData -Djava.io.tmpdir="$OUT/tmp" \
-        -jar "$SBS_JAR" --role front --config "$dir" --portal "127.0.0.1:$PORT" >"$OUT/front-$1.log" 2>&1 &
+    java -XX:-UsePerfData -Djava.io.tmpdir="$OUT/tmp" -Djtgt.split.transport="$2" \
+        -jar "$SBS_JAR" --role front --config "$dir" --portal "127.0.0.1:$PORT" >"$OUT/front-$n.log" 2>&1 &
     FRONT_PID=$!
-    await_line "$OUT/front-$1.log" "iSCSI portal listening on 127.0.0.1:$PORT" "$FRONT_PID"
-    await_line "$OUT/front-$1.log" "attached: generation" "$FRONT_PID"
+    await_line "$OUT/front-$n.log" "iSCSI portal listening on 127.0.0.1:$PORT" "$FRONT_PID"
+    await_line "$OUT/front-$n.log" "attached: generation" "$FRONT_PID"
     # The front answers discovery from the daemon's catalog: wait until the target is in it.
     local i
     for ((i = 0; i < 100; i++)); do
@@ -112,9 +114,13 @@ measure() { # REP NAME
         sbs_wait_gone "$SBS_JTGT_PID" 30 || die "jtgt did not stop"
         wait "$SBS_JTGT_PID" 2>/dev/null || true
         SBS_JTGT_PID=
-        split_start "$rep"
+        split_start "$rep" shm
         fill
         measure "$rep" split
+        split_stop
+        split_start "$rep" netlink
+        fill
+        measure "$rep" split-netlink
         split_stop
     done
     echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -122,6 +128,7 @@ measure() { # REP NAME
 
 awk '/^[0-9]/ { v[$2] += $3; w[$2] += $5; q[$2] += $6 }
      END { if (v["embedded-direct"] > 0 && w["embedded-direct"] > 0 && q["embedded-direct"] > 0)
-             printf "split / embedded-direct: perf QD1 %.2f, perf QD32 %.2f, qemu QD1 %.2f\n",
-                 v["split"] / v["embedded-direct"], w["split"] / w["embedded-direct"], q["split"] / q["embedded-direct"] }' \
+             for (i = 1; i <= 2; i++) { s = (i == 1 ? "split" : "split-netlink")
+               printf "%s / embedded-direct: perf QD1 %.2f, perf QD32 %.2f, qemu QD1 %.2f\n",
+                 s, v[s] / v["embedded-direct"], w[s] / w["embedded-direct"], q[s] / q["embedded-direct"] } }' \
     "$OUT/results.txt" | tee -a "$OUT/results.txt"
