@@ -1,0 +1,102 @@
+package org.jtgt.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.jtgt.testkit.CephCluster;
+import org.jtgt.testkit.ExternalTool;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * LUNs on Ceph RBD images in the packaged launcher: a one-node cluster under target/
+ * ({@link CephCluster}), jtgt started on a {@code targets.conf} with an rbd LUN; QEMU writes a
+ * pattern through iSCSI and reads it back through its own rbd driver, and the other way round;
+ * jtgtadm makes a second rbd LUN with the cluster options in {@code --params} and refuses a
+ * missing image with the reason; Block Limits reports COMPARE AND WRITE within Ceph 16.2's
+ * one-sector atomic operation.
+ */
+@Timeout(300)
+class RbdLunIT {
+    private static final Path WORK = LauncherProcess.TARGET.resolve("rbd-lun-it");
+    private static final String TARGET = "iqn.2026-12.org.jtgt:rbd-lun-it";
+    private static final String POOL = "jtgt";
+    private static final long SIZE = 64L << 20;
+
+    @RegisterExtension
+    final Processes processes = new Processes();
+
+    @Test
+    void qemuSeesTheSameBytesThroughIscsiAndThroughRbd() throws Exception {
+        ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        CephCluster.require();
+        LauncherProcess.deleteTree(WORK);
+        Files.createDirectories(WORK);
+        ExternalTool tools = new ExternalTool(WORK.resolve("tools"), Duration.ofSeconds(60));
+        try (CephCluster ceph = CephCluster.start(WORK.resolve("ceph"), POOL)) {
+            ceph.createImage(POOL, "disk", SIZE);
+            ceph.createImage(POOL, "disk2", SIZE / 2);
+            String clusterOptions = "conf=" + ceph.conf() + " keyring=" + ceph.adminKeyring() + " id=" + ceph.clientId();
+            Path config = WORK.resolve("config");
+            Files.createDirectories(config);
+            Files.writeString(config.resolve("targets.conf"), "target 1 " + TARGET + "\n"
+                    + "lun 1 0 rbd " + POOL + "/disk size=" + SIZE + " blocksize=512 " + clusterOptions + "\n");
+            LauncherProcess launcher = LauncherProcess.startOn(config);
+            processes.add(launcher.process);
+            String control = config.resolve("control.sock").toString();
+            String iscsi = "iscsi://127.0.0.1:" + launcher.iscsiPort() + "/" + TARGET + "/0";
+            String rbd = ceph.qemuRbdUrl(POOL, "disk");
+
+            String shown = LauncherProcess.jtgtadmAt(control, 0, "--op", "show", "--mode", "target");
+            assertTrue(shown.contains("Backing store: rbd " + POOL + "/disk"), shown);
+
+            // iSCSI → rbd
+            String w = tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x5a 0 1M", iscsi);
+            assertTrue(w.contains("wrote 1048576/1048576 bytes"), w);
+            String r = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x5a 0 1M", rbd);
+            assertTrue(r.contains("read 1048576/1048576 bytes"), r);
+            assertFalse(r.contains("Pattern verification failed"), r);
+
+            // rbd → iSCSI (the exclusive lock moves to QEMU's client and back)
+            w = tools.run("qemu-io", "-f", "raw", "-c", "write -P 0xa5 1M 1M", rbd);
+            assertTrue(w.contains("wrote 1048576/1048576 bytes"), w);
+            r = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0xa5 1M 1M", "-c", "read -P 0x5a 0 1M", iscsi);
+            assertEquals(2, count(r, "read 1048576/1048576 bytes"), r);
+            assertFalse(r.contains("Pattern verification failed"), r);
+
+            // Block Limits: COMPARE AND WRITE of one 512-byte block, rbd's atomic limit on 16.2
+            String limits = tools.run("iscsi-inq", "-e", "1", "-c", "176", iscsi);
+            assertTrue(limits.contains("maximum compare and write length:1\n"), limits);
+
+            // jtgtadm: a second rbd LUN with the cluster in --params, a missing image refused
+            String params = clusterOptions.replace(' ', ',');
+            String made = LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1",
+                    "--lun", "1", "--bstype", "rbd", "-b", POOL + "/disk2", "--params", params);
+            assertTrue(made.contains("target 1 LUN 1: " + SIZE / 2 + " bytes"), made);
+            String missing = LauncherProcess.jtgtadmAt(control, 1, "--op", "new", "--mode", "logicalunit", "--tid",
+                    "1", "--lun", "2", "--bstype", "rbd", "-b", POOL + "/nosuch", "--params", params);
+            assertTrue(missing.contains("no such image in pool " + POOL), missing);
+            String conf = Files.readString(config.resolve("targets.conf"));
+            assertTrue(conf.contains("lun 1 1 rbd " + POOL + "/disk2 size=" + SIZE / 2), conf);
+            String w2 = tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x3c 0 64k",
+                    "iscsi://127.0.0.1:" + launcher.iscsiPort() + "/" + TARGET + "/1");
+            assertTrue(w2.contains("wrote 65536/65536 bytes"), w2);
+            r = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x3c 0 64k", ceph.qemuRbdUrl(POOL, "disk2"));
+            assertFalse(r.contains("Pattern verification failed"), r);
+
+            launcher.stopCleanly();
+            assertFalse(launcher.output.text().contains("(skipped; in "), launcher.output.text());
+        }
+    }
+
+    private static int count(String text, String what) {
+        return text.split(java.util.regex.Pattern.quote(what), -1).length - 1;
+    }
+}
