@@ -96,6 +96,53 @@ class RbdLunIT {
         }
     }
 
+    /**
+     * Without librbd (hidden here under /dev/null in a mount namespace of the launcher's own, as
+     * root; on a machine without Ceph it is simply not there) jtgt starts as always and serves its
+     * default LUN; an rbd LUN is refused with the reason.
+     */
+    @Test
+    void withoutLibrbdJtgtStartsAndRefusesRbdLuns() throws Exception {
+        ExternalTool.require("iscsi-inq", "libiscsi-bin");
+        Path work = LauncherProcess.TARGET.resolve("rbd-lun-it-nolib");
+        LauncherProcess.deleteTree(work);
+        Path config = work.resolve("config");
+        Files.createDirectories(config);
+        java.util.List<String> wrapper = java.util.List.of();
+        for (String dir : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"}) {
+            Path librbd = Path.of(dir, "librbd.so.1");
+            if (Files.exists(librbd)) {
+                ExternalTool.require("unshare", "util-linux");
+                wrapper = java.util.List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+                        "mount --bind /dev/null \"$0\" || exit 97; exec \"$@\"", librbd.toString());
+                break;
+            }
+        }
+        LauncherProcess launcher = LauncherProcess.startWrapped(wrapper,
+                java.util.List.of("-Djtgt.default.target.size=67108864"), "--config", config.toString(), "--portal",
+                "127.0.0.1:0");
+        processes.add(launcher.process);
+        Thread.sleep(500);
+        if (!launcher.process.isAlive() && launcher.process.exitValue() == 97 || launcher.output.text().contains("unshare: ")) {
+            String why = "cannot hide librbd in a mount namespace here (not root?):\n" + launcher.output.text();
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                org.junit.jupiter.api.Assertions.fail(why);
+            }
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+        launcher.output.await(LauncherProcess.STARTED, 120);
+        String control = config.resolve("control.sock").toString();
+        String inq = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(60)).run("iscsi-inq",
+                "iscsi://127.0.0.1:" + launcher.iscsiPort() + "/iqn.2026-11.org.jtgt:default/0");
+        assertTrue(inq.contains("DIRECT_ACCESS"), inq);
+        LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
+        String refused = LauncherProcess.jtgtadmAt(control, 1, "--op", "new", "--mode", "logicalunit", "--tid", "1",
+                "--lun", "0", "--bstype", "rbd", "-b", POOL + "/disk");
+        assertTrue(refused.contains("librbd/librados not usable here"), refused);
+        assertTrue(launcher.output.text().contains("rbd stores unavailable"), launcher.output.text());
+        launcher.stopCleanly();
+    }
+
     private static int count(String text, String what) {
         return text.split(java.util.regex.Pattern.quote(what), -1).length - 1;
     }

@@ -99,6 +99,7 @@ public class RbdStoreProvider implements BackingStoreProvider {
             throws IOException {
         checkOptions(storeOptions);
         String[] pi = poolAndImage(path);
+        requireLibrbd(path);
         long bytes;
         try (RbdStore s = RbdStore.open(connection(storeOptions), pi[0], pi[1])) {
             bytes = s.size();
@@ -121,6 +122,7 @@ public class RbdStoreProvider implements BackingStoreProvider {
         o.keySet().retainAll(OPTIONS);
         checkOptions(o);
         String[] pi = poolAndImage(path);
+        requireLibrbd(path);
         RbdStore s = RbdStore.open(connection(o), pi[0], pi[1]);
         if (size != 0 && size != s.size()) {
             long has = s.size();
@@ -130,6 +132,13 @@ public class RbdStoreProvider implements BackingStoreProvider {
         }
         LOG.debug("opened {} ({} bytes, objects of {} bytes)", s.describe(), s.size(), s.objectSize());
         return s;
+    }
+
+    /** Before anything touches {@link RbdStore} (whose class needs JNA): the reason librbd cannot be used. */
+    private static void requireLibrbd(String path) throws IOException {
+        if (!RbdNative.available()) {
+            throw new IOException("rbd " + path + ": " + RbdNative.unavailableReason());
+        }
     }
 
     static RbdConnection connection(Map<String, String> o) {
