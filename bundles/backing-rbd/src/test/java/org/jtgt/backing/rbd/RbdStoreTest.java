@@ -319,4 +319,55 @@ class RbdStoreTest {
             assertArrayEquals(bytes(direct(4096, 9)), bytes(r));
         }
     }
+
+    /** Counts completions without allocating (the submitting thread waits on it spinning). */
+    private static final class Counter extends AtomicInteger implements IoCompletion {
+        volatile IOException failure;
+
+        @Override
+        public void ioDone(IOException f) {
+            if (f != null) {
+                failure = f;
+            }
+            incrementAndGet();
+        }
+    }
+
+    /**
+     * Submitting reads and writes on direct buffers (the daemon's data area) allocates nothing on
+     * the submitting thread once warm: slots, completions and buffer addresses are reused.
+     */
+    @Test
+    void submittingAllocatesNothingOnceWarm() throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
+                .getThreadMXBean();
+        try (RbdStore s = newStore(16 * MIB)) {
+            ByteBuffer area = ByteBuffer.allocateDirect(1 << 20);
+            ByteBuffer w = area.duplicate();
+            ByteBuffer r = area.duplicate();
+            Counter done = new Counter();
+            int rounds = 20;
+            int batch = 32;
+            long before = 0;
+            for (int round = 0; round < rounds; round++) {
+                if (round == rounds / 2) {
+                    before = mx.getCurrentThreadAllocatedBytes();
+                }
+                int target = done.get() + 2 * batch;
+                for (int i = 0; i < batch; i++) {
+                    w.clear().position(i * 4096).limit(i * 4096 + 4096);
+                    s.submitWrite((long) i * 4096, w, false, done);
+                    r.clear().position(512 * 1024 + i * 4096).limit(512 * 1024 + i * 4096 + 4096);
+                    s.submitRead((long) i * 4096, r, done);
+                }
+                while (done.get() < target) {
+                    Thread.onSpinWait();
+                }
+            }
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            assertNull(done.failure);
+            assertTrue(allocated < 4096, "the submitting thread allocated " + allocated + " bytes for "
+                    + rounds / 2 * batch * 2 + " operations");
+        }
+    }
 }
