@@ -38,10 +38,11 @@ public class RbdStoreProvider implements BackingStoreProvider {
 
     @Activate
     void activate() {
-        if (RbdNative.available()) {
+        String why = Librbd.unavailableReason();
+        if (why == null) {
             LOG.debug("rbd backing store provider active");
         } else {
-            LOG.info("rbd stores unavailable: {}", RbdNative.unavailableReason());
+            LOG.info("rbd stores unavailable: {}", why);
         }
     }
 
@@ -136,8 +137,9 @@ public class RbdStoreProvider implements BackingStoreProvider {
 
     /** Before anything touches {@link RbdStore} (whose class needs JNA): the reason librbd cannot be used. */
     private static void requireLibrbd(String path) throws IOException {
-        if (!RbdNative.available()) {
-            throw new IOException("rbd " + path + ": " + RbdNative.unavailableReason());
+        String why = Librbd.unavailableReason();
+        if (why != null) {
+            throw new IOException("rbd " + path + ": " + why);
         }
     }
 
