@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * environment says {@code CI=true} ({@link #require()}).
  *
  * <p>Ceph 16.2 (Debian 12) is what this was written against; the daemons are started as the
- * current user with {@code -f} (no systemd, no {@code /var/lib/ceph}, no {@code /var/run/ceph}).
+ * current user with {@code -f} (no systemd). Every default path of Ceph's that a daemon or client
+ * here writes ({@code /var/run/ceph}, {@code /var/log/ceph} with the monitor's cluster and audit
+ * logs, {@code /var/lib/ceph}, {@code /var/lib/ceph/crash}, {@code /tmp}) is set into the directory.
  */
 public final class CephCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CephCluster.class);
@@ -232,6 +234,9 @@ public final class CephCluster implements AutoCloseable {
                 "run dir = " + d + "/run",
                 "admin socket = " + d + "/run/$cluster-$name.$pid.asok",
                 "log file = " + d + "/log/$cluster-$name.log",
+                "mon cluster log file = " + d + "/log/$cluster.$channel.log",
+                "mon debug dump location = " + d + "/log/$cluster-$name.tdump",
+                "rbd persistent cache path = " + d + "/tmp",
                 "crash dir = " + d + "/crash",
                 "mon data = " + d + "/mon/$id",
                 "osd data = " + d + "/osd/$id",
