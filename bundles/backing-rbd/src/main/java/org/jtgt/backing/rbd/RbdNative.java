@@ -113,6 +113,9 @@ final class RbdNative {
         static native int rados_ioctx_create(long cluster, String pool, Pointer ioctx);
 
         static native void rados_ioctx_destroy(long ioctx);
+
+        /** This client's addresses as the cluster sees them (what a blocklist entry names); the string is librados'. */
+        static native int rados_getaddrs(long cluster, Pointer addrs);
     }
 
     /** librbd. */
@@ -125,6 +128,13 @@ final class RbdNative {
         static native int rbd_close(long image);
 
         static native int rbd_stat(long image, Pointer info, long infoSize);
+
+        /** {@code RBD_LOCK_MODE_EXCLUSIVE}: the lock is held until released, never handed over on request. */
+        static final int LOCK_MODE_EXCLUSIVE = 0;
+
+        static native int rbd_lock_acquire(long image, int mode);
+
+        static native int rbd_lock_release(long image);
 
         static native int rbd_aio_create_completion(long arg, long callback, long completionOut);
 

@@ -163,6 +163,17 @@ final class RbdStore implements AsyncBackingStore {
         return objectSize;
     }
 
+    /** This store's client address as the cluster sees it ({@code rados_getaddrs}), e.g. for a blocklist entry. */
+    String clientAddress() throws IOException {
+        try (Memory out = new Memory(8)) {
+            int r = Rados.rados_getaddrs(cluster, out);
+            if (r < 0) {
+                throw new IOException(describe() + ": rados_getaddrs: " + RbdErrors.describe(r));
+            }
+            return out.getPointer(0).getString(0);
+        }
+    }
+
     @Override
     public String describe() {
         return "rbd " + pool + "/" + image;

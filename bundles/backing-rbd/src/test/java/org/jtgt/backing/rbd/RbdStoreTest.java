@@ -370,4 +370,65 @@ class RbdStoreTest {
                     + rounds / 2 * batch * 2 + " operations");
         }
     }
+
+    /**
+     * The errors of a shared image, from librbd itself: another client holding the exclusive lock
+     * in exclusive mode (as a gateway that owns the image will) makes this store's writes fail
+     * with EROFS, a blocklisted client's with ESHUTDOWN; both are {@link org.jtgt.api.store.NotAccessibleException},
+     * the second one fenced.
+     */
+    @Test
+    void aLockHeldElsewhereAndABlocklistAreNotAccessible() throws Exception {
+        try (RbdStore s = newStore(4 * MIB)) {
+            s.write(0, direct(4096, 1), false);   // this client takes the lock
+            RbdConnection how = RbdStoreProvider.connection(options());
+            long other = how.connect();
+            long ioctx = 0;
+            long image = 0;
+            try (com.sun.jna.Memory out = new com.sun.jna.Memory(8)) {
+                assertEquals(0, RbdNative.Rados.rados_ioctx_create(other, POOL, out));
+                ioctx = out.getLong(0);
+                assertEquals(0, RbdNative.Rbd.rbd_open(ioctx, "img" + IMAGES.get(), out, null));
+                image = out.getLong(0);
+                // the other client takes the lock for good: the store's librbd hands it over on request
+                assertEquals(0, RbdNative.Rbd.rbd_lock_acquire(image, RbdNative.Rbd.LOCK_MODE_EXCLUSIVE));
+                Done w = new Done();
+                s.submitWrite(8192, direct(4096, 2), false, w);
+                org.jtgt.api.store.NotAccessibleException e =
+                        assertInstanceOf(org.jtgt.api.store.NotAccessibleException.class, w.result());
+                assertFalse(e.fenced());
+                assertTrue(e.getMessage().contains("EROFS"), e.getMessage());
+                // reads go on
+                ByteBuffer r = ByteBuffer.allocateDirect(4096);
+                s.read(0, r);
+                assertArrayEquals(bytes(direct(4096, 1)), bytes(r));
+                assertEquals(0, RbdNative.Rbd.rbd_lock_release(image));
+            } finally {
+                if (image != 0) {
+                    RbdNative.Rbd.rbd_close(image);
+                }
+                if (ioctx != 0) {
+                    RbdNative.Rados.rados_ioctx_destroy(ioctx);
+                }
+                RbdNative.Rados.rados_shutdown(other);
+            }
+            s.write(8192, direct(4096, 3), false);   // the lock is free again: it writes
+            cluster.ceph("osd", "blocklist", "add", s.clientAddress());
+            IOException fenced = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (fenced == null && System.nanoTime() < deadline) {
+                Done w = new Done();
+                s.submitWrite(16384, direct(4096, 4), false, w);
+                fenced = w.result();
+                if (fenced == null) {
+                    Thread.sleep(200);   // until this client has the OSD map that names it
+                }
+            }
+            org.jtgt.api.store.NotAccessibleException n =
+                    assertInstanceOf(org.jtgt.api.store.NotAccessibleException.class, fenced);
+            assertTrue(n.fenced(), n.getMessage());
+            assertTrue(n.getMessage().contains("ESHUTDOWN"), n.getMessage());
+            cluster.ceph("osd", "blocklist", "rm", s.clientAddress());
+        }
+    }
 }
