@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * missing image with the reason; Block Limits reports COMPARE AND WRITE within Ceph 16.2's
  * one-sector atomic operation.
  */
-@Timeout(300)
+@Timeout(900)
 class RbdLunIT {
     private static final Path WORK = LauncherProcess.TARGET.resolve("rbd-lun-it");
     private static final String TARGET = "iqn.2026-12.org.jtgt:rbd-lun-it";
@@ -90,6 +90,19 @@ class RbdLunIT {
             assertTrue(w2.contains("wrote 65536/65536 bytes"), w2);
             r = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x3c 0 64k", ceph.qemuRbdUrl(POOL, "disk2"));
             assertFalse(r.contains("Pattern verification failed"), r);
+
+            // libiscsi's own tests of what the store does itself: COMPARE AND WRITE (rbd's atomic
+            // operation, its miscompare offset), UNMAP and WRITE SAME with UNMAP (write zeroes)
+            ExternalTool.require("iscsi-test-cu", "libiscsi-bin");
+            ExternalTool suite = new ExternalTool(WORK.resolve("tools"), Duration.ofSeconds(240));
+            for (String family : new String[] {"ALL.CompareAndWrite", "ALL.Unmap", "ALL.WriteSame16"}) {
+                long t0 = System.nanoTime();
+                ExternalTool.Outcome cu = suite.execute("iscsi-test-cu", "-d", "-t", family, iscsi);
+                Files.writeString(WORK.resolve(family + ".txt"), cu.output() + "\n" + (System.nanoTime() - t0) / 1_000_000
+                        + " ms\n");
+                assertFalse(cu.output().contains("FAILED"), cu.describe());
+                assertTrue(cu.output().contains("passed"), cu.describe());
+            }
 
             launcher.stopCleanly();
             assertFalse(launcher.output.text().contains("(skipped; in "), launcher.output.text());
