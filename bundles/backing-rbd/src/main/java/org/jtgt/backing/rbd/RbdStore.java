@@ -60,6 +60,8 @@ final class RbdStore implements AsyncBackingStore {
     private static final int ADDRESS_CACHE = 256;
     private static final long CLOSE_WAIT_MS = 30_000;
     private static final AtomicInteger WORKER_NUMBER = new AtomicInteger();
+    /** Threads for {@link #submitWork} (VERIFY, WRITE SAME, ... as the daemon's synchronous calls). */
+    private static final int WORK_THREADS = 4;
 
     private final String pool;
     private final String image;
@@ -99,11 +101,16 @@ final class RbdStore implements AsyncBackingStore {
         Native.setCallbackThreadInitializer(callback,
                 new CallbackThreadInitializer(true, false, "jtgt-rbd-" + pool + "/" + image));
         this.callbackPointer = RbdNative.functionPointer(callback);
-        this.workers = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "jtgt-rbd-work-" + WORKER_NUMBER.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        // up to WORK_THREADS threads, started on demand and ended after 30 s idle (with an
+        // unbounded queue only the core threads ever run, so they are the ones that time out)
+        ThreadPoolExecutor work = new ThreadPoolExecutor(WORK_THREADS, WORK_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "jtgt-rbd-work-" + WORKER_NUMBER.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        work.allowCoreThreadTimeOut(true);
+        this.workers = work;
     }
 
     /**

@@ -317,6 +317,22 @@ class RbdStoreTest {
             ByteBuffer r = ByteBuffer.allocateDirect(4096);
             s.read(0, r);
             assertArrayEquals(bytes(direct(4096, 9)), bytes(r));
+            // work runs on several threads: one piece waiting for another does not hold it back
+            java.util.concurrent.CountDownLatch second = new java.util.concurrent.CountDownLatch(1);
+            Done waiting = new Done();
+            a.submitWork(() -> {
+                try {
+                    if (!second.await(20, TimeUnit.SECONDS)) {
+                        throw new IOException("the second piece of work never ran");
+                    }
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            }, waiting);
+            Done releasing = new Done();
+            a.submitWork(second::countDown, releasing);
+            assertNull(releasing.result());
+            assertNull(waiting.result());
         }
     }
 
