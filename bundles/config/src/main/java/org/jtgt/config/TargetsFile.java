@@ -302,9 +302,9 @@ final class TargetsFile {
                 BackingStoreProvider provider = providers.apply(type);
                 int next = 4;
                 String path = null;
-                if (w[next].indexOf('=') < 0) {   // options are KEY=VALUE, a path is absolute
+                if (w[next].indexOf('=') < 0) {   // options are KEY=VALUE; a file's path is absolute (an rbd image's is POOL/IMAGE)
                     path = w[next++];
-                    if (!Path.of(path).isAbsolute()) {
+                    if (type.equals("file") && !Path.of(path).isAbsolute()) {
                         throw new IllegalArgumentException("file path " + path + " is not absolute");
                     }
                 }

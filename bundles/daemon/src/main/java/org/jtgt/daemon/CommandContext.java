@@ -273,7 +273,7 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
                     transferred = 0;
                     information = lba;
                     ioFailure = failure;
-                    return SenseReason.UNRECOVERED_READ_ERROR;
+                    return SenseReason.ofReadFailure(failure);
                 }
                 return SenseReason.NONE;
             case KIND_COMPARE_AND_WRITE:

@@ -112,7 +112,13 @@ final class LogicalUnit {
         this.blockCount = store.size() >>> blockShift;
         this.maxTransferBlocks = Math.max(1, maxTransferBytes >>> blockShift);
         // Data-Out carries the blocks twice, so half a transfer, and the CDB field is one byte.
-        this.maxCompareAndWriteBlocks = Math.max(1, Math.min(MAX_COMPARE_AND_WRITE_BLOCKS, maxTransferBlocks / 2));
+        int caw = Math.max(1, Math.min(MAX_COMPARE_AND_WRITE_BLOCKS, maxTransferBlocks / 2));
+        if (async != null && async.comparesAndWrites()) {
+            // the store's own atomic operation may take less (rbd on Ceph 16.2: one 512-byte sector);
+            // below one block there is no COMPARE AND WRITE (Block Limits says 0)
+            caw = (int) Math.min(caw, (async.compareAndWriteLimit() & 0xFFFF_FFFFL) >>> blockShift);
+        }
+        this.maxCompareAndWriteBlocks = caw;
         this.options = options;
         this.physicalBlockExponent = options.physicalBlockSize() > blockSize
                 ? Integer.numberOfTrailingZeros(options.physicalBlockSize() / blockSize) : 0;

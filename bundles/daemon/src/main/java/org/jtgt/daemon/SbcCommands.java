@@ -68,7 +68,7 @@ final class SbcCommands {
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
-                return SenseReason.UNRECOVERED_READ_ERROR;
+                return SenseReason.ofReadFailure(e);
             }
         }
         c.transferred = n;
@@ -146,7 +146,7 @@ final class SbcCommands {
         } catch (IOException e) {
             c.information = c.lba;
             c.ioFailure = e;
-            return SenseReason.UNRECOVERED_READ_ERROR;
+            return SenseReason.ofReadFailure(e);
         }
     }
 
@@ -185,7 +185,7 @@ final class SbcCommands {
         } catch (IOException e) {
             c.information = c.lba;
             c.ioFailure = e;
-            return SenseReason.UNRECOVERED_READ_ERROR;
+            return SenseReason.ofReadFailure(e);
         }
     }
 
@@ -261,7 +261,7 @@ final class SbcCommands {
                 } catch (IOException e) {
                     c.information = c.lba + (done >>> c.unit.blockShift());
                     c.ioFailure = e;
-                    return SenseReason.UNRECOVERED_READ_ERROR;
+                    return SenseReason.ofReadFailure(e);
                 }
                 int from = c.dataOffset + done;
                 for (int i = 0; i < chunk; i++) {
@@ -330,7 +330,7 @@ final class SbcCommands {
             } catch (IOException e) {
                 c.information = c.lba;
                 c.ioFailure = e;
-                return SenseReason.UNRECOVERED_READ_ERROR;
+                return SenseReason.ofReadFailure(e);
             }
             if (m != SenseReason.NONE) {
                 return m;   // INFORMATION: compare() counted from the start of Data-Out

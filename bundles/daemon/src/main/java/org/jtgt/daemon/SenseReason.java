@@ -4,6 +4,7 @@ import java.io.IOException;
 
 import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.scsi.SenseKey;
+import org.jtgt.api.store.NotAccessibleException;
 import org.jtgt.api.store.SpaceAllocationFailedException;
 
 /**
@@ -240,7 +241,23 @@ enum SenseReason {
      * PROTECT when it had no space for it ({@link SpaceAllocationFailedException}), else WRITE ERROR.
      */
     static SenseReason ofWriteFailure(IOException e) {
+        if (e instanceof NotAccessibleException n) {
+            return notAccessible(n);
+        }
         return e instanceof SpaceAllocationFailedException ? SPACE_ALLOCATION_FAILED_WRITE_PROTECT : WRITE_ERROR;
+    }
+
+    /**
+     * The reason a medium read answers when the store failed it: UNRECOVERED READ ERROR, unless
+     * the store cannot be reached through this target any more ({@link NotAccessibleException}).
+     */
+    static SenseReason ofReadFailure(IOException e) {
+        return e instanceof NotAccessibleException n ? notAccessible(n) : UNRECOVERED_READ_ERROR;
+    }
+
+    /** A shared store's access lost: standby (another client owns it now), or unavailable (fenced). */
+    private static SenseReason notAccessible(NotAccessibleException e) {
+        return e.fenced() ? TARGET_PORT_IN_UNAVAILABLE_STATE : TARGET_PORT_IN_STANDBY_STATE;
     }
 
     /** The reason is answered by a status without sense data (RESERVATION CONFLICT). */

@@ -192,4 +192,34 @@ class CompareAndWriteTest {
         assertEquals(700, information(m));
         assertArrayEquals(fresh, s.read(0, Cdbs.rw16(false, 10, 2, 0), 1024).data(), "nothing written");
     }
+
+    /**
+     * A store whose atomic compare-and-write takes at most one 512-byte sector (rbd on Ceph 16.2):
+     * MAXIMUM COMPARE AND WRITE LENGTH says 1 block and more is refused before the store sees it.
+     */
+    @Test
+    void theStoresOwnLimitBoundsTheReportedLength() {
+        HeldStore store = new HeldStore(Harness.SIZE);
+        store.holding = false;
+        store.atomicCompareAndWrite = true;
+        store.compareAndWriteLimit = 512;
+        Harness s = Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
+        assertEquals(1, s.read(0, Cdbs.inquiry(true, 0xB0, 64), 64).u8(5), "MAXIMUM COMPARE AND WRITE LENGTH");
+        byte[] fresh = Harness.pattern(512, 6);
+        s.write(0, compareAndWrite(20, 1, 0), concat(new byte[512], fresh)).assertGood();
+        assertArrayEquals(fresh, s.read(0, Cdbs.rw16(false, 20, 1, 0), 512).data());
+        Harness.Result r = s.write(0, compareAndWrite(20, 2, 0), new byte[4 * 512]);
+        r.assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
+        assertEquals(1, store.compareAndWrites, "the refused command never reached the store");
+
+        // a limit below one block: no COMPARE AND WRITE at all (Block Limits says 0)
+        HeldStore tiny = new HeldStore(Harness.SIZE);
+        tiny.holding = false;
+        tiny.atomicCompareAndWrite = true;
+        tiny.compareAndWriteLimit = 256;
+        Harness t = Harness.withLun(new Harness(), LunOptions.DEFAULT, tiny);
+        assertEquals(0, t.read(0, Cdbs.inquiry(true, 0xB0, 64), 64).u8(5));
+        t.write(0, compareAndWrite(0, 1, 0), new byte[2 * 512]).assertSense(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00);
+        assertEquals(0, tiny.compareAndWrites);
+    }
 }

@@ -27,6 +27,8 @@ final class HeldStore extends MemoryStore implements AsyncBackingStore {
     /** Offer an atomic compare-and-write of the store's own (as a store shared by gateways would). */
     boolean atomicCompareAndWrite;
     int compareAndWrites;
+    /** {@link #compareAndWriteLimit()}: the most bytes the store's own compare-and-write takes. */
+    int compareAndWriteLimit = Integer.MAX_VALUE;
 
     HeldStore(int size) {
         super(size);
@@ -50,6 +52,11 @@ final class HeldStore extends MemoryStore implements AsyncBackingStore {
     @Override
     public boolean comparesAndWrites() {
         return atomicCompareAndWrite;
+    }
+
+    @Override
+    public int compareAndWriteLimit() {
+        return compareAndWriteLimit;
     }
 
     @Override

@@ -185,4 +185,39 @@ class InFlightTaskManagementTest {
         assertAnsweredBefore(r, abort);
         assertAnsweredBefore(r, reset);
     }
+
+    /**
+     * A shared store that lost access to its medium (another client holds the lock: standby; this
+     * one fenced: unavailable) answers NOT READY, LOGICAL UNIT NOT ACCESSIBLE, so a multipath
+     * initiator retries on another path, on reads and writes alike; other failures stay medium errors.
+     */
+    @Test
+    void aStoreThatLostAccessAnswersNotAccessible() throws Exception {
+        long r = read(Harness.NEXUS, 1, TaskAttribute.SIMPLE);
+        store.awaitHeld(1);
+        store.failure = new org.jtgt.api.store.NotAccessibleException("lock held elsewhere", false);
+        store.releaseAll();
+        assertSense(r, SenseKey.NOT_READY, 0x04, 0x0B);
+        long w = h.send(Harness.NEXUS, 0, Cdbs.rw10(true, 2, 1, 0), DataDirection.WRITE, 512, new byte[512],
+                TaskAttribute.SIMPLE);
+        store.awaitHeld(1);
+        store.failure = new org.jtgt.api.store.NotAccessibleException("blocklisted", true);
+        store.releaseAll();
+        assertSense(w, SenseKey.NOT_READY, 0x04, 0x0C);
+        long g = read(Harness.NEXUS, 1, TaskAttribute.SIMPLE);
+        store.awaitHeld(1);
+        store.failure = new java.io.IOException("medium");
+        store.releaseAll();
+        assertSense(g, SenseKey.MEDIUM_ERROR, 0x11, 0x00);
+    }
+
+    private void assertSense(long cid, int key, int asc, int ascq) {
+        ByteBuffer rsp = h.awaitAnswer(cid);
+        assertEquals(ScsiStatus.CHECK_CONDITION, CmdRspEvent.status(rsp, 0));
+        byte[] sense = new byte[CmdRspEvent.senseLength(rsp, 0)];
+        CmdRspEvent.sense(rsp, 0, sense);
+        assertEquals(key, sense[2] & 0x0F, "sense key");
+        assertEquals(asc, sense[12] & 0xFF, "ASC");
+        assertEquals(ascq, sense[13] & 0xFF, "ASCQ");
+    }
 }

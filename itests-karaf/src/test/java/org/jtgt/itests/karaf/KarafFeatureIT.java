@@ -97,6 +97,7 @@ public class KarafFeatureIT {
             "jtgt-ring",
             "jtgt-backing-memory",
             "jtgt-backing-file",
+            "jtgt-backing-rbd",
             "jtgt-transport-shm",
             "jtgt-transport-netlink",
             "jtgt-transport-direct",

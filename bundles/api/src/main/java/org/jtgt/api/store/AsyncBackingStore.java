@@ -73,6 +73,19 @@ public interface AsyncBackingStore extends BackingStore {
         done.ioDone(new java.io.IOException(describe() + " has no atomic compare-and-write"));
     }
 
+    /**
+     * The most bytes {@link #submitCompareAndWrite} takes at once, from an offset that is a
+     * multiple of this (a power of two), where the store's atomic operation has such a limit (Ceph
+     * 16.2's rbd: one 512-byte sector); {@link Integer#MAX_VALUE} (the default) for none. The
+     * daemon reports MAXIMUM COMPARE AND WRITE LENGTH within it (Block Limits VPD): 0 blocks, no
+     * COMPARE AND WRITE, when it is smaller than a logical block.
+     *
+     * @since 1.7
+     */
+    default int compareAndWriteLimit() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Blocking work for {@link #submitWork}. */
     @FunctionalInterface
     interface StoreWork {
