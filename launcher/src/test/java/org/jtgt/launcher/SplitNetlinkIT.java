@@ -87,6 +87,8 @@ class SplitNetlinkIT {
         front.output.await(ATTACHED, 60);
         daemon.output.await(Pattern.compile("attached to the front over netlink at \\S+jtgt-netlink-\\d+-g\\d+\\.sock"), 30);
         int port = front.iscsiPort();
+        // The daemon attaches before its framework has started everything: jtgtadm's socket comes last.
+        daemon.output.await(LauncherProcess.STARTED, 120);
 
         LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
         LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0", "-b",

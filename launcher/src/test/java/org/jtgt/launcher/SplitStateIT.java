@@ -78,6 +78,8 @@ class SplitStateIT {
         front.output.await(LauncherProcess.STARTED, 120);
         front.output.await(ATTACHED, 60);
         int port = front.iscsiPort();
+        // The daemon attaches before its framework has started everything: jtgtadm's socket comes last.
+        daemon.output.await(LauncherProcess.STARTED, 120);
         LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "target", "--tid", "1", "-T", TARGET);
         LauncherProcess.jtgtadmAt(control, 0, "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "0",
                 "--bstype", "memory", "--size", Integer.toString(BLOCKS * 512));
