@@ -195,7 +195,7 @@ final class TargetsFile {
         }
     }
 
-    private static final String LUN_FORM = "lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
+    private static final String LUN_FORM = "lun TID LUN memory|file|rbd [PATH|POOL/IMAGE] size=BYTES [blocksize=512|4096]"
             + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
             + " [softthreshold=PERCENT] [STORE-OPTION=VALUE...]";
     /**
@@ -400,7 +400,7 @@ final class TargetsFile {
         if (portGroups.values().stream().anyMatch(g -> !g.isEmpty())) {
             s.append("# ").append(PortGroupLines.FORM).append('\n');
         }
-        s.append("# lun TID LUN memory|file [PATH] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
+        s.append("# lun TID LUN memory|file|rbd [PATH|POOL/IMAGE] size=BYTES blocksize=512|4096 readonly=0|1 removable=0|1 thin=0|1"
                 + " [serial=STRING] [physicalblocksize=BYTES] [softthreshold=PERCENT] [STORE-OPTION=VALUE...]\n");
         if (!lunMaps.maps().isEmpty()) {
             s.append("# " + InitiatorLunMaps.FORM + "\n");

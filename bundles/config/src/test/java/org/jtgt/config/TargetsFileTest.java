@@ -74,7 +74,7 @@ class TargetsFileTest {
                 "targets.conf:5: size 1000 is not a multiple of the block size 512",
                 "targets.conf:7: file path relative.img is not absolute",
                 "targets.conf:8: block size '1024' is not supported; use 512 or 4096",
-                "targets.conf:9: expected 'lun TID LUN memory|file [PATH] size=BYTES [blocksize=512|4096]"
+                "targets.conf:9: expected 'lun TID LUN memory|file|rbd [PATH|POOL/IMAGE] size=BYTES [blocksize=512|4096]"
                         + " [readonly=0|1] [removable=0|1] [thin=0|1] [serial=STRING] [physicalblocksize=BYTES]"
                         + " [softthreshold=PERCENT] [STORE-OPTION=VALUE...]'",
                 "targets.conf:10: 'a,b' is not an initiator name",
