@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * <p>Unit attentions go to every current I_T nexus of the target that matches an affected
  * registration; a registration whose nexus is not logged in gets none (the condition exists per
  * I_T nexus, and that nexus does not exist).
+ *
+ * <p>A unit whose store shares its reservations with other gateways ({@link #share}) keeps the
+ * state in the store's record instead of files: each change is written there version-guarded
+ * ({@link Stale}: decide again on the newer state), and other gateways' changes arrive through the
+ * store's listener with the unit attentions they cause here (DESIGN.md, "Reservations across
+ * gateways").
  */
 final class PersistentReservations {
     private static final Logger LOG = LoggerFactory.getLogger(PersistentReservations.class);

@@ -319,6 +319,17 @@ class SharedReservationsTest {
             }
             r.assertSense(SenseKey.NOT_READY, 0x04, 0x0C);
             assertArrayEquals(new long[] {key}, b.keys(N2), "the refused change was not made");
+            // its watch is lost too: it reads no keys it may have missed changes to
+            Harness.Result keys = null;
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < until) {
+                keys = a.prin(N1, 0x00);
+                if (keys.status() != 0) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            keys.assertSense(SenseKey.NOT_READY, 0x04, 0x0C);
         } finally {
             cluster.ceph("osd", "blocklist", "rm", who);
         }
