@@ -930,6 +930,9 @@ final class PersistentReservations {
                     }
                 }
                 notify(t, number, array(removed), d.actor, SenseReason.REGISTRATIONS_PREEMPTED);
+                if (d.abort) {
+                    abortRemote(t, number, removed);
+                }
                 if (before.reservation != null && after.reservation != null
                         && before.reservation.type != after.reservation.type) {
                     notify(t, number, after.registrants, d.actor, SenseReason.RESERVATIONS_RELEASED);
@@ -938,6 +941,37 @@ final class PersistentReservations {
             }
             default:
                 break;
+        }
+    }
+
+    /**
+     * PREEMPT AND ABORT through another gateway: the preempted nexuses' tasks on this unit end
+     * here as they would on that gateway (records removed, the unit's task set aborted, the
+     * removed tasks answered as aborted; those running finish as aborted). On the watch thread:
+     * the task set and records have their own locks, and answers go out from any thread, as
+     * asynchronous completions do.
+     */
+    private static void abortRemote(Target t, int number, List<Registrant> removed) {
+        LogicalUnit u = t.lun(number);
+        for (Nexus x : t.nexuses()) {
+            for (Registrant r : removed) {
+                if (!r.port.is(x)) {
+                    continue;
+                }
+                int aborted = x.tasks().removeAll(x, number, -1);
+                if (u != null) {
+                    TaskSet.Ended ended = new TaskSet.Ended();
+                    u.tasks().abort(x, true, 0, null, u.workers(), null, ended);
+                    if (ended.removed != null && ended.removed.router != null) {
+                        ended.removed.router.endRemoved(ended);
+                    }
+                }
+                if (aborted > 0) {
+                    LOG.info("{}: PREEMPT AND ABORT through another gateway aborted {} task(s) on LUN {}", x, aborted,
+                            number);
+                }
+                break;
+            }
         }
     }
 

@@ -205,6 +205,25 @@ class SharedReservationsTest {
         a.write(N1).assertGood();
     }
 
+    /** PREEMPT AND ABORT through B ends the preempted nexus's tasks on A. */
+    @Test
+    void aPreemptAndAbortThroughTheOtherGatewayEndsThePreemptedTasks() throws Exception {
+        gateways();
+        a.prout(N1, 0x00, 0, 0, K1, 0).assertGood();
+        a.prout(N1, 0x01, PersistentReservations.EXCLUSIVE_ACCESS, K1, 0, 0).assertGood();
+        b.prout(N2, 0x00, 0, 0, K2, 0).assertGood();
+        a.h.autoDone = false;   // A's commands stay in the task set, as if still in flight
+        a.read(N1).assertGood();
+        a.read(N1).assertGood();
+        Nexus n1 = a.h.daemon.nexus(Harness.HOST, N1);
+        assertEquals(2, n1.tasks().count(n1, 0));
+        b.prout(N2, 0x05, PersistentReservations.EXCLUSIVE_ACCESS, K2, K1, 0).assertGood();   // PREEMPT AND ABORT
+        assertEquals(0, n1.tasks().count(n1, 0), "A's tasks were aborted before B answered");
+        a.h.autoDone = true;
+        a.tur(N1).assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x05);
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, a.read(N1).status());
+    }
+
     @Test
     void aClearThroughOneGatewayTellsTheOthersRegistrants() throws Exception {
         gateways();
