@@ -45,7 +45,11 @@ final class RbdSharedReservations implements SharedReservations {
 
     static final String PREFIX = "jtgt.pr.";
     static final long NOTIFY_TIMEOUT_MS = 10_000;
-    static final long STALE_MS = 7_000;
+    /**
+     * librados confirms a watch every {@code objecter_tick_interval} (5 s by default); above that,
+     * and with the check's own second below the notify timeout.
+     */
+    static final long STALE_MS = 8_000;
     private static final long CHECK_MS = 1_000;
     /** Larger than any record: 128 registrations of the longest names. */
     private static final int MAX_BYTES = 256 * 1024;

@@ -110,6 +110,25 @@ class RbdSharedReservationsTest {
         }
     }
 
+    /**
+     * An idle watch stays current: librados confirms it more often than {@link RbdSharedReservations#STALE_MS},
+     * so a healthy gateway never answers NOT READY for want of news. And the bound leaves the
+     * check's period below the notify timeout.
+     */
+    @Test
+    void anIdleWatchStaysCurrent() throws Exception {
+        assertTrue(RbdSharedReservations.STALE_MS + 1_000 < RbdSharedReservations.NOTIFY_TIMEOUT_MS);
+        String image = newImage();
+        try (RbdStore a = open(image); SharedReservations ra = a.sharedReservations()) {
+            ra.listen(v -> { });
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < end) {
+                assertTrue(ra.current(), "the watch was not confirmed within the bound");
+                Thread.sleep(100);
+            }
+        }
+    }
+
     /** 50 appends from each side, racing: the version guard loses none. */
     @Test
     void racingWritersLoseNoUpdate() throws Exception {
