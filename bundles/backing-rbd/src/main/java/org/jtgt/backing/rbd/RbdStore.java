@@ -171,6 +171,11 @@ final class RbdStore implements AsyncBackingStore {
         return objectSize;
     }
 
+    /** The cluster handle ({@code rados_t}), for tests that act as another client of it. */
+    long clusterHandle() {
+        return cluster;
+    }
+
     /** This store's client address as the cluster sees it ({@code rados_getaddrs}), e.g. for a blocklist entry. */
     String clientAddress() throws IOException {
         try (Memory out = new Memory(8)) {

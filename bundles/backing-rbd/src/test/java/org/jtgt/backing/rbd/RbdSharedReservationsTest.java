@@ -129,6 +129,42 @@ class RbdSharedReservationsTest {
         }
     }
 
+    /**
+     * A gateway that watches but never acknowledges (hung, or cut off before its watch expired):
+     * a write still returns, after the notify timeout, and counts it as listening.
+     */
+    @Test
+    void aWatcherThatDoesNotAcknowledgeDelaysAWriteOnlyUpToTheBound() throws Exception {
+        String image = newImage();
+        try (RbdStore a = open(image); RbdStore hung = open(image); SharedReservations ra = a.sharedReservations()) {
+            ra.listen(v -> { });
+            RbdSharedReservations.WatchCallback silent = (arg, notifyId, cookie, notifier, data, length) -> { };
+            RbdSharedReservations.WatchErrorCallback ignore = (arg, cookie, err) -> { };
+            long cluster = hung.clusterHandle();
+            long ioctx;
+            try (com.sun.jna.Memory out = new com.sun.jna.Memory(8)) {
+                assertEquals(0, RbdNative.Rados.rados_ioctx_create(cluster, POOL, out));
+                ioctx = out.getLong(0);
+                String oid = ra.describe().replaceAll(".*\\((.*)\\)$", "$1");
+                assertEquals(0, RbdSharedReservations.Calls.rados_watch2(ioctx, oid, out, silent, ignore, null));
+                long cookie = out.getLong(0);
+                try {
+                    assertTrue(ra.othersListening(), "a watcher that does not answer still counts");
+                    long t0 = System.nanoTime();
+                    Versioned w = ra.compareAndSet(ra.load().version(), bytes("late"));
+                    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                    assertNotNull(w, "written");
+                    assertTrue(ms >= RbdSharedReservations.NOTIFY_TIMEOUT_MS - 500
+                            && ms < RbdSharedReservations.NOTIFY_TIMEOUT_MS + 5_000, "returned after " + ms + " ms");
+                    assertArrayEquals(bytes("late"), ra.load().data());
+                } finally {
+                    RbdSharedReservations.Calls.rados_unwatch2(ioctx, cookie);
+                    RbdNative.Rados.rados_ioctx_destroy(ioctx);
+                }
+            }
+        }
+    }
+
     /** 50 appends from each side, racing: the version guard loses none. */
     @Test
     void racingWritersLoseNoUpdate() throws Exception {
