@@ -72,6 +72,7 @@ class RbdGatewayPrIT {
             String vpdA = tools.run("iscsi-inq", "-e", "1", "-c", "131", urlA);
             String vpdB = tools.run("iscsi-inq", "-e", "1", "-c", "131", urlB);
             assertEquals(naa(vpdA), naa(vpdB), vpdA + "\n" + vpdB);
+            assertEquals(designator(vpdA, 1), designator(vpdB, 1), "T10 vendor identification");
             String serialA = tools.run("iscsi-inq", "-e", "1", "-c", "128", urlA);
             assertEquals(serialA, tools.run("iscsi-inq", "-e", "1", "-c", "128", urlB));
 
@@ -105,6 +106,14 @@ class RbdGatewayPrIT {
         Matcher m = portal.matcher(p.output.await(portal, 10));
         assertTrue(m.find());
         return Integer.parseInt(m.group(1));
+    }
+
+    /** The text iscsi-inq shows for the first designator of {@code type} (binary ones as raw characters). */
+    private static String designator(String vpd, int type) {
+        Matcher m = Pattern.compile("Designator Type:\\(" + type + "\\)[^\\[]*?Designator:\\[([^\\]]*)\\]", Pattern.DOTALL)
+                .matcher(vpd);
+        assertTrue(m.find(), vpd);
+        return m.group(1);
     }
 
     private static String naa(String vpd) {
