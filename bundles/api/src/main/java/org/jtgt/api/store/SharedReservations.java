@@ -4,6 +4,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.function.Consumer;
 
+import org.osgi.annotation.versioning.ConsumerType;
+
 /**
  * A small versioned record kept with a store that several targets (gateways) serve at once, for
  * the daemon's persistent reservations of that store's logical unit: every gateway reads the same
@@ -18,6 +20,7 @@ import java.util.function.Consumer;
  *
  * @since 1.8
  */
+@ConsumerType
 public interface SharedReservations extends Closeable {
     /** A record and its version; version 0 with no bytes is the record never written. */
     record Versioned(long version, byte[] data) {
