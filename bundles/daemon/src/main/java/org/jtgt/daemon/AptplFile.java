@@ -59,6 +59,12 @@ final class AptplFile {
         this.header = "# jtgt persistent reservations " + what + " of " + targetName + " LUN " + lun;
     }
 
+    /** The format without a file: {@code name} stands for the path in errors (a shared record). */
+    AptplFile(String name) {
+        this.path = Path.of(name);
+        this.header = "";
+    }
+
     /** Target name with every character outside {@code [A-Za-z0-9.:-]} as {@code _}, then {@code -LUN.pr}. */
     static String fileName(String targetName, int lun) {
         StringBuilder b = new StringBuilder();
@@ -92,6 +98,15 @@ final class AptplFile {
         } catch (NoSuchFileException e) {
             return null;
         }
+        return parse(lines, false);
+    }
+
+    /**
+     * The state {@code lines} hold in this format; {@code path} names them in errors.
+     *
+     * @param mayBeEmpty no registrant is a state (a shared record), not a broken file
+     */
+    State parse(List<String> lines, boolean mayBeEmpty) throws BrokenFileException {
         int generation = 0;
         boolean aptpl = true;
         List<Registrant> registrants = new ArrayList<>();
@@ -168,7 +183,7 @@ final class AptplFile {
                 throw new BrokenFileException(path, no, "a field that must be a decimal number is not: " + line);
             }
         }
-        if (registrants.isEmpty()) {
+        if (registrants.isEmpty() && !mayBeEmpty) {
             throw new BrokenFileException(path, lines.size(), "no registrant: nothing to restore");
         }
         if (reservation != null && reservation.holder() != null) {
@@ -214,6 +229,25 @@ final class AptplFile {
 
     /** Writes {@code s} atomically: a temporary file in the same directory, forced, then renamed over the old one. */
     void save(State s) throws IOException {
+        String text = format(header, s);
+        OwnerOnlyFiles.createDirectories(path.getParent());
+        Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
+        // A new file each time, 0600 from the start; the rename carries that mode over the old file.
+        try (FileChannel ch = OwnerOnlyFiles.replaceFile(tmp);
+             OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            ch.force(true);
+        }
+        try {
+            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** {@code s} in this format, after the comment line {@code header}. */
+    static String format(String header, State s) {
         StringBuilder b = new StringBuilder(header).append('\n');
         b.append("generation ").append(Integer.toUnsignedString(s.generation())).append('\n');
         if (!s.aptpl()) {
@@ -230,20 +264,7 @@ final class AptplFile {
             }
             b.append('\n');
         }
-        OwnerOnlyFiles.createDirectories(path.getParent());
-        Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
-        // A new file each time, 0600 from the start; the rename carries that mode over the old file.
-        try (FileChannel ch = OwnerOnlyFiles.replaceFile(tmp);
-             OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-            out.write(b.toString().getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            ch.force(true);
-        }
-        try {
-            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-        }
+        return b.toString();
     }
 
     /** Removes the file: nothing is to persist any more. */

@@ -1,8 +1,16 @@
 package org.jtgt.daemon;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+import org.jtgt.api.store.NotAccessibleException;
+import org.jtgt.api.store.SharedReservations;
+import org.jtgt.api.store.SharedReservations.Versioned;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * <p>Unit attentions go to every current I_T nexus of the target that matches an affected
  * registration; a registration whose nexus is not logged in gets none (the condition exists per
  * I_T nexus, and that nexus does not exist).
+ *
+ * <p>A unit whose store shares its reservations with other gateways ({@link #share}) keeps the
+ * state in the store's record instead of files: each change is written there version-guarded
+ * ({@link Stale}: decide again on the newer state), and other gateways' changes arrive through the
+ * store's listener with the unit attentions they cause here (DESIGN.md, "Reservations across
+ * gateways").
  */
 final class PersistentReservations {
     private static final Logger LOG = LoggerFactory.getLogger(PersistentReservations.class);
@@ -200,6 +214,21 @@ final class PersistentReservations {
 
     private volatile State state = State.EMPTY;
     private final int maxRegistrants;
+    /**
+     * Where the state is kept with the store for every gateway that exports it, or {@code null}
+     * (the state is this object's). Set once by {@link #share} before the unit serves.
+     */
+    private volatile SharedReservations shared;
+    /** The version of {@link #shared}'s record that {@link #state} is; guarded by {@link #installLock}. */
+    private long version;
+    private final Object installLock = new Object();
+    /** Names this object's writes in the shared record, so its own notifications cause no second unit attention. */
+    private final String origin = Long.toHexString(ThreadLocalRandom.current().nextLong() | 1L << 63);
+    /** For the unit attentions of other gateways' changes: set when the unit joins its target. */
+    private volatile Target target;
+    private volatile int lun;
+    /** How often a PERSISTENT RESERVE OUT reads and decides again after another gateway wrote first. */
+    static final int SHARED_RETRIES = 1000;
     /** Where APTPL state is written, or {@code null}: then PTPL_C is 0 and APTPL = 1 is refused. */
     private AptplFile file;
     /** In the split shape's daemon: where every state is written for the next daemon process; else {@code null}. */
@@ -229,7 +258,7 @@ final class PersistentReservations {
 
     /** True if PTPL_C: the state can be persisted across power loss. */
     synchronized boolean persistenceCapable() {
-        return file != null;
+        return file != null || shared != null;
     }
 
     /** Any registration exists: SPC-2 RESERVE and RELEASE conflict then (SPC-4 5.13.3, CRH = 1). */
@@ -244,7 +273,14 @@ final class PersistentReservations {
     boolean conflicts(Nexus n, int access) {
         State s = state;
         Reservation res = s.reservation;
-        if (res == null || access == ACCESS_ANY) {
+        if (access == ACCESS_ANY) {
+            return false;
+        }
+        SharedReservations sh = shared;
+        if (sh != null && !sh.current()) {
+            return true;   // this gateway may have missed another's change: conflictReason() says so
+        }
+        if (res == null) {
             return false;
         }
         switch (res.type) {
@@ -337,6 +373,42 @@ final class PersistentReservations {
 
     /** Lock held. Persists and publishes {@code next}; INSUFFICIENT REGISTRATION RESOURCES if APTPL state could not be written. */
     private SenseReason publish(State previous, State next) {
+        return publish(previous, next, Change.NONE, null, false);
+    }
+
+    /**
+     * Lock held. Persists and publishes {@code next}. With a shared record: writes it if nobody
+     * changed it since {@link #state} was read, with {@code change} for the other gateways'
+     * unit attentions ({@link Stale} if somebody did: the caller reads again and decides
+     * again); a gateway that cannot write (fenced, cluster unreachable) answers NOT READY and
+     * changes nothing.
+     */
+    private SenseReason publish(State previous, State next, Change change, Port actor, boolean abort) {
+        SharedReservations sh = shared;
+        if (sh != null) {
+            long expected;
+            synchronized (installLock) {
+                if (state != previous) {
+                    throw Stale.INSTANCE;   // a notification came in since this command read the state
+                }
+                expected = version;
+            }
+            Versioned written;
+            try {
+                written = sh.compareAndSet(expected, encode(next, change, actor, abort));
+            } catch (NotAccessibleException e) {
+                LOG.warn("{}: persistent reservation not changed: {}", sh.describe(), e.getMessage());
+                return e.fenced() ? SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE : SenseReason.TARGET_PORT_IN_STANDBY_STATE;
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("{}: persistent reservation not changed: {}", sh.describe(), e.toString());
+                return SenseReason.INSUFFICIENT_REGISTRATION_RESOURCES;
+            }
+            if (written == null) {
+                throw Stale.INSTANCE;
+            }
+            install(next, written.version());
+            return SenseReason.NONE;
+        }
         if (!persist(previous, next)) {
             return SenseReason.INSUFFICIENT_REGISTRATION_RESOURCES;
         }
@@ -352,6 +424,11 @@ final class PersistentReservations {
      */
     synchronized SenseReason register(Nexus n, Target target, int lun, long key, long sark, boolean ignoreExisting,
                                       boolean aptpl) {
+        return retrying(() -> registerOnce(n, target, lun, key, sark, ignoreExisting, aptpl));
+    }
+
+    private SenseReason registerOnce(Nexus n, Target target, int lun, long key, long sark, boolean ignoreExisting,
+                                     boolean aptpl) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null) {
@@ -396,9 +473,10 @@ final class PersistentReservations {
             }
         }
         State after = new State(s.generation + 1, array(next), res, aptpl);
-        SenseReason r = publish(s, after);
-        if (r == SenseReason.NONE && released && (s.reservation.type == WRITE_EXCLUSIVE_REGISTRANTS_ONLY
-                || s.reservation.type == EXCLUSIVE_ACCESS_REGISTRANTS_ONLY)) {
+        boolean tell = released && (s.reservation.type == WRITE_EXCLUSIVE_REGISTRANTS_ONLY
+                || s.reservation.type == EXCLUSIVE_ACCESS_REGISTRANTS_ONLY);
+        SenseReason r = publish(s, after, tell ? Change.RELEASED_AFTER : Change.NONE, null, false);
+        if (r == SenseReason.NONE && tell) {
             notify(target, lun, after.registrants, null, SenseReason.RESERVATIONS_RELEASED);
         }
         return r;
@@ -406,6 +484,10 @@ final class PersistentReservations {
 
     /** RESERVE (SPC-4 5.13.9). The generation does not change. */
     synchronized SenseReason reserve(Nexus n, long key, int type) {
+        return retrying(() -> reserveOnce(n, key, type));
+    }
+
+    private SenseReason reserveOnce(Nexus n, long key, int type) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null || mine.key != key) {
@@ -422,6 +504,10 @@ final class PersistentReservations {
 
     /** RELEASE (SPC-4 5.13.11.2.2). The generation does not change. */
     synchronized SenseReason release(Nexus n, Target target, int lun, long key, int type) {
+        return retrying(() -> releaseOnce(n, target, lun, key, type));
+    }
+
+    private SenseReason releaseOnce(Nexus n, Target target, int lun, long key, int type) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null || mine.key != key) {
@@ -434,8 +520,10 @@ final class PersistentReservations {
         if (res.type != type) {
             return SenseReason.INVALID_RELEASE_OF_PERSISTENT_RESERVATION;
         }
-        SenseReason r = publish(s, new State(s.generation, s.registrants, null, s.aptpl));
-        if (r == SenseReason.NONE && res.type != WRITE_EXCLUSIVE && res.type != EXCLUSIVE_ACCESS) {
+        boolean tell = res.type != WRITE_EXCLUSIVE && res.type != EXCLUSIVE_ACCESS;
+        SenseReason r = publish(s, new State(s.generation, s.registrants, null, s.aptpl),
+                tell ? Change.RELEASED_BEFORE : Change.NONE, mine.port, false);
+        if (r == SenseReason.NONE && tell) {
             notify(target, lun, s.registrants, mine.port, SenseReason.RESERVATIONS_RELEASED);
         }
         return r;
@@ -443,12 +531,17 @@ final class PersistentReservations {
 
     /** CLEAR (SPC-4 5.13.11.2.6): every registration and the reservation go. */
     synchronized SenseReason clear(Nexus n, Target target, int lun, long key) {
+        return retrying(() -> clearOnce(n, target, lun, key));
+    }
+
+    private SenseReason clearOnce(Nexus n, Target target, int lun, long key) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null || mine.key != key) {
             return SenseReason.RESERVATION_CONFLICT;
         }
-        SenseReason r = publish(s, new State(s.generation + 1, new Registrant[0], null, s.aptpl));
+        SenseReason r = publish(s, new State(s.generation + 1, new Registrant[0], null, s.aptpl), Change.PREEMPTED_BEFORE,
+                mine.port, false);
         if (r == SenseReason.NONE) {
             notify(target, lun, s.registrants, mine.port, SenseReason.RESERVATIONS_PREEMPTED);
         }
@@ -468,6 +561,11 @@ final class PersistentReservations {
      */
     synchronized SenseReason preempt(Nexus n, Target target, int lun, long key, long sark, int type,
                                      boolean abort, CommandContext own, TaskSet.Ended ended) {
+        return retrying(() -> preemptOnce(n, target, lun, key, sark, type, abort, own, ended));
+    }
+
+    private SenseReason preemptOnce(Nexus n, Target target, int lun, long key, long sark, int type,
+                                    boolean abort, CommandContext own, TaskSet.Ended ended) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null || mine.key != key) {
@@ -514,7 +612,7 @@ final class PersistentReservations {
             nextRes = null;
         }
         State after = new State(s.generation + 1, array(keep), nextRes, s.aptpl);
-        SenseReason r = publish(s, after);
+        SenseReason r = publish(s, after, Change.PREEMPT, mine.port, abort);
         if (r != SenseReason.NONE) {
             return r;
         }
@@ -551,6 +649,11 @@ final class PersistentReservations {
      */
     synchronized SenseReason registerAndMove(Nexus n, long key, long sark, Port destination, boolean unregister,
                                              boolean aptpl) {
+        return retrying(() -> registerAndMoveOnce(n, key, sark, destination, unregister, aptpl));
+    }
+
+    private SenseReason registerAndMoveOnce(Nexus n, long key, long sark, Port destination, boolean unregister,
+                                            boolean aptpl) {
         State s = state;
         Registrant mine = s.find(n);
         if (mine == null || mine.key != key) {
@@ -574,6 +677,302 @@ final class PersistentReservations {
             next.remove(mine);
         }
         return publish(s, new State(s.generation + 1, array(next), new Reservation(res.type, destination), aptpl));
+    }
+
+    // =========================== shared across gateways ===========================
+
+    /** What a change tells the registrants on other gateways (their unit attentions). */
+    enum Change {
+        NONE,
+        /** RESERVATIONS RELEASED to the registrants after the change (but the actor). */
+        RELEASED_AFTER,
+        /** RESERVATIONS RELEASED to the registrants before the change but the actor (RELEASE). */
+        RELEASED_BEFORE,
+        /** RESERVATIONS PREEMPTED to the registrants before the change but the actor (CLEAR). */
+        PREEMPTED_BEFORE,
+        /** REGISTRATIONS PREEMPTED to the removed registrations; RESERVATIONS RELEASED to the rest if the type changed. */
+        PREEMPT
+    }
+
+    /** Another gateway changed the shared record since this one read it: read again, decide again. */
+    static final class Stale extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final Stale INSTANCE = new Stale();
+
+        private Stale() {
+            super("the shared persistent reservation record changed", null, false, false);
+        }
+    }
+
+    /** A shared record decoded: the state, and the change that made it with who made it where. */
+    record Decoded(State state, Change change, String origin, Port actor, boolean abort) {
+    }
+
+    static final String SHARED_HEADER = "# jtgt persistent reservations, shared by every gateway exporting the store";
+
+    /**
+     * The shared record: the APTPL file format ({@link AptplFile}, with its {@code aptpl 0|1}
+     * line), then {@code change KIND ORIGIN ABORT [RELATIVE-PORT INITIATOR-PORT-NAME]}.
+     */
+    byte[] encode(State next, Change change, Port actor, boolean abort) {
+        StringBuilder b = new StringBuilder(AptplFile.format(SHARED_HEADER, next));
+        b.append("change ").append(change.name()).append(' ').append(origin).append(' ').append(abort ? 1 : 0);
+        if (actor != null) {
+            b.append(' ').append(actor.relativePort()).append(' ').append(actor.initiator());
+        }
+        return b.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    static Decoded decode(Versioned v, String what) throws AptplFile.BrokenFileException {
+        if (v.data().length == 0) {
+            return new Decoded(State.EMPTY, Change.NONE, "", null, false);
+        }
+        List<String> lines = new ArrayList<>(Arrays.asList(new String(v.data(), StandardCharsets.UTF_8).split("\n")));
+        Change change = Change.NONE;
+        String origin = "";
+        Port actor = null;
+        boolean abort = false;
+        AptplFile format = new AptplFile(what);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.startsWith("change ")) {
+                String[] f = line.split("\\s+", 6);
+                try {
+                    change = Change.valueOf(f[1]);
+                    origin = f[2];
+                    abort = f[3].equals("1");
+                    if (f.length == 6) {
+                        actor = new Port(f[5], Integer.parseInt(f[4]));
+                    }
+                } catch (RuntimeException e) {
+                    throw new AptplFile.BrokenFileException(format.path(), i + 1, "expected 'change KIND ORIGIN ABORT [PORT NAME]'");
+                }
+                lines.set(i, "");
+            }
+        }
+        return new Decoded(format.parse(lines, true), change, origin, actor, abort);
+    }
+
+    /**
+     * Keeps this unit's state in {@code sh} from now on, for every gateway that exports the
+     * store: takes over the record (or, when no other gateway watches it and APTPL is off,
+     * starts empty as after a power loss, and writes that), then listens to changes. The APTPL
+     * and kept files are not used then.
+     */
+    void share(SharedReservations sh) throws IOException {
+        boolean others = sh.othersListening();
+        Versioned v = sh.load();
+        Decoded d = decoded(v, sh);
+        long ver = v.version();
+        if (!others && !d.state.aptpl && d.state.registrants.length > 0) {
+            Versioned w = sh.compareAndSet(ver, encode(new State(d.state.generation, new Registrant[0], null, false),
+                    Change.NONE, null, false));
+            LOG.info("{}: no other gateway exports it and APTPL is off: {} registration(s) dropped, as at power on{}",
+                    sh.describe(), d.state.registrants.length, w == null ? " (another gateway wrote first)" : "");
+            v = sh.load();
+            d = decoded(v, sh);
+            ver = v.version();
+        } else if (d.state.registrants.length > 0) {
+            LOG.info("{}: {} registration(s){} taken over from the record the gateways share", sh.describe(),
+                    d.state.registrants.length,
+                    d.state.reservation == null ? "" : " and a reservation of type " + d.state.reservation.type);
+        }
+        synchronized (this) {
+            synchronized (installLock) {
+                state = d.state;
+                version = ver;
+            }
+            file = null;
+            kept = null;
+            shared = sh;
+        }
+        sh.listen(this::received);
+        reload();   // what was written between the load and the watch
+    }
+
+    private static Decoded decoded(Versioned v, SharedReservations sh) throws IOException {
+        try {
+            return decode(v, sh.describe());
+        } catch (AptplFile.BrokenFileException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** The unit joined {@code t} as LUN {@code number}: other gateways' changes establish unit attentions there. */
+    void attach(Target t, int number) {
+        this.lun = number;
+        this.target = t;
+    }
+
+    /** The unit is gone: stop listening. */
+    void close() {
+        SharedReservations sh = shared;
+        if (sh != null) {
+            sh.close();
+        }
+    }
+
+    boolean shared() {
+        return shared != null;
+    }
+
+    /** The answer to a command {@link #conflicts} refused: NOT READY while this gateway may have missed a change. */
+    SenseReason conflictReason() {
+        SharedReservations sh = shared;
+        return sh != null && !sh.current() ? SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE : SenseReason.RESERVATION_CONFLICT;
+    }
+
+    /**
+     * Before PERSISTENT RESERVE IN: a gateway that may have missed a change reads the record
+     * again (one round trip, only then); NOT READY if it cannot.
+     */
+    SenseReason refresh() {
+        SharedReservations sh = shared;
+        if (sh == null || sh.current()) {
+            return SenseReason.NONE;
+        }
+        return reload() ? SenseReason.NONE : SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE;
+    }
+
+    private SenseReason retrying(Supplier<SenseReason> once) {
+        for (int i = 0;; i++) {
+            try {
+                return once.get();
+            } catch (Stale e) {
+                if (i >= SHARED_RETRIES) {
+                    LOG.warn("{}: persistent reservation not changed: the record changed {} times while deciding",
+                            shared.describe(), i);
+                    return SenseReason.TARGET_PORT_IN_STANDBY_STATE;
+                }
+                if (!reload()) {
+                    return SenseReason.TARGET_PORT_IN_UNAVAILABLE_STATE;
+                }
+            }
+        }
+    }
+
+    /** Reads the shared record and takes it if it is newer; false if it cannot be read. */
+    private boolean reload() {
+        SharedReservations sh = shared;
+        try {
+            received(sh.load(), true);
+            return true;
+        } catch (IOException e) {
+            LOG.warn("{}: cannot read the persistent reservations: {}", sh.describe(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** The store's listener (its watch thread): never takes this object's lock. */
+    private void received(Versioned v) {
+        if (v == null) {
+            reload();
+            return;
+        }
+        try {
+            received(v, false);
+        } catch (IOException e) {
+            LOG.warn("{}", e.getMessage());
+        }
+    }
+
+    private void received(Versioned v, boolean loaded) throws IOException {
+        SharedReservations sh = shared;
+        Decoded d = decoded(v, sh);
+        State before;
+        synchronized (installLock) {
+            if (v.version() <= version) {
+                return;
+            }
+            before = state;
+            state = d.state;
+            version = v.version();
+        }
+        if (!d.origin.equals(origin)) {
+            LOG.debug("{}: version {} from another gateway ({}): {} registration(s)", sh.describe(), v.version(),
+                    d.change, d.state.registrants.length);
+            effects(before, d);
+        }
+    }
+
+    private void install(State next, long ver) {
+        synchronized (installLock) {
+            if (ver > version) {
+                state = next;
+                version = ver;
+            }
+        }
+    }
+
+    /** Another gateway's change: the unit attentions on this gateway's nexuses (SPC-4 5.13). */
+    private void effects(State before, Decoded d) {
+        Target t = target;
+        if (t == null) {
+            return;
+        }
+        int number = lun;
+        State after = d.state;
+        switch (d.change) {
+            case RELEASED_AFTER:
+                notify(t, number, after.registrants, d.actor, SenseReason.RESERVATIONS_RELEASED);
+                break;
+            case RELEASED_BEFORE:
+                notify(t, number, before.registrants, d.actor, SenseReason.RESERVATIONS_RELEASED);
+                break;
+            case PREEMPTED_BEFORE:
+                notify(t, number, before.registrants, d.actor, SenseReason.RESERVATIONS_PREEMPTED);
+                break;
+            case PREEMPT: {
+                List<Registrant> removed = new ArrayList<>();
+                for (Registrant r : before.registrants) {
+                    if (after.find(r.port) == null) {
+                        removed.add(r);
+                    }
+                }
+                notify(t, number, array(removed), d.actor, SenseReason.REGISTRATIONS_PREEMPTED);
+                if (d.abort) {
+                    abortRemote(t, number, removed);
+                }
+                if (before.reservation != null && after.reservation != null
+                        && before.reservation.type != after.reservation.type) {
+                    notify(t, number, after.registrants, d.actor, SenseReason.RESERVATIONS_RELEASED);
+                }
+                break;
+            }
+            default:
+                break;
+        }
+    }
+
+    /**
+     * PREEMPT AND ABORT through another gateway: the preempted nexuses' tasks on this unit end
+     * here as they would on that gateway (records removed, the unit's task set aborted, the
+     * removed tasks answered as aborted; those running finish as aborted). On the watch thread:
+     * the task set and records have their own locks, and answers go out from any thread, as
+     * asynchronous completions do.
+     */
+    private static void abortRemote(Target t, int number, List<Registrant> removed) {
+        LogicalUnit u = t.lun(number);
+        for (Nexus x : t.nexuses()) {
+            for (Registrant r : removed) {
+                if (!r.port.is(x)) {
+                    continue;
+                }
+                int aborted = x.tasks().removeAll(x, number, -1);
+                if (u != null) {
+                    TaskSet.Ended ended = new TaskSet.Ended();
+                    u.tasks().abort(x, true, 0, null, u.workers(), null, ended);
+                    if (ended.removed != null && ended.removed.router != null) {
+                        ended.removed.router.endRemoved(ended);
+                    }
+                }
+                if (aborted > 0) {
+                    LOG.info("{}: PREEMPT AND ABORT through another gateway aborted {} task(s) on LUN {}", x, aborted,
+                            number);
+                }
+                break;
+            }
+        }
     }
 
     // =========================== helpers ===========================

@@ -73,6 +73,10 @@ final class PersistentReserveCommands {
 
     /** READ KEYS (SPC-4 6.15.2): every registered key; ADDITIONAL LENGTH does not depend on the allocation length. */
     static SenseReason readKeys(CommandContext c) {
+        SenseReason fresh = c.unit.persistentReservations().refresh();
+        if (fresh != SenseReason.NONE) {
+            return fresh;
+        }
         State s = c.unit.persistentReservations().state();
         int n = s.registrants().length;
         c.putIn32(0, Integer.toUnsignedLong(s.generation()));
@@ -86,6 +90,10 @@ final class PersistentReserveCommands {
 
     /** READ RESERVATION (SPC-4 6.15.3): the reservation's key (zero for the all-registrants types), scope and type. */
     static SenseReason readReservation(CommandContext c) {
+        SenseReason fresh = c.unit.persistentReservations().refresh();
+        if (fresh != SenseReason.NONE) {
+            return fresh;
+        }
         State s = c.unit.persistentReservations().state();
         Reservation res = s.reservation();
         c.putIn32(0, Integer.toUnsignedLong(s.generation()));
@@ -109,6 +117,10 @@ final class PersistentReserveCommands {
      */
     static SenseReason reportCapabilities(CommandContext c) {
         PersistentReservations pr = c.unit.persistentReservations();
+        SenseReason fresh = pr.refresh();
+        if (fresh != SenseReason.NONE) {
+            return fresh;
+        }
         c.putIn16(0, CAPABILITIES_LENGTH);
         c.putIn(2, CRH | (pr.persistenceCapable() ? PTPL_C : 0));
         c.putIn(3, TMV | (pr.state().aptpl() ? PTPL_A : 0));
@@ -121,6 +133,10 @@ final class PersistentReserveCommands {
 
     /** READ FULL STATUS (SPC-4 6.15.5): one descriptor per registration with its TransportID. */
     static SenseReason readFullStatus(CommandContext c) {
+        SenseReason fresh = c.unit.persistentReservations().refresh();
+        if (fresh != SenseReason.NONE) {
+            return fresh;
+        }
         State s = c.unit.persistentReservations().state();
         Reservation res = s.reservation();
         int p = HEADER;

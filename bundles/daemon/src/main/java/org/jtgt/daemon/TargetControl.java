@@ -210,6 +210,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             unit.persistentReservations().keep(new AptplFile(kept, AptplFile.KEPT_DIRECTORY, targetName, lun,
                     "(kept for the next daemon process)"));   // never throws
         }
+        shareReservations(unit, store, targetName, lun);
         KeptState keptState = state.kept;
         if (keptState != null) {
             keptState.restoreMode(unit);   // never throws
@@ -218,9 +219,11 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         synchronized (state.lock) {
             Target target = requireTarget(targetName);
             if (target.lun(lun) != null) {
+                unit.persistentReservations().close();
                 throw new TargetAdminException("target " + targetName + " has a LUN " + lun + " already");
             }
             target.addLun(unit);
+            unit.persistentReservations().attach(target, lun);
             target.reportedLunsChanged(lun);   // SPC-4 6.33, on the nexuses that see the new LUN
         }
         LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks{}, {}{}{}", targetName, lun, size, blockSize,
@@ -456,12 +459,38 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         storeThreads = threads;
     }
 
+    /**
+     * A store that several gateways export keeps the unit's persistent reservations
+     * ({@link BackingStore#sharedReservations()}): the unit uses that record instead of its own
+     * state and files. A record that cannot be opened refuses the unit (the gateways would
+     * disagree otherwise).
+     */
+    private static void shareReservations(LogicalUnit unit, BackingStore store, String targetName, int lun) {
+        org.jtgt.api.store.SharedReservations sh;
+        try {
+            sh = store.sharedReservations();
+        } catch (IOException e) {
+            throw new TargetAdminException("target " + targetName + " LUN " + lun + " not added: " + e.getMessage());
+        }
+        if (sh == null) {
+            return;
+        }
+        try {
+            unit.persistentReservations().share(sh);
+        } catch (IOException | RuntimeException e) {
+            sh.close();
+            throw new TargetAdminException("target " + targetName + " LUN " + lun + " not added: "
+                    + sh.describe() + ": " + e.getMessage());
+        }
+    }
+
     /** Drains a removed unit's commands and closes its store; never under the admin lock. */
     private void retire(LogicalUnit unit) {
         if (!unit.retire(RETIRE_TIMEOUT_MILLIS)) {
             LOG.warn("Target {} LUN {}: commands still running after {} ms; closing the store anyway",
                     unit.targetName(), unit.lun(), RETIRE_TIMEOUT_MILLIS);
         }
+        unit.persistentReservations().close();
         try {
             unit.store().close();
         } catch (IOException | RuntimeException e) {

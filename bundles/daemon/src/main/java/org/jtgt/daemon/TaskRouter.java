@@ -240,7 +240,7 @@ final class TaskRouter {
         }
         // SPC-4 5.13.1: one volatile read while no persistent reservation exists
         if (unit != null && unit.persistentReservations().conflicts(c.nexus, entry.persistentAccess(c.cdb))) {
-            return SenseReason.RESERVATION_CONFLICT;
+            return unit.persistentReservations().conflictReason();
         }
         if (unit != null && entry.needsMedium() && !unit.mediumPresent()) {
             return SenseReason.MEDIUM_NOT_PRESENT;

@@ -171,4 +171,15 @@ public interface BackingStore extends Closeable {
 
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
+
+    /**
+     * The record this store keeps for persistent reservations shared by every target that serves
+     * it (a store several gateways export), or {@code null} (the default): the daemon then keeps
+     * them itself. Opened once per logical unit and closed with it.
+     *
+     * @since 1.8
+     */
+    default SharedReservations sharedReservations() throws IOException {
+        return null;
+    }
 }

@@ -19,6 +19,7 @@ import com.sun.jna.Pointer;
 import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.store.MiscompareException;
+import org.jtgt.api.store.SharedReservations;
 import org.jtgt.backing.rbd.RbdNative.Rados;
 import org.jtgt.backing.rbd.RbdNative.Rbd;
 import org.slf4j.Logger;
@@ -170,6 +171,11 @@ final class RbdStore implements AsyncBackingStore {
         return objectSize;
     }
 
+    /** The cluster handle ({@code rados_t}), for tests that act as another client of it. */
+    long clusterHandle() {
+        return cluster;
+    }
+
     /** This store's client address as the cluster sees it ({@code rados_getaddrs}), e.g. for a blocklist entry. */
     String clientAddress() throws IOException {
         try (Memory out = new Memory(8)) {
@@ -179,6 +185,15 @@ final class RbdStore implements AsyncBackingStore {
             }
             return out.getPointer(0).getString(0);
         }
+    }
+
+    /** The image's persistent reservations as every gateway exporting it shares them ({@link RbdSharedReservations}). */
+    @Override
+    public SharedReservations sharedReservations() throws IOException {
+        if (closed) {
+            throw closedException();
+        }
+        return RbdSharedReservations.open(cluster, pool, RbdSharedReservations.imageId(handle, describe()), image);
     }
 
     @Override
