@@ -7,6 +7,7 @@ import org.jtgt.api.target.AccessState;
 import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.api.target.PortGroup;
 import org.jtgt.api.target.TargetAdminException;
+import org.jtgt.api.target.TargetPorts.Port;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * groups follow the owner of its first gateway LUN's store. The owner's group is
  * active/optimized, every other configured group (one per gateway, the same {@code portgroup}
  * lines on every gateway) is in the store's follower state, this gateway's group is unavailable
- * once it is fenced, and every group is transitioning while no gateway owns the store. Each
+ * once it is fenced, and every group is transitioning while no gateway owns the store; this
+ * gateway's ports that no configured group holds are in its own group. Each
  * change is an implicit transition (STATUS CODE 02h) with ASYMMETRIC ACCESS STATE CHANGED on
  * every nexus of the target; nothing is written to {@code targets.conf} (the state is the
  * image's, not this process's).
@@ -70,16 +72,32 @@ final class GatewayStates {
             }
             AccessStates access = target.accessStates();
             List<PortGroup> groups = access.list();
+            // this gateway's ports that no configured group holds (say the loopback driver's) join
+            // its own group: through this gateway they are in its state, never active by default
+            List<Integer> loose = new ArrayList<>();
+            for (Port port : state.ports.ports()) {
+                boolean held = false;
+                for (PortGroup p : groups) {
+                    held |= p.id() != self && p.ports().contains(port.relativeId());
+                }
+                if (!held) {
+                    loose.add(port.relativeId());
+                }
+            }
             next = new ArrayList<>(groups.size() + 1);
             boolean own = false;
             for (PortGroup p : groups) {
-                own |= p.id() == self;
-                next.add(new PortGroup(p.id(), p.ports(), stateOf(p.id(), self, owner, fenced, follower),
-                        p.preferred()));
+                List<Integer> ports = p.ports();
+                if (p.id() == self) {
+                    own = true;
+                    ports = union(ports, loose);
+                }
+                next.add(new PortGroup(p.id(), ports, stateOf(p.id(), self, owner, fenced, follower), p.preferred()));
             }
             if (!own) {
                 // this gateway's group is the one numbered as itself, holding the port of that number
-                next.add(new PortGroup(self, List.of(self), stateOf(self, self, owner, fenced, follower), false));
+                next.add(new PortGroup(self, union(List.of(self), loose), stateOf(self, self, owner, fenced, follower),
+                        false));
             }
             try {
                 changed = access.replace(next);
@@ -96,6 +114,17 @@ final class GatewayStates {
             LOG.info("Target {} (gateway {}, owner {}): {}", target.name(), self, owner == 0 ? "none" : owner,
                     PortGroupControl.describe(next));
         }
+    }
+
+    private static List<Integer> union(List<Integer> a, List<Integer> b) {
+        List<Integer> out = new ArrayList<>(a);
+        for (Integer x : b) {
+            if (!out.contains(x)) {
+                out.add(x);
+            }
+        }
+        out.sort(null);
+        return out;
     }
 
     /**

@@ -192,6 +192,22 @@ class GatewayStatesTest {
     }
 
     @Test
+    void aPortOfNoConfiguredGroupIsInThisGatewaysGroup() {
+        assertEquals(512, b.daemon.register("loopback", "host 5", 512));
+        cluster.beat();
+        assertEquals(List.of(2, 512), b.daemon.portGroups(Harness.TARGET).stream().filter(g -> g.id() == 2)
+                .findFirst().orElseThrow().ports());
+        assertEquals(ItNexusRspEvent.RESULT_OK,
+                b.login(Harness.INITIATOR + ",i,0x23d000000009", Harness.TARGET, 9, 512));
+        b.command(9, 0, Cdbs.reportLuns(0, 64), DataDirection.READ, 64, null).assertGood();
+        Harness.Result r = b.command(9, 0, Cdbs.testUnitReady(), DataDirection.NONE, 0, null);
+        if (r.status() == 2 && r.senseData().key() == SenseKey.UNIT_ATTENTION) {
+            r = b.command(9, 0, Cdbs.testUnitReady(), DataDirection.NONE, 0, null);
+        }
+        r.assertSense(SenseKey.NOT_READY, 0x04, 0x0B);   // gateway 2 does not own the image: standby there too
+    }
+
+    @Test
     void removingTheLunStopsFollowingTheStore() {
         cluster.beat();
         a.daemon.removeLun(Harness.TARGET, 0);

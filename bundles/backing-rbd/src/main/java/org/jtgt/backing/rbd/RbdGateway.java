@@ -232,6 +232,7 @@ final class RbdGateway implements Runnable {
     }
 
     private void becameOwner(String why) {
+        handled = read(REQUEST);   // a request made before this gateway owned the image is done with
         owns = true;
         owner = config.gateway();
         heartbeat();
