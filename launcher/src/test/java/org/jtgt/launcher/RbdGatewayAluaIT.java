@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * written through one reads back through the other and through QEMU's rbd driver, SET TARGET
  * PORT GROUPS moves ownership, and kill -9 of the owner while qemu-io writes through it ends
  * with the other gateway owning the image within the configured bound, the killed one
- * blocklisted, and every acknowledged write there.
+ * blocklisted, and every acknowledged write there; a hung owner (SIGSTOP) loses the image the
+ * same way and, resumed, is fenced: no write acknowledged, its group unavailable.
  */
 @Timeout(900)
 class RbdGatewayAluaIT {
@@ -265,8 +266,43 @@ class RbdGatewayAluaIT {
             assertFalse(r.contains("Pattern verification failed"), r);
             Files.writeString(WORK.resolve("timing.txt"), "move " + moved + " ms; takeover seen " + sinceKill
                     + " ms after kill -9 (" + takeover + " ms polling); " + acked.size() + " acknowledged writes\n");
+
+            // gateway 2 restarted follows; gateway 1 hung (SIGSTOP) loses the image to it and,
+            // resumed (SIGCONT), is fenced: it answers TARGET PORT IN UNAVAILABLE STATE, acknowledges
+            // no write, and reports its own group unavailable
+            Gateway b2 = start(ceph, 2);
+            awaitGroups(b2, groups(0x00, 0x01), 10_000);
+            IscsiProbe stale = IscsiProbe.login(a.host(), a.port(), INITIATOR, TARGET, 6);
+            for (int i = 0; i < 3 && stale.read(TEST_UNIT_READY, 0).status() != 0; i++) {
+                continue;
+            }
+            signal("STOP", a.launcher().process.pid());
+            awaitGroups(b2, groups(0x01, 0x00), TAKEOVER_BOUND_MS);
+            signal("CONT", a.launcher().process.pid());
+            byte[] block = new byte[512];
+            java.util.Arrays.fill(block, (byte) 0x77);
+            byte[] write10 = {0x2A, 0, 0, 0, 0x10, 0, 0, 0, 1, 0};   // LBA 4096: 2 MiB, the first acknowledged write
+            try (IscsiProbe p = stale) {
+                IscsiProbe.Result wr = p.write(write10, block);
+                for (int i = 0; i < 3 && wr.status() == 2 && wr.senseKey() == 0x6; i++) {
+                    wr = p.write(write10, block);   // ASYMMETRIC ACCESS STATE CHANGED first
+                }
+                assertEquals(List.of(2, 0x2, 0x04, 0x0C), List.of(wr.status(), wr.senseKey(), wr.asc(), wr.ascq()),
+                        wr.toString());
+            }
+            a.launcher().output.awaitSince(0, Pattern.compile("gateway 1 is fenced"), 30);
+            awaitGroups(a, "1=3[1, 257] 2=15[2, 258]", 10_000);
+            r = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x1 2M 4k", b2.url());
+            assertTrue(r.contains("read 4096/4096 bytes") && !r.contains("Pattern verification failed"),
+                    "the fenced gateway's write did not land:\n" + r);
+            b2.launcher().stopCleanly();
             a.launcher().stopCleanly();
         }
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        Process k = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true).start();
+        assertTrue(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0, new String(k.getInputStream().readAllBytes()));
     }
 
     /** The offsets qemu-io said it wrote. */
