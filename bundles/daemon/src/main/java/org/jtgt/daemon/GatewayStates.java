@@ -65,6 +65,7 @@ final class GatewayStates {
         boolean fenced = g.fenced();
         AccessState follower = g.followerState();
         List<PortGroup> next;
+        List<Integer> misplaced;
         boolean changed;
         synchronized (state.lock) {
             if (target.closed() || target.gateway() != g || state.targets.get(target.name()) != target) {
@@ -75,6 +76,7 @@ final class GatewayStates {
             // this gateway's ports that no configured group holds (say the loopback driver's) join
             // its own group: through this gateway they are in its state, never active by default
             List<Integer> loose = new ArrayList<>();
+            misplaced = new ArrayList<>();
             for (Port port : state.ports.ports()) {
                 boolean held = false;
                 for (PortGroup p : groups) {
@@ -82,6 +84,8 @@ final class GatewayStates {
                 }
                 if (!held) {
                     loose.add(port.relativeId());
+                } else {
+                    misplaced.add(port.relativeId());
                 }
             }
             next = new ArrayList<>(groups.size() + 1);
@@ -113,6 +117,13 @@ final class GatewayStates {
         if (changed) {
             LOG.info("Target {} (gateway {}, owner {}): {}", target.name(), self, owner == 0 ? "none" : owner,
                     PortGroupControl.describe(next));
+            if (!misplaced.isEmpty()) {
+                // e.g. two gateways both with portalGroupTag 1: the initiator would see this gateway's
+                // port in the other's state
+                LOG.warn("Target {}: this gateway's ports {} are in another gateway's port group; give each gateway"
+                        + " its own relative port identifiers (portalGroupTag = {} in org.jtgt.iscsi)", target.name(),
+                        misplaced, self);
+            }
         }
     }
 
