@@ -55,6 +55,7 @@ final class RbdGateway implements Runnable {
     private String seen;                 // the owner xattr as last read
     private long seenAt;                 // when it last changed (nanoTime)
     private String handled;              // the request last acted on
+    private String waitedOn;             // a locker without a heartbeat given one takeover time
 
     RbdGateway(RbdStore store, String image, Config config) {
         this.store = store;
@@ -64,17 +65,23 @@ final class RbdGateway implements Runnable {
         this.thread.setDaemon(true);
     }
 
-    /** Tries to take the lock if nobody holds it (the first gateway up owns), then starts the heartbeat. */
+    /**
+     * Takes the lock if nobody holds it (the first gateway up owns), then starts the heartbeat. A
+     * held lock is left alone here: its holder may be dead with its watch still there, and
+     * acquiring would then wait for the OSD's watch timeout; the heartbeat decides instead.
+     */
     void start() {
         seenAt = System.nanoTime();
         seen = read(OWNER);
-        int r = Rbd.rbd_lock_acquire(store.imageHandle(), Rbd.LOCK_MODE_EXCLUSIVE);   // also: never auto-request
-        if (r == 0 && locked()) {
+        List<String> holders = lockers();
+        int r = holders.isEmpty() ? Rbd.rbd_lock_acquire(store.imageHandle(), Rbd.LOCK_MODE_EXCLUSIVE) : 0;
+        if (holders.isEmpty() && r == 0 && locked()) {
             becameOwner("the lock was free");
         } else {
             owner = parseGateway(seen);
-            LOG.info("{}: gateway {} follows (owner {}; rbd_lock_acquire: {})", store.describe(), config.gateway(),
-                    owner == 0 ? "unknown" : "gateway " + owner, r == 0 ? "not owner" : RbdErrors.describe(r));
+            LOG.info("{}: gateway {} follows (owner {}; the lock held by {}{})", store.describe(), config.gateway(),
+                    owner == 0 ? "unknown" : "gateway " + owner, holders.isEmpty() ? lockers() : holders,
+                    r == 0 ? "" : "; rbd_lock_acquire: " + RbdErrors.describe(r));
         }
         thread.start();
     }
@@ -183,6 +190,7 @@ final class RbdGateway implements Runnable {
         if (now == null ? seen != null : !now.equals(seen)) {
             seen = now;
             seenAt = t;
+            waitedOn = null;
         }
         int current = parseGateway(now);
         boolean stale = t - seenAt >= TimeUnit.MILLISECONDS.toNanos(config.takeoverMs());
@@ -205,14 +213,22 @@ final class RbdGateway implements Runnable {
         List<String> lockers = lockers();
         if (!lockers.isEmpty()) {
             if (locker == null || !lockers.contains(locker)) {
-                // a newer owner holds it and has not written its heartbeat yet: wait for it
-                LOG.info("{}: gateway {}: the lock is held by {}, not by the silent owner; waiting", store.describe(),
-                        config.gateway(), lockers);
-                seenAt = System.nanoTime();
-                return;
+                if (!lockers.get(0).equals(waitedOn)) {
+                    // a newer owner holds it and has not written its heartbeat yet: give it a takeover time
+                    LOG.info("{}: gateway {}: the lock is held by {}, not by the owner the heartbeat names; waiting",
+                            store.describe(), config.gateway(), lockers);
+                    waitedOn = lockers.get(0);
+                    seenAt = System.nanoTime();
+                    return;
+                }
+                // it never wrote a heartbeat (a gateway that died at once, or another client of the image)
+                locker = waitedOn;
+                staleOwner = "? 0 " + locker;
             }
-            LOG.warn("{}: gateway {}: no heartbeat from gateway {} for {} ms: breaking its lock ({}), which blocklists"
-                    + " it", store.describe(), config.gateway(), parseGateway(staleOwner), config.takeoverMs(), locker);
+            int silent = parseGateway(staleOwner);
+            LOG.warn("{}: gateway {}: no heartbeat from {} for {} ms: breaking its lock ({}), which blocklists it",
+                    store.describe(), config.gateway(), silent > 0 ? "gateway " + silent : "the lock's holder",
+                    config.takeoverMs(), locker);
             int r = Rbd.rbd_lock_break(image, Rbd.LOCK_MODE_EXCLUSIVE, locker);
             if (r < 0 && r != -RbdNative.ENOENT) {
                 LOG.warn("{}: rbd_lock_break({}): {}", store.describe(), locker, RbdErrors.describe(r));

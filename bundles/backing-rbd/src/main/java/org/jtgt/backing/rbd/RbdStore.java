@@ -19,6 +19,7 @@ import com.sun.jna.Pointer;
 import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.store.MiscompareException;
+import org.jtgt.api.store.NotAccessibleException;
 import org.jtgt.api.target.AccessState;
 import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.backing.rbd.RbdNative.Rados;
@@ -298,6 +299,9 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
             done.ioDone(null);
             return;
         }
+        if (refusesWrites(done)) {
+            return;
+        }
         Op op = acquire(done);
         if (op == null) {
             return;
@@ -355,6 +359,20 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
         }
     }
 
+    /**
+     * A gateway that does not own the image refuses writes itself (NOT READY, standby), so that
+     * librbd never asks the owner for the lock (no ping-pong) nor takes a lock just released.
+     */
+    private boolean refusesWrites(IoCompletion done) {
+        RbdGateway g = gateway;
+        if (g == null || g.owns()) {
+            return false;
+        }
+        done.ioDone(new NotAccessibleException(describe() + ": gateway " + g.config().gateway()
+                + " does not own the image" + (g.owner() > 0 ? " (gateway " + g.owner() + " does)" : ""), g.fenced()));
+        return true;
+    }
+
     private void submit(int kind, long offset, ByteBuffer buffer, ByteBuffer compare, IoCompletion done) {
         int length = buffer == null ? 0 : buffer.remaining();
         if (kind != KIND_FLUSH) {
@@ -365,6 +383,9 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
             }
             if (length == 0) {
                 done.ioDone(null);
+                return;
+            }
+            if (kind != KIND_READ && refusesWrites(done)) {
                 return;
             }
         }

@@ -19,6 +19,7 @@ import java.util.function.BooleanSupplier;
 import org.jtgt.api.store.NotAccessibleException;
 import org.jtgt.api.target.AccessState;
 import org.jtgt.testkit.CephCluster;
+import org.jtgt.testkit.ExternalTool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,6 +114,54 @@ class RbdGatewayTest {
         assertThrows(IllegalArgumentException.class, () -> new RbdStoreProvider().checkOptions(o));
     }
 
+    /**
+     * A client killed while it holds the lock (here QEMU's rbd driver, which takes it for a write)
+     * never wrote a heartbeat: a gateway starting then gives it one takeover time, then breaks its
+     * lock (blocklisting it) and owns the image; opening the store does not wait for the dead
+     * client's watch to time out.
+     */
+    @Test
+    void aLockLeftByAKilledClientIsBrokenAfterTheTakeoverTime() throws Exception {
+        ExternalTool.require("qemu-io", "qemu-utils and qemu-block-extra");
+        ExternalTool.require("stdbuf", "coreutils");
+        cluster.createImage(POOL, "orphan", 8 * MIB);
+        Path out = Path.of("target", "ceph-gateway-test-qemu.txt").toAbsolutePath();
+        Process q = new ProcessBuilder("stdbuf", "-oL", "qemu-io", "-f", "raw", "-c", "write -P 0x42 0 4k", "-c",
+                "sleep 120000", cluster.qemuRbdUrl(POOL, "orphan")).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        try {
+            await(60_000, "qemu-io wrote (and so holds the lock)",
+                    () -> read(out).contains("wrote 4096/4096 bytes"));
+            String before = cluster.ceph("osd", "blocklist", "ls");
+            q.destroyForcibly();   // SIGKILL: the lock stays, its watch until the OSD's timeout
+            assertTrue(q.waitFor(10, TimeUnit.SECONDS));
+            long t0 = System.nanoTime();
+            try (RbdStore g = gateway("orphan", 1)) {
+                long opened = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(opened < TAKEOVER_MS, "opening waited " + opened + " ms for the dead client");
+                await(2 * TAKEOVER_MS + 3 * HEARTBEAT_MS + 10_000, "gateway 1 owns the image", () -> g.owner() == 1 && g.gatewayPart().owns());
+                long took = (System.nanoTime() - t0) / 1_000_000;
+                String after = cluster.ceph("osd", "blocklist", "ls");
+                assertTrue(after.lines().count() > before.lines().count(), "the killed client blocklisted:\n" + after);
+                byte[] expected = new byte[4096];
+                java.util.Arrays.fill(expected, (byte) 0x42);
+                assertArrayEquals(expected, read(g, 0, 4096));
+                g.write(4096, pattern(4096, 4), false);
+                System.out.println("gateway opened in " + opened + " ms, owned the image " + took + " ms after the kill");
+            }
+        } finally {
+            q.destroyForcibly();
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return java.nio.file.Files.exists(p) ? java.nio.file.Files.readString(p) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     @Test
     void ownershipMovesAndASilentOwnerIsFenced() throws Exception {
         cluster.createImage(POOL, "shared", 8 * MIB);
@@ -124,7 +173,8 @@ class RbdGatewayTest {
             NotAccessibleException refused = assertThrows(NotAccessibleException.class,
                     () -> b.write(4096, pattern(4096, 9), false));
             assertFalse(refused.fenced(), refused.getMessage());
-            assertTrue(refused.getMessage().contains("EROFS"), refused.getMessage());
+            assertTrue(refused.getMessage().contains("gateway 2 does not own the image (gateway 1 does)"),
+                    refused.getMessage());
             assertArrayEquals(bytes(pattern(4096, 1)), read(b, 0, 4096), "a follower reads the owner's write");
 
             // a request (SET TARGET PORT GROUPS on gateway 2) moves ownership; both see it
