@@ -44,9 +44,9 @@ final class IscsiProbe implements AutoCloseable {
     private int cmdSn = 1;
     private int expStatSn;
 
-    private IscsiProbe(int port) throws IOException {
+    private IscsiProbe(String host, int port) throws IOException {
         socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.connect(new InetSocketAddress(host, port), 5_000);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
@@ -54,7 +54,13 @@ final class IscsiProbe implements AutoCloseable {
 
     /** A normal session of {@code initiator} with {@code target}; fails unless the login succeeds. */
     static IscsiProbe login(int port, String initiator, String target, int isidQualifier) throws IOException {
-        IscsiProbe p = new IscsiProbe(port);
+        return login("127.0.0.1", port, initiator, target, isidQualifier);
+    }
+
+    /** As {@link #login(int, String, String, int)} with a portal on {@code host}. */
+    static IscsiProbe login(String host, int port, String initiator, String target, int isidQualifier)
+            throws IOException {
+        IscsiProbe p = new IscsiProbe(host, port);
         byte[] h = new byte[48];
         h[0] = 0x43;   // Login Request, immediate
         h[1] = (byte) 0x87;   // T, CSG operational, NSG full feature phase

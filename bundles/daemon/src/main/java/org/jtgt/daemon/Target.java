@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.api.target.LunInfo;
 import org.jtgt.api.target.TargetInfo;
 
@@ -33,6 +34,8 @@ final class Target {
     private volatile boolean closed;
     /** Its target port groups and their access states (SPC-4 5.16). */
     private final AccessStates accessStates = new AccessStates();
+    /** The store whose owner the port groups follow ({@link GatewayStates}), or null. */
+    private volatile GatewayOwnership gateway;
 
     Target(String name) {
         this.name = name;
@@ -57,6 +60,16 @@ final class Target {
 
     AccessStates accessStates() {
         return accessStates;
+    }
+
+    /** The gateway cluster store the port groups follow, or null (then they are the configured ones). */
+    GatewayOwnership gateway() {
+        return gateway;
+    }
+
+    /** Admin lock held. */
+    void gateway(GatewayOwnership g) {
+        gateway = g;
     }
 
     /** The name as UTF-8 (VPD page 83h SCSI name string); never modify. */

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.api.target.IoStatistics;
 import org.jtgt.api.target.LunOptions;
 import org.jtgt.api.target.NexusInfo;
@@ -225,6 +226,9 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             target.addLun(unit);
             unit.persistentReservations().attach(target, lun);
             target.reportedLunsChanged(lun);   // SPC-4 6.33, on the nexuses that see the new LUN
+            if (store instanceof GatewayOwnership) {
+                GatewayStates.attach(state, target, (GatewayOwnership) store);
+            }
         }
         LOG.info("Target {} LUN {}: {} bytes in {}-byte blocks{}, {}{}{}", targetName, lun, size, blockSize,
                 unit.blocksPerPhysicalBlock() > 1 ? " (" + (blockSize << unit.physicalBlockExponent()) + "-byte physical)" : "",
@@ -240,6 +244,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             if (unit == null) {
                 throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
             }
+            GatewayStates.detach(target, unit);
             for (Nexus n : target.nexuses()) {
                 n.unitAttentions().forget(lun);
             }

@@ -3,6 +3,7 @@ package org.jtgt.daemon;
 import java.util.Arrays;
 
 import org.jtgt.api.target.AccessState;
+import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.api.target.TargetPorts.Port;
 
 /**
@@ -171,6 +172,11 @@ final class TargetPortGroups {
             ids[i] = id;
             states[i] = state;
         }
+        GatewayOwnership cluster = c.target.gateway();
+        if (cluster != null) {
+            GatewayStates.set(cluster, ids, states, count);
+            return SenseReason.NONE;
+        }
         if (access.setExplicitly(ids, states, count)) {
             AccessStates.announce(c.target, c.nexus);
             c.ports.portGroupsChanged(c.target.name(), access.list());
@@ -189,8 +195,13 @@ final class TargetPortGroups {
     private static long[] portsByGroup(PortTable table, Target target, AccessStates.Snapshot groups) {
         Port[] registered = table.ports();
         Nexus[] nexuses = target.nexuses();
-        long[] ports = new long[registered.length + nexuses.length];
+        // a gateway cluster's target: the other gateways' ports (configured groups) too
+        int[] remote = target.gateway() != null ? groups.memberPorts() : NO_PORTS;
+        long[] ports = new long[registered.length + nexuses.length + remote.length];
         int n = 0;
+        for (int r : remote) {
+            ports[n++] = (long) groups.groupOf(r) << 16 | r;
+        }
         for (Port p : registered) {
             ports[n++] = (long) groups.groupOf(p.relativeId()) << 16 | p.relativeId();
         }
@@ -206,6 +217,8 @@ final class TargetPortGroups {
         }
         return Arrays.copyOf(ports, distinct);
     }
+
+    private static final int[] NO_PORTS = new int[0];
 
     private static int group(long port) {
         return (int) (port >>> 16);

@@ -31,6 +31,7 @@ final class RbdNative {
     static final int EIO = 5;
     static final int EACCES = 13;
     static final int EBUSY = 16;
+    static final int ENODATA = 61;
     static final int EINVAL = 22;
     static final int ENOSPC = 28;
     static final int EROFS = 30;
@@ -116,6 +117,12 @@ final class RbdNative {
 
         /** This client's addresses as the cluster sees them (what a blocklist entry names); the string is librados'. */
         static native int rados_getaddrs(long cluster, Pointer addrs);
+
+        /** Sets an extended attribute of an object (made if missing); the gateways' heartbeat object. */
+        static native int rados_setxattr(long ioctx, String object, String name, byte[] value, long length);
+
+        /** The attribute's length, or -ENOENT (no object) / -ENODATA (no attribute). */
+        static native int rados_getxattr(long ioctx, String object, String name, byte[] value, long length);
     }
 
     /** librbd. */
@@ -135,6 +142,17 @@ final class RbdNative {
         static native int rbd_lock_acquire(long image, int mode);
 
         static native int rbd_lock_release(long image);
+
+        /** {@code *isOwner} (an int) 1 if this client holds the exclusive lock. */
+        static native int rbd_is_exclusive_lock_owner(long image, Pointer isOwner);
+
+        /** The lock owners' addresses into {@code owners} (char *[*max]); -ENOENT: none. */
+        static native int rbd_lock_get_owners(long image, Pointer mode, Pointer owners, Pointer max);
+
+        static native void rbd_lock_get_owners_cleanup(Pointer owners, long count);
+
+        /** Breaks {@code owner}'s lock, blocklisting it first ({@code rbd_blocklist_on_break_lock}, default on). */
+        static native int rbd_lock_break(long image, int mode, String owner);
 
         static native int rbd_aio_create_completion(long arg, long callback, long completionOut);
 

@@ -19,7 +19,10 @@ import com.sun.jna.Pointer;
 import org.jtgt.api.store.AsyncBackingStore;
 import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.store.MiscompareException;
+import org.jtgt.api.store.NotAccessibleException;
 import org.jtgt.api.store.SharedReservations;
+import org.jtgt.api.target.AccessState;
+import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.backing.rbd.RbdNative.Rados;
 import org.jtgt.backing.rbd.RbdNative.Rbd;
 import org.slf4j.Logger;
@@ -45,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * every client of the image; Ceph 16.2 takes it only within one 512-byte sector
  * ({@link #compareAndWriteLimit()}).
  */
-final class RbdStore implements AsyncBackingStore {
+final class RbdStore implements AsyncBackingStore, GatewayOwnership {
     private static final Logger LOG = LoggerFactory.getLogger(RbdStore.class);
 
     static final int DEFAULT_SLOTS = 128;
@@ -81,6 +84,8 @@ final class RbdStore implements AsyncBackingStore {
     private final BufferAddress[] addresses = new BufferAddress[ADDRESS_CACHE];
     private final ExecutorService workers;
     private volatile boolean closed;
+    /** This gateway's part in a gateway cluster ({@code gateway=N}), or null. */
+    private volatile RbdGateway gateway;
 
     private RbdStore(String pool, String image, long cluster, long ioctx, long handle, long size, long objectSize,
                      int slots) {
@@ -119,6 +124,11 @@ final class RbdStore implements AsyncBackingStore {
      * whose message names the image and the reason (librados' error, a missing pool or image).
      */
     static RbdStore open(RbdConnection how, String pool, String image) throws IOException {
+        return open(how, pool, image, null);
+    }
+
+    /** As {@link #open(RbdConnection, String, String)}, as gateway {@code cluster.gateway()} of a gateway cluster unless null. */
+    static RbdStore open(RbdConnection how, String pool, String image, RbdGateway.Config gatewayConfig) throws IOException {
         if (!RbdNative.available()) {
             throw new IOException("rbd " + pool + "/" + image + ": " + RbdNative.unavailableReason());
         }
@@ -148,6 +158,11 @@ final class RbdStore implements AsyncBackingStore {
             handle = 0;
             ioctx = 0;
             cluster = 0;
+            if (gatewayConfig != null) {
+                RbdGateway g = new RbdGateway(s, image, gatewayConfig);
+                s.gateway = g;
+                g.start();
+            }
             return s;
         } finally {
             if (handle != 0) {
@@ -201,6 +216,61 @@ final class RbdStore implements AsyncBackingStore {
         return "rbd " + pool + "/" + image;
     }
 
+    long imageHandle() {
+        return handle;
+    }
+
+    long ioctxHandle() {
+        return ioctx;
+    }
+
+    /** This store's part in a gateway cluster, or null. */
+    RbdGateway gatewayPart() {
+        return gateway;
+    }
+
+    // ---------------------------------------------------------------- gateway cluster
+
+    @Override
+    public int gateway() {
+        RbdGateway g = gateway;
+        return g == null ? 0 : g.config().gateway();
+    }
+
+    @Override
+    public int owner() {
+        RbdGateway g = gateway;
+        return g == null ? 0 : g.owner();
+    }
+
+    @Override
+    public boolean fenced() {
+        RbdGateway g = gateway;
+        return g != null && g.fenced();
+    }
+
+    @Override
+    public AccessState followerState() {
+        RbdGateway g = gateway;
+        return g == null ? AccessState.ACTIVE_OPTIMIZED : g.config().follower();
+    }
+
+    @Override
+    public void requestOwnership(int to) {
+        RbdGateway g = gateway;
+        if (g != null && !closed) {
+            workers.execute(() -> g.requestOwnership(to));
+        }
+    }
+
+    @Override
+    public void ownershipListener(Runnable listener) {
+        RbdGateway g = gateway;
+        if (g != null) {
+            g.listener(listener);
+        }
+    }
+
     @Override
     public boolean blocks() {
         return true;   // the synchronous methods wait for the cluster
@@ -242,6 +312,9 @@ final class RbdStore implements AsyncBackingStore {
         }
         if (length == 0) {
             done.ioDone(null);
+            return;
+        }
+        if (refusesWrites(done)) {
             return;
         }
         Op op = acquire(done);
@@ -301,6 +374,20 @@ final class RbdStore implements AsyncBackingStore {
         }
     }
 
+    /**
+     * A gateway that does not own the image refuses writes itself (NOT READY, standby), so that
+     * librbd never asks the owner for the lock (no ping-pong) nor takes a lock just released.
+     */
+    private boolean refusesWrites(IoCompletion done) {
+        RbdGateway g = gateway;
+        if (g == null || g.owns()) {
+            return false;
+        }
+        done.ioDone(new NotAccessibleException(describe() + ": gateway " + g.config().gateway()
+                + " does not own the image" + (g.owner() > 0 ? " (gateway " + g.owner() + " does)" : ""), g.fenced()));
+        return true;
+    }
+
     private void submit(int kind, long offset, ByteBuffer buffer, ByteBuffer compare, IoCompletion done) {
         int length = buffer == null ? 0 : buffer.remaining();
         if (kind != KIND_FLUSH) {
@@ -311,6 +398,9 @@ final class RbdStore implements AsyncBackingStore {
             }
             if (length == 0) {
                 done.ioDone(null);
+                return;
+            }
+            if (kind != KIND_READ && refusesWrites(done)) {
                 return;
             }
         }
@@ -497,6 +587,10 @@ final class RbdStore implements AsyncBackingStore {
             }
             closed = true;
         }
+        RbdGateway g = gateway;
+        if (g != null) {
+            g.listener(null);
+        }
         workers.shutdown();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
         while (free.size() < ops.length && System.nanoTime() < deadline) {
@@ -510,6 +604,9 @@ final class RbdStore implements AsyncBackingStore {
         if (free.size() < ops.length) {
             LOG.warn("{}: {} operations still in flight at close; librbd's close waits for them", describe(),
                     ops.length - free.size());
+        }
+        if (g != null) {
+            g.stop();   // after the I/O: an owner releases the lock only once its writes are done
         }
         int r = Rbd.rbd_close(handle);
         if (r < 0) {

@@ -8,6 +8,7 @@ import java.util.Set;
 import org.jtgt.api.store.BackingStore;
 import org.jtgt.api.store.BackingStoreProvider;
 import org.jtgt.api.store.StorePlan;
+import org.jtgt.api.target.AccessState;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.slf4j.Logger;
@@ -22,7 +23,13 @@ import org.slf4j.LoggerFactory;
  * <li>{@code conf=PATH}: the cluster's {@code ceph.conf} (default: librados' search,
  * {@code $CEPH_CONF}, {@code /etc/ceph/ceph.conf}, ...);</li>
  * <li>{@code keyring=PATH}: the client's keyring (default: what the configuration says);</li>
- * <li>{@code id=NAME}: the client id, without {@code client.} (default {@code admin}).</li>
+ * <li>{@code id=NAME}: the client id, without {@code client.} (default {@code admin});</li>
+ * <li>{@code gateway=N} (1..65535): this process is gateway N of a gateway cluster on the image,
+ * N being its target port group ({@link RbdGateway}); {@code follower=standby|active/non-optimized}
+ * (default standby): the state of the groups of gateways that do not own the image;
+ * {@code heartbeat=MS} (100..60000, default 1000) and {@code takeover=MS} (at least three
+ * heartbeats, default 10000): a gateway takes over when the owner's heartbeat stayed unchanged
+ * that long.</li>
  * </ul>
  * Connecting, and every monitor and OSD operation, is bounded by 30 s: a missing cluster is an
  * error when the LUN is made, not a hang. Without librbd (a machine without Ceph) the provider
@@ -33,7 +40,14 @@ public class RbdStoreProvider implements BackingStoreProvider {
     public static final String OPTION_CONF = "conf";
     public static final String OPTION_KEYRING = "keyring";
     public static final String OPTION_ID = "id";
-    private static final Set<String> OPTIONS = Set.of(OPTION_CONF, OPTION_KEYRING, OPTION_ID);
+    public static final String OPTION_GATEWAY = "gateway";
+    public static final String OPTION_FOLLOWER = "follower";
+    public static final String OPTION_HEARTBEAT = "heartbeat";
+    public static final String OPTION_TAKEOVER = "takeover";
+    static final long DEFAULT_HEARTBEAT_MS = 1000;
+    static final long DEFAULT_TAKEOVER_MS = 10_000;
+    private static final Set<String> OPTIONS = Set.of(OPTION_CONF, OPTION_KEYRING, OPTION_ID, OPTION_GATEWAY,
+            OPTION_FOLLOWER, OPTION_HEARTBEAT, OPTION_TAKEOVER);
     private static final Logger LOG = LoggerFactory.getLogger(RbdStoreProvider.class);
 
     @Activate
@@ -69,6 +83,13 @@ public class RbdStoreProvider implements BackingStoreProvider {
                 return "PATH";
             case OPTION_ID:
                 return "NAME";
+            case OPTION_GATEWAY:
+                return "1..65535";
+            case OPTION_FOLLOWER:
+                return "standby|active/non-optimized";
+            case OPTION_HEARTBEAT:
+            case OPTION_TAKEOVER:
+                return "MILLISECONDS";
             default:
                 return BackingStoreProvider.super.optionValues(key);
         }
@@ -89,6 +110,55 @@ public class RbdStoreProvider implements BackingStoreProvider {
             throw new IllegalArgumentException(OPTION_ID + "=" + id + ": use " + OPTION_ID + "=NAME, the client id"
                     + " without 'client.' (letters, digits, '_', '-', '.')");
         }
+        gatewayConfig(storeOptions);
+    }
+
+    /** The gateway cluster options, or null without {@code gateway=N}; bad values throw IllegalArgumentException. */
+    static RbdGateway.Config gatewayConfig(Map<String, String> o) {
+        String g = o.get(OPTION_GATEWAY);
+        for (String k : new String[] {OPTION_FOLLOWER, OPTION_HEARTBEAT, OPTION_TAKEOVER}) {
+            if (g == null && o.containsKey(k)) {
+                throw new IllegalArgumentException(k + "=" + o.get(k) + " needs gateway=N");
+            }
+        }
+        if (g == null) {
+            return null;
+        }
+        int gateway = (int) number(o, OPTION_GATEWAY, 0, 1, 65535);
+        AccessState follower = AccessState.STANDBY;
+        String f = o.get(OPTION_FOLLOWER);
+        if (f != null) {
+            try {
+                follower = AccessState.parse(f);
+            } catch (IllegalArgumentException e) {
+                follower = null;
+            }
+            if (follower != AccessState.STANDBY && follower != AccessState.ACTIVE_NON_OPTIMIZED) {
+                throw new IllegalArgumentException(OPTION_FOLLOWER + "=" + f + ": use " + OPTION_FOLLOWER
+                        + "=standby or active/non-optimized");
+            }
+        }
+        long heartbeat = number(o, OPTION_HEARTBEAT, DEFAULT_HEARTBEAT_MS, 100, 60_000);
+        long takeover = number(o, OPTION_TAKEOVER, Math.max(DEFAULT_TAKEOVER_MS, 3 * heartbeat), 3 * heartbeat,
+                3_600_000);
+        return new RbdGateway.Config(gateway, follower, heartbeat, takeover);
+    }
+
+    private static long number(Map<String, String> o, String key, long dflt, long min, long max) {
+        String v = o.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            n = Long.MIN_VALUE;
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(key + "=" + v + ": use " + key + "=" + min + ".." + max);
+        }
+        return n;
     }
 
     /**
@@ -124,7 +194,7 @@ public class RbdStoreProvider implements BackingStoreProvider {
         checkOptions(o);
         String[] pi = poolAndImage(path);
         requireLibrbd(path);
-        RbdStore s = RbdStore.open(connection(o), pi[0], pi[1]);
+        RbdStore s = RbdStore.open(connection(o), pi[0], pi[1], gatewayConfig(o));
         if (size != 0 && size != s.size()) {
             long has = s.size();
             s.close();
