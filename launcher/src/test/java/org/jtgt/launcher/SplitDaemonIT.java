@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
 import java.io.Writer;
@@ -19,7 +17,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -112,7 +109,7 @@ class SplitDaemonIT {
                 fioDisk.toString());
         LauncherProcess.jtgtadmAt(control, 0, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
-        awaitTargetOnFront(url);
+        SplitRun.awaitTargetOnFront(WORK, url);
 
         // One qemu-io session fed command by command: write a region, read it back, next region
         // (stdbuf: its answers line by line, not when a pipe buffer fills).
@@ -122,7 +119,7 @@ class SplitDaemonIT {
         AtomicInteger wrote = new AtomicInteger();
         AtomicInteger read = new AtomicInteger();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        Thread reader = new Thread(() -> readQemu(qemu, wrote, read, failures), "qemu-io-output");
+        Thread reader = new Thread(() -> SplitRun.readQemu(qemu, wrote, read, failures), "qemu-io-output");
         reader.start();
         int[] sent = {0}; // written by the feeder only; read after it ended
         Thread feeder = new Thread(() -> {
@@ -149,7 +146,7 @@ class SplitDaemonIT {
             }
         }, "qemu-io-commands");
         feeder.start();
-        awaitCompleted(wrote, read, 40, qemu, failures);
+        SplitRun.awaitCompleted(wrote, read, 40, qemu, failures);
         // fio on LUN 1 beside it, in a session of its own, checking every block it wrote; bounded
         // by its rate (so the restarts do not wait for CPU) and by a run time the test never reaches.
         FioLibiscsi fio = FioLibiscsi.start(fioBinary, work.resolve("fio"), FIO_INITIATOR, "127.0.0.1", port, TARGET,
@@ -186,9 +183,9 @@ class SplitDaemonIT {
                 assertNotEquals(launcherA[1], launcher[1], "the next jar's launcher build");
             }
             front.output.awaitSince(mark, ATTACHED, 60);
-            awaitCompleted(wrote, read, before + 1, qemu, failures);
+            SplitRun.awaitCompleted(wrote, read, before + 1, qemu, failures);
             takeover.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
-            awaitCompleted(wrote, read, before + 12, qemu, failures);
+            SplitRun.awaitCompleted(wrote, read, before + 12, qemu, failures);
             assertEquals(List.of(), failures, "qemu-io saw failures after restart " + (i + 1));
             assertTrue(fio.process.isAlive(), "fio ended at restart " + (i + 1) + ":\n" + fio.log());
         }
@@ -198,7 +195,7 @@ class SplitDaemonIT {
 
         feeder.interrupt();
         feeder.join(10_000);
-        awaitCompleted(wrote, read, sent[0], qemu, failures);
+        SplitRun.awaitCompleted(wrote, read, sent[0], qemu, failures);
         commands.write("quit\n");
         commands.flush();
         assertTrue(qemu.waitFor(30, TimeUnit.SECONDS));
@@ -207,8 +204,8 @@ class SplitDaemonIT {
         assertEquals(sent[0], wrote.get() + read.get(), "every command completed");
         assertEquals(0, qemu.exitValue());
         String frontLog = front.output.text();
-        assertEquals(1, count(frontLog, "login " + QEMU_INITIATOR), "one QEMU login for the whole run:\n" + frontLog);
-        assertEquals(1, count(frontLog, "login " + FIO_INITIATOR), "one fio login for the whole run:\n" + frontLog);
+        assertEquals(1, SplitRun.count(frontLog, "login " + QEMU_INITIATOR), "one QEMU login for the whole run:\n" + frontLog);
+        assertEquals(1, SplitRun.count(frontLog, "login " + FIO_INITIATOR), "one fio login for the whole run:\n" + frontLog);
         assertFalse(frontLog.contains("broke the link protocol"), frontLog);
         List<Long> sorted = new ArrayList<>(takeover);
         Collections.sort(sorted);
@@ -253,51 +250,4 @@ class SplitDaemonIT {
     }
 
     /** The front answers discovery from the catalog the daemon sends it; wait for the new target there. */
-    private static void awaitTargetOnFront(String url) throws Exception {
-        ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(30));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            ExternalTool.Outcome o = tools.execute("iscsi-inq", url);
-            if (o.exit() == 0) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, o.describe());
-            Thread.sleep(100);
-        }
-    }
-
-    private static void readQemu(Process qemu, AtomicInteger wrote, AtomicInteger read, List<String> failures) {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                String l = line.replace("qemu-io> ", "");
-                if (l.startsWith("wrote 1048576/1048576")) {
-                    wrote.incrementAndGet();
-                } else if (l.startsWith("read 1048576/1048576")) {
-                    read.incrementAndGet();
-                } else if (l.contains("fail") || l.contains("Pattern verification") || l.contains("error")) {
-                    failures.add(l);
-                }
-            }
-        } catch (IOException e) {
-            failures.add("qemu-io output: " + e);
-        }
-    }
-
-    private static void awaitCompleted(AtomicInteger wrote, AtomicInteger read, int count, Process qemu,
-            List<String> failures) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (wrote.get() + read.get() < count) {
-            assertTrue(qemu.isAlive() && System.nanoTime() < deadline, "qemu-io stopped completing commands at "
-                    + (wrote.get() + read.get()) + " of " + count + "; failures: " + failures);
-            Thread.sleep(5);
-        }
-    }
-
-    private static int count(String s, String text) {
-        int n = 0;
-        for (int at = s.indexOf(text); at >= 0; at = s.indexOf(text, at + text.length())) {
-            n++;
-        }
-        return n;
-    }
 }

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
 import java.io.Writer;
@@ -17,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -95,7 +92,7 @@ class SplitNetlinkIT {
                 disk.toString());
         LauncherProcess.jtgtadmAt(control, 0, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
-        awaitTargetOnFront(url);
+        SplitRun.awaitTargetOnFront(WORK, url);
 
         Process qemu = new ProcessBuilder("stdbuf", "-oL", "qemu-io", "-f", "raw", url).redirectErrorStream(true).start();
         processes.add(qemu);
@@ -103,7 +100,7 @@ class SplitNetlinkIT {
         AtomicInteger wrote = new AtomicInteger();
         AtomicInteger read = new AtomicInteger();
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        Thread reader = new Thread(() -> readQemu(qemu, wrote, read, failures), "qemu-io-output");
+        Thread reader = new Thread(() -> SplitRun.readQemu(qemu, wrote, read, failures), "qemu-io-output");
         reader.start();
         int[] sent = {0};
         Thread feeder = new Thread(() -> {
@@ -128,7 +125,7 @@ class SplitNetlinkIT {
             }
         }, "qemu-io-commands");
         feeder.start();
-        awaitCompleted(wrote, read, 20, qemu, failures);
+        SplitRun.awaitCompleted(wrote, read, 20, qemu, failures);
 
         for (int i = 0; i < 2 * RESTARTS; i++) {
             boolean kill = i % 2 == 0;
@@ -142,13 +139,13 @@ class SplitNetlinkIT {
             int before = wrote.get() + read.get();
             daemon = startDaemon(config, NETLINK, WAITING);
             front.output.awaitSince(mark, ATTACHED, 60);
-            awaitCompleted(wrote, read, before + 12, qemu, failures);
+            SplitRun.awaitCompleted(wrote, read, before + 12, qemu, failures);
             assertEquals(List.of(), failures, "qemu-io saw failures after restart " + (i + 1));
         }
 
         feeder.interrupt();
         feeder.join(10_000);
-        awaitCompleted(wrote, read, sent[0], qemu, failures);
+        SplitRun.awaitCompleted(wrote, read, sent[0], qemu, failures);
         commands.write("quit\n");
         commands.flush();
         assertTrue(qemu.waitFor(30, TimeUnit.SECONDS));
@@ -157,9 +154,9 @@ class SplitNetlinkIT {
         assertEquals(sent[0], wrote.get() + read.get(), "every command completed");
         assertEquals(0, qemu.exitValue());
         String frontLog = front.output.text();
-        assertEquals(1, count(frontLog, "login iqn.2008-11.org.linux-kvm"), "one login for the whole run:\n" + frontLog);
+        assertEquals(1, SplitRun.count(frontLog, "login iqn.2008-11.org.linux-kvm"), "one login for the whole run:\n" + frontLog);
         assertFalse(frontLog.contains("broke the link protocol"), frontLog);
-        assertEquals(2 * RESTARTS + 1, count(frontLog, "attached: generation"), frontLog);
+        assertEquals(2 * RESTARTS + 1, SplitRun.count(frontLog, "attached: generation"), frontLog);
         System.out.printf("split over netlink: %d restarts (%d kill -9, %d SIGTERM), %d commands (%d writes, %d verified"
                 + " reads), 0 failed%n", 2 * RESTARTS, RESTARTS, RESTARTS, sent[0], wrote.get(), read.get());
         // The daemon's operators' view counts the daemon processes the front had before it, over netlink too.
@@ -194,53 +191,5 @@ class SplitNetlinkIT {
         processes.add(daemon.process);
         daemon.output.await(started, 120);
         return daemon;
-    }
-
-    private static void awaitTargetOnFront(String url) throws Exception {
-        ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(30));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            ExternalTool.Outcome o = tools.execute("iscsi-inq", url);
-            if (o.exit() == 0) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, o.describe());
-            Thread.sleep(100);
-        }
-    }
-
-    private static void readQemu(Process qemu, AtomicInteger wrote, AtomicInteger read, List<String> failures) {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                String l = line.replace("qemu-io> ", "");
-                if (l.startsWith("wrote 1048576/1048576")) {
-                    wrote.incrementAndGet();
-                } else if (l.startsWith("read 1048576/1048576")) {
-                    read.incrementAndGet();
-                } else if (l.contains("fail") || l.contains("Pattern verification") || l.contains("error")) {
-                    failures.add(l);
-                }
-            }
-        } catch (IOException e) {
-            failures.add("qemu-io output: " + e);
-        }
-    }
-
-    private static void awaitCompleted(AtomicInteger wrote, AtomicInteger read, int count, Process qemu,
-            List<String> failures) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (wrote.get() + read.get() < count) {
-            assertTrue(qemu.isAlive() && System.nanoTime() < deadline, "qemu-io stopped completing commands at "
-                    + (wrote.get() + read.get()) + " of " + count + "; failures: " + failures);
-            Thread.sleep(5);
-        }
-    }
-
-    private static int count(String s, String text) {
-        int n = 0;
-        for (int at = s.indexOf(text); at >= 0; at = s.indexOf(text, at + text.length())) {
-            n++;
-        }
-        return n;
     }
 }

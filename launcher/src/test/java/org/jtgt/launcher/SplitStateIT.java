@@ -86,7 +86,7 @@ class SplitStateIT {
         LauncherProcess.jtgtadmAt(control, 0, "--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL");
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
         ExternalTool tools = new ExternalTool(WORK, Duration.ofSeconds(30));
-        awaitTargetOnFront(tools, url);
+        SplitRun.awaitTargetOnFront(tools, url);
 
         int closed;
         try (IscsiProbe a = login(port, "iqn.2026-12.org.jtgt:state-a", 1);
@@ -148,17 +148,9 @@ class SplitStateIT {
             daemon.output.awaitSince(closed, Pattern.compile("destroyed: iqn\\.2026-12\\.org\\.jtgt:" + initiator), 30);
         }
         String frontLog = front.output.text();
-        assertEquals(1, count(frontLog, "login iqn.2026-12.org.jtgt:state-a"), "session a logged in once:\n" + frontLog);
+        assertEquals(1, SplitRun.count(frontLog, "login iqn.2026-12.org.jtgt:state-a"), "session a logged in once:\n" + frontLog);
         daemon.stopCleanly();
         front.stopCleanly();
-    }
-
-    private static int count(String s, String text) {
-        int n = 0;
-        for (int at = s.indexOf(text); at >= 0; at = s.indexOf(text, at + text.length())) {
-            n++;
-        }
-        return n;
     }
 
     private static IscsiProbe login(int port, String initiator, int isid) throws IOException {
@@ -190,15 +182,4 @@ class SplitStateIT {
     }
 
     /** The front answers discovery from the catalog the daemon sends it; wait for the new target there. */
-    private static void awaitTargetOnFront(ExternalTool tools, String url) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            ExternalTool.Outcome o = tools.execute("iscsi-inq", url);
-            if (o.exit() == 0) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, o.describe());
-            Thread.sleep(100);
-        }
-    }
 }
