@@ -7,21 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
-import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -111,42 +107,8 @@ class SplitDaemonIT {
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
         SplitRun.awaitTargetOnFront(WORK, url);
 
-        // One qemu-io session fed command by command: write a region, read it back, next region
-        // (stdbuf: its answers line by line, not when a pipe buffer fills).
-        Process qemu = new ProcessBuilder("stdbuf", "-oL", "qemu-io", "-f", "raw", url).redirectErrorStream(true).start();
-        processes.add(qemu);
-        Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8);
-        AtomicInteger wrote = new AtomicInteger();
-        AtomicInteger read = new AtomicInteger();
-        List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        Thread reader = new Thread(() -> SplitRun.readQemu(qemu, wrote, read, failures), "qemu-io-output");
-        reader.start();
-        int[] sent = {0}; // written by the feeder only; read after it ended
-        Thread feeder = new Thread(() -> {
-            try {
-                for (int pass = 0; !Thread.currentThread().isInterrupted(); pass++) {
-                    for (int r = 0; r < REGIONS && !Thread.currentThread().isInterrupted(); r++) {
-                        int pattern = 1 + (pass * REGIONS + r) % 254;
-                        long offset = (long) r << 20;
-                        for (String c : List.of("write -P " + pattern + " " + offset + " 1M",
-                                "read -P " + pattern + " " + offset + " 1M")) {
-                            // One at a time: qemu-io takes one command per read of its input, so
-                            // lines sent ahead wait for more input to arrive.
-                            commands.write(c + "\n");
-                            commands.flush();
-                            sent[0]++;
-                            while (sent[0] > wrote.get() + read.get() && qemu.isAlive()) {
-                                Thread.sleep(0, 200_000);
-                            }
-                        }
-                    }
-                }
-            } catch (IOException | InterruptedException e) {
-                // stopped
-            }
-        }, "qemu-io-commands");
-        feeder.start();
-        SplitRun.awaitCompleted(wrote, read, 40, qemu, failures);
+        SplitRun.QemuPatternLoop qemu = SplitRun.QemuPatternLoop.start(url, REGIONS, processes);
+        qemu.awaitCompleted(40);
         // fio on LUN 1 beside it, in a session of its own, checking every block it wrote; bounded
         // by its rate (so the restarts do not wait for CPU) and by a run time the test never reaches.
         FioLibiscsi fio = FioLibiscsi.start(fioBinary, work.resolve("fio"), FIO_INITIATOR, "127.0.0.1", port, TARGET,
@@ -167,7 +129,7 @@ class SplitDaemonIT {
                 assertTrue(daemon.process.toHandle().destroy());
             }
             assertTrue(daemon.process.waitFor(30, TimeUnit.SECONDS), "daemon did not end:\n" + daemon.output.text());
-            int before = wrote.get() + read.get();
+            int before = qemu.completed();
             daemon = startDaemon(kill ? LauncherProcess.JAR : nextJar, config, jvm);
             String[] launcher = starting(daemon);
             Matcher hello = ATTACHING.matcher(front.output.awaitSince(mark, ATTACHING, 60));
@@ -183,26 +145,17 @@ class SplitDaemonIT {
                 assertNotEquals(launcherA[1], launcher[1], "the next jar's launcher build");
             }
             front.output.awaitSince(mark, ATTACHED, 60);
-            SplitRun.awaitCompleted(wrote, read, before + 1, qemu, failures);
+            qemu.awaitCompleted(before + 1);
             takeover.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopped));
-            SplitRun.awaitCompleted(wrote, read, before + 12, qemu, failures);
-            assertEquals(List.of(), failures, "qemu-io saw failures after restart " + (i + 1));
+            qemu.awaitCompleted(before + 12);
+            assertEquals(List.of(), qemu.failures, "qemu-io saw failures after restart " + (i + 1));
             assertTrue(fio.process.isAlive(), "fio ended at restart " + (i + 1) + ":\n" + fio.log());
         }
         FioLibiscsi.Result fioResult = fio.stop();
         assertEquals(0, fioResult.error(), "fio's job error (I/O error or verify failure):\n" + fio.log());
         assertTrue(fioResult.reads() > 0 && fioResult.writes() > 0, fioResult.toString());
 
-        feeder.interrupt();
-        feeder.join(10_000);
-        SplitRun.awaitCompleted(wrote, read, sent[0], qemu, failures);
-        commands.write("quit\n");
-        commands.flush();
-        assertTrue(qemu.waitFor(30, TimeUnit.SECONDS));
-        reader.join(10_000);
-        assertEquals(List.of(), failures);
-        assertEquals(sent[0], wrote.get() + read.get(), "every command completed");
-        assertEquals(0, qemu.exitValue());
+        int sent = qemu.finish();
         String frontLog = front.output.text();
         assertEquals(1, SplitRun.count(frontLog, "login " + QEMU_INITIATOR), "one QEMU login for the whole run:\n" + frontLog);
         assertEquals(1, SplitRun.count(frontLog, "login " + FIO_INITIATOR), "one fio login for the whole run:\n" + frontLog);
@@ -212,7 +165,7 @@ class SplitDaemonIT {
         System.out.printf("split daemon (%s): %d restarts (%d kill -9 to %s, %d SIGTERM to %s), %d commands (%d writes, "
                         + "%d verified reads), 0 failed; from the daemon's end to the next completed command: p50 %d ms, "
                         + "max %d ms; fio: %d reads, %d writes with crc32c, 0 errors, longest read %d ms, write %d ms%n",
-                transport, takeover.size(), RESTARTS, buildA, RESTARTS, buildB, sent[0], wrote.get(), read.get(),
+                transport, takeover.size(), RESTARTS, buildA, RESTARTS, buildB, sent, qemu.wrote.get(), qemu.read.get(),
                 sorted.get(sorted.size() / 2), sorted.get(sorted.size() - 1), fioResult.reads(), fioResult.writes(),
                 fioResult.maxReadMicros() / 1000, fioResult.maxWriteMicros() / 1000);
         // The operators' view in the daemon process counts the daemons the front had before it.

@@ -5,21 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.RandomAccessFile;
-import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -94,38 +89,8 @@ class SplitNetlinkIT {
         String url = "iscsi://127.0.0.1:" + port + "/" + TARGET + "/0";
         SplitRun.awaitTargetOnFront(WORK, url);
 
-        Process qemu = new ProcessBuilder("stdbuf", "-oL", "qemu-io", "-f", "raw", url).redirectErrorStream(true).start();
-        processes.add(qemu);
-        Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8);
-        AtomicInteger wrote = new AtomicInteger();
-        AtomicInteger read = new AtomicInteger();
-        List<String> failures = Collections.synchronizedList(new ArrayList<>());
-        Thread reader = new Thread(() -> SplitRun.readQemu(qemu, wrote, read, failures), "qemu-io-output");
-        reader.start();
-        int[] sent = {0};
-        Thread feeder = new Thread(() -> {
-            try {
-                for (int pass = 0; !Thread.currentThread().isInterrupted(); pass++) {
-                    for (int r = 0; r < REGIONS && !Thread.currentThread().isInterrupted(); r++) {
-                        int pattern = 1 + (pass * REGIONS + r) % 254;
-                        long offset = (long) r << 20;
-                        for (String c : List.of("write -P " + pattern + " " + offset + " 1M",
-                                "read -P " + pattern + " " + offset + " 1M")) {
-                            commands.write(c + "\n");
-                            commands.flush();
-                            sent[0]++;
-                            while (sent[0] > wrote.get() + read.get() && qemu.isAlive()) {
-                                Thread.sleep(0, 200_000);
-                            }
-                        }
-                    }
-                }
-            } catch (IOException | InterruptedException e) {
-                // stopped
-            }
-        }, "qemu-io-commands");
-        feeder.start();
-        SplitRun.awaitCompleted(wrote, read, 20, qemu, failures);
+        SplitRun.QemuPatternLoop qemu = SplitRun.QemuPatternLoop.start(url, REGIONS, processes);
+        qemu.awaitCompleted(20);
 
         for (int i = 0; i < 2 * RESTARTS; i++) {
             boolean kill = i % 2 == 0;
@@ -136,29 +101,20 @@ class SplitNetlinkIT {
                 assertTrue(daemon.process.toHandle().destroy());
             }
             assertTrue(daemon.process.waitFor(30, TimeUnit.SECONDS), "daemon did not end:\n" + daemon.output.text());
-            int before = wrote.get() + read.get();
+            int before = qemu.completed();
             daemon = startDaemon(config, NETLINK, WAITING);
             front.output.awaitSince(mark, ATTACHED, 60);
-            SplitRun.awaitCompleted(wrote, read, before + 12, qemu, failures);
-            assertEquals(List.of(), failures, "qemu-io saw failures after restart " + (i + 1));
+            qemu.awaitCompleted(before + 12);
+            assertEquals(List.of(), qemu.failures, "qemu-io saw failures after restart " + (i + 1));
         }
 
-        feeder.interrupt();
-        feeder.join(10_000);
-        SplitRun.awaitCompleted(wrote, read, sent[0], qemu, failures);
-        commands.write("quit\n");
-        commands.flush();
-        assertTrue(qemu.waitFor(30, TimeUnit.SECONDS));
-        reader.join(10_000);
-        assertEquals(List.of(), failures);
-        assertEquals(sent[0], wrote.get() + read.get(), "every command completed");
-        assertEquals(0, qemu.exitValue());
+        int sent = qemu.finish();
         String frontLog = front.output.text();
         assertEquals(1, SplitRun.count(frontLog, "login iqn.2008-11.org.linux-kvm"), "one login for the whole run:\n" + frontLog);
         assertFalse(frontLog.contains("broke the link protocol"), frontLog);
         assertEquals(2 * RESTARTS + 1, SplitRun.count(frontLog, "attached: generation"), frontLog);
         System.out.printf("split over netlink: %d restarts (%d kill -9, %d SIGTERM), %d commands (%d writes, %d verified"
-                + " reads), 0 failed%n", 2 * RESTARTS, RESTARTS, RESTARTS, sent[0], wrote.get(), read.get());
+                + " reads), 0 failed%n", 2 * RESTARTS, RESTARTS, RESTARTS, sent, qemu.wrote.get(), qemu.read.get());
         // The daemon's operators' view counts the daemon processes the front had before it, over netlink too.
         Matcher http = METRICS.matcher(daemon.output.await(METRICS, 10));
         assertTrue(http.find());
