@@ -1,9 +1,15 @@
 package org.jtgt.transport.shm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.jtgt.transport.shm.SplitPeers.HOST;
+import static org.jtgt.transport.shm.SplitPeers.NEXUS;
+import static org.jtgt.transport.shm.SplitPeers.delete;
+import static org.jtgt.transport.shm.SplitPeers.done;
+import static org.jtgt.transport.shm.SplitPeers.hello;
+import static org.jtgt.transport.shm.SplitPeers.linkClosed;
+import static org.jtgt.transport.shm.SplitPeers.type;
+import static org.jtgt.transport.shm.SplitPeers.wrap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,12 +25,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.CmdReqEvent;
@@ -33,7 +37,6 @@ import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
 import org.jtgt.api.event.ItNexusReqEvent;
-import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.transport.EventSink;
@@ -59,8 +62,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class SplitNetlinkTest {
-    private static final int HOST = 3;
-    private static final long NEXUS = 7;
     private static final byte[] READ10 = {0x28, 0, 0, 0, 0, 8, 0, 0, 1, 0};
     private static final byte[] WRITE10 = {0x2A, 0, 0, 0, 0, 8, 0, 0, 1, 0};
     private static final byte[] COMPARE_AND_WRITE = {(byte) 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0};
@@ -249,7 +250,7 @@ class SplitNetlinkTest {
         Path raw = dir.resolve("jtgt-netlink-raw.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(raw));
-            PeerLink link = hello(dir);
+            PeerLink link = hello(dir, "netlink");
             PeerLink.Frame attach = link.read();
             long generation = attach.payload().readLong();
             link.write(PeerLink.READY, out -> {
@@ -284,7 +285,7 @@ class SplitNetlinkTest {
             listening.bind(UnixDomainSocketAddress.of(elsewhere));
             for (String address : new String[] {elsewhere.toString(), dir.resolve("sub/../jtgt-netlink-1-g1.sock")
                 .toString(), dir.resolve("control.sock").toString(), "jtgt-netlink-1-g1.sock", ""}) {
-                PeerLink link = hello(dir);
+                PeerLink link = hello(dir, "netlink");
                 long generation = link.read().payload().readLong();
                 link.write(PeerLink.READY, out -> {
                     out.writeLong(generation);
@@ -300,15 +301,7 @@ class SplitNetlinkTest {
 
     @Test
     void aDaemonOverShmIsRefusedByANetlinkFront() throws Exception {
-        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
-            PeerLink link = new PeerLink(c);
-            link.write(PeerLink.HELLO, out -> {
-                out.writeInt(PeerLink.PROTOCOL);
-                out.writeLong(ProcessHandle.current().pid());
-                out.writeUTF("test");
-                out.writeUTF("shm");
-            });
+        try (PeerLink link = hello(dir, "shm")) {
             PeerLink.Frame f = link.read();
             assertEquals(PeerLink.REFUSED, f.type());
             String reason = f.payload().readUTF();
@@ -389,91 +382,30 @@ class SplitNetlinkTest {
         return r;
     }
 
-    private static byte[] done(long cid) {
-        byte[] r = new byte[CmdDoneEvent.LENGTH];
-        CmdDoneEvent.write(wrap(r), 0, HOST, cid, CmdDoneEvent.DELIVERED);
-        return r;
-    }
-
     private byte[] awaitHost(EventType type) throws InterruptedException {
-        byte[] r = toHost.poll(10, TimeUnit.SECONDS);
-        assertNotNull(r, "nothing reached the host side");
-        assertEquals(type.code(), type(r));
-        return r;
+        return SplitPeers.awaitHost(toHost, type);
     }
 
     private void awaitLinked() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (front.linkedGeneration() <= 0) {
-            assertTrue(System.nanoTime() < deadline, "the front took the daemon's READY");
-            Thread.sleep(5);
-        }
+        SplitPeers.awaitLinked(front);
     }
 
     private void awaitUnlinked() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (front.linkedGeneration() > 0) {
-            assertTrue(System.nanoTime() < deadline);
-            Thread.sleep(5);
-        }
-    }
-
-    private static boolean linkClosed(PeerLink link) {
-        try {
-            while (true) {
-                link.read();
-            }
-        } catch (IOException closed) {
-            return true;
-        }
-    }
-
-    private static PeerLink hello(Path dir) throws IOException {
-        SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
-        c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
-        PeerLink link = new PeerLink(c);
-        link.write(PeerLink.HELLO, out -> {
-            out.writeInt(PeerLink.PROTOCOL);
-            out.writeLong(ProcessHandle.current().pid());
-            out.writeUTF("test");
-            out.writeUTF("netlink");
-        });
-        return link;
-    }
-
-    private static int type(byte[] r) {
-        return EventHeader.type(wrap(r), 0);
-    }
-
-    private static ByteBuffer wrap(byte[] b) {
-        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private static void delete(Path d) throws IOException {
-        if (Files.exists(d)) {
-            try (Stream<Path> all = Files.walk(d)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        SplitPeers.awaitUnlinked(front);
     }
 
     /** A daemon as the front sees one: the link protocol, a netlink daemon end, answers by hand. */
-    static final class Daemon implements EventSink {
-        final PeerLink link;
+    static final class Daemon extends HandPlayedDaemon {
         final SplitMedium.DaemonEnd end;
         TransportEndpoint endpoint;
-        final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
-        final BlockingQueue<PeerLink.Frame> frames = new LinkedBlockingQueue<>();
 
         private Daemon(PeerLink link, SplitMedium.DaemonEnd end) {
-            this.link = link;
+            super(link);
             this.end = end;
         }
 
         static Daemon attach(Path dir, SplitMedium medium) throws Exception {
-            PeerLink link = hello(dir);
+            PeerLink link = hello(dir, "netlink");
             PeerLink.Frame attach = link.read();
             assertEquals(PeerLink.ATTACH, attach.type());
             long generation = attach.payload().readLong();
@@ -487,18 +419,13 @@ class SplitNetlinkTest {
                 out.writeLong(generation);
                 out.writeUTF(end.address());
             });
-            Thread reader = new Thread(() -> {
-                try {
-                    while (true) {
-                        d.frames.add(link.read());
-                    }
-                } catch (IOException e) {
-                    // link closed
-                }
-            }, "test-daemon-link");
-            reader.setDaemon(true);
-            reader.start();
+            d.readLink();
             return d;
+        }
+
+        @Override
+        TransportEndpoint endpoint() {
+            return endpoint;
         }
 
         ByteBuffer area() {
@@ -519,51 +446,11 @@ class SplitNetlinkTest {
             return new String(n, StandardCharsets.UTF_8);
         }
 
-        byte[] next() throws InterruptedException {
-            byte[] r = received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(r, "nothing reached the daemon");
-            return r;
-        }
-
-        byte[] poll(long millis) throws InterruptedException {
-            return received.poll(millis, TimeUnit.MILLISECONDS);
-        }
-
-        PeerLink.Frame awaitFrame(int type) throws InterruptedException {
-            PeerLink.Frame f = frames.poll(15, TimeUnit.SECONDS);
-            assertNotNull(f, "no link frame from the front");
-            assertEquals(type, f.type());
-            return f;
-        }
-
-        void answerNexus(byte[] req) {
-            ByteBuffer q = wrap(req);
-            assertEquals(EventType.KEVENT_IT_NEXUS_REQ.code(), EventHeader.type(q, 0));
-            byte[] r = new byte[ItNexusRspEvent.LENGTH];
-            ItNexusRspEvent.write(wrap(r), 0, EventHeader.hostNo(q, 0), ItNexusReqEvent.nexusId(q, 0),
-                    ItNexusRspEvent.RESULT_OK, ItNexusReqEvent.op(q, 0));
-            assertTrue(endpoint.send(wrap(r), 0, r.length));
-        }
-
-        void answerGood(byte[] req) {
-            ByteBuffer q = wrap(req);
-            byte[] r = new byte[CmdRspEvent.LENGTH];
-            CmdRspEvent.write(wrap(r), 0, EventHeader.hostNo(q, 0), CmdReqEvent.cid(q, 0), CmdReqEvent.dataOffset(q, 0),
-                    CmdReqEvent.expectedLength(q, 0), 0, ScsiStatus.GOOD);
-            assertTrue(endpoint.send(wrap(r), 0, r.length));
-        }
-
         /** The link and the netlink end close as a killed process's do. */
+        @Override
         void die() {
             link.close();
             end.close();
-        }
-
-        @Override
-        public void onEvent(ByteBuffer buffer, int offset, int length, TransportEndpoint from) {
-            byte[] copy = new byte[length];
-            buffer.get(offset, copy);
-            received.add(copy);
         }
     }
 }

@@ -1,8 +1,14 @@
 package org.jtgt.transport.shm;
 
+import static org.jtgt.transport.shm.SplitPeers.HOST;
+import static org.jtgt.transport.shm.SplitPeers.NEXUS;
+import static org.jtgt.transport.shm.SplitPeers.delete;
+import static org.jtgt.transport.shm.SplitPeers.done;
+import static org.jtgt.transport.shm.SplitPeers.hello;
+import static org.jtgt.transport.shm.SplitPeers.type;
+import static org.jtgt.transport.shm.SplitPeers.wrap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,11 +22,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Comparator;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.jtgt.api.event.CmdDoneEvent;
 import org.jtgt.api.event.CmdReqEvent;
@@ -50,8 +54,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class SplitShapeTest {
-    private static final int HOST = 3;
-    private static final long NEXUS = 7;
     private static final byte[] READ10 = {0x28, 0, 0, 0, 0, 8, 0, 0, 1, 0};
     private static final byte[] COMPARE_AND_WRITE = {(byte) 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0};
 
@@ -224,15 +226,7 @@ class SplitShapeTest {
 
     @Test
     void aDaemonOverAnotherMediumIsRefusedWithTheReason() throws Exception {
-        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
-            PeerLink link = new PeerLink(c);
-            link.write(PeerLink.HELLO, out -> {
-                out.writeInt(PeerLink.PROTOCOL);
-                out.writeLong(ProcessHandle.current().pid());
-                out.writeUTF("test");
-                out.writeUTF("netlink");
-            });
+        try (PeerLink link = hello(dir, "netlink")) {
             PeerLink.Frame f = link.read();
             assertEquals(PeerLink.REFUSED, f.type());
             String reason = f.payload().readUTF();
@@ -387,25 +381,12 @@ class SplitShapeTest {
         return r;
     }
 
-    private static byte[] done(long cid) {
-        byte[] r = new byte[CmdDoneEvent.LENGTH];
-        CmdDoneEvent.write(wrap(r), 0, HOST, cid, CmdDoneEvent.DELIVERED);
-        return r;
-    }
-
     private byte[] awaitHost(EventType type) throws InterruptedException {
-        byte[] r = toHost.poll(10, TimeUnit.SECONDS);
-        assertNotNull(r, "nothing reached the host side");
-        assertEquals(type.code(), type(r));
-        return r;
+        return SplitPeers.awaitHost(toHost, type);
     }
 
     private void awaitUnlinked() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (front.linkedGeneration() > 0) {
-            assertTrue(System.nanoTime() < deadline);
-            Thread.sleep(5);
-        }
+        SplitPeers.awaitUnlinked(front);
     }
 
     private static String names(Daemon d, byte[] req) {
@@ -415,35 +396,14 @@ class SplitShapeTest {
         return new String(n, StandardCharsets.UTF_8);
     }
 
-    private static int type(byte[] r) {
-        return EventHeader.type(wrap(r), 0);
-    }
-
-    private static ByteBuffer wrap(byte[] b) {
-        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private static void delete(Path d) throws IOException {
-        if (Files.exists(d)) {
-            try (Stream<Path> all = Files.walk(d)) {
-                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-    }
-
     /** A daemon as the front sees one: the link protocol, the region's rings, answers by hand. */
-    static final class Daemon implements ShmEndpoint.Owner, EventSink {
-        final PeerLink link;
+    static final class Daemon extends HandPlayedDaemon implements ShmEndpoint.Owner {
         final ShmRegion region;
         final ShmEndpoint endpoint;
-        final BlockingQueue<byte[]> received = new LinkedBlockingQueue<>();
-        final BlockingQueue<PeerLink.Frame> frames = new LinkedBlockingQueue<>();
         Doorbell bell;
 
         private Daemon(PeerLink link, ShmRegion region, long generation) {
-            this.link = link;
+            super(link);
             this.region = region;
             this.endpoint = new ShmEndpoint(this, () -> region.generation() == generation, "test-daemon",
                     region.toHost, region.toDaemon, new ShmDataArea(region.data), this, true);
@@ -451,15 +411,7 @@ class SplitShapeTest {
         }
 
         static Daemon attach(Path dir) throws Exception {
-            SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
-            c.connect(UnixDomainSocketAddress.of(dir.resolve(ShmDirectories.FRONT_SOCKET)));
-            PeerLink link = new PeerLink(c);
-            link.write(PeerLink.HELLO, out -> {
-                out.writeInt(PeerLink.PROTOCOL);
-                out.writeLong(ProcessHandle.current().pid());
-                out.writeUTF("test");
-                out.writeUTF("shm");
-            });
+            PeerLink link = hello(dir, "shm");
             PeerLink.Frame attach = link.read();
             assertEquals(PeerLink.ATTACH, attach.type());
             long generation = attach.payload().readLong();
@@ -475,66 +427,21 @@ class SplitShapeTest {
                 out.writeLong(generation);
                 out.writeUTF("");
             });
-            Thread reader = new Thread(() -> {
-                try {
-                    while (true) {
-                        d.frames.add(link.read());
-                    }
-                } catch (IOException e) {
-                    // link closed
-                }
-            }, "test-daemon-link");
-            reader.setDaemon(true);
-            reader.start();
+            d.readLink();
             return d;
         }
 
-        byte[] next() throws InterruptedException {
-            byte[] r = received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(r, "nothing reached the daemon");
-            return r;
-        }
-
-        byte[] poll(long millis) throws InterruptedException {
-            return received.poll(millis, TimeUnit.MILLISECONDS);
-        }
-
-        PeerLink.Frame awaitFrame(int type) throws InterruptedException {
-            PeerLink.Frame f = frames.poll(15, TimeUnit.SECONDS);
-            assertNotNull(f, "no link frame from the front");
-            assertEquals(type, f.type());
-            return f;
-        }
-
-        void answerNexus(byte[] req) {
-            ByteBuffer q = wrap(req);
-            assertEquals(EventType.KEVENT_IT_NEXUS_REQ.code(), EventHeader.type(q, 0));
-            byte[] r = new byte[ItNexusRspEvent.LENGTH];
-            ItNexusRspEvent.write(wrap(r), 0, EventHeader.hostNo(q, 0), ItNexusReqEvent.nexusId(q, 0),
-                    ItNexusRspEvent.RESULT_OK, ItNexusReqEvent.op(q, 0));
-            assertTrue(endpoint.send(wrap(r), 0, r.length));
-        }
-
-        void answerGood(byte[] req) {
-            ByteBuffer q = wrap(req);
-            byte[] r = new byte[CmdRspEvent.LENGTH];
-            CmdRspEvent.write(wrap(r), 0, EventHeader.hostNo(q, 0), CmdReqEvent.cid(q, 0), CmdReqEvent.dataOffset(q, 0),
-                    CmdReqEvent.expectedLength(q, 0), 0, ScsiStatus.GOOD);
-            assertTrue(endpoint.send(wrap(r), 0, r.length));
+        @Override
+        TransportEndpoint endpoint() {
+            return endpoint;
         }
 
         /** The link closes as a killed process's does; the rings stay as they are. */
+        @Override
         void die() {
             endpoint.pump.stop();
             link.close();
             bell.close();
-        }
-
-        @Override
-        public void onEvent(ByteBuffer buffer, int offset, int length, TransportEndpoint from) {
-            byte[] copy = new byte[length];
-            buffer.get(offset, copy);
-            received.add(copy);
         }
 
         @Override
