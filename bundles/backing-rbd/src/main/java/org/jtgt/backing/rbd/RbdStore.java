@@ -305,16 +305,7 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
 
     @Override
     public void submitDeallocate(long offset, long length, IoCompletion done) {
-        IOException bad = checkRange(offset, length);
-        if (bad != null) {
-            done.ioDone(bad);
-            return;
-        }
-        if (length == 0) {
-            done.ioDone(null);
-            return;
-        }
-        if (refusesWrites(done)) {
+        if (answeredBeforeSubmit(offset, length, true, done)) {
             return;
         }
         Op op = acquire(done);
@@ -388,21 +379,27 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
         return true;
     }
 
+    /**
+     * What is answered without librbd: a range outside the image (its error), nothing to do
+     * (success), a write this store may not make now ({@link #refusesWrites}). True if answered.
+     */
+    private boolean answeredBeforeSubmit(long offset, long length, boolean write, IoCompletion done) {
+        IOException bad = checkRange(offset, length);
+        if (bad != null) {
+            done.ioDone(bad);
+            return true;
+        }
+        if (length == 0) {
+            done.ioDone(null);
+            return true;
+        }
+        return write && refusesWrites(done);
+    }
+
     private void submit(int kind, long offset, ByteBuffer buffer, ByteBuffer compare, IoCompletion done) {
         int length = buffer == null ? 0 : buffer.remaining();
-        if (kind != KIND_FLUSH) {
-            IOException bad = checkRange(offset, length);
-            if (bad != null) {
-                done.ioDone(bad);
-                return;
-            }
-            if (length == 0) {
-                done.ioDone(null);
-                return;
-            }
-            if (kind != KIND_READ && refusesWrites(done)) {
-                return;
-            }
+        if (kind != KIND_FLUSH && answeredBeforeSubmit(offset, length, kind != KIND_READ, done)) {
+            return;
         }
         Op op = acquire(done);
         if (op == null) {
