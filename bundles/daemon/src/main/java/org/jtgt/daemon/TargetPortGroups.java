@@ -58,7 +58,8 @@ final class TargetPortGroups {
      * any port an I_T nexus of this target came in on), with its PREF bit, access state, the
      * supported states, its status code and its target ports. PARAMETER DATA FORMAT 000b gives
      * the length-only header, 001b the extended one, whose IMPLICIT TRANSITION TIME is 0 (not
-     * specified: a change is in force when the command or jtgtadm that made it returns); other
+     * specified: a change is in force when the command or jtgtadm that made it returns), or for a
+     * gateway cluster's target the store's bound on a takeover (0 to 255 seconds); other
      * values are INVALID FIELD IN CDB. The data is cut at the allocation length.
      */
     static SenseReason report(CommandContext c) {
@@ -81,7 +82,9 @@ final class TargetPortGroups {
         c.putIn32(0, length - LENGTH_ONLY_HEADER);
         if (format == FORMAT_EXTENDED) {
             c.putIn(4, FORMAT_TYPE_EXTENDED);
-            c.putIn(IMPLICIT_TRANSITION_TIME_OFFSET, 0);   // not specified: transitions are immediate
+            // a gateway cluster's takeover bound; elsewhere 0 (not specified): transitions are immediate
+            GatewayOwnership cluster = c.target.gateway();
+            c.putIn(IMPLICIT_TRANSITION_TIME_OFFSET, cluster == null ? 0 : cluster.implicitTransitionSeconds());
         }
         int p = header;
         int i = 0;

@@ -41,6 +41,9 @@ class GatewayStatesTest {
         }
     }
 
+    /** The stores' takeover bound, reported as IMPLICIT TRANSITION TIME. */
+    static final int TRANSITION_SECONDS = 4;
+
     /** One gateway's store: a memory store over the shared bytes, the owner from the cluster. */
     static final class GatewayStore extends MemoryStore implements GatewayOwnership {
         final Cluster cluster;
@@ -75,6 +78,11 @@ class GatewayStatesTest {
         @Override
         public AccessState followerState() {
             return AccessState.STANDBY;
+        }
+
+        @Override
+        public int implicitTransitionSeconds() {
+            return TRANSITION_SECONDS;
         }
 
         @Override
@@ -129,7 +137,7 @@ class GatewayStatesTest {
     /** The two group descriptors with their one port each, after the extended header (STATUS CODE left out). */
     private static byte[] groups(int state1, int state2) {
         return new byte[] {
-            0, 0, 0, 28, 0x10, 0, 0, 0,
+            0, 0, 0, 28, 0x10, TRANSITION_SECONDS, 0, 0,
             (byte) state1, SUP, 0, 1, 0, 0, 0, 1,
             0, 0, 0, 1,
             (byte) state2, SUP, 0, 2, 0, 0, 0, 1,

@@ -24,6 +24,17 @@ public interface GatewayOwnership {
     AccessState followerState();
 
     /**
+     * The longest an implicit transition (a takeover of a lost owner) takes, in seconds: what
+     * REPORT TARGET PORT GROUPS reports as IMPLICIT TRANSITION TIME, so an initiator waits that
+     * long for a transitioning target before it gives up on the logical unit; 0: not specified.
+     *
+     * @since 1.6
+     */
+    default int implicitTransitionSeconds() {
+        return 0;
+    }
+
+    /**
      * Asks the cluster to move ownership to gateway {@code gateway}; returns at once, the move
      * happens on the owner's and the new owner's next heartbeat and is told to the listener.
      */

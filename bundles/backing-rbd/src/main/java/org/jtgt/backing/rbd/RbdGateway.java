@@ -39,6 +39,16 @@ final class RbdGateway implements Runnable {
      * heartbeat=MS}, {@code takeover=MS}.
      */
     record Config(int gateway, AccessState follower, long heartbeatMs, long takeoverMs) {
+        /**
+         * The longest a takeover takes, in whole seconds: the takeover time, up to two heartbeats
+         * (the one that notices, the new owner's first), and a second for breaking the lock
+         * (blocklisting is a monitor command) and acquiring it; at most 255 (one byte in REPORT
+         * TARGET PORT GROUPS).
+         */
+        int transitionSeconds() {
+            long ms = takeoverMs + 2 * heartbeatMs;
+            return (int) Math.min(255, (ms + 999) / 1000 + 1);
+        }
     }
 
     private final RbdStore store;

@@ -256,6 +256,12 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
     }
 
     @Override
+    public int implicitTransitionSeconds() {
+        RbdGateway g = gateway;
+        return g == null ? 0 : g.config().transitionSeconds();
+    }
+
+    @Override
     public void requestOwnership(int to) {
         RbdGateway g = gateway;
         if (g != null && !closed) {

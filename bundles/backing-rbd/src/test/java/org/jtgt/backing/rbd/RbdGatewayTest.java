@@ -112,6 +112,14 @@ class RbdGatewayTest {
         o.put(RbdStoreProvider.OPTION_HEARTBEAT, "1000");
         o.put(RbdStoreProvider.OPTION_TAKEOVER, "2000");   // below three heartbeats
         assertThrows(IllegalArgumentException.class, () -> new RbdStoreProvider().checkOptions(o));
+        // the implicit transition time covers takeover, two heartbeats and breaking the lock
+        o.put(RbdStoreProvider.OPTION_TAKEOVER, "3000");
+        assertEquals(6, RbdStoreProvider.gatewayConfig(o).transitionSeconds());
+        o.put(RbdStoreProvider.OPTION_HEARTBEAT, "500");
+        o.put(RbdStoreProvider.OPTION_TAKEOVER, "1600");
+        assertEquals(4, RbdStoreProvider.gatewayConfig(o).transitionSeconds());
+        o.put(RbdStoreProvider.OPTION_TAKEOVER, "3600000");
+        assertEquals(255, RbdStoreProvider.gatewayConfig(o).transitionSeconds());
     }
 
     /**
