@@ -57,6 +57,8 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.namespace.PackageNamespace;
+import org.osgi.framework.wiring.BundleWiring;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -245,6 +247,24 @@ public class KarafFeatureIT {
             }
         }
         assertTrue(String.join("; ", problems), problems.isEmpty());
+    }
+
+    /**
+     * The file store imports JNA optionally (it resolves without it and then writes zeros for
+     * UNMAP); the feature ships JNA, so in Karaf the import must be wired, or hole punching is
+     * silently off. The rbd store needs JNA outright.
+     */
+    @Test
+    public void theStoresAreWiredToJna() throws Exception {
+        await("every jtgt bundle ACTIVE", () -> notActive().isEmpty(), () -> String.join("; ", notActive()));
+        Map<String, Bundle> bundles = bySymbolicName();
+        for (String name : List.of("jtgt-backing-file", "jtgt-backing-rbd")) {
+            BundleWiring wiring = bundles.get(name).adapt(BundleWiring.class);
+            boolean wired = wiring.getRequiredWires(PackageNamespace.PACKAGE_NAMESPACE).stream()
+                    .anyMatch(w -> "com.sun.jna".equals(w.getCapability().getAttributes()
+                            .get(PackageNamespace.PACKAGE_NAMESPACE)));
+            assertTrue(name + " imports com.sun.jna from the feature's JNA bundle", wired);
+        }
     }
 
     /** A bundle left INSTALLED did not resolve; one left RESOLVED was never started: both are silent in Karaf. */

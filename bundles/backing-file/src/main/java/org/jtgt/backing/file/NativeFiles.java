@@ -97,8 +97,8 @@ final class NativeFiles {
             keepJnaInsideTheFramework();
             return new NativeFiles(Native.load(Platform.C_LIBRARY_NAME, LibC.class));
         } catch (LinkageError | RuntimeException e) {
-            // NoClassDefFoundError: the JNA bundle is missing (the import is optional);
-            // UnsatisfiedLinkError: its native part could not be loaded.
+            // UnsatisfiedLinkError: JNA's native part could not be loaded (no libjnidispatch
+            // for this platform); NoClassDefFoundError: JNA's classes failed to initialise.
             unavailable = "JNA is not usable: " + e;
             LOG.debug("native file calls unavailable", e);
             return null;
