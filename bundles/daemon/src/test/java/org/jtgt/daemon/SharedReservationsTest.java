@@ -2,6 +2,7 @@ package org.jtgt.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Method;
@@ -284,6 +285,37 @@ class SharedReservationsTest {
         // the new holder releases through B: A writes again at once
         b.prout(N2, 0x02, PersistentReservations.WRITE_EXCLUSIVE, K2, 0, 0).assertGood();
         a.write(N1).assertGood();
+    }
+
+    /**
+     * SPC-2 reservations are not offered on a unit whose persistent reservations are shared: a
+     * RESERVE held through one gateway would not hold on the other. RESERVE and RELEASE (6) and
+     * (10) are INVALID COMMAND OPERATION CODE and REPORT SUPPORTED OPERATION CODES leaves them out.
+     */
+    @Test
+    void spc2ReservationsAreNotOfferedWhenReservationsAreShared() throws Exception {
+        gateways();
+        byte[][] cdbs = {{0x16, 0, 0, 0, 0, 0}, {0x17, 0, 0, 0, 0, 0}, {0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+            {0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+        for (byte[] cdb : cdbs) {
+            a.h.command(N1, 0, cdb, DataDirection.NONE, 0, null).assertSense(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00);
+        }
+        b.write(N2).assertGood();   // nothing was reserved
+        byte[] rsoc = {(byte) 0xA3, 0x0C, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0};
+        Harness.Result all = b.h.command(N2, 0, rsoc, DataDirection.READ, 0x4000, null);
+        all.assertGood();
+        Set<Integer> listed = new HashSet<>();
+        for (int p = 4; p < 4 + all.u32(0); p += 8) {
+            listed.add(all.u8(p));
+        }
+        assertTrue(listed.contains(0x5F) && listed.contains(0x5E), "PERSISTENT RESERVE IN/OUT listed: " + listed);
+        for (int op : new int[] {0x16, 0x17, 0x56, 0x57}) {
+            assertFalse(listed.contains(op), "opcode " + Integer.toHexString(op) + " listed");
+            byte[] one = {(byte) 0xA3, 0x0C, 0x01, (byte) op, 0, 0, 0, 0, 0, 64, 0, 0};
+            Harness.Result r = b.h.command(N2, 0, one, DataDirection.READ, 64, null);
+            r.assertGood();
+            assertEquals(0x01, r.u8(1) & 0x07, "SUPPORT: not supported");
+        }
     }
 
     /** 50 registrations through each gateway at once, from two threads: every one is there, read through either. */
