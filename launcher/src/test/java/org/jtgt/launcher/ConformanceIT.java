@@ -184,7 +184,7 @@ class ConformanceIT {
     }
 
     /** The suite's output through {@code conformance/summarize-test-cu.sh}. */
-    private static String summarize(String output) throws Exception {
+    static String summarize(String output) throws Exception {
         Path script = CONFORMANCE.resolve("summarize-test-cu.sh");
         Process p = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true).start();
         Thread feeder = new Thread(() -> {

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.jtgt.testkit.CephCluster;
+import org.jtgt.launcher.RbdGateways.Gateway;
 import org.jtgt.testkit.ExternalTool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,9 +34,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(900)
 class RbdGatewayAluaIT {
     private static final Path WORK = LauncherProcess.TARGET.resolve("rbd-gateway-alua-it");
-    private static final String TARGET = "iqn.2026-12.org.jtgt:gateways";
+    private static final String TARGET = RbdGateways.TARGET;
     private static final String INITIATOR = "iqn.2026-12.org.jtgt:gateway-probe";
-    private static final String POOL = "jtgt";
+    private static final String POOL = RbdGateways.POOL;
     private static final long SIZE = 64L << 20;
     private static final long HEARTBEAT_MS = 500;
     private static final long TAKEOVER_MS = 3000;
@@ -48,34 +49,9 @@ class RbdGatewayAluaIT {
     @RegisterExtension
     final Processes processes = new Processes();
 
-    private record Gateway(LauncherProcess launcher, String host, int port) {
-        String url() {
-            return "iscsi://" + host + ":" + port + "/" + TARGET + "/0";
-        }
-    }
-
     private Gateway start(CephCluster ceph, int n) throws Exception {
-        Path config = WORK.resolve("gateway" + n);
-        Files.createDirectories(config.resolve("etc"));
-        Files.writeString(config.resolve("etc").resolve("org.jtgt.iscsi.cfg"), "portalGroupTag = " + n + "\n");
-        // every gateway's ports distinct: FC's relative port too (the loopback driver's 512 is local)
-        Files.writeString(config.resolve("etc").resolve("org.jtgt.fc.cfg"), "relativePortId = " + (256 + n) + "\n");
-        Files.writeString(config.resolve("targets.conf"), "target 1 " + TARGET + "\n"
-                + "lun 1 0 rbd " + POOL + "/shared size=" + SIZE + " blocksize=512 conf=" + ceph.conf() + " keyring="
-                + ceph.adminKeyring() + " id=" + ceph.clientId() + " gateway=" + n
-                + " follower=active/non-optimized heartbeat=" + HEARTBEAT_MS + " takeover=" + TAKEOVER_MS + "\n"
-                + "portgroup 1 1 ports=1,257 state=active/optimized\n"
-                + "portgroup 1 2 ports=2,258 state=active/non-optimized\n");
-        String host = "127.0.0." + (n + 1);
-        LauncherProcess l = LauncherProcess.start(List.of("-Djtgt.default.target.enabled=false"), "--config",
-                config.toString(), "--portal", host + ":0");
-        processes.add(l.process);
-        l.output.await(LauncherProcess.STARTED, 120);
-        Pattern portal = Pattern.compile("iSCSI portal listening on " + Pattern.quote(host) + ":(\\d+), TPGT " + n
-                + ",");
-        Matcher m = portal.matcher(l.output.await(portal, 60));
-        assertTrue(m.find());
-        return new Gateway(l, host, Integer.parseInt(m.group(1)));
+        return RbdGateways.start(processes, WORK, ceph, "shared", SIZE, n, "follower=active/non-optimized heartbeat="
+                + HEARTBEAT_MS + " takeover=" + TAKEOVER_MS, List.of());
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.jtgt.daemon;
 
+import org.jtgt.api.target.PortGroup;
 import org.jtgt.daemon.PersistentReservations.Port;
 import org.jtgt.daemon.PersistentReservations.Registrant;
 import org.jtgt.daemon.PersistentReservations.Reservation;
@@ -297,9 +298,20 @@ final class PersistentReserveCommands {
         return r;
     }
 
+    /**
+     * Whether the target is reached through {@code relativePort}: one of its I_T nexuses is on it,
+     * or one of its configured target port groups lists it (REPORT TARGET PORT GROUPS names it a
+     * port of the target: in a gateway cluster every gateway lists the others' ports, so a
+     * reservation moves to a nexus of another gateway).
+     */
     private static boolean targetPortExists(Target target, int relativePort) {
         for (Nexus n : target.nexuses()) {
             if (n.relativePort() == relativePort) {
+                return true;
+            }
+        }
+        for (PortGroup g : target.accessStates().list()) {
+            if (g.ports().contains(relativePort)) {
                 return true;
             }
         }

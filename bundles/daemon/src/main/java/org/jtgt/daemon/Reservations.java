@@ -16,6 +16,12 @@ package org.jtgt.daemon;
  * every nexus end with RESERVATION CONFLICT (SPC-4 5.13.3, compatible reservation handling:
  * REPORT CAPABILITIES reports CRH = 1); PERSISTENT RESERVE IN and OUT from a nexus other than the
  * SPC-2 holder conflict with the SPC-2 reservation (their {@link CommandTable} entries are marked).
+ *
+ * <p>A unit whose persistent reservations are shared by several gateways ({@link
+ * PersistentReservations#shared()}) does not offer SPC-2 reservations: its holder would be a
+ * nexus of one gateway only, and the others would let every initiator through. RESERVE and
+ * RELEASE are then INVALID COMMAND OPERATION CODE and REPORT SUPPORTED OPERATION CODES leaves them
+ * out ({@link #offered}); persistent reservations are the reservations such a unit has.
  */
 final class Reservations {
     // ---- byte 1 of RESERVE(6)/RELEASE(6) (SPC-2 7.21.1, 7.17.1) ----
@@ -27,8 +33,22 @@ final class Reservations {
     private Reservations() {
     }
 
+    /** Whether {@code unit} offers SPC-2 reservations: not when its persistent reservations are shared. */
+    static boolean offered(LogicalUnit unit) {
+        return unit == null || !unit.persistentReservations().shared();
+    }
+
+    /** Whether {@code opcode} is one of RESERVE and RELEASE (6) and (10). */
+    static boolean isReserveOrRelease(int opcode) {
+        return opcode == Opcodes.RESERVE_6 || opcode == Opcodes.RELEASE_6 || opcode == Opcodes.RESERVE_10
+                || opcode == Opcodes.RELEASE_10;
+    }
+
     /** RESERVE(6), SPC-2 7.21. */
     static SenseReason reserve6(CommandContext c) {
+        if (!offered(c.unit)) {
+            return SenseReason.INVALID_COMMAND_OPERATION_CODE;
+        }
         if ((Cdb.u8(c.cdb, 1) & RESERVE6_UNSUPPORTED) != 0) {
             return c.invalidField(1);
         }
@@ -37,6 +57,9 @@ final class Reservations {
 
     /** RESERVE(10), SPC-2 7.22. */
     static SenseReason reserve10(CommandContext c) {
+        if (!offered(c.unit)) {
+            return SenseReason.INVALID_COMMAND_OPERATION_CODE;
+        }
         if ((Cdb.u8(c.cdb, 1) & RESERVE10_UNSUPPORTED) != 0) {
             return c.invalidField(1);
         }
@@ -45,6 +68,9 @@ final class Reservations {
 
     /** RELEASE(6), SPC-2 7.16. */
     static SenseReason release6(CommandContext c) {
+        if (!offered(c.unit)) {
+            return SenseReason.INVALID_COMMAND_OPERATION_CODE;
+        }
         if ((Cdb.u8(c.cdb, 1) & RESERVE6_UNSUPPORTED) != 0) {
             return c.invalidField(1);
         }
@@ -57,6 +83,9 @@ final class Reservations {
 
     /** RELEASE(10), SPC-2 7.17. */
     static SenseReason release10(CommandContext c) {
+        if (!offered(c.unit)) {
+            return SenseReason.INVALID_COMMAND_OPERATION_CODE;
+        }
         if ((Cdb.u8(c.cdb, 1) & RESERVE10_UNSUPPORTED) != 0) {
             return c.invalidField(1);
         }

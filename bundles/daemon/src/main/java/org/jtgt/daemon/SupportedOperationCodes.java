@@ -65,6 +65,9 @@ final class SupportedOperationCodes {
         int serviceAction = Cdb.u16(cdb, 4);
         long allocation = Cdb.u32(cdb, 6);
         CommandTable.Entry e = table.get(opcode);
+        if (!offered(c, opcode)) {
+            e = CommandTable.INVALID;
+        }
         switch (option) {
             case ALL_COMMANDS:
                 allCommands(c, rctd, allocation);
@@ -91,6 +94,11 @@ final class SupportedOperationCodes {
         }
     }
 
+    /** Whether the addressed unit offers {@code opcode}: SPC-2 reservations only where they are not shared. */
+    private static boolean offered(CommandContext c, int opcode) {
+        return !Reservations.isReserveOrRelease(opcode) || Reservations.offered(c.unit);
+    }
+
     private static byte[] serviceActionUsage(CommandTable.Entry e, int serviceAction) {
         if (!e.hasServiceActions() || serviceAction >= CommandTable.SERVICE_ACTIONS) {
             return null;
@@ -104,7 +112,7 @@ final class SupportedOperationCodes {
         int p = HEADER;
         for (int op = 0; op < 256; op++) {
             CommandTable.Entry e = table.get(op);
-            if (e == CommandTable.INVALID) {
+            if (e == CommandTable.INVALID || !offered(c, op)) {
                 continue;
             }
             if (e.hasServiceActions()) {

@@ -551,6 +551,16 @@ class PersistentReservationTest {
         sip.assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
         assertEquals(0x80 | 0x08 | 3, sip.sense()[15] & 0xFF, "SKSV, C/D = 0 (parameter list), BPV, bit 3");
         assertEquals(20, sip.sense()[17] & 0xFF);
+        // with the TransportIDs SPEC_I_PT = 1 brings (SPC-4 6.16.3): the bit, not the list's length
+        byte[] tid = TransportIds.encode(B_PORT);
+        byte[] withIds = Arrays.copyOf(basicList(0, KA, 0x08), 28 + tid.length);
+        Cdbs.be(withIds, 24, tid.length, 4);
+        System.arraycopy(tid, 0, withIds, 28, tid.length);
+        Harness.Result sipIds = h.command(Harness.NEXUS, 0, proutCdb(0x00, 0, 0, withIds.length), DataDirection.WRITE,
+                withIds.length, withIds);
+        sipIds.assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
+        assertEquals(0x80 | 0x08 | 3, sipIds.sense()[15] & 0xFF);
+        assertEquals(20, sipIds.sense()[17] & 0xFF);
         Harness.Result atp = prout(Harness.NEXUS, 0x06, 0, 0, KA, 0x04);
         atp.assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
         assertEquals(0x80 | 0x08 | 2, atp.sense()[15] & 0xFF);

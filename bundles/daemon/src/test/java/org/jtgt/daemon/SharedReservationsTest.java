@@ -2,6 +2,7 @@ package org.jtgt.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Method;
@@ -21,7 +22,9 @@ import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.store.BackingStore;
+import org.jtgt.api.target.AccessState;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.target.PortGroup;
 import org.jtgt.backing.rbd.RbdStoreProvider;
 import org.jtgt.testkit.CephCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -233,6 +236,86 @@ class SharedReservationsTest {
         a.tur(N1).assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x03);   // RESERVATIONS PREEMPTED
         b.tur(N2).assertGood();
         assertArrayEquals(new long[0], a.keys(N1));
+    }
+
+    /**
+     * REGISTER AND MOVE through gateway A to an I_T nexus of gateway B (destination relative
+     * target port B's, which A knows from the port groups every gateway has): B enforces it at
+     * once, both read the same reservation, the destination is registered with the service action
+     * reservation key, and the source (UNREG) is not.
+     */
+    @Test
+    void aRegisterAndMoveToTheOtherGatewaysNexusIsEnforcedThereAtOnce() throws Exception {
+        gateways();
+        for (Gateway g : List.of(a, b)) {   // what targets.conf's portgroup lines give every gateway
+            g.h.daemon.setPortGroups(Harness.TARGET, List.of(
+                    new PortGroup(1, List.of(PORT_A), AccessState.ACTIVE_OPTIMIZED, false),
+                    new PortGroup(2, List.of(PORT_B), AccessState.ACTIVE_NON_OPTIMIZED, false)));
+        }
+        a.tur(N1);
+        b.tur(N2);   // the port groups' unit attentions
+        a.prout(N1, 0x00, 0, 0, K1, 0).assertGood();
+        a.prout(N1, 0x01, PersistentReservations.WRITE_EXCLUSIVE, K1, 0, 0).assertGood();
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, b.write(N2).status());
+        byte[] tid = TransportIds.encode(I2);
+        byte[] list = PersistentReservationTest.moveList(K1, K2, 0x02, PORT_B, tid);   // UNREG
+        // a port of no gateway's group is not a port the target is reached through
+        byte[] nowhere = PersistentReservationTest.moveList(K1, K2, 0x02, 77, tid);
+        a.h.command(N1, 0, PersistentReservationTest.proutCdb(0x07, 0, 0, nowhere.length), DataDirection.WRITE,
+                nowhere.length, nowhere).assertSense(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00);
+        a.h.command(N1, 0, PersistentReservationTest.proutCdb(0x07, 0, 0, list.length), DataDirection.WRITE,
+                list.length, list).assertGood();
+        for (Gateway g : List.of(a, b)) {
+            long nexus = g == a ? N1 : N2;
+            assertArrayEquals(new long[] {K2}, g.keys(nexus), "the destination registered with the SARK, the source not");
+            Harness.Result res = g.prin(nexus, 0x01);
+            res.assertGood();
+            assertEquals(16, res.u32(4), "a reservation");
+            assertEquals(K2, res.u64(8));
+            assertEquals(PersistentReservations.WRITE_EXCLUSIVE, res.u8(8 + 13) & 0x0F);
+            Harness.Result full = g.prin(nexus, 0x03);   // READ FULL STATUS: the holder is on B's port
+            full.assertGood();
+            assertEquals(K2, full.u64(8));
+            assertEquals(1, full.u8(8 + 12) & 0x01, "R_HOLDER");
+            assertEquals(PORT_B, full.u16(8 + 18));
+        }
+        b.write(N2).assertGood();
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, a.write(N1).status(), "the source holds nothing now");
+        a.read(N1).assertGood();
+        // the new holder releases through B: A writes again at once
+        b.prout(N2, 0x02, PersistentReservations.WRITE_EXCLUSIVE, K2, 0, 0).assertGood();
+        a.write(N1).assertGood();
+    }
+
+    /**
+     * SPC-2 reservations are not offered on a unit whose persistent reservations are shared: a
+     * RESERVE held through one gateway would not hold on the other. RESERVE and RELEASE (6) and
+     * (10) are INVALID COMMAND OPERATION CODE and REPORT SUPPORTED OPERATION CODES leaves them out.
+     */
+    @Test
+    void spc2ReservationsAreNotOfferedWhenReservationsAreShared() throws Exception {
+        gateways();
+        byte[][] cdbs = {{0x16, 0, 0, 0, 0, 0}, {0x17, 0, 0, 0, 0, 0}, {0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+            {0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+        for (byte[] cdb : cdbs) {
+            a.h.command(N1, 0, cdb, DataDirection.NONE, 0, null).assertSense(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00);
+        }
+        b.write(N2).assertGood();   // nothing was reserved
+        byte[] rsoc = {(byte) 0xA3, 0x0C, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0};
+        Harness.Result all = b.h.command(N2, 0, rsoc, DataDirection.READ, 0x4000, null);
+        all.assertGood();
+        Set<Integer> listed = new HashSet<>();
+        for (int p = 4; p < 4 + all.u32(0); p += 8) {
+            listed.add(all.u8(p));
+        }
+        assertTrue(listed.contains(0x5F) && listed.contains(0x5E), "PERSISTENT RESERVE IN/OUT listed: " + listed);
+        for (int op : new int[] {0x16, 0x17, 0x56, 0x57}) {
+            assertFalse(listed.contains(op), "opcode " + Integer.toHexString(op) + " listed");
+            byte[] one = {(byte) 0xA3, 0x0C, 0x01, (byte) op, 0, 0, 0, 0, 0, 64, 0, 0};
+            Harness.Result r = b.h.command(N2, 0, one, DataDirection.READ, 64, null);
+            r.assertGood();
+            assertEquals(0x01, r.u8(1) & 0x07, "SUPPORT: not supported");
+        }
     }
 
     /** 50 registrations through each gateway at once, from two threads: every one is there, read through either. */

@@ -515,18 +515,22 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
 
     // ---------------------------------------------------------------- synchronous
 
+    /** Reads as the other stores (and a channel) do: {@code dst}'s position is at its limit afterwards. */
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         Waiter w = new Waiter();
         submitRead(offset, dst, w);
         w.awaitResult();
+        dst.position(dst.limit());
     }
 
+    /** Writes as the other stores (and a channel) do: {@code src}'s position is at its limit afterwards. */
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         Waiter w = new Waiter();
         submitWrite(offset, src, fua, w);
         w.awaitResult();
+        src.position(src.limit());
     }
 
     @Override

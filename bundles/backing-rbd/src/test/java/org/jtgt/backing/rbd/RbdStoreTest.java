@@ -138,7 +138,30 @@ class RbdStoreTest {
             // never written: zeros
             ByteBuffer unwritten = direct(4096, 0x77);
             s.read(10 * MIB, unwritten);
-            assertArrayEquals(new byte[4096], bytes(unwritten));
+            assertArrayEquals(new byte[4096], bytes(unwritten.flip()));
+        }
+    }
+
+    /**
+     * The synchronous read and write leave the buffer's position at its limit, as the memory and
+     * file stores and a channel do: the daemon's VERIFY, EXTENDED COPY and token copy read a
+     * chunk and flip it, which on a position left where it was compared nothing (MISCOMPARE on
+     * every VERIFY with BYTCHK) and copied nothing.
+     */
+    @Test
+    void synchronousReadsAndWritesAdvanceTheBufferLikeAChannel() throws Exception {
+        try (RbdStore s = newStore(4 * MIB)) {
+            for (ByteBuffer w : List.of(direct(8192, -1), ByteBuffer.wrap(bytes(direct(8192, -1))))) {
+                ByteBuffer src = w.duplicate();
+                src.position(512);
+                s.write(MIB, src, false);
+                assertEquals(src.limit(), src.position(), "write: position at the limit");
+                for (ByteBuffer r : List.of(ByteBuffer.allocate(8192 - 512), ByteBuffer.allocateDirect(8192 - 512))) {
+                    s.read(MIB, r);
+                    assertEquals(r.limit(), r.position(), "read: position at the limit");
+                    assertArrayEquals(bytes(w.duplicate().position(512)), bytes(r.flip()));
+                }
+            }
         }
     }
 
@@ -152,7 +175,7 @@ class RbdStoreTest {
             assertNull(d.result());
             ByteBuffer r = ByteBuffer.allocateDirect((int) (12 * MIB));
             s.read(0, r);
-            byte[] all = bytes(r);
+            byte[] all = bytes(r.flip());
             for (int i = 0; i < all.length; i++) {
                 boolean zero = i >= MIB + 512 && i < 9 * MIB + 512;
                 if (all[i] != (zero ? 0 : 0x33)) {
@@ -176,7 +199,7 @@ class RbdStoreTest {
             assertNull(d.result());
             ByteBuffer r = ByteBuffer.allocateDirect(512);
             s.read(at, r);
-            assertArrayEquals(bytes(direct(512, 0x22)), bytes(r));
+            assertArrayEquals(bytes(direct(512, 0x22)), bytes(r.flip()));
 
             // mismatch at byte 300 of the sector: nothing written, the offset from the range's start
             ByteBuffer expected = direct(512, 0x22);
@@ -187,7 +210,7 @@ class RbdStoreTest {
             assertEquals(300, e.offset());
             r.clear();
             s.read(at, r);
-            assertArrayEquals(bytes(direct(512, 0x22)), bytes(r));
+            assertArrayEquals(bytes(direct(512, 0x22)), bytes(r.flip()));
 
             // an object never written compares against zeros
             ByteBuffer zeros = direct(512, 0);
@@ -203,7 +226,7 @@ class RbdStoreTest {
             assertNull(h.result());
             r.clear();
             s.read(at, r);
-            assertArrayEquals(bytes(direct(512, 0x66)), bytes(r));
+            assertArrayEquals(bytes(direct(512, 0x66)), bytes(r.flip()));
 
             // more than one sector, or across one: refused (librbd 16.2 cannot), nothing written
             Done big = new Done();
@@ -316,7 +339,7 @@ class RbdStoreTest {
             assertNull(d.result());
             ByteBuffer r = ByteBuffer.allocateDirect(4096);
             s.read(0, r);
-            assertArrayEquals(bytes(direct(4096, 9)), bytes(r));
+            assertArrayEquals(bytes(direct(4096, 9)), bytes(r.flip()));
             // work runs on several threads: one piece waiting for another does not hold it back
             java.util.concurrent.CountDownLatch second = new java.util.concurrent.CountDownLatch(1);
             Done waiting = new Done();
@@ -417,7 +440,7 @@ class RbdStoreTest {
                 // reads go on
                 ByteBuffer r = ByteBuffer.allocateDirect(4096);
                 s.read(0, r);
-                assertArrayEquals(bytes(direct(4096, 1)), bytes(r));
+                assertArrayEquals(bytes(direct(4096, 1)), bytes(r.flip()));
                 assertEquals(0, RbdNative.Rbd.rbd_lock_release(image));
             } finally {
                 if (image != 0) {
