@@ -127,7 +127,9 @@ class RbdGatewayFioIT {
             assertTrue(Files.exists(state), "fio saved no write state:\n" + log(fioDir, "write"));
             Thread.sleep(1_000);   // written with O_SYNC in a few writes; then fio has nothing more to say
             if (!writer.waitFor(5, TimeUnit.SECONDS)) {
-                writer.destroyForcibly();   // libiscsi still reconnecting to the dead portal
+                // libiscsi still reconnecting to the dead portal (the job is a thread: --thread)
+                writer.descendants().forEach(ProcessHandle::destroyForcibly);
+                writer.destroyForcibly();
                 assertTrue(writer.waitFor(10, TimeUnit.SECONDS));
             }
             byte[] saved = Files.readAllBytes(state);
@@ -167,13 +169,14 @@ class RbdGatewayFioIT {
     /**
      * fio's job {@link #JOB} in {@code dir} (its state file lands there) through gateway {@code g}:
      * 4 KiB random writes, each block of the region once, crc32c verify headers; output to
-     * {@code name}.json and {@code name}.log.
+     * {@code name}.json and {@code name}.log. The job runs as a thread of the fio process (not a
+     * child process of its own, fio's default), so ending that process ends the job.
      */
     private static Process fio(Path fio, Path dir, Gateway g, String name, List<String> extra) throws IOException {
         String url = g.url().replace(":", "\\:");   // fio separates file names with ':'
         List<String> command = new ArrayList<>(List.of(fio.toString(), "--name=" + JOB, "--ioengine=libiscsi",
                 "--initiator=" + INITIATOR, "--filename=" + url, "--rw=randwrite", "--bs=4k", "--size=" + FIO_BYTES,
-                "--verify=crc32c", "--verify_fatal=1", "--output-format=json",
+                "--verify=crc32c", "--verify_fatal=1", "--thread", "--output-format=json",
                 "--output=" + dir.resolve(name + ".json")));
         command.addAll(extra);
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
