@@ -3,7 +3,7 @@
 # image of the same one-node cluster, with librbd itself (fio's rbd engine, no iSCSI) as the
 # ceiling; then the takeover time of a two-gateway jtgt cluster over KILLS kill -9s of the owner.
 #
-#   bench/run-rbd-bench.sh            # about 10 minutes with the defaults; must run as root
+#   bench/run-rbd-bench.sh            # about 8 minutes with the defaults; must run as root
 #
 # Needs: launcher/target/jtgt.jar and testkit's classes (mvn -B -q -DskipTests package -pl
 # launcher -am), java, the Ceph packages (ceph-mon ceph-osd ceph-common librbd-dev, as for the
@@ -36,6 +36,7 @@
 #   seqread128k-qd16   128 KiB sequential read, QD16
 # Order: for each workload, for each repetition: jtgt, tgt, librbd (so drift in the machine's load
 # hits all alike). Per job: IOPS, MB/s (10^6 bytes), p50 and p99 completion latency from fio's json.
+# Every fio runs its job as a thread (--thread), so a timeout that ends fio ends its I/O too.
 #
 # Takeover: two jtgt gateways (gateway=1 on 127.0.0.2, gateway=2 on 127.0.0.3, port 3276, one
 # config dir each, follower=active/non-optimized, heartbeat JTGT_RBD_HEARTBEAT ms, takeover
@@ -240,10 +241,12 @@ measure() { # WORKLOAD REP PATH
     json=$RAW/$w-$p-$rep.json
     # shellcheck disable=SC2086 # FIO_ARGS are word lists
     run_fio "$json" "$p" ${FIO_ARGS[$w]} || rc=$?
-    fields=$(jq -r '.jobs[0] | select(.error == 0) | .mixed as $m
+    # (with --thread fio writes its notes, such as the libiscsi engine's "queue depth will be capped
+    # at 1", which it then does not do, into the output file before the json)
+    fields=$(sed -n '/^{/,$p' "$json" | jq -r '.jobs[0] | select(.error == 0) | .mixed as $m
         | [ ($m.iops | floor), ($m.bw_bytes / 1e6 * 10 | round / 10),
             ($m.clat_ns.percentile["50.000000"] / 1000 | round),
-            ($m.clat_ns.percentile["99.000000"] / 1000 | round) ] | @tsv' "$json" 2>/dev/null || true)
+            ($m.clat_ns.percentile["99.000000"] / 1000 | round) ] | @tsv' 2>/dev/null || true)
     if (( rc != 0 )) || [[ -z $fields ]]; then
         log "fio $w through $p failed (rc $rc), see ${json%.json}.err"
         fields=$'n/a\tn/a\tn/a\tn/a'
