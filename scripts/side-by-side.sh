@@ -14,6 +14,8 @@
 #   sbs_tgt_target TID IQN BACKING      target TID with LUN 1 on BACKING (bstype rdwr) bound to ALL
 #   sbs_delete_on_exit FILE...          removed by the cleanup
 #   sbs_port_in_use PORT, log, die
+#   sbs_after_targets                   define it to have the cleanup run it once both targets are
+#                                       stopped (a store they used, such as a Ceph cluster)
 #
 # The cleanup stops both targets (jtgt: SIGTERM then wait; tgtd: force-delete its targets, delete
 # the system, wait, SIGKILL as a last resort), removes tgtd's socket files, the registered files and
@@ -70,6 +72,7 @@ sbs_cleanup() {
         fi
         wait "$SBS_JTGT_PID" 2>/dev/null
     fi
+    declare -F sbs_after_targets >/dev/null && sbs_after_targets
     if [[ -n $SBS_WATCHDOG_PID ]]; then
         pkill -P "$SBS_WATCHDOG_PID" 2>/dev/null # its sleep
         kill "$SBS_WATCHDOG_PID" 2>/dev/null

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.jtgt.testkit.CephCluster;
 import org.jtgt.launcher.RbdGateways.Gateway;
+import org.jtgt.testkit.CephCluster;
 import org.jtgt.testkit.ExternalTool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -42,7 +42,6 @@ class RbdGatewayAluaIT {
     private static final long TAKEOVER_MS = 3000;
     /** Takeover bound: the takeover time, two heartbeats, and the blocklisting (a monitor command). */
     private static final long TAKEOVER_BOUND_MS = TAKEOVER_MS + 2 * HEARTBEAT_MS + 10_000;
-    private static final byte[] RTPG = {(byte) 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
     private static final byte[] STPG_CDB = {(byte) 0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0};
     private static final byte[] TEST_UNIT_READY = new byte[6];
 
@@ -54,60 +53,12 @@ class RbdGatewayAluaIT {
                 + HEARTBEAT_MS + " takeover=" + TAKEOVER_MS, List.of());
     }
 
-    /**
-     * REPORT TARGET PORT GROUPS (extended header) through a new session as "GROUP=STATE[PORTS]
-     * ...", the loopback driver's port 512 (local to each machine, in the gateway's own group) left out.
-     */
-    private static String rtpg(Gateway g) throws Exception {
-        try (IscsiProbe p = IscsiProbe.login(g.host(), g.port(), INITIATOR, TARGET, 1)) {
-            IscsiProbe.Result r = p.read(RTPG, 256);
-            for (int i = 0; i < 3 && r.status() != 0; i++) {
-                r = p.read(RTPG, 256);   // unit attentions of a new nexus
-            }
-            assertEquals(0, r.status(), r.toString());
-            byte[] d = r.data();
-            assertEquals(0x10, d[4], "FORMAT TYPE 001b");
-            StringBuilder out = new StringBuilder();
-            int at = 8;
-            while (at < d.length) {
-                int state = d[at] & 0x0F;
-                int group = (d[at + 2] & 0xFF) << 8 | d[at + 3] & 0xFF;
-                int count = d[at + 7] & 0xFF;
-                List<Integer> ports = new ArrayList<>();
-                for (int k = 0; k < count; k++) {
-                    int q = at + 8 + 4 * k;
-                    int port = (d[q + 2] & 0xFF) << 8 | d[q + 3] & 0xFF;
-                    if (port != 512) {
-                        ports.add(port);
-                    }
-                }
-                at += 8 + 4 * count;
-                if (!ports.isEmpty()) {
-                    out.append(out.length() == 0 ? "" : " ").append(group).append('=').append(state).append(ports);
-                }
-            }
-            return out.toString();
-        }
-    }
-
-    /** Group 1 (ports 1, 257) and group 2 (ports 2, 258) in these states. */
     private static String groups(int state1, int state2) {
-        return "1=" + state1 + "[1, 257] 2=" + state2 + "[2, 258]";
+        return RbdGateways.groups(state1, state2);
     }
 
     private static long awaitGroups(Gateway g, String expected, long ms) throws Exception {
-        long t0 = System.nanoTime();
-        long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(ms);
-        String last = null;
-        while (System.nanoTime() < deadline) {
-            last = rtpg(g);
-            if (expected.equals(last)) {
-                return (System.nanoTime() - t0) / 1_000_000;
-            }
-            Thread.sleep(200);
-        }
-        assertEquals(expected, last, "port groups through " + g.host() + " within " + ms + " ms");
-        return -1;
+        return RbdGateways.awaitGroups(g, INITIATOR, expected, ms);
     }
 
     /** INQUIRY VPD page {@code page} through a new session: bytes {@code from} to {@code to} (0, 0: all). */

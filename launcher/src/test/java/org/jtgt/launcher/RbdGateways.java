@@ -1,11 +1,13 @@
 package org.jtgt.launcher;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,11 +17,12 @@ import org.jtgt.testkit.CephCluster;
  * The gateway cluster the rbd ITs start: launcher N on 127.0.0.(N + 1) exports the RBD image
  * {@code POOL/IMAGE} as LUN 0 of {@link #TARGET} with {@code gateway=N} (its portal group tag N,
  * FC relative port 256 + N), every gateway with the same {@code portgroup} lines (group 1 ports 1
- * and 257, group 2 ports 2 and 258).
+ * and 257, group 2 ports 2 and 258); and the reading of their port groups the ITs compare.
  */
 final class RbdGateways {
     static final String TARGET = "iqn.2026-12.org.jtgt:gateways";
     static final String POOL = "jtgt";
+    private static final byte[] RTPG = {(byte) 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
 
     /** One started gateway: its launcher and its iSCSI portal. */
     record Gateway(LauncherProcess launcher, String host, int port) {
@@ -60,5 +63,63 @@ final class RbdGateways {
         Matcher m = portal.matcher(l.output.await(portal, 60));
         assertTrue(m.find());
         return new Gateway(l, host, Integer.parseInt(m.group(1)));
+    }
+
+    /**
+     * REPORT TARGET PORT GROUPS (extended header) through a new session of {@code initiator} as
+     * "GROUP=STATE[PORTS] ...", the loopback driver's port 512 (local to each machine, in the
+     * gateway's own group) left out.
+     */
+    static String rtpg(Gateway g, String initiator) throws Exception {
+        try (IscsiProbe p = IscsiProbe.login(g.host(), g.port(), initiator, TARGET, 1)) {
+            IscsiProbe.Result r = p.read(RTPG, 256);
+            for (int i = 0; i < 3 && r.status() != 0; i++) {
+                r = p.read(RTPG, 256);   // unit attentions of a new nexus
+            }
+            assertEquals(0, r.status(), r.toString());
+            byte[] d = r.data();
+            assertEquals(0x10, d[4], "FORMAT TYPE 001b");
+            StringBuilder out = new StringBuilder();
+            int at = 8;
+            while (at < d.length) {
+                int state = d[at] & 0x0F;
+                int group = (d[at + 2] & 0xFF) << 8 | d[at + 3] & 0xFF;
+                int count = d[at + 7] & 0xFF;
+                List<Integer> ports = new ArrayList<>();
+                for (int k = 0; k < count; k++) {
+                    int q = at + 8 + 4 * k;
+                    int port = (d[q + 2] & 0xFF) << 8 | d[q + 3] & 0xFF;
+                    if (port != 512) {
+                        ports.add(port);
+                    }
+                }
+                at += 8 + 4 * count;
+                if (!ports.isEmpty()) {
+                    out.append(out.length() == 0 ? "" : " ").append(group).append('=').append(state).append(ports);
+                }
+            }
+            return out.toString();
+        }
+    }
+
+    /** Group 1 (ports 1, 257) and group 2 (ports 2, 258) in these states. */
+    static String groups(int state1, int state2) {
+        return "1=" + state1 + "[1, 257] 2=" + state2 + "[2, 258]";
+    }
+
+    /** Polls {@link #rtpg} until it reads {@code expected}; the milliseconds that took, or fails after {@code ms}. */
+    static long awaitGroups(Gateway g, String initiator, String expected, long ms) throws Exception {
+        long t0 = System.nanoTime();
+        long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(ms);
+        String last = null;
+        while (System.nanoTime() < deadline) {
+            last = rtpg(g, initiator);
+            if (expected.equals(last)) {
+                return (System.nanoTime() - t0) / 1_000_000;
+            }
+            Thread.sleep(200);
+        }
+        assertEquals(expected, last, "port groups through " + g.host() + " within " + ms + " ms");
+        return -1;
     }
 }

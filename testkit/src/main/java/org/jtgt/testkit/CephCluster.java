@@ -97,6 +97,31 @@ public final class CephCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The cluster for a script (the benchmarks): {@code CephCluster DIR POOL [IMAGE BYTES]...}
+     * makes it in DIR with pool POOL and the images, prints {@code ready CONF} and runs until the
+     * JVM is told to end (SIGTERM, SIGINT), when the shutdown hook stops the daemons. Exits with
+     * status 1, the daemons stopped, if a step fails.
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2 || args.length % 2 != 0) {
+            System.err.println("usage: CephCluster DIR POOL [IMAGE BYTES]...");
+            System.exit(2);
+        }
+        CephCluster c = start(Path.of(args[0]), args[1]);
+        try {
+            for (int i = 2; i < args.length; i += 2) {
+                c.createImage(args[1], args[i], Long.parseLong(args[i + 1]));
+            }
+        } catch (IOException | RuntimeException e) {
+            c.stop();
+            throw e;
+        }
+        System.out.println("ready " + c.conf());
+        System.out.flush();
+        new java.util.concurrent.CountDownLatch(1).await();
+    }
+
     /** {@code ceph.conf} of the cluster (clients read it: mon address, keyring, admin socket, log). */
     public Path conf() {
         return dir.resolve("ceph.conf");
