@@ -45,6 +45,7 @@ final class RbdGateway implements Runnable {
     private final Config config;
     private final String object;
     private final Thread thread;
+    private final RbdForwarding forwarding;
     private volatile boolean stopping;
     private volatile boolean paused;   // tests: a hung gateway process
     private volatile boolean owns;
@@ -63,6 +64,17 @@ final class RbdGateway implements Runnable {
         this.object = "jtgt.gateway." + image;
         this.thread = new Thread(this, "jtgt-rbd-gateway-" + image);
         this.thread.setDaemon(true);
+        this.forwarding = new RbdForwarding(store, this, object, notifyTimeout(config));
+    }
+
+    /** How long a follower waits for the owner's answer to a forwarded write: a few seconds, below the takeover time. */
+    static long notifyTimeout(Config c) {
+        return Math.max(500, Math.min(5_000, c.takeoverMs() - c.heartbeatMs()));
+    }
+
+    /** The channel of forwarded writes and shared resets on the gateway object. */
+    RbdForwarding forwarding() {
+        return forwarding;
     }
 
     /**
@@ -71,6 +83,7 @@ final class RbdGateway implements Runnable {
      * acquiring would then wait for the OSD's watch timeout; the heartbeat decides instead.
      */
     void start() {
+        forwarding.start();
         seenAt = System.nanoTime();
         seen = read(OWNER);
         List<String> holders = lockers();
@@ -170,6 +183,7 @@ final class RbdGateway implements Runnable {
 
     /** One heartbeat. */
     void step() {
+        forwarding.check();
         if (owns) {
             String request = read(REQUEST);
             int to = parseGateway(request);
