@@ -58,9 +58,10 @@ final class RbdForwarding implements SharedUnitResets {
     static final int OP_RESET = 5;
     static final int HEADER = 40;
     static final int REPLY = 16;
-    static final int CHUNK = 1 << 20;
-    static final int FOLLOWER_SLOTS = 32;
-    static final int OWNER_SLOTS = 16;
+    static final int CHUNK = 256 << 10;
+    static final int FOLLOWER_SLOTS = 16;
+    /** Room for four followers' notifies in flight: with fewer, an owner is never busy. */
+    static final int OWNER_SLOTS = 64;
     static final int STATUS_BUSY = 1;
     static final long RESET_TIMEOUT_MS = 10_000;
     /** Per send slot: the completion handle, the reply buffer's address, its length. */

@@ -266,7 +266,7 @@ class RbdGatewayTest {
             assertEquals(1, a.owner());
             await(5_000, "gateway 2 sees gateway 1 own the image", () -> b.owner() == 1);
             b.write(0, pattern(4096, 1), false);
-            int big = 3 * (int) MIB + 4096;   // four notifications
+            int big = 3 * (int) MIB + 4096;   // 13 notifications in flight at once
             b.write(MIB, pattern(big, 2), true);
             b.flush();
             try (RbdStore outside = plain("forward")) {
