@@ -100,6 +100,12 @@ final class RbdForwarding implements SharedUnitResets {
     private volatile long cookie;
     private volatile Consumer<Kind> resetListener;
     private volatile boolean closed;
+    /**
+     * Held while an operation for this owner is checked and submitted, and by the gateway while it
+     * stops owning ({@link #stopExecuting}), so that nothing reaches librbd after the lock is
+     * released (librbd would take the lock again for it).
+     */
+    private final Object executing = new Object();
 
     RbdForwarding(RbdStore store, RbdGateway gateway, String oid, long notifyTimeoutMs) {
         this.store = store;
@@ -125,6 +131,13 @@ final class RbdForwarding implements SharedUnitResets {
         Native.setCallbackThreadInitializer(errorCallback, init);
         this.sentPointer = RbdNative.functionPointer(sentCallback);
         this.executedPointer = RbdNative.functionPointer(executedCallback);
+    }
+
+    /** Runs {@code change} (the gateway ceasing to own) with no forwarded operation being submitted meanwhile. */
+    void stopExecuting(Runnable change) {
+        synchronized (executing) {
+            change.run();
+        }
     }
 
     long notifyTimeoutMillis() {
@@ -225,11 +238,13 @@ final class RbdForwarding implements SharedUnitResets {
                 ack(notifyId, c, 0, 0);
                 return;
             }
-            if (owner != self || closed || !gateway.owns()) {
-                ack(notifyId, c, 0, 0);
-                return;
+            synchronized (executing) {
+                if (owner != self || closed || !gateway.owns()) {
+                    ack(notifyId, c, 0, 0);
+                    return;
+                }
+                execute(notifyId, c, data, length, op, sender, dataBytes, offset, n);
             }
-            execute(notifyId, c, data, length, op, sender, dataBytes, offset, n);
         } catch (RuntimeException e) {
             LOG.warn("{}: a notification failed", store.describe(), e);
             ack(notifyId, c, 0, 0);

@@ -285,9 +285,12 @@ final class RbdGateway implements Runnable {
     }
 
     private void release(String why) {
+        // first no longer the owner for forwarded operations; rbd_lock_release waits for those in flight
+        forwarding.stopExecuting(() -> {
+            owns = false;
+            owner = 0;
+        });
         int r = Rbd.rbd_lock_release(store.imageHandle());
-        owns = false;
-        owner = 0;
         if (r < 0) {
             LOG.warn("{}: rbd_lock_release: {}", store.describe(), RbdErrors.describe(r));
             checkFenced(r);
