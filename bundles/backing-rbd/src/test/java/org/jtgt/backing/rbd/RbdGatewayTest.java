@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two gateways' stores on one image in one JVM ({@link RbdGateway}): the first one up owns the
- * image, the other follows and its writes are refused; a request moves ownership; a silent owner
+ * image, the other follows and its writes are refused (standby) or forwarded to the owner
+ * (active/non-optimized); a request moves ownership; a silent owner
  * is broken (blocklisted) after the takeover time and never acknowledges a write again.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
