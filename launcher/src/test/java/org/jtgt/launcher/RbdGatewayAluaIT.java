@@ -80,6 +80,8 @@ class RbdGatewayAluaIT {
                 + ",");
         Matcher m = portal.matcher(l.output.await(portal, 60));
         assertTrue(m.find());
+        // the rbd LUN is added once its store has connected to the cluster, which may be after the portal
+        l.output.await(Pattern.compile("Target " + Pattern.quote(TARGET) + " LUN 0: "), 60);
         return new Gateway(l, host, Integer.parseInt(m.group(1)));
     }
 
@@ -320,7 +322,13 @@ class RbdGatewayAluaIT {
             ceph.createImage(POOL, "shared", SIZE);
             Gateway a = start(ceph, 1, work);
             Gateway b = start(ceph, 2, work);
-            awaitGroups(b, groups(0x00, 0x01), 10_000);
+            // both in their final states before the suite logs in (a change would be a unit
+            // attention): each gateway has applied both groups from the image's owner once
+            for (Gateway g : List.of(a, b)) {
+                g.launcher().output.await(Pattern.compile("Target " + Pattern.quote(TARGET)
+                        + " \\(gateway \\d, owner 1\\): group 1 ports .*; group 2 ports"), 10);
+                awaitGroups(g, groups(0x00, 0x01), 10_000);
+            }
             ExternalTool suite = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(300));
             StringBuilder all = new StringBuilder();
             ExternalTool tools = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(60));
