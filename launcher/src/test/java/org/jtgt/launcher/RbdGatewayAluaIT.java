@@ -26,7 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * 127.0.0.3, exporting one RBD image as the same target and LUN ({@code gateway=N}, each its
  * own portal group tag): REPORT TARGET PORT GROUPS reads the same through both, a pattern
  * written through one reads back through the other and through QEMU's rbd driver, SET TARGET
- * PORT GROUPS moves ownership, and kill -9 of the owner while qemu-io writes through it ends
+ * PORT GROUPS moves ownership, a write through the active/non-optimized gateway is forwarded to
+ * the owner, libiscsi's MultipathIO tests pass with one URL per gateway, and kill -9 of the owner while qemu-io writes through it ends
  * with the other gateway owning the image within the configured bound, the killed one
  * blocklisted, and every acknowledged write there; a hung owner (SIGSTOP) loses the image the
  * same way and, resumed, is fenced: no write acknowledged, its group unavailable.
@@ -49,7 +50,11 @@ class RbdGatewayAluaIT {
     final Processes processes = new Processes();
 
     private Gateway start(CephCluster ceph, int n) throws Exception {
-        return RbdGateways.start(processes, WORK, ceph, "shared", SIZE, n, "follower=active/non-optimized heartbeat="
+        return start(ceph, n, WORK);
+    }
+
+    private Gateway start(CephCluster ceph, int n, Path work) throws Exception {
+        return RbdGateways.start(processes, work, ceph, "shared", SIZE, n, "follower=active/non-optimized heartbeat="
                 + HEARTBEAT_MS + " takeover=" + TAKEOVER_MS, List.of());
     }
 
@@ -97,17 +102,13 @@ class RbdGatewayAluaIT {
             assertTrue(r.contains("read 1048576/1048576 bytes") && !r.contains("Pattern verification failed"), r);
             r = tools.run("qemu-io", "-r", "-f", "raw", "-c", "read -P 0x5a 0 1M", ceph.qemuRbdUrl(POOL, "shared"));
             assertTrue(r.contains("read 1048576/1048576 bytes") && !r.contains("Pattern verification failed"), r);
-            // a write through the non-owner: NOT READY, TARGET PORT IN STANDBY STATE; never lands
-            try (IscsiProbe p = IscsiProbe.login(b.host(), b.port(), INITIATOR, TARGET, 2)) {
-                p.read(TEST_UNIT_READY, 0);
-                byte[] block = new byte[512];
-                IscsiProbe.Result wr = p.write(new byte[] {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, block);
-                for (int i = 0; i < 3 && wr.status() == 2 && wr.asc() != 0x04; i++) {
-                    wr = p.write(new byte[] {0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0}, block);
-                }
-                assertEquals(List.of(2, 0x2, 0x04, 0x0B), List.of(wr.status(), wr.senseKey(), wr.asc(), wr.ascq()),
-                        wr.toString());
-            }
+            // a write through the active/non-optimized gateway goes to the owner and reads back through it
+            w = tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x3c 1M 64k", b.url());
+            assertTrue(w.contains("wrote 65536/65536 bytes"), w);
+            r = tools.run("qemu-io", "-f", "raw", "-c", "read -P 0x3c 1M 64k", a.url());
+            assertTrue(r.contains("read 65536/65536 bytes") && !r.contains("Pattern verification failed"), r);
+            String forwarded = a.launcher().output.since(0) + b.launcher().output.since(0);
+            assertFalse(forwarded.contains("released the image"), "no lock moved for it:\n" + forwarded);
 
             // SET TARGET PORT GROUPS through gateway 2: gateway 2 owns the image, both report it
             int markA = a.launcher().output.mark();
@@ -224,6 +225,57 @@ class RbdGatewayAluaIT {
                     "the fenced gateway's write did not land:\n" + r);
             b2.launcher().stopCleanly();
             a.launcher().stopCleanly();
+        }
+    }
+
+    private static final Pattern PASSED = Pattern.compile("Run Summary.*?tests\\s+\\d+\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)",
+            Pattern.DOTALL);
+
+    /**
+     * libiscsi's MultipathIO family with one URL per gateway: writes on one path read back on the
+     * other and are written through it (forwarded to the owner), COMPARE AND WRITE alternates the
+     * paths, and a LUN RESET through one gateway gives the reset's unit attention on both.
+     */
+    @Test
+    void libiscsiMultipathTestsPassWithOneUrlPerGateway() throws Exception {
+        ExternalTool.require("iscsi-test-cu", "libiscsi-bin");
+        CephCluster.require();
+        Path work = WORK.resolve("multipath");
+        LauncherProcess.deleteTree(work);
+        Files.createDirectories(work);
+        try (CephCluster ceph = CephCluster.start(work.resolve("ceph"), POOL)) {
+            ceph.createImage(POOL, "shared", SIZE);
+            Gateway a = start(ceph, 1, work);
+            Gateway b = start(ceph, 2, work);
+            // both in their final states before the suite logs in (a change would be a unit
+            // attention): each gateway has applied both groups from the image's owner once
+            for (Gateway g : List.of(a, b)) {
+                g.launcher().output.await(Pattern.compile("Target " + Pattern.quote(TARGET)
+                        + " \\(gateway \\d, owner 1\\): group 1 ports .*; group 2 ports"), 10);
+                awaitGroups(g, groups(0x00, 0x01), 10_000);
+            }
+            ExternalTool suite = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(300));
+            StringBuilder all = new StringBuilder();
+            ExternalTool tools = new ExternalTool(work.resolve("tools"), Duration.ofSeconds(60));
+            for (String family : new String[] {"ALL.MultipathIO", "SCSI.MultipathIO"}) {
+                // MultipathIO.CompareAndWrite zeroes LBAs 0 to 255 but compares and writes 0 to 256
+                // (i <= n): LBA 256 must read zero as on a new image, which a run before left at 2
+                String z = tools.run("qemu-io", "-f", "raw", "-c", "write -P 0 131072 512", a.url());
+                assertTrue(z.contains("wrote 512/512 bytes"), z);
+                ExternalTool.Outcome cu = suite.execute("iscsi-test-cu", "-d", "-t", family, a.url(), b.url());
+                all.append(family).append(":\n").append(cu.output()).append('\n');
+                Files.writeString(work.resolve("iscsi-test-cu.txt"), all.toString());
+                Files.writeString(work.resolve("gateway1.txt"), a.launcher().output.since(0));
+                Files.writeString(work.resolve("gateway2.txt"), b.launcher().output.since(0));
+                Matcher m = PASSED.matcher(cu.output());
+                assertTrue(m.find(), cu.describe());
+                assertTrue(Integer.parseInt(m.group(2)) >= 3, family + ": the multipath tests ran:\n" + cu.describe());
+                assertEquals("0", m.group(3), family + " failed:\n" + cu.describe());
+                assertFalse(cu.output().contains("FAILED"), cu.describe());
+                assertFalse(cu.output().contains("SKIPPED"), cu.describe());
+            }
+            a.launcher().stopCleanly();
+            b.launcher().stopCleanly();
         }
     }
 

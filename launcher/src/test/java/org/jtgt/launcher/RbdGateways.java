@@ -62,6 +62,8 @@ final class RbdGateways {
                 + ",");
         Matcher m = portal.matcher(l.output.await(portal, 60));
         assertTrue(m.find());
+        // the rbd LUN is added once its store has connected to the cluster, which may be after the portal
+        l.output.await(Pattern.compile("Target " + Pattern.quote(TARGET) + " LUN 0: "), 60);
         return new Gateway(l, host, Integer.parseInt(m.group(1)));
     }
 

@@ -73,6 +73,7 @@ final class LogicalUnit {
     private final int maxCompareAndWriteBlocks;
     /** SPC-4 persistent reservations; they survive I_T nexus loss and logical unit reset. */
     private final PersistentReservations persistentReservations = new PersistentReservations();
+    private volatile org.jtgt.api.store.SharedUnitResets sharedResets;
     /** False once START STOP UNIT has ejected a removable unit's medium. */
     private volatile boolean mediumPresent = true;
     /**
@@ -499,6 +500,15 @@ final class LogicalUnit {
     /** The unit's persistent reservations (PERSISTENT RESERVE IN/OUT, SPC-4 5.13). */
     PersistentReservations persistentReservations() {
         return persistentReservations;
+    }
+
+    /** The resets the other gateways serving this unit's store share ({@link SharedResets}), or null. */
+    org.jtgt.api.store.SharedUnitResets sharedResets() {
+        return sharedResets;
+    }
+
+    void sharedResets(org.jtgt.api.store.SharedUnitResets r) {
+        sharedResets = r;
     }
 
     // ---- removable medium (SBC-3 5.15, 5.25) ----

@@ -255,8 +255,14 @@ enum SenseReason {
         return e instanceof NotAccessibleException n ? notAccessible(n) : UNRECOVERED_READ_ERROR;
     }
 
-    /** A shared store's access lost: standby (another client owns it now), or unavailable (fenced). */
+    /**
+     * A shared store's access lost: standby (another client owns it now), unavailable (fenced), or
+     * transitioning (moving now: try again).
+     */
     private static SenseReason notAccessible(NotAccessibleException e) {
+        if (e.transitioning()) {
+            return ASYMMETRIC_ACCESS_STATE_TRANSITION;
+        }
         return e.fenced() ? TARGET_PORT_IN_UNAVAILABLE_STATE : TARGET_PORT_IN_STANDBY_STATE;
     }
 

@@ -212,6 +212,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
                     "(kept for the next daemon process)"));   // never throws
         }
         shareReservations(unit, store, targetName, lun);
+        org.jtgt.api.store.SharedUnitResets resets = SharedResets.open(store, targetName, lun);
         KeptState keptState = state.kept;
         if (keptState != null) {
             keptState.restoreMode(unit);   // never throws
@@ -225,6 +226,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             }
             target.addLun(unit);
             unit.persistentReservations().attach(target, lun);
+            SharedResets.attach(target, unit, resets);
             target.reportedLunsChanged(lun);   // SPC-4 6.33, on the nexuses that see the new LUN
             if (store instanceof GatewayOwnership) {
                 GatewayStates.attach(state, target, (GatewayOwnership) store);
@@ -245,6 +247,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
                 throw new TargetAdminException("target " + targetName + " has no LUN " + lun);
             }
             GatewayStates.detach(target, unit);
+            SharedResets.detach(unit);
             for (Nexus n : target.nexuses()) {
                 n.unitAttentions().forget(lun);
             }

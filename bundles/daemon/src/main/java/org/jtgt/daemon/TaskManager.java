@@ -9,6 +9,7 @@ import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.event.TskMgmtRspEvent;
+import org.jtgt.api.store.SharedUnitResets;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *     NEXUS RESET 29h/07h on every LUN of that nexus (SAM-5 I_T NEXUS RESET → the I_T nexus loss
  *     event), TARGET WARM/COLD RESET 29h/00h on every LUN of every nexus of the target (RFC 7143
  *     11.5.1 defines them through SAM's target/hard reset; 29h/00h POWER ON, RESET, OR BUS DEVICE
- *     RESET OCCURRED is the generic code for it). The iSCSI driver closes the connections on a
+ *     RESET OCCURRED is the generic code for it). On a unit several gateways serve
+ *     ({@link SharedResets}) LOGICAL UNIT RESET and the target resets reach the unit on every
+ *     gateway before the function answers. The iSCSI driver closes the connections on a
  *     cold reset. LOGICAL UNIT RESET and the target resets also release SPC-2 reservations and
  *     end preventions of medium removal of the units they reset; I_T NEXUS RESET those of the
  *     nexus (SPC-2 5.5.1, SBC-3 5.15). Persistent reservations and registrations survive every
@@ -103,6 +106,7 @@ final class TaskManager {
                 end(unit, null, true, 0, router, w);
                 unit.reset();
                 target.unitAttentionForAllNexuses(lun, SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+                SharedResets.announce(unit, SharedUnitResets.Kind.LOGICAL_UNIT_RESET, w);
                 return TmfResponse.FUNCTION_COMPLETE;
             case I_T_NEXUS_RESET:
                 for (LogicalUnit u : target.luns()) {
@@ -117,6 +121,7 @@ final class TaskManager {
                     end(u, null, true, 0, router, w);
                     u.reset();
                     target.unitAttentionForAllNexuses(u.lun(), SenseReason.POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED);
+                    SharedResets.announce(u, SharedUnitResets.Kind.TARGET_RESET, w);
                 }
                 return TmfResponse.FUNCTION_COMPLETE;
             case QUERY_TASK:
@@ -196,6 +201,11 @@ final class TaskManager {
             pending.incrementAndGet();
             waitedFor++;
             t.addWaiter(this);
+        }
+
+        /** Waits for one more thing before answering (another gateway's reset); ended by {@link #taskEnded}. */
+        void hold() {
+            pending.incrementAndGet();
         }
 
         /** The function is done; answers now unless tasks it ended are still running. */

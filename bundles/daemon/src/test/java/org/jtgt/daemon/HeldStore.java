@@ -14,7 +14,7 @@ import org.jtgt.api.store.IoCompletion;
  * test releases it, so tasks are really in flight in the daemon while task management and other
  * commands arrive. With {@link #holding} false it completes inline, as the memory store does.
  */
-final class HeldStore extends MemoryStore implements AsyncBackingStore {
+class HeldStore extends MemoryStore implements AsyncBackingStore {
     /** One operation held. */
     record Op(String kind, long offset, ByteBuffer buffer, boolean fua, IoCompletion done) {
     }

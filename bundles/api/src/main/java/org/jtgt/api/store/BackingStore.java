@@ -169,6 +169,18 @@ public interface BackingStore extends Closeable {
         return true;
     }
 
+    /**
+     * The resets of this store's logical unit as every target (gateway) serving the store shares
+     * them ({@link SharedUnitResets}), or null (the default): the store is served by this target
+     * only, or its targets do not share resets.
+     *
+     * @throws IOException the store offers them but cannot set them up now
+     * @since 1.9
+     */
+    default SharedUnitResets sharedResets() throws IOException {
+        return null;
+    }
+
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
 

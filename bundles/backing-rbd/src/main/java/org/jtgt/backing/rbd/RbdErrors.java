@@ -28,6 +28,7 @@ final class RbdErrors {
             case RbdNative.EROFS: return "EROFS: the image's exclusive lock is held by another client";
             case RbdNative.ERANGE: return "ERANGE: out of range";
             case RbdNative.EILSEQ: return "EILSEQ: miscompare";
+            case RbdNative.ENOTCONN: return "ENOTCONN: not connected";
             case RbdNative.ESHUTDOWN: return "ESHUTDOWN: this client is blocklisted";
             case RbdNative.ETIMEDOUT: return "ETIMEDOUT: timed out";
             case RbdNative.EDQUOT: return "EDQUOT: pool quota reached";

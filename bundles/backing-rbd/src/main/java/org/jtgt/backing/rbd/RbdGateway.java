@@ -55,6 +55,7 @@ final class RbdGateway implements Runnable {
     private final Config config;
     private final String object;
     private final Thread thread;
+    private final RbdForwarding forwarding;
     private volatile boolean stopping;
     private volatile boolean paused;   // tests: a hung gateway process
     private volatile boolean owns;
@@ -73,6 +74,17 @@ final class RbdGateway implements Runnable {
         this.object = "jtgt.gateway." + image;
         this.thread = new Thread(this, "jtgt-rbd-gateway-" + image);
         this.thread.setDaemon(true);
+        this.forwarding = new RbdForwarding(store, this, object, notifyTimeout(config));
+    }
+
+    /** How long a follower waits for the owner's answer to a forwarded write: a few seconds, below the takeover time. */
+    static long notifyTimeout(Config c) {
+        return Math.max(500, Math.min(5_000, c.takeoverMs() - c.heartbeatMs()));
+    }
+
+    /** The channel of forwarded writes and shared resets on the gateway object. */
+    RbdForwarding forwarding() {
+        return forwarding;
     }
 
     /**
@@ -81,6 +93,7 @@ final class RbdGateway implements Runnable {
      * acquiring would then wait for the OSD's watch timeout; the heartbeat decides instead.
      */
     void start() {
+        forwarding.start();
         seenAt = System.nanoTime();
         seen = read(OWNER);
         List<String> holders = lockers();
@@ -180,6 +193,7 @@ final class RbdGateway implements Runnable {
 
     /** One heartbeat. */
     void step() {
+        forwarding.check();
         if (owns) {
             String request = read(REQUEST);
             int to = parseGateway(request);
@@ -281,9 +295,12 @@ final class RbdGateway implements Runnable {
     }
 
     private void release(String why) {
+        // first no longer the owner for forwarded operations; rbd_lock_release waits for those in flight
+        forwarding.stopExecuting(() -> {
+            owns = false;
+            owner = 0;
+        });
         int r = Rbd.rbd_lock_release(store.imageHandle());
-        owns = false;
-        owner = 0;
         if (r < 0) {
             LOG.warn("{}: rbd_lock_release: {}", store.describe(), RbdErrors.describe(r));
             checkFenced(r);

@@ -37,6 +37,7 @@ final class RbdNative {
     static final int EROFS = 30;
     static final int ERANGE = 34;
     static final int EILSEQ = 84;
+    static final int ENOTCONN = 107;
     static final int ESHUTDOWN = 108;   // also Ceph's EBLOCKLISTED
     static final int ETIMEDOUT = 110;
     static final int EDQUOT = 122;
@@ -123,6 +124,31 @@ final class RbdNative {
 
         /** The attribute's length, or -ENOENT (no object) / -ENODATA (no attribute). */
         static native int rados_getxattr(long ioctx, String object, String name, byte[] value, long length);
+
+        /** A completion calling {@code callback} ({@code rados_callback_t}) with {@code arg}, into {@code *out}. */
+        static native int rados_aio_create_completion2(long arg, long callback, long completionOut);
+
+        static native int rados_aio_get_return_value(long completion);
+
+        static native void rados_aio_release(long completion);
+
+        /**
+         * Notifies the object's watchers with {@code length} bytes at {@code buffer} (copied
+         * before the call returns); when every watcher acknowledged or {@code timeoutMs} passed
+         * the completion runs, and {@code *replyOut} / {@code *replyLengthOut} hold the acks
+         * (free with {@code rados_buffer_free}).
+         */
+        static native int rados_aio_notify(long ioctx, String object, long completion, long buffer, int length,
+                                           long timeoutMs, long replyOut, long replyLengthOut);
+
+        /** Acknowledges a notification with {@code length} reply bytes at {@code buffer} (copied). */
+        static native int rados_notify_ack(long ioctx, String object, long notifyId, long cookie, long buffer,
+                                           int length);
+
+        static native void rados_buffer_free(long buffer);
+
+        /** Waits until every watch callback of this client in progress has returned. */
+        static native int rados_watch_flush(long cluster);
     }
 
     /** librbd. */

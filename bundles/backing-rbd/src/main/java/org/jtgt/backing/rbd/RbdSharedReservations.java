@@ -288,18 +288,11 @@ final class RbdSharedReservations implements SharedReservations {
                 if (r < 0 && r != -RbdNative.ETIMEDOUT) {
                     throw failure("notify", r);
                 }
-                if (p == null || replyLength.getLong(0) < 4) {
+                if (p == null) {
                     return false;
                 }
-                // le32 acks, then per ack: le64 gid, le64 cookie, le32 length, bytes; then le32 timeouts
-                int acks = p.getInt(0);
-                long at = 4;
-                for (int i = 0; i < acks; i++) {
-                    at += 16;
-                    at += 4 + Integer.toUnsignedLong(p.getInt(at));
-                }
-                int timeouts = at + 4 <= replyLength.getLong(0) ? p.getInt(at) : 0;
-                return acks + timeouts > (cookie != 0 ? 1 : 0);
+                long counts = NotifyReply.scan(Pointer.nativeValue(p), replyLength.getLong(0), null);
+                return NotifyReply.acks(counts) + NotifyReply.timeouts(counts) > (cookie != 0 ? 1 : 0);
             } finally {
                 if (p != null) {
                     Calls.rados_buffer_free(p);

@@ -21,6 +21,7 @@ import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.store.MiscompareException;
 import org.jtgt.api.store.NotAccessibleException;
 import org.jtgt.api.store.SharedReservations;
+import org.jtgt.api.store.SharedUnitResets;
 import org.jtgt.api.target.AccessState;
 import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.backing.rbd.RbdNative.Rados;
@@ -211,6 +212,13 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
         return RbdSharedReservations.open(cluster, pool, RbdSharedReservations.imageId(handle, describe()), image);
     }
 
+    /** A gateway's resets reach the other gateways of its cluster ({@link RbdForwarding}); none without {@code gateway=N}. */
+    @Override
+    public SharedUnitResets sharedResets() {
+        RbdGateway g = gateway;
+        return g == null ? null : g.forwarding();
+    }
+
     @Override
     public String describe() {
         return "rbd " + pool + "/" + image;
@@ -311,7 +319,7 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
 
     @Override
     public void submitDeallocate(long offset, long length, IoCompletion done) {
-        if (answeredBeforeSubmit(offset, length, true, done)) {
+        if (answeredBeforeSubmit(KIND_ZEROES, offset, length, null, null, done)) {
             return;
         }
         Op op = acquire(done);
@@ -372,13 +380,26 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
     }
 
     /**
-     * A gateway that does not own the image refuses writes itself (NOT READY, standby), so that
-     * librbd never asks the owner for the lock (no ping-pong) nor takes a lock just released.
+     * A gateway that does not own the image never writes it through librbd, so that librbd never
+     * asks the owner for the lock (no ping-pong) nor takes a lock just released: an
+     * active/non-optimized follower forwards the write to the owner ({@link RbdForwarding}), a
+     * standby one refuses it (NOT READY, standby). True if the write is answered or on its way.
      */
-    private boolean refusesWrites(IoCompletion done) {
+    private boolean writesElsewhere(int kind, long offset, long length, ByteBuffer data, ByteBuffer compare,
+                                    IoCompletion done) {
         RbdGateway g = gateway;
         if (g == null || g.owns()) {
             return false;
+        }
+        if (g.config().follower() == AccessState.ACTIVE_NON_OPTIMIZED && !g.fenced()) {
+            int op = kind == KIND_WRITE ? RbdForwarding.OP_WRITE : kind == KIND_COMPARE_AND_WRITE
+                    ? RbdForwarding.OP_COMPARE_AND_WRITE : kind == KIND_ZEROES ? RbdForwarding.OP_ZEROES
+                    : RbdForwarding.OP_FLUSH;
+            g.forwarding().forward(op, offset, length, data, compare, done);
+            return true;
+        }
+        if (kind == KIND_FLUSH) {
+            return false;   // as before: a standby gateway's flush has nothing of its own to flush
         }
         done.ioDone(new NotAccessibleException(describe() + ": gateway " + g.config().gateway()
                 + " does not own the image" + (g.owner() > 0 ? " (gateway " + g.owner() + " does)" : ""), g.fenced()));
@@ -386,25 +407,29 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
     }
 
     /**
-     * What is answered without librbd: a range outside the image (its error), nothing to do
-     * (success), a write this store may not make now ({@link #refusesWrites}). True if answered.
+     * What is answered without librbd here: a range outside the image (its error), nothing to do
+     * (success), a write this store does not make itself ({@link #writesElsewhere}). True if
+     * answered or forwarded.
      */
-    private boolean answeredBeforeSubmit(long offset, long length, boolean write, IoCompletion done) {
-        IOException bad = checkRange(offset, length);
-        if (bad != null) {
-            done.ioDone(bad);
-            return true;
+    private boolean answeredBeforeSubmit(int kind, long offset, long length, ByteBuffer data, ByteBuffer compare,
+                                         IoCompletion done) {
+        if (kind != KIND_FLUSH) {
+            IOException bad = checkRange(offset, length);
+            if (bad != null) {
+                done.ioDone(bad);
+                return true;
+            }
+            if (length == 0) {
+                done.ioDone(null);
+                return true;
+            }
         }
-        if (length == 0) {
-            done.ioDone(null);
-            return true;
-        }
-        return write && refusesWrites(done);
+        return kind != KIND_READ && writesElsewhere(kind, offset, length, data, compare, done);
     }
 
     private void submit(int kind, long offset, ByteBuffer buffer, ByteBuffer compare, IoCompletion done) {
         int length = buffer == null ? 0 : buffer.remaining();
-        if (kind != KIND_FLUSH && answeredBeforeSubmit(offset, length, kind != KIND_READ, done)) {
+        if (answeredBeforeSubmit(kind, offset, length, buffer, compare, done)) {
             return;
         }
         Op op = acquire(done);
@@ -580,6 +605,25 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
         }
     }
 
+    /**
+     * The first differing byte's offset from the start of a compared range of {@code length}
+     * bytes at {@code offset}, from librbd's mismatch offset {@code m}. librbd 16.2 reports the
+     * object's start in the image plus the offset within the compared bytes (it maps the OSD's
+     * buffer offset as if it were an offset in the object); a librbd that reports the image offset
+     * of the byte is understood too.
+     */
+    long mismatchWithin(long m, long offset, long length) {
+        if (m - offset >= 0 && m - offset < length) {
+            return m - offset;
+        }
+        long objectStart = objectSize > 0 ? offset - offset % objectSize : 0;
+        if (m - objectStart >= 0 && m - objectStart < length) {
+            return m - objectStart;
+        }
+        LOG.debug("{}: compare-and-write mismatch offset {} not within {} bytes at {}", describe(), m, length, offset);
+        return 0;
+    }
+
     // ---------------------------------------------------------------- close
 
     /**
@@ -597,6 +641,7 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
         RbdGateway g = gateway;
         if (g != null) {
             g.listener(null);
+            g.forwarding().close();   // no forwarded operation starts or stays in flight past here
         }
         workers.shutdown();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
@@ -744,23 +789,9 @@ final class RbdStore implements AsyncBackingStore, GatewayOwnership {
             return null;
         }
 
-        /**
-         * The first differing byte's offset from the start of the compared range. librbd 16.2
-         * reports the object's start in the image plus the offset within the compared bytes (it
-         * maps the OSD's buffer offset as if it were an offset in the object); a librbd that
-         * reports the image offset of the byte is understood too.
-         */
+        /** The first differing byte's offset from the start of the compared range. */
         private long mismatchWithin() {
-            long m = slotMemory.getLong((long) index * SLOT_BYTES + 8);
-            if (m - offset >= 0 && m - offset < length) {
-                return m - offset;
-            }
-            long objectStart = objectSize > 0 ? offset - offset % objectSize : 0;
-            if (m - objectStart >= 0 && m - objectStart < length) {
-                return m - objectStart;
-            }
-            LOG.debug("{}: compare-and-write mismatch offset {} not within {} bytes at {}", describe(), m, length, offset);
-            return 0;
+            return RbdStore.this.mismatchWithin(slotMemory.getLong((long) index * SLOT_BYTES + 8), offset, length);
         }
 
         private String operation() {

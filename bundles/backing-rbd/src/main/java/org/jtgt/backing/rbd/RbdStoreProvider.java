@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * <li>{@code id=NAME}: the client id, without {@code client.} (default {@code admin});</li>
  * <li>{@code gateway=N} (1..65535): this process is gateway N of a gateway cluster on the image,
  * N being its target port group ({@link RbdGateway}); {@code follower=standby|active/non-optimized}
- * (default standby): the state of the groups of gateways that do not own the image;
+ * (default standby): the state of the groups of gateways that do not own the image (an
+ * active/non-optimized gateway forwards its writes to the owner, {@link RbdForwarding});
  * {@code heartbeat=MS} (100..60000, default 1000) and {@code takeover=MS} (at least three
  * heartbeats, default 10000): a gateway takes over when the owner's heartbeat stayed unchanged
  * that long.</li>

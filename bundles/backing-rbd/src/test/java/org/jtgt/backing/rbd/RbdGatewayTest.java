@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two gateways' stores on one image in one JVM ({@link RbdGateway}): the first one up owns the
- * image, the other follows and its writes are refused; a request moves ownership; a silent owner
+ * image, the other follows and its writes are refused (standby) or forwarded to the owner
+ * (active/non-optimized); a request moves ownership; a silent owner
  * is broken (blocklisted) after the takeover time and never acknowledges a write again.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -51,7 +52,12 @@ class RbdGatewayTest {
     }
 
     private static RbdStore gateway(String image, int number) throws IOException {
+        return gateway(image, number, "standby");
+    }
+
+    private static RbdStore gateway(String image, int number, String follower) throws IOException {
         Map<String, String> o = new HashMap<>();
+        o.put(RbdStoreProvider.OPTION_FOLLOWER, follower);
         o.put(RbdStoreProvider.OPTION_CONF, cluster.conf().toString());
         o.put(RbdStoreProvider.OPTION_KEYRING, cluster.adminKeyring().toString());
         o.put(RbdStoreProvider.OPTION_ID, cluster.clientId());
@@ -59,6 +65,32 @@ class RbdGatewayTest {
         o.put(RbdStoreProvider.OPTION_HEARTBEAT, Long.toString(HEARTBEAT_MS));
         o.put(RbdStoreProvider.OPTION_TAKEOVER, Long.toString(TAKEOVER_MS));
         return (RbdStore) new RbdStoreProvider().open(POOL + "/" + image, 0, o);
+    }
+
+    /** The image as a client outside the gateway cluster reads it. */
+    private static RbdStore plain(String image) throws IOException {
+        Map<String, String> o = new HashMap<>();
+        o.put(RbdStoreProvider.OPTION_CONF, cluster.conf().toString());
+        o.put(RbdStoreProvider.OPTION_KEYRING, cluster.adminKeyring().toString());
+        o.put(RbdStoreProvider.OPTION_ID, cluster.clientId());
+        return (RbdStore) new RbdStoreProvider().open(POOL + "/" + image, 0, o);
+    }
+
+    /** A synchronous compare and write through the asynchronous call. */
+    private static void compareAndWrite(RbdStore s, long offset, ByteBuffer expected, ByteBuffer data)
+            throws Exception {
+        java.util.concurrent.CompletableFuture<IOException> f = new java.util.concurrent.CompletableFuture<>();
+        s.submitCompareAndWrite(offset, expected, data, false, f::complete);
+        IOException e = f.get(30, TimeUnit.SECONDS);
+        if (e != null) {
+            throw e;
+        }
+    }
+
+    private static NotAccessibleException assertTransitioning(IOException e) {
+        NotAccessibleException n = assertInstanceOf(NotAccessibleException.class, e);
+        assertTrue(n.transitioning(), n.getMessage());
+        return n;
     }
 
     private static ByteBuffer pattern(int bytes, int seed) {
@@ -228,6 +260,130 @@ class RbdGatewayTest {
             assertArrayEquals(bytes(pattern(4096, 3)), read(a, 8192, 4096));
             assertArrayEquals(new byte[4096], read(a, 12288, 4096));
             System.out.println("move " + moved + " ms, takeover " + takeover + " ms after the last heartbeat");
+        }
+    }
+    /**
+     * An active/non-optimized follower serves writes by forwarding them to the owner: plain
+     * writes (one over the notification's chunk size), compare and write (atomic on the owner,
+     * a mismatch reported at its offset and nothing written), write zeroes and flush; the data
+     * reads back through the owner, the follower and a client outside the cluster.
+     */
+    @Test
+    void anActiveFollowerForwardsItsWritesToTheOwner() throws Exception {
+        cluster.createImage(POOL, "forward", 8 * MIB);
+        try (RbdStore a = gateway("forward", 1, "an"); RbdStore b = gateway("forward", 2, "an")) {
+            assertEquals(1, a.owner());
+            await(5_000, "gateway 2 sees gateway 1 own the image", () -> b.owner() == 1);
+            b.write(0, pattern(4096, 1), false);
+            int big = 3 * (int) MIB + 4096;   // 13 notifications in flight at once
+            b.write(MIB, pattern(big, 2), true);
+            b.flush();
+            try (RbdStore outside = plain("forward")) {
+                for (RbdStore s : new RbdStore[] {a, b, outside}) {
+                    assertArrayEquals(bytes(pattern(4096, 1)), read(s, 0, 4096));
+                    assertArrayEquals(bytes(pattern(big, 2)), read(s, MIB, big));
+                }
+            }
+            assertFalse(b.gatewayPart().owns(), "forwarding moved no lock");
+            assertTrue(a.gatewayPart().owns());
+
+            // compare and write through the follower: a match writes, a mismatch names its offset
+            ByteBuffer old = ByteBuffer.allocateDirect(512).put(0, bytes(pattern(4096, 1)), 512, 512);
+            compareAndWrite(b, 512, old, pattern(512, 3));
+            assertArrayEquals(bytes(pattern(512, 3)), read(a, 512, 512));
+            ByteBuffer wrong = pattern(512, 3);
+            wrong.put(100, (byte) (wrong.get(100) ^ 0x55));
+            org.jtgt.api.store.MiscompareException m = assertThrows(org.jtgt.api.store.MiscompareException.class,
+                    () -> compareAndWrite(b, 512, wrong, pattern(512, 4)));
+            assertEquals(100, m.offset());
+            assertArrayEquals(bytes(pattern(512, 3)), read(a, 512, 512), "nothing written on a miscompare");
+
+            // write zeroes (UNMAP, WRITE SAME with UNMAP)
+            b.deallocate(MIB, 8192);
+            assertArrayEquals(new byte[8192], read(a, MIB, 8192));
+
+            // the owner at its bound answers busy: the follower says transitioning, nothing is written
+            a.gatewayPart().forwarding().ownerLimit(0);
+            NotAccessibleException busy = assertTransitioning(
+                    assertThrows(IOException.class, () -> b.write(2 * 4096, pattern(4096, 5), false)));
+            assertTrue(busy.getMessage().contains("bound"), busy.getMessage());
+            assertArrayEquals(new byte[4096], read(a, 2 * 4096, 4096));
+            a.gatewayPart().forwarding().ownerLimit(RbdForwarding.OWNER_SLOTS);
+            b.write(2 * 4096, pattern(4096, 5), false);
+            assertArrayEquals(bytes(pattern(4096, 5)), read(a, 2 * 4096, 4096));
+        }
+    }
+
+    /**
+     * A follower whose owner is fenced (blocklisted) or gone never reports a write it did not see
+     * done: the fenced owner's librbd refuses it (or its watch is gone), the follower answers NOT
+     * READY, ASYMMETRIC ACCESS STATE TRANSITION, and the bytes are not there.
+     */
+    @Test
+    void aFollowerWhoseOwnerIsFencedOrGoneAnswersTransitioning() throws Exception {
+        cluster.createImage(POOL, "forward-fenced", 8 * MIB);
+        RbdStore a = gateway("forward-fenced", 1, "an");
+        String aAddress = a.clientAddress();
+        try (RbdStore b = gateway("forward-fenced", 2, "an"); RbdStore outside = plain("forward-fenced")) {
+            await(5_000, "gateway 2 sees gateway 1 own the image", () -> b.owner() == 1);
+            b.write(0, pattern(4096, 1), false);
+            // gateway 2 stops its heartbeat steps: it keeps believing in gateway 1 and never takes over
+            b.gatewayPart().pause(true);
+            cluster.ceph("osd", "blocklist", "add", aAddress);
+            java.util.List<Long> acknowledged = new java.util.ArrayList<>();
+            IOException refused = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            for (int i = 1; refused == null && System.nanoTime() < deadline; i++) {
+                try {
+                    b.write(i * 4096L, pattern(4096, 10 + i), false);
+                    acknowledged.add((long) i);   // before the owner had the OSD map that names it
+                    Thread.sleep(200);
+                } catch (IOException e) {
+                    refused = e;
+                    NotAccessibleException n = assertTransitioning(e);
+                    assertFalse(n.fenced(), "the follower itself is not fenced");
+                    assertArrayEquals(new byte[4096], read(outside, i * 4096L, 4096), "a refused write is not there");
+                }
+            }
+            assertTransitioning(refused);
+            for (long i : acknowledged) {
+                assertArrayEquals(bytes(pattern(4096, 10 + (int) i)), read(outside, i * 4096, 4096),
+                        "every acknowledged write is there");
+            }
+            // the owner gone altogether (its watch removed): no answer, transitioning
+            a.close();
+            NotAccessibleException gone = assertTransitioning(
+                    assertThrows(IOException.class, () -> b.write(7 * MIB, pattern(4096, 9), false)));
+            assertTrue(gone.getMessage().contains("no answer"), gone.getMessage());
+            assertArrayEquals(new byte[4096], read(outside, 7 * MIB, 4096));
+            b.gatewayPart().pause(false);
+        } finally {
+            a.close();
+            cluster.ceph("osd", "blocklist", "rm", aAddress);
+        }
+    }
+
+    /** A reset announced by one gateway reaches the others' listeners before the announcement completes. */
+    @Test
+    void aResetReachesTheOtherGateways() throws Exception {
+        cluster.createImage(POOL, "reset", 8 * MIB);
+        try (RbdStore a = gateway("reset", 1); RbdStore b = gateway("reset", 2, "an")) {
+            java.util.List<String> heard = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            a.sharedResets().listen(k -> heard.add("1 " + k));
+            b.sharedResets().listen(k -> heard.add("2 " + k));
+            java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
+            a.sharedResets().announce(org.jtgt.api.store.SharedUnitResets.Kind.LOGICAL_UNIT_RESET, ok -> {
+                done.complete(ok && heard.contains("2 LOGICAL_UNIT_RESET"));
+            });
+            assertTrue(done.get(15, TimeUnit.SECONDS), "every gateway acknowledged, after its listener ran: " + heard);
+            assertEquals(java.util.List.of("2 LOGICAL_UNIT_RESET"), heard, "not told of its own reset");
+            assertEquals(null, plainResets());
+        }
+    }
+
+    private static Object plainResets() throws IOException {
+        try (RbdStore s = plain("reset")) {
+            return s.sharedResets();
         }
     }
 }

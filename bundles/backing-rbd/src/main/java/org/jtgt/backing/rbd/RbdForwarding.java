@@ -1,0 +1,682 @@
+package org.jtgt.backing.rbd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import com.sun.jna.CallbackThreadInitializer;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+import org.jtgt.api.store.IoCompletion;
+import org.jtgt.api.store.MiscompareException;
+import org.jtgt.api.store.NotAccessibleException;
+import org.jtgt.api.store.SharedUnitResets;
+import org.jtgt.backing.rbd.RbdNative.Rados;
+import org.jtgt.backing.rbd.RbdNative.Rbd;
+import org.jtgt.backing.rbd.RbdSharedReservations.Calls;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateways' channel on the gateway object {@code jtgt.gateway.IMAGE}: every gateway watches
+ * it ({@code rados_watch2}); a follower sends its writes to the owner as notifications, and a
+ * gateway whose logical unit was reset tells the others.
+ *
+ * <p>Forwarding: a follower's write, compare and write, write zeroes or flush is a notification
+ * ({@code rados_aio_notify}) of a {@value #HEADER}-byte header (little-endian: magic, operation,
+ * flags, the owner it is meant for, the sender, data bytes, offset, length) and the data, at most
+ * {@value #CHUNK} bytes (a longer write is several notifications, each atomic on its own). Only
+ * the gateway that is the owner named and holds the image's lock executes it, asynchronously
+ * through librbd, and acknowledges with a {@value #REPLY}-byte reply (magic, status: 0, -errno or
+ * {@link #STATUS_BUSY}, the mismatch offset); every other watcher acknowledges empty at once. The
+ * follower completes the command from the acknowledgements: success, MISCOMPARE at the offset,
+ * or, with no reply from the owner (gone, no longer owner, timed out) or a refused write (EROFS,
+ * ESHUTDOWN: fenced), NOT READY, ASYMMETRIC ACCESS STATE TRANSITION, so the initiator retries.
+ * Bounds: {@value #FOLLOWER_SLOTS} notifications in flight per follower (a submitter waits up to
+ * the notify timeout for a free one), {@value #OWNER_SLOTS} forwarded operations executing per
+ * owner (beyond them it answers busy), the notify timeout below the takeover time.
+ *
+ * <p>Resets ({@link SharedUnitResets}): a notification naming the kind, acknowledged by each other
+ * gateway after its listener ran, waited for up to {@value #RESET_TIMEOUT_MS} ms.
+ */
+final class RbdForwarding implements SharedUnitResets {
+    private static final Logger LOG = LoggerFactory.getLogger(RbdForwarding.class);
+
+    static final int MAGIC = 0x4A54_4657;
+    static final int OP_WRITE = 1;
+    static final int OP_COMPARE_AND_WRITE = 2;
+    static final int OP_ZEROES = 3;
+    static final int OP_FLUSH = 4;
+    static final int OP_RESET = 5;
+    static final int HEADER = 40;
+    static final int REPLY = 16;
+    static final int CHUNK = 256 << 10;
+    static final int FOLLOWER_SLOTS = 16;
+    /** Room for four followers' notifies in flight: with fewer, an owner is never busy. */
+    static final int OWNER_SLOTS = 64;
+    static final int STATUS_BUSY = 1;
+    static final long RESET_TIMEOUT_MS = 10_000;
+    /** Per send slot: the completion handle, the reply buffer's address, its length. */
+    private static final int SEND_BYTES = 24;
+    /** Per execution slot: the completion handle, the mismatch offset, the reply. */
+    private static final int EXEC_BYTES = 16 + REPLY;
+    /** Slot memory a notification may still write into at close (librados never completed it). */
+    private static final List<Memory> KEPT = new ArrayList<>();
+
+    private final RbdStore store;
+    private final RbdGateway gateway;
+    private final int self;
+    private final String oid;
+    private final long ioctx;
+    private final long notifyTimeoutMs;
+
+    private final Memory staging = new Memory(HEADER + CHUNK);
+    private final ByteBuffer stagingView = staging.getByteBuffer(0, HEADER + CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+    private final Memory sendMemory = new Memory((long) FOLLOWER_SLOTS * SEND_BYTES);
+    private final Send[] sends = new Send[FOLLOWER_SLOTS];
+    private final ArrayBlockingQueue<Send> freeSends = new ArrayBlockingQueue<>(FOLLOWER_SLOTS);
+    private final RbdNative.CompletionCallback sentCallback = this::sent;
+    private final long sentPointer;
+
+    private final Memory execMemory = new Memory((long) OWNER_SLOTS * EXEC_BYTES);
+    private final Exec[] execs = new Exec[OWNER_SLOTS];
+    private final ArrayBlockingQueue<Exec> freeExecs = new ArrayBlockingQueue<>(OWNER_SLOTS);
+    private final RbdNative.CompletionCallback executedCallback = this::executed;
+    private final long executedPointer;
+    private volatile int ownerLimit = OWNER_SLOTS;
+    /** The reply of an operation refused before execution (busy, malformed); under its own lock. */
+    private final Memory scratch = new Memory(REPLY);
+
+    private final RbdSharedReservations.WatchCallback watchCallback = this::notified;
+    private final RbdSharedReservations.WatchErrorCallback errorCallback = this::watchError;
+    private volatile long cookie;
+    private volatile Consumer<Kind> resetListener;
+    private volatile boolean closed;
+    /**
+     * Held while an operation for this owner is checked and submitted, and by the gateway while it
+     * stops owning ({@link #stopExecuting}), so that nothing reaches librbd after the lock is
+     * released (librbd would take the lock again for it).
+     */
+    private final Object executing = new Object();
+
+    RbdForwarding(RbdStore store, RbdGateway gateway, String oid, long notifyTimeoutMs) {
+        this.store = store;
+        this.gateway = gateway;
+        this.self = gateway.config().gateway();
+        this.oid = oid;
+        this.ioctx = store.ioctxHandle();
+        this.notifyTimeoutMs = notifyTimeoutMs;
+        long base = Pointer.nativeValue(sendMemory);
+        for (int i = 0; i < FOLLOWER_SLOTS; i++) {
+            sends[i] = new Send(i, base + (long) i * SEND_BYTES);
+            freeSends.add(sends[i]);
+        }
+        base = Pointer.nativeValue(execMemory);
+        for (int i = 0; i < OWNER_SLOTS; i++) {
+            execs[i] = new Exec(i, base + (long) i * EXEC_BYTES);
+            freeExecs.add(execs[i]);
+        }
+        CallbackThreadInitializer init = new CallbackThreadInitializer(true, false, "jtgt-rbd-forward " + oid);
+        Native.setCallbackThreadInitializer(sentCallback, init);
+        Native.setCallbackThreadInitializer(executedCallback, init);
+        Native.setCallbackThreadInitializer(watchCallback, init);
+        Native.setCallbackThreadInitializer(errorCallback, init);
+        this.sentPointer = RbdNative.functionPointer(sentCallback);
+        this.executedPointer = RbdNative.functionPointer(executedCallback);
+    }
+
+    /** Runs {@code change} (the gateway ceasing to own) with no forwarded operation being submitted meanwhile. */
+    void stopExecuting(Runnable change) {
+        synchronized (executing) {
+            change.run();
+        }
+    }
+
+    long notifyTimeoutMillis() {
+        return notifyTimeoutMs;
+    }
+
+    /** Tests: the owner's bound of forwarded operations executing at once (at most {@value #OWNER_SLOTS}). */
+    void ownerLimit(int limit) {
+        ownerLimit = Math.min(limit, OWNER_SLOTS);
+    }
+
+    // ---------------------------------------------------------------- the watch
+
+    /** Watches the gateway object, creating it if it does not exist yet; a failure is logged and retried by {@link #check}. */
+    void start() {
+        try {
+            watch();
+        } catch (IOException e) {
+            LOG.warn("{}: gateway {} cannot watch {}: {}; forwarded writes and shared resets wait for it",
+                    store.describe(), self, oid, e.getMessage());
+        }
+    }
+
+    private void watch() throws IOException {
+        try (Memory out = new Memory(8)) {
+            int r = Calls.rados_watch2(ioctx, oid, out, watchCallback, errorCallback, null);
+            if (r == -RbdNative.ENOENT) {
+                long op = Calls.rados_create_write_op();
+                try {
+                    Calls.rados_write_op_create(op, 0, null);
+                    r = Calls.rados_write_op_operate(op, ioctx, oid, null, 0);
+                } finally {
+                    Calls.rados_release_write_op(op);
+                }
+                if (r < 0) {
+                    throw new IOException("create: " + RbdErrors.describe(r));
+                }
+                r = Calls.rados_watch2(ioctx, oid, out, watchCallback, errorCallback, null);
+            }
+            if (r < 0) {
+                throw new IOException("watch: " + RbdErrors.describe(r));
+            }
+            cookie = out.getLong(0);
+        }
+    }
+
+    /** Each heartbeat: sets the watch up again if it was lost. */
+    void check() {
+        if (closed) {
+            return;
+        }
+        long c = cookie;
+        int r = c == 0 ? -RbdNative.ENOENT : Calls.rados_watch_check(ioctx, c);
+        if (r >= 0) {
+            return;
+        }
+        if (c != 0) {
+            Calls.rados_unwatch2(ioctx, c);
+            cookie = 0;
+            LOG.warn("{}: gateway {}: watch of {} lost ({}); setting it up again", store.describe(), self, oid,
+                    RbdErrors.describe(r));
+        }
+        try {
+            watch();
+        } catch (IOException e) {
+            LOG.debug("{}: watch {}: {}", store.describe(), oid, e.getMessage());
+        }
+    }
+
+    private void watchError(Pointer arg, long c, int err) {
+        LOG.warn("{}: gateway {}: watch of {}: {}", store.describe(), self, oid, RbdErrors.describe(err));
+    }
+
+    /** librados' watch thread: a forwarded operation for this owner, a reset, or nothing for this gateway. */
+    private void notified(Pointer arg, long notifyId, long c, long notifierId, Pointer data, long length) {
+        try {
+            if (data == null || length < HEADER || data.getInt(0) != MAGIC) {
+                ack(notifyId, c, 0, 0);   // e.g. an empty notification counting the watchers
+                return;
+            }
+            ByteBuffer h = data.getByteBuffer(0, HEADER).order(ByteOrder.LITTLE_ENDIAN);
+            int op = h.getInt(4);
+            int flags = h.getInt(8);
+            int owner = h.getInt(12);
+            int sender = h.getInt(16);
+            int dataBytes = h.getInt(20);
+            long offset = h.getLong(24);
+            long n = h.getLong(32);
+            if (op == OP_RESET) {
+                Consumer<Kind> l = resetListener;
+                if (sender != self && l != null && flags >= 0 && flags < Kind.values().length) {
+                    try {
+                        l.accept(Kind.values()[flags]);
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}: the reset listener failed", store.describe(), e);
+                    }
+                }
+                ack(notifyId, c, 0, 0);
+                return;
+            }
+            synchronized (executing) {
+                if (owner != self || closed || !gateway.owns()) {
+                    ack(notifyId, c, 0, 0);
+                    return;
+                }
+                execute(notifyId, c, data, length, op, sender, dataBytes, offset, n);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("{}: a notification failed", store.describe(), e);
+            ack(notifyId, c, 0, 0);
+        }
+    }
+
+    private void ack(long notifyId, long c, long reply, int length) {
+        int r = Rados.rados_notify_ack(ioctx, oid, notifyId, c, reply, length);
+        if (r < 0) {
+            LOG.debug("{}: notify ack: {}", store.describe(), RbdErrors.describe(r));
+        }
+    }
+
+    // ---------------------------------------------------------------- owner side
+
+    /** The owner: copies the data into a free execution slot and submits it to librbd; busy beyond the bound. */
+    private void execute(long notifyId, long c, Pointer data, long length, int op, int sender, int dataBytes,
+                         long offset, long n) {
+        int expected = op == OP_WRITE ? (int) Math.min(n, Integer.MAX_VALUE)
+                : op == OP_COMPARE_AND_WRITE ? (int) Math.min(2 * n, Integer.MAX_VALUE) : 0;
+        boolean bad = op < OP_WRITE || op > OP_FLUSH || dataBytes != expected || dataBytes > CHUNK
+                || HEADER + (long) dataBytes > length || offset < 0 || n < 0 || offset > store.size() - n
+                || (op == OP_COMPARE_AND_WRITE
+                    && offset % RbdStore.COMPARE_AND_WRITE_LIMIT + n > RbdStore.COMPARE_AND_WRITE_LIMIT);
+        Exec e = bad ? null : freeExecs.poll();
+        if (e != null && OWNER_SLOTS - freeExecs.size() > ownerLimit) {
+            freeExecs.add(e);
+            e = null;
+        }
+        if (e == null) {
+            if (!bad) {
+                LOG.debug("{}: gateway {} at its bound of {} forwarded operations: gateway {} is told busy",
+                        store.describe(), self, ownerLimit, sender);
+            } else {
+                LOG.warn("{}: gateway {} sent a malformed forwarded operation ({} {} bytes at {})", store.describe(),
+                        sender, op, n, offset);
+            }
+            synchronized (scratch) {
+                scratch.setInt(0, MAGIC);
+                scratch.setInt(4, bad ? -RbdNative.EINVAL : STATUS_BUSY);
+                scratch.setLong(8, -1);
+                ack(notifyId, c, Pointer.nativeValue(scratch), REPLY);
+            }
+            return;
+        }
+        e.notifyId = notifyId;
+        e.cookie = c;
+        e.op = op;
+        e.offset = offset;
+        e.length = n;
+        long address = 0;
+        if (dataBytes > 0) {
+            if (e.data == null) {
+                e.data = new Memory(CHUNK);   // once per slot, kept until close
+                e.view = e.data.getByteBuffer(0, CHUNK);
+                e.address = Pointer.nativeValue(e.data);
+            }
+            e.view.clear();
+            e.view.put(data.getByteBuffer(HEADER, dataBytes));   // JNA's view object: the one allocation
+            address = e.address;
+        }
+        int r = Rbd.rbd_aio_create_completion(e.index, executedPointer, e.completionAddress);
+        if (r < 0) {
+            e.reply(r, -1);
+            return;
+        }
+        long completion = execMemory.getLong(e.completionAddress - Pointer.nativeValue(execMemory));
+        long s;
+        long image = store.imageHandle();
+        switch (op) {
+            case OP_WRITE:
+                s = Rbd.rbd_aio_write(image, offset, n, address, completion);
+                break;
+            case OP_COMPARE_AND_WRITE:
+                execMemory.setLong(e.mismatchAddress - Pointer.nativeValue(execMemory), -1);
+                s = Rbd.rbd_aio_compare_and_write(image, offset, n, address, address + n, completion,
+                        e.mismatchAddress, 0);
+                break;
+            case OP_ZEROES:
+                s = Rbd.rbd_aio_write_zeroes(image, offset, n, completion, 0, 0);
+                break;
+            default:
+                s = Rbd.rbd_aio_flush(image, completion);
+                break;
+        }
+        if (s < 0) {
+            Rbd.rbd_aio_release(completion);
+            e.reply(s, -1);
+        }
+    }
+
+
+    /** librbd's completion of a forwarded operation on the owner: acknowledge with its result. */
+    private void executed(long completion, long arg) {
+        Exec e = execs[(int) arg];
+        long r;
+        try {
+            r = Rbd.rbd_aio_get_return_value(completion);
+        } finally {
+            Rbd.rbd_aio_release(completion);
+        }
+        long mismatch = -1;
+        if (e.op == OP_COMPARE_AND_WRITE && r == -RbdNative.EILSEQ) {
+            mismatch = store.mismatchWithin(execMemory.getLong(e.mismatchAddress - Pointer.nativeValue(execMemory)),
+                    e.offset, e.length);
+        }
+        e.reply(r < 0 ? r : 0, mismatch);
+    }
+
+    /** One forwarded operation executing on the owner. */
+    private final class Exec {
+        final int index;
+        final long completionAddress;
+        final long mismatchAddress;
+        final long replyAddress;
+        /** The data: allocated on the slot's first use, then kept. */
+        Memory data;
+        ByteBuffer view;
+        long address;
+        long notifyId;
+        long cookie;
+        int op;
+        long offset;
+        long length;
+
+        Exec(int index, long at) {
+            this.index = index;
+            this.completionAddress = at;
+            this.mismatchAddress = at + 8;
+            this.replyAddress = at + 16;
+            this.view = null;
+        }
+
+        /** Acknowledges the notification with {@code status} and frees the slot. */
+        void reply(long status, long mismatch) {
+            long base = Pointer.nativeValue(execMemory);
+            execMemory.setInt(replyAddress - base, MAGIC);
+            execMemory.setInt(replyAddress - base + 4, (int) status);
+            execMemory.setLong(replyAddress - base + 8, mismatch);
+            if (status < 0 && status != -RbdNative.EILSEQ) {
+                LOG.info("{}: gateway {}: a forwarded {} of {} bytes at {} failed: {}", store.describe(), self,
+                        name(op), length, offset, RbdErrors.describe(status));
+            }
+            ack(notifyId, cookie, replyAddress, REPLY);
+            freeExecs.add(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- follower side
+
+    /**
+     * Sends {@code op} to the owner and completes {@code done} with its outcome. {@code data} (a
+     * write's, a compare and write's new bytes) and {@code compare} are read before this returns.
+     */
+    void forward(int op, long offset, long length, ByteBuffer data, ByteBuffer compare, IoCompletion done) {
+        int owner = gateway.owner();
+        if (closed) {
+            done.ioDone(new IOException(store.describe() + " is closed"));
+            return;
+        }
+        if (owner == 0 || owner == self || gateway.fenced()) {
+            done.ioDone(gateway.fenced()
+                    ? new NotAccessibleException(store.describe() + ": gateway " + self + " is fenced", true)
+                    : NotAccessibleException.transitioning(store.describe() + ": no gateway owns the image now"));
+            return;
+        }
+        int chunks = op == OP_WRITE ? (int) Math.max(1, (length + CHUNK - 1) / CHUNK) : 1;
+        Request request = new Request(done, chunks);
+        for (int i = 0; i < chunks; i++) {
+            long at = (long) i * CHUNK;
+            long n = op == OP_WRITE ? Math.min(CHUNK, length - at) : length;
+            send(request, op, 0, owner, offset + at, n, data, compare, (int) at, notifyTimeoutMs);
+        }
+    }
+
+    private void send(Request request, int op, int flags, int owner, long offset, long n, ByteBuffer data,
+                      ByteBuffer compare, int at, long timeoutMs) {
+        Send s;
+        try {
+            s = freeSends.poll(notifyTimeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s = null;
+        }
+        if (s == null) {
+            request.part(NotAccessibleException.transitioning(store.describe() + ": " + FOLLOWER_SLOTS
+                    + " forwarded operations were in flight for " + notifyTimeoutMs + " ms"));
+            return;
+        }
+        s.request = request;
+        s.op = op;
+        s.owner = owner;
+        s.offset = offset;
+        s.length = n;
+        int dataBytes = op == OP_WRITE ? (int) n : op == OP_COMPARE_AND_WRITE ? 2 * (int) n : 0;
+        long base = Pointer.nativeValue(sendMemory);
+        int r;
+        synchronized (staging) {
+            ByteBuffer v = stagingView;
+            v.clear();
+            v.putInt(MAGIC).putInt(op).putInt(flags).putInt(owner).putInt(self).putInt(dataBytes).putLong(offset)
+                    .putLong(n);
+            if (op == OP_COMPARE_AND_WRITE) {
+                v.put(compare.duplicate());
+                v.put(data.duplicate());
+            } else if (op == OP_WRITE) {
+                ByteBuffer d = data.duplicate();
+                d.position(data.position() + at).limit(data.position() + at + (int) n);
+                v.put(d);
+            }
+            sendMemory.setLong(s.replyAddress - base, 0);
+            sendMemory.setLong(s.replyAddress - base + 8, 0);
+            r = Rados.rados_aio_create_completion2(s.index, sentPointer, s.completionAddress);
+            if (r == 0) {
+                long c = sendMemory.getLong(s.completionAddress - base);
+                r = Rados.rados_aio_notify(ioctx, oid, c, Pointer.nativeValue(staging), HEADER + dataBytes, timeoutMs,
+                        s.replyAddress, s.replyAddress + 8);
+                if (r < 0) {
+                    Rados.rados_aio_release(c);
+                }
+            }
+        }
+        if (r < 0) {
+            s.finish(r, false);
+        }
+    }
+
+    /** librados' completion of a notification: the acknowledgements decide. */
+    private void sent(long completion, long arg) {
+        Send s = sends[(int) arg];
+        int r;
+        try {
+            r = Rados.rados_aio_get_return_value(completion);
+        } finally {
+            Rados.rados_aio_release(completion);
+        }
+        long base = Pointer.nativeValue(sendMemory);
+        long reply = sendMemory.getLong(s.replyAddress - base);
+        long length = sendMemory.getLong(s.replyAddress - base + 8);
+        s.found = false;
+        try {
+            NotifyReply.scan(reply, length, s);
+        } finally {
+            if (reply != 0) {
+                Rados.rados_buffer_free(reply);
+            }
+        }
+        s.finish(r, s.found);
+    }
+
+    /** One notification in flight from this gateway. */
+    private final class Send implements NotifyReply.Ack {
+        final int index;
+        final long completionAddress;
+        final long replyAddress;
+        Request request;
+        int op;
+        int owner;
+        long offset;
+        long length;
+        boolean found;
+        int status;
+        long mismatch;
+
+        Send(int index, long at) {
+            this.index = index;
+            this.completionAddress = at;
+            this.replyAddress = at + 8;
+        }
+
+        @Override
+        public void ack(long gid, long c, long payload, int n) {
+            if (n >= REPLY && !found) {
+                Pointer p = new Pointer(payload);
+                if (p.getInt(0) == MAGIC) {
+                    found = true;
+                    status = p.getInt(4);
+                    mismatch = p.getLong(8);
+                }
+            }
+        }
+
+        /** Frees the slot, then completes the request with the outcome. */
+        void finish(int r, boolean answered) {
+            Request q = request;
+            request = null;
+            IOException failure = null;
+            try {
+                failure = op == OP_RESET ? (r == 0 ? null : new IOException(RbdErrors.describe(r)))
+                        : outcome(r, answered);
+            } catch (RuntimeException e) {
+                failure = new IOException(store.describe() + ": " + e, e);
+            }
+            freeSends.add(this);
+            q.part(failure);
+        }
+
+        private IOException outcome(int r, boolean answered) {
+            String what = store.describe() + ": " + name(op) + (length > 0 ? " of " + length + " bytes at " + offset : "")
+                    + " forwarded to gateway " + owner;
+            if (!answered) {
+                if (r == -RbdNative.ESHUTDOWN) {
+                    return new NotAccessibleException(what + ": " + RbdErrors.describe(r) + " (gateway " + self
+                            + " is blocklisted)", true);
+                }
+                return NotAccessibleException.transitioning(what + ": no answer from the owner"
+                        + (r < 0 ? " (" + RbdErrors.describe(r) + ")" : " (it does not own the image now)"));
+            }
+            if (status == 0) {
+                return null;
+            }
+            if (status == STATUS_BUSY) {
+                return NotAccessibleException.transitioning(what + ": the owner is at its bound of forwarded operations");
+            }
+            if (op == OP_COMPARE_AND_WRITE && status == -RbdNative.EILSEQ) {
+                return new MiscompareException(Math.max(0, mismatch));
+            }
+            if (status == -RbdNative.EROFS || status == -RbdNative.ESHUTDOWN) {
+                return NotAccessibleException.transitioning(what + ": the owner cannot write the image: "
+                        + RbdErrors.describe(status));
+            }
+            return RbdErrors.failure(store.describe(), name(op) + " forwarded to gateway " + owner, offset, length,
+                    -status);
+        }
+    }
+
+    /** One operation of the daemon's, possibly in several notifications: done when the last part is. */
+    private static final class Request {
+        final IoCompletion done;
+        final Consumer<Boolean> resetDone;
+        final AtomicInteger parts;
+        volatile IOException failure;
+
+        Request(IoCompletion done, int parts) {
+            this.done = done;
+            this.resetDone = null;
+            this.parts = new AtomicInteger(parts);
+        }
+
+        Request(Consumer<Boolean> resetDone) {
+            this.done = null;
+            this.resetDone = resetDone;
+            this.parts = new AtomicInteger(1);
+        }
+
+        void part(IOException f) {
+            if (f != null && failure == null) {
+                failure = f;
+            }
+            if (parts.decrementAndGet() == 0) {
+                if (done != null) {
+                    done.ioDone(failure);
+                } else {
+                    resetDone.accept(failure == null);
+                }
+            }
+        }
+    }
+
+    static String name(int op) {
+        switch (op) {
+            case OP_WRITE:
+                return "write";
+            case OP_COMPARE_AND_WRITE:
+                return "compare and write";
+            case OP_ZEROES:
+                return "write zeroes";
+            case OP_FLUSH:
+                return "flush";
+            default:
+                return "reset";
+        }
+    }
+
+    // ---------------------------------------------------------------- resets
+
+    @Override
+    public void announce(Kind kind, Consumer<Boolean> done) {
+        if (closed) {
+            done.accept(false);
+            return;
+        }
+        send(new Request(done), OP_RESET, kind.ordinal(), 0, 0, 0, null, null, 0, RESET_TIMEOUT_MS);
+    }
+
+    @Override
+    public void listen(Consumer<Kind> listener) {
+        resetListener = listener;
+    }
+
+    @Override
+    public long timeoutMillis() {
+        return RESET_TIMEOUT_MS;
+    }
+
+    @Override
+    public String describe() {
+        return store.describe() + " (" + oid + ")";
+    }
+
+    // ---------------------------------------------------------------- close
+
+    /**
+     * Stops watching, waits for the watch callbacks, the forwarded operations this gateway
+     * executes and the notifications it sent (each bounded); slot memory a notification may still
+     * write into is kept.
+     */
+    void close() {
+        closed = true;
+        resetListener = null;
+        long c = cookie;
+        if (c != 0) {
+            Calls.rados_unwatch2(ioctx, c);
+            cookie = 0;
+        }
+        Rados.rados_watch_flush(store.clusterHandle());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RESET_TIMEOUT_MS + 5_000);
+        while ((freeExecs.size() < OWNER_SLOTS || freeSends.size() < FOLLOWER_SLOTS) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (freeSends.size() < FOLLOWER_SLOTS || freeExecs.size() < OWNER_SLOTS) {
+            LOG.warn("{}: {} notification(s) and {} forwarded operation(s) still in flight at close", store.describe(),
+                    FOLLOWER_SLOTS - freeSends.size(), OWNER_SLOTS - freeExecs.size());
+            synchronized (KEPT) {
+                KEPT.add(sendMemory);
+                KEPT.add(execMemory);
+            }
+        }
+    }
+}
