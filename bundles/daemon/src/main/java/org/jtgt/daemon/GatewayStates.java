@@ -58,53 +58,64 @@ final class GatewayStates {
         return id == owner ? AccessState.ACTIVE_OPTIMIZED : follower;
     }
 
-    /** Recomputes the target's groups from the store and publishes them if they changed. */
-    static void apply(DaemonState state, Target target, GatewayOwnership g) {
+    /** The groups a gateway target shows, and this gateway's ports that another gateway's group holds. */
+    record Derived(List<PortGroup> groups, List<Integer> misplaced) {
+    }
+
+    /**
+     * State lock held: the groups a gateway target shows for the configured {@code groups}: each
+     * in the state the store's owner gives it, and this gateway's ports that no configured group
+     * holds (say the loopback driver's) in its own group, so through this gateway they are in its
+     * state, never active by default.
+     */
+    static Derived derive(DaemonState state, List<PortGroup> groups, GatewayOwnership g) {
         int self = g.gateway();
         int owner = g.owner();
         boolean fenced = g.fenced();
         AccessState follower = g.followerState();
-        List<PortGroup> next;
-        List<Integer> misplaced;
+        List<Integer> loose = new ArrayList<>();
+        List<Integer> misplaced = new ArrayList<>();
+        for (Port port : state.ports.ports()) {
+            boolean held = false;
+            for (PortGroup p : groups) {
+                held |= p.id() != self && p.ports().contains(port.relativeId());
+            }
+            if (!held) {
+                loose.add(port.relativeId());
+            } else {
+                misplaced.add(port.relativeId());
+            }
+        }
+        List<PortGroup> next = new ArrayList<>(groups.size() + 1);
+        boolean own = false;
+        for (PortGroup p : groups) {
+            List<Integer> ports = p.ports();
+            if (p.id() == self) {
+                own = true;
+                ports = union(ports, loose);
+            }
+            next.add(new PortGroup(p.id(), ports, stateOf(p.id(), self, owner, fenced, follower), p.preferred()));
+        }
+        if (!own) {
+            // this gateway's group is the one numbered as itself, holding the port of that number
+            next.add(new PortGroup(self, union(List.of(self), loose), stateOf(self, self, owner, fenced, follower),
+                    false));
+        }
+        return new Derived(next, misplaced);
+    }
+
+    /** Recomputes the target's groups from the store and publishes them if they changed. */
+    static void apply(DaemonState state, Target target, GatewayOwnership g) {
+        Derived d;
         boolean changed;
         synchronized (state.lock) {
             if (target.closed() || target.gateway() != g || state.targets.get(target.name()) != target) {
                 return;
             }
             AccessStates access = target.accessStates();
-            List<PortGroup> groups = access.list();
-            // this gateway's ports that no configured group holds (say the loopback driver's) join
-            // its own group: through this gateway they are in its state, never active by default
-            List<Integer> loose = new ArrayList<>();
-            misplaced = new ArrayList<>();
-            for (Port port : state.ports.ports()) {
-                boolean held = false;
-                for (PortGroup p : groups) {
-                    held |= p.id() != self && p.ports().contains(port.relativeId());
-                }
-                if (!held) {
-                    loose.add(port.relativeId());
-                } else {
-                    misplaced.add(port.relativeId());
-                }
-            }
-            next = new ArrayList<>(groups.size() + 1);
-            boolean own = false;
-            for (PortGroup p : groups) {
-                List<Integer> ports = p.ports();
-                if (p.id() == self) {
-                    own = true;
-                    ports = union(ports, loose);
-                }
-                next.add(new PortGroup(p.id(), ports, stateOf(p.id(), self, owner, fenced, follower), p.preferred()));
-            }
-            if (!own) {
-                // this gateway's group is the one numbered as itself, holding the port of that number
-                next.add(new PortGroup(self, union(List.of(self), loose), stateOf(self, self, owner, fenced, follower),
-                        false));
-            }
+            d = derive(state, access.list(), g);
             try {
-                changed = access.replace(next);
+                changed = access.replace(d.groups());
             } catch (TargetAdminException e) {
                 LOG.warn("Target {}: the gateway cluster's port groups cannot be applied: {}", target.name(),
                         e.getMessage());
@@ -115,14 +126,15 @@ final class GatewayStates {
             }
         }
         if (changed) {
-            LOG.info("Target {} (gateway {}, owner {}): {}", target.name(), self, owner == 0 ? "none" : owner,
-                    PortGroupControl.describe(next));
-            if (!misplaced.isEmpty()) {
+            int owner = g.owner();
+            LOG.info("Target {} (gateway {}, owner {}): {}", target.name(), g.gateway(), owner == 0 ? "none" : owner,
+                    PortGroupControl.describe(d.groups()));
+            if (!d.misplaced().isEmpty()) {
                 // e.g. two gateways both with portalGroupTag 1: the initiator would see this gateway's
                 // port in the other's state
                 LOG.warn("Target {}: this gateway's ports {} are in another gateway's port group; give each gateway"
                         + " its own relative port identifiers (portalGroupTag = {} in org.jtgt.iscsi)", target.name(),
-                        misplaced, self);
+                        d.misplaced(), g.gateway());
             }
         }
     }

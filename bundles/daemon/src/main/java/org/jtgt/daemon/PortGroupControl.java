@@ -2,6 +2,7 @@ package org.jtgt.daemon;
 
 import java.util.List;
 
+import org.jtgt.api.target.GatewayOwnership;
 import org.jtgt.api.target.PortGroup;
 import org.jtgt.api.target.PortGroupAdmin;
 import org.jtgt.api.target.TargetAdminException;
@@ -29,6 +30,12 @@ final class PortGroupControl implements PortGroupAdmin {
         boolean changed;
         synchronized (state.lock) {
             Target t = target(targetName);
+            // a gateway cluster's target shows the states its store's owner gives, from the start:
+            // installing the configured states first would announce a change at the next heartbeat
+            GatewayOwnership g = t.gateway();
+            if (g != null) {
+                copy = GatewayStates.derive(state, copy, g).groups();
+            }
             changed = t.accessStates().replace(copy);
             if (changed) {
                 AccessStates.announce(t, null);
