@@ -407,10 +407,10 @@ final class RbdForwarding implements SharedUnitResets {
         return oldest;
     }
 
-    /** Records the reply of the operation {@code seq} in {@code entry} (if still the one there). */
-    private void done(int entry, long seq, int status, long mismatch) {
+    /** Records the reply of follower instance {@code peer}'s operation {@code seq} in {@code entry} (if still there). */
+    private void done(int entry, long peer, long seq, int status, long mismatch) {
         synchronized (outcomes) {
-            if (entrySeq[entry] == seq) {
+            if (entrySeq[entry] == seq && peerInstance[entry / FOLLOWER_SLOTS] == peer) {
                 entryState[entry] = DONE;
                 entryStatus[entry] = status;
                 entryMismatch[entry] = mismatch;
@@ -486,7 +486,7 @@ final class RbdForwarding implements SharedUnitResets {
             if (!bad) {
                 LOG.debug("{}: gateway {} at its bound of {} forwarded operations: gateway {} is told busy",
                         store.describe(), self, ownerLimit, sender);
-                done(entry, seq, STATUS_BUSY, -1);   // a definite outcome: not executed
+                done(entry, peer, seq, STATUS_BUSY, -1);   // a definite outcome: not executed
             } else {
                 LOG.warn("{}: gateway {} sent a malformed forwarded operation ({} {} bytes at {})", store.describe(),
                         sender, op, n, offset);
@@ -500,6 +500,7 @@ final class RbdForwarding implements SharedUnitResets {
         e.offset = offset;
         e.length = n;
         e.entry = entry;
+        e.peer = peer;
         e.seq = seq;
         long address = 0;
         if (dataBytes > 0) {
@@ -605,6 +606,7 @@ final class RbdForwarding implements SharedUnitResets {
         long offset;
         long length;
         int entry;
+        long peer;
         long seq;
 
         Exec(int index, long at) {
@@ -625,7 +627,7 @@ final class RbdForwarding implements SharedUnitResets {
                 LOG.info("{}: gateway {}: a forwarded {} of {} bytes at {} failed: {}", store.describe(), self,
                         name(op), length, offset, RbdErrors.describe(status));
             }
-            done(entry, seq, (int) status, mismatch);
+            done(entry, peer, seq, (int) status, mismatch);
             ack(notifyId, cookie, replyAddress, REPLY);
             freeExecs.add(this);
         }
