@@ -312,7 +312,7 @@ final class RbdForwarding implements SharedUnitResets {
                 ack(notifyId, c, 0, 0);
                 return;
             }
-            operation(notifyId, c, data, length);
+            operation(notifyId, c, data, length, h);
         } catch (RuntimeException e) {
             LOG.warn("{}: a notification failed", store.describe(), e);
             ack(notifyId, c, 0, 0);
@@ -320,8 +320,7 @@ final class RbdForwarding implements SharedUnitResets {
     }
 
     /** A forwarded operation: executed if this gateway is the owner named and holds the lock. */
-    private boolean operation(long notifyId, long c, Pointer data, long length) {
-        ByteBuffer h = data.getByteBuffer(0, HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    private boolean operation(long notifyId, long c, Pointer data, long length, ByteBuffer h) {
         synchronized (executing) {
             if (h.getInt(12) != self || closed || !gateway.owns()) {
                 ack(notifyId, c, 0, 0);
@@ -340,7 +339,8 @@ final class RbdForwarding implements SharedUnitResets {
         Thread t = new Thread(() -> {
             try {
                 release.await();
-                f.complete(operation(notifyId, c, copy, length));
+                f.complete(operation(notifyId, c, copy, length,
+                        copy.getByteBuffer(0, HEADER).order(ByteOrder.LITTLE_ENDIAN)));
             } catch (Throwable e) {
                 f.completeExceptionally(e);
             }
