@@ -5,9 +5,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.SecureRandom;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import com.sun.jna.CallbackThreadInitializer;
@@ -32,14 +38,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Forwarding: a follower's write, compare and write, write zeroes or flush is a notification
  * ({@code rados_aio_notify}) of a {@value #HEADER}-byte header (little-endian: magic, operation,
- * flags, the owner it is meant for, the sender, data bytes, offset, length) and the data, at most
+ * flags or the send slot, the owner it is meant for, the sender, data bytes, offset, length, the
+ * sender's instance, the sequence number) and the data, at most
  * {@value #CHUNK} bytes (a longer write is several notifications, each atomic on its own). Only
  * the gateway that is the owner named and holds the image's lock executes it, asynchronously
  * through librbd, and acknowledges with a {@value #REPLY}-byte reply (magic, status: 0, -errno or
  * {@link #STATUS_BUSY}, the mismatch offset); every other watcher acknowledges empty at once. The
  * follower completes the command from the acknowledgements: success, MISCOMPARE at the offset,
- * or, with no reply from the owner (gone, no longer owner, timed out) or a refused write (EROFS,
- * ESHUTDOWN: fenced), NOT READY, ASYMMETRIC ACCESS STATE TRANSITION, so the initiator retries.
+ * or, for a refused write (EROFS, ESHUTDOWN: fenced, busy), NOT READY, ASYMMETRIC ACCESS STATE
+ * TRANSITION, so the initiator retries. With no reply from the owner the outcome is unknown: the
+ * follower asks for it ({@link #OP_OUTCOME}) until the owner answers done, executing (ask again)
+ * or cancelled (an id it had not seen: refused should it arrive later), or until the owner can no
+ * longer execute anything ({@link RbdGateway#mayExecute}); only then NOT READY without an outcome.
  * Bounds: {@value #FOLLOWER_SLOTS} notifications in flight per follower (a submitter waits up to
  * the notify timeout for a free one), {@value #OWNER_SLOTS} forwarded operations executing per
  * owner (beyond them it answers busy), the notify timeout below the takeover time.
@@ -56,13 +66,27 @@ final class RbdForwarding implements SharedUnitResets {
     static final int OP_ZEROES = 3;
     static final int OP_FLUSH = 4;
     static final int OP_RESET = 5;
-    static final int HEADER = 40;
+    /** A follower asks what became of one of its forwarded operations. */
+    static final int OP_OUTCOME = 6;
+    static final int HEADER = 56;
     static final int REPLY = 16;
     static final int CHUNK = 256 << 10;
     static final int FOLLOWER_SLOTS = 16;
     /** Room for four followers' notifies in flight: with fewer, an owner is never busy. */
     static final int OWNER_SLOTS = 64;
     static final int STATUS_BUSY = 1;
+    /** An outcome asked for: the operation is still executing. */
+    static final int STATUS_EXECUTING = 2;
+    /** Not executed and never will be: its follower asked for its outcome before it arrived. */
+    static final int STATUS_CANCELLED = 3;
+    /** Followers (gateway and instance) whose recent operations' outcomes an owner remembers. */
+    static final int PEERS = 8;
+    /** How long a follower waits before it asks again about an operation still executing. */
+    static final long ASK_INTERVAL_MS = 100;
+    private static final byte NONE = 0;
+    private static final byte EXECUTING = 1;
+    private static final byte DONE = 2;
+    private static final byte CANCELLED = 3;
     static final long RESET_TIMEOUT_MS = 10_000;
     /** Per send slot: the completion handle, the reply buffer's address, its length. */
     private static final int SEND_BYTES = 24;
@@ -107,6 +131,33 @@ final class RbdForwarding implements SharedUnitResets {
      */
     private final Object executing = new Object();
 
+    /**
+     * The owner's record of recent forwarded operations, under its own lock: per follower
+     * instance ({@link #PEERS}) and per send slot of that follower ({@value #FOLLOWER_SLOTS}), the
+     * latest operation id (sequence) seen, its state and its reply. A follower reuses a slot only
+     * once it answered the slot's operation, so an older sequence in a slot is one it gave up on.
+     */
+    private final Object outcomes = new Object();
+    private final int[] peerGateway = new int[PEERS];
+    private final long[] peerInstance = new long[PEERS];
+    private final long[] peerUsed = new long[PEERS];
+    private long peerTick;
+    private final long[] entrySeq = new long[PEERS * FOLLOWER_SLOTS];
+    private final byte[] entryState = new byte[PEERS * FOLLOWER_SLOTS];
+    private final int[] entryStatus = new int[PEERS * FOLLOWER_SLOTS];
+    private final long[] entryMismatch = new long[PEERS * FOLLOWER_SLOTS];
+
+    /** This follower's instance: with a sequence number, the id of each forwarded operation. */
+    private final long instance = new SecureRandom().nextLong() | 1;
+    private final AtomicLong sequence = new AtomicLong();
+    /** Asks again about operations whose outcome is not known yet; started on first need. */
+    private ScheduledExecutorService asker;
+
+    /** Tests: a late notification and a slow librbd on the owner. */
+    private volatile CountDownLatch holdNext;
+    private volatile CompletableFuture<Boolean> heldDone;
+    private volatile CountDownLatch slowNext;
+
     RbdForwarding(RbdStore store, RbdGateway gateway, String oid, long notifyTimeoutMs) {
         this.store = store;
         this.gateway = gateway;
@@ -147,6 +198,22 @@ final class RbdForwarding implements SharedUnitResets {
     /** Tests: the owner's bound of forwarded operations executing at once (at most {@value #OWNER_SLOTS}). */
     void ownerLimit(int limit) {
         ownerLimit = Math.min(limit, OWNER_SLOTS);
+    }
+
+    /**
+     * Tests: the next forwarded operation this owner is notified of is handled only once {@code
+     * release} opens (a notification delivered late); the future tells whether it was executed.
+     */
+    CompletableFuture<Boolean> holdNext(CountDownLatch release) {
+        CompletableFuture<Boolean> f = new CompletableFuture<>();
+        heldDone = f;
+        holdNext = release;
+        return f;
+    }
+
+    /** Tests: the next forwarded operation this owner executes reaches librbd only once {@code release} opens. */
+    void slowNext(CountDownLatch release) {
+        slowNext = release;
     }
 
     // ---------------------------------------------------------------- the watch
@@ -223,9 +290,16 @@ final class RbdForwarding implements SharedUnitResets {
             int flags = h.getInt(8);
             int owner = h.getInt(12);
             int sender = h.getInt(16);
-            int dataBytes = h.getInt(20);
-            long offset = h.getLong(24);
-            long n = h.getLong(32);
+            if (op == OP_OUTCOME) {
+                answerOutcome(notifyId, c, owner, sender, flags, h.getLong(40), h.getLong(48));
+                return;
+            }
+            CountDownLatch hold = holdNext;
+            if (hold != null && op != OP_RESET && owner == self) {
+                holdNext = null;
+                hold(notifyId, c, data, length, hold);
+                return;
+            }
             if (op == OP_RESET) {
                 Consumer<Kind> l = resetListener;
                 if (sender != self && l != null && flags >= 0 && flags < Kind.values().length) {
@@ -238,16 +312,118 @@ final class RbdForwarding implements SharedUnitResets {
                 ack(notifyId, c, 0, 0);
                 return;
             }
-            synchronized (executing) {
-                if (owner != self || closed || !gateway.owns()) {
-                    ack(notifyId, c, 0, 0);
-                    return;
-                }
-                execute(notifyId, c, data, length, op, sender, dataBytes, offset, n);
-            }
+            operation(notifyId, c, data, length, h);
         } catch (RuntimeException e) {
             LOG.warn("{}: a notification failed", store.describe(), e);
             ack(notifyId, c, 0, 0);
+        }
+    }
+
+    /** A forwarded operation: executed if this gateway is the owner named and holds the lock. */
+    private boolean operation(long notifyId, long c, Pointer data, long length, ByteBuffer h) {
+        synchronized (executing) {
+            if (h.getInt(12) != self || closed || !gateway.owns()) {
+                ack(notifyId, c, 0, 0);
+                return false;
+            }
+            return execute(notifyId, c, data, length, h.getInt(4), h.getInt(16), h.getInt(8), h.getInt(20),
+                    h.getLong(24), h.getLong(32), h.getLong(40), h.getLong(48));
+        }
+    }
+
+    /** Tests ({@link #holdNext}): handles a copy of the notification on a thread of its own once released. */
+    private void hold(long notifyId, long c, Pointer data, long length, CountDownLatch release) {
+        Memory copy = new Memory(length);
+        copy.write(0, data.getByteArray(0, (int) length), 0, (int) length);
+        CompletableFuture<Boolean> f = heldDone;
+        Thread t = new Thread(() -> {
+            try {
+                release.await();
+                f.complete(operation(notifyId, c, copy, length,
+                        copy.getByteBuffer(0, HEADER).order(ByteOrder.LITTLE_ENDIAN)));
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "jtgt-rbd-held " + oid);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * The owner asked what became of a follower's operation: its reply if done, executing, or
+     * cancelled; one it has not seen is marked cancelled now, so that it is refused if it arrives.
+     * Answered whether or not this gateway still owns the image (what it executed is recorded).
+     */
+    private void answerOutcome(long notifyId, long c, int owner, int sender, int slot, long peer, long seq) {
+        if (owner != self || slot < 0 || slot >= FOLLOWER_SLOTS) {
+            ack(notifyId, c, 0, 0);
+            return;
+        }
+        int status;
+        long mismatch = -1;
+        synchronized (outcomes) {
+            int e = peer(sender, peer) * FOLLOWER_SLOTS + slot;
+            if (entrySeq[e] < seq) {
+                entrySeq[e] = seq;
+                entryState[e] = CANCELLED;
+                status = STATUS_CANCELLED;
+                LOG.info("{}: gateway {} asked for the outcome of an operation not seen here: cancelled",
+                        store.describe(), sender);
+            } else if (entrySeq[e] > seq || entryState[e] == EXECUTING) {
+                status = STATUS_EXECUTING;   // a later one in that slot: cannot be, the follower keeps it
+            } else if (entryState[e] == CANCELLED) {
+                status = STATUS_CANCELLED;
+            } else {
+                status = entryStatus[e];
+                mismatch = entryMismatch[e];
+            }
+        }
+        replyNow(notifyId, c, status, mismatch);
+    }
+
+    /** The record of follower {@code sender}'s instance {@code peer}; the least recently used one is reused. */
+    private int peer(int sender, long peer) {
+        int oldest = 0;
+        for (int i = 0; i < PEERS; i++) {
+            if (peerInstance[i] == peer && peerGateway[i] == sender) {
+                peerUsed[i] = ++peerTick;
+                return i;
+            }
+            if (peerUsed[i] < peerUsed[oldest]) {
+                oldest = i;
+            }
+        }
+        if (peerUsed[oldest] != 0) {
+            LOG.info("{}: gateway {} forgets the outcomes of gateway {}'s instance {} (more than {} followers)",
+                    store.describe(), self, peerGateway[oldest], Long.toHexString(peerInstance[oldest]), PEERS);
+        }
+        peerGateway[oldest] = sender;
+        peerInstance[oldest] = peer;
+        peerUsed[oldest] = ++peerTick;
+        for (int k = oldest * FOLLOWER_SLOTS; k < (oldest + 1) * FOLLOWER_SLOTS; k++) {
+            entrySeq[k] = 0;
+            entryState[k] = NONE;
+        }
+        return oldest;
+    }
+
+    /** Records the reply of follower instance {@code peer}'s operation {@code seq} in {@code entry} (if still there). */
+    private void done(int entry, long peer, long seq, int status, long mismatch) {
+        synchronized (outcomes) {
+            if (entrySeq[entry] == seq && peerInstance[entry / FOLLOWER_SLOTS] == peer) {
+                entryState[entry] = DONE;
+                entryStatus[entry] = status;
+                entryMismatch[entry] = mismatch;
+            }
+        }
+    }
+
+    private void replyNow(long notifyId, long c, int status, long mismatch) {
+        synchronized (scratch) {
+            scratch.setInt(0, MAGIC);
+            scratch.setInt(4, status);
+            scratch.setLong(8, mismatch);
+            ack(notifyId, c, Pointer.nativeValue(scratch), REPLY);
         }
     }
 
@@ -260,15 +436,47 @@ final class RbdForwarding implements SharedUnitResets {
 
     // ---------------------------------------------------------------- owner side
 
-    /** The owner: copies the data into a free execution slot and submits it to librbd; busy beyond the bound. */
-    private void execute(long notifyId, long c, Pointer data, long length, int op, int sender, int dataBytes,
-                         long offset, long n) {
+    /**
+     * The owner: copies the data into a free execution slot and submits it to librbd; busy beyond
+     * the bound; an operation its follower already asked about (cancelled, or an older one in
+     * that slot) is refused, one already done is answered again.
+     *
+     * @return whether it was submitted
+     */
+    private boolean execute(long notifyId, long c, Pointer data, long length, int op, int sender, int slot,
+                            int dataBytes, long offset, long n, long peer, long seq) {
         int expected = op == OP_WRITE ? (int) Math.min(n, Integer.MAX_VALUE)
                 : op == OP_COMPARE_AND_WRITE ? (int) Math.min(2 * n, Integer.MAX_VALUE) : 0;
         boolean bad = op < OP_WRITE || op > OP_FLUSH || dataBytes != expected || dataBytes > CHUNK
                 || HEADER + (long) dataBytes > length || offset < 0 || n < 0 || offset > store.size() - n
+                || slot < 0 || slot >= FOLLOWER_SLOTS
                 || (op == OP_COMPARE_AND_WRITE
                     && offset % RbdStore.COMPARE_AND_WRITE_LIMIT + n > RbdStore.COMPARE_AND_WRITE_LIMIT);
+        int entry = -1;
+        if (!bad) {
+            int known = -1;
+            long mismatch = -1;
+            synchronized (outcomes) {
+                entry = peer(sender, peer) * FOLLOWER_SLOTS + slot;
+                if (entrySeq[entry] > seq || (entrySeq[entry] == seq && entryState[entry] != NONE)) {
+                    known = entrySeq[entry] > seq || entryState[entry] == CANCELLED ? STATUS_CANCELLED
+                            : entryState[entry] == EXECUTING ? STATUS_EXECUTING : entryStatus[entry];
+                    mismatch = entryMismatch[entry];
+                } else {
+                    entrySeq[entry] = seq;
+                    entryState[entry] = EXECUTING;
+                }
+            }
+            if (known != -1) {
+                if (known == STATUS_CANCELLED) {
+                    LOG.info("{}: gateway {}: a forwarded {} of {} bytes at {} from gateway {} arrived after its"
+                            + " follower asked for its outcome: refused, not executed", store.describe(), self,
+                            name(op), n, offset, sender);
+                }
+                replyNow(notifyId, c, known, known == STATUS_EXECUTING ? -1 : mismatch);
+                return false;
+            }
+        }
         Exec e = bad ? null : freeExecs.poll();
         if (e != null && OWNER_SLOTS - freeExecs.size() > ownerLimit) {
             freeExecs.add(e);
@@ -278,23 +486,22 @@ final class RbdForwarding implements SharedUnitResets {
             if (!bad) {
                 LOG.debug("{}: gateway {} at its bound of {} forwarded operations: gateway {} is told busy",
                         store.describe(), self, ownerLimit, sender);
+                done(entry, peer, seq, STATUS_BUSY, -1);   // a definite outcome: not executed
             } else {
                 LOG.warn("{}: gateway {} sent a malformed forwarded operation ({} {} bytes at {})", store.describe(),
                         sender, op, n, offset);
             }
-            synchronized (scratch) {
-                scratch.setInt(0, MAGIC);
-                scratch.setInt(4, bad ? -RbdNative.EINVAL : STATUS_BUSY);
-                scratch.setLong(8, -1);
-                ack(notifyId, c, Pointer.nativeValue(scratch), REPLY);
-            }
-            return;
+            replyNow(notifyId, c, bad ? -RbdNative.EINVAL : STATUS_BUSY, -1);
+            return false;
         }
         e.notifyId = notifyId;
         e.cookie = c;
         e.op = op;
         e.offset = offset;
         e.length = n;
+        e.entry = entry;
+        e.peer = peer;
+        e.seq = seq;
         long address = 0;
         if (dataBytes > 0) {
             if (e.data == null) {
@@ -306,6 +513,34 @@ final class RbdForwarding implements SharedUnitResets {
             e.view.put(data.getByteBuffer(HEADER, dataBytes));   // JNA's view object: the one allocation
             address = e.address;
         }
+        CountDownLatch slow = slowNext;
+        if (slow != null) {
+            slowNext = null;
+            long a = address;
+            Exec x = e;
+            Thread t = new Thread(() -> {
+                try {
+                    slow.await();
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                synchronized (executing) {
+                    if (closed || !gateway.owns()) {
+                        x.reply(-RbdNative.ESHUTDOWN, -1);
+                    } else {
+                        submit(x, a);
+                    }
+                }
+            }, "jtgt-rbd-slow " + oid);
+            t.setDaemon(true);
+            t.start();
+            return true;
+        }
+        submit(e, address);
+        return true;
+    }
+
+    private void submit(Exec e, long address) {
         int r = Rbd.rbd_aio_create_completion(e.index, executedPointer, e.completionAddress);
         if (r < 0) {
             e.reply(r, -1);
@@ -314,7 +549,9 @@ final class RbdForwarding implements SharedUnitResets {
         long completion = execMemory.getLong(e.completionAddress - Pointer.nativeValue(execMemory));
         long s;
         long image = store.imageHandle();
-        switch (op) {
+        long offset = e.offset;
+        long n = e.length;
+        switch (e.op) {
             case OP_WRITE:
                 s = Rbd.rbd_aio_write(image, offset, n, address, completion);
                 break;
@@ -335,7 +572,6 @@ final class RbdForwarding implements SharedUnitResets {
             e.reply(s, -1);
         }
     }
-
 
     /** librbd's completion of a forwarded operation on the owner: acknowledge with its result. */
     private void executed(long completion, long arg) {
@@ -369,6 +605,9 @@ final class RbdForwarding implements SharedUnitResets {
         int op;
         long offset;
         long length;
+        int entry;
+        long peer;
+        long seq;
 
         Exec(int index, long at) {
             this.index = index;
@@ -388,6 +627,7 @@ final class RbdForwarding implements SharedUnitResets {
                 LOG.info("{}: gateway {}: a forwarded {} of {} bytes at {} failed: {}", store.describe(), self,
                         name(op), length, offset, RbdErrors.describe(status));
             }
+            done(entry, peer, seq, (int) status, mismatch);
             ack(notifyId, cookie, replyAddress, REPLY);
             freeExecs.add(this);
         }
@@ -439,14 +679,16 @@ final class RbdForwarding implements SharedUnitResets {
         s.owner = owner;
         s.offset = offset;
         s.length = n;
+        s.seq = sequence.incrementAndGet();
+        s.asking = false;
         int dataBytes = op == OP_WRITE ? (int) n : op == OP_COMPARE_AND_WRITE ? 2 * (int) n : 0;
         long base = Pointer.nativeValue(sendMemory);
         int r;
         synchronized (staging) {
             ByteBuffer v = stagingView;
             v.clear();
-            v.putInt(MAGIC).putInt(op).putInt(flags).putInt(owner).putInt(self).putInt(dataBytes).putLong(offset)
-                    .putLong(n);
+            v.putInt(MAGIC).putInt(op).putInt(op == OP_RESET ? flags : s.index).putInt(owner).putInt(self)
+                    .putInt(dataBytes).putLong(offset).putLong(n).putLong(instance).putLong(s.seq);
             if (op == OP_COMPARE_AND_WRITE) {
                 v.put(compare.duplicate());
                 v.put(data.duplicate());
@@ -468,8 +710,81 @@ final class RbdForwarding implements SharedUnitResets {
             }
         }
         if (r < 0) {
-            s.finish(r, false);
+            s.finish(r, false);   // never sent: not executed
         }
+    }
+
+    /**
+     * Asks the owner what became of {@code s}'s operation (no answer, or a timeout): unless the
+     * owner can no longer execute anything, then it is answered NOT READY without an outcome.
+     */
+    private void ask(Send s) {
+        String what = s.describe();
+        if (closed) {
+            LOG.warn("{}: closed; the outcome is unknown", what);
+            s.finish(new IOException(what + ": the gateway closed; the outcome is unknown"));
+            return;
+        }
+        if (!gateway.mayExecute(s.owner, !s.found)) {
+            s.finish(NotAccessibleException.transitioning(what + ": no answer from the owner, which can no longer"
+                    + " execute it (" + (gateway.owner() == s.owner ? "blocklisted or its lock released"
+                    : gateway.owner() == 0 ? "no gateway owns the image" : "gateway " + gateway.owner()
+                    + " owns the image") + ")"));
+            return;
+        }
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.askedSince);
+        long bound = gateway.config().takeoverMs() + 3 * gateway.config().heartbeatMs();
+        if (!s.warned && waited > bound) {
+            s.warned = true;
+            LOG.warn("{}: its outcome is still unknown after {} ms: the owner does not answer and is not known to be"
+                    + " fenced, so it may still execute it; the command waits until the owner answers or another"
+                    + " gateway owns the image", what, waited);
+        }
+        long base = Pointer.nativeValue(sendMemory);
+        int r;
+        synchronized (staging) {
+            ByteBuffer v = stagingView;
+            v.clear();
+            v.putInt(MAGIC).putInt(OP_OUTCOME).putInt(s.index).putInt(s.owner).putInt(self).putInt(0)
+                    .putLong(s.offset).putLong(s.length).putLong(instance).putLong(s.seq);
+            sendMemory.setLong(s.replyAddress - base, 0);
+            sendMemory.setLong(s.replyAddress - base + 8, 0);
+            r = Rados.rados_aio_create_completion2(s.index, sentPointer, s.completionAddress);
+            if (r == 0) {
+                long c = sendMemory.getLong(s.completionAddress - base);
+                r = Rados.rados_aio_notify(ioctx, oid, c, Pointer.nativeValue(staging), HEADER, notifyTimeoutMs,
+                        s.replyAddress, s.replyAddress + 8);
+                if (r < 0) {
+                    Rados.rados_aio_release(c);
+                }
+            }
+        }
+        if (r < 0) {
+            LOG.debug("{}: asking for its outcome: {}", what, RbdErrors.describe(r));
+            askLater(s, ASK_INTERVAL_MS);
+        }
+    }
+
+    private void askLater(Send s, long ms) {
+        ScheduledExecutorService a;
+        synchronized (this) {
+            if (asker == null) {
+                asker = Executors.newSingleThreadScheduledExecutor(run -> {
+                    Thread t = new Thread(run, "jtgt-rbd-outcome " + oid);
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            a = asker;
+        }
+        a.schedule(() -> {
+            try {
+                ask(s);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: asking for an outcome failed", store.describe(), e);
+                askLater(s, ASK_INTERVAL_MS);
+            }
+        }, ms, TimeUnit.MILLISECONDS);
     }
 
     /** librados' completion of a notification: the acknowledgements decide. */
@@ -492,6 +807,18 @@ final class RbdForwarding implements SharedUnitResets {
                 Rados.rados_buffer_free(reply);
             }
         }
+        // the outcome unknown (no reply from the owner, or still executing): ask for it
+        if (s.op != OP_RESET && (s.found ? s.status == STATUS_EXECUTING : s.asking || r != -RbdNative.ESHUTDOWN)) {
+            if (!s.asking) {
+                s.asking = true;
+                s.warned = false;
+                s.askedSince = System.nanoTime();
+                LOG.info("{}: {}; asking the owner for its outcome", s.describe(),
+                        s.found ? "still executing" : r < 0 ? "no answer (" + RbdErrors.describe(r) + ")" : "no answer");
+            }
+            askLater(s, s.found || r == 0 ? ASK_INTERVAL_MS : 0);
+            return;
+        }
         s.finish(r, s.found);
     }
 
@@ -508,6 +835,12 @@ final class RbdForwarding implements SharedUnitResets {
         boolean found;
         int status;
         long mismatch;
+        /** The operation's id with {@link #instance}. */
+        long seq;
+        /** Its outcome is being asked for, since {@link #askedSince}. */
+        boolean asking;
+        long askedSince;
+        boolean warned;
 
         Send(int index, long at) {
             this.index = index;
@@ -529,8 +862,6 @@ final class RbdForwarding implements SharedUnitResets {
 
         /** Frees the slot, then completes the request with the outcome. */
         void finish(int r, boolean answered) {
-            Request q = request;
-            request = null;
             IOException failure = null;
             try {
                 failure = op == OP_RESET ? (r == 0 ? null : new IOException(RbdErrors.describe(r)))
@@ -538,13 +869,24 @@ final class RbdForwarding implements SharedUnitResets {
             } catch (RuntimeException e) {
                 failure = new IOException(store.describe() + ": " + e, e);
             }
+            finish(failure);
+        }
+
+        void finish(IOException failure) {
+            Request q = request;
+            request = null;
+            asking = false;
             freeSends.add(this);
             q.part(failure);
         }
 
-        private IOException outcome(int r, boolean answered) {
-            String what = store.describe() + ": " + name(op) + (length > 0 ? " of " + length + " bytes at " + offset : "")
+        String describe() {
+            return store.describe() + ": " + name(op) + (length > 0 ? " of " + length + " bytes at " + offset : "")
                     + " forwarded to gateway " + owner;
+        }
+
+        private IOException outcome(int r, boolean answered) {
+            String what = describe();
             if (!answered) {
                 if (r == -RbdNative.ESHUTDOWN) {
                     return new NotAccessibleException(what + ": " + RbdErrors.describe(r) + " (gateway " + self
@@ -555,6 +897,10 @@ final class RbdForwarding implements SharedUnitResets {
             }
             if (status == 0) {
                 return null;
+            }
+            if (status == STATUS_CANCELLED) {
+                return NotAccessibleException.transitioning(what + ": no answer in time; the owner then cancelled it"
+                        + " (not executed)");
             }
             if (status == STATUS_BUSY) {
                 return NotAccessibleException.transitioning(what + ": the owner is at its bound of forwarded operations");
@@ -676,6 +1022,11 @@ final class RbdForwarding implements SharedUnitResets {
             synchronized (KEPT) {
                 KEPT.add(sendMemory);
                 KEPT.add(execMemory);
+            }
+        }
+        synchronized (this) {
+            if (asker != null) {
+                asker.shutdownNow();
             }
         }
     }

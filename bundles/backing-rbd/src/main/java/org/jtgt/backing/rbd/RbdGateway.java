@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import com.sun.jna.StringArray;
 
 import org.jtgt.api.target.AccessState;
 import org.jtgt.backing.rbd.RbdNative.Rados;
@@ -63,7 +65,7 @@ final class RbdGateway implements Runnable {
     private volatile boolean fenced;
     private volatile Runnable listener;
     private long sequence;
-    private String seen;                 // the owner xattr as last read
+    private volatile String seen;                // the owner xattr as last read
     private long seenAt;                 // when it last changed (nanoTime)
     private String handled;              // the request last acted on
     private String waitedOn;             // a locker without a heartbeat given one takeover time
@@ -123,6 +125,77 @@ final class RbdGateway implements Runnable {
 
     boolean fenced() {
         return fenced;
+    }
+
+    /**
+     * Whether gateway {@code believed}, the owner when an operation was forwarded to it, may still
+     * execute one: not once this gateway sees another owner (or none, or itself), since a takeover
+     * blocklisted it and a move or stop released its lock first; nor once the lock is free or held
+     * by another client than the one its heartbeat named; nor, when {@code silent} (it did not
+     * answer), once that client is on the OSDs' blocklist (a monitor command). A fenced gateway
+     * knows nothing current, so for it the owner may.
+     */
+    boolean mayExecute(int believed, boolean silent) {
+        if (fenced) {
+            return true;
+        }
+        if (owner != believed) {
+            return false;
+        }
+        String locker = parseLocker(seen);
+        if (locker == null || parseGateway(seen) != believed) {
+            return true;
+        }
+        try (Memory mode = new Memory(4); Memory owners = new Memory(8L * 8); Memory count = new Memory(8)) {
+            count.setLong(0, 8);
+            owners.clear();
+            int r = Rbd.rbd_lock_get_owners(store.imageHandle(), mode, owners, count);
+            if (r == -RbdNative.ENOENT) {
+                return false;   // nobody holds it
+            }
+            if (r < 0) {
+                return true;    // unknown
+            }
+            long n = count.getLong(0);
+            boolean held = false;
+            for (int i = 0; i < n; i++) {
+                held |= locker.equals(owners.getPointer(8L * i).getString(0));
+            }
+            Rbd.rbd_lock_get_owners_cleanup(owners, n);
+            return held && !(silent && blocklisted(locker));
+        }
+    }
+
+    /** Whether the client at {@code address} is on the OSDs' blocklist; false if that cannot be read. */
+    boolean blocklisted(String address) {
+        String cmd = "{\"prefix\": \"osd blocklist ls\", \"format\": \"json\"}";
+        try (StringArray argv = new StringArray(new String[] {cmd}); Memory out = new Memory(8);
+             Memory outLength = new Memory(8); Memory status = new Memory(8); Memory statusLength = new Memory(8)) {
+            out.setLong(0, 0);
+            status.setLong(0, 0);
+            int r = Rados.rados_mon_command(store.clusterHandle(), argv, 1, null, 0, out, outLength, status,
+                    statusLength);
+            String list = null;
+            long o = out.getLong(0);
+            if (o != 0) {
+                list = new String(new Pointer(o).getByteArray(0, (int) outLength.getLong(0)), StandardCharsets.UTF_8);
+                Rados.rados_buffer_free(o);
+            }
+            if (status.getLong(0) != 0) {
+                Rados.rados_buffer_free(status.getLong(0));
+            }
+            if (r < 0 || list == null) {
+                LOG.debug("{}: osd blocklist ls: {}", store.describe(), RbdErrors.describe(r));
+                return false;
+            }
+            for (int at = list.indexOf(address + "\""); at >= 0; at = list.indexOf(address + "\"", at + 1)) {
+                char before = at == 0 ? '"' : list.charAt(at - 1);
+                if (before == '"' || before == ':') {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     void listener(Runnable l) {

@@ -116,6 +116,13 @@ final class RbdNative {
 
         static native void rados_ioctx_destroy(long ioctx);
 
+        /**
+         * A monitor command ({@code cmd}: char *[cmdlen], JSON); the output into {@code *outbuf}
+         * and the status into {@code *outs} (each freed with {@code rados_buffer_free}).
+         */
+        static native int rados_mon_command(long cluster, Pointer cmd, long cmdlen, Pointer inbuf, long inbuflen,
+                                            Pointer outbuf, Pointer outbuflen, Pointer outs, Pointer outslen);
+
         /** This client's addresses as the cluster sees them (what a blocklist entry names); the string is librados'. */
         static native int rados_getaddrs(long cluster, Pointer addrs);
 

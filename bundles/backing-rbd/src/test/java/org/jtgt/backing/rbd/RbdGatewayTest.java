@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -360,6 +363,76 @@ class RbdGatewayTest {
         } finally {
             a.close();
             cluster.ceph("osd", "blocklist", "rm", aAddress);
+        }
+    }
+
+    /**
+     * The owner executes a forwarded write and a compare and write only after the follower's
+     * notification timed out (a slow librbd): the follower asks for the outcome until it is done
+     * and answers it (GOOD, the data there), never NOT READY for an operation that executed.
+     */
+    @Test
+    void aForwardedOperationExecutedLateIsAnsweredWithItsOutcome() throws Exception {
+        cluster.createImage(POOL, "forward-late", 8 * MIB);
+        try (RbdStore a = gateway("forward-late", 1, "an"); RbdStore b = gateway("forward-late", 2, "an")) {
+            await(5_000, "gateway 2 sees gateway 1 own the image", () -> b.owner() == 1);
+            long timeout = b.gatewayPart().forwarding().notifyTimeoutMillis();
+            CountDownLatch slow = new CountDownLatch(1);
+            a.gatewayPart().forwarding().slowNext(slow);
+            CompletableFuture<IOException> w = new CompletableFuture<>();
+            b.submitWrite(4096, pattern(4096, 1), false, w::complete);
+            Thread.sleep(timeout + 1000);
+            assertFalse(w.isDone(), "answered before the owner executed it: " + w.getNow(null));
+            slow.countDown();
+            assertNull(w.get(30, TimeUnit.SECONDS), "the write executed: GOOD");
+            assertArrayEquals(bytes(pattern(4096, 1)), read(a, 4096, 4096));
+        }
+    }
+
+    /**
+     * A compare and write the owner executes only after the follower's notification timed out is
+     * answered GOOD: answered NOT READY, its retry would miscompare against its own new data.
+     */
+    @Test
+    void aCompareAndWriteExecutedLateIsAnsweredGood() throws Exception {
+        cluster.createImage(POOL, "forward-late-caw", 8 * MIB);
+        try (RbdStore a = gateway("forward-late-caw", 1, "an"); RbdStore b = gateway("forward-late-caw", 2, "an")) {
+            await(5_000, "gateway 2 sees gateway 1 own the image", () -> b.owner() == 1);
+            long timeout = b.gatewayPart().forwarding().notifyTimeoutMillis();
+            a.write(4096, pattern(4096, 1), false);
+            CountDownLatch slowCaw = new CountDownLatch(1);
+            a.gatewayPart().forwarding().slowNext(slowCaw);
+            ByteBuffer old = ByteBuffer.allocateDirect(512).put(0, bytes(pattern(4096, 1)), 0, 512);
+            CompletableFuture<IOException> cw = new CompletableFuture<>();
+            b.submitCompareAndWrite(4096, old, pattern(512, 2), false, cw::complete);
+            Thread.sleep(timeout + 1000);
+            assertFalse(cw.isDone(), "answered before the owner executed it: " + cw.getNow(null));
+            slowCaw.countDown();
+            assertNull(cw.get(30, TimeUnit.SECONDS), "the compare and write executed: GOOD");
+            assertArrayEquals(bytes(pattern(512, 2)), read(a, 4096, 512));
+        }
+    }
+
+    /**
+     * A forwarded write whose notification reaches the owner only after the follower asked for its
+     * outcome: the owner had marked it cancelled, the follower answered NOT READY, the initiator
+     * wrote the block again (W2), and the late write (W1) is refused, not executed over W2.
+     */
+    @Test
+    void aForwardedWriteArrivingAfterItsFollowerAskedIsRefused() throws Exception {
+        cluster.createImage(POOL, "forward-cancel", 8 * MIB);
+        try (RbdStore a = gateway("forward-cancel", 1, "an"); RbdStore b = gateway("forward-cancel", 2, "an")) {
+            await(5_000, "gateway 2 sees gateway 1 own the image", () -> b.owner() == 1);
+            CountDownLatch late = new CountDownLatch(1);
+            CompletableFuture<Boolean> executed = a.gatewayPart().forwarding().holdNext(late);
+            IOException refused = assertThrows(IOException.class, () -> b.write(8192, pattern(4096, 3), false));
+            b.write(8192, pattern(4096, 4), false);   // the initiator writes that block again
+            late.countDown();
+            boolean ran = executed.get(30, TimeUnit.SECONDS);
+            assertArrayEquals(bytes(pattern(4096, 4)), read(a, 8192, 4096), "the late write overwrote the newer one");
+            assertFalse(ran, "the late notification was executed");
+            NotAccessibleException n = assertTransitioning(refused);
+            assertTrue(n.getMessage().contains("cancelled"), n.getMessage());
         }
     }
 
