@@ -230,20 +230,7 @@ final class RbdForwarding implements SharedUnitResets {
 
     private void watch() throws IOException {
         try (Memory out = new Memory(8)) {
-            int r = Calls.rados_watch2(ioctx, oid, out, watchCallback, errorCallback, null);
-            if (r == -RbdNative.ENOENT) {
-                long op = Calls.rados_create_write_op();
-                try {
-                    Calls.rados_write_op_create(op, 0, null);
-                    r = Calls.rados_write_op_operate(op, ioctx, oid, null, 0);
-                } finally {
-                    Calls.rados_release_write_op(op);
-                }
-                if (r < 0) {
-                    throw new IOException("create: " + RbdErrors.describe(r));
-                }
-                r = Calls.rados_watch2(ioctx, oid, out, watchCallback, errorCallback, null);
-            }
+            int r = RbdSharedReservations.watchCreating(ioctx, oid, out, watchCallback, errorCallback);
             if (r < 0) {
                 throw new IOException("watch: " + RbdErrors.describe(r));
             }

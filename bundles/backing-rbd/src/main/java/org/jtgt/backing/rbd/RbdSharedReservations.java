@@ -312,23 +312,31 @@ final class RbdSharedReservations implements SharedReservations {
         checker.scheduleWithFixedDelay(this::check, CHECK_MS, CHECK_MS, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * {@code rados_watch2} on {@code oid}, first creating the object if it does not exist (a
+     * create that leaves an existing object alone, so two gateways may race to it); returns the
+     * watch's result or the create's error, the watch's cookie in {@code out}. The PR record's
+     * watcher and the gateway object's ({@link RbdForwarding}) both set up their watch so.
+     */
+    static int watchCreating(long ioctx, String oid, Memory out, WatchCallback callback, WatchErrorCallback error) {
+        int r = Calls.rados_watch2(ioctx, oid, out, callback, error, null);
+        if (r != -RbdNative.ENOENT) {
+            return r;
+        }
+        long op = Calls.rados_create_write_op();
+        try {
+            Calls.rados_write_op_create(op, 0, null);
+            r = Calls.rados_write_op_operate(op, ioctx, oid, null, 0);
+        } finally {
+            Calls.rados_release_write_op(op);
+        }
+        return r < 0 ? r : Calls.rados_watch2(ioctx, oid, out, callback, error, null);
+    }
+
     /** Sets up the watch, creating the object if it does not exist yet. */
     private void watch() throws IOException {
         try (Memory out = new Memory(8)) {
-            int r = Calls.rados_watch2(ioctx, oid, out, watchCallback, errorCallback, null);
-            if (r == -RbdNative.ENOENT) {
-                long op = Calls.rados_create_write_op();
-                try {
-                    Calls.rados_write_op_create(op, 1, null);
-                    r = Calls.rados_write_op_operate(op, ioctx, oid, null, 0);
-                } finally {
-                    Calls.rados_release_write_op(op);
-                }
-                if (r < 0 && r != -EEXIST) {
-                    throw failure("create", r);
-                }
-                r = Calls.rados_watch2(ioctx, oid, out, watchCallback, errorCallback, null);
-            }
+            int r = watchCreating(ioctx, oid, out, watchCallback, errorCallback);
             if (r < 0) {
                 throw failure("watch", r);
             }
