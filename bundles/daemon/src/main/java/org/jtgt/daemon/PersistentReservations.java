@@ -960,11 +960,7 @@ final class PersistentReservations {
                 }
                 int aborted = x.tasks().removeAll(x, number, -1);
                 if (u != null) {
-                    TaskSet.Ended ended = new TaskSet.Ended();
-                    u.tasks().abort(x, true, 0, null, u.workers(), null, ended);
-                    if (ended.removed != null && ended.removed.router != null) {
-                        ended.removed.router.endRemoved(ended);
-                    }
+                    TaskManager.endRemote(u, x);
                 }
                 if (aborted > 0) {
                     LOG.info("{}: PREEMPT AND ABORT through another gateway aborted {} task(s) on LUN {}", x, aborted,

@@ -84,11 +84,7 @@ final class SharedResets {
         if (target.closed() || target.lun(unit.lun()) != unit) {
             return;
         }
-        TaskSet.Ended ended = new TaskSet.Ended();
-        int aborted = unit.tasks().abort(null, true, 0, null, unit.workers(), null, ended);
-        if (ended.removed != null && ended.removed.router != null) {
-            ended.removed.router.endRemoved(ended);
-        }
+        int aborted = TaskManager.endRemote(unit, null);
         unit.reset();
         target.unitAttentionForAllNexuses(unit.lun(), kind == Kind.LOGICAL_UNIT_RESET
                 ? SenseReason.BUS_DEVICE_RESET_FUNCTION_OCCURRED

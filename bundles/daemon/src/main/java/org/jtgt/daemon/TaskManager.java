@@ -173,6 +173,23 @@ final class TaskManager {
     }
 
     /**
+     * Ends every task of {@code unit} from {@code nexus} (every nexus if null) for a function
+     * another gateway performed (its PREEMPT AND ABORT, its reset): no function here waits for
+     * them, and the removed tasks are answered as aborted through their own router, on the
+     * caller's thread, as asynchronous completions answer.
+     *
+     * @return the number of tasks ended
+     */
+    static int endRemote(LogicalUnit unit, Nexus nexus) {
+        TaskSet.Ended out = new TaskSet.Ended();
+        int n = unit.tasks().abort(nexus, true, 0, null, unit.workers(), null, out);
+        if (out.removed != null && out.removed.router != null) {
+            out.removed.router.endRemoved(out);
+        }
+        return n;
+    }
+
+    /**
      * One task management function waiting for the tasks it ended: its response goes out when
      * it is {@link #arm armed} and every task {@link #add added} has left its task set,
      * whichever comes last, on that thread. TMFs are rare: this allocates.
