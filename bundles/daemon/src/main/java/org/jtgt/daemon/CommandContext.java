@@ -136,6 +136,13 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     CommandContext abortNext;
 
     // ---- the unit's worker queue (guarded by UnitWorkers) ----
+    /**
+     * Set while a READ over a store that blocks runs on the thread that delivered it
+     * ({@link TaskRouter#start}): the handler may only ask the store's {@code readNow}, and sets
+     * {@link #notNow} when the store cannot serve it that way, so that it goes to the workers.
+     */
+    boolean nowOnly;
+    boolean notNow;
     CommandContext queueNext;
     CommandContext queuePrev;
     boolean queued;
@@ -216,6 +223,8 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
         bitPointer = -1;
         copySegment = -1;
         answeredLater = false;
+        nowOnly = false;
+        notNow = false;
         ioFailure = null;
         attribute = TaskAttribute.SIMPLE;
         entry = null;

@@ -73,10 +73,13 @@ final class CommandTable {
      *        org.jtgt.api.store.AsyncBackingStore} and is finished by the completion (READ, WRITE,
      *        SYNCHRONIZE CACHE): over such a store it runs on the delivering thread even if the
      *        store's synchronous methods block
+     * @param readsNow a READ: over a store that blocks, it is first tried on the delivering
+     *        thread through the store's {@code readNow} ({@link TaskRouter#start})
      */
     record Entry(String name, Handler handler, boolean worksWithoutUnit, boolean bypassesUnitAttention,
                  byte[] usage, ServiceAction[] serviceActions, boolean conflicts, boolean needsMedium,
-                 int[] persistentAccess, boolean duringSanitize, boolean usesStore, boolean submitsAsync) {
+                 int[] persistentAccess, boolean duringSanitize, boolean usesStore, boolean submitsAsync,
+                 boolean readsNow) {
         /** The access class of the command in {@code cdb} under a persistent reservation; allocation-free. */
         int persistentAccess(byte[] cdb) {
             int[] a = persistentAccess;
@@ -98,11 +101,14 @@ final class CommandTable {
     private static final int STORE = 8;
     /** Registration flag: submits its store I/O asynchronously where the store can take it so. */
     private static final int ASYNC = 16;
+    /** Registration flag: a READ, tried through the store's readNow before the workers. */
+    private static final int READ_NOW = 32;
     private static final int MEDIUM_ACCESS = CONFLICTS | MEDIUM | STORE;
     private static final int MEDIUM_IO = MEDIUM_ACCESS | ASYNC;
+    private static final int MEDIUM_READ = MEDIUM_IO | READ_NOW;
 
     static final Entry INVALID = new Entry("invalid", c -> SenseReason.INVALID_COMMAND_OPERATION_CODE,
-            false, false, null, null, false, false, new int[1], true, false, false);
+            false, false, null, null, false, false, new int[1], true, false, false, false);
 
     private final Entry[] entries = new Entry[256];
 
@@ -148,13 +154,13 @@ final class CommandTable {
                 new ServiceAction(Opcodes.SA_GET_LBA_STATUS, "GET LBA STATUS",
                         decoded(GetLbaStatusCdb::decode, SbcCommands::getLbaStatus),
                         usage("9E 12 FF FF FF FF FF FF FF FF FF FF FF FF 00 04")));
-        t.sbc(Opcodes.READ_6, "READ(6)", ReadWriteCdb::decode6, SbcCommands::read, "08 1F FF FF FF 04", MEDIUM_IO);
+        t.sbc(Opcodes.READ_6, "READ(6)", ReadWriteCdb::decode6, SbcCommands::read, "08 1F FF FF FF 04", MEDIUM_READ);
         t.sbc(Opcodes.READ_10, "READ(10)", ReadWriteCdb::decode10, SbcCommands::read,
-                "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_IO);
+                "28 18 FF FF FF FF 00 FF FF 04", MEDIUM_READ);
         t.sbc(Opcodes.READ_12, "READ(12)", ReadWriteCdb::decode12, SbcCommands::read,
-                "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
+                "A8 18 FF FF FF FF FF FF FF FF 00 04", MEDIUM_READ);
         t.sbc(Opcodes.READ_16, "READ(16)", ReadWriteCdb::decode16, SbcCommands::read,
-                "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_IO);
+                "88 18 FF FF FF FF FF FF FF FF FF FF FF FF 00 04", MEDIUM_READ);
         t.sbc(Opcodes.WRITE_6, "WRITE(6)", ReadWriteCdb::decode6, SbcCommands::write, "0A 1F FF FF FF 04", MEDIUM_IO);
         t.sbc(Opcodes.WRITE_10, "WRITE(10)", ReadWriteCdb::decode10, SbcCommands::write,
                 "2A 18 FF FF FF FF 00 FF FF 04", MEDIUM_IO);
@@ -263,7 +269,7 @@ final class CommandTable {
         register(opcode, new Entry(name, h, false, false, usage(usage), null,
                 (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0,
                 new int[] {PersistentReservations.accessOf(opcode, -1)}, (flags & DURING_SANITIZE) != 0,
-                (flags & STORE) != 0, (flags & ASYNC) != 0));
+                (flags & STORE) != 0, (flags & ASYNC) != 0, (flags & READ_NOW) != 0));
     }
 
     /** A block command: its CDB family's decoder, then its executor. */
@@ -282,7 +288,7 @@ final class CommandTable {
     /** A command answered for any LUN, not stopped by unit attentions nor by reservations. */
     private void any(int opcode, String name, Handler h, String usage) {
         register(opcode, new Entry(name, h, true, true, usage(usage), null, false, false,
-                new int[] {PersistentReservations.accessOf(opcode, -1)}, true, false, false));
+                new int[] {PersistentReservations.accessOf(opcode, -1)}, true, false, false, false));
     }
 
     /** An opcode whose CDB byte 1 names a service action; unknown ones are INVALID FIELD IN CDB. */
@@ -304,7 +310,7 @@ final class CommandTable {
         }
         register(opcode, new Entry(name, dispatch, false, false, null, bySa,
                 (flags & CONFLICTS) != 0, (flags & MEDIUM) != 0, access, (flags & DURING_SANITIZE) != 0,
-                (flags & STORE) != 0, (flags & ASYNC) != 0));
+                (flags & STORE) != 0, (flags & ASYNC) != 0, (flags & READ_NOW) != 0));
     }
 
     /** Parses usage data written as hex bytes; its length is the CDB length. */

@@ -63,6 +63,9 @@ final class SbcCommands {
                 async.submitRead(c.lba << c.unit.blockShift(), c.window(0, n), c);
                 return c.submitted();
             }
+            if (c.nowOnly) {
+                return readNow(c, n);
+            }
             try {
                 c.unit.store().read(c.lba << c.unit.blockShift(), c.window(0, n));
             } catch (IOException e) {
@@ -70,6 +73,26 @@ final class SbcCommands {
                 c.ioFailure = e;
                 return SenseReason.ofReadFailure(e);
             }
+        }
+        c.transferred = n;
+        return SenseReason.NONE;
+    }
+
+    /**
+     * The read on the delivering thread ({@link CommandContext#nowOnly}): done if the store has
+     * the bytes at hand, else marked {@link CommandContext#notNow} for the workers, which read it
+     * again from the start (also after a failure here: theirs is the one that answers).
+     */
+    private static SenseReason readNow(CommandContext c, int n) {
+        boolean done;
+        try {
+            done = c.unit.store().readNow(c.lba << c.unit.blockShift(), c.window(0, n));
+        } catch (IOException e) {
+            done = false;
+        }
+        if (!done) {
+            c.notNow = true;
+            return SenseReason.NONE;
         }
         c.transferred = n;
         return SenseReason.NONE;

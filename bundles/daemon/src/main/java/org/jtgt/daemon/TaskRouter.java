@@ -277,10 +277,32 @@ final class TaskRouter {
         CommandTable.Entry e = c.entry;
         UnitWorkers workers = c.unit.workers();
         if (workers != null && e.usesStore() && !(e.submitsAsync() && c.unit.async() != null)) {
+            if (e.readsNow() && readNow(c)) {
+                return;
+            }
             workers.submit(c);
         } else {
             runTask(c);
         }
+    }
+
+    /**
+     * A READ over a store that blocks, tried here first: it ends here if the store has the
+     * bytes at hand ({@code BackingStore.readNow}: a page-cache hit), which saves the hand-over
+     * to a worker and its wake-up; false if it must go to the workers after all.
+     */
+    private boolean readNow(CommandContext c) {
+        c.nowOnly = true;
+        try {
+            runTask(c);
+        } finally {
+            c.nowOnly = false;
+        }
+        if (c.notNow) {
+            c.notNow = false;
+            return false;
+        }
+        return true;
     }
 
     /** Runs a started task's handler on this thread and answers it, unless the handler answers later. */
@@ -288,6 +310,9 @@ final class TaskRouter {
         SenseReason r;
         try {
             r = c.entry.handler().execute(c);
+            if (c.notNow) {
+                return;   // readNow: the store cannot serve it on this thread; start submits it
+            }
         } catch (RuntimeException e) {
             if (c.answeredLater) {
                 LOG.error("{}: {} (cid {}) failed after it went asynchronous; its completion answers it",

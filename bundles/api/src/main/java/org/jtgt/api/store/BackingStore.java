@@ -181,6 +181,22 @@ public interface BackingStore extends Closeable {
         return null;
     }
 
+    /**
+     * Reads like {@link #read} if that can be done now, without waiting for a device (the bytes
+     * are in memory already: a file's page cache, say): true when {@code dst} is filled from its
+     * position to its limit. False promises nothing (part of {@code dst} may have been written)
+     * and the caller then calls {@link #read} where it may block. The daemon calls this for a
+     * READ over a store that {@link #blocks()}, on the thread that delivered the command, so
+     * that a read the store can serve at once costs no hand-over to the unit's workers; it must
+     * never wait. The default answers false.
+     *
+     * @throws IOException as {@link #read} would; the caller may retry through {@link #read}
+     * @since 1.10
+     */
+    default boolean readNow(long offset, ByteBuffer dst) throws IOException {
+        return false;
+    }
+
     /** Bytes of zeros the default {@link #deallocate} writes at a time. */
     int DEALLOCATE_CHUNK = 64 * 1024;
 

@@ -115,9 +115,22 @@ public final class FileStore implements BackingStore {
     private final NativeFiles natives;
     /** The store's own descriptor for the native calls (-1 without them); replaced with the channel's mode. */
     private volatile int fd = -1;
+    /**
+     * Counts replacements of {@link #fd}, raised before the old one is closed: a read on the
+     * delivering thread ({@link #readNow}) that saw it change may have used a number the system
+     * had already given to another file, and discards what it read.
+     */
+    private volatile int fdChanges;
     /** Deallocation punches holes; false when the platform or the file system cannot. */
     private volatile boolean punching;
     private final StampedLock[] stripes;
+    /**
+     * The file lives in memory (tmpfs, ramfs): no call waits for a device, so the store does not
+     * {@link #blocks()} and the daemon calls it inline, as it does the memory store.
+     */
+    private final boolean inMemory;
+    /** {@link #readNow} may ask for cached bytes ({@code preadv2} with {@code RWF_NOWAIT}); false once the system said it cannot. */
+    private volatile boolean readsNow;
 
     /**
      * Takes over {@code channel} and locks the file; on failure the caller closes the channel.
@@ -143,6 +156,7 @@ public final class FileStore implements BackingStore {
         this.alignment = alignment;
         this.natives = natives;
         this.stripes = direct ? newStripes() : null;
+        this.inMemory = inMemory(path);
         this.fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
         if (direct && size % alignment != 0) {
             throw new IOException("direct=1 needs a size that is a multiple of the file system block size "
@@ -162,8 +176,20 @@ public final class FileStore implements BackingStore {
                 throw e;
             }
             punching = true;
+            readsNow = !direct && !inMemory;
         } else {
             logFallback(NativeFiles.unavailableReason());
+        }
+    }
+
+    /** File systems whose files are memory: nothing written to them waits for a device. */
+    private static final List<String> MEMORY_FILE_SYSTEMS = List.of("tmpfs", "ramfs");
+
+    private static boolean inMemory(Path path) {
+        try {
+            return MEMORY_FILE_SYSTEMS.contains(Files.getFileStore(path).type());
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
         }
     }
 
@@ -330,6 +356,46 @@ public final class FileStore implements BackingStore {
                 dst.position(start);
             }
         }
+    }
+
+    /**
+     * Reads only what the page cache holds, on the caller's thread ({@code preadv2} with
+     * {@code RWF_NOWAIT}; the whole range or nothing counts). Not for O_DIRECT stores, whose
+     * reads always go to the device, nor without the native calls; false too when the periodic
+     * check of the file is due, so that a worker makes it.
+     */
+    @Override
+    public boolean readNow(long offset, ByteBuffer dst) throws IOException {
+        if (!readsNow || System.nanoTime() - nextCheck >= 0) {
+            return false;
+        }
+        int length = dst.remaining();
+        check("read", offset, length);
+        int changes = fdChanges;
+        int descriptor = fd;
+        if (descriptor < 0) {
+            return false;
+        }
+        long n = natives.readNoWait(descriptor, dst, offset);
+        if (fdChanges != changes) {
+            return false;   // the descriptor was replaced meanwhile: the bytes may be another file's
+        }
+        if (n == length) {
+            dst.position(dst.limit());
+            return true;
+        }
+        if (n == NativeFiles.NEVER && readsNow) {
+            readsNow = false;
+            LOG.info("file store {}: reads of cached data cannot be made without waiting here (preadv2 RWF_NOWAIT);"
+                    + " every read goes to the store's workers", path);
+        }
+        return false;
+    }
+
+    /** False for a file in memory (tmpfs, ramfs), whose calls never wait for a device. */
+    @Override
+    public boolean blocks() {
+        return !inMemory;
     }
 
     @Override
@@ -747,7 +813,7 @@ public final class FileStore implements BackingStore {
     @Override
     public String describe() {
         return "file " + path + ", " + ByteSize.format(size) + (readOnly ? ", read-only" : "")
-                + (direct ? ", O_DIRECT" : "");
+                + (direct ? ", O_DIRECT" : "") + (inMemory ? ", in memory" : "");
     }
 
     @Override
@@ -904,6 +970,7 @@ public final class FileStore implements BackingStore {
 
     private void closeNative() {
         int d = fd;
+        fdChanges++;   // under reopenLock or in close(): one writer at a time
         fd = -1;
         if (d >= 0) {
             natives.close(d);

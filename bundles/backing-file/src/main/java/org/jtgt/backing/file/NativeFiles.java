@@ -2,6 +2,9 @@ package org.jtgt.backing.file;
 
 import java.io.IOException;
 import java.net.URL;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 
 import com.sun.jna.LastErrorException;
@@ -47,6 +50,7 @@ final class NativeFiles {
     static final int EOPNOTSUPP = 95;
     static final int ENOSPC = 28;
     static final int EDQUOT = 122;
+    static final int EINVAL = 22;
 
     /** The libc functions used, mapped by JNA. */
     interface LibC extends Library {
@@ -77,6 +81,99 @@ final class NativeFiles {
 
     private NativeFiles(LibC libc) {
         this.libc = libc;
+    }
+
+    /** {@code preadv2} flag: fail with EAGAIN rather than wait for the device (Linux 4.14). */
+    static final int RWF_NOWAIT = 0x08;
+    static final int EAGAIN = 11;
+    /** {@link #readNoWait}: the bytes are not at hand (or only some are); read them where waiting is allowed. */
+    static final long NOT_NOW = -1;
+    /** {@link #readNoWait}: this kernel, C library or file system cannot read without waiting; do not ask again. */
+    static final long NEVER = -2;
+
+    /**
+     * The calls of the read path, direct-mapped: JNA's interface mapping boxes every argument
+     * into an {@code Object[]}, direct mapping passes primitives and a direct buffer's address
+     * as they are, so a call allocates nothing (only a failing call its exception).
+     */
+    static final class Direct {
+        /** Whether {@link #register()} bound the functions; false where the C library lacks them. */
+        static final boolean BOUND = register();
+
+        private Direct() {
+        }
+
+        private static boolean register() {
+            if (Native.POINTER_SIZE != Long.BYTES) {
+                return false;   // memmove's result and the iovec below are 64-bit
+            }
+            try {
+                Native.register(Direct.class, Platform.C_LIBRARY_NAME);
+                return true;
+            } catch (LinkageError | RuntimeException e) {
+                LOG.debug("no direct-mapped preadv2", e);
+                return false;
+            }
+        }
+
+        static native long preadv2(int fd, Buffer iov, int iovcnt, long offset, int flags) throws LastErrorException;
+
+        /** {@code memmove(dst, dst, 0)} returns {@code dst}: a direct buffer's address without a {@code Pointer}. */
+        static native long memmove(Buffer dst, Buffer src, long n);
+    }
+
+    /** Per thread: one {@code struct iovec} (base, length) for {@link #readNoWait}. */
+    private static final ThreadLocal<ByteBuffer> IOVEC = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder()));
+    /**
+     * Whether JNA passes a direct buffer at its position (true) or at its start (false); found
+     * once, on a buffer of our own, so that {@link #readNoWait} names the right bytes either way.
+     */
+    private static volatile Boolean passesPosition;
+
+    /**
+     * Reads {@code dst} from its position to its limit at {@code offset} if the bytes are in the
+     * page cache ({@code preadv2} with {@code RWF_NOWAIT}), without ever waiting for the device:
+     * the bytes read (all of them on success, possibly fewer when only some were cached), or
+     * {@link #NOT_NOW}, or {@link #NEVER}. {@code dst}'s position does not move. Allocates
+     * nothing unless the call fails.
+     */
+    long readNoWait(int fd, ByteBuffer dst, long offset) {
+        if (!Direct.BOUND) {
+            return NEVER;
+        }
+        if (!dst.isDirect()) {
+            return NOT_NOW;   // no address to hand the kernel; the worker's read copies
+        }
+        ByteBuffer iov = IOVEC.get();
+        long address = Direct.memmove(dst, dst, 0);
+        Boolean atPosition = passesPosition;
+        if (atPosition == null) {
+            atPosition = findPassesPosition();
+        }
+        if (!atPosition) {
+            address += dst.position();
+        }
+        iov.putLong(0, address);
+        iov.putLong(8, dst.remaining());
+        try {
+            return Direct.preadv2(fd, iov, 1, offset, RWF_NOWAIT);
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            return errno == EAGAIN || errno == EINTR ? NOT_NOW : errno == EOPNOTSUPP || errno == ENOSYS
+                    || errno == EINVAL ? NEVER : NOT_NOW;
+        } catch (UnsatisfiedLinkError e) {
+            return NEVER;
+        }
+    }
+
+    private static boolean findPassesPosition() {
+        ByteBuffer probe = ByteBuffer.allocateDirect(64);
+        long start = Direct.memmove(probe, probe, 0);
+        probe.position(16);
+        boolean atPosition = Direct.memmove(probe, probe, 0) == start + 16;
+        passesPosition = atPosition;
+        return atPosition;
     }
 
     /** The native calls, or null where they are not available (see {@link #unavailableReason()}). */

@@ -81,6 +81,8 @@ class FileDirectTest {
         assertTrue(s.direct());
         assertTrue(s.describe().endsWith(", O_DIRECT"), s.describe());
         assertTrue(s.blocks(), "a file store blocks: the daemon runs it on the unit's worker pool");
+        ByteBuffer now = ByteBuffer.allocateDirect(4096);
+        assertFalse(s.readNow(0, now), "O_DIRECT reads always go to the device: never on the delivering thread");
         int a = s.alignment();
         assertEquals(Files.getFileStore(file).getBlockSize(), a);
         byte[] model = new byte[4 * MIB];

@@ -1,0 +1,136 @@
+package org.jtgt.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.jtgt.api.target.LunOptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A READ over a store that blocks is tried on the delivering thread first
+ * ({@code BackingStore.readNow}): served there when the store has the bytes at hand, handed to
+ * the unit's workers when it has not (or fails), and never both answered twice or lost.
+ */
+class ReadNowTest {
+    /** A store that blocks, whose readNow serves, declines or fails as the test says. */
+    static final class CachingStore extends MemoryStore {
+        enum Mode { SERVE, DECLINE, DECLINE_AFTER_WRITING, FAIL }
+
+        volatile Mode mode = Mode.SERVE;
+        final AtomicInteger readNowCalls = new AtomicInteger();
+        final AtomicInteger readCalls = new AtomicInteger();
+        final AtomicReference<Thread> readNowThread = new AtomicReference<>();
+        final AtomicReference<Thread> readThread = new AtomicReference<>();
+
+        CachingStore(int size) {
+            super(size);
+        }
+
+        @Override
+        public boolean blocks() {
+            return true;
+        }
+
+        @Override
+        public boolean readNow(long offset, ByteBuffer dst) throws IOException {
+            readNowCalls.incrementAndGet();
+            readNowThread.set(Thread.currentThread());
+            switch (mode) {
+                case SERVE:
+                    super.read(offset, dst);
+                    return true;
+                case DECLINE_AFTER_WRITING:
+                    while (dst.hasRemaining()) {
+                        dst.put((byte) 0x5A);   // a partial read left junk: the worker's read replaces it
+                    }
+                    return false;
+                case FAIL:
+                    throw new IOException("no cache here");
+                default:
+                    return false;
+            }
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            readCalls.incrementAndGet();
+            readThread.set(Thread.currentThread());
+            super.read(offset, dst);
+        }
+    }
+
+    private static Harness withCachingStore(CachingStore store) {
+        return Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
+    }
+
+    private static byte[] written(Harness h, int lba, int blocks, int seed) {
+        byte[] data = Harness.pattern(blocks * Harness.BLOCK, seed);
+        h.write(0, Cdbs.rw10(true, lba, blocks, 0), data).assertGood();
+        return data;
+    }
+
+    @Test
+    void aReadTheStoreHasAtHandEndsOnTheDeliveringThread() {
+        CachingStore store = new CachingStore(Harness.SIZE);
+        Harness h = withCachingStore(store);
+        byte[] data = written(h, 16, 8, 3);
+        Harness.Result r = h.read(0, Cdbs.rw10(false, 16, 8, 0), data.length);
+        r.assertGood();
+        assertArrayEquals(data, r.data());
+        assertEquals(1, store.readNowCalls.get());
+        assertSame(Thread.currentThread(), store.readNowThread.get(), "readNow runs where the command was delivered");
+        assertEquals(0, store.readCalls.get(), "no worker read");
+    }
+
+    @Test
+    void aReadTheStoreDeclinesGoesToTheWorkersAndReadsThere() {
+        for (CachingStore.Mode mode : new CachingStore.Mode[] {CachingStore.Mode.DECLINE,
+                CachingStore.Mode.DECLINE_AFTER_WRITING, CachingStore.Mode.FAIL}) {
+            CachingStore store = new CachingStore(Harness.SIZE);
+            Harness h = withCachingStore(store);
+            byte[] data = written(h, 40, 4, 7);
+            store.mode = mode;
+            Harness.Result r = h.read(0, Cdbs.rw10(false, 40, 4, 0), data.length);
+            r.assertGood();
+            assertArrayEquals(data, r.data(), mode.toString());
+            assertEquals(1, store.readNowCalls.get(), mode.toString());
+            assertEquals(1, store.readCalls.get(), mode + ": one worker read");
+            assertNotSame(Thread.currentThread(), store.readThread.get(), mode + ": the worker reads, not the deliverer");
+            assertTrue(store.readThread.get().getName().startsWith("jtgt-lun0"), store.readThread.get().getName());
+        }
+    }
+
+    @Test
+    void aReadRefusedByItsCdbTouchesNoStore() {
+        CachingStore store = new CachingStore(Harness.SIZE);
+        Harness h = withCachingStore(store);
+        int blocks = Harness.SIZE / Harness.BLOCK;
+        h.read(0, Cdbs.rw10(false, blocks - 1, 2, 0), 2 * Harness.BLOCK)
+                .assertSense(0x05, 0x21, 0x00);   // LOGICAL BLOCK ADDRESS OUT OF RANGE
+        assertEquals(0, store.readNowCalls.get());
+        assertEquals(0, store.readCalls.get());
+    }
+
+    @Test
+    void writesStillRunOnTheWorkersAndReadsSeeThem() {
+        CachingStore store = new CachingStore(Harness.SIZE);
+        Harness h = withCachingStore(store);
+        for (int i = 0; i < 50; i++) {
+            store.mode = i % 2 == 0 ? CachingStore.Mode.SERVE : CachingStore.Mode.DECLINE;
+            byte[] data = written(h, i * 3, 3, i);
+            Harness.Result r = h.read(0, Cdbs.rw10(false, i * 3, 3, 0), data.length);
+            r.assertGood();
+            assertArrayEquals(data, r.data(), "round " + i);
+        }
+        assertEquals(50, store.readNowCalls.get());
+        assertEquals(25, store.readCalls.get());
+    }
+}
