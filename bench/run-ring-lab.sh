@@ -11,7 +11,7 @@
 #
 # Results: bench/target/ring-lab.txt (JMH's console output and the table at its end).
 # On a machine too busy even for rounds, paired 200 ms slices say more:
-#   java -cp bench/target/benchmarks.jar org.jtgt.bench.RingPairs [pairs=30] [sliceMillis=200]
+#   java -cp bench/target/benchmarks.jar org.jtgt.bench.RingPairs [pairs=30] [sliceMillis=200] [fastM=25] [lab]
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)

@@ -6,6 +6,8 @@ import static org.jtgt.bench.BenchShape.EVENT_LENGTH;
 import static org.jtgt.bench.BenchShape.SLOTS;
 import static org.jtgt.bench.BenchShape.SLOT_SIZE;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,12 +32,22 @@ import org.jtgt.ring.SlotRing;
  * over seconds hits both sides of a pair alike, so the median ratio means something where JMH's
  * separate runs of a few seconds each do not. Not a replacement for JMH on an idle machine.
  *
- * <pre>java -cp benchmarks.jar org.jtgt.bench.RingPairs [pairs] [sliceMillis]</pre>
+ * <pre>java -cp benchmarks.jar org.jtgt.bench.RingPairs [pairs] [sliceMillis] [fastMillionsPerSecond] [lab]</pre>
  */
 public final class RingPairs {
     /** A ring under test, fed by producer threads and drained by one consumer thread. */
     private abstract static class Ring {
+        /** Where the consumer's handler adds up what it read: {@code sink[SINK]}, 128 bytes from anything else. */
+        static final int SINK = 16;
+
         final String name;
+        /**
+         * Written by the consumer per record, so it has lines of its own. (Written through a
+         * field per drain, as this harness first did, it shared a line with the {@code ring}
+         * field every offer reads, and a consumer that drained often slowed the producers: a
+         * cost of the harness, larger for whichever ring drained empty more often.)
+         */
+        final long[] sink = new long[2 * SINK];
 
         Ring(String name) {
             this.name = name;
@@ -43,7 +55,7 @@ public final class RingPairs {
 
         abstract boolean offer(Event e);
 
-        abstract int drain(long[] sum);
+        abstract int drain();
     }
 
     /** One producer's event: the same 64 bytes seen as a ByteBuffer and as Agrona's buffer. */
@@ -55,8 +67,7 @@ public final class RingPairs {
 
     private static final class Slot extends Ring {
         final SlotRing ring;
-        long[] target;
-        final SlotRing.RecordHandler handler = (b, o, l) -> target[0] += b.getLong(o);
+        final SlotRing.RecordHandler handler = (b, o, l) -> sink[SINK] += b.getLong(o);
 
         Slot(String name, ProducerMode mode) {
             super(name);
@@ -70,16 +81,14 @@ public final class RingPairs {
         }
 
         @Override
-        int drain(long[] sum) {
-            target = sum;
+        int drain() {
             return ring.drain(handler, BATCH);
         }
     }
 
     private static final class Lab extends Ring {
         final RingLab ring;
-        long[] target;
-        final SlotRing.RecordHandler handler = (b, o, l) -> target[0] += b.getLong(o);
+        final SlotRing.RecordHandler handler = (b, o, l) -> sink[SINK] += b.getLong(o);
 
         Lab(RingLab.Variant variant, boolean single) {
             super("lab " + variant);
@@ -93,16 +102,14 @@ public final class RingPairs {
         }
 
         @Override
-        int drain(long[] sum) {
-            target = sum;
+        int drain() {
             return ring.drain(handler, BATCH);
         }
     }
 
     private static final class Agrona extends Ring {
         final RingBuffer ring;
-        long[] target;
-        final MessageHandler handler = (type, b, o, l) -> target[0] += b.getLong(o);
+        final MessageHandler handler = (type, b, o, l) -> sink[SINK] += b.getLong(o);
 
         Agrona(String name, boolean oneToOne) {
             super(name);
@@ -117,8 +124,7 @@ public final class RingPairs {
         }
 
         @Override
-        int drain(long[] sum) {
-            target = sum;
+        int drain() {
             return ring.read(handler, BATCH);
         }
     }
@@ -129,16 +135,20 @@ public final class RingPairs {
     private RingPairs() {
     }
 
-    /** Events per second the consumer drained from {@code ring} in one slice. */
-    private static double slice(Ring ring, int producers, long millis) throws InterruptedException {
+    /**
+     * One slice: the events per second the consumer drained from {@code ring}, and the CPU time
+     * its consumer used as a share of the slice's wall time.
+     */
+    private static double[] slice(Ring ring, int producers, long millis) throws InterruptedException {
         stop = false;
         final AtomicLong consumed = new AtomicLong();
-        final long[] sum = new long[1];
+        final AtomicLong consumerCpu = new AtomicLong();
+        final ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         Thread consumer = new Thread(() -> {
             Idler idler = new Idler();
             long n = 0;
             while (!stop) {
-                int k = ring.drain(sum);
+                int k = ring.drain();
                 if (k > 0) {
                     n += k;
                     idler.reset();
@@ -147,6 +157,7 @@ public final class RingPairs {
                 }
             }
             consumed.set(n);
+            consumerCpu.set(cpu.getCurrentThreadCpuTime());
         });
         List<Thread> threads = new ArrayList<>();
         for (int p = 0; p < producers; p++) {
@@ -175,39 +186,82 @@ public final class RingPairs {
             t.join();
         }
         // Leave the ring empty for the next slice.
-        while (ring.drain(sum) > 0) {
+        while (ring.drain() > 0) {
             // drained
         }
-        return consumed.get() * 1e9 / elapsed;
+        return new double[] {consumed.get() * 1e9 / elapsed, (double) consumerCpu.get() / elapsed};
     }
 
-    private static String compare(Ring a, Ring b, int producers, int pairs, long millis) throws InterruptedException {
+    private static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+
+    /**
+     * Alternates {@code a} and {@code b} for {@code pairs} pairs of slices and reports the medians.
+     * When {@code b} is an Agrona ring, its rate in a pair tells the machine's mode at that moment
+     * (on the 2-core build machine Agrona's one-producer ring makes about 12 to 15 million events
+     * per second in one mode and 40 to 50 in the other, for minutes at a time), and the pairs are
+     * also reported per mode: pairs at or above {@code fastRate} and pairs below it.
+     */
+    private static String compare(Ring a, Ring b, int producers, int pairs, long millis, double fastRate)
+            throws InterruptedException {
         double[] ratios = new double[pairs];
         double[] rateA = new double[pairs];
         double[] rateB = new double[pairs];
+        double[] cpuA = new double[pairs];
+        double[] cpuB = new double[pairs];
         for (int i = 0; i < pairs; i++) {
+            double[] sa;
+            double[] sb;
             // Alternate which goes first, so a trend in the load does not favour one side.
             if (i % 2 == 0) {
-                rateA[i] = slice(a, producers, millis);
-                rateB[i] = slice(b, producers, millis);
+                sa = slice(a, producers, millis);
+                sb = slice(b, producers, millis);
             } else {
-                rateB[i] = slice(b, producers, millis);
-                rateA[i] = slice(a, producers, millis);
+                sb = slice(b, producers, millis);
+                sa = slice(a, producers, millis);
             }
+            rateA[i] = sa[0];
+            rateB[i] = sb[0];
+            cpuA[i] = sa[1];
+            cpuB[i] = sb[1];
             ratios[i] = rateA[i] / rateB[i];
         }
-        Arrays.sort(ratios);
-        Arrays.sort(rateA);
-        Arrays.sort(rateB);
+        double[] sorted = ratios.clone();
+        Arrays.sort(sorted);
         double wins = Arrays.stream(ratios).filter(r -> r > 1).count();
-        return String.format(Locale.ROOT, "%-26s %-26s %-6s %8.1f M %8.1f M %7.2f [%4.2f .. %4.2f] %3.0f%%",
-                a.name, b.name, producers + "->1", rateA[pairs / 2] / 1e6, rateB[pairs / 2] / 1e6,
-                ratios[pairs / 2], ratios[pairs / 4], ratios[pairs * 3 / 4], 100 * wins / pairs);
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+                "%-26s %-26s %-6s %8.1f M %8.1f M %7.2f [%4.2f .. %4.2f] %3.0f%% %5.2f %5.2f",
+                a.name, b.name, producers + "->1", median(rateA) / 1e6, median(rateB) / 1e6,
+                sorted[pairs / 2], sorted[pairs / 4], sorted[pairs * 3 / 4], 100 * wins / pairs, median(cpuA),
+                median(cpuB)));
+        if (b instanceof Agrona) {
+            double[] fast = java.util.stream.IntStream.range(0, pairs).filter(i -> rateB[i] >= fastRate)
+                    .mapToDouble(i -> ratios[i]).toArray();
+            double[] slow = java.util.stream.IntStream.range(0, pairs).filter(i -> rateB[i] < fastRate)
+                    .mapToDouble(i -> ratios[i]).toArray();
+            out.append(String.format(Locale.ROOT, "   fast mode: %2d pairs, A/B %s; slow mode: %2d pairs, A/B %s",
+                    fast.length, fast.length == 0 ? "-" : String.format(Locale.ROOT, "%.2f", median(fast)),
+                    slow.length, slow.length == 0 ? "-" : String.format(Locale.ROOT, "%.2f", median(slow))));
+        }
+        return out.toString();
     }
 
+    /**
+     * {@code [pairs] [sliceMillis] [fastMillionsPerSecond] [lab]}: 30 pairs of 200 ms slices by
+     * default; Agrona rates of 25 million events per second and more count as the machine's fast
+     * mode; {@code lab} adds the {@link RingLab} variants (each against the lab's CURRENT).
+     */
     public static void main(String[] args) throws Exception {
         int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         long millis = args.length > 1 ? Long.parseLong(args[1]) : 200;
+        double fastRate = (args.length > 2 ? Double.parseDouble(args[2]) : 25) * 1e6;
+        boolean lab = args.length > 3 && args[3].equals("lab");
         Ring slotSingle = new Slot("SlotRing SINGLE", ProducerMode.SINGLE);
         Ring slotMulti = new Slot("SlotRing MULTI", ProducerMode.MULTI);
         Ring oneToOne = new Agrona("Agrona OneToOne", true);
@@ -220,28 +274,35 @@ public final class RingPairs {
         }
         System.out.println("# warming up; load " + load());
         List<Ring> all = new ArrayList<>(List.of(slotSingle, slotMulti, oneToOne, manyToOne));
-        all.addAll(List.of(labSingle));
-        all.addAll(List.of(labMulti));
+        if (lab) {
+            all.addAll(List.of(labSingle));
+            all.addAll(List.of(labMulti));
+        }
         for (int round = 0; round < 3; round++) {
             for (Ring r : all) {
                 slice(r, r == slotMulti || r == manyToOne || List.of(labMulti).contains(r) ? 2 : 1, millis);
             }
         }
         System.out.println("# " + pairs + " pairs of " + millis + " ms slices; load " + load());
-        System.out.printf(Locale.ROOT, "%-26s %-26s %-6s %10s %10s %7s %13s %4s%n", "A", "B", "shape", "A median",
-                "B median", "A/B", "[quartiles]", "A>B");
-        System.out.println(compare(slotSingle, oneToOne, 1, pairs, millis));
-        System.out.println(compare(slotMulti, manyToOne, 2, pairs, millis));
-        RingLab.Variant current = RingLab.Variant.CURRENT;
-        for (RingLab.Variant v : RingLab.Variant.values()) {
-            if (v != current) {
-                System.out.println(compare(labSingle[current.ordinal()], labSingle[v.ordinal()], 1, pairs, millis));
+        System.out.printf(Locale.ROOT, "%-26s %-26s %-6s %10s %10s %7s %13s %4s %5s %5s%n", "A", "B", "shape",
+                "A median", "B median", "A/B", "[quartiles]", "A>B", "cpu A", "cpu B");
+        System.out.println(compare(slotSingle, oneToOne, 1, pairs, millis, fastRate));
+        System.out.println(compare(slotMulti, manyToOne, 2, pairs, millis, fastRate));
+        if (lab) {
+            RingLab.Variant current = RingLab.Variant.CURRENT;
+            for (RingLab.Variant v : RingLab.Variant.values()) {
+                if (v != current) {
+                    System.out.println(compare(labSingle[current.ordinal()], labSingle[v.ordinal()], 1, pairs, millis,
+                            fastRate));
+                }
+            }
+            for (RingLab.Variant v : List.of(RingLab.Variant.SEED, RingLab.Variant.FREE_PER_BATCH,
+                    RingLab.Variant.PACKED_COUNTERS)) {
+                System.out.println(compare(labMulti[current.ordinal()], labMulti[v.ordinal()], 2, pairs, millis,
+                        fastRate));
             }
         }
-        for (RingLab.Variant v : List.of(RingLab.Variant.SEED, RingLab.Variant.FREE_PER_BATCH,
-                RingLab.Variant.PACKED_COUNTERS)) {
-            System.out.println(compare(labMulti[current.ordinal()], labMulti[v.ordinal()], 2, pairs, millis));
-        }
+        System.out.println("# cpu A, cpu B: the consumer thread's CPU time as a share of the slice (median)");
         System.out.println("# done; load " + load());
     }
 
