@@ -45,6 +45,8 @@ final class TargetControl implements TargetAdmin, TargetPorts {
     private final int maxTransferBytes;
     /** Worker threads per unit whose store blocks ({@link UnitWorkers}); for units added from now on. */
     private volatile int storeThreads = UnitWorkers.DEFAULT_THREADS;
+    /** Whether READs over a store that blocks are tried on the delivering thread first. */
+    private volatile boolean readNow = true;
     /**
      * Where persistent reservations with APTPL are kept ({@link AptplFile}); {@code null}: nowhere,
      * and APTPL = 1 is refused (PTPL_C = 0).
@@ -202,6 +204,9 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         }
         provision(store, opts.thin(), "target " + targetName + " LUN " + lun + " not added: ");
         LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes, storeThreads);
+        if (unit.workers() != null) {
+            unit.workers().readNow(readNow);
+        }
         Path dir = stateDir;
         if (dir != null) {
             unit.persistentReservations().restore(new AptplFile(dir, targetName, lun));   // never throws
@@ -456,6 +461,14 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         } catch (IOException e) {
             throw new TargetAdminException(refusal + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether a READ over a store that blocks is first tried on the thread that delivered it
+     * ({@code BackingStore.readNow}), for units added from now on; true by default.
+     */
+    void readNow(boolean on) {
+        readNow = on;
     }
 
     /** Sets how many worker threads a unit whose store blocks may use, for units added from now on. */

@@ -90,6 +90,12 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
      * 1 to 256, default 8 (Linux tgt's {@code bs_rdwr} runs 16 per LUN).
      */
     public static final String STORE_THREADS_PROPERTY = "jtgt.store.threads";
+    /**
+     * Framework or system property: {@code false} sends every READ over a store that blocks to
+     * the unit's workers, as before store API 1.10; by default one the store has at hand (a
+     * file's page-cache hit) is read on the thread that delivered it.
+     */
+    public static final String STORE_READ_NOW_PROPERTY = "jtgt.store.readNow";
 
     public TargetDaemon() {
         this(DEFAULT_MAX_TRANSFER_BYTES);
@@ -114,6 +120,14 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
                         e instanceof NumberFormatException ? "not a number" : e.getMessage(), UnitWorkers.DEFAULT_THREADS);
             }
         }
+        String readNow = context.getProperty(STORE_READ_NOW_PROPERTY);
+        if (readNow != null) {
+            if (readNow.trim().equalsIgnoreCase("false") || readNow.trim().equalsIgnoreCase("true")) {
+                control.readNow(Boolean.parseBoolean(readNow.trim()));
+            } else {
+                LOG.error("{}={} ignored: not true or false; using true", STORE_READ_NOW_PROPERTY, readNow);
+            }
+        }
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         File data = dir == null ? context.getDataFile("") : null;
         stateDirectory(dir != null ? Path.of(dir) : data != null ? data.toPath() : null);
@@ -133,6 +147,11 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     /** Worker threads per unit whose store blocks, for units added from now on. */
     void storeThreads(int threads) {
         control.storeThreads(threads);
+    }
+
+    /** Whether READs over a store that blocks are tried on the delivering thread first, for units added from now on. */
+    void readNow(boolean on) {
+        control.readNow(on);
     }
 
     /** Sets where APTPL state lives, for units added from now on. */

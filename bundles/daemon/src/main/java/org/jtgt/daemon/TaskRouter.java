@@ -277,7 +277,7 @@ final class TaskRouter {
         CommandTable.Entry e = c.entry;
         UnitWorkers workers = c.unit.workers();
         if (workers != null && e.usesStore() && !(e.submitsAsync() && c.unit.async() != null)) {
-            if (e.readsNow() && readNow(c)) {
+            if (e.readsNow() && workers.readNow() && readNow(c)) {
                 return;
             }
             workers.submit(c);

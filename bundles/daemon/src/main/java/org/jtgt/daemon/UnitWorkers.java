@@ -37,6 +37,8 @@ final class UnitWorkers {
     private int queuedCount;
     private int started;
     private boolean closed;
+    /** READs are tried on the delivering thread first ({@link TaskRouter#start}); off by {@code jtgt.store.readNow=false}. */
+    private volatile boolean readNow = true;
 
     UnitWorkers(String name, int maxThreads) {
         if (maxThreads < 1 || maxThreads > MAX_THREADS) {
@@ -44,6 +46,14 @@ final class UnitWorkers {
         }
         this.name = name;
         this.maxThreads = maxThreads;
+    }
+
+    boolean readNow() {
+        return readNow;
+    }
+
+    void readNow(boolean on) {
+        readNow = on;
     }
 
     /** Queues an enabled task; a worker runs it through its router ({@link TaskRouter#runTask}). */

@@ -109,6 +109,20 @@ class ReadNowTest {
     }
 
     @Test
+    void turnedOffEveryReadGoesToTheWorkers() {
+        CachingStore store = new CachingStore(Harness.SIZE);
+        Harness h = new Harness();
+        h.daemon.readNow(false);
+        Harness.withLun(h, LunOptions.DEFAULT, store);
+        byte[] data = written(h, 8, 2, 5);
+        Harness.Result r = h.read(0, Cdbs.rw10(false, 8, 2, 0), data.length);
+        r.assertGood();
+        assertArrayEquals(data, r.data());
+        assertEquals(0, store.readNowCalls.get(), "jtgt.store.readNow=false: the store is never asked");
+        assertEquals(1, store.readCalls.get());
+    }
+
+    @Test
     void aReadRefusedByItsCdbTouchesNoStore() {
         CachingStore store = new CachingStore(Harness.SIZE);
         Harness h = withCachingStore(store);
