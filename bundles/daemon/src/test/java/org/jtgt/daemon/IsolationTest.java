@@ -30,12 +30,7 @@ class IsolationTest {
         final java.util.concurrent.atomic.AtomicInteger entered = new java.util.concurrent.atomic.AtomicInteger();
 
         BlockingStore(int size) {
-            super(size);
-        }
-
-        @Override
-        public boolean blocks() {
-            return true;
+            super(size, true);
         }
 
         @Override

@@ -14,8 +14,16 @@ class MemoryStore implements BackingStore {
     int flushes;
     boolean closed;
 
+    /** Whether the daemon must treat it as a store that blocks (run it on the unit's workers). */
+    private final boolean blocking;
+
     MemoryStore(int size) {
+        this(size, false);
+    }
+
+    MemoryStore(int size, boolean blocking) {
         bytes = new byte[size];
+        this.blocking = blocking;
     }
 
     @Override
@@ -31,10 +39,10 @@ class MemoryStore implements BackingStore {
         writable = true;
     }
 
-    /** Memory: called inline, as the memory store bundle's store is. */
+    /** Memory: called inline, as the memory store bundle's store is, unless made as a blocking one. */
     @Override
     public boolean blocks() {
-        return false;
+        return blocking;
     }
 
     @Override

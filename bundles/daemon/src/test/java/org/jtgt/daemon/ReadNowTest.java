@@ -31,12 +31,7 @@ class ReadNowTest {
         final AtomicReference<Thread> readThread = new AtomicReference<>();
 
         CachingStore(int size) {
-            super(size);
-        }
-
-        @Override
-        public boolean blocks() {
-            return true;
+            super(size, true);
         }
 
         @Override
