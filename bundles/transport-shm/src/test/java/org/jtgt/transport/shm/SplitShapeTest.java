@@ -242,6 +242,11 @@ class SplitShapeTest {
     void journalingACommandAllocatesNothingOnTheHostsThread() throws Exception {
         Daemon d = Daemon.attach(dir);
         createNexus(d);
+        // The front's doorbell acceptor takes the connection on a thread of its own: wait for it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!front.hasDoorbell() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
         assertTrue(front.hasDoorbell(), "the daemon's doorbell is connected for its generation");
         Thread answerer = new Thread(() -> {
             try {
