@@ -370,7 +370,7 @@ public final class FileStore implements BackingStore {
             return false;
         }
         int length = dst.remaining();
-        check("read", offset, length);
+        checkServing("read", offset, length);
         int changes = fdChanges;
         int descriptor = fd;
         if (descriptor < 0) {
@@ -833,6 +833,14 @@ public final class FileStore implements BackingStore {
     }
 
     private void check(String op, long offset, int length) throws IOException {
+        checkServing(op, offset, length);
+        if (System.nanoTime() - nextCheck >= 0) {
+            verifyFile();
+        }
+    }
+
+    /** {@link #check} without the periodic look at the file: open, in range, not failed. */
+    private void checkServing(String op, long offset, int length) throws IOException {
         if (closed) {
             throw new IOException("file store " + path + " is closed");
         }
@@ -843,9 +851,6 @@ public final class FileStore implements BackingStore {
         String f = failure;
         if (f != null) {
             throw new IOException("file store " + path + ": " + f);
-        }
-        if (System.nanoTime() - nextCheck >= 0) {
-            verifyFile();
         }
     }
 

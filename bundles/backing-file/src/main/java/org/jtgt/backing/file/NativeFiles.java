@@ -99,6 +99,11 @@ final class NativeFiles {
     static final class Direct {
         /** Whether {@link #register()} bound the functions; false where the C library lacks them. */
         static final boolean BOUND = register();
+        /**
+         * Whether JNA passes a direct buffer at its position (true) or at its start (false); found
+         * once, on a buffer of our own, so that {@link #readNoWait} names the right bytes either way.
+         */
+        static final boolean PASSES_POSITION = BOUND && passesPosition();
 
         private Direct() {
         }
@@ -116,6 +121,13 @@ final class NativeFiles {
             }
         }
 
+        private static boolean passesPosition() {
+            ByteBuffer probe = ByteBuffer.allocateDirect(64);
+            long start = memmove(probe, probe, 0);
+            probe.position(16);
+            return memmove(probe, probe, 0) == start + 16;
+        }
+
         static native long preadv2(int fd, Buffer iov, int iovcnt, long offset, int flags) throws LastErrorException;
 
         /** {@code memmove(dst, dst, 0)} returns {@code dst}: a direct buffer's address without a {@code Pointer}. */
@@ -125,12 +137,6 @@ final class NativeFiles {
     /** Per thread: one {@code struct iovec} (base, length) for {@link #readNoWait}. */
     private static final ThreadLocal<ByteBuffer> IOVEC = ThreadLocal.withInitial(
             () -> ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder()));
-    /**
-     * Whether JNA passes a direct buffer at its position (true) or at its start (false); found
-     * once, on a buffer of our own, so that {@link #readNoWait} names the right bytes either way.
-     */
-    private static volatile Boolean passesPosition;
-
     /**
      * Reads {@code dst} from its position to its limit at {@code offset} if the bytes are in the
      * page cache ({@code preadv2} with {@code RWF_NOWAIT}), without ever waiting for the device:
@@ -147,11 +153,7 @@ final class NativeFiles {
         }
         ByteBuffer iov = IOVEC.get();
         long address = Direct.memmove(dst, dst, 0);
-        Boolean atPosition = passesPosition;
-        if (atPosition == null) {
-            atPosition = findPassesPosition();
-        }
-        if (!atPosition) {
+        if (!Direct.PASSES_POSITION) {
             address += dst.position();
         }
         iov.putLong(0, address);
@@ -165,15 +167,6 @@ final class NativeFiles {
         } catch (UnsatisfiedLinkError e) {
             return NEVER;
         }
-    }
-
-    private static boolean findPassesPosition() {
-        ByteBuffer probe = ByteBuffer.allocateDirect(64);
-        long start = Direct.memmove(probe, probe, 0);
-        probe.position(16);
-        boolean atPosition = Direct.memmove(probe, probe, 0) == start + 16;
-        passesPosition = atPosition;
-        return atPosition;
     }
 
     /** The native calls, or null where they are not available (see {@link #unavailableReason()}). */
