@@ -277,7 +277,7 @@ final class TaskRouter {
         CommandTable.Entry e = c.entry;
         UnitWorkers workers = c.unit.workers();
         if (workers != null && e.usesStore() && !(e.submitsAsync() && c.unit.async() != null)) {
-            if (e.readsNow() && workers.readNow() && readNow(c)) {
+            if (e.readsNow() && workers.readNow() && !c.unit.tasks().shared() && readNow(c)) {
                 return;
             }
             workers.submit(c);
@@ -289,7 +289,11 @@ final class TaskRouter {
     /**
      * A READ over a store that blocks, tried here first: it ends here if the store has the
      * bytes at hand ({@code BackingStore.readNow}: a page-cache hit), which saves the hand-over
-     * to a worker and its wake-up; false if it must go to the workers after all.
+     * to a worker and its wake-up; false if it must go to the workers after all. Not tried
+     * while several I_T nexuses use the unit ({@link TaskSet#shared()}): each connection's
+     * delivering thread would then serve its own initiator as the scheduler lets it, and one
+     * initiator's commands could wait for milliseconds behind another's, where the workers'
+     * one queue serves them in arrival order.
      */
     private boolean readNow(CommandContext c) {
         c.nowOnly = true;

@@ -37,6 +37,17 @@ final class TaskSet {
     private int enabledOrdered;
     private int enabledHeadOfQueue;
     private int dormant;
+    /**
+     * Whether more than one I_T nexus uses the unit: the nexus of the last task that entered,
+     * and how many tasks in a row entered from it, up to {@link #SOLE_AFTER}. The set is
+     * {@link #shared()} from a task of a nexus other than the last one until {@code SOLE_AFTER}
+     * tasks in a row came from one. Counted on entry, since with tasks that end as soon as they
+     * start the set is mostly empty while several initiators keep the unit busy.
+     */
+    static final int SOLE_AFTER = 256;
+    private Nexus lastNexus;
+    private int sameNexusRun;
+    private volatile boolean shared;
 
     /**
      * Adds an accepted task.
@@ -54,6 +65,15 @@ final class TaskSet {
         }
         tail = c;
         c.aborted = false;
+        if (c.nexus != lastNexus) {
+            if (lastNexus != null && !shared) {
+                shared = true;
+            }
+            lastNexus = c.nexus;
+            sameNexusRun = 0;
+        } else if (sameNexusRun < SOLE_AFTER && ++sameNexusRun == SOLE_AFTER) {
+            shared = false;
+        }
         boolean now;
         if (c.attribute == TaskAttribute.HEAD_OF_QUEUE) {
             now = true;
@@ -79,6 +99,16 @@ final class TaskSet {
         } else if (c.attribute == TaskAttribute.HEAD_OF_QUEUE) {
             enabledHeadOfQueue++;
         }
+    }
+
+    /**
+     * Whether several I_T nexuses use the unit now (see {@link #SOLE_AFTER}; read without the
+     * lock: a hint). While they do, the router leaves READs to the unit's workers, whose one
+     * queue serves the initiators in arrival order, rather than to each connection's
+     * delivering thread, whose share of the processors the scheduler decides.
+     */
+    boolean shared() {
+        return shared;
     }
 
     /**

@@ -11,6 +11,8 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.jtgt.api.event.DataDirection;
+import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 
@@ -101,6 +103,37 @@ class ReadNowTest {
             assertNotSame(Thread.currentThread(), store.readThread.get(), mode + ": the worker reads, not the deliverer");
             assertTrue(store.readThread.get().getName().startsWith("jtgt-lun0"), store.readThread.get().getName());
         }
+    }
+
+    @Test
+    void whileSeveralInitiatorsUseTheUnitReadsGoToTheWorkersInArrivalOrder() {
+        CachingStore store = new CachingStore(Harness.SIZE);
+        Harness h = withCachingStore(store);
+        long other = Harness.NEXUS + 1;
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(Harness.INITIATOR + "-b,i,0x23d000000002", Harness.TARGET, other));
+        byte[] data = written(h, 24, 2, 11);
+        // The other initiator's command makes the unit shared: the next READ is not served on
+        // the delivering thread, whichever nexus sends it.
+        h.command(other, 0, Cdbs.testUnitReady(), DataDirection.NONE, 0, null).assertGood();
+        Harness.Result r = h.read(0, Cdbs.rw10(false, 24, 2, 0), data.length);
+        r.assertGood();
+        assertArrayEquals(data, r.data());
+        assertEquals(0, store.readNowCalls.get(), "shared: not tried on the delivering thread");
+        assertEquals(1, store.readCalls.get());
+        assertNotSame(Thread.currentThread(), store.readThread.get());
+        // Once one nexus alone has sent TaskSet.SOLE_AFTER commands in a row, reads are served
+        // where they are delivered again.
+        for (int i = 0; i < TaskSet.SOLE_AFTER - 2; i++) {
+            h.none(0, Cdbs.testUnitReady()).assertGood();
+        }
+        h.read(0, Cdbs.rw10(false, 24, 2, 0), data.length).assertGood();
+        assertEquals(0, store.readNowCalls.get(), "one command short of SOLE_AFTER: still shared");
+        r = h.read(0, Cdbs.rw10(false, 24, 2, 0), data.length);
+        r.assertGood();
+        assertArrayEquals(data, r.data());
+        assertEquals(1, store.readNowCalls.get(), "sole again: served on the delivering thread");
+        assertSame(Thread.currentThread(), store.readNowThread.get());
+        assertEquals(2, store.readCalls.get());
     }
 
     @Test
