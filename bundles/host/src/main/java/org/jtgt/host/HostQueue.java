@@ -90,6 +90,8 @@ final class HostQueue implements ScsiHost {
     // ---- the ordered queue: CommandSlot or Request entries ----
     private final ArrayDeque<Object> queue;
     private final AtomicBoolean dispatching = new AtomicBoolean();
+    /** Set by every {@link #dispatch()} before it tries to dispatch; cleared at the start of each pass. */
+    private final AtomicBoolean dispatchWanted = new AtomicBoolean();
     private final AtomicBoolean flushingDone = new AtomicBoolean();
     /**
      * Set when dispatch stopped because the transport refused (full ring, ACK window, no room in
@@ -318,28 +320,23 @@ final class HostQueue implements ScsiHost {
     /**
      * Moves queued entries onto the active transport, in order, until the queue is empty, the
      * transport is full, or no transport is active. Only one thread dispatches at a time; a
-     * thread that finds another dispatching leaves the work to it, and the dispatcher re-checks
-     * the queue after letting go, so no entry is stranded.
+     * thread that finds another dispatching leaves the work to it. Every call first says that it
+     * wants a pass ({@link #dispatchWanted}), and the dispatcher, after letting go, makes another
+     * pass while anyone did: whatever the caller changed before it asked (an entry queued, a
+     * transport bound by a swap, room made by an answer) is seen by a pass that starts after
+     * the request, so no entry is stranded. Looking only at the queue was not enough: a
+     * dispatcher that had found no transport bound let go unaware that a swap had just bound
+     * one and had been turned away, and with nothing else in flight nobody dispatched again.
      */
     void dispatch() {
-        while (true) {
-            if (!dispatching.compareAndSet(false, true)) {
-                return;
-            }
-            boolean progress;
+        dispatchWanted.set(true);
+        while (dispatchWanted.get() && dispatching.compareAndSet(false, true)) {
             try {
-                progress = drainQueue();
+                dispatchWanted.set(false);
+                boolean progress = drainQueue();
                 stalled = !progress && side.activeBinding() != null;
             } finally {
                 dispatching.set(false);
-            }
-            if (!progress || side.activeBinding() == null) {
-                return;
-            }
-            synchronized (queue) {
-                if (queue.isEmpty()) {
-                    return;
-                }
             }
         }
     }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.jtgt.api.event.CmdReqEvent;
 import org.jtgt.api.event.CmdRspEvent;
@@ -44,12 +45,21 @@ class StalledHostTest {
         final ByteBuffer area = ByteBuffer.allocateDirect(1 << 20);
         final BlockAllocator allocator = new BlockAllocator(1 << 20, 4096);
         final Queue<ByteBuffer> offered = new ArrayDeque<>();
+        final String name;
         volatile boolean full;
         EventSink host;
 
+        ScriptedTransport() {
+            this("scripted");
+        }
+
+        ScriptedTransport(String name) {
+            this.name = name;
+        }
+
         @Override
         public String name() {
-            return "scripted";
+            return name;
         }
 
         @Override
@@ -189,6 +199,66 @@ class StalledHostTest {
         t.answerAll(); // the commands that got through because of it
         assertTrue(a.completed.await(5, TimeUnit.SECONDS), "A's commands did not complete");
         assertTrue(b.completed.await(5, TimeUnit.SECONDS), "B stalled: nothing retried its refused command");
+        side.deactivate();
+    }
+
+    /**
+     * A command queued while a swap ends: its submitter finds no transport bound and is still
+     * dispatching when the swap binds the new one and asks the host to dispatch. That request
+     * must not be lost, or the command waits in the queue with nothing left to send it (the
+     * host's only other command has been answered; nothing else will come).
+     */
+    @Test
+    void aCommandQueuedAsASwapEndsIsSentOnTheNewTransport() throws Exception {
+        ScriptedTransport x = new ScriptedTransport("x");
+        ScriptedTransport y = new ScriptedTransport("y");
+        AtomicReference<Thread> pauseOn = new AtomicReference<>();
+        AtomicReference<Runnable> whilePaused = new AtomicReference<>();
+        HostSide side = new HostSide() {
+            @Override
+            TransportBinding activeBinding() {
+                TransportBinding b = super.activeBinding();
+                if (b == null && pauseOn.compareAndSet(Thread.currentThread(), null)) {
+                    whilePaused.get().run(); // the swap ends while this thread holds the host's dispatch
+                }
+                return b;
+            }
+        };
+        side.activate(PathFixture.config(16));
+        side.bindTransport(x, Map.of(Transport.NAME_PROPERTY, "x", "service.id", 1L));
+        side.bindTransport(y, Map.of(Transport.NAME_PROPERTY, "y", "service.id", 2L));
+        assertEquals("x", side.activeTransport());
+        Lld lld = new Lld(2);
+        lld.host = side.addHost("h", lld);
+        long nexus = lld.host.createNexus("iqn.2026-11.org.jtgt:h,i,0x1", "iqn.2026-11.org.jtgt:t", 1);
+        x.answerAll();
+
+        submitTestUnitReady(lld.host, nexus); // in flight on x: the swap waits for its answer
+        Thread swapper = new Thread(() -> side.swapTo("y"), "swapper");
+        swapper.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (side.activeTransport() != null) {
+            assertTrue(System.nanoTime() < deadline, "the swap never started draining x");
+            Thread.sleep(1);
+        }
+        whilePaused.set(() -> {
+            try {
+                Thread answer = new Thread(x::answerAll, "x-answers");
+                answer.start(); // ends the drain: the swap binds y and dispatches the host
+                answer.join();
+                swapper.join(5000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        pauseOn.set(Thread.currentThread());
+        submitTestUnitReady(lld.host, nexus); // finds no transport, and pauses before it lets go
+        assertEquals(null, pauseOn.get(), "the submitter never saw the swap's gap");
+        assertEquals("y", side.activeTransport());
+
+        y.answerAll();
+        assertTrue(lld.completed.await(5, TimeUnit.SECONDS),
+                "the command queued as the swap ended was never sent: y was offered nothing");
         side.deactivate();
     }
 
