@@ -125,6 +125,14 @@ final class RbdForwarding implements SharedUnitResets {
     private volatile Consumer<Kind> resetListener;
     private volatile boolean closed;
     /**
+     * Set when setting the watch up failed with ESHUTDOWN: this client is on the OSDs' blocklist
+     * and nothing it asks can succeed again, so {@link #check} stops trying (each try is a failed
+     * write and watch in librados, once a heartbeat, for nothing).
+     */
+    private volatile boolean blocklisted;
+    /** Tests: how many times the watch was set up or tried. */
+    private final java.util.concurrent.atomic.AtomicInteger watchTries = new java.util.concurrent.atomic.AtomicInteger();
+    /**
      * Held while an operation for this owner is checked and submitted, and by the gateway while it
      * stops owning ({@link #stopExecuting}), so that nothing reaches librbd after the lock is
      * released (librbd would take the lock again for it).
@@ -229,8 +237,14 @@ final class RbdForwarding implements SharedUnitResets {
     }
 
     private void watch() throws IOException {
+        watchTries.incrementAndGet();
         try (Memory out = new Memory(8)) {
             int r = RbdSharedReservations.watchCreating(ioctx, oid, out, watchCallback, errorCallback);
+            if (r == -RbdNative.ESHUTDOWN && !blocklisted) {
+                blocklisted = true;
+                LOG.warn("{}: gateway {} is blocklisted: its watch of {} is not set up again", store.describe(), self,
+                        oid);
+            }
             if (r < 0) {
                 throw new IOException("watch: " + RbdErrors.describe(r));
             }
@@ -238,9 +252,9 @@ final class RbdForwarding implements SharedUnitResets {
         }
     }
 
-    /** Each heartbeat: sets the watch up again if it was lost. */
+    /** Each heartbeat: sets the watch up again if it was lost, unless this client is blocklisted. */
     void check() {
-        if (closed) {
+        if (closed || blocklisted || gateway.fenced()) {
             return;
         }
         long c = cookie;
@@ -259,6 +273,16 @@ final class RbdForwarding implements SharedUnitResets {
         } catch (IOException e) {
             LOG.debug("{}: watch {}: {}", store.describe(), oid, e.getMessage());
         }
+    }
+
+    /** Whether setting the watch up found this client blocklisted (then it is not tried again). */
+    boolean blocklisted() {
+        return blocklisted;
+    }
+
+    /** Tests: how many times the watch was set up or tried so far. */
+    int watchTries() {
+        return watchTries.get();
     }
 
     private void watchError(Pointer arg, long c, int err) {

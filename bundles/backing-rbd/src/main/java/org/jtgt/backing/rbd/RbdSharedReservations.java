@@ -141,6 +141,10 @@ final class RbdSharedReservations implements SharedReservations {
     private volatile long cookie;
     private volatile boolean current;
     private volatile boolean closed;
+    /** Setting the watch up failed with ESHUTDOWN: this client is blocklisted and {@link #check} stops trying. */
+    private volatile boolean blocklisted;
+    /** Tests: how many times the watch was set up or tried. */
+    private final java.util.concurrent.atomic.AtomicInteger watchTries = new java.util.concurrent.atomic.AtomicInteger();
 
     private RbdSharedReservations(String what, String oid, long ioctx) {
         this.what = what;
@@ -181,6 +185,16 @@ final class RbdSharedReservations implements SharedReservations {
     @Override
     public boolean current() {
         return current;
+    }
+
+    /** Whether setting the watch up found this client blocklisted (then it is not tried again). */
+    boolean blocklisted() {
+        return blocklisted;
+    }
+
+    /** Tests: how many times the watch was set up or tried so far. */
+    int watchTries() {
+        return watchTries.get();
     }
 
     @Override
@@ -335,8 +349,13 @@ final class RbdSharedReservations implements SharedReservations {
 
     /** Sets up the watch, creating the object if it does not exist yet. */
     private void watch() throws IOException {
+        watchTries.incrementAndGet();
         try (Memory out = new Memory(8)) {
             int r = watchCreating(ioctx, oid, out, watchCallback, errorCallback);
+            if (r == -RbdNative.ESHUTDOWN && !blocklisted) {
+                blocklisted = true;
+                LOG.warn("{}: this client is blocklisted: the watch is not set up again", what);
+            }
             if (r < 0) {
                 throw failure("watch", r);
             }
@@ -347,7 +366,7 @@ final class RbdSharedReservations implements SharedReservations {
 
     /** Once a second: is the watch confirmed recently? Sets it up again when lost. */
     private void check() {
-        if (closed) {
+        if (closed || blocklisted) {
             return;
         }
         long c = cookie;

@@ -353,6 +353,13 @@ class RbdGatewayTest {
                 assertArrayEquals(bytes(pattern(4096, 10 + (int) i)), read(outside, i * 4096, 4096),
                         "every acknowledged write is there");
             }
+            // the blocklisted owner stops setting its watch up again: fenced (its heartbeat ends) or
+            // told so by the watch itself
+            RbdGateway fenced = a.gatewayPart();
+            await(30_000, "gateway 1 sees it is blocklisted", () -> fenced.fenced() || fenced.forwarding().blocklisted());
+            int tries = fenced.forwarding().watchTries();
+            Thread.sleep(3_500);
+            assertEquals(tries, fenced.forwarding().watchTries(), "a blocklisted gateway's watch was tried again");
             // the owner gone altogether (its watch removed): no answer, transitioning
             a.close();
             NotAccessibleException gone = assertTransitioning(

@@ -250,6 +250,16 @@ class RbdSharedReservationsTest {
                 }
                 assertFalse(ra.current(), "a blocklisted gateway's record is not current");
                 assertTrue(rb.current());
+                // ... and stops setting its watch up again once that finds it blocklisted
+                RbdSharedReservations fenced = (RbdSharedReservations) ra;
+                until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!fenced.blocklisted() && System.nanoTime() < until) {
+                    Thread.sleep(100);
+                }
+                assertTrue(fenced.blocklisted(), "setting the watch up again never found the client blocklisted");
+                int tries = fenced.watchTries();
+                Thread.sleep(3_500);   // three checks and a half
+                assertEquals(tries, fenced.watchTries(), "a blocklisted client's watch was tried again");
             } finally {
                 cluster.ceph("osd", "blocklist", "rm", address);
             }
