@@ -53,7 +53,10 @@
 # Per job: IOPS and MB/s (10^6 bytes) from fio's json (`mixed`: reads and writes together), p50 and
 # p99 completion latency (clat_ns percentiles), and CPU per I/O: utime+stime of the target process
 # (all threads: jtgt's java, tgtd) from /proc/PID/stat before and after the fio run (login and
-# logout included), divided by the I/Os fio completed. Results under bench/target/fio-bench/:
+# logout included), divided by the I/Os fio completed; and context switches per I/O: voluntary and
+# involuntary switches of the target's threads (/proc/PID/task/*/status; a thread that ends during
+# the job takes its count with it), divided the same way: each is a wake-up or a preemption, which
+# on this kind of virtual machine costs more than most of the work. Results under bench/target/fio-bench/:
 #   raw/LUN-WORKLOAD-TARGET-REP.json   fio's output;   raw/iperf3-LUN-REP.json
 #   runs.tsv                           one line a job
 #   results.txt                        the tables below (also printed): means over the repetitions
@@ -258,6 +261,10 @@ cpu_ticks() { # PID -> utime+stime of all its threads, in clock ticks
     sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
+ctx_switches() { # PID -> voluntary + involuntary context switches of the threads it has now
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
+
 url() { # TARGET LUN-KIND -> fio filename (':' escaped)
     local u
     if [[ $1 == jtgt ]]; then
@@ -286,17 +293,19 @@ sessions() { # TARGET -> number of iSCSI sessions the target reports now
     fi
 }
 
-# one line per job: lun workload rep target iops mbps p50_us p99_us cpu_us_per_io ios load1
-printf 'lun\tworkload\trep\ttarget\tiops\tMBps\tp50_us\tp99_us\tcpu_us_per_io\tios\tload1\n' >"$RUNS"
+# one line per job: lun workload rep target iops mbps p50_us p99_us cpu_us_per_io ios load1 cs_per_io
+printf 'lun\tworkload\trep\ttarget\tiops\tMBps\tp50_us\tp99_us\tcpu_us_per_io\tios\tload1\tcs_per_io\n' >"$RUNS"
 
 measure() { # KIND WORKLOAD REP TARGET
-    local kind=$1 w=$2 rep=$3 t=$4 json before after rc=0 fields lun_kind
+    local kind=$1 w=$2 rep=$3 t=$4 json before after cs_before cs_after cs rc=0 fields lun_kind
     json=$RAW/$kind-$w-$t-$rep.json
     lun_kind=$kind
     [[ $kind == memory && $t == tgt ]] && lun_kind=tmpfs
     before=$(cpu_ticks "${PID[$t]}")
+    cs_before=$(ctx_switches "${PID[$t]}")
     # shellcheck disable=SC2086 # FIO_ARGS are word lists
     run_fio "$json" "$t" "$lun_kind" "$SECS" ${FIO_ARGS[$w]} || rc=$?
+    cs_after=$(ctx_switches "${PID[$t]}")
     after=$(cpu_ticks "${PID[$t]}")
     fields=$(jq -r --argjson d $((after - before)) --argjson hz "$CLK_TCK" '
         .jobs[0] | select(.error == 0) | .mixed as $m
@@ -309,8 +318,10 @@ measure() { # KIND WORKLOAD REP TARGET
         log "fio $w on $t ($kind) failed (rc $rc), see ${json%.json}.err"
         fields=$'n/a\tn/a\tn/a\tn/a\tn/a\t0'
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$w" "$rep" "$t" "$fields" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RUNS"
-    log "$t $kind ${LABEL[$w]} #$rep: $(tail -1 "$RUNS" | cut -f5- | awk -F'\t' '{ printf "%s IOPS, %s MB/s, p50 %s us, p99 %s us, %s us CPU/IO", $1, $2, $3, $4, $5 }')"
+    cs=$(jq -r --argjson d $((cs_after - cs_before)) '.jobs[0].mixed.total_ios as $n
+        | if $n > 0 then ($d / $n * 100 | round / 100) else "n/a" end' "$json" 2>/dev/null || echo n/a)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$w" "$rep" "$t" "$fields" "$(cut -d' ' -f1 /proc/loadavg)" "${cs:-n/a}" >>"$RUNS"
+    log "$t $kind ${LABEL[$w]} #$rep: $(tail -1 "$RUNS" | cut -f5- | awk -F'\t' '{ printf "%s IOPS, %s MB/s, p50 %s us, p99 %s us, %s us CPU/IO, %s switches/IO", $1, $2, $3, $4, $5, $8 }')"
     if [[ $kind == disk ]]; then timeout 120 sync "${FILE[disk,$t]}" || log "sync ${FILE[disk,$t]} failed"; fi
 }
 
@@ -325,7 +336,7 @@ iperf() { # KIND REP: one iperf3 run over 127.0.0.1, result appended to runs.tsv
     wait "$srv" 2>/dev/null || true
     BG_PIDS=()
     mbps=$(jq -r '.end.sum_received.bits_per_second / 8e6 * 10 | round / 10' "$json" 2>/dev/null || echo n/a)
-    printf '%s\tseqread128k-qd16\t%s\tiperf3\tn/a\t%s\tn/a\tn/a\tn/a\t0\t%s\n' "$1" "$2" "$mbps" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RUNS"
+    printf '%s\tseqread128k-qd16\t%s\tiperf3\tn/a\t%s\tn/a\tn/a\tn/a\t0\t%s\tn/a\n' "$1" "$2" "$mbps" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RUNS"
     log "iperf3 127.0.0.1 #$2: $mbps MB/s"
 }
 
@@ -395,17 +406,19 @@ labels=$(for w in "${ALL_WORKLOADS[@]}"; do printf '%s=%s;' "$w" "${LABEL[$w]}";
         }
         NR > 1 {
             k = $1 SUBSEP $2 SUBSEP $4
-            for (f = 5; f <= 9; f++) if (num($f)) { s[k, f] += $f; n[k, f]++ }
+            for (f = 5; f <= 12; f++) if (f != 10 && f != 11 && num($f)) { s[k, f] += $f; n[k, f]++ }
             v[$1, $2, $3, $4, 5] = $5; v[$1, $2, $3, $4, 7] = $7; v[$1, $2, $3, $4, 6] = $6
         }
         END {
-            print "Per workload and target, mean of the repetitions (MB = 10^6 bytes; latency = fio clat; CPU = target process user+sys per I/O):"
-            printf "%-6s | %-30s | %-6s | %9s | %8s | %8s | %8s | %9s\n", "LUN", "workload", "target", "IOPS", "MB/s", "p50 us", "p99 us", "CPU us/IO"
-            printf "%s\n", "-------+--------------------------------+--------+-----------+----------+----------+----------+----------"
+            print "Per workload and target, mean of the repetitions (MB = 10^6 bytes; latency = fio clat; CPU = target process user+sys per I/O;"
+            print "switches = context switches of the target process per I/O):"
+            printf "%-6s | %-30s | %-6s | %9s | %8s | %8s | %8s | %9s | %8s\n", "LUN", "workload", "target", "IOPS", "MB/s", "p50 us", "p99 us", "CPU us/IO", "switches"
+            printf "%s\n", "-------+--------------------------------+--------+-----------+----------+----------+----------+-----------+---------"
             for (i = 1; i <= nl; i++) for (j = 1; j <= nw; j++) for (t = 1; t <= 2; t++) {
                 tg = t == 1 ? "jtgt" : "tgt"; k = L[i] SUBSEP W[j] SUBSEP tg
-                printf "%-6s | %-30s | %-6s | %9s | %8s | %8s | %8s | %9s\n", L[i], label[W[j]], tg,
-                    fmt(mean(k, 5), 0), fmt(mean(k, 6), 1), fmt(mean(k, 7), 0), fmt(mean(k, 8), 0), fmt(mean(k, 9), 1)
+                printf "%-6s | %-30s | %-6s | %9s | %8s | %8s | %8s | %9s | %8s\n", L[i], label[W[j]], tg,
+                    fmt(mean(k, 5), 0), fmt(mean(k, 6), 1), fmt(mean(k, 7), 0), fmt(mean(k, 8), 0), fmt(mean(k, 9), 1),
+                    fmt(mean(k, 12), 2)
             }
             print ""
             print "jtgt / tgt: IOPS (higher is better for jtgt) and p50 latency (lower is better), mean of the per-repetition ratios [min-max]:"

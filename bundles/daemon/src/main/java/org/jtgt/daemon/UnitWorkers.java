@@ -2,6 +2,7 @@ package org.jtgt.daemon;
 
 import java.util.concurrent.TimeUnit;
 
+import org.jtgt.api.transport.DeferredDelivery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,6 +116,18 @@ final class UnitWorkers {
     }
 
     private void loop() {
+        // Events this thread queues from inside the daemon (the KEVENT_CMD_DONE of an answer
+        // delivered beneath its own send, with the in-process transport) are delivered here,
+        // between two tasks, instead of by a transport thread woken for each.
+        DeferredDelivery.owedHere(true);
+        try {
+            work();
+        } finally {
+            DeferredDelivery.owedHere(false);
+        }
+    }
+
+    private void work() {
         while (true) {
             CommandContext c;
             synchronized (lock) {
@@ -141,6 +154,11 @@ final class UnitWorkers {
                 c.router.runTask(c);
             } catch (RuntimeException | Error e) {
                 LOG.error("{}: a store worker failed outside its task", name, e);
+            }
+            try {
+                DeferredDelivery.deliverOwed();
+            } catch (RuntimeException e) {
+                LOG.error("{}: delivering what a store worker queued failed", name, e);
             }
         }
     }

@@ -22,6 +22,8 @@ final class FakeEndpoint implements TransportEndpoint, DataArea {
     boolean open = true;
     boolean discard;
     volatile long discarded;
+    /** Runs on the sending thread after each recorded event (tests of what a sender does next). */
+    volatile Runnable onSent;
 
     FakeEndpoint(int size) {
         area = ByteBuffer.allocateDirect(size);
@@ -98,6 +100,10 @@ final class FakeEndpoint implements TransportEndpoint, DataArea {
         byte[] rec = new byte[length];
         src.get(offset, rec);
         sent.add(rec);
+        Runnable hook = onSent;
+        if (hook != null) {
+            hook.run();
+        }
         return true;
     }
 

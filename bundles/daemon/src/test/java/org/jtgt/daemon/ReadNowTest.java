@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.target.LunOptions;
+import org.jtgt.api.transport.DeferredDelivery;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -134,6 +137,34 @@ class ReadNowTest {
         assertEquals(1, store.readNowCalls.get(), "sole again: served on the delivering thread");
         assertSame(Thread.currentThread(), store.readNowThread.get());
         assertEquals(2, store.readCalls.get());
+    }
+
+    /**
+     * A worker that answers owes the transport nothing beyond its task: what it was asked to
+     * deliver once out of the daemon ({@link DeferredDelivery}, the in-process transport's
+     * KEVENT_CMD_DONE) runs on that worker right after the task, not on a thread woken for it.
+     */
+    @Test
+    void aWorkerDeliversWhatItOwesOnceItsTaskIsDone() throws Exception {
+        CachingStore store = new CachingStore(Harness.SIZE);
+        Harness h = withCachingStore(store);
+        byte[] data = written(h, 56, 2, 13);
+        store.mode = CachingStore.Mode.DECLINE;
+        CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+        AtomicReference<Boolean> owed = new AtomicReference<>();
+        Runnable action = () -> ranOn.complete(Thread.currentThread());
+        h.endpoint.onSent = () -> {
+            if (Thread.currentThread().getName().startsWith("jtgt-lun0")) {
+                owed.set(DeferredDelivery.owe(action));
+            }
+        };
+        Harness.Result r = h.read(0, Cdbs.rw10(false, 56, 2, 0), data.length);
+        r.assertGood();
+        assertArrayEquals(data, r.data());
+        Thread worker = ranOn.get(5, TimeUnit.SECONDS);
+        assertEquals(Boolean.TRUE, owed.get(), "the worker promised to deliver");
+        assertSame(store.readThread.get(), worker, "delivered by the worker that answered");
+        h.endpoint.onSent = null;
     }
 
     @Test

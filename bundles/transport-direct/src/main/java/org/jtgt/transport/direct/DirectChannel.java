@@ -48,6 +48,12 @@ final class DirectChannel {
     private boolean failed;
     private long delivered;
 
+    /**
+     * {@link #drain}, as the one action a thread owes for this channel ({@link
+     * org.jtgt.api.transport.DeferredDelivery}): one instance, so a thread owes it once.
+     */
+    final Runnable drainLater = this::drain;
+
     DirectChannel(String name, boolean toDaemon, int capacity, int limit) {
         if (Integer.bitCount(capacity) != 1 || Integer.bitCount(limit) != 1 || limit < capacity) {
             throw new IllegalArgumentException("capacity " + capacity + " and limit " + limit

@@ -3,6 +3,7 @@ package org.jtgt.transport.direct;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import org.jtgt.api.transport.DeferredDelivery;
 import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
@@ -157,10 +158,16 @@ public class DirectTransport implements Transport {
         }
     }
 
-    /** An event was queued on {@code channel} by the current thread: deliver it if this thread may. */
+    /**
+     * An event was queued on {@code channel} by the current thread: deliver it if this thread
+     * may. A thread inside the daemon may not deliver a host → daemon event; if nobody else is
+     * delivering on that direction, the thread takes it along once it is out of the daemon when
+     * it promised to ({@link DeferredDelivery}: a store worker, between two tasks), and the
+     * courier is woken only otherwise.
+     */
     void deliver(DirectChannel channel) {
         if (channel.toDaemon() && Delivery.insideDaemon()) {
-            if (channel.stranded()) {
+            if (channel.stranded() && !DeferredDelivery.owe(channel.drainLater)) {
                 callCourier();
             }
             return;

@@ -27,6 +27,7 @@ import org.jtgt.api.event.EventType;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TskMgmtReqEvent;
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.DeferredDelivery;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -177,6 +178,47 @@ class DirectTransportTest {
         assertSame(completer.get(), host.threads.peek(), "the answer is taken on the completing thread");
         assertNotEquals(completer.get(), daemon.threads.peek(), "CMD_DONE not delivered beneath the daemon's send");
         assertEquals("jtgt-direct-courier", daemon.threads.peek().getName());
+    }
+
+    /**
+     * The same answer from a thread that promised to deliver what it owes between its tasks (a
+     * store worker, {@link DeferredDelivery}): its CMD_DONE waits for that thread, not for the
+     * courier, and is delivered on it once it is out of the daemon's send.
+     */
+    @Test
+    void anAnswerFromAThreadThatOwesDeliveriesHasItsCmdDoneDeliveredByThatThreadLater() throws Exception {
+        Recorder daemon = new Recorder();
+        Recorder host = new Recorder();
+        TransportEndpoint d = transport.attachDaemon(daemon);
+        transport.attachHost(host);
+        host.handler = (b, o, from) -> from.offer(cmdDone(CmdRspEvent.cid(b, o)), 0, CmdDoneEvent.LENGTH);
+        AtomicReference<String> seenBeforeOwed = new AtomicReference<>();
+        AtomicReference<Boolean> owedAfterSend = new AtomicReference<>();
+        AtomicReference<Thread> worker = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            worker.set(Thread.currentThread());
+            DeferredDelivery.owedHere(true);
+            try {
+                d.send(cmdRsp(11), 0, CmdRspEvent.LENGTH);
+                owedAfterSend.set(DeferredDelivery.owesAny());
+                try {
+                    Thread.sleep(300); // the courier, had it been called, would have delivered by now
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                seenBeforeOwed.set(daemon.events.toString());
+                DeferredDelivery.deliverOwed();
+            } finally {
+                DeferredDelivery.owedHere(false);
+            }
+        }, "store-worker");
+        t.start();
+        t.join();
+        assertEquals(Boolean.TRUE, owedAfterSend.get(), "the CMD_DONE is owed by the answering thread");
+        assertEquals("[]", seenBeforeOwed.get(), "nothing delivered before the thread delivered what it owed");
+        assertEquals(List.of("KEVENT_CMD_DONE 11"), new ArrayList<>(daemon.events));
+        assertSame(worker.get(), daemon.threads.peek(), "delivered on the thread that owed it");
+        assertEquals(1, daemon.worstInside.get(), "the daemon was entered beneath itself");
     }
 
     /**
