@@ -131,7 +131,7 @@ final class RbdForwarding implements SharedUnitResets {
      */
     private volatile boolean blocklisted;
     /** Tests: how many times the watch was set up or tried. */
-    private final java.util.concurrent.atomic.AtomicInteger watchTries = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger watchTries = new AtomicInteger();
     /**
      * Held while an operation for this owner is checked and submitted, and by the gateway while it
      * stops owning ({@link #stopExecuting}), so that nothing reaches librbd after the lock is

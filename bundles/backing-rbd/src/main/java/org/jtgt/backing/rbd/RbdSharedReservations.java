@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import com.sun.jna.Callback;
@@ -144,7 +145,7 @@ final class RbdSharedReservations implements SharedReservations {
     /** Setting the watch up failed with ESHUTDOWN: this client is blocklisted and {@link #check} stops trying. */
     private volatile boolean blocklisted;
     /** Tests: how many times the watch was set up or tried. */
-    private final java.util.concurrent.atomic.AtomicInteger watchTries = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger watchTries = new AtomicInteger();
 
     private RbdSharedReservations(String what, String oid, long ioctx) {
         this.what = what;
