@@ -45,7 +45,9 @@ final class TaskSet {
      * start the set is mostly empty while several initiators keep the unit busy.
      */
     static final int SOLE_AFTER = 256;
-    private Nexus lastNexus;
+    /** By host and id, not by reference: a nexus that logged out is not kept reachable from here. */
+    private long lastNexusId;
+    private int lastHostNo = -1;
     private int sameNexusRun;
     private volatile boolean shared;
 
@@ -65,11 +67,14 @@ final class TaskSet {
         }
         tail = c;
         c.aborted = false;
-        if (c.nexus != lastNexus) {
-            if (lastNexus != null && !shared) {
+        long nexusId = c.nexus.id();
+        int hostNo = c.nexus.hostNo();
+        if (nexusId != lastNexusId || hostNo != lastHostNo) {
+            if (lastHostNo >= 0 && !shared) {
                 shared = true;
             }
-            lastNexus = c.nexus;
+            lastNexusId = nexusId;
+            lastHostNo = hostNo;
             sameNexusRun = 0;
         } else if (sameNexusRun < SOLE_AFTER && ++sameNexusRun == SOLE_AFTER) {
             shared = false;
