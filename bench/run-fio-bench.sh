@@ -53,10 +53,11 @@
 # Per job: IOPS and MB/s (10^6 bytes) from fio's json (`mixed`: reads and writes together), p50 and
 # p99 completion latency (clat_ns percentiles), and CPU per I/O: utime+stime of the target process
 # (all threads: jtgt's java, tgtd) from /proc/PID/stat before and after the fio run (login and
-# logout included), divided by the I/Os fio completed; and context switches per I/O: voluntary and
-# involuntary switches of the target's threads (/proc/PID/task/*/status; a thread that ends during
-# the job takes its count with it), divided the same way: each is a wake-up or a preemption, which
-# on this kind of virtual machine costs more than most of the work. Results under bench/target/fio-bench/:
+# logout included), divided by the I/Os fio completed; and context switches per I/O: every switch
+# of the target's threads during the fio run (perf stat -e context-switches -p PID, which follows the
+# threads the target starts meanwhile, such as a connection's; n/a without perf), divided the same
+# way: each is a wake-up or a preemption, which on this kind of virtual machine costs more than
+# most of the work. Results under bench/target/fio-bench/:
 #   raw/LUN-WORKLOAD-TARGET-REP.json   fio's output;   raw/iperf3-LUN-REP.json
 #   runs.tsv                           one line a job
 #   results.txt                        the tables below (also printed): means over the repetitions
@@ -168,6 +169,12 @@ if ! command -v iperf3 >/dev/null; then
 fi
 HAVE_IPERF=0
 command -v iperf3 >/dev/null && HAVE_IPERF=1
+HAVE_PERF=0
+if perf stat -e context-switches -x, -o /dev/null true 2>/dev/null; then
+    HAVE_PERF=1
+else
+    log "perf (Debian: linux-perf) cannot count context switches here: the switches column stays n/a"
+fi
 
 # ---------------------------------------------------------------------------------------------------
 # plan, deadline, start
@@ -261,8 +268,8 @@ cpu_ticks() { # PID -> utime+stime of all its threads, in clock ticks
     sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
-ctx_switches() { # PID -> voluntary + involuntary context switches of the threads it has now
-    cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+switches_counted() { # FILE of a perf stat that has ended -> its context-switch count, or n/a
+    awk -F, '$3 == "context-switches" && $1 ~ /^[0-9]+$/ { print $1; found = 1 } END { if (!found) print "n/a" }' "$1" 2>/dev/null || echo n/a
 }
 
 url() { # TARGET LUN-KIND -> fio filename (':' escaped)
@@ -297,15 +304,25 @@ sessions() { # TARGET -> number of iSCSI sessions the target reports now
 printf 'lun\tworkload\trep\ttarget\tiops\tMBps\tp50_us\tp99_us\tcpu_us_per_io\tios\tload1\tcs_per_io\n' >"$RUNS"
 
 measure() { # KIND WORKLOAD REP TARGET
-    local kind=$1 w=$2 rep=$3 t=$4 json before after cs_before cs_after cs rc=0 fields lun_kind
+    local kind=$1 w=$2 rep=$3 t=$4 json before after perf_pid="" switches=n/a cs rc=0 fields lun_kind
     json=$RAW/$kind-$w-$t-$rep.json
     lun_kind=$kind
     [[ $kind == memory && $t == tgt ]] && lun_kind=tmpfs
     before=$(cpu_ticks "${PID[$t]}")
-    cs_before=$(ctx_switches "${PID[$t]}")
+    if (( HAVE_PERF )); then
+        # every switch of the target's threads, those it starts meanwhile (a connection's) too
+        perf stat -e context-switches -x, -o "$RAW/$kind-$w-$t-$rep.switches" -p "${PID[$t]}" >/dev/null 2>&1 &
+        perf_pid=$!
+        BG_PIDS=("$perf_pid")
+    fi
     # shellcheck disable=SC2086 # FIO_ARGS are word lists
     run_fio "$json" "$t" "$lun_kind" "$SECS" ${FIO_ARGS[$w]} || rc=$?
-    cs_after=$(ctx_switches "${PID[$t]}")
+    if [[ -n $perf_pid ]]; then
+        kill -INT "$perf_pid" 2>/dev/null
+        wait "$perf_pid" 2>/dev/null || true   # 130: it ends on SIGINT
+        BG_PIDS=()
+        switches=$(switches_counted "$RAW/$kind-$w-$t-$rep.switches")
+    fi
     after=$(cpu_ticks "${PID[$t]}")
     fields=$(jq -r --argjson d $((after - before)) --argjson hz "$CLK_TCK" '
         .jobs[0] | select(.error == 0) | .mixed as $m
@@ -318,8 +335,11 @@ measure() { # KIND WORKLOAD REP TARGET
         log "fio $w on $t ($kind) failed (rc $rc), see ${json%.json}.err"
         fields=$'n/a\tn/a\tn/a\tn/a\tn/a\t0'
     fi
-    cs=$(jq -r --argjson d $((cs_after - cs_before)) '.jobs[0].mixed.total_ios as $n
-        | if $n > 0 then ($d / $n * 100 | round / 100) else "n/a" end' "$json" 2>/dev/null || echo n/a)
+    cs=n/a
+    if [[ $switches =~ ^[0-9]+$ ]]; then
+        cs=$(jq -r --argjson d "$switches" '.jobs[0].mixed.total_ios as $n
+            | if $n > 0 then ($d / $n * 100 | round / 100) else "n/a" end' "$json" 2>/dev/null || echo n/a)
+    fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$w" "$rep" "$t" "$fields" "$(cut -d' ' -f1 /proc/loadavg)" "${cs:-n/a}" >>"$RUNS"
     log "$t $kind ${LABEL[$w]} #$rep: $(tail -1 "$RUNS" | cut -f5- | awk -F'\t' '{ printf "%s IOPS, %s MB/s, p50 %s us, p99 %s us, %s us CPU/IO, %s switches/IO", $1, $2, $3, $4, $5, $8 }')"
     if [[ $kind == disk ]]; then timeout 120 sync "${FILE[disk,$t]}" || log "sync ${FILE[disk,$t]} failed"; fi
