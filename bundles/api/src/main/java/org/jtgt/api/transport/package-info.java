@@ -3,5 +3,5 @@
  * daemon. Implementations are bundles of their own ({@code transport-shm}, ...).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.3.0")
+@org.osgi.annotation.versioning.Version("2.4.0")
 package org.jtgt.api.transport;
