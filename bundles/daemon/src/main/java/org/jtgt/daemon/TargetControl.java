@@ -47,6 +47,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
     private volatile int storeThreads = UnitWorkers.DEFAULT_THREADS;
     /** Whether READs over a store that blocks are tried on the delivering thread first. */
     private volatile boolean readNow = true;
+    private volatile boolean handOff = true;
     /**
      * Where persistent reservations with APTPL are kept ({@link AptplFile}); {@code null}: nowhere,
      * and APTPL = 1 is refused (PTPL_C = 0).
@@ -206,6 +207,7 @@ final class TargetControl implements TargetAdmin, TargetPorts {
         LogicalUnit unit = new LogicalUnit(targetName, lun, store, blockSize, opts, maxTransferBytes, storeThreads);
         if (unit.workers() != null) {
             unit.workers().readNow(readNow);
+            unit.workers().handOff(handOff);
         }
         Path dir = stateDir;
         if (dir != null) {
@@ -469,6 +471,14 @@ final class TargetControl implements TargetAdmin, TargetPorts {
      */
     void readNow(boolean on) {
         readNow = on;
+    }
+
+    /**
+     * Whether a command over a store that blocks may run on the thread that delivered it once
+     * that thread handed its roles over ({@code HandOff}), for units added from now on; true by default.
+     */
+    void handOff(boolean on) {
+        handOff = on;
     }
 
     /** Sets how many worker threads a unit whose store blocks may use, for units added from now on. */

@@ -96,6 +96,13 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
      * file's page-cache hit) is read on the thread that delivered it.
      */
     public static final String STORE_READ_NOW_PROPERTY = "jtgt.store.readNow";
+    /**
+     * Framework or system property: {@code false} sends every command over a store that blocks
+     * to the unit's workers; by default a command that is its connection's only one runs on the
+     * thread that delivered it when that thread can hand its roles over ({@code HandOff}: an
+     * iSCSI connection's reader with the in-process transport).
+     */
+    public static final String STORE_HAND_OFF_PROPERTY = "jtgt.store.handOff";
 
     public TargetDaemon() {
         this(DEFAULT_MAX_TRANSFER_BYTES);
@@ -120,13 +127,13 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
                         e instanceof NumberFormatException ? "not a number" : e.getMessage(), UnitWorkers.DEFAULT_THREADS);
             }
         }
-        String readNow = context.getProperty(STORE_READ_NOW_PROPERTY);
+        Boolean readNow = flag(context, STORE_READ_NOW_PROPERTY);
         if (readNow != null) {
-            if (readNow.trim().equalsIgnoreCase("false") || readNow.trim().equalsIgnoreCase("true")) {
-                control.readNow(Boolean.parseBoolean(readNow.trim()));
-            } else {
-                LOG.error("{}={} ignored: not true or false; using true", STORE_READ_NOW_PROPERTY, readNow);
-            }
+            control.readNow(readNow);
+        }
+        Boolean handOff = flag(context, STORE_HAND_OFF_PROPERTY);
+        if (handOff != null) {
+            control.handOff(handOff);
         }
         String dir = context.getProperty(CONFIG_DIR_PROPERTY);
         File data = dir == null ? context.getDataFile("") : null;
@@ -137,6 +144,19 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
             // starts cold, as from a power loss, and keeps only APTPL state.
             keptStateDirectory(Path.of(dir), Boolean.parseBoolean(context.getProperty(FRONT_RUNNING_PROPERTY)));
         }
+    }
+
+    /** A true/false property; null if unset, or (logged) if it is neither. */
+    private static Boolean flag(BundleContext context, String name) {
+        String value = context.getProperty(name);
+        if (value == null) {
+            return null;
+        }
+        if (value.trim().equalsIgnoreCase("false") || value.trim().equalsIgnoreCase("true")) {
+            return Boolean.parseBoolean(value.trim());
+        }
+        LOG.error("{}={} ignored: not true or false; using true", name, value);
+        return null;
     }
 
     /** The split shape's daemon: keeps every unit's reservations in {@code dir} for the next daemon process. */
@@ -152,6 +172,11 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     /** Whether READs over a store that blocks are tried on the delivering thread first, for units added from now on. */
     void readNow(boolean on) {
         control.readNow(on);
+    }
+
+    /** Whether commands over a store that blocks may run on a delivering thread that hands its roles over, for units added from now on. */
+    void handOff(boolean on) {
+        control.handOff(on);
     }
 
     /** Sets where APTPL state lives, for units added from now on. */

@@ -11,6 +11,7 @@ import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.TaskAttribute;
 import org.jtgt.api.scsi.ScsiStatus;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.HandOff;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -270,15 +271,29 @@ final class TaskRouter {
     }
 
     /**
-     * Starts an enabled task: on the unit's store workers when its handler would call a store
-     * that blocks, else here.
+     * Starts an enabled task: here when its handler never waits for a blocking store; else here
+     * too if this thread can hand everything it holds over to others first ({@link HandOff}: a
+     * connection's reader with the in-process transport, for a command that is its connection's
+     * only one), which saves the wake-up of a worker on the command's latency; else on the
+     * unit's store workers. A READ is first tried here without waiting ({@link #readNow}).
+     * Neither is tried while several I_T nexuses use the unit (see {@link #readNow}).
      */
     void start(CommandContext c) {
         CommandTable.Entry e = c.entry;
         UnitWorkers workers = c.unit.workers();
         if (workers != null && e.usesStore() && !(e.submitsAsync() && c.unit.async() != null)) {
-            if (e.readsNow() && workers.readNow() && !c.unit.tasks().shared() && readNow(c)) {
-                return;
+            if (!c.unit.tasks().shared()) {
+                if (e.readsNow() && workers.readNow() && readNow(c)) {
+                    return;
+                }
+                if (workers.handOff() && HandOff.handOff()) {
+                    try {
+                        runTask(c);
+                    } finally {
+                        HandOff.done();
+                    }
+                    return;
+                }
             }
             workers.submit(c);
         } else {

@@ -40,6 +40,11 @@ final class UnitWorkers {
     private boolean closed;
     /** READs are tried on the delivering thread first ({@link TaskRouter#start}); off by {@code jtgt.store.readNow=false}. */
     private volatile boolean readNow = true;
+    /**
+     * Tasks run on a delivering thread that hands its roles over ({@link TaskRouter#start});
+     * off by {@code jtgt.store.handOff=false}.
+     */
+    private volatile boolean handOff = true;
 
     UnitWorkers(String name, int maxThreads) {
         if (maxThreads < 1 || maxThreads > MAX_THREADS) {
@@ -55,6 +60,14 @@ final class UnitWorkers {
 
     void readNow(boolean on) {
         readNow = on;
+    }
+
+    boolean handOff() {
+        return handOff;
+    }
+
+    void handOff(boolean on) {
+        handOff = on;
     }
 
     /** Queues an enabled task; a worker runs it through its router ({@link TaskRouter#runTask}). */

@@ -30,6 +30,7 @@ import org.jtgt.api.host.ResponseDelivery;
 import org.jtgt.api.host.ScsiHost;
 import org.jtgt.api.scsi.SenseBuilder;
 import org.jtgt.api.transport.DataArea;
+import org.jtgt.api.transport.HandOff;
 import org.jtgt.api.transport.Transport;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.jtgt.util.IntMap;
@@ -93,6 +94,48 @@ final class HostQueue implements ScsiHost {
     /** Set by every {@link #dispatch()} before it tries to dispatch; cleared at the start of each pass. */
     private final AtomicBoolean dispatchWanted = new AtomicBoolean();
     private final AtomicBoolean flushingDone = new AtomicBoolean();
+    /** The thread dispatching (holding {@link #dispatching}), null between passes or after a hand-off. */
+    private volatile Thread dispatcher;
+    /** The command whose KEVENT_CMD_REQ the dispatcher is offering; only the dispatcher writes it. */
+    private volatile CommandSlot offering;
+    /**
+     * The dispatcher's role ({@link HandOff}): given up inside the transport's offer of the
+     * queue's first command, when the daemon is about to block on the dispatching thread (the
+     * in-process transport runs the daemon there). Only while nothing is queued behind that
+     * command: it leaves the queue as sent, and the next {@link #dispatch()} call dispatches.
+     */
+    private final HandOff.Role dispatchRole = new HandOff.Role() {
+        @Override
+        public boolean mayRelease() {
+            if (dispatcher != Thread.currentThread() || offering == null || dispatchWanted.get()) {
+                return false;
+            }
+            synchronized (queue) {
+                return queue.size() == 1 && queue.peekFirst() == offering;
+            }
+        }
+
+        @Override
+        public boolean release() {
+            if (dispatcher != Thread.currentThread() || offering == null || dispatchWanted.get()) {
+                return false;
+            }
+            synchronized (queue) {
+                if (queue.size() != 1 || queue.peekFirst() != offering) {
+                    return false;
+                }
+                queue.pollFirst();   // in the transport already: drainQueue would take it off next
+            }
+            offering = null;
+            dispatcher = null;
+            dispatching.set(false);
+            // A caller that found the flag still set in the instant before left its pass to us.
+            if (dispatchWanted.get()) {
+                dispatch();
+            }
+            return true;
+        }
+    };
     /**
      * Set when dispatch stopped because the transport refused (full ring, ACK window, no room in
      * the data area) with entries still queued. A host with nothing in flight gets no answer that
@@ -330,13 +373,24 @@ final class HostQueue implements ScsiHost {
      */
     void dispatch() {
         dispatchWanted.set(true);
+        Thread me = Thread.currentThread();
         while (dispatchWanted.get() && dispatching.compareAndSet(false, true)) {
+            dispatcher = me;
+            HandOff.hold(dispatchRole);
             try {
                 dispatchWanted.set(false);
                 boolean progress = drainQueue();
+                if (dispatcher != me) {
+                    return;   // handed off (dispatchRole): the flag is not ours to clear
+                }
                 stalled = !progress && side.activeBinding() != null;
             } finally {
-                dispatching.set(false);
+                HandOff.drop(dispatchRole);
+                if (dispatcher == me) {
+                    offering = null;
+                    dispatcher = null;
+                    dispatching.set(false);
+                }
             }
         }
     }
@@ -364,9 +418,17 @@ final class HostQueue implements ScsiHost {
             if (entry == null) {
                 return true;
             }
-            boolean sent = entry instanceof CommandSlot
-                    ? sendCommand((CommandSlot) entry, b)
-                    : sendRequest((Request) entry, b);
+            boolean sent;
+            if (entry instanceof CommandSlot slot) {
+                offering = slot;
+                sent = sendCommand(slot, b);
+                if (dispatcher != Thread.currentThread()) {
+                    return true;   // handed off inside the offer, which took the entry off the queue
+                }
+                offering = null;
+            } else {
+                sent = sendRequest((Request) entry, b);
+            }
             if (!sent) {
                 return false;
             }

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
+import org.jtgt.api.transport.DeferredDelivery;
+import org.jtgt.api.transport.HandOff;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
 import org.jtgt.util.BufferView;
@@ -38,7 +40,14 @@ import org.slf4j.LoggerFactory;
  * <p>Two threads: the reader decodes PDUs and acts on them (it owns the CmdSN window, the R2T
  * state and every task until it is submitted); the sender writes everything the target sends, in
  * order. Completions from the host arrive on a transport thread and only queue the task for the
- * sender.
+ * sender (or write it themselves while the sender is idle).
+ *
+ * <p>A second reader thread may join: with the in-process transport the daemon runs a command on
+ * the reader's thread, and when that command waits for a blocking store and is the connection's
+ * only one, the reader hands the reading over to the second thread ({@link HandOff}) and runs it
+ * itself instead of waking a store worker for it; afterwards it stands by until the other thread
+ * hands the reading back. One thread reads at a time ({@link #leader}), and reader state passes
+ * between them under {@link #readers}.
  *
  * <h2>Errors</h2>
  * Framing violations (lengths over the limits, header digest errors, garbage) end the connection:
@@ -86,6 +95,18 @@ final class IscsiConnection {
     private int nextTtt = 1;
     /** Bad PDUs refused so far. */
     private int badPdus;
+
+    // ---- the reading, handed between two threads (see the class comment) ----
+    private final Object readers = new Object();
+    /** The thread reading the connection; set once the full feature phase begins. */
+    private volatile Thread leader;
+    /** The second reader thread, started by the first hand-off (guarded by {@link #readers}). */
+    private volatile Thread secondReader;
+    /** The reader thread waiting to read again, or null (guarded by {@link #readers}). */
+    private Thread standing;
+    /** The connection has ended: a standing thread ends too (guarded by {@link #readers}). */
+    private boolean readersStopped;
+    private final HandOff.Role readerRole = new ReaderRole();
 
     IscsiConnection(IscsiTarget target, SocketChannel channel, IscsiPortal portal, int id) throws IOException {
         this.target = target;
@@ -276,13 +297,30 @@ final class IscsiConnection {
     // =====================================================================================
 
     private void runReader() {
+        readerLoop(true);
+    }
+
+    /**
+     * A reader thread: the first logs in, then each reads while it leads and stands by while the
+     * other does. The thread whose reading fails ends the connection.
+     */
+    private void readerLoop(boolean logsIn) {
         String reason = "closed by the initiator";
+        boolean ends = true;
         try {
-            if (login.run()) {
+            if (logsIn) {
+                if (!login.run()) {
+                    reason = "login failed";
+                    return;
+                }
+                leader = Thread.currentThread();
                 fullFeature = true;
-                fullFeaturePhase();
-            } else {
-                reason = "login failed";
+            }
+            while (fullFeaturePhase()) {
+                if (!standBy()) {
+                    ends = false;
+                    return;
+                }
             }
         } catch (EOFException e) {
             reason = e.getMessage() == null ? "closed by the initiator" : e.getMessage();
@@ -306,7 +344,110 @@ final class IscsiConnection {
             LOG.error("{}: internal error", this, e);
             reason = "internal error: " + e;
         } finally {
-            shutdown(reason);
+            if (ends) {
+                shutdown(reason);
+            }
+        }
+    }
+
+    /**
+     * After this thread handed the reading over: delivers what the task it ran left to it, then
+     * waits until the other thread hands the reading back.
+     *
+     * @return false if the connection ended meanwhile
+     */
+    private boolean standBy() throws InterruptedException {
+        DeferredDelivery.owedHere(false);
+        Thread me = Thread.currentThread();
+        synchronized (readers) {
+            while (leader != me) {
+                if (readersStopped) {
+                    if (standing == me) {
+                        standing = null;
+                    }
+                    return false;
+                }
+                standing = me;
+                readers.wait();
+            }
+            if (standing == me) {
+                standing = null;
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Whether the current thread is one of this connection's readers that has handed the reading
+     * over (inside the command it kept): it must leave the reader's state alone from then on.
+     */
+    boolean handedOff() {
+        Thread me = Thread.currentThread();
+        Thread l = leader;
+        return l != null && l != me && (me == readerThread || me == secondReader);
+    }
+
+    /**
+     * The reader's role ({@link HandOff}): given to the standing thread (started the first time)
+     * while the command being submitted is the connection's only one, so that nothing the
+     * initiator sent waits behind the command this thread keeps.
+     */
+    private final class ReaderRole implements HandOff.Role {
+        @Override
+        public boolean mayRelease() {
+            if (tasks.size() != 1) {
+                return false;
+            }
+            synchronized (readers) {
+                return free();
+            }
+        }
+
+        private boolean free() {
+            return leader == Thread.currentThread() && !readersStopped && (standing != null || secondReader == null);
+        }
+
+        @Override
+        public boolean release() {
+            if (tasks.size() != 1) {
+                return false;
+            }
+            synchronized (readers) {
+                if (!free()) {
+                    return false;
+                }
+                if (standing != null) {
+                    leader = standing;
+                    standing = null;
+                    readers.notifyAll();
+                } else {
+                    Thread t = new Thread(() -> readerLoop(false), "jtgt-iscsi-rx-" + id + "-2");
+                    t.setDaemon(true);
+                    secondReader = t;
+                    leader = t;
+                    t.start();
+                }
+            }
+            // The command's KEVENT_CMD_DONE, sent from inside the daemon, is this thread's to
+            // deliver once it is back out (standBy, or the reading loop if it leads again by
+            // then) instead of a transport thread's.
+            DeferredDelivery.owedHere(true);
+            return true;
+        }
+
+        /**
+         * The command this thread kept is answered and the thread is on its way back: it may
+         * take the reading again before it arrives (the next command often comes that soon), and
+         * then goes on reading instead of standing by.
+         */
+        @Override
+        public void returned() {
+            Thread me = Thread.currentThread();
+            synchronized (readers) {
+                if (leader != me && !readersStopped && standing == null) {
+                    standing = me;
+                }
+            }
         }
     }
 
@@ -331,6 +472,10 @@ final class IscsiConnection {
 
     /** Everything the connection holds goes back: tasks, the nexus, the session registration. */
     private void shutdown(String reason) {
+        synchronized (readers) {
+            readersStopped = true;
+            readers.notifyAll();
+        }
         fullFeature = false;
         abort(reason);
         try {
@@ -377,53 +522,78 @@ final class IscsiConnection {
 
     // ---------------------------------------------------------------- full feature phase
 
-    private void fullFeaturePhase() throws IOException, ConnectionFailure {
+    /**
+     * Reads and acts on PDUs while this thread leads. The reader that takes over first submits
+     * what its predecessor left ready.
+     *
+     * @return true when this thread handed the reading over (it returns once the command it kept
+     *         is done); otherwise only an exception ends it
+     */
+    private boolean fullFeaturePhase() throws IOException, ConnectionFailure {
+        Thread me = Thread.currentThread();
+        commands.submitReady();
         while (true) {
-            placed = null;
-            decoder.read(channel, placement);
-            liveness.received();
-            ByteBuffer h = decoder.header();
-            sender.acknowledge(Bhs.expStatSn(h));
-            int opcode = Bhs.opcode(h);
-            if (!decoder.dataDigestOk()) {
-                dataDigestError(h, opcode);
-                continue;
+            if (leader != me) {
+                return true;
             }
-            switch (opcode) {
-                case Bhs.SCSI_COMMAND:
-                    commands.command(h, placed);
-                    break;
-                case Bhs.DATA_OUT:
-                    commands.dataOut(h, placed);
-                    break;
-                case Bhs.NOP_OUT:
-                    liveness.nopOut(h);
-                    break;
-                case Bhs.TASK_MANAGEMENT_REQUEST:
-                    taskManagement.request(h);
-                    break;
-                case Bhs.TEXT_REQUEST:
-                    text.request(h);
-                    break;
-                case Bhs.LOGOUT_REQUEST:
-                    logout(h);
-                    break;
-                case Bhs.LOGIN_REQUEST:
-                    // RFC 7143 6.3: login PDUs are invalid once the full feature phase is reached.
-                    sender.sendReject(h, RejectReason.PROTOCOL_ERROR);
-                    break;
-                case Bhs.SNACK_REQUEST:
-                    // SNACK needs ErrorRecoveryLevel > 0 (RFC 7143 11.16); this target runs level 0.
+            // After a hand-off this thread may lead again without having stood by: what it owes
+            // from the command it kept is delivered here, before it waits for the socket.
+            DeferredDelivery.owedHere(false);
+            HandOff.offer(readerRole);
+            try {
+                readOne();
+            } finally {
+                HandOff.drop(readerRole);
+            }
+        }
+    }
+
+    /** Reads one PDU and acts on it. */
+    private void readOne() throws IOException, ConnectionFailure {
+        placed = null;
+        decoder.read(channel, placement);
+        liveness.received();
+        ByteBuffer h = decoder.header();
+        sender.acknowledge(Bhs.expStatSn(h));
+        int opcode = Bhs.opcode(h);
+        if (!decoder.dataDigestOk()) {
+            dataDigestError(h, opcode);
+            return;
+        }
+        switch (opcode) {
+            case Bhs.SCSI_COMMAND:
+                commands.command(h, placed);
+                break;
+            case Bhs.DATA_OUT:
+                commands.dataOut(h, placed);
+                break;
+            case Bhs.NOP_OUT:
+                liveness.nopOut(h);
+                break;
+            case Bhs.TASK_MANAGEMENT_REQUEST:
+                taskManagement.request(h);
+                break;
+            case Bhs.TEXT_REQUEST:
+                text.request(h);
+                break;
+            case Bhs.LOGOUT_REQUEST:
+                logout(h);
+                break;
+            case Bhs.LOGIN_REQUEST:
+                // RFC 7143 6.3: login PDUs are invalid once the full feature phase is reached.
+                sender.sendReject(h, RejectReason.PROTOCOL_ERROR);
+                break;
+            case Bhs.SNACK_REQUEST:
+                // SNACK needs ErrorRecoveryLevel > 0 (RFC 7143 11.16); this target runs level 0.
+                sender.sendReject(h, RejectReason.COMMAND_NOT_SUPPORTED);
+                break;
+            default:
+                if (opcode >= 0x1C && opcode <= 0x1E) {
+                    // Vendor-specific initiator opcodes (RFC 7143 11.2.1.2): none supported.
                     sender.sendReject(h, RejectReason.COMMAND_NOT_SUPPORTED);
-                    break;
-                default:
-                    if (opcode >= 0x1C && opcode <= 0x1E) {
-                        // Vendor-specific initiator opcodes (RFC 7143 11.2.1.2): none supported.
-                        sender.sendReject(h, RejectReason.COMMAND_NOT_SUPPORTED);
-                    } else {
-                        sender.sendReject(h, RejectReason.PROTOCOL_ERROR);
-                    }
-            }
+                } else {
+                    sender.sendReject(h, RejectReason.PROTOCOL_ERROR);
+                }
         }
     }
 

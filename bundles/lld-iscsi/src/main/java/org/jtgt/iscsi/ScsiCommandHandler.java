@@ -330,10 +330,16 @@ final class ScsiCommandHandler {
 
     // ---------------------------------------------------------------- submission and early ends
 
-    /** Submits tasks in CmdSN order, each once its data is complete. */
-    private void submitReady() {
+    /**
+     * Submits tasks in CmdSN order, each once its data is complete; stops when this thread handed
+     * the reading over inside a submit (the next reader submits the rest).
+     */
+    void submitReady() {
         for (ScsiTask t = window.nextReady(); t != null; t = window.nextReady()) {
             submit(t);
+            if (connection.handedOff()) {
+                return;
+            }
         }
     }
 

@@ -10,11 +10,13 @@ import org.jtgt.api.target.ChapAccounts;
 import org.jtgt.daemon.TargetDaemon;
 import org.jtgt.host.HostSide;
 import org.jtgt.host.TargetPath;
+import org.jtgt.transport.direct.DirectTransport;
 import org.jtgt.transport.shm.ShmTransport;
 
 /**
  * The whole path without a framework, wired by hand as DS would: {@link IscsiTarget} listening
- * on 127.0.0.1:0 → host side → shm transport → target daemon → memory store.
+ * on 127.0.0.1:0 → host side → shm transport (or the direct one, {@link #direct}) → target daemon
+ * → memory store.
  */
 final class IscsiFixture implements AutoCloseable {
     static final String TARGET = "iqn.2026-11.org.jtgt:iscsi-test";
@@ -23,7 +25,10 @@ final class IscsiFixture implements AutoCloseable {
     final TargetPath path;
     final TargetDaemon daemon;
     final HostSide hostSide;
+    /** The shm transport; null for a fixture built with {@link #direct}. */
     final ShmTransport transport;
+    /** The in-process transport of a fixture built with {@link #direct}; else null. */
+    final DirectTransport directTransport;
     final IscsiTarget iscsi = new IscsiTarget();
     /** The CHAP account source bound at the start: no account bound to any target. */
     final ChapAccounts accounts = target -> null;
@@ -35,11 +40,30 @@ final class IscsiFixture implements AutoCloseable {
 
     /** @param overrides configuration values by attribute name (e.g. {@code chapUser}) */
     IscsiFixture(long lunBytes, Map<String, Object> overrides) throws Exception {
-        path = TargetPath.builder(TARGET).lun(lunBytes, BLOCK).commandsPerHost(256).maxDataLength(8 << 20)
-                .stagingAreaSize(16 << 20).shm("iscsi", 64L << 20).build();
+        this(lunBytes, overrides, false);
+    }
+
+    /** A fixture whose host side runs the daemon through the in-process transport, as the embedded default does. */
+    static IscsiFixture direct(long lunBytes) throws Exception {
+        return new IscsiFixture(lunBytes, Map.of(), true);
+    }
+
+    private IscsiFixture(long lunBytes, Map<String, Object> overrides, boolean direct) throws Exception {
+        TargetPath.Builder b = TargetPath.builder(TARGET).lun(lunBytes, BLOCK).commandsPerHost(256)
+                .maxDataLength(8 << 20).stagingAreaSize(16 << 20);
+        path = direct ? b.preferredTransport("direct").build() : b.shm("iscsi", 64L << 20).build();
         daemon = path.daemon();
         hostSide = path.hostSide();
-        transport = path.transport();
+        if (direct) {
+            transport = null;
+            directTransport = new DirectTransport();
+            directTransport.open(256, 64L << 20);
+            directTransport.attachDaemon(daemon);
+            path.bind(directTransport, "direct", 0);
+        } else {
+            transport = path.transport();
+            directTransport = null;
+        }
         iscsi.hostService = hostSide;
         iscsi.catalog = daemon;
         iscsi.targetPorts = daemon;
@@ -87,7 +111,14 @@ final class IscsiFixture implements AutoCloseable {
         try {
             iscsi.stop();
         } finally {
-            path.close();
+            try {
+                if (directTransport != null) {
+                    path.unbind(directTransport);
+                    directTransport.deactivate();
+                }
+            } finally {
+                path.close();
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ import org.jtgt.api.event.EventFormatException;
 import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
 import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.HandOff;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * holds {@code capacity} records for {@link #enqueue offers} (back-pressure beyond that) and
  * grows for sends up to {@code limit}: a send never waits for the deliverer, because the
  * deliverer may be waiting for the sender (a lock the sender holds above the transport).
+ *
+ * <p>The deliverer of the host → daemon direction may give its role up in the middle of a
+ * delivery ({@link HandOff}), when the daemon is about to run a blocking task on its thread and
+ * nothing else waits here; it then returns without touching the queue again.
  */
 final class DirectChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DirectChannel.class);
@@ -47,6 +52,37 @@ final class DirectChannel {
     /** The receiver failed: nothing is queued until another one attaches. */
     private boolean failed;
     private long delivered;
+    /** The {@link #epoch} when the record being delivered was taken. */
+    private int deliveringEpoch;
+
+    /**
+     * The deliverer's role on a host → daemon channel ({@link HandOff}): given up in the middle
+     * of a delivery when the daemon is about to run a blocking task on this thread. Only while
+     * nothing else waits to be delivered: the record being delivered counts as delivered (the
+     * daemon has read it), and the next sender delivers for itself.
+     */
+    private final HandOff.Role deliveryRole = new HandOff.Role() {
+        @Override
+        public boolean mayRelease() {
+            synchronized (DirectChannel.this) {
+                return deliverer == Thread.currentThread() && count == 1 && epoch == deliveringEpoch;
+            }
+        }
+
+        @Override
+        public boolean release() {
+            synchronized (DirectChannel.this) {
+                if (deliverer != Thread.currentThread() || count != 1 || epoch != deliveringEpoch) {
+                    return false;
+                }
+                head = (head + 1) & (lengths.length - 1);
+                count--;
+                delivered++;
+                deliverer = null;
+                return true;
+            }
+        }
+    };
 
     /**
      * {@link #drain}, as the one action a thread owes for this channel ({@link
@@ -130,6 +166,9 @@ final class DirectChannel {
             deliverer = me;
         }
         boolean normal = false;
+        if (toDaemon) {
+            HandOff.hold(deliveryRole);
+        }
         try {
             while (true) {
                 ByteBuffer buffer;
@@ -148,11 +187,18 @@ final class DirectChannel {
                     at = head * SLOT;
                     length = lengths[head];
                     taken = epoch;
+                    deliveringEpoch = taken;
                     s = sink;
                     from = receiver;
                 }
                 deliver(buffer, at, length, s, from);
                 synchronized (this) {
+                    if (deliverer != me) {
+                        // Handed off during the delivery (deliveryRole): the record was counted
+                        // then, and whoever sends next delivers.
+                        normal = true;
+                        return;
+                    }
                     if (epoch == taken) {
                         head = (head + 1) & (lengths.length - 1);
                         count--;
@@ -161,6 +207,9 @@ final class DirectChannel {
                 }
             }
         } finally {
+            if (toDaemon) {
+                HandOff.drop(deliveryRole);
+            }
             if (!normal) {
                 synchronized (this) {
                     if (deliverer == me) {

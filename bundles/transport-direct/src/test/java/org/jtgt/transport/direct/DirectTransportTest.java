@@ -26,8 +26,9 @@ import org.jtgt.api.event.EventHeader;
 import org.jtgt.api.event.EventType;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TskMgmtReqEvent;
-import org.jtgt.api.transport.EventSink;
 import org.jtgt.api.transport.DeferredDelivery;
+import org.jtgt.api.transport.EventSink;
+import org.jtgt.api.transport.HandOff;
 import org.jtgt.api.transport.TransportEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -147,6 +148,87 @@ class DirectTransportTest {
         }
         assertSame(Thread.currentThread(), host.threads.peek());
         assertEquals(1, daemon.worstInside.get(), "the daemon was entered beneath itself");
+    }
+
+    /** The role of a thread that can be replaced, as a connection's reader offers it. */
+    static final class Replaceable implements HandOff.Role {
+        @Override public boolean mayRelease() { return true; }
+        @Override public boolean release() { return true; }
+    }
+
+    private static Thread offerFrom(TransportEndpoint h, long cid) throws InterruptedException {
+        Thread t = new Thread(() -> assertTrue(h.offer(cmdReq(cid), 0, CmdReqEvent.LENGTH)), "sender-" + cid);
+        t.start();
+        t.join(10_000);
+        return t;
+    }
+
+    /**
+     * The delivering thread hands its role off inside the daemon (the daemon is about to block on
+     * it): the record it delivers counts as delivered, and the next sender delivers its own
+     * record at once, on its own thread, while the first call is still running.
+     */
+    @Test
+    void aDelivererThatHandsOffLeavesTheNextRecordToItsSender() throws Exception {
+        Recorder daemon = new Recorder();
+        transport.attachDaemon(daemon);
+        TransportEndpoint h = transport.attachHost(new Recorder());
+        AtomicReference<Boolean> handedOff = new AtomicReference<>();
+        AtomicReference<Thread> second = new AtomicReference<>();
+        daemon.handler = (b, o, from) -> {
+            if (CmdReqEvent.cid(b, o) == 1) {
+                handedOff.set(HandOff.handOff());
+                try {
+                    second.set(offerFrom(h, 2));
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                assertEquals(List.of("KEVENT_CMD_REQ 1", "KEVENT_CMD_REQ 2"), new ArrayList<>(daemon.events),
+                        "the second record was delivered while the first call still ran");
+            }
+        };
+        Replaceable reader = new Replaceable();
+        HandOff.offer(reader);
+        try {
+            assertTrue(h.offer(cmdReq(1), 0, CmdReqEvent.LENGTH));
+        } finally {
+            HandOff.drop(reader);
+        }
+        assertTrue(handedOff.get());
+        assertEquals(List.of(Thread.currentThread(), second.get()), new ArrayList<>(daemon.threads));
+        assertEquals(0, transport.toDaemon().queued());
+        assertEquals(2, transport.toDaemon().delivered());
+        assertEquals(2, daemon.worstInside.get(), "two threads in the daemon at once");
+    }
+
+    /** With another record queued behind the one being delivered the deliverer keeps its role (and delivers it). */
+    @Test
+    void aDelivererWithRecordsQueuedBehindKeepsItsRole() throws Exception {
+        Recorder daemon = new Recorder();
+        transport.attachDaemon(daemon);
+        TransportEndpoint h = transport.attachHost(new Recorder());
+        AtomicReference<Boolean> handedOff = new AtomicReference<>();
+        daemon.handler = (b, o, from) -> {
+            if (CmdReqEvent.cid(b, o) == 1) {
+                try {
+                    offerFrom(h, 3);   // queued: this thread delivers on the direction
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                handedOff.set(HandOff.handOff());
+            }
+        };
+        Replaceable reader = new Replaceable();
+        HandOff.offer(reader);
+        try {
+            assertTrue(h.offer(cmdReq(1), 0, CmdReqEvent.LENGTH));
+            assertEquals(1, HandOff.depth(), "the offered role is still held");
+        } finally {
+            HandOff.drop(reader);
+        }
+        assertFalse(handedOff.get());
+        assertEquals(List.of("KEVENT_CMD_REQ 1", "KEVENT_CMD_REQ 3"), new ArrayList<>(daemon.events));
+        assertEquals(List.of(Thread.currentThread(), Thread.currentThread()), new ArrayList<>(daemon.threads));
     }
 
     /**
