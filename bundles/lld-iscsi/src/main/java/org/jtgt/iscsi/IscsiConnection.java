@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.jtgt.api.host.HostCommand;
 import org.jtgt.api.host.ScsiHost;
-import org.jtgt.api.transport.DeferredDelivery;
-import org.jtgt.api.transport.HandOff;
 import org.jtgt.api.target.SessionInfo;
 import org.jtgt.api.target.SessionSource;
+import org.jtgt.api.transport.DeferredDelivery;
+import org.jtgt.api.transport.HandOff;
 import org.jtgt.util.BufferView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

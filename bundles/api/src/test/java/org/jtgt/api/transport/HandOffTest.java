@@ -50,9 +50,20 @@ class HandOffTest {
         }
     }
 
+    // The roles of a connection's reader with the in-process transport, outermost first.
+    private final Named reader = new Named("reader");
+    private final Named queue = new Named("queue");
+    private final Named channel = new Named("channel");
+
+    /** The reader offers, the host queue and the channel hold, as nested on a reader's thread. */
+    private void holdAll() {
+        HandOff.offer(reader);
+        HandOff.hold(queue);
+        HandOff.hold(channel);
+    }
+
     @Test
     void aThreadWithoutAnOfferedRoleCannotHandOff() {
-        Named queue = new Named("queue");
         assertFalse(HandOff.handOff(), "nothing held");
         HandOff.hold(queue);
         assertFalse(HandOff.handOff(), "held roles alone: the thread itself cannot be replaced");
@@ -64,12 +75,7 @@ class HandOffTest {
 
     @Test
     void rolesAreReleasedInnermostFirstDownToTheOffer() {
-        Named reader = new Named("reader");
-        Named queue = new Named("queue");
-        Named channel = new Named("channel");
-        HandOff.offer(reader);
-        HandOff.hold(queue);
-        HandOff.hold(channel);
+        holdAll();
         assertTrue(HandOff.handOff());
         assertEquals(List.of("channel", "queue", "reader"), released);
         assertEquals(0, HandOff.depth());
@@ -80,8 +86,6 @@ class HandOffTest {
     @Test
     void rolesOutsideTheOfferStayHeld() {
         Named outer = new Named("outer");
-        Named reader = new Named("reader");
-        Named channel = new Named("channel");
         HandOff.hold(outer);
         HandOff.offer(reader);
         HandOff.hold(channel);
@@ -94,13 +98,8 @@ class HandOffTest {
 
     @Test
     void aRoleThatMayNotReleaseStopsTheHandOffBeforeAnythingIsReleased() {
-        Named reader = new Named("reader");
-        Named queue = new Named("queue");
-        Named channel = new Named("channel");
         reader.may = false;   // its standby is busy
-        HandOff.offer(reader);
-        HandOff.hold(queue);
-        HandOff.hold(channel);
+        holdAll();
         assertFalse(HandOff.handOff());
         assertEquals(List.of(), released);
         assertEquals(3, HandOff.depth());
@@ -110,13 +109,8 @@ class HandOffTest {
 
     @Test
     void aRefusalAfterReleasesKeepsTheRefusingRoleAndThoseOutsideIt() {
-        Named reader = new Named("reader");
-        Named queue = new Named("queue");
-        Named channel = new Named("channel");
         queue.will = false;   // someone queued behind the entry in the instant after mayRelease
-        HandOff.offer(reader);
-        HandOff.hold(queue);
-        HandOff.hold(channel);
+        holdAll();
         assertFalse(HandOff.handOff());
         assertEquals(List.of("channel"), released);
         assertEquals(2, HandOff.depth(), "queue and reader still held");
@@ -126,8 +120,6 @@ class HandOffTest {
 
     @Test
     void aReleaseMayHoldAndDropRolesOfItsOwn() {
-        Named reader = new Named("reader");
-        Named queue = new Named("queue");
         Named nested = new Named("nested");
         queue.during = () -> {
             HandOff.hold(nested);   // a dispatch pass run from inside the release
@@ -142,7 +134,6 @@ class HandOffTest {
 
     @Test
     void beyondTheMaximumDepthNothingIsKeptAndNothingIsHandedOff() {
-        Named reader = new Named("reader");
         List<Named> roles = new ArrayList<>();
         HandOff.offer(reader);
         for (int i = 1; i < HandOff.MAX_DEPTH + 2; i++) {
@@ -162,7 +153,6 @@ class HandOffTest {
 
     @Test
     void aRoleHeldOnAnotherThreadIsNotThisThreads() throws InterruptedException {
-        Named reader = new Named("reader");
         Thread t = new Thread(() -> HandOff.offer(reader));
         t.start();
         t.join();
