@@ -33,14 +33,20 @@ public final class DeferredDelivery {
 
     /**
      * Marks the current thread as one that calls {@link #deliverOwed} between its tasks, or no
-     * longer ({@code false} first delivers what it owes).
+     * longer ({@code false} first delivers what it owes, and unmarks the thread even if an owed
+     * action throws, which it then passes on).
      */
     public static void owedHere(boolean on) {
         Owed o = OWED.get();
-        if (!on) {
-            deliverOwed();
+        if (on) {
+            o.enabled = true;
+            return;
         }
-        o.enabled = on;
+        try {
+            deliverOwed();
+        } finally {
+            o.enabled = false;   // even if an owed action failed: the thread promises nothing more
+        }
     }
 
     /**

@@ -92,6 +92,17 @@ class DeferredDeliveryTest {
     }
 
     @Test
+    void aFailingActionStillWithdrawsThePromise() {
+        DeferredDelivery.owedHere(true);
+        DeferredDelivery.owe(() -> {
+            throw new IllegalStateException("owed action failed");
+        });
+        assertThrows(IllegalStateException.class, () -> DeferredDelivery.owedHere(false));
+        assertFalse(DeferredDelivery.owe(() -> ran.add("b")), "no promise left after the failure");
+        assertFalse(DeferredDelivery.owesAny());
+    }
+
+    @Test
     void promisesAreThePromisingThreadsOnly() throws Exception {
         DeferredDelivery.owedHere(true);
         boolean[] elsewhere = new boolean[1];
