@@ -96,8 +96,11 @@ final class HostQueue implements ScsiHost {
     private final AtomicBoolean flushingDone = new AtomicBoolean();
     /** The thread dispatching (holding {@link #dispatching}), null between passes or after a hand-off. */
     private volatile Thread dispatcher;
-    /** The command whose KEVENT_CMD_REQ the dispatcher is offering; only the dispatcher writes it. */
-    private volatile CommandSlot offering;
+    /**
+     * The command whose KEVENT_CMD_REQ the dispatcher is offering. Written and read only by the
+     * dispatching thread ({@link #dispatchRole} checks that it is that thread first), so plain.
+     */
+    private CommandSlot offering;
     /**
      * The dispatcher's role ({@link HandOff}): given up inside the transport's offer of the
      * queue's first command, when the daemon is about to block on the dispatching thread (the

@@ -83,39 +83,43 @@ class DispatchHandOffTest {
         }
     }
 
-    @Test
-    void theOnlyCommandsDispatcherHandsOffAndTheNextSubmitterDispatchesAtOnce() throws Exception {
+    private final AtomicReference<Boolean> handedOff = new AtomicReference<>();
+    private final AtomicReference<Integer> offeredMeanwhile = new AtomicReference<>();
+
+    /**
+     * Submits a first command with the reader's role offered; inside its offer (where the daemon
+     * would run) another thread submits a second one, and the hand-off is asked for before that
+     * ({@code handOffFirst}) or after, with the second command queued behind the first.
+     */
+    private void submitTwo(boolean handOffFirst) throws InterruptedException {
         start();
         HostCommand first = testUnitReady(lld.host, nexus);
         HostCommand second = testUnitReady(lld.host, nexus);
-        AtomicReference<Boolean> handedOff = new AtomicReference<>();
-        AtomicReference<Integer> offeredMeanwhile = new AtomicReference<>();
         t.inOffer.set(() -> {
-            handedOff.set(HandOff.handOff());
-            submitFromAnotherThread(second);   // dispatched by its own thread, while this offer runs
+            if (handOffFirst) {
+                handedOff.set(HandOff.handOff());
+            }
+            submitFromAnotherThread(second);
             offeredMeanwhile.set(t.offered.size());
+            if (!handOffFirst) {
+                handedOff.set(HandOff.handOff());
+            }
         });
         HandOff.offer(reader);
         lld.host.submit(first);
+    }
+
+    @Test
+    void theOnlyCommandsDispatcherHandsOffAndTheNextSubmitterDispatchesAtOnce() throws Exception {
+        submitTwo(true);
         assertTrue(handedOff.get());
-        assertEquals(2, offeredMeanwhile.get(), "the second command went out while the first's offer ran");
+        assertEquals(2, offeredMeanwhile.get(), "the second command went out (on its own thread) while the first's offer ran");
         assertEquals(0, HandOff.depth());
     }
 
     @Test
     void aDispatcherWithCommandsQueuedBehindKeepsItsRoleAndSendsThem() throws Exception {
-        start();
-        HostCommand first = testUnitReady(lld.host, nexus);
-        HostCommand second = testUnitReady(lld.host, nexus);
-        AtomicReference<Boolean> handedOff = new AtomicReference<>();
-        AtomicReference<Integer> offeredMeanwhile = new AtomicReference<>();
-        t.inOffer.set(() -> {
-            submitFromAnotherThread(second);   // queued: this thread dispatches
-            offeredMeanwhile.set(t.offered.size());
-            handedOff.set(HandOff.handOff());
-        });
-        HandOff.offer(reader);
-        lld.host.submit(first);
+        submitTwo(false);
         assertFalse(handedOff.get());
         assertEquals(1, offeredMeanwhile.get(), "the second command waited for the dispatcher");
         assertEquals(2, t.offered.size(), "and the dispatcher sent it after the first");

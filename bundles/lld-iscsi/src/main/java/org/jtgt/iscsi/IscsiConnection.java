@@ -106,7 +106,6 @@ final class IscsiConnection {
     private Thread standing;
     /** The connection has ended: a standing thread ends too (guarded by {@link #readers}). */
     private boolean readersStopped;
-    private final HandOff.Role readerRole = new ReaderRole();
 
     IscsiConnection(IscsiTarget target, SocketChannel channel, IscsiPortal portal, int id) throws IOException {
         this.target = target;
@@ -316,7 +315,8 @@ final class IscsiConnection {
                 leader = Thread.currentThread();
                 fullFeature = true;
             }
-            while (fullFeaturePhase()) {
+            ReaderRole role = new ReaderRole();   // this thread's: it alone reads its flag
+            while (fullFeaturePhase(role)) {
                 if (!standBy()) {
                     ends = false;
                     return;
@@ -388,11 +388,14 @@ final class IscsiConnection {
     }
 
     /**
-     * The reader's role ({@link HandOff}): given to the standing thread (started the first time)
-     * while the command being submitted is the connection's only one, so that nothing the
-     * initiator sent waits behind the command this thread keeps.
+     * A reader thread's role ({@link HandOff}): given to the standing thread (started the first
+     * time) while the command being submitted is the connection's only one, so that nothing the
+     * initiator sent waits behind the command this thread keeps. One per reader thread.
      */
     private final class ReaderRole implements HandOff.Role {
+        /** This thread handed the reading over; written and read by the role's thread only. */
+        boolean released;
+
         @Override
         public boolean mayRelease() {
             if (tasks.size() != 1) {
@@ -428,6 +431,7 @@ final class IscsiConnection {
                     t.start();
                 }
             }
+            released = true;
             // The command's KEVENT_CMD_DONE, sent from inside the daemon, is this thread's to
             // deliver once it is back out (standBy, or the reading loop if it leads again by
             // then) instead of a transport thread's.
@@ -529,22 +533,28 @@ final class IscsiConnection {
      * @return true when this thread handed the reading over (it returns once the command it kept
      *         is done); otherwise only an exception ends it
      */
-    private boolean fullFeaturePhase() throws IOException, ConnectionFailure {
+    private boolean fullFeaturePhase(ReaderRole role) throws IOException, ConnectionFailure {
         Thread me = Thread.currentThread();
+        role.released = false;
         commands.submitReady();
-        while (true) {
-            if (leader != me) {
-                return true;
-            }
-            // After a hand-off this thread may lead again without having stood by: what it owes
-            // from the command it kept is delivered here, before it waits for the socket.
-            DeferredDelivery.owedHere(false);
-            HandOff.offer(readerRole);
-            try {
+        HandOff.offer(role);
+        try {
+            while (true) {
+                if (leader != me) {
+                    return true;
+                }
                 readOne();
-            } finally {
-                HandOff.drop(readerRole);
+                if (role.released && leader == me) {
+                    // Handed off inside and given the reading back before it came out: what it
+                    // owes from the command it kept is delivered here, before it waits for the
+                    // socket, and the role (released) is offered again.
+                    role.released = false;
+                    DeferredDelivery.owedHere(false);
+                    HandOff.offer(role);
+                }
             }
+        } finally {
+            HandOff.drop(role);
         }
     }
 
