@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.concurrent.MessageHandler;
@@ -62,7 +63,18 @@ public final class RingPairs {
     private static final class Event {
         final ByteBuffer bytes = BenchShape.alignedDirect(EVENT_LENGTH);
         final UnsafeBuffer unsafe = new UnsafeBuffer(bytes);
+        /** What {@link Queue} passes: an object the producer never writes, as in {@link BlockingQueueBenchmark}. */
+        final Long id = Long.valueOf(System.identityHashCode(this));
+        /** This producer's objects for a {@link Queue} that moves the payload, used in turn. */
+        final Payload[] pool = new Payload[2 * SLOTS];
+        int next;
         long sequence;
+
+        Event() {
+            for (int i = 0; i < pool.length; i++) {
+                pool[i] = new Payload();
+            }
+        }
     }
 
     private static final class Slot extends Ring {
@@ -126,6 +138,66 @@ public final class RingPairs {
         @Override
         int drain() {
             return ring.read(handler, BATCH);
+        }
+    }
+
+    /** 64 bytes as an object: what {@link Queue} carries when it moves the payload. */
+    private static final class Payload {
+        long w0, w1, w2, w3, w4, w5, w6, w7;
+    }
+
+    /**
+     * The JDK baseline, an {@link ArrayBlockingQueue} of {@link BenchShape#SLOTS} entries whose
+     * consumer takes up to {@link BenchShape#BATCH} with {@code drainTo} and reads each event's
+     * first word. Without {@code payload} as {@link BlockingQueueBenchmark} runs it: each producer
+     * enqueues its own preallocated object, which it never writes, so only a reference crosses
+     * (4 bytes where the rings copy 64). With {@code payload} each producer copies its 64 bytes
+     * into the next of its own pooled objects (twice the queue's length, so none is rewritten
+     * while queued or being read) and enqueues that: the event's bytes cross as they do in a ring.
+     */
+    private static final class Queue extends Ring {
+        final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(SLOTS);
+        final ArrayList<Object> batch = new ArrayList<>(BATCH);
+        final boolean payload;
+
+        Queue(String name, boolean payload) {
+            super(name);
+            this.payload = payload;
+        }
+
+        @Override
+        boolean offer(Event e) {
+            if (!payload) {
+                return queue.offer(e.id);
+            }
+            Payload p = e.pool[e.next & (e.pool.length - 1)];
+            ByteBuffer b = e.bytes;
+            p.w0 = b.getLong(0);
+            p.w1 = b.getLong(8);
+            p.w2 = b.getLong(16);
+            p.w3 = b.getLong(24);
+            p.w4 = b.getLong(32);
+            p.w5 = b.getLong(40);
+            p.w6 = b.getLong(48);
+            p.w7 = b.getLong(56);
+            if (queue.offer(p)) {
+                e.next++;
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        int drain() {
+            int n = queue.drainTo(batch, BATCH);
+            long sum = sink[SINK];
+            for (int i = 0; i < n; i++) {
+                Object o = batch.get(i);
+                sum += payload ? ((Payload) o).w0 : ((Long) o).longValue();
+            }
+            sink[SINK] = sum;
+            batch.clear();
+            return n;
         }
     }
 
@@ -266,6 +338,8 @@ public final class RingPairs {
         Ring slotMulti = new Slot("SlotRing MULTI", ProducerMode.MULTI);
         Ring oneToOne = new Agrona("Agrona OneToOne", true);
         Ring manyToOne = new Agrona("Agrona ManyToOne", false);
+        Ring queue = new Queue("ArrayBlockingQueue", false);
+        Ring queueCopying = new Queue("ArrayBlockingQueue + 64 B", true);
         Ring[] labSingle = new Ring[RingLab.Variant.values().length];
         Ring[] labMulti = new Ring[RingLab.Variant.values().length];
         for (RingLab.Variant v : RingLab.Variant.values()) {
@@ -273,7 +347,7 @@ public final class RingPairs {
             labMulti[v.ordinal()] = new Lab(v, false);
         }
         System.out.println("# warming up; load " + load());
-        List<Ring> all = new ArrayList<>(List.of(slotSingle, slotMulti, oneToOne, manyToOne));
+        List<Ring> all = new ArrayList<>(List.of(slotSingle, slotMulti, oneToOne, manyToOne, queue, queueCopying));
         if (lab) {
             all.addAll(List.of(labSingle));
             all.addAll(List.of(labMulti));
@@ -281,6 +355,9 @@ public final class RingPairs {
         for (int round = 0; round < 3; round++) {
             for (Ring r : all) {
                 slice(r, r == slotMulti || r == manyToOne || List.of(labMulti).contains(r) ? 2 : 1, millis);
+                if (r == queue || r == queueCopying) {
+                    slice(r, 2, millis);
+                }
             }
         }
         System.out.println("# " + pairs + " pairs of " + millis + " ms slices; load " + load());
@@ -288,6 +365,10 @@ public final class RingPairs {
                 "A median", "B median", "A/B", "[quartiles]", "A>B", "cpu A", "cpu B");
         System.out.println(compare(slotSingle, oneToOne, 1, pairs, millis, fastRate));
         System.out.println(compare(slotMulti, manyToOne, 2, pairs, millis, fastRate));
+        System.out.println(compare(slotSingle, queue, 1, pairs, millis, fastRate));
+        System.out.println(compare(slotMulti, queue, 2, pairs, millis, fastRate));
+        System.out.println(compare(slotSingle, queueCopying, 1, pairs, millis, fastRate));
+        System.out.println(compare(slotMulti, queueCopying, 2, pairs, millis, fastRate));
         if (lab) {
             RingLab.Variant current = RingLab.Variant.CURRENT;
             for (RingLab.Variant v : RingLab.Variant.values()) {
