@@ -85,7 +85,10 @@ final class EventDispatcher {
         int hostNo = EventHeader.hostNo(b, o);
         long cid = CmdDoneEvent.cid(b, o);
         TaskTable tasks = state.host(hostNo);
-        if ((tasks == null || !tasks.remove(cid)) && LOG.isDebugEnabled()) {
+        Nexus nexus = tasks == null ? null : tasks.take(cid);
+        if (nexus != null) {
+            nexus.unitAttentions().answered(cid);
+        } else if (LOG.isDebugEnabled()) {
             LOG.debug("KEVENT_CMD_DONE for unknown cid {} on host {}", cid, hostNo);
         }
     }

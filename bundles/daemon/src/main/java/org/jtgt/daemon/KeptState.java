@@ -44,10 +44,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An I_T nexus's pending unit attentions, {@code nexus-HASH.ua} (HASH: 32 hex digits of the
  * SHA-256 of target name, relative target port and initiator port name: what names the nexus in
- * every daemon process, not the ids of one), written on every change (established, reported,
- * cleared) and removed when the queue empties or the front ends the nexus (not when the
- * transport ends under it: see {@link #detach(Nexus, boolean)}); each {@code lun} line is one
- * LUN's queue in the order the conditions are reported, by ASC/ASCQ:
+ * every daemon process, not the ids of one), written on every change (established, cleared, and a
+ * reported one once its command's {@code KEVENT_CMD_DONE} came: until then it stays, first on its
+ * LUN's line, so a daemon killed before the front had the answer leaves it to the next) and
+ * removed when the queue empties or the front ends the nexus (not when the transport ends under
+ * it: see {@link #detach(Nexus, boolean)}); each {@code lun} line is one LUN's queue in the order
+ * the conditions are reported, by ASC/ASCQ:
  * <pre>
  * # jtgt pending unit attentions kept for the next daemon process
  * nexus iqn.2026-11.org.jtgt:default 1 iqn.1994-05.com.example:host1,i,0x23d000000001

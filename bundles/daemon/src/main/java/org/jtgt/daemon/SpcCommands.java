@@ -96,7 +96,7 @@ final class SpcCommands {
         if (c.unit == null) {
             pending = SenseReason.LOGICAL_UNIT_NOT_SUPPORTED;
         } else {
-            pending = TaskRouter.takeUnitAttention(c.nexus, c.lun);
+            pending = TaskRouter.takeUnitAttention(c);
             if (pending == null) {
                 // SBC-4 sanitize operation: a running sanitize, or the failure mode a failed one left behind
                 pending = c.unit.sanitizing() ? SenseReason.SANITIZE_IN_PROGRESS

@@ -104,13 +104,14 @@ final class TaskRouter {
     }
 
     /**
-     * Takes the oldest unit attention for {@code lun}. A REPORTED LUNS DATA HAS CHANGED
-     * condition, once reported through any LUN, is cleared on every LUN of the I_T nexus
-     * (SAM-5 5.14; SPC-4 Extended INQUIRY Data VPD page, LUICLR = 1).
+     * Takes the oldest unit attention for the command's LUN, which the command reports (the
+     * split shape's daemon keeps it written down until the command's KEVENT_CMD_DONE). A
+     * REPORTED LUNS DATA HAS CHANGED condition, once reported through any LUN, is cleared on
+     * every LUN of the I_T nexus (SAM-5 5.14; SPC-4 Extended INQUIRY Data VPD page, LUICLR = 1).
      */
-    static SenseReason takeUnitAttention(Nexus nexus, int lun) {
-        UnitAttentions ua = nexus.unitAttentions();
-        SenseReason r = ua.next(lun);
+    static SenseReason takeUnitAttention(CommandContext c) {
+        UnitAttentions ua = c.nexus.unitAttentions();
+        SenseReason r = ua.report(c.lun, c.cid);
         if (r == SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED) {
             ua.clearEverywhere(r);
         }
@@ -223,7 +224,7 @@ final class TaskRouter {
             return SenseReason.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT;
         }
         if (unit != null && !entry.bypassesUnitAttention()) {
-            SenseReason ua = takeUnitAttention(c.nexus, c.lun);
+            SenseReason ua = takeUnitAttention(c);
             if (ua != null) {
                 return ua;
             }
@@ -364,6 +365,7 @@ final class TaskRouter {
             count(c, r);
             if (!respond(c, r)) {
                 c.nexus.tasks().remove(c.cid);   // no answer went out, so no CMD_DONE will come
+                c.nexus.unitAttentions().notAnswered(c.cid);
             }
         } else {
             respondAborted(c);

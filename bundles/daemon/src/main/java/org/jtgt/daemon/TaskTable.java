@@ -70,6 +70,17 @@ final class TaskTable {
         return true;
     }
 
+    /** Drops the task with this cid and returns its nexus; null if there was none. */
+    synchronized Nexus take(long cid) {
+        int i = find(cid);
+        if (i < 0) {
+            return null;
+        }
+        Nexus n = nexuses[i];
+        delete(i);
+        return n;
+    }
+
     /** The LUN of the task with this initiator task tag on {@code nexus}, or -1 if there is none. */
     synchronized int lunOfTag(Nexus nexus, int tag) {
         for (int i = 0; i < nexuses.length; i++) {

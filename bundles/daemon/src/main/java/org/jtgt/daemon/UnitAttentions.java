@@ -20,7 +20,11 @@ import java.util.Map;
  *
  * <p>In the split shape's daemon a {@link Keeper} hears of every change (a condition
  * established, reported or cleared) on the thread that made it, after this object's lock is
- * released and before that thread answers the command that caused it ({@link KeptState}).
+ * released and before that thread answers the command that caused it ({@link KeptState}). A
+ * condition a command reports ({@link #report}) stays in what the keeper writes until that
+ * command's {@code KEVENT_CMD_DONE} ({@link #answered}): a daemon process killed before the front
+ * had the answer leaves it for the next one, which reports it again when the front gives it the
+ * command again. So a daemon restart may report a condition twice, but never loses one.
  */
 final class UnitAttentions {
     static final int CAPACITY = 16;
@@ -31,6 +35,17 @@ final class UnitAttentions {
     private Queue[] queues = new Queue[0];
     /** Told of every change, or null. */
     private volatile Keeper keeper;
+    /**
+     * Conditions reported by commands whose {@code KEVENT_CMD_DONE} has not come (only while a
+     * keeper is set), oldest first: the command's cid, LUN and condition. Guarded by this; at most
+     * {@link #capacity}, the oldest let go beyond that.
+     */
+    private final long[] reportedCids;
+    private final int[] reportedLuns;
+    private final SenseReason[] reportedReasons;
+    private int reported;
+    /** {@link #reported}, readable without the lock: the CMD_DONE path looks at it first. */
+    private volatile int awaitingDone;
 
     /** Writes the conditions down for the next daemon process ({@link KeptState}). */
     interface Keeper {
@@ -45,6 +60,9 @@ final class UnitAttentions {
     /** For tests: a smaller bound. */
     UnitAttentions(int capacity) {
         this.capacity = capacity;
+        this.reportedCids = new long[capacity];
+        this.reportedLuns = new int[capacity];
+        this.reportedReasons = new SenseReason[capacity];
     }
 
     private static final class Queue {
@@ -136,6 +154,111 @@ final class UnitAttentions {
         return r;
     }
 
+    /**
+     * Like {@link #next}, for the command {@code cid} that reports the condition: while a keeper
+     * is set the condition stays in what it writes until {@link #answered answered(cid)}.
+     */
+    SenseReason report(int lun, long cid) {
+        if (pending == 0) {
+            return null;
+        }
+        SenseReason r;
+        synchronized (this) {
+            Queue q = queue(lun, false);
+            if (q == null || q.size == 0) {
+                return null;
+            }
+            pending--;
+            r = q.poll();
+            if (keeper != null && !track(cid, lun, r)) {
+                return r;   // what the keeper wrote still holds: the condition is written down either way
+            }
+        }
+        kept();
+        return r;
+    }
+
+    /** Records a reported condition; false unless the oldest record had to go for it. */
+    private boolean track(long cid, int lun, SenseReason r) {
+        boolean full = reported == reportedCids.length;
+        if (full) {
+            removeReported(0);
+        }
+        reportedCids[reported] = cid;
+        reportedLuns[reported] = lun;
+        reportedReasons[reported] = r;
+        awaitingDone = ++reported;
+        return full;
+    }
+
+    private void removeReported(int i) {
+        int after = reported - i - 1;
+        System.arraycopy(reportedCids, i + 1, reportedCids, i, after);
+        System.arraycopy(reportedLuns, i + 1, reportedLuns, i, after);
+        System.arraycopy(reportedReasons, i + 1, reportedReasons, i, after);
+        reportedReasons[--reported] = null;
+        awaitingDone = reported;
+    }
+
+    private int indexOfReported(long cid) {
+        for (int i = 0; i < reported; i++) {
+            if (reportedCids[i] == cid) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * {@code KEVENT_CMD_DONE} for {@code cid}: the front has the answer, so a condition the command
+     * reported is no longer written down. One volatile read when none waits.
+     */
+    void answered(long cid) {
+        if (awaitingDone == 0) {
+            return;
+        }
+        synchronized (this) {
+            int i = indexOfReported(cid);
+            if (i < 0) {
+                return;
+            }
+            removeReported(i);
+        }
+        kept();
+    }
+
+    /**
+     * The answer to {@code cid} did not go out (the endpoint is gone): a condition it reported is
+     * pending again, the oldest of its LUN.
+     */
+    void notAnswered(long cid) {
+        if (awaitingDone == 0) {
+            return;
+        }
+        synchronized (this) {
+            int i = indexOfReported(cid);
+            if (i < 0) {
+                return;
+            }
+            int lun = reportedLuns[i];
+            SenseReason r = reportedReasons[i];
+            removeReported(i);
+            Queue q = queue(lun, true);
+            if (!q.contains(r)) {
+                if (q.size == capacity) {
+                    q.ring[(q.head + q.size - 1) % capacity] = null;   // the newest makes room
+                    q.size--;
+                    pending--;
+                }
+                q.head = (q.head + capacity - 1) % capacity;
+                q.ring[q.head] = r;
+                q.size++;
+                pending++;
+            }
+        }
+        kept();
+    }
+
     /** The oldest condition for {@code lun} without removing it, or {@code null}. */
     SenseReason peek(int lun) {
         if (pending == 0) {
@@ -170,14 +293,24 @@ final class UnitAttentions {
     /** Forgets every condition of a LUN that no longer exists. */
     void forget(int lun) {
         synchronized (this) {
+            boolean changed = false;
+            for (int i = reported - 1; i >= 0; i--) {
+                if (reportedLuns[i] == lun) {
+                    removeReported(i);
+                    changed = true;
+                }
+            }
             Queue q = queue(lun, false);
-            if (q == null || q.size == 0) {
+            if (q != null && q.size > 0) {
+                pending -= q.size;
+                q.head = 0;
+                q.size = 0;
+                Arrays.fill(q.ring, null);
+                changed = true;
+            }
+            if (!changed) {
                 return;
             }
-            pending -= q.size;
-            q.head = 0;
-            q.size = 0;
-            Arrays.fill(q.ring, null);
         }
         kept();
     }
@@ -197,16 +330,29 @@ final class UnitAttentions {
         }
     }
 
-    /** Every LUN's pending conditions, oldest first; LUNs with none left out. */
+    /**
+     * Every LUN's pending conditions, oldest first, after those its commands reported and whose
+     * answers the front may not have yet ({@link #report}); LUNs with none left out.
+     */
     synchronized Map<Integer, List<SenseReason>> snapshot() {
         Map<Integer, List<SenseReason>> m = new LinkedHashMap<>();
+        for (int i = 0; i < reported; i++) {
+            List<SenseReason> l = m.computeIfAbsent(reportedLuns[i], k -> new ArrayList<>());
+            if (!l.contains(reportedReasons[i])) {
+                l.add(reportedReasons[i]);
+            }
+        }
         for (Queue q : queues) {
-            if (q.size > 0) {
-                List<SenseReason> l = new ArrayList<>(q.size);
-                for (int i = 0; i < q.size; i++) {
-                    l.add(q.ring[(q.head + i) % q.ring.length]);
+            List<SenseReason> l = m.get(q.lun);
+            for (int i = 0; i < q.size; i++) {
+                SenseReason r = q.ring[(q.head + i) % q.ring.length];
+                if (l == null) {
+                    l = new ArrayList<>(q.size);
+                    m.put(q.lun, l);
                 }
-                m.put(q.lun, l);
+                if (!l.contains(r)) {
+                    l.add(r);
+                }
             }
         }
         return m;

@@ -263,6 +263,46 @@ class KeptStateTest {
     }
 
     @Test
+    void aUnitAttentionReportedByADaemonKilledBeforeTheFrontHadTheAnswerIsReportedAgain() throws IOException {
+        Harness h = daemonProcess(false, new ThinStore(Harness.SIZE), OTHER);
+        drain(h, OTHER);
+        selectDSense(h, Harness.NEXUS, true).assertGood();   // 2A/01 for OTHER
+        h.autoDone = false;
+        tur(h, OTHER, 0).assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x01);
+        String text = Files.readString(attentionsFile(OTHER_PORT), StandardCharsets.UTF_8);
+        assertTrue(text.contains("lun 0 2A/01"), "answered, but no KEVENT_CMD_DONE yet: still written down: " + text);
+        tur(h, OTHER, 0).assertGood();   // reported once by this daemon process
+
+        // killed here; the front gives the next daemon process the nexus and, from its journal, the command
+        Harness next = daemonProcess(true, new ThinStore(Harness.SIZE), OTHER);
+        tur(next, OTHER, 0).assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x01);
+        tur(next, OTHER, 0).assertGood();
+        assertFalse(Files.exists(attentionsFile(OTHER_PORT)), "done: nothing left to keep");
+    }
+
+    @Test
+    void aReportedUnitAttentionIsLetGoWithItsCommandsDone() throws IOException {
+        Harness h = daemonProcess(false, new ThinStore(Harness.SIZE), OTHER);
+        drain(h, OTHER);
+        selectDSense(h, Harness.NEXUS, true).assertGood();
+        h.autoDone = false;
+        Harness.Result ua = tur(h, OTHER, 0);
+        ua.assertSense(SenseKey.UNIT_ATTENTION, 0x2A, 0x01);
+        assertTrue(Files.exists(attentionsFile(OTHER_PORT)));
+        h.done(ua.cid());
+        assertFalse(Files.exists(attentionsFile(OTHER_PORT)), "the front had the answer");
+
+        // REQUEST SENSE reports one as its parameter data: the same until its KEVENT_CMD_DONE
+        selectDSense(h, Harness.NEXUS, false).assertGood();
+        Harness.Result sense = h.command(OTHER, 0, Cdbs.requestSense(252), DataDirection.READ, 252, null);
+        sense.assertGood();
+        assertEquals(0x2A, sense.data()[12] & 0xFF, "MODE PARAMETERS CHANGED as its sense data");
+        assertTrue(Files.readString(attentionsFile(OTHER_PORT), StandardCharsets.UTF_8).contains("lun 0 2A/01"));
+        h.done(sense.cid());
+        assertFalse(Files.exists(attentionsFile(OTHER_PORT)));
+    }
+
+    @Test
     void aNexusThatEndsTakesItsKeptUnitAttentionsWithIt() {
         Harness h = daemonProcess(false, new ThinStore(Harness.SIZE), OTHER);
         drain(h, OTHER);

@@ -3,6 +3,10 @@ package org.jtgt.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 import org.jtgt.api.event.ItNexusRspEvent;
 import org.jtgt.api.event.TaskManagementFunction;
 import org.jtgt.api.event.TmfResponse;
@@ -198,5 +202,79 @@ class UnitAttentionTest {
         assertEquals(SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED, ua.peek(0));
         assertEquals(SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED, ua.next(0));
         assertEquals(false, ua.pending());
+    }
+
+    /** Records what the keeper was shown each time it was told of a change. */
+    private static final class Written implements UnitAttentions.Keeper {
+        final List<Map<Integer, List<SenseReason>>> snapshots = new ArrayList<>();
+
+        @Override
+        public void changed(UnitAttentions ua) {
+            snapshots.add(ua.snapshot());
+        }
+
+        Map<Integer, List<SenseReason>> last() {
+            return snapshots.get(snapshots.size() - 1);
+        }
+    }
+
+    @Test
+    void aReportedConditionStaysWrittenDownUntilItsCommandIsDone() {
+        UnitAttentions ua = new UnitAttentions();
+        Written keeper = new Written();
+        ua.keeper(keeper);
+        ua.establish(0, SenseReason.MODE_PARAMETERS_CHANGED);
+        ua.establish(0, SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+        int writes = keeper.snapshots.size();
+        assertEquals(SenseReason.MODE_PARAMETERS_CHANGED, ua.report(0, 7));
+        assertEquals(writes, keeper.snapshots.size(), "nothing to write: the file still lists it");
+        assertEquals(Map.of(0, List.of(SenseReason.MODE_PARAMETERS_CHANGED, SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED)),
+                ua.snapshot(), "reported, not yet done: still first");
+        assertEquals(1, ua.count(0), "but no longer pending here");
+        ua.answered(8);   // another command's CMD_DONE
+        assertEquals(writes, keeper.snapshots.size());
+        ua.answered(7);
+        assertEquals(Map.of(0, List.of(SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED)), keeper.last());
+        ua.answered(7);   // a second CMD_DONE for the cid finds nothing
+        assertEquals(writes + 1, keeper.snapshots.size());
+    }
+
+    @Test
+    void aConditionWhoseAnswerDidNotGoOutIsPendingAgainFirst() {
+        UnitAttentions ua = new UnitAttentions();
+        ua.keeper(new Written());
+        ua.establish(2, SenseReason.MODE_PARAMETERS_CHANGED);
+        ua.establish(2, SenseReason.CAPACITY_DATA_HAS_CHANGED);
+        assertEquals(SenseReason.MODE_PARAMETERS_CHANGED, ua.report(2, 11));
+        ua.notAnswered(11);
+        assertEquals(2, ua.count(2));
+        assertEquals(SenseReason.MODE_PARAMETERS_CHANGED, ua.next(2));
+        assertEquals(SenseReason.CAPACITY_DATA_HAS_CHANGED, ua.next(2));
+        assertNull(ua.next(2));
+    }
+
+    @Test
+    void withoutAKeeperNothingIsHeldForTheAnswer() {
+        UnitAttentions ua = new UnitAttentions();
+        ua.establish(0, SenseReason.MODE_PARAMETERS_CHANGED);
+        assertEquals(SenseReason.MODE_PARAMETERS_CHANGED, ua.report(0, 3));
+        assertEquals(Map.of(), ua.snapshot());
+        ua.notAnswered(3);
+        assertEquals(0, ua.count(0));
+    }
+
+    @Test
+    void heldConditionsAreBoundedAndForgottenWithTheirLun() {
+        UnitAttentions ua = new UnitAttentions(2);
+        Written keeper = new Written();
+        ua.keeper(keeper);
+        for (int lun = 0; lun < 3; lun++) {
+            ua.establish(lun, SenseReason.MODE_PARAMETERS_CHANGED);
+            assertEquals(SenseReason.MODE_PARAMETERS_CHANGED, ua.report(lun, 100 + lun));
+        }
+        assertEquals(Map.of(1, List.of(SenseReason.MODE_PARAMETERS_CHANGED), 2, List.of(SenseReason.MODE_PARAMETERS_CHANGED)),
+                keeper.last(), "two held at most: LUN 0's, the oldest, let go and the file rewritten");
+        ua.forget(1);
+        assertEquals(Map.of(2, List.of(SenseReason.MODE_PARAMETERS_CHANGED)), keeper.last());
     }
 }
