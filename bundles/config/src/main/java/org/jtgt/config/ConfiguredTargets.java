@@ -164,14 +164,22 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         }
         Map<Integer, TargetSpec> next = new TreeMap<>(targets);
         for (TargetSpec t : targets.values()) {
+            // A target this pass creates stays closed to logins until its ACL, LUN maps, port
+            // groups and LUNs are in: until they are, it admits every initiator, shows every LUN
+            // to all and reports every port active/optimized.
+            boolean opening = false;
             if (!appliedTargets.contains(t.tid())) {
                 try {
                     if (!existing.containsKey(t.iqn())) {
-                        admin.createTarget(t.iqn());
+                        admin.createClosedTarget(t.iqn());
+                        opening = true;
                     }
                     admin.setAcl(t.iqn(), t.daemonAcl());
                     appliedTargets.add(t.tid());
                 } catch (TargetAdminException e) {
+                    if (opening) {
+                        deleteHalfMade(admin, t.iqn());
+                    }
                     skip(t.line(), "target " + t.tid() + " " + t.iqn(), e.getMessage());
                     for (LunSpec l : t.luns().values()) {
                         skip(l.line(), l.format(t.tid()), "its target was skipped");
@@ -186,40 +194,64 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
                     continue;
                 }
             }
-            TargetInfo info = existing.get(t.iqn());
-            TargetSpec kept = t;
-            for (LunSpec l : t.luns().values()) {
-                String key = key(t.tid(), l.lun());
-                if (appliedLuns.contains(key)) {
-                    continue;
+            try {
+                if (opening) {
+                    applyLunMaps(env.lunMaps(), t);
+                    applyPortGroups(env.portGroupAdmin(), t);
                 }
-                if (info != null && info.luns().stream().anyMatch(x -> x.lun() == l.lun())) {
-                    appliedLuns.add(key);   // the daemon kept it while this bundle restarted
-                    continue;
-                }
-                BackingStoreProvider provider = env.provider(l.type());
-                if (provider == null) {
-                    if (waitingFor.add(l.type())) {
-                        LOG.info("{}:{}: waiting for the {} backing store provider", TargetsFile.NAME, l.line(), l.type());
-                    }
-                    continue;
-                }
-                LunSpec typed = l.withDefaultsOf(provider);
-                try {
-                    addLun(admin, provider, t.iqn(), typed);
-                    appliedLuns.add(key);
-                    kept = kept.withLun(typed);
-                } catch (IOException | RuntimeException e) {
-                    skip(l.line(), l.format(t.tid()), e.getMessage());
-                    kept = kept.withoutLun(l.lun());
+                next.put(t.tid(), applyLuns(admin, t, existing.get(t.iqn())));
+            } finally {
+                if (opening) {
+                    admin.reopenTarget(t.iqn());
                 }
             }
-            next.put(t.tid(), kept);
         }
         targets = next;
         chapByTarget = chapByTarget(next, accounts);
         applyLunMaps();
         applyPortGroups();
+    }
+
+    /** Removes a target this pass created when its set-up failed, so no half-made one stays behind. */
+    private static void deleteHalfMade(TargetAdmin admin, String iqn) {
+        try {
+            admin.deleteTarget(iqn, true);
+        } catch (TargetAdminException e) {
+            LOG.warn("target {}: set-up failed and it cannot be removed again: {} (it stays closed to logins)", iqn,
+                    e.getMessage());
+        }
+    }
+
+    /** Adds the file's LUNs of {@code t} that the daemon lacks; returns {@code t} as applied. */
+    private TargetSpec applyLuns(TargetAdmin admin, TargetSpec t, TargetInfo info) {
+        TargetSpec kept = t;
+        for (LunSpec l : t.luns().values()) {
+            String key = key(t.tid(), l.lun());
+            if (appliedLuns.contains(key)) {
+                continue;
+            }
+            if (info != null && info.luns().stream().anyMatch(x -> x.lun() == l.lun())) {
+                appliedLuns.add(key);   // the daemon kept it while this bundle restarted
+                continue;
+            }
+            BackingStoreProvider provider = env.provider(l.type());
+            if (provider == null) {
+                if (waitingFor.add(l.type())) {
+                    LOG.info("{}:{}: waiting for the {} backing store provider", TargetsFile.NAME, l.line(), l.type());
+                }
+                continue;
+            }
+            LunSpec typed = l.withDefaultsOf(provider);
+            try {
+                addLun(admin, provider, t.iqn(), typed);
+                appliedLuns.add(key);
+                kept = kept.withLun(typed);
+            } catch (IOException | RuntimeException e) {
+                skip(l.line(), l.format(t.tid()), e.getMessage());
+                kept = kept.withoutLun(l.lun());
+            }
+        }
+        return kept;
     }
 
     private void skip(int line, String text, String reason) {
@@ -662,17 +694,22 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
             return;
         }
         for (TargetSpec t : targets.values()) {
-            if (!appliedTargets.contains(t.tid()) || appliedGroups.contains(t.tid())) {
-                continue;
-            }
-            List<PortGroup> groups = portGroups.getOrDefault(t.tid(), List.of());
-            try {
-                admin.setPortGroups(t.iqn(), groups);
-                appliedGroups.add(t.tid());
-            } catch (TargetAdminException e) {
-                LOG.warn("{}: the port groups of tid {} were not applied: {} (kept in {})", TargetsFile.NAME, t.tid(),
-                        e.getMessage(), file);
-            }
+            applyPortGroups(admin, t);
+        }
+    }
+
+    /** {@link #applyPortGroups()} for one target. */
+    private void applyPortGroups(PortGroupAdmin admin, TargetSpec t) {
+        if (admin == null || !appliedTargets.contains(t.tid()) || appliedGroups.contains(t.tid())) {
+            return;
+        }
+        List<PortGroup> groups = portGroups.getOrDefault(t.tid(), List.of());
+        try {
+            admin.setPortGroups(t.iqn(), groups);
+            appliedGroups.add(t.tid());
+        } catch (TargetAdminException e) {
+            LOG.warn("{}: the port groups of tid {} were not applied: {} (kept in {})", TargetsFile.NAME, t.tid(),
+                    e.getMessage(), file);
         }
     }
 
@@ -805,26 +842,33 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
             return;
         }
         for (TargetSpec t : targets.values()) {
-            if (!appliedTargets.contains(t.tid())) {
-                continue;
+            if (appliedTargets.contains(t.tid())) {
+                applyLunMaps(daemon, t);
             }
-            try {
-                Map<String, Map<Integer, Integer>> want = lunMaps.of(t.tid());
-                Map<String, Map<Integer, Integer>> have = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-                have.putAll(daemon.lunMaps(t.iqn()));
-                for (String initiator : have.keySet()) {
-                    if (!want.containsKey(initiator)) {
-                        daemon.setLunMap(t.iqn(), initiator, null);
-                    }
+        }
+    }
+
+    /** {@link #applyLunMaps()} for one target. */
+    private void applyLunMaps(LunMaps daemon, TargetSpec t) {
+        if (daemon == null) {
+            return;
+        }
+        try {
+            Map<String, Map<Integer, Integer>> want = lunMaps.of(t.tid());
+            Map<String, Map<Integer, Integer>> have = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            have.putAll(daemon.lunMaps(t.iqn()));
+            for (String initiator : have.keySet()) {
+                if (!want.containsKey(initiator)) {
+                    daemon.setLunMap(t.iqn(), initiator, null);
                 }
-                for (Map.Entry<String, Map<Integer, Integer>> e : want.entrySet()) {
-                    if (!e.getValue().equals(have.get(e.getKey()))) {
-                        daemon.setLunMap(t.iqn(), e.getKey(), e.getValue());
-                    }
-                }
-            } catch (TargetAdminException e) {
-                LOG.warn("{}: the LUN maps of tid {} are not applied: {}", TargetsFile.NAME, t.tid(), e.getMessage());
             }
+            for (Map.Entry<String, Map<Integer, Integer>> e : want.entrySet()) {
+                if (!e.getValue().equals(have.get(e.getKey()))) {
+                    daemon.setLunMap(t.iqn(), e.getKey(), e.getValue());
+                }
+            }
+        } catch (TargetAdminException e) {
+            LOG.warn("{}: the LUN maps of tid {} are not applied: {}", TargetsFile.NAME, t.tid(), e.getMessage());
         }
     }
 

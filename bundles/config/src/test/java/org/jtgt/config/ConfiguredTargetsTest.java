@@ -181,6 +181,37 @@ class ConfiguredTargetsTest {
     }
 
     @Test
+    void aTargetFromTheFileOpensToLoginsOnlyOnceItsAclLunMapsAndLunsAreIn() throws IOException {
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n",
+                "target 1 " + IQN,
+                "lun 1 0 memory size=65536",
+                "lun 1 1 memory size=65536",
+                "acl 1 " + INITIATOR,
+                "lunmap 1 " + INITIATOR + " 0=1") + "\n");
+        targets.load();
+        targets.applyPending();
+        assertEquals(List.of("create closed " + IQN, "acl [" + INITIATOR + "] (closed)", "lunmap " + INITIATOR + " (closed)",
+                "lun 0 (closed)", "lun 1 (closed)", "reopen " + IQN), daemon.calls);
+        assertFalse(daemon.targets.get(IQN).closed);
+
+        targets.applyPending();
+        assertEquals(6, daemon.calls.size(), "applying again changes nothing");
+    }
+
+    @Test
+    void aTargetWhoseAclTheDaemonRefusesIsNotLeftBehind() throws IOException {
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n", "target 1 " + IQN, "lun 1 0 memory size=65536",
+                "acl 1 " + INITIATOR) + "\n");
+        targets.load();
+        daemon.refuseAcl = "refused for the test";
+        targets.applyPending();
+        assertFalse(daemon.targets.containsKey(IQN), "before, it stayed with no ACL: open to every initiator");
+        assertTrue(daemon.calls.get(0).startsWith("create closed"), daemon.calls.toString());
+    }
+
+    @Test
     void brokenLinesAndFailingItemsAreSkippedAndTheRestLoads() throws IOException {
         Path disk = disk("ok.img", 4096);
         Files.createDirectories(conf.getParent());

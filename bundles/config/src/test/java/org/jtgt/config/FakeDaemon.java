@@ -103,6 +103,8 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
     }
 
     public final Map<String, T> targets = new TreeMap<>();
+    /** What the daemon was told, in order, with what a login would have met at each step. */
+    public final List<String> calls = new ArrayList<>();
     public final List<Store> opened = new ArrayList<>();
     public boolean running = true;
     public boolean fileProvider = true;
@@ -220,6 +222,14 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
             throw new TargetAdminException("target " + name + " exists already");
         }
         targets.put(name, new T());
+        calls.add("create " + name);
+    }
+
+    @Override
+    public void createClosedTarget(String name) {
+        createTarget(name);
+        targets.get(name).closed = true;
+        calls.set(calls.size() - 1, "create closed " + name);
     }
 
     @Override
@@ -235,11 +245,13 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
     @Override
     public void closeTarget(String name) {
         target(name).closed = true;
+        calls.add("close " + name);
     }
 
     @Override
     public void reopenTarget(String name) {
         target(name).closed = false;
+        calls.add("reopen " + name);
     }
 
     @Override
@@ -253,6 +265,7 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
         }
         t.luns.put(lun, (Store) store);
         t.options.put(lun, options);
+        calls.add("lun " + lun + (t.closed ? " (closed)" : " (open)"));
     }
 
     @Override
@@ -300,7 +313,9 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
         if (refuseAcl != null) {
             throw new TargetAdminException(refuseAcl);
         }
-        target(target).acl = List.copyOf(initiators);
+        T t = target(target);
+        t.acl = List.copyOf(initiators);
+        calls.add("acl " + initiators + (t.closed ? " (closed)" : " (open)"));
     }
 
     @Override
@@ -364,6 +379,7 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
             t.lunMaps.put(initiator, Map.copyOf(map));
         }
         lunMapChanges++;
+        calls.add("lunmap " + initiator + (t.closed ? " (closed)" : " (open)"));
     }
 
     @Override

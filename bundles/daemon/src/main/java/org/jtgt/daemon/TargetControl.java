@@ -116,6 +116,16 @@ final class TargetControl implements TargetAdmin, TargetPorts {
 
     @Override
     public void createTarget(String name) {
+        createTarget(name, false);
+    }
+
+    /** Created and closed under one hold of the lock: no nexus request finds it open before its ACL is set. */
+    @Override
+    public void createClosedTarget(String name) {
+        createTarget(name, true);
+    }
+
+    private void createTarget(String name, boolean closed) {
         String problem = IscsiNames.check(name);
         if (problem != null) {
             throw new TargetAdminException(problem);
@@ -124,11 +134,13 @@ final class TargetControl implements TargetAdmin, TargetPorts {
             if (state.targets.containsKey(name)) {
                 throw new TargetAdminException("target " + name + " exists already");
             }
+            Target t = new Target(name);
+            t.closed(closed);
             Map<String, Target> next = new HashMap<>(state.targets);
-            next.put(name, new Target(name));
+            next.put(name, t);
             state.targets = Map.copyOf(next);
         }
-        LOG.info("Target {} created", name);
+        LOG.info(closed ? "Target {} created, closed to I_T nexuses until it is set up" : "Target {} created", name);
     }
 
     @Override

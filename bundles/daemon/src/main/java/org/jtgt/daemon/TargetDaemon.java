@@ -240,6 +240,11 @@ public final class TargetDaemon implements EventSink, TargetAdmin, TargetPorts, 
     }
 
     @Override
+    public void createClosedTarget(String name) {
+        control.createClosedTarget(name);
+    }
+
+    @Override
     public void deleteTarget(String name, boolean force) {
         control.deleteTarget(name, force);
     }

@@ -119,6 +119,24 @@ class TargetAdminTest {
     }
 
     @Test
+    void aTargetCreatedClosedIsReachedByNoneUntilItIsSetUpAndOpened() {
+        Harness h = new Harness(daemon);
+        daemon.createClosedTarget(T);
+        assertTrue(daemon.targets().isEmpty(), "logins and discovery do not find it");
+        assertEquals(ItNexusRspEvent.RESULT_NO_SUCH_TARGET, h.login(Harness.INITIATOR, T, Harness.NEXUS),
+                "its empty ACL would admit anyone");
+        TargetAdminException dup = assertThrows(TargetAdminException.class, () -> daemon.createTarget(T));
+        assertTrue(dup.getMessage().contains("exists"), dup.getMessage());
+        daemon.setAcl(T, List.of("iqn.2026-11.org.jtgt:allowed"));
+        daemon.addLun(T, 0, new MemoryStore(8192), 512, null);
+
+        daemon.reopenTarget(T);
+        assertEquals(List.of(T), daemon.targets().stream().map(TargetInfo::name).toList());
+        assertEquals(ItNexusRspEvent.RESULT_ACCESS_DENIED, h.login(Harness.INITIATOR, T, Harness.NEXUS));
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login("iqn.2026-11.org.jtgt:allowed,i,0x1", T, Harness.NEXUS));
+    }
+
+    @Test
     void removeLunClosesTheStore() {
         daemon.createTarget(T);
         MemoryStore s = new MemoryStore(8192);

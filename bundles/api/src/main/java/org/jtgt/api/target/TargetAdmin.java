@@ -35,6 +35,20 @@ public interface TargetAdmin extends TargetCatalog {
     void reopenTarget(String name);
 
     /**
+     * Creates an empty target that is {@link #closeTarget closed} from the start, so that its ACL,
+     * LUN maps and logical units can be set before any initiator can reach it; {@link
+     * #reopenTarget} opens it. A created target admits every initiator until its ACL is set, so
+     * whoever creates one with a configuration to apply should create it this way. The default
+     * creates and then closes it, which leaves a moment in between; the daemon does both at once.
+     *
+     * @since 1.7
+     */
+    default void createClosedTarget(String name) {
+        createTarget(name);
+        closeTarget(name);
+    }
+
+    /**
      * Adds a logical unit; the daemon owns {@code store} from now on and closes it on removal.
      *
      * @param blockSize logical block size in bytes (512 or 4096)
