@@ -48,10 +48,18 @@ final class DaemonState {
      * removal end with it.
      */
     void dropNexus(Nexus nexus) {
+        dropNexus(nexus, false);
+    }
+
+    /**
+     * Like {@link #dropNexus(Nexus)}; {@code livesOn}: the transport ended under the nexus, which
+     * lives on in the split shape's front ({@link LogicalUnit#nexusLost(Nexus, boolean)}).
+     */
+    void dropNexus(Nexus nexus, boolean livesOn) {
         nexuses.remove(nexus);
         nexus.target().removeNexus(nexus);
         for (LogicalUnit u : nexus.target().luns()) {
-            u.nexusLost(nexus);
+            u.nexusLost(nexus, livesOn);
         }
         TaskTable tasks = nexus.tasks();
         tasks.removeAll(nexus);

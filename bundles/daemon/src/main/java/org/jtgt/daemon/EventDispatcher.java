@@ -250,10 +250,11 @@ final class EventDispatcher {
             if (nexus == null) {
                 return ItNexusRspEvent.RESULT_NO_SUCH_NEXUS;
             }
-            state.dropNexus(nexus);
+            boolean livesOn = !from.isOpen();
+            state.dropNexus(nexus, livesOn);
             KeptState kept = state.kept;
             if (kept != null) {
-                kept.detach(nexus, !from.isOpen());
+                kept.detach(nexus, livesOn);
             }
         }
         for (LogicalUnit u : nexus.target().luns()) {

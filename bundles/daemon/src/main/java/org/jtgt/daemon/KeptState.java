@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The SCSI state of the split shape's daemon process that the next daemon process takes over
  * (a daemon restart is not a power cycle: the target lives on in the front): each logical unit's
- * MODE SELECT values and each I_T nexus's pending unit attentions, in {@code CONFIG-DIR/}{@value
+ * MODE SELECT values and SPC-2 reservation and each I_T nexus's pending unit attentions, in {@code CONFIG-DIR/}{@value
  * #DIRECTORY}. Persistent reservations have their own files ({@link AptplFile#KEPT_DIRECTORY}).
  *
  * <p>A unit's mode parameters, {@code TARGET-LUN.mode} (the name as {@link AptplFile#fileName}
@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * threshold 1 24
  * </pre>
  * ({@code threshold ENABLED COUNT}, the Logical Block Provisioning page's, on thin units only.)
+ * The same file holds the unit's SPC-2 reservation while one is held, {@code reserved
+ * RELATIVE-PORT INITIATOR-PORT-NAME} (its holder, written on RESERVE, RELEASE, the holder's I_T
+ * nexus loss and a reset); the next daemon process lets no other nexus through until the front
+ * gives it the holder's nexus again, which then holds it.
  *
  * <p>An I_T nexus's pending unit attentions, {@code nexus-HASH.ua} (HASH: 32 hex digits of the
  * SHA-256 of target name, relative target port and initiator port name: what names the nexus in
@@ -121,12 +125,26 @@ final class KeptState {
         return dir.resolve(pr.substring(0, pr.length() - ".pr".length()) + MODE_SUFFIX);
     }
 
-    /** What a unit's file holds; {@code thresholdCount} is -1 when the file has no threshold line. */
-    record ModeValues(boolean swp, boolean dSense, boolean wce, boolean thresholdEnabled, long thresholdCount) {
+    /**
+     * What a unit's file holds; {@code thresholdCount} is -1 when the file has no threshold line,
+     * {@code reservedBy} null when it has no {@code reserved} line.
+     */
+    record ModeValues(boolean swp, boolean dSense, boolean wce, boolean thresholdEnabled, long thresholdCount,
+                      String reservedBy) {
     }
 
-    /** Writes the unit's current mode parameters; called under its {@link LogicalUnit#modeParameters()} lock. Never throws. */
-    void saveMode(LogicalUnit u) {
+    /** How a unit's file names the holder of its SPC-2 reservation: {@code RELATIVE-PORT INITIATOR-PORT-NAME}. */
+    static String holderName(Nexus n) {
+        return n.relativePort() + " " + n.initiatorPortName();
+    }
+
+    /**
+     * Writes the unit's current mode parameters and SPC-2 reservation; called when one changed,
+     * under the lock that guards it ({@link LogicalUnit#modeParameters()}, the unit's own). Writes
+     * one at a time, each with the values as they are then, so the last holds the newest. Never
+     * throws.
+     */
+    synchronized void saveMode(LogicalUnit u) {
         StringBuilder b = new StringBuilder(MODE_HEADER).append('\n');
         b.append("unit ").append(u.targetName()).append(' ').append(u.lun()).append('\n');
         b.append("swp ").append(u.softwareWriteProtect() ? 1 : 0).append('\n');
@@ -135,6 +153,10 @@ final class KeptState {
         if (u.options().thin()) {
             ProvisioningThreshold t = u.provisioning();
             b.append("threshold ").append(t.enabled() ? 1 : 0).append(' ').append(t.count()).append('\n');
+        }
+        String holder = u.reservationHolderName();
+        if (holder != null) {
+            b.append("reserved ").append(holder).append('\n');
         }
         Path f = modeFile(u.targetName(), u.lun());
         try {
@@ -162,6 +184,10 @@ final class KeptState {
         }
         if (v == null) {
             return;
+        }
+        if (v.reservedBy() != null) {
+            u.awaitReservationHolder(v.reservedBy());
+            LOG.info("{}: reserved (SPC-2) by {} as in the previous daemon process", f, v.reservedBy());
         }
         synchronized (u.modeParameters()) {
             u.softwareWriteProtect(v.swp());
@@ -202,6 +228,7 @@ final class KeptState {
         Boolean wce = null;
         boolean thresholdEnabled = false;
         long thresholdCount = -1;
+        String reservedBy = null;
         boolean unit = false;
         for (int i = 0; i < lines.size(); i++) {
             int no = i + 1;
@@ -242,6 +269,13 @@ final class KeptState {
                     thresholdEnabled = bit(f, no, w[1], null);
                     thresholdCount = number(f, no, w[2], 0xFFFF_FFFFL);
                     break;
+                case "reserved":
+                    expect(f, no, w, 3, "reserved RELATIVE-PORT INITIATOR-PORT-NAME");
+                    if (reservedBy != null) {
+                        throw new BrokenFileException(f, no, "a second reserved line");
+                    }
+                    reservedBy = number(f, no, w[1], 0xFFFF) + " " + w[2];
+                    break;
                 default:
                     throw new BrokenFileException(f, no, "unknown keyword '" + w[0] + "'");
             }
@@ -252,7 +286,7 @@ final class KeptState {
         if (swp == null || dSense == null || wce == null) {
             throw new BrokenFileException(f, lines.size(), "swp, d_sense and wce lines are all required");
         }
-        return new ModeValues(swp, dSense, wce, thresholdEnabled, thresholdCount);
+        return new ModeValues(swp, dSense, wce, thresholdEnabled, thresholdCount, reservedBy);
     }
 
     // =========================== unit attentions ===========================
@@ -299,6 +333,9 @@ final class KeptState {
             }
         }
         n.unitAttentions().keeper(a);
+        for (LogicalUnit u : n.target().luns()) {
+            u.nexusGivenAgain(n);   // the holder of a reservation taken over holds it again
+        }
         if (queues != null) {
             a.changed(n.unitAttentions());   // the file as it now is (LUNs dropped above, or nothing)
         }

@@ -64,6 +64,11 @@ final class LogicalUnit {
     private volatile boolean removed;
     /** The I_T nexus holding the SPC-2 reservation (RESERVE(6)/(10)), or null. */
     private volatile Nexus reservationHolder;
+    /**
+     * The holder of an SPC-2 reservation taken over from the split shape's previous daemon
+     * process ({@link KeptState#holderName}) while the front has not given its nexus again, or null.
+     */
+    private volatile String awaitedHolder;
     /** I_T nexuses with medium removal prevented (SBC-3 5.15); guarded by {@code this}. */
     private final Set<Nexus> preventing = new HashSet<>();
     /** Orders writers: plain writes share it, read-modify-writes (COMPARE AND WRITE, ORWRITE) own it. */
@@ -477,16 +482,19 @@ final class LogicalUnit {
     /** True unless another I_T nexus holds the reservation. Lock-free: read on every command. */
     boolean reservationAllows(Nexus n) {
         Nexus h = reservationHolder;
-        return h == null || h == n;
+        return h == null ? awaitedHolder == null : h == n;
     }
 
     /** Reserves the unit for {@code n}; false if another nexus holds it (SPC-2 7.21). */
     synchronized boolean reserve(Nexus n) {
         Nexus h = reservationHolder;
-        if (h != null && h != n) {
+        if (h != null && h != n || h == null && awaitedHolder != null) {
             return false;
         }
         reservationHolder = n;
+        if (h == null) {
+            keepReservation();
+        }
         return true;
     }
 
@@ -494,6 +502,44 @@ final class LogicalUnit {
     synchronized void release(Nexus n) {
         if (reservationHolder == n) {
             reservationHolder = null;
+            keepReservation();
+        }
+    }
+
+    /**
+     * The holder of the SPC-2 reservation as {@link KeptState} names it ({@code RELATIVE-PORT
+     * INITIATOR-PORT-NAME}), or null if the unit is not reserved.
+     */
+    String reservationHolderName() {
+        Nexus h = reservationHolder;
+        return h != null ? KeptState.holderName(h) : awaitedHolder;
+    }
+
+    /**
+     * The split shape's daemon took over the unit reserved by the nexus named {@code holder}
+     * ({@link #reservationHolderName()}): until the front gives that nexus again no other passes,
+     * and then it holds the reservation ({@link #nexusGivenAgain}).
+     */
+    synchronized void awaitReservationHolder(String holder) {
+        if (reservationHolder == null) {
+            awaitedHolder = holder;
+        }
+    }
+
+    /** A nexus the front gave this daemon process: the holder of the reservation, if it awaited it. */
+    synchronized void nexusGivenAgain(Nexus n) {
+        String awaited = awaitedHolder;
+        if (awaited != null && awaited.equals(KeptState.holderName(n))) {
+            awaitedHolder = null;
+            reservationHolder = n;
+        }
+    }
+
+    /** Writes the reservation's holder for the next daemon process, if the unit's state is kept. */
+    private void keepReservation() {
+        KeptState k = kept;
+        if (k != null) {
+            k.saveMode(this);
         }
     }
 
@@ -543,7 +589,21 @@ final class LogicalUnit {
      * and its prevention of medium removal ends (SBC-3 5.15).
      */
     synchronized void nexusLost(Nexus n) {
-        release(n);
+        nexusLost(n, false);
+    }
+
+    /**
+     * Like {@link #nexusLost(Nexus)}; {@code livesOn}: the transport ended under the nexus, which
+     * lives on in the split shape's front for the next daemon process, so the reservation it
+     * holds stays written down for that process (this one forgets it).
+     */
+    synchronized void nexusLost(Nexus n, boolean livesOn) {
+        if (reservationHolder == n) {
+            reservationHolder = null;
+            if (!livesOn) {
+                keepReservation();
+            }
+        }
         preventing.remove(n);
     }
 
@@ -552,8 +612,13 @@ final class LogicalUnit {
      * every prevention of medium removal ends (SBC-3 5.15). Persistent reservations stay (SPC-4 5.13.1).
      */
     synchronized void reset() {
+        boolean reserved = reservationHolder != null || awaitedHolder != null;
         reservationHolder = null;
+        awaitedHolder = null;
         preventing.clear();
+        if (reserved) {
+            keepReservation();
+        }
     }
 
     // ---- SANITIZE (SBC-4 sanitize operation) ----

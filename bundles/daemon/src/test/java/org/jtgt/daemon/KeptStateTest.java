@@ -19,6 +19,8 @@ import java.util.stream.Stream;
 import org.jtgt.api.event.DataDirection;
 import org.jtgt.api.event.ItNexusReqEvent;
 import org.jtgt.api.event.ItNexusRspEvent;
+import org.jtgt.api.event.TaskManagementFunction;
+import org.jtgt.api.event.TmfResponse;
 import org.jtgt.api.scsi.SenseKey;
 import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -300,6 +302,80 @@ class KeptStateTest {
         assertTrue(Files.readString(attentionsFile(OTHER_PORT), StandardCharsets.UTF_8).contains("lun 0 2A/01"));
         h.done(sense.cid());
         assertFalse(Files.exists(attentionsFile(OTHER_PORT)));
+    }
+
+    private static final byte[] RESERVE6 = {0x16, 0, 0, 0, 0, 0};
+    private static final byte[] RELEASE6 = {0x17, 0, 0, 0, 0, 0};
+    private static final int RESERVATION_CONFLICT = 0x18;
+
+    private static int read(Harness h, long nexus) {
+        return h.command(nexus, 0, Cdbs.rw10(false, 0, 1, 0), DataDirection.READ, 512, null).status();
+    }
+
+    /** A warm daemon process given OTHER's nexus before the first one's (the front's order may be any). */
+    private Harness daemonGivenOtherFirst() {
+        TargetDaemon d = new TargetDaemon();
+        d.stateDirectory(dir);
+        d.keptStateDirectory(dir, true);
+        Harness h = new Harness(d);
+        d.createTarget(Harness.TARGET);
+        h.store = new ThinStore(Harness.SIZE);
+        d.addLun(Harness.TARGET, 0, h.store, Harness.BLOCK, THIN);
+        assertEquals(ItNexusRspEvent.RESULT_OK, h.login(OTHER_PORT, Harness.TARGET, OTHER));
+        return h;
+    }
+
+    @Test
+    void anSpc2ReservationPassesToTheNextDaemonProcessWithItsHolder() throws IOException {
+        Harness h = daemonProcess(false, new ThinStore(Harness.SIZE), OTHER);
+        drain(h, Harness.NEXUS);
+        drain(h, OTHER);
+        h.none(0, RESERVE6).assertGood();
+        assertEquals(RESERVATION_CONFLICT, read(h, OTHER));
+        String text = Files.readString(modeFile(), StandardCharsets.UTF_8);
+        assertTrue(text.contains("\nreserved ") && text.contains(FIRST_PORT + "\n"), text);
+
+        // killed; the front gives the next daemon process OTHER's nexus first, then the holder's
+        Harness next = daemonGivenOtherFirst();
+        assertEquals(RESERVATION_CONFLICT, read(next, OTHER), "reserved while its holder is not given yet");
+        assertEquals(RESERVATION_CONFLICT, next.command(OTHER, 0, RESERVE6, DataDirection.NONE, 0, null).status());
+        assertEquals(ItNexusRspEvent.RESULT_OK, next.login(FIRST_PORT, Harness.TARGET, Harness.NEXUS));
+        assertEquals(0, read(next, Harness.NEXUS), "the holder passes");
+        assertEquals(RESERVATION_CONFLICT, read(next, OTHER));
+        next.none(0, RELEASE6).assertGood();
+        assertEquals(0, read(next, OTHER));
+        assertFalse(Files.readString(modeFile(), StandardCharsets.UTF_8).contains("reserved"));
+
+        Harness third = daemonGivenOtherFirst();
+        assertEquals(0, read(third, OTHER), "released before the restart: not reserved after it");
+    }
+
+    @Test
+    void aKeptReservationEndsWithItsHoldersLogoutOrAResetButNotWithTheTransportUnderIt() throws IOException {
+        Harness h = daemonProcess(false, new ThinStore(Harness.SIZE), OTHER);
+        drain(h, Harness.NEXUS);
+        drain(h, OTHER);
+        h.none(0, RESERVE6).assertGood();
+        // a planned stop: the transport closes its endpoint, then ends the nexuses the front gave it
+        h.endpoint.close();
+        ItNexusReqEvent.write(h.event, 0, Harness.HOST, Harness.NEXUS, ItNexusReqEvent.OP_DESTROY, 0, 0, 0);
+        h.deliver(ItNexusReqEvent.LENGTH);
+        assertTrue(Files.readString(modeFile(), StandardCharsets.UTF_8).contains("reserved"), "the holder lives on in the front");
+
+        Harness next = daemonProcess(true, new ThinStore(Harness.SIZE), OTHER);
+        assertEquals(RESERVATION_CONFLICT, read(next, OTHER));
+        assertEquals(ItNexusRspEvent.RESULT_OK, next.logout(Harness.NEXUS));   // the holder logs out: I_T nexus loss
+        assertEquals(0, read(next, OTHER));
+        assertFalse(Files.readString(modeFile(), StandardCharsets.UTF_8).contains("reserved"));
+
+        // a LOGICAL UNIT RESET ends one whose holder is not given yet
+        next.command(OTHER, 0, RESERVE6, DataDirection.NONE, 0, null).assertGood();
+        Harness after = daemonProcess(true, new ThinStore(Harness.SIZE));   // only the first nexus: OTHER's is awaited
+        assertEquals(RESERVATION_CONFLICT, read(after, Harness.NEXUS));
+        assertEquals(TmfResponse.FUNCTION_COMPLETE, after.tmf(TaskManagementFunction.LOGICAL_UNIT_RESET, 0, 0));
+        drain(after, Harness.NEXUS);
+        assertEquals(0, read(after, Harness.NEXUS));
+        assertFalse(Files.readString(modeFile(), StandardCharsets.UTF_8).contains("reserved"));
     }
 
     @Test
