@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The SCSI state of the split shape's daemon process that the next daemon process takes over
  * (a daemon restart is not a power cycle: the target lives on in the front): each logical unit's
- * MODE SELECT values and SPC-2 reservation and each I_T nexus's pending unit attentions, in {@code CONFIG-DIR/}{@value
- * #DIRECTORY}. Persistent reservations have their own files ({@link AptplFile#KEPT_DIRECTORY}).
+ * MODE SELECT values and SPC-2 reservation and each I_T nexus's pending unit attentions, in
+ * {@code CONFIG-DIR/}{@value #DIRECTORY}. Persistent reservations have their own files ({@link AptplFile#KEPT_DIRECTORY}).
  *
  * <p>A unit's mode parameters, {@code TARGET-LUN.mode} (the name as {@link AptplFile#fileName}
  * makes it, another extension), written when MODE SELECT changed one and when the soft threshold

@@ -138,20 +138,7 @@ final class UnitAttentions {
 
     /** Removes and returns the oldest condition for {@code lun}, or {@code null}. */
     SenseReason next(int lun) {
-        if (pending == 0) {
-            return null;
-        }
-        SenseReason r;
-        synchronized (this) {
-            Queue q = queue(lun, false);
-            if (q == null || q.size == 0) {
-                return null;
-            }
-            pending--;
-            r = q.poll();
-        }
-        kept();
-        return r;
+        return take(lun, 0, false);
     }
 
     /**
@@ -159,6 +146,10 @@ final class UnitAttentions {
      * is set the condition stays in what it writes until {@link #answered answered(cid)}.
      */
     SenseReason report(int lun, long cid) {
+        return take(lun, cid, true);
+    }
+
+    private SenseReason take(int lun, long cid, boolean reported) {
         if (pending == 0) {
             return null;
         }
@@ -170,7 +161,7 @@ final class UnitAttentions {
             }
             pending--;
             r = q.poll();
-            if (keeper != null && !track(cid, lun, r)) {
+            if (reported && keeper != null && !track(cid, lun, r)) {
                 return r;   // what the keeper wrote still holds: the condition is written down either way
             }
         }
