@@ -205,17 +205,7 @@ final class UnitAttentions {
      * reported is no longer written down. One volatile read when none waits.
      */
     void answered(long cid) {
-        if (awaitingDone == 0) {
-            return;
-        }
-        synchronized (this) {
-            int i = indexOfReported(cid);
-            if (i < 0) {
-                return;
-            }
-            removeReported(i);
-        }
-        kept();
+        settle(cid, true);
     }
 
     /**
@@ -223,6 +213,10 @@ final class UnitAttentions {
      * pending again, the oldest of its LUN.
      */
     void notAnswered(long cid) {
+        settle(cid, false);
+    }
+
+    private void settle(long cid, boolean sent) {
         if (awaitingDone == 0) {
             return;
         }
@@ -234,20 +228,28 @@ final class UnitAttentions {
             int lun = reportedLuns[i];
             SenseReason r = reportedReasons[i];
             removeReported(i);
-            Queue q = queue(lun, true);
-            if (!q.contains(r)) {
-                if (q.size == capacity) {
-                    q.ring[(q.head + q.size - 1) % capacity] = null;   // the newest makes room
-                    q.size--;
-                    pending--;
-                }
-                q.head = (q.head + capacity - 1) % capacity;
-                q.ring[q.head] = r;
-                q.size++;
-                pending++;
+            if (!sent) {
+                pendingAgain(lun, r);
             }
         }
         kept();
+    }
+
+    /** Lock held: {@code r} is the oldest condition of {@code lun} again, unless it is pending already. */
+    private void pendingAgain(int lun, SenseReason r) {
+        Queue q = queue(lun, true);
+        if (q.contains(r)) {
+            return;
+        }
+        if (q.size == capacity) {
+            q.ring[(q.head + q.size - 1) % capacity] = null;   // the newest makes room
+            q.size--;
+            pending--;
+        }
+        q.head = (q.head + capacity - 1) % capacity;
+        q.ring[q.head] = r;
+        q.size++;
+        pending++;
     }
 
     /** The oldest condition for {@code lun} without removing it, or {@code null}. */
