@@ -110,6 +110,8 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
     private Map<Integer, List<PortGroup>> portGroups = Map.of();
     /** The tids whose port groups the daemon has. */
     private final Set<Integer> appliedGroups = new HashSet<>();
+    /** Targets this bundle created and keeps closed to logins because their LUN maps are not in the daemon yet. */
+    private final Set<Integer> closedForMaps = new HashSet<>();
 
     public ConfiguredTargets(Path file, Environment env) {
         this.file = file;
@@ -128,6 +130,7 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         lunMaps = c.lunMaps();
         portGroups = c.portGroups();
         appliedGroups.clear();
+        closedForMaps.clear();
         skippedTargets = Map.of();
         chapByTarget = chapByTarget(targets, accounts);
         skipped.clear();
@@ -147,6 +150,7 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         appliedTargets.clear();
         appliedLuns.clear();
         appliedGroups.clear();
+        closedForMaps.clear();
     }
 
     /**
@@ -194,15 +198,21 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
                     continue;
                 }
             }
+            boolean mapped = true;
             try {
                 if (opening) {
-                    applyLunMaps(env.lunMaps(), t);
+                    mapped = applyLunMaps(env.lunMaps(), t);
                     applyPortGroups(env.portGroupAdmin(), t);
                 }
                 next.put(t.tid(), applyLuns(admin, t, existing.get(t.iqn())));
             } finally {
-                if (opening) {
+                if (opening && mapped) {
                     admin.reopenTarget(t.iqn());
+                } else if (opening) {
+                    // fail closed: without its maps every initiator the ACL admits would see every LUN
+                    closedForMaps.add(t.tid());
+                    LOG.warn("{}: target {} stays closed to logins until its LUN maps are applied", TargetsFile.NAME,
+                            t.iqn());
                 }
             }
         }
@@ -841,17 +851,23 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         if (daemon == null) {
             return;
         }
+        TargetAdmin admin = env.targetAdmin();
         for (TargetSpec t : targets.values()) {
-            if (appliedTargets.contains(t.tid())) {
-                applyLunMaps(daemon, t);
+            if (appliedTargets.contains(t.tid()) && applyLunMaps(daemon, t) && closedForMaps.remove(t.tid())
+                    && admin != null) {
+                admin.reopenTarget(t.iqn());
+                LOG.info("{}: target {} has its LUN maps and is open to logins", TargetsFile.NAME, t.iqn());
             }
         }
     }
 
-    /** {@link #applyLunMaps()} for one target. */
-    private void applyLunMaps(LunMaps daemon, TargetSpec t) {
+    /**
+     * {@link #applyLunMaps()} for one target; false if the file has maps for it that are not in
+     * the daemon (no {@link LunMaps} service, or the daemon refused one).
+     */
+    private boolean applyLunMaps(LunMaps daemon, TargetSpec t) {
         if (daemon == null) {
-            return;
+            return lunMaps.of(t.tid()).isEmpty();
         }
         try {
             Map<String, Map<Integer, Integer>> want = lunMaps.of(t.tid());
@@ -869,7 +885,9 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
             }
         } catch (TargetAdminException e) {
             LOG.warn("{}: the LUN maps of tid {} are not applied: {}", TargetsFile.NAME, t.tid(), e.getMessage());
+            return false;
         }
+        return true;
     }
 
     @Override

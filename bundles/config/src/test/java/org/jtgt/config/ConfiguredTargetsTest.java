@@ -200,6 +200,23 @@ class ConfiguredTargetsTest {
     }
 
     @Test
+    void aTargetWhoseLunMapsTheDaemonRefusesStaysClosedUntilTheyApply() throws IOException {
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, String.join("\n", "target 1 " + IQN, "lun 1 0 memory size=65536",
+                "lun 1 1 memory size=65536", "lunmap 1 " + INITIATOR + " 0=1") + "\n");
+        targets.load();
+        daemon.refuseLunMap = "refused for the test";
+        targets.applyPending();
+        assertTrue(daemon.targets.get(IQN).closed, "open, every initiator would see both LUNs");
+        assertEquals(List.of(0, 1), List.copyOf(daemon.targets.get(IQN).luns.keySet()));
+
+        daemon.refuseLunMap = null;
+        targets.applyPending();
+        assertFalse(daemon.targets.get(IQN).closed);
+        assertEquals(Map.of(INITIATOR, Map.of(0, 1)), daemon.targets.get(IQN).lunMaps);
+    }
+
+    @Test
     void aTargetWhoseAclTheDaemonRefusesIsNotLeftBehind() throws IOException {
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, String.join("\n", "target 1 " + IQN, "lun 1 0 memory size=65536",

@@ -364,11 +364,17 @@ public final class FakeDaemon implements TargetAdmin, LunMaps, ConfiguredTargets
         return t;
     }
 
+    /** Set to make setLunMap fail. */
+    public String refuseLunMap;
+
     /** How many times {@link #setLunMap} changed something. */
     public int lunMapChanges;
 
     @Override
     public void setLunMap(String target, String initiator, Map<Integer, Integer> map) {
+        if (refuseLunMap != null) {
+            throw new TargetAdminException(refuseLunMap);
+        }
         T t = target(target);
         if (map == null) {
             t.lunMaps.remove(initiator);
