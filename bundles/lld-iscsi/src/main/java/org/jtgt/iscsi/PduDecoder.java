@@ -20,6 +20,16 @@ import java.util.zip.CRC32C;
  * <p>A {@link Placement} may direct a data segment straight into a command's data buffer
  * (immediate data and Data-Out land in the shared data area without a copy). It sees the
  * verified header, and must return a buffer with exactly the segment's length remaining.
+ *
+ * <p>Reading ahead. Headers, digests and small data segments are read through a buffer of
+ * {@value #READ_AHEAD} bytes with one system call for whatever the socket holds, so commands
+ * that queued up while the connection was busy come in with one call, and PDUs already in the
+ * buffer are decoded without any. A data segment of {@value #READ_AHEAD} bytes or more is read
+ * straight into its placement once the bytes read ahead are copied there (at most
+ * {@value #READ_AHEAD}, so a large segment is still received where it belongs). This matters
+ * beyond the system calls: TCP serializes a socket's reads with its writes (the socket lock), so
+ * a reader that asks for one 48-byte header at a time waits for every response being written on
+ * the same connection before it can learn of the next command.
  */
 final class PduDecoder {
     enum State { BHS, AHS, DATA, COMPLETE, BAD_MESSAGE }
@@ -44,8 +54,13 @@ final class PduDecoder {
         }
     }
 
+    /** Bytes of the read-ahead buffer (and the smallest data segment read straight into its placement). */
+    static final int READ_AHEAD = 16 * 1024;
+
     private final ByteBuffer header;
     private final ByteBuffer own;
+    /** Bytes received and not yet decoded, from position to limit. */
+    private final ByteBuffer ahead = ByteBuffer.allocateDirect(READ_AHEAD).limit(0);
     private final ByteBuffer trailer = ByteBuffer.allocateDirect(Bhs.PAD + Bhs.DIGEST_LENGTH).order(ByteOrder.BIG_ENDIAN);
     private final ByteBuffer[] scatter = new ByteBuffer[2];
     private final CRC32C crc = new CRC32C();
@@ -162,11 +177,16 @@ final class PduDecoder {
             trailer.clear().limit(padding + (dataDigest ? Bhs.DIGEST_LENGTH : 0));
             scatter[0] = target;
             scatter[1] = trailer;
+            takeAhead(target);
+            takeAhead(trailer);
             while (target.hasRemaining() || trailer.hasRemaining()) {
-                if (channel.read(scatter) < 0) {
+                boolean large = target.remaining() + trailer.remaining() >= READ_AHEAD;
+                if (large ? channel.read(scatter) < 0 : !readAhead(channel)) {
                     state = State.BAD_MESSAGE;
                     throw new EOFException("connection closed inside a data segment");
                 }
+                takeAhead(target);
+                takeAhead(trailer);
             }
             scatter[0] = null;
             if (dataDigest) {
@@ -179,15 +199,45 @@ final class PduDecoder {
         state = State.COMPLETE;
     }
 
+    /** Fills {@code b} from the bytes read ahead, reading more as needed (small reads only: headers, digests). */
     private void readFully(ScatteringByteChannel channel, ByteBuffer b, boolean atBoundary) throws IOException {
-        boolean first = atBoundary;
+        takeAhead(b);
         while (b.hasRemaining()) {
-            int n = channel.read(b);
-            if (n < 0) {
+            if (!readAhead(channel)) {
                 state = State.BAD_MESSAGE;
-                throw new EOFException(first && b.position() == 0 ? null : "connection closed inside a PDU header");
+                throw new EOFException(atBoundary && b.position() == 0 ? null : "connection closed inside a PDU header");
             }
+            takeAhead(b);
         }
+    }
+
+    /**
+     * One read into the read-ahead buffer, which must be empty: whatever the socket holds, up
+     * to {@value #READ_AHEAD} bytes, blocking until there is at least one. False at end of stream.
+     */
+    private boolean readAhead(ScatteringByteChannel channel) throws IOException {
+        ahead.clear();
+        int n;
+        do {
+            n = channel.read(ahead);
+        } while (n == 0);
+        ahead.flip();
+        return n > 0;
+    }
+
+    /** Moves what was read ahead into {@code b}, as much as fits. */
+    private void takeAhead(ByteBuffer b) {
+        int n = Math.min(ahead.remaining(), b.remaining());
+        if (n > 0) {
+            b.put(b.position(), ahead, ahead.position(), n);
+            b.position(b.position() + n);
+            ahead.position(ahead.position() + n);
+        }
+    }
+
+    /** Bytes received and not yet decoded (read ahead of the PDUs decoded so far). */
+    int readAheadBytes() {
+        return ahead.remaining();
     }
 
     private FramingException bad(String message, int rejectReason, boolean headerValid) {

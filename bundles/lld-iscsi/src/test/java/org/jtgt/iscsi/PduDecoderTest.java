@@ -150,6 +150,116 @@ class PduDecoderTest {
         assertArrayEquals(data, got);
     }
 
+    /** A channel over bytes that hands out as much as each read asks for, and records every read's size and buffer. */
+    private static final class Recording implements ScatteringByteChannel {
+        final ByteBuffer in;
+        final List<Integer> sizes = new ArrayList<>();
+        final List<ByteBuffer> into = new ArrayList<>();
+
+        Recording(byte[] bytes) {
+            in = ByteBuffer.wrap(bytes);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            if (!in.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(in.remaining(), dst.remaining());
+            dst.put(in.slice(in.position(), n));
+            in.position(in.position() + n);
+            sizes.add(n);
+            into.add(dst);
+            return n;
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) {
+            long total = 0;
+            for (int i = offset; i < offset + length; i++) {
+                if (dsts[i].hasRemaining()) {
+                    int n = read(dsts[i]);
+                    if (n < 0) {
+                        return total == 0 ? -1 : total;
+                    }
+                    total += n;
+                }
+            }
+            return total;
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts) {
+            return read(dsts, 0, dsts.length);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void pdusQueuedInTheSocketAreDecodedFromOneRead() throws Exception {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (int i = 0; i < 40; i++) {
+            byte[] data = new byte[i * 7];
+            java.util.Arrays.fill(data, (byte) i);
+            b.writeBytes(pdu(0x01, i % 2 == 0 ? new byte[0] : new byte[] {0, 1, 1, 0, 2, 2, 2, 2}, data, true, true));
+        }
+        byte[] stream = b.toByteArray();
+        assertTrue(stream.length < PduDecoder.READ_AHEAD);
+        Recording ch = new Recording(stream);
+        PduDecoder d = ffp(8192);
+        d.digests(true, true);
+        for (int i = 0; i < 40; i++) {
+            d.read(ch, null);
+            assertEquals(i * 7, d.dataLength());
+            assertTrue(d.dataDigestOk());
+            byte[] expected = new byte[i * 7];
+            java.util.Arrays.fill(expected, (byte) i);
+            assertArrayEquals(expected, d.dataBytes());
+        }
+        assertEquals(List.of(stream.length), ch.sizes, "forty PDUs the socket already held, one read");
+        assertEquals(0, d.readAheadBytes());
+        assertThrows(EOFException.class, () -> d.read(ch, null));
+    }
+
+    @Test
+    void largeDataSegmentIsReadStraightIntoItsPlacement() throws Exception {
+        int length = 256 * 1024;
+        byte[] data = new byte[length];
+        for (int i = 0; i < length; i++) {
+            data[i] = (byte) (i * 31);
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(pdu(0x05, new byte[0], data, false, true));
+        b.writeBytes(pdu(0x00, new byte[0], new byte[0], false, true));
+        Recording ch = new Recording(b.toByteArray());
+        ByteBuffer area = ByteBuffer.allocateDirect(length + 512);
+        PduDecoder d = ffp(length);
+        d.digests(false, true);
+        d.read(ch, (h, len) -> area.duplicate().position(512).limit(512 + len));
+        assertTrue(d.dataDigestOk());
+        byte[] got = new byte[length];
+        area.get(512, got);
+        assertArrayEquals(data, got);
+        int direct = 0;
+        for (int i = 0; i < ch.sizes.size(); i++) {
+            if (ch.into.get(i).capacity() == area.capacity()) {
+                direct += ch.sizes.get(i);
+            }
+        }
+        assertEquals(length - (PduDecoder.READ_AHEAD - Bhs.LENGTH), direct,
+                "all but what came with the header went straight to the placement");
+        d.read(ch, null);
+        assertEquals(0x00, Bhs.opcode(d.header()), "the digest and the next PDU were read through the read-ahead");
+    }
+
     @Test
     void dataSegmentOverTheLimitFailsBeforeReadingIt() {
         PduDecoder d = ffp(8192);
