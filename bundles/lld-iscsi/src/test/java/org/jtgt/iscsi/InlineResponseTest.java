@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
+import org.jtgt.api.scsi.ScsiStatus;
+import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,6 +43,60 @@ class InlineResponseTest {
             }
             long inline = f.iscsi.connections().get(0).inlineResponses();
             assertTrue(inline >= 190, "responses written by the completing thread: " + inline + " of 201");
+        }
+    }
+
+    /**
+     * Sixteen reads in flight at once, held by the store and then let go together: while others
+     * are in flight an answer goes to the connection's sender, which writes what has gathered
+     * with one call, not one write per completing thread. The answers are all there, each with
+     * its own data, and StatSN advances by one per response.
+     */
+    @Test
+    void whileOtherCommandsAreInFlightTheSenderWritesTheAnswers() throws Exception {
+        long lun1 = 0x0001_0000_0000_0000L;
+        int reads = 16;
+        InFlightAbortTest.HeldReads store = new InFlightAbortTest.HeldReads(1 << 20);
+        try (IscsiFixture f = new IscsiFixture(1 << 20); TestInitiator c = new TestInitiator(f.port)) {
+            f.daemon.addLun(IscsiFixture.TARGET, 1, store, IscsiFixture.BLOCK, LunOptions.DEFAULT);
+            assertEquals(0, c.login(IscsiFixture.TARGET, Map.of()).loginStatus());
+            for (int i = 0; i < 5 && c.command(lun1, TestInitiator.testUnitReady(), 0, false, null).status != ScsiStatus.GOOD; i++) {
+                // the unit attentions of a new nexus
+            }
+            for (int i = 0; i < reads; i++) {
+                byte[] block = new byte[IscsiFixture.BLOCK];
+                java.util.Arrays.fill(block, (byte) (i + 1));
+                assertEquals(ScsiStatus.GOOD, c.command(lun1, TestInitiator.rw10(true, i, 1), block.length, false, block).status);
+            }
+            IscsiConnection connection = f.connections().get(0);
+            long inlineBefore = connection.inlineResponses();
+            Map<Integer, Integer> blockOfItt = new HashMap<>();
+            for (int i = 0; i < reads; i++) {
+                int itt = c.itt++;
+                byte[] h = c.commandHeader(lun1, TestInitiator.rw10(false, i, 1), IscsiFixture.BLOCK, true, false, true);
+                ByteBuffer.wrap(h).putInt(16, itt);
+                c.send(h, null);
+                c.cmdSn++;
+                blockOfItt.put(itt, i);
+            }
+            store.awaitHeld(reads);
+            store.releaseAll();
+            int lastStatSn = c.expStatSn - 1;
+            for (int i = 0; i < reads; i++) {
+                TestInitiator.Pdu p = c.next();
+                assertEquals(0x25, p.opcode(), "Data-In with the status: " + p);
+                assertEquals(0x81, p.flags() & 0x81, "final, with status");
+                assertEquals(ScsiStatus.GOOD, p.byte3());
+                Integer block = blockOfItt.remove(p.itt());
+                assertTrue(block != null, "an answer for a command in flight: " + p);
+                byte[] expected = new byte[IscsiFixture.BLOCK];
+                java.util.Arrays.fill(expected, (byte) (block + 1));
+                assertArrayEquals(expected, p.data);
+                assertEquals(lastStatSn + 1, p.statSn(), "StatSN advances by one per response");
+                lastStatSn = p.statSn();
+            }
+            long inline = connection.inlineResponses() - inlineBefore;
+            assertTrue(inline <= 1, "answers written by the completing thread while others were in flight: " + inline);
         }
     }
 
