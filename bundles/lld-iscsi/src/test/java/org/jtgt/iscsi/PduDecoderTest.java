@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ScatteringByteChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,43 +21,7 @@ class PduDecoderTest {
 
     /** A channel over bytes that hands them out in small pieces, as TCP may. */
     private static ScatteringByteChannel channel(byte[] bytes, int chunk) {
-        ReadableByteChannel in = Channels.newChannel(new ByteArrayInputStream(bytes));
-        return new ScatteringByteChannel() {
-            @Override
-            public int read(ByteBuffer dst) throws IOException {
-                int limit = dst.limit();
-                dst.limit(Math.min(limit, dst.position() + chunk));
-                try {
-                    return in.read(dst);
-                } finally {
-                    dst.limit(limit);
-                }
-            }
-
-            @Override
-            public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-                for (int i = offset; i < offset + length; i++) {
-                    if (dsts[i].hasRemaining()) {
-                        return read(dsts[i]);
-                    }
-                }
-                return 0;
-            }
-
-            @Override
-            public long read(ByteBuffer[] dsts) throws IOException {
-                return read(dsts, 0, dsts.length);
-            }
-
-            @Override
-            public boolean isOpen() {
-                return true;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        return new ChunkedChannel(bytes, 0, chunk);
     }
 
     private static byte[] pdu(int opcode, byte[] ahs, byte[] data, boolean headerDigest, boolean dataDigest) {
@@ -150,59 +110,6 @@ class PduDecoderTest {
         assertArrayEquals(data, got);
     }
 
-    /** A channel over bytes that hands out as much as each read asks for, and records every read's size and buffer. */
-    private static final class Recording implements ScatteringByteChannel {
-        final ByteBuffer in;
-        final List<Integer> sizes = new ArrayList<>();
-        final List<ByteBuffer> into = new ArrayList<>();
-
-        Recording(byte[] bytes) {
-            in = ByteBuffer.wrap(bytes);
-        }
-
-        @Override
-        public int read(ByteBuffer dst) {
-            if (!in.hasRemaining()) {
-                return -1;
-            }
-            int n = Math.min(in.remaining(), dst.remaining());
-            dst.put(in.slice(in.position(), n));
-            in.position(in.position() + n);
-            sizes.add(n);
-            into.add(dst);
-            return n;
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts, int offset, int length) {
-            long total = 0;
-            for (int i = offset; i < offset + length; i++) {
-                if (dsts[i].hasRemaining()) {
-                    int n = read(dsts[i]);
-                    if (n < 0) {
-                        return total == 0 ? -1 : total;
-                    }
-                    total += n;
-                }
-            }
-            return total;
-        }
-
-        @Override
-        public long read(ByteBuffer[] dsts) {
-            return read(dsts, 0, dsts.length);
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void pdusQueuedInTheSocketAreDecodedFromOneRead() throws Exception {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
@@ -213,7 +120,7 @@ class PduDecoderTest {
         }
         byte[] stream = b.toByteArray();
         assertTrue(stream.length < PduDecoder.READ_AHEAD);
-        Recording ch = new Recording(stream);
+        ChunkedChannel ch = new ChunkedChannel(stream, 0, Integer.MAX_VALUE);
         PduDecoder d = ffp(8192);
         d.digests(true, true);
         for (int i = 0; i < 40; i++) {
@@ -239,7 +146,7 @@ class PduDecoderTest {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.writeBytes(pdu(0x05, new byte[0], data, false, true));
         b.writeBytes(pdu(0x00, new byte[0], new byte[0], false, true));
-        Recording ch = new Recording(b.toByteArray());
+        ChunkedChannel ch = new ChunkedChannel(b.toByteArray(), 0, Integer.MAX_VALUE);
         ByteBuffer area = ByteBuffer.allocateDirect(length + 512);
         PduDecoder d = ffp(length);
         d.digests(false, true);
