@@ -853,8 +853,9 @@ public final class ConfiguredTargets implements TargetConfiguration, LunMapConfi
         }
         TargetAdmin admin = env.targetAdmin();
         for (TargetSpec t : targets.values()) {
-            if (appliedTargets.contains(t.tid()) && applyLunMaps(daemon, t) && closedForMaps.remove(t.tid())
-                    && admin != null) {
+            // Stays marked closed while no TargetAdmin is there to reopen it: a later pass does.
+            if (appliedTargets.contains(t.tid()) && applyLunMaps(daemon, t) && admin != null
+                    && closedForMaps.remove(t.tid())) {
                 admin.reopenTarget(t.iqn());
                 LOG.info("{}: target {} has its LUN maps and is open to logins", TargetsFile.NAME, t.iqn());
             }
