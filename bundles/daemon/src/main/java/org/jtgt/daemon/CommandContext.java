@@ -113,8 +113,11 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     /** The endpoint the command came from and is answered through. */
     TransportEndpoint from;
     /**
-     * The handler returned before the command ended (asynchronous store I/O, SANITIZE without
-     * IMMED): whoever ends it calls {@link TaskRouter#finish}.
+     * The handler handed the command to another thread that ends it (asynchronous store I/O,
+     * SANITIZE without IMMED), which calls {@link TaskRouter#finish}. Set before the hand-over
+     * is published; the handler then returns {@link SenseReason#ANSWERED_LATER}, which is what
+     * its thread goes by (this field it may no longer read). Only a handler that fails with an
+     * exception looks at it, to leave the task to its completion.
      */
     boolean answeredLater;
     /** SAM-5 task attribute from the request. */
@@ -241,24 +244,47 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
 
     // ---- asynchronous store I/O ----
 
-    /** Call right before a submit to {@code store} of this task's own {@link IoCompletion}. */
+    /**
+     * Call right before a submit to {@code store} of this task's own {@link IoCompletion}. The
+     * task counts as {@link #answeredLater} from here (written before the submit publishes it).
+     */
     void submitting(int kind) {
         ioKind = kind;
         ioResult = null;
+        answeredLater = true;
         IO_STATE.setVolatile(this, IO_SUBMITTING);
     }
 
     /**
      * Call right after the submit returned; returns what the handler returns: the result when
      * the store completed during the submit (the handler's thread goes on), else
-     * {@link SenseReason#NONE} with {@link #answeredLater} set (the completing thread finishes).
+     * {@link SenseReason#ANSWERED_LATER}: the completing thread finishes the task, perhaps
+     * already, so neither this method after its compare-and-set nor the handler's thread after
+     * it may touch the task again.
      */
     SenseReason submitted() {
         if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_SUBMITTED)) {
-            answeredLater = true;
-            return SenseReason.NONE;
+            return SenseReason.ANSWERED_LATER;
         }
+        answeredLater = false;
         return ioReason(ioResult);
+    }
+
+    /**
+     * The handler threw between {@link #submitting} and {@link #submitted} (a store's submit
+     * that throws, against its contract): true if the task is the handler's thread's to answer,
+     * because the completion has not come (a late one then finds no submission and is refused)
+     * or came during the submit; what the I/O held (a WRITE's share of the write order) is
+     * ended. False if the task is its completion's.
+     */
+    boolean takeBackSubmit() {
+        if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_NONE)
+                || IO_STATE.compareAndSet(this, IO_DONE_EARLY, IO_NONE)) {
+            answeredLater = false;
+            ioReason(ioResult);
+            return true;
+        }
+        return false;
     }
 
     @Override

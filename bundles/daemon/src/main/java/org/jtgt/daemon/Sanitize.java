@@ -261,6 +261,6 @@ final class Sanitize {
         }, "jtgt-sanitize-" + u.targetName() + "-" + u.lun());
         t.setDaemon(true);
         t.start();
-        return SenseReason.NONE;
+        return answer != null ? SenseReason.ANSWERED_LATER : SenseReason.NONE;
     }
 }

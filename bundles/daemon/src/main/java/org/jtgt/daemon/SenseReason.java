@@ -16,6 +16,13 @@ import org.jtgt.api.store.SpaceAllocationFailedException;
 enum SenseReason {
     /** The command succeeded; as sense data (REQUEST SENSE) it is NO SENSE, 00h/00h. */
     NONE(SenseKey.NO_SENSE, 0x00, 0x00),
+    /**
+     * Not an outcome: the handler's command goes on on another thread (its asynchronous store
+     * I/O, a SANITIZE job), which answers it. The thread that ran the handler must not touch the
+     * task again: by the time the handler has returned, the task may have been answered and
+     * taken by the next command.
+     */
+    ANSWERED_LATER(SenseKey.NO_SENSE, 0x00, 0x00),
 
     INVALID_COMMAND_OPERATION_CODE(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00),
     INVALID_FIELD_IN_CDB(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),

@@ -313,31 +313,26 @@ final class TaskRouter {
      */
     private boolean readNow(CommandContext c) {
         c.nowOnly = true;
-        try {
-            runTask(c);
-        } finally {
-            c.nowOnly = false;
-        }
-        if (c.notNow) {
-            c.notNow = false;
-            return false;
-        }
-        return true;
+        return runTask(c);
     }
 
-    /** Runs a started task's handler on this thread and answers it, unless the handler answers later. */
-    void runTask(CommandContext c) {
+    /**
+     * Runs a started task's handler on this thread and answers it, unless the handler answers
+     * later ({@link SenseReason#ANSWERED_LATER}: the task is then another thread's, perhaps
+     * answered and reused already, and nothing here touches it again).
+     *
+     * @return false only for a {@link CommandContext#nowOnly} READ the store could not serve on
+     *         this thread ({@link #readNow}): the task is still the caller's to submit
+     */
+    boolean runTask(CommandContext c) {
         SenseReason r;
         try {
             r = c.entry.handler().execute(c);
-            if (c.notNow) {
-                return;   // readNow: the store cannot serve it on this thread; start submits it
-            }
         } catch (RuntimeException e) {
-            if (c.answeredLater) {
+            if (c.answeredLater && !c.takeBackSubmit()) {
                 LOG.error("{}: {} (cid {}) failed after it went asynchronous; its completion answers it",
                         c.nexus, c.entry.name(), c.cid, e);
-                return;
+                return true;
             }
             if (warnings.admit()) {
                 LOG.warn("{}: {} (cid {}) failed inside the daemon", c.nexus, c.entry.name(), c.cid, e);
@@ -345,10 +340,18 @@ final class TaskRouter {
             c.information = -1;
             r = SenseReason.INTERNAL_TARGET_FAILURE;
         }
-        if (c.answeredLater && r == SenseReason.NONE) {
-            return;   // an asynchronous store or the handler's own thread finishes it
+        if (r == SenseReason.ANSWERED_LATER) {
+            return true;
+        }
+        if (c.nowOnly) {
+            c.nowOnly = false;
+            if (c.notNow) {
+                c.notNow = false;
+                return false;   // the store cannot serve it on this thread; start submits it
+            }
         }
         finish(c, r);
+        return true;
     }
 
     /**
@@ -501,12 +504,15 @@ final class TaskRouter {
 
     /**
      * The answer of a command that goes on after its handler returned: the handler takes it
-     * ({@link #answerLater}) and returns {@link SenseReason#NONE}; {@link #complete} answers
+     * ({@link #answerLater}) and returns {@link SenseReason#ANSWERED_LATER}; {@link #complete} answers
      * from whichever thread ends the command. It is the task itself, which stays out of the
      * pool until then; its record stays until KEVENT_CMD_DONE, so QUERY TASK sees it meanwhile.
      */
     interface Pending {
-        /** Takes over answering the command {@code c} runs; its handler then returns NONE. */
+        /**
+         * Takes over answering the command {@code c} runs, before the work that answers it is
+         * started; its handler then returns {@link SenseReason#ANSWERED_LATER}.
+         */
         static Pending answerLater(CommandContext c) {
             c.answeredLater = true;
             return c;
