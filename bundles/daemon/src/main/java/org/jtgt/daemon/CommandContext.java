@@ -56,10 +56,12 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     static final int KIND_FLUSH = 3;
     static final int KIND_COMPARE_AND_WRITE = 4;
     private static final VarHandle IO_STATE;
+    private static final VarHandle ENDING;
 
     static {
         try {
             IO_STATE = MethodHandles.lookup().findVarHandle(CommandContext.class, "ioState", int.class);
+            ENDING = MethodHandles.lookup().findVarHandle(CommandContext.class, "ending", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -153,6 +155,9 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
     // ---- asynchronous store I/O ----
     @SuppressWarnings("unused")   // through IO_STATE
     private volatile int ioState;
+    /** 1 once something began to end the task ({@link #beginEnd}); 0 again when it is taken anew. */
+    @SuppressWarnings("unused")   // through ENDING
+    private volatile int ending;
     private int ioKind;
     private IOException ioResult;
     /** The write-order stamp a WRITE holds until its completion. */
@@ -240,6 +245,17 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
         ioResult = null;
         writeStamp = 0;
         IO_STATE.setOpaque(this, IO_NONE);
+        ENDING.setOpaque(this, 0);
+    }
+
+    /**
+     * Claims the ending of this task (its answer or abort record, and its return to the pool):
+     * true the first time after it was taken. A second claim is a daemon bug (two threads
+     * that each believe they end the task); refusing it keeps one task from being answered
+     * twice and pooled twice, which would let two later commands share it.
+     */
+    boolean beginEnd() {
+        return ENDING.compareAndSet(this, 0, 1);
     }
 
     // ---- asynchronous store I/O ----
@@ -296,7 +312,11 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
         if (!IO_STATE.compareAndSet(this, IO_SUBMITTED, IO_NONE)) {
             throw new IllegalStateException("store completed task cid " + cid + " twice");
         }
-        router.finish(this, ioReason(failure));
+        if (!beginEnd()) {
+            TaskRouter.endedTwice(this);   // touch nothing: the task may be pooled already
+            return;
+        }
+        router.finishClaimed(this, ioReason(failure));
     }
 
     /** The command's outcome from its store I/O's; ends what the I/O held. */

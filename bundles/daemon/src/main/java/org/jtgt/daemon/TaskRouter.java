@@ -361,6 +361,15 @@ final class TaskRouter {
      * and returns it to the pool.
      */
     void finish(CommandContext c, SenseReason r) {
+        if (!c.beginEnd()) {
+            endedTwice(c);
+            return;
+        }
+        finishClaimed(c, r);
+    }
+
+    /** {@link #finish} once the caller has claimed the ending ({@link CommandContext#beginEnd}). */
+    void finishClaimed(CommandContext c, SenseReason r) {
         c.answeredLater = false;
         LogicalUnit u = c.unit;
         boolean inSet = u != null && c.setState != TaskSet.OUTSIDE;
@@ -416,11 +425,21 @@ final class TaskRouter {
         while (t != null) {
             CommandContext next = t.abortNext;
             t.abortNext = null;
-            respondAborted(t);
-            end(t);
+            if (t.beginEnd()) {
+                respondAborted(t);
+                end(t);
+            } else {
+                endedTwice(t);
+            }
             t = next;
         }
         startAll(out.start);
+    }
+
+    /** A second attempt to end a task: refused, and said loudly, with where it came from. */
+    static void endedTwice(CommandContext c) {
+        LOG.error("host {} cid {}: a second attempt to end the task was refused (daemon bug; the first one answered it)",
+                c.hostNo, c.cid, new IllegalStateException("task ended twice"));
     }
 
     /** Statistics of the nexus and the unit (IoCounters: single writer, no allocation, no lock). */

@@ -114,6 +114,11 @@ class HeldStore extends MemoryStore implements AsyncBackingStore {
         perform(kind, offset, buffer, fua, done);
     }
 
+    /** The oldest operation held, or null. */
+    synchronized Op oldest() {
+        return held.peek();
+    }
+
     /** Operations held now. */
     synchronized int heldCount() {
         return held.size();
