@@ -114,14 +114,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
 
     /** The endpoint the command came from and is answered through. */
     TransportEndpoint from;
-    /**
-     * The handler handed the command to another thread that ends it (asynchronous store I/O,
-     * SANITIZE without IMMED), which calls {@link TaskRouter#finish}. Set before the hand-over
-     * is published; the handler then returns {@link SenseReason#ANSWERED_LATER}, which is what
-     * its thread goes by (this field it may no longer read). Only a handler that fails with an
-     * exception looks at it, to leave the task to its completion.
-     */
-    boolean answeredLater;
     /** SAM-5 task attribute from the request. */
     TaskAttribute attribute = TaskAttribute.SIMPLE;
     /** The command's dispatch entry, kept for a start on another thread. */
@@ -230,7 +222,6 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
         fieldPointer = -1;
         bitPointer = -1;
         copySegment = -1;
-        answeredLater = false;
         nowOnly = false;
         notNow = false;
         ioFailure = null;
@@ -260,14 +251,10 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
 
     // ---- asynchronous store I/O ----
 
-    /**
-     * Call right before a submit to {@code store} of this task's own {@link IoCompletion}. The
-     * task counts as {@link #answeredLater} from here (written before the submit publishes it).
-     */
+    /** Call right before a submit to {@code store} of this task's own {@link IoCompletion}. */
     void submitting(int kind) {
         ioKind = kind;
         ioResult = null;
-        answeredLater = true;
         IO_STATE.setVolatile(this, IO_SUBMITTING);
     }
 
@@ -282,25 +269,25 @@ final class CommandContext implements IoCompletion, TaskRouter.Pending {
         if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_SUBMITTED)) {
             return SenseReason.ANSWERED_LATER;
         }
-        answeredLater = false;
         return ioReason(ioResult);
     }
 
     /**
-     * The handler threw between {@link #submitting} and {@link #submitted} (a store's submit
-     * that throws, against its contract): true if the task is the handler's thread's to answer,
-     * because the completion has not come (a late one then finds no submission and is refused)
-     * or came during the submit; what the I/O held (a WRITE's share of the write order) is
-     * ended. False if the task is its completion's.
+     * The handler threw (on its own thread): true if the task is that thread's to answer. So it
+     * is unless its store I/O was handed to the completion ({@link #submitted} won its CAS; no
+     * handler throws after that). A store's submit that threw, against its contract, is taken
+     * back: a completion that has not come is refused when it does, one that came during the
+     * submit is dropped, and what the I/O held (a WRITE's share of the write order) is ended.
      */
     boolean takeBackSubmit() {
+        if ((int) IO_STATE.getVolatile(this) == IO_SUBMITTED) {
+            return false;
+        }
         if (IO_STATE.compareAndSet(this, IO_SUBMITTING, IO_NONE)
                 || IO_STATE.compareAndSet(this, IO_DONE_EARLY, IO_NONE)) {
-            answeredLater = false;
             ioReason(ioResult);
-            return true;
         }
-        return false;
+        return true;
     }
 
     @Override

@@ -329,7 +329,7 @@ final class TaskRouter {
         try {
             r = c.entry.handler().execute(c);
         } catch (RuntimeException e) {
-            if (c.answeredLater && !c.takeBackSubmit()) {
+            if (!c.takeBackSubmit()) {
                 LOG.error("{}: {} (cid {}) failed after it went asynchronous; its completion answers it",
                         c.nexus, c.entry.name(), c.cid, e);
                 return true;
@@ -370,7 +370,6 @@ final class TaskRouter {
 
     /** {@link #finish} once the caller has claimed the ending ({@link CommandContext#beginEnd}). */
     void finishClaimed(CommandContext c, SenseReason r) {
-        c.answeredLater = false;
         LogicalUnit u = c.unit;
         boolean inSet = u != null && c.setState != TaskSet.OUTSIDE;
         if (!inSet || u.tasks().beginAnswer(c)) {
@@ -533,7 +532,6 @@ final class TaskRouter {
          * started; its handler then returns {@link SenseReason#ANSWERED_LATER}.
          */
         static Pending answerLater(CommandContext c) {
-            c.answeredLater = true;
             return c;
         }
 
