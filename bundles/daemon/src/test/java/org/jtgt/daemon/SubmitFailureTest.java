@@ -11,6 +11,8 @@ import org.jtgt.api.store.IoCompletion;
 import org.jtgt.api.target.LunOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An asynchronous store's submit that throws, against its contract (it should complete with the
@@ -71,18 +73,12 @@ class SubmitFailureTest {
         assertEquals(0, h.daemon.nexus(Harness.HOST, Harness.NEXUS).target().lun(0).tasks().size(), "no task left in the set");
     }
 
-    @Test
-    void aSubmitThatThrowsWithoutCompletingIsAnsweredOnce() {
+    /** The submit throws without completing ({@code false}), or after completing inline ({@code true}). */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aSubmitThatThrowsIsAnsweredOnce(boolean completeFirst) {
         ThrowingStore store = new ThrowingStore();
-        Harness h = Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
-        answeredOnceWithInternalFailure(h, h.write(0, Cdbs.rw10(true, 0, 1, 0), Harness.pattern(512, 1)));
-        unitGoesOn(h);
-    }
-
-    @Test
-    void aSubmitThatCompletedAndThenThrewIsAnsweredOnce() {
-        ThrowingStore store = new ThrowingStore();
-        store.completeFirst = true;
+        store.completeFirst = completeFirst;
         Harness h = Harness.withLun(new Harness(), LunOptions.DEFAULT, store);
         answeredOnceWithInternalFailure(h, h.write(0, Cdbs.rw10(true, 0, 1, 0), Harness.pattern(512, 1)));
         unitGoesOn(h);
