@@ -32,8 +32,9 @@
 #          its side of the comparison is the rdwr LUN on tmpfs (as in run-iscsi-bench.sh).
 # All LUN files are deleted on exit.
 #
-# Workloads (fio --ioengine=libiscsi --time_based --runtime=JTGT_FIO_SECONDS --norandommap
-# --randrepeat=0 --unified_rw_reporting=mixed, a fresh login per job):
+# Workloads (fio --ioengine=libiscsi --time_based --runtime=JTGT_FIO_SECONDS --ramp_time=3
+# --norandommap --randrepeat=0 --unified_rw_reporting=mixed, a fresh login per job; fio counts
+# nothing during the 3 s ramp):
 #   randread4k-qd32   4 KiB random read, QD32          --rw=randread  --bs=4k   --iodepth=32
 #   randwrite4k-qd32  4 KiB random write, QD32         --rw=randwrite --bs=4k   --iodepth=32
 #   randrw4k-qd32     4 KiB random 50/50 r/w, QD32     --rw=randrw --rwmixread=50 --bs=4k --iodepth=32
@@ -45,16 +46,20 @@
 #                     every fio job process creates its own libiscsi context (own ISID, own TCP
 #                     connection), so 4 jobs are 4 sessions (checked during the warm-up, below).
 # Order: for each LUN kind, for each workload, for each repetition: jtgt, then tgt (jtgt, tgt, jtgt,
-# tgt, ... so drift in machine load hits both alike). Each target's LUN gets 5 s of 4 KiB random
-# reads first, 4 fio jobs at QD8 (not counted), during which the target's session count is taken
-# (jtgtadm / tgtadm) and logged; it must be 4. Before every repetition of the 128 KiB sequential read, iperf3
-# (one TCP stream, 127.0.0.1, JTGT_FIO_SECONDS) measures the loopback rate.
+# tgt, ... so drift in machine load hits both alike). Each target's LUN gets 8 s of 4 KiB random
+# reads and writes first (50/50), 4 fio jobs at QD8, not counted and followed by a `sync` of a disk
+# LUN's file; the target's session count is taken (jtgtadm / tgtadm) and logged meanwhile, and
+# must be 4. The warm-up and the ramp are there because jtgt's JIT compiles what runs: after a
+# warm-up of reads alone, its compiler threads took about 1.9 s of CPU during the first 8 s write
+# job; after a warm-up of reads and writes, 1.5 s in the first 3 s of it, hence the ramp as well.
+# Before every repetition of the 128 KiB sequential read, iperf3 (one TCP stream, 127.0.0.1,
+# JTGT_FIO_SECONDS) measures the loopback rate.
 #
 # Per job: IOPS and MB/s (10^6 bytes) from fio's json (`mixed`: reads and writes together), p50 and
 # p99 completion latency (clat_ns percentiles), and CPU per I/O: utime+stime of the target process
-# (all threads: jtgt's java, tgtd) from /proc/PID/stat before and after the fio run (login and
-# logout included), divided by the I/Os fio completed; and context switches per I/O: every switch
-# of the target's threads during the fio run (perf stat -e context-switches -p PID, which follows the
+# (all threads: jtgt's java, tgtd) from /proc/PID/stat at the end of the ramp and after fio has
+# ended (its logout included), divided by the I/Os fio counted; and context switches per I/O: every
+# switch of the target's threads in the same span (perf stat -e context-switches -p PID, which follows the
 # threads the target starts meanwhile, such as a connection's; n/a without perf), divided the same
 # way: each is a wake-up or a preemption, which on this kind of virtual machine costs more than
 # most of the work. Results under bench/target/fio-bench/:
@@ -102,7 +107,8 @@ read -r -a WORKLOADS <<<"${JTGT_FIO_WORKLOADS:-${ALL_WORKLOADS[*]}}"
 JTGT_PORT=${JTGT_FIO_JTGT_PORT:-3272}
 TGT_PORT=${JTGT_FIO_TGT_PORT:-3273}
 IPERF_PORT=${JTGT_FIO_IPERF_PORT:-5211}
-WARMUP_SECONDS=5
+WARMUP_SECONDS=8
+RAMP_SECONDS=3 # per measured job, not counted
 
 JTGT_IQN=iqn.2026-11.org.jtgt:fio
 TGT_IQN=iqn.2026-11.org.jtgt:tgt
@@ -181,14 +187,14 @@ fi
 NJOBS=$(( ${#LUNS[@]} * ${#WORKLOADS[@]} * REPS * 2 ))
 NIPERF=0
 if (( HAVE_IPERF )) && [[ " ${WORKLOADS[*]} " == *" seqread128k-qd16 "* ]]; then NIPERF=$(( ${#LUNS[@]} * REPS )); fi
-ESTIMATE=$(( NJOBS * (SECS + 2) + NIPERF * (SECS + 1) + ${#LUNS[@]} * 2 * (WARMUP_SECONDS + 2) + SIZE / 1048576 * 4 / 200 + 30 ))
+ESTIMATE=$(( NJOBS * (SECS + RAMP_SECONDS + 2) + NIPERF * (SECS + 1) + ${#LUNS[@]} * 2 * (WARMUP_SECONDS + 2) + SIZE / 1048576 * 4 / 200 + 30 ))
 SCRIPT_DEADLINE=$(( ESTIMATE * 2 + 300 )) # the whole run is killed (and cleaned up) after this many seconds
 
 sbs_init "$OUT" "$SCRIPT_DEADLINE"
 mkdir -p "$RAW" "$LUN_DIR"
 # Also stop what this script starts itself (iperf3 server, a fio run in the background), then the
 # targets through side-by-side.sh's cleanup, which keeps the exit status.
-BG_PIDS=() # at most one at a time
+BG_PIDS=() # at most two at a time (a measured fio and its perf stat)
 fio_cleanup() {
     local rc=$? p
     set +e
@@ -304,25 +310,31 @@ sessions() { # TARGET -> number of iSCSI sessions the target reports now
 printf 'lun\tworkload\trep\ttarget\tiops\tMBps\tp50_us\tp99_us\tcpu_us_per_io\tios\tload1\tcs_per_io\n' >"$RUNS"
 
 measure() { # KIND WORKLOAD REP TARGET
-    local kind=$1 w=$2 rep=$3 t=$4 json before after perf_pid="" switches=n/a cs rc=0 fields lun_kind
+    local kind=$1 w=$2 rep=$3 t=$4 json before after fio_pid perf_pid="" switches=n/a cs rc=0 fields lun_kind
     json=$RAW/$kind-$w-$t-$rep.json
     lun_kind=$kind
     [[ $kind == memory && $t == tgt ]] && lun_kind=tmpfs
+    # fio counts nothing during its ramp (login and the first RAMP_SECONDS of I/O); the target's
+    # CPU time and switches are counted from then on, until fio has logged out
+    # shellcheck disable=SC2086 # FIO_ARGS are word lists
+    run_fio "$json" "$t" "$lun_kind" "$SECS" --ramp_time="$RAMP_SECONDS" ${FIO_ARGS[$w]} &
+    fio_pid=$!
+    BG_PIDS=("$fio_pid")
+    sleep "$RAMP_SECONDS"
     before=$(cpu_ticks "${PID[$t]}")
     if (( HAVE_PERF )); then
         # every switch of the target's threads, those it starts meanwhile (a connection's) too
         perf stat -e context-switches -x, -o "$RAW/$kind-$w-$t-$rep.switches" -p "${PID[$t]}" >/dev/null 2>&1 &
         perf_pid=$!
-        BG_PIDS=("$perf_pid")
+        BG_PIDS+=("$perf_pid")
     fi
-    # shellcheck disable=SC2086 # FIO_ARGS are word lists
-    run_fio "$json" "$t" "$lun_kind" "$SECS" ${FIO_ARGS[$w]} || rc=$?
+    wait "$fio_pid" || rc=$?
     if [[ -n $perf_pid ]]; then
         kill -INT "$perf_pid" 2>/dev/null
         wait "$perf_pid" 2>/dev/null || true   # 130: it ends on SIGINT
-        BG_PIDS=()
         switches=$(switches_counted "$RAW/$kind-$w-$t-$rep.switches")
     fi
+    BG_PIDS=()
     after=$(cpu_ticks "${PID[$t]}")
     fields=$(jq -r --argjson d $((after - before)) --argjson hz "$CLK_TCK" '
         .jobs[0] | select(.error == 0) | .mixed as $m
@@ -374,14 +386,15 @@ for l in "${LUNS[@]}"; do
     for t in jtgt tgt; do
         kind=$l
         [[ $l == memory && $t == tgt ]] && kind=tmpfs
-        log "$t: ${WARMUP_SECONDS}s of 4 KiB random reads, 4 jobs x QD8, on the $kind LUN (not counted)"
-        run_fio "$RAW/warmup-$l-$t.json" "$t" "$kind" "$WARMUP_SECONDS" --rw=randread --bs=4k --iodepth=8 \
-            --numjobs=4 --group_reporting=1 &
+        log "$t: ${WARMUP_SECONDS}s of 4 KiB random reads and writes, 4 jobs x QD8, on the $kind LUN (not counted)"
+        run_fio "$RAW/warmup-$l-$t.json" "$t" "$kind" "$WARMUP_SECONDS" --rw=randrw --rwmixread=50 --bs=4k \
+            --iodepth=8 --numjobs=4 --group_reporting=1 &
         BG_PIDS+=("$!")
         sleep 1
         sess=$(sessions "$t")
         wait "${BG_PIDS[0]}" || die "fio against $t ($kind LUN) failed; see $RAW/warmup-$l-$t.err"
         BG_PIDS=()
+        if [[ $kind == disk ]]; then timeout 120 sync "${FILE[disk,$t]}" || log "sync ${FILE[disk,$t]} failed"; fi
         echo "$l $t $sess" >>"$OUT/sessions.txt"
         (( sess == 4 )) || log "WARNING: $t showed $sess sessions (not 4) while 4 fio jobs ran"
     done
