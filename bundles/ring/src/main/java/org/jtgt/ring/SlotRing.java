@@ -149,6 +149,10 @@ public final class SlotRing {
     /** Rung instead of an unpark when no consumer thread is known here (it runs in another process). */
     private volatile Runnable doorbell;
     private volatile boolean wakeRequested;
+    /** Set by {@link #setProducersWakeConsumer}: every producer wakes a waiting consumer. */
+    private volatile boolean producersWake;
+    /** Parks of {@link #await} with nothing claimed; read by tests only. */
+    private long idleParks;
     /**
      * Element {@link #HEAD_CACHE_INDEX}: the last consumer head a producer of this instance read.
      * Heads only grow, so a stale value only makes the ring look fuller than it is, and then the
@@ -581,7 +585,11 @@ public final class SlotRing {
                 if (claim == head) {
                     // Nothing claimed: a producer claiming from now on sees the flag (a SINGLE
                     // producer only in practice, hence the re-check above and the bounded park).
-                    LockSupport.parkNanos(this, Math.min(remaining, MAX_AWAIT_PARK_NANOS));
+                    // When every producer is known to wake us (a MULTI ring, whose claim CAS and
+                    // our flag store are the Dekker pair), sleep until woken or the wait is over.
+                    idleParks++;
+                    LockSupport.parkNanos(this, producersWake && !singleProducer
+                            ? remaining : Math.min(remaining, MAX_AWAIT_PARK_NANOS));
                 } else if (inFlightWaits < YIELD_TRIES) {
                     // Claimed but not yet published: the producer is copying, and it may have
                     // read the flag before we set it, so poll rather than count on a doorbell.
@@ -635,6 +643,27 @@ public final class SlotRing {
      */
     public void setDoorbell(Runnable doorbell) {
         this.doorbell = doorbell;
+    }
+
+    /**
+     * Tells the consumer that every producer of this ring, in whatever process, wakes it when it
+     * publishes while the consumer waits: through this instance's {@linkplain #setConsumerThread
+     * consumer thread} (all producers in this process) or through a doorbell that the producers'
+     * instances ring. Then a {@link ProducerMode#MULTI} ring's {@link #await} parks once for the
+     * whole wait when nothing is claimed, instead of at most 1 ms at a time, so an idle consumer
+     * costs no wake-ups (a transport standing by in an idle target made a thousand a second).
+     * A {@link ProducerMode#SINGLE} ring keeps its bounded parks: its producer executes no fence
+     * and may read the waiting flag before the consumer's store reaches it. Off by default.
+     *
+     * @since 1.2
+     */
+    public void setProducersWakeConsumer(boolean on) {
+        this.producersWake = on;
+    }
+
+    /** Parks of the consumer's waits that found nothing claimed, since the ring was created here. */
+    long idleParks() {
+        return idleParks;
     }
 
     /** Ends the consumer's current (or next) {@link #await}, which returns false; for shutdown. */

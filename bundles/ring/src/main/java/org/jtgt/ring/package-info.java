@@ -6,9 +6,10 @@
  *
  * <p>A library, not jtgt's API: exported by the ring bundle for the transports (shared memory,
  * netlink-style) and the benchmarks, outside {@code org.jtgt.api}. It was
- * {@code org.jtgt.api.ring} 1.1.0 before it became a package of its own. 2.0.0: slot statuses are
- * lap stamps (ring layout version 2), and the status constants of version 1 are gone.
+ * {@code org.jtgt.api.ring} 1.1.0 before it became a package of its own. Slot statuses are lap
+ * stamps (ring layout version 2; the status constants of layout version 1 are gone). 1.1.0 added
+ * the doorbell, 1.2.0 {@code SlotRing.setProducersWakeConsumer}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.jtgt.ring;

@@ -2,6 +2,7 @@ package org.jtgt.ring;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +12,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -153,5 +156,97 @@ class SlotRingConcurrencyTest {
             consumer.join();
         });
         assertEquals(Boolean.FALSE, result.get(), "woken for shutdown, no record");
+    }
+    @Test
+    void anIdleConsumerWhoseProducersWakeItParksOnceAWait() {
+        SlotRing woken = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
+        woken.setConsumerThread(Thread.currentThread());
+        woken.setProducersWakeConsumer(true);
+        assertFalse(woken.await(TimeUnit.MILLISECONDS.toNanos(200)));
+        // one park for the wait (one more if this thread still held a permit from an earlier unpark)
+        assertTrue(woken.idleParks() <= 3, woken.idleParks() + " parks");
+
+        SlotRing polled = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
+        polled.setConsumerThread(Thread.currentThread());
+        assertFalse(polled.await(TimeUnit.MILLISECONDS.toNanos(200)));
+        assertTrue(polled.idleParks() >= 10, "without it the consumer parks at most 1 ms at a time: "
+                + polled.idleParks() + " parks");
+    }
+
+    @Test
+    void aSingleProducerRingKeepsItsBoundedParks() {
+        // Its producer publishes without a fence and may miss the waiting flag: the bound stays.
+        SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64,
+                ProducerMode.SINGLE);
+        ring.setConsumerThread(Thread.currentThread());
+        ring.setProducersWakeConsumer(true);
+        assertFalse(ring.await(TimeUnit.MILLISECONDS.toNanos(200)));
+        assertTrue(ring.idleParks() >= 10, ring.idleParks() + " parks");
+    }
+
+    /**
+     * With producers that wake it, a waiting consumer has no park bound to fall back on: a lost
+     * wake-up leaves it asleep for its whole 10 s wait while a record is ready. The producer sends
+     * one record at a time and waits until it was consumed, then pauses for nothing, a few spins,
+     * 50 µs or 1 ms, so the consumer is caught in every phase of its wait, parking included, each
+     * time with only this one record to wake it.
+     */
+    @Test
+    void noWakeUpIsLostWhenTheConsumerSleepsUntilWoken() {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(64, 64)), 0, 64, 64);
+            ring.setProducersWakeConsumer(true);
+            int rounds = 2_000;
+            AtomicLong consumed = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread producer = new Thread(() -> {
+                ByteBuffer src = Records.alignedDirect(64);
+                try {
+                    for (int i = 0; i < rounds; i++) {
+                        assertTrue(ring.offer(src, 0, 16));
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                        while (consumed.get() <= i) {
+                            if (System.nanoTime() > deadline) {
+                                throw new AssertionError("record " + i + " not consumed");
+                            }
+                            Thread.onSpinWait();
+                        }
+                        switch (i % 4) {
+                            case 1 -> {
+                                for (int spin = 0; spin < 50; spin++) {
+                                    Thread.onSpinWait();
+                                }
+                            }
+                            case 2 -> LockSupport.parkNanos(50_000);
+                            case 3 -> Thread.sleep(1);
+                            default -> { }
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "producer");
+            producer.setDaemon(true);
+            ring.setConsumerThread(Thread.currentThread());
+            producer.start();
+            while (consumed.get() < rounds) {
+                if (failure.get() != null) {
+                    throw new AssertionError("producer failed", failure.get());
+                }
+                int n = ring.drain((buffer, offset, length) -> { }, 256);
+                consumed.addAndGet(n);
+                if (n == 0) {
+                    // a record comes within a few milliseconds; a wait of seconds slept through its wake-up
+                    long start = System.nanoTime();
+                    boolean ready = ring.await(TimeUnit.SECONDS.toNanos(10));
+                    if (!ready || System.nanoTime() - start > TimeUnit.SECONDS.toNanos(5)) {
+                        throw new AssertionError("the consumer slept through a wake-up after " + consumed.get() + " records");
+                    }
+                }
+            }
+            assertTrue(ring.idleParks() >= rounds / 4, "the consumer slept before most paused rounds: "
+                    + ring.idleParks() + " parks");
+            producer.join(10_000);
+        });
     }
 }

@@ -89,6 +89,10 @@ public class ShmTransport implements Transport, ShmEndpoint.Owner, TransportOccu
     /** Creates the region; also the entry point for tests without a framework. */
     public void open(Path file, int slotCount, int slotSize, long dataAreaSize) throws IOException {
         region = ShmRegion.create(file, slotCount, slotSize, dataAreaSize);
+        // Both halves live in this process and unpark each other's pump, so an idle pump sleeps
+        // until woken instead of polling every millisecond (the split shape's rings are DaemonShm's).
+        region.toDaemon.setProducersWakeConsumer(true);
+        region.toHost.setProducersWakeConsumer(true);
         area = new ShmDataArea(region.data);
         LOG.info("shared-memory transport ready: {} ({} slots x {} B per ring, data area {} MiB)", file, slotCount,
                 slotSize, dataAreaSize >> 20);
