@@ -123,6 +123,8 @@ public final class SlotRing {
 
     /** Longest single park of {@link #await}: a producer without a doorbell is seen within it. */
     private static final long MAX_AWAIT_PARK_NANOS = 1_000_000L;
+    /** Time without a record after which a consumer whose producers wake it parks unbounded. */
+    static final long LONG_PARK_AFTER_NANOS = 50_000_000L;
     /** Longest single park of {@link #send} while the ring is full. */
     private static final long MAX_SEND_PARK_NANOS = 100_000L;
     private static final long MIN_PARK_NANOS = 1_000L;
@@ -153,6 +155,18 @@ public final class SlotRing {
     private volatile boolean producersWake;
     /** Parks of {@link #await} with nothing claimed; read by tests only. */
     private long idleParks;
+    /**
+     * How long the ring must have stayed empty before such a consumer parks without the 1 ms
+     * bound. Below it the bound stays even when producers wake the consumer: a consumer woken by
+     * a busy producer may be queued behind it on the producer's core for milliseconds (seen in
+     * the transport swap test: record waits of 10-20 ms and swap pauses of up to 468 ms with
+     * unbounded parks from the first idle moment, at most 27 ms with this threshold), while its
+     * own timer wakes it where it last ran. Settable by tests.
+     */
+    private long longParkAfterNanos = LONG_PARK_AFTER_NANOS;
+    /** The consumer's head when the ring was last found empty, and since when (consumer only). */
+    private long idleHead = -1;
+    private long idleSince;
     /**
      * Element {@link #HEAD_CACHE_INDEX}: the last consumer head a producer of this instance read.
      * Heads only grow, so a stale value only makes the ring look fuller than it is, and then the
@@ -586,10 +600,21 @@ public final class SlotRing {
                     // Nothing claimed: a producer claiming from now on sees the flag (a SINGLE
                     // producer only in practice, hence the re-check above and the bounded park).
                     // When every producer is known to wake us (a MULTI ring, whose claim CAS and
-                    // our flag store are the Dekker pair), sleep until woken or the wait is over.
+                    // our flag store are the Dekker pair) and the ring has been empty for a while,
+                    // sleep until woken or the wait is over.
                     idleParks++;
-                    LockSupport.parkNanos(this, producersWake && !singleProducer
-                            ? remaining : Math.min(remaining, MAX_AWAIT_PARK_NANOS));
+                    long park = Math.min(remaining, MAX_AWAIT_PARK_NANOS);
+                    if (producersWake && !singleProducer) {
+                        final long now = System.nanoTime();
+                        if (head != idleHead) {
+                            idleHead = head;
+                            idleSince = now;
+                        }
+                        if (now - idleSince >= longParkAfterNanos) {
+                            park = remaining;
+                        }
+                    }
+                    LockSupport.parkNanos(this, park);
                 } else if (inFlightWaits < YIELD_TRIES) {
                     // Claimed but not yet published: the producer is copying, and it may have
                     // read the flag before we set it, so poll rather than count on a doorbell.
@@ -649,9 +674,10 @@ public final class SlotRing {
      * Tells the consumer that every producer of this ring, in whatever process, wakes it when it
      * publishes while the consumer waits: through this instance's {@linkplain #setConsumerThread
      * consumer thread} (all producers in this process) or through a doorbell that the producers'
-     * instances ring. Then a {@link ProducerMode#MULTI} ring's {@link #await} parks once for the
-     * whole wait when nothing is claimed, instead of at most 1 ms at a time, so an idle consumer
-     * costs no wake-ups (a transport standing by in an idle target made a thousand a second).
+     * instances ring. Then, once the ring has been empty for 50 ms, a {@link ProducerMode#MULTI}
+     * ring's {@link #await} parks for the rest of the wait when nothing is claimed, instead of at
+     * most 1 ms at a time, so an idle consumer costs almost no wake-ups (a transport standing by
+     * in an idle target made a thousand a second); a busy one keeps its bounded parks.
      * A {@link ProducerMode#SINGLE} ring keeps its bounded parks: its producer executes no fence
      * and may read the waiting flag before the consumer's store reaches it. Off by default.
      *
@@ -664,6 +690,11 @@ public final class SlotRing {
     /** Parks of the consumer's waits that found nothing claimed, since the ring was created here. */
     long idleParks() {
         return idleParks;
+    }
+
+    /** For tests: how long the ring must stay empty before unbounded parks. */
+    void longParkAfter(long nanos) {
+        this.longParkAfterNanos = nanos;
     }
 
     /** Ends the consumer's current (or next) {@link #await}, which returns false; for shutdown. */

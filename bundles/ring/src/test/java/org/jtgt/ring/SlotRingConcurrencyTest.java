@@ -162,9 +162,12 @@ class SlotRingConcurrencyTest {
         SlotRing woken = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
         woken.setConsumerThread(Thread.currentThread());
         woken.setProducersWakeConsumer(true);
+        // empty for 50 ms first: until then it parks at most 1 ms at a time, as without the setting
+        assertFalse(woken.await(TimeUnit.MILLISECONDS.toNanos(60)));
+        long before = woken.idleParks();
         assertFalse(woken.await(TimeUnit.MILLISECONDS.toNanos(200)));
-        // one park for the wait (one more if this thread still held a permit from an earlier unpark)
-        assertTrue(woken.idleParks() <= 3, woken.idleParks() + " parks");
+        // then one park for the wait (one more if this thread still held a permit from an earlier unpark)
+        assertTrue(woken.idleParks() - before <= 3, (woken.idleParks() - before) + " parks");
 
         SlotRing polled = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
         polled.setConsumerThread(Thread.currentThread());
@@ -196,6 +199,7 @@ class SlotRingConcurrencyTest {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(64, 64)), 0, 64, 64);
             ring.setProducersWakeConsumer(true);
+            ring.longParkAfter(0); // every idle park unbounded, not only after 50 ms without a record
             int rounds = 2_000;
             AtomicLong consumed = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
