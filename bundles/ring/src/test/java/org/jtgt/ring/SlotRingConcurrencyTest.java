@@ -12,10 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 
@@ -157,6 +157,7 @@ class SlotRingConcurrencyTest {
         });
         assertEquals(Boolean.FALSE, result.get(), "woken for shutdown, no record");
     }
+
     @Test
     void anIdleConsumerWhoseProducersWakeItParksOnceAWait() {
         SlotRing woken = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
