@@ -157,11 +157,10 @@ public final class SlotRing {
     private long idleParks;
     /**
      * How long the ring must have stayed empty before such a consumer parks without the 1 ms
-     * bound. Below it the bound stays even when producers wake the consumer: a consumer woken by
-     * a busy producer may be queued behind it on the producer's core for milliseconds (seen in
-     * the transport swap test: record waits of 10-20 ms and swap pauses of up to 468 ms with
-     * unbounded parks from the first idle moment, at most 27 ms with this threshold), while its
-     * own timer wakes it where it last ran. Settable by tests.
+     * bound. Below it the bound stays even when producers wake the consumer, so a busy ring waits
+     * as it always did: a consumer woken by a busy producer may wait milliseconds for a core (seen
+     * in the transport swap test: 10-20 ms after the first of several doorbells), while its own
+     * timer wakes it sooner. Settable by tests.
      */
     private long longParkAfterNanos = LONG_PARK_AFTER_NANOS;
     /** The consumer's head when the ring was last found empty, and since when (consumer only). */

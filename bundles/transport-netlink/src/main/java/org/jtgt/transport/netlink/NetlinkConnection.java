@@ -140,7 +140,6 @@ abstract class NetlinkConnection implements TransportEndpoint {
         this.reader = thread(this::read, name + " reader");
         this.writer = thread(this::write, name + " writer");
         outbound.setConsumerThread(writer);
-        outbound.setProducersWakeConsumer(true); // every producer is in this process
     }
 
     private static Thread thread(Runnable r, String name) {
