@@ -124,7 +124,7 @@ public final class SlotRing {
     /** Longest single park of {@link #await}: a producer without a doorbell is seen within it. */
     private static final long MAX_AWAIT_PARK_NANOS = 1_000_000L;
     /** Time without a record after which a consumer whose producers wake it parks unbounded. */
-    static final long LONG_PARK_AFTER_NANOS = 50_000_000L;
+    static final long LONG_PARK_AFTER_NANOS = 1_000_000_000L;
     /** Longest single park of {@link #send} while the ring is full. */
     private static final long MAX_SEND_PARK_NANOS = 100_000L;
     private static final long MIN_PARK_NANOS = 1_000L;
@@ -157,10 +157,10 @@ public final class SlotRing {
     private long idleParks;
     /**
      * How long the ring must have stayed empty before such a consumer parks without the 1 ms
-     * bound. Below it the bound stays even when producers wake the consumer, so a busy ring waits
-     * as it always did: a consumer woken by a busy producer may wait milliseconds for a core (seen
-     * in the transport swap test: 10-20 ms after the first of several doorbells), while its own
-     * timer wakes it sooner. Settable by tests.
+     * bound. Below it the bound stays even when producers wake the consumer, so a ring in use
+     * waits as it always did: a consumer woken by a busy producer may wait milliseconds for a core
+     * (seen in the transport swap test: 10-20 ms after the first of several doorbells), while its
+     * own timer wakes it sooner. Settable by tests.
      */
     private long longParkAfterNanos = LONG_PARK_AFTER_NANOS;
     /** The consumer's head when the ring was last found empty, and since when (consumer only). */
@@ -673,7 +673,7 @@ public final class SlotRing {
      * Tells the consumer that every producer of this ring, in whatever process, wakes it when it
      * publishes while the consumer waits: through this instance's {@linkplain #setConsumerThread
      * consumer thread} (all producers in this process) or through a doorbell that the producers'
-     * instances ring. Then, once the ring has been empty for 50 ms, a {@link ProducerMode#MULTI}
+     * instances ring. Then, once the ring has been empty for a second, a {@link ProducerMode#MULTI}
      * ring's {@link #await} parks for the rest of the wait when nothing is claimed, instead of at
      * most 1 ms at a time, so an idle consumer costs almost no wake-ups (a transport standing by
      * in an idle target made a thousand a second); a busy one keeps its bounded parks.

@@ -163,6 +163,7 @@ class SlotRingConcurrencyTest {
         SlotRing woken = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
         woken.setConsumerThread(Thread.currentThread());
         woken.setProducersWakeConsumer(true);
+        woken.longParkAfter(TimeUnit.MILLISECONDS.toNanos(50)); // a second by default
         // empty for 50 ms first: until then it parks at most 1 ms at a time, as without the setting
         assertFalse(woken.await(TimeUnit.MILLISECONDS.toNanos(60)));
         long before = woken.idleParks();
@@ -200,7 +201,7 @@ class SlotRingConcurrencyTest {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(64, 64)), 0, 64, 64);
             ring.setProducersWakeConsumer(true);
-            ring.longParkAfter(0); // every idle park unbounded, not only after 50 ms without a record
+            ring.longParkAfter(0); // every idle park unbounded, not only after a second without a record
             int rounds = 2_000;
             AtomicLong consumed = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
