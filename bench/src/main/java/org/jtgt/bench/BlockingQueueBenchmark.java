@@ -1,8 +1,10 @@
 package org.jtgt.bench;
 
 import static org.jtgt.bench.BenchShape.BATCH;
+import static org.jtgt.bench.BenchShape.EVENT_LENGTH;
 import static org.jtgt.bench.BenchShape.SLOTS;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,11 +22,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * {@link ArrayBlockingQueue} of 4096 entries, the plain-JDK baseline. Each producer enqueues its
- * own preallocated 64-byte event object (a reference, not a copy: this flatters the queue, which
- * moves 8 bytes where the rings move 64); the consumer takes up to {@link BenchShape#BATCH} per
- * call with {@code drainTo} and reads each event; both idle with {@link Idler}. Nothing is
- * allocated per event.
+ * {@link ArrayBlockingQueue} of 4096 entries, the plain-JDK baseline, in two ways. Groups whose
+ * name ends in {@code Copy} carry the event as the rings do: each producer copies the 64 bytes of
+ * its event buffer into the next of its own pooled objects (twice the queue's length of them, so
+ * none is rewritten while queued or being read) and enqueues that, so the event's bytes cross
+ * between the cores. The other groups enqueue the producer's one preallocated object, which it
+ * never writes: only a reference crosses (4 bytes where the rings move 64 and their lines), which
+ * flatters the queue; they are kept to show by how much. The consumer takes up to
+ * {@link BenchShape#BATCH} per call with {@code drainTo} and reads each event's first word; both
+ * sides idle with {@link Idler}. Nothing is allocated per event.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -41,20 +47,42 @@ public class BlockingQueueBenchmark {
     }
 
     private ArrayBlockingQueue<Event> queue;
+    private ArrayBlockingQueue<Payload> copyQueue;
 
     @Setup(Level.Trial)
     public void createQueue() {
         queue = new ArrayBlockingQueue<>(SLOTS);
+        copyQueue = new ArrayBlockingQueue<>(SLOTS);
     }
+
+    /** Eight longs the producer writes: what a {@code Copy} group enqueues. */
+    static final class Payload {
+        long w0, w1, w2, w3, w4, w5, w6, w7;
+    }
+
+    /** Group-name suffix of the benchmarks whose producers copy the event into a pooled object. */
+    static final String COPY_SUFFIX = "Copy";
 
     @State(Scope.Thread)
     public static class Producer {
         final Event event = new Event(System.identityHashCode(this));
+        /** The 64 bytes a copying producer sends, as the rings' producers send theirs. */
+        final ByteBuffer bytes = BenchShape.alignedDirect(EVENT_LENGTH);
+        final Payload[] pool = new Payload[2 * SLOTS];
+        int next;
+        long sequence;
+
+        @Setup(Level.Trial)
+        public void fillPool() {
+            for (int i = 0; i < pool.length; i++) {
+                pool[i] = new Payload();
+            }
+        }
     }
 
     @State(Scope.Thread)
     public static class Consumer {
-        final ArrayList<Event> batch = new ArrayList<>(BATCH);
+        final ArrayList<Object> batch = new ArrayList<>(BATCH);
         long sum;
     }
 
@@ -68,12 +96,47 @@ public class BlockingQueueBenchmark {
         return false;
     }
 
+    private boolean produceCopy(Producer p, RefusedOffers r, Idler idler) {
+        ByteBuffer b = p.bytes;
+        b.putLong(0, p.sequence);
+        Payload e = p.pool[p.next & (p.pool.length - 1)];
+        e.w0 = b.getLong(0);
+        e.w1 = b.getLong(8);
+        e.w2 = b.getLong(16);
+        e.w3 = b.getLong(24);
+        e.w4 = b.getLong(32);
+        e.w5 = b.getLong(40);
+        e.w6 = b.getLong(48);
+        e.w7 = b.getLong(56);
+        if (copyQueue.offer(e)) {
+            p.next++;
+            p.sequence++;
+            idler.reset();
+            return true;
+        }
+        r.refused++;
+        idler.idle();
+        return false;
+    }
+
     private int drain(Consumer c) {
-        ArrayList<Event> batch = c.batch;
+        ArrayList<Object> batch = c.batch;
         int n = queue.drainTo(batch, BATCH);
         long sum = c.sum;
         for (int i = 0; i < n; i++) {
-            sum += batch.get(i).w0;
+            sum += ((Event) batch.get(i)).w0;
+        }
+        c.sum = sum;
+        batch.clear();
+        return n;
+    }
+
+    private int drainCopies(Consumer c) {
+        ArrayList<Object> batch = c.batch;
+        int n = copyQueue.drainTo(batch, BATCH);
+        long sum = c.sum;
+        for (int i = 0; i < n; i++) {
+            sum += ((Payload) batch.get(i)).w0;
         }
         c.sum = sum;
         batch.clear();
@@ -81,7 +144,14 @@ public class BlockingQueueBenchmark {
     }
 
     private int consume(Consumer c, ConsumedEvents e, Idler idler) {
-        int n = drain(c);
+        return counted(drain(c), e, idler);
+    }
+
+    private int consumeCopies(Consumer c, ConsumedEvents e, Idler idler) {
+        return counted(drainCopies(c), e, idler);
+    }
+
+    private static int counted(int n, ConsumedEvents e, Idler idler) {
         if (n > 0) {
             e.consumed += n;
             idler.reset();
@@ -130,5 +200,33 @@ public class BlockingQueueBenchmark {
     @GroupThreads(1)
     public int twoProducersDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
         return consume(c, e, idler);
+    }
+
+    @Benchmark
+    @Group("oneProducerCopy")
+    @GroupThreads(1)
+    public boolean oneProducerCopyOffer(Producer p, RefusedOffers r, Idler idler) {
+        return produceCopy(p, r, idler);
+    }
+
+    @Benchmark
+    @Group("oneProducerCopy")
+    @GroupThreads(1)
+    public int oneProducerCopyDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
+        return consumeCopies(c, e, idler);
+    }
+
+    @Benchmark
+    @Group("twoProducersCopy")
+    @GroupThreads(2)
+    public boolean twoProducersCopyOffer(Producer p, RefusedOffers r, Idler idler) {
+        return produceCopy(p, r, idler);
+    }
+
+    @Benchmark
+    @Group("twoProducersCopy")
+    @GroupThreads(1)
+    public int twoProducersCopyDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
+        return consumeCopies(c, e, idler);
     }
 }

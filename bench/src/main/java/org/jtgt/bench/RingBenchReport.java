@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -17,8 +18,10 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
  * Runs JMH with the usual command line (same options as {@code org.openjdk.jmh.Main}), then
- * prints one line per benchmark: the consumer's transfer rate ({@link ConsumedEvents}) and its
- * ratio to Agrona's ring with the same number of producers. Used by {@code run-ring-bench.sh}.
+ * prints one line per benchmark: the consumer's transfer rate ({@link ConsumedEvents}), its ratio
+ * to Agrona's ring with the same number of producers, and its ratio to the ArrayBlockingQueue
+ * that copies the event ({@link BlockingQueueBenchmark}'s {@code Copy} groups) with the same
+ * producers. Used by {@code run-ring-bench.sh}.
  * With {@code -Dtable=<file>} the table is also written to that file.
  */
 public final class RingBenchReport {
@@ -26,13 +29,15 @@ public final class RingBenchReport {
     private static final String AGRONA = "AgronaRingBenchmark";
     private static final String MANY_TO_ONE_SUFFIX = "ManyToOne";
     private static final String SLOT_RING = "SlotRingBenchmark";
+    private static final String QUEUE = "BlockingQueueBenchmark";
     private static final List<String> ORDER = List.of("singleThread", "oneProducer", "twoProducers");
 
     /** One benchmark: class and group as JMH names them, and the consumer's rate. */
     private record Row(String benchmarkClass, String group, double eventsPerSecond, double error) {
         /** The producer shape without the variant suffix: singleThread, oneProducer, ... */
         String shape() {
-            for (String suffix : List.of(MANY_TO_ONE_SUFFIX, SlotRingBenchmark.SINGLE_SUFFIX)) {
+            for (String suffix : List.of(MANY_TO_ONE_SUFFIX, SlotRingBenchmark.SINGLE_SUFFIX,
+                    BlockingQueueBenchmark.COPY_SUFFIX)) {
                 if (group.endsWith(suffix)) {
                     return group.substring(0, group.length() - suffix.length());
                 }
@@ -44,10 +49,14 @@ public final class RingBenchReport {
             return benchmarkClass.equals(AGRONA) && group.equals(shape());
         }
 
+        boolean isCopyingQueue() {
+            return benchmarkClass.equals(QUEUE) && !group.equals(shape());
+        }
+
         String label() {
             return switch (benchmarkClass) {
                 case SLOT_RING -> group.equals(shape()) ? "SlotRing MULTI" : "SlotRing SINGLE";
-                case "BlockingQueueBenchmark" -> "ArrayBlockingQueue";
+                case QUEUE -> group.equals(shape()) ? "ABQ reference" : "ABQ copy";
                 case AGRONA -> group.equals("oneProducer") ? "Agrona OneToOne" : "Agrona ManyToOne";
                 default -> benchmarkClass;
             };
@@ -86,22 +95,30 @@ public final class RingBenchReport {
 
     private static String table(List<Row> rows) {
         StringBuilder out = new StringBuilder();
-        String format = "%-20s %-12s %14s %12s %10s%n";
-        out.append(String.format(Locale.ROOT, format, "benchmark", "producers", "events/s", "+-99.9%", "vs Agrona"));
+        String format = "%-20s %-12s %14s %12s %10s %9s%n";
+        out.append(String.format(Locale.ROOT, format, "benchmark", "producers", "events/s", "+-99.9%", "vs Agrona",
+                "vs queue"));
         for (Row row : rows) {
-            Row baseline = rows.stream()
-                    .filter(r -> r.isBaseline() && r.shape().equals(row.shape()))
-                    .findFirst().orElse(null);
-            String ratio = baseline == null || baseline.eventsPerSecond() == 0 ? "-"
-                    : String.format(Locale.ROOT, "%.2f", row.eventsPerSecond() / baseline.eventsPerSecond());
             out.append(String.format(Locale.ROOT, format, row.label(), producers(row.shape()),
                     String.format(Locale.ROOT, "%,.0f", row.eventsPerSecond()),
-                    Double.isNaN(row.error()) ? "-" : String.format(Locale.ROOT, "%,.0f", row.error()), ratio));
+                    Double.isNaN(row.error()) ? "-" : String.format(Locale.ROOT, "%,.0f", row.error()),
+                    ratio(row, rows, Row::isBaseline), ratio(row, rows, Row::isCopyingQueue)));
         }
         out.append("events/s: events the consumer drained (JMH counter 'consumed'), 64-byte events.\n");
         out.append("vs Agrona: ratio to Agrona with the same producers: OneToOne for 1 -> 1, ManyToOne otherwise.\n");
+        out.append("vs queue: ratio to 'ABQ copy' with the same producers. ABQ copy: ArrayBlockingQueue whose\n");
+        out.append("producers copy the 64 bytes into pooled objects (the bytes cross, as in the rings);\n");
+        out.append("ABQ reference: producers enqueue an object they never write (only a reference crosses).\n");
         out.append("SlotRing SINGLE/MULTI: ProducerMode of the ring (SINGLE claims by ordered store, MULTI by CAS).\n");
         return out.toString();
+    }
+
+    private static String ratio(Row row, List<Row> rows, Predicate<Row> isReference) {
+        Row reference = rows.stream()
+                .filter(r -> isReference.test(r) && r.shape().equals(row.shape()))
+                .findFirst().orElse(null);
+        return reference == null || reference.eventsPerSecond() == 0 ? "-"
+                : String.format(Locale.ROOT, "%.2f", row.eventsPerSecond() / reference.eventsPerSecond());
     }
 
     private static void writeTable(Path file, String table) throws IOException {
