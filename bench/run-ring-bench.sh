@@ -44,5 +44,5 @@ PAIRS=${RING_PAIRS:-30}
 if (( PAIRS > 0 )); then
     echo
     echo "RingPairs: $PAIRS pairs of 200 ms slices per comparison"
-    java -cp "$JAR" org.jtgt.bench.RingPairs "$PAIRS" | tee "$BENCH_DIR/target/ring-pairs.txt"
+    java -Djava.io.tmpdir="$BENCH_DIR/target/jmh" -cp "$JAR" org.jtgt.bench.RingPairs "$PAIRS" | tee "$BENCH_DIR/target/ring-pairs.txt"
 fi
