@@ -71,13 +71,10 @@ public class AgronaRingBenchmark {
 
     private boolean produce(Producer p, RefusedOffers r, Idler idler) {
         p.event.putLong(0, p.sequence);
-        if (ring.write(MSG_TYPE, p.event, 0, EVENT_LENGTH)) {
+        if (r.after(ring.write(MSG_TYPE, p.event, 0, EVENT_LENGTH), idler)) {
             p.sequence++;
-            idler.reset();
             return true;
         }
-        r.refused++;
-        idler.idle();
         return false;
     }
 

@@ -36,18 +36,11 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @State(Scope.Group)
 public class BlockingQueueBenchmark {
-    /** Eight longs: 64 bytes of payload. */
-    static final class Event {
-        final long w0;
-        long w1, w2, w3, w4, w5, w6, w7;
+    /** Group-name suffix of the benchmarks whose producers copy the event into a pooled object. */
+    static final String COPY_SUFFIX = "Copy";
 
-        Event(long w0) {
-            this.w0 = w0;
-        }
-    }
-
-    private ArrayBlockingQueue<Event> queue;
-    private ArrayBlockingQueue<Payload> copyQueue;
+    private ArrayBlockingQueue<EventObject> queue;
+    private ArrayBlockingQueue<EventObject> copyQueue;
 
     @Setup(Level.Trial)
     public void createQueue() {
@@ -55,103 +48,53 @@ public class BlockingQueueBenchmark {
         copyQueue = new ArrayBlockingQueue<>(SLOTS);
     }
 
-    /** Eight longs the producer writes: what a {@code Copy} group enqueues. */
-    static final class Payload {
-        long w0, w1, w2, w3, w4, w5, w6, w7;
-    }
-
-    /** Group-name suffix of the benchmarks whose producers copy the event into a pooled object. */
-    static final String COPY_SUFFIX = "Copy";
-
     @State(Scope.Thread)
     public static class Producer {
-        final Event event = new Event(System.identityHashCode(this));
+        /** What the reference groups enqueue, every time: written once, here. */
+        final EventObject event = new EventObject(System.identityHashCode(this));
         /** The 64 bytes a copying producer sends, as the rings' producers send theirs. */
         final ByteBuffer bytes = BenchShape.alignedDirect(EVENT_LENGTH);
-        final Payload[] pool = new Payload[2 * SLOTS];
+        final EventObject[] pool = EventObject.pool(2 * SLOTS);
         int next;
         long sequence;
-
-        @Setup(Level.Trial)
-        public void fillPool() {
-            for (int i = 0; i < pool.length; i++) {
-                pool[i] = new Payload();
-            }
-        }
     }
 
     @State(Scope.Thread)
     public static class Consumer {
-        final ArrayList<Object> batch = new ArrayList<>(BATCH);
+        final ArrayList<EventObject> batch = new ArrayList<>(BATCH);
         long sum;
     }
 
     private boolean produce(Producer p, RefusedOffers r, Idler idler) {
-        if (queue.offer(p.event)) {
-            idler.reset();
-            return true;
-        }
-        r.refused++;
-        idler.idle();
-        return false;
+        return r.after(queue.offer(p.event), idler);
     }
 
     private boolean produceCopy(Producer p, RefusedOffers r, Idler idler) {
-        ByteBuffer b = p.bytes;
-        b.putLong(0, p.sequence);
-        Payload e = p.pool[p.next & (p.pool.length - 1)];
-        e.w0 = b.getLong(0);
-        e.w1 = b.getLong(8);
-        e.w2 = b.getLong(16);
-        e.w3 = b.getLong(24);
-        e.w4 = b.getLong(32);
-        e.w5 = b.getLong(40);
-        e.w6 = b.getLong(48);
-        e.w7 = b.getLong(56);
-        if (copyQueue.offer(e)) {
+        p.bytes.putLong(0, p.sequence);
+        EventObject e = p.pool[p.next & (p.pool.length - 1)];
+        e.copyFrom(p.bytes);
+        if (r.after(copyQueue.offer(e), idler)) {
             p.next++;
             p.sequence++;
-            idler.reset();
             return true;
         }
-        r.refused++;
-        idler.idle();
         return false;
     }
 
-    private int drain(Consumer c) {
-        ArrayList<Object> batch = c.batch;
-        int n = queue.drainTo(batch, BATCH);
+    private static int drain(ArrayBlockingQueue<EventObject> q, Consumer c) {
+        ArrayList<EventObject> batch = c.batch;
+        int n = q.drainTo(batch, BATCH);
         long sum = c.sum;
         for (int i = 0; i < n; i++) {
-            sum += ((Event) batch.get(i)).w0;
+            sum += batch.get(i).w0;
         }
         c.sum = sum;
         batch.clear();
         return n;
     }
 
-    private int drainCopies(Consumer c) {
-        ArrayList<Object> batch = c.batch;
-        int n = copyQueue.drainTo(batch, BATCH);
-        long sum = c.sum;
-        for (int i = 0; i < n; i++) {
-            sum += ((Payload) batch.get(i)).w0;
-        }
-        c.sum = sum;
-        batch.clear();
-        return n;
-    }
-
-    private int consume(Consumer c, ConsumedEvents e, Idler idler) {
-        return counted(drain(c), e, idler);
-    }
-
-    private int consumeCopies(Consumer c, ConsumedEvents e, Idler idler) {
-        return counted(drainCopies(c), e, idler);
-    }
-
-    private static int counted(int n, ConsumedEvents e, Idler idler) {
+    private static int consume(ArrayBlockingQueue<EventObject> q, Consumer c, ConsumedEvents e, Idler idler) {
+        int n = drain(q, c);
         if (n > 0) {
             e.consumed += n;
             idler.reset();
@@ -169,7 +112,7 @@ public class BlockingQueueBenchmark {
         for (int i = 0; i < BATCH; i++) {
             queue.offer(p.event);
         }
-        int n = drain(c);
+        int n = drain(queue, c);
         e.consumed += n;
         return n;
     }
@@ -185,7 +128,7 @@ public class BlockingQueueBenchmark {
     @Group("oneProducer")
     @GroupThreads(1)
     public int oneProducerDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
-        return consume(c, e, idler);
+        return consume(queue, c, e, idler);
     }
 
     @Benchmark
@@ -199,7 +142,7 @@ public class BlockingQueueBenchmark {
     @Group("twoProducers")
     @GroupThreads(1)
     public int twoProducersDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
-        return consume(c, e, idler);
+        return consume(queue, c, e, idler);
     }
 
     @Benchmark
@@ -213,7 +156,7 @@ public class BlockingQueueBenchmark {
     @Group("oneProducerCopy")
     @GroupThreads(1)
     public int oneProducerCopyDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
-        return consumeCopies(c, e, idler);
+        return consume(copyQueue, c, e, idler);
     }
 
     @Benchmark
@@ -227,6 +170,6 @@ public class BlockingQueueBenchmark {
     @Group("twoProducersCopy")
     @GroupThreads(1)
     public int twoProducersCopyDrainTo(Consumer c, ConsumedEvents e, Idler idler) {
-        return consumeCopies(c, e, idler);
+        return consume(copyQueue, c, e, idler);
     }
 }

@@ -19,4 +19,19 @@ public class RefusedOffers {
     public void reset() {
         refused = 0;
     }
+
+    /**
+     * After an offer: a success resets {@code idler}; a refusal is counted and idles it.
+     *
+     * @return {@code offered}
+     */
+    boolean after(boolean offered, Idler idler) {
+        if (offered) {
+            idler.reset();
+        } else {
+            refused++;
+            idler.idle();
+        }
+        return offered;
+    }
 }

@@ -64,17 +64,11 @@ public final class RingPairs {
         final ByteBuffer bytes = BenchShape.alignedDirect(EVENT_LENGTH);
         final UnsafeBuffer unsafe = new UnsafeBuffer(bytes);
         /** What {@link Queue} passes: an object the producer never writes, as in {@link BlockingQueueBenchmark}. */
-        final Long id = Long.valueOf(System.identityHashCode(this));
+        final EventObject id = new EventObject(System.identityHashCode(this));
         /** This producer's objects for a {@link Queue} that moves the payload, used in turn. */
-        final Payload[] pool = new Payload[2 * SLOTS];
+        final EventObject[] pool = EventObject.pool(2 * SLOTS);
         int next;
         long sequence;
-
-        Event() {
-            for (int i = 0; i < pool.length; i++) {
-                pool[i] = new Payload();
-            }
-        }
     }
 
     private static final class Slot extends Ring {
@@ -141,11 +135,6 @@ public final class RingPairs {
         }
     }
 
-    /** 64 bytes as an object: what {@link Queue} carries when it moves the payload. */
-    private static final class Payload {
-        long w0, w1, w2, w3, w4, w5, w6, w7;
-    }
-
     /**
      * The JDK baseline, an {@link ArrayBlockingQueue} of {@link BenchShape#SLOTS} entries whose
      * consumer takes up to {@link BenchShape#BATCH} with {@code drainTo} and reads each event's
@@ -156,8 +145,8 @@ public final class RingPairs {
      * while queued or being read) and enqueues that: the event's bytes cross as they do in a ring.
      */
     private static final class Queue extends Ring {
-        final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(SLOTS);
-        final ArrayList<Object> batch = new ArrayList<>(BATCH);
+        final ArrayBlockingQueue<EventObject> queue = new ArrayBlockingQueue<>(SLOTS);
+        final ArrayList<EventObject> batch = new ArrayList<>(BATCH);
         final boolean payload;
 
         Queue(String name, boolean payload) {
@@ -170,16 +159,8 @@ public final class RingPairs {
             if (!payload) {
                 return queue.offer(e.id);
             }
-            Payload p = e.pool[e.next & (e.pool.length - 1)];
-            ByteBuffer b = e.bytes;
-            p.w0 = b.getLong(0);
-            p.w1 = b.getLong(8);
-            p.w2 = b.getLong(16);
-            p.w3 = b.getLong(24);
-            p.w4 = b.getLong(32);
-            p.w5 = b.getLong(40);
-            p.w6 = b.getLong(48);
-            p.w7 = b.getLong(56);
+            EventObject p = e.pool[e.next & (e.pool.length - 1)];
+            p.copyFrom(e.bytes);
             if (queue.offer(p)) {
                 e.next++;
                 return true;
@@ -192,8 +173,7 @@ public final class RingPairs {
             int n = queue.drainTo(batch, BATCH);
             long sum = sink[SINK];
             for (int i = 0; i < n; i++) {
-                Object o = batch.get(i);
-                sum += payload ? ((Payload) o).w0 : ((Long) o).longValue();
+                sum += batch.get(i).w0;
             }
             sink[SINK] = sum;
             batch.clear();

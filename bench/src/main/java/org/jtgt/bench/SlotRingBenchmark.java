@@ -66,13 +66,10 @@ public class SlotRingBenchmark {
 
     private boolean produce(Producer p, RefusedOffers r, Idler idler) {
         p.event.putLong(0, p.sequence);
-        if (ring.offer(p.event, 0, EVENT_LENGTH)) {
+        if (r.after(ring.offer(p.event, 0, EVENT_LENGTH), idler)) {
             p.sequence++;
-            idler.reset();
             return true;
         }
-        r.refused++;
-        idler.idle();
         return false;
     }
 
