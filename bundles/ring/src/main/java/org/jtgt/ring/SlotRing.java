@@ -66,7 +66,8 @@ import java.util.concurrent.locks.LockSupport;
  * offered them.
  *
  * <h2>Waiting</h2>
- * {@link #await} spins briefly, then yields a few times, then sets the consumer-waiting flag
+ * {@link #await} spins briefly, then yields a few times (both cut short by
+ * {@link #wakeConsumer}), then sets the consumer-waiting flag
  * with a volatile store and re-checks with volatile loads before it parks. The re-check reads
  * both the slot status and the claim counter: a producer's claim CAS and the consumer's flag store are the Dekker pair (each
  * is a full fence, each side then loads what the other stored), so either the producer sees the
@@ -155,6 +156,8 @@ public final class SlotRing {
     private volatile boolean producersWake;
     /** Parks of {@link #await} with nothing claimed; read by tests only. */
     private long idleParks;
+    /** Yields of the consumer's waits before they park, since the ring was created here (tests). */
+    private long yields;
     /**
      * How long the ring must have stayed empty before such a consumer parks without the 1 ms
      * bound. Below it the bound stays even when producers wake the consumer, so a ring in use
@@ -550,14 +553,17 @@ public final class SlotRing {
             return false;
         }
         final long start = System.nanoTime();
-        for (int i = 0; i < SPIN_TRIES; i++) {
+        // A wake-up asked for meanwhile ends the spinning and yielding too: on a loaded machine
+        // ten yields can take tens of milliseconds, which a connection shutting down would wait.
+        for (int i = 0; i < SPIN_TRIES && !wakeRequested; i++) {
             Thread.onSpinWait();
             if (isReady()) {
                 return true;
             }
         }
-        for (int i = 0; i < YIELD_TRIES; i++) {
+        for (int i = 0; i < YIELD_TRIES && !wakeRequested; i++) {
             Thread.yield();
+            yields++;
             if (isReady()) {
                 return true;
             }
@@ -689,6 +695,11 @@ public final class SlotRing {
     /** Parks of the consumer's waits that found nothing claimed, since the ring was created here. */
     long idleParks() {
         return idleParks;
+    }
+
+    /** Yields of the consumer's waits before they set the waiting flag (for tests). */
+    long yields() {
+        return yields;
     }
 
     /** For tests: how long the ring must stay empty before unbounded parks. */

@@ -8,8 +8,9 @@
  * netlink-style) and the benchmarks, outside {@code org.jtgt.api}. It was
  * {@code org.jtgt.api.ring} 1.1.0 before it became a package of its own. Slot statuses are lap
  * stamps (ring layout version 2; the status constants of layout version 1 are gone). 1.1.0 added
- * the doorbell, 1.2.0 {@code SlotRing.setProducersWakeConsumer}.
+ * the doorbell, 1.2.0 {@code SlotRing.setProducersWakeConsumer}; in 1.2.1 a pending
+ * {@code wakeConsumer} also cuts {@code await}'s spinning and yielding short.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.2.1")
 package org.jtgt.ring;

@@ -141,6 +141,17 @@ class SlotRingConcurrencyTest {
     }
 
     @Test
+    void aWakeUpAskedForBeforeTheWaitEndsItWithoutYielding() {
+        SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
+        ring.wakeConsumer();
+        assertFalse(ring.await(TimeUnit.SECONDS.toNanos(30)), "woken, no record");
+        assertEquals(0, ring.yields(), "a pending wake-up skips the yield phase");
+        // the wake-up was used up: the next wait yields before it parks, and times out
+        assertFalse(ring.await(TimeUnit.MILLISECONDS.toNanos(20)));
+        assertTrue(ring.yields() > 0, "an ordinary wait yields first");
+    }
+
+    @Test
     void wakeConsumerEndsAWait() throws Exception {
         SlotRing ring = SlotRing.create(Records.alignedDirect(RingDescriptor.regionLength(8, 64)), 0, 8, 64);
         AtomicReference<Boolean> result = new AtomicReference<>();
