@@ -83,6 +83,21 @@ final class HostConnection extends NetlinkConnection {
         return registered;
     }
 
+    /**
+     * Waits until the daemon side's REGISTER has arrived, the connection has failed or closed,
+     * or {@code timeoutNanos} have passed; returns whether it is registered.
+     */
+    boolean awaitRegistered(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (!registered) {
+            if (!isOpen() || System.nanoTime() - deadline >= 0) {
+                return registered;
+            }
+            LockSupport.parkNanos(this, REGISTER_POLL_NANOS);
+        }
+        return true;
+    }
+
     @Override
     public void close() {
         shutdown(true);

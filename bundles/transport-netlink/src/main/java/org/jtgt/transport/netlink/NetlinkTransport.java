@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jtgt.api.transport.EventSink;
@@ -65,6 +66,8 @@ public class NetlinkTransport implements Transport {
     static final int MAX_PENDING = 16;
     /** sun_path of Linux's sockaddr_un is 108 bytes, NUL included. */
     static final int MAX_SOCKET_PATH = 107;
+    /** How long {@link #attachHost} waits for an attached daemon's side of the new connection. */
+    static final long REGISTER_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     @ObjectClassDefinition(name = "jtgt netlink transport",
             description = "Netlink-style socket transport: one message per event, data copied inline")
@@ -281,15 +284,27 @@ public class NetlinkTransport implements Transport {
         }
         HostConnection c = new HostConnection(this, "netlink host " + connectionIds.incrementAndGet(), channel, sink,
                 area, queueSlots, ackWindow);
+        boolean daemonAttached;
         synchronized (lock) {
             if (!active) {
                 closeQuietly(channel);
                 throw new IOException("the netlink transport closed while attaching");
             }
             hosts.add(c);
+            daemonAttached = daemon != null;
         }
         c.start();
         LOG.info("{} connected to {}", c, socket);
+        // With a daemon attached, the endpoint is handed out once that daemon's side of the
+        // connection is set up (its data area allocated and zeroed, 50-150 ms for 128 MiB here),
+        // so a host side swapping to this transport pays for that while attaching, not with
+        // commands that wait on a connection nobody reads yet (in TransportSwapIT such commands
+        // held a swap away from this transport for up to 400 ms). Without one, events queue
+        // until a daemon attaches, as before.
+        if (daemonAttached && !c.awaitRegistered(REGISTER_WAIT_NANOS)) {
+            LOG.warn("{}: the daemon side has not registered within {} s; events queue until it does", c,
+                    TimeUnit.NANOSECONDS.toSeconds(REGISTER_WAIT_NANOS));
+        }
         return c;
     }
 

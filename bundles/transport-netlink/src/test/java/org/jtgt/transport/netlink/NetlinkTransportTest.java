@@ -236,6 +236,23 @@ class NetlinkTransportTest {
         }
     }
 
+    /**
+     * With a daemon attached, attaching a host side returns once the daemon's side of the
+     * connection has registered (its 64 MiB mirror allocated), so nothing offered afterwards
+     * waits for that; the first event is delivered at once.
+     */
+    @Test
+    void aHostSideAttachedBesideADaemonIsRegisteredWhenTheAttachReturns() throws Exception {
+        try (Pair p = new Pair(64 << 20, 64, 64)) {
+            p.attachDaemon();
+            p.attachHost();
+            assertTrue(p.host.registered(), "registered when attachHost returned");
+            ByteBuffer e = Events.cmdDone(0, 1);
+            assertTrue(p.host.offer(e, 0, e.capacity()));
+            p.daemonSink.awaitDeliveries(1, WAIT);
+        }
+    }
+
     /** A host side attached before the daemon queues until the queue is full, then delivers it all. */
     @Test
     void offerRefusesWhenTheOutboundQueueIsFullAndRecovers() throws Exception {
