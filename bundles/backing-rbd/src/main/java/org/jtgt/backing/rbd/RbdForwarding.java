@@ -10,6 +10,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -788,14 +789,21 @@ final class RbdForwarding implements SharedUnitResets {
             }
             a = asker;
         }
-        a.schedule(() -> {
-            try {
-                ask(s);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: asking for an outcome failed", store.describe(), e);
-                askLater(s, ASK_INTERVAL_MS);
-            }
-        }, ms, TimeUnit.MILLISECONDS);
+        try {
+            a.schedule(() -> {
+                try {
+                    ask(s);
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: asking for its outcome failed", s.describe(), e);
+                    askLater(s, ASK_INTERVAL_MS);
+                }
+            }, ms, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // close() stopped the asker: nothing will ask again, so the command is answered now
+            // (as ask() answers it once it sees the gateway closed) instead of never.
+            LOG.warn("{}: closed; the outcome is unknown", s.describe());
+            s.finish(new IOException(s.describe() + ": the gateway closed; the outcome is unknown"));
+        }
     }
 
     /** librados' completion of a notification: the acknowledgements decide. */
@@ -831,6 +839,11 @@ final class RbdForwarding implements SharedUnitResets {
             return;
         }
         s.finish(r, s.found);
+    }
+
+    private String describeForwarded(int op, long length, long offset, int owner) {
+        return store.describe() + ": " + name(op) + (length > 0 ? " of " + length + " bytes at " + offset : "")
+                + " forwarded to gateway " + owner;
     }
 
     /** One notification in flight from this gateway. */
@@ -885,15 +898,25 @@ final class RbdForwarding implements SharedUnitResets {
 
         void finish(IOException failure) {
             Request q = request;
+            // what the slot holds, for a failure below: once freed it may be reused at once
+            int o = op;
+            long len = length;
+            long at = offset;
+            int to = owner;
             request = null;
             asking = false;
             freeSends.add(this);
-            q.part(failure);
+            try {
+                q.part(failure);
+            } catch (RuntimeException e) {
+                // Called from librados' callbacks and the asker: an exception would reach JNA's
+                // handler, which names no operation, or make the asker ask again for a freed slot.
+                LOG.error("{}: completing the command failed", describeForwarded(o, len, at, to), e);
+            }
         }
 
         String describe() {
-            return store.describe() + ": " + name(op) + (length > 0 ? " of " + length + " bytes at " + offset : "")
-                    + " forwarded to gateway " + owner;
+            return describeForwarded(op, length, offset, owner);
         }
 
         private IOException outcome(int r, boolean answered) {
