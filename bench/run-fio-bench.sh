@@ -70,7 +70,8 @@
 # background write-back threshold (nr_dirty_background_threshold, logged once the LUN files are
 # written, and in the report) pays for write-back inside its measurement, and the target that
 # dirties pages faster the more; the tmpfs files count against the memory that threshold is a
-# share of (with both LUN kinds and 2 GiB files it was below a file's 524,288 pages here). Results under bench/target/fio-bench/:
+# share of (with both LUN kinds and 2 GiB files it was below a file's 524,288 pages here).
+# Results under bench/target/fio-bench/:
 #   raw/LUN-WORKLOAD-TARGET-REP.json   fio's output;   raw/iperf3-LUN-REP.json
 #   runs.tsv                           one line a job
 #   results.txt                        the tables below (also printed): means over the repetitions
@@ -282,14 +283,14 @@ cpu_ticks() { # PID -> utime+stime of all its threads, in clock ticks
     sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
-vmstat() { # NAME -> its value in /proc/vmstat (pages), 0 if absent
+vmstat_pages() { # NAME -> its value in /proc/vmstat (pages), 0 if absent
     awk -v n="$1" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }' /proc/vmstat
 }
 PAGE_SIZE=$(getconf PAGESIZE)
 # The kernel starts writing dirty pages back once they exceed this; a disk job that dirties more
 # pays for write-back inside its measurement (whichever target dirties pages faster, the more).
 # Taken now, with every LUN file written: the tmpfs files count against the memory it is a share of.
-WB_THRESHOLD=$(vmstat nr_dirty_background_threshold)
+WB_THRESHOLD=$(vmstat_pages nr_dirty_background_threshold)
 log "kernel write-back threshold: $WB_THRESHOLD pages (nr_dirty_background_threshold); a LUN file is $((SIZE / PAGE_SIZE)) pages"
 
 switches_counted() { # FILE of a perf stat that has ended -> its context-switch count, or n/a
@@ -328,7 +329,7 @@ sessions() { # TARGET -> number of iSCSI sessions the target reports now
 printf 'lun\tworkload\trep\ttarget\tiops\tMBps\tp50_us\tp99_us\tcpu_us_per_io\tios\tload1\tcs_per_io\n' >"$RUNS"
 
 measure() { # KIND WORKLOAD REP TARGET
-    local kind=$1 w=$2 rep=$3 t=$4 json before after written fio_pid perf_pid="" switches=n/a cs rc=0 fields lun_kind
+    local kind=$1 w=$2 rep=$3 t=$4 json before after written_before written_mib fio_pid perf_pid="" switches=n/a cs rc=0 fields lun_kind
     json=$RAW/$kind-$w-$t-$rep.json
     lun_kind=$kind
     [[ $kind == memory && $t == tgt ]] && lun_kind=tmpfs
@@ -340,7 +341,7 @@ measure() { # KIND WORKLOAD REP TARGET
     BG_PIDS=("$fio_pid")
     sleep "$RAMP_SECONDS"
     before=$(cpu_ticks "${PID[$t]}")
-    written=$(vmstat nr_written)
+    written_before=$(vmstat_pages nr_written)
     if (( HAVE_PERF )); then
         # every switch of the target's threads, those it starts meanwhile (a connection's) too
         perf stat -e context-switches -x, -o "$RAW/$kind-$w-$t-$rep.switches" -p "${PID[$t]}" >/dev/null 2>&1 &
@@ -355,7 +356,7 @@ measure() { # KIND WORKLOAD REP TARGET
     fi
     BG_PIDS=()
     after=$(cpu_ticks "${PID[$t]}")
-    written=$(( ($(vmstat nr_written) - written) * PAGE_SIZE >> 20 ))
+    written_mib=$(( ($(vmstat_pages nr_written) - written_before) * PAGE_SIZE >> 20 ))
     fields=$(jq -r --argjson d $((after - before)) --argjson hz "$CLK_TCK" '
         .jobs[0] | select(.error == 0) | .mixed as $m
         | [ ($m.iops | floor), ($m.bw_bytes / 1e6 * 10 | round / 10),
@@ -374,7 +375,7 @@ measure() { # KIND WORKLOAD REP TARGET
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$w" "$rep" "$t" "$fields" "$(cut -d' ' -f1 /proc/loadavg)" "${cs:-n/a}" >>"$RUNS"
     log "$t $kind ${LABEL[$w]} #$rep: $(tail -1 "$RUNS" | cut -f5- | awk -F'\t' '{ printf "%s IOPS, %s MB/s, p50 %s us, p99 %s us, %s us CPU/IO, %s switches/IO", $1, $2, $3, $4, $5, $8 }')$(
-        [[ $kind == disk ]] && echo ", $written MiB written back meanwhile (whole machine)")"
+        [[ $kind == disk ]] && echo ", $written_mib MiB written back meanwhile (whole machine)")"
     if [[ $kind == disk ]]; then timeout 120 sync "${FILE[disk,$t]}" || log "sync ${FILE[disk,$t]} failed"; fi
 }
 

@@ -156,7 +156,7 @@ public final class SlotRing {
     private volatile boolean producersWake;
     /** Parks of {@link #await} with nothing claimed; read by tests only. */
     private long idleParks;
-    /** Yields of the consumer's waits before they park, since the ring was created here (tests). */
+    /** Yields of the consumer's waits before they set the waiting flag, since the ring was created here (tests). */
     private long yields;
     /**
      * How long the ring must have stayed empty before such a consumer parks without the 1 ms
