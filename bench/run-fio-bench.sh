@@ -21,8 +21,14 @@
 #         memory disk (only when JTGT_FIO_LUNS names `memory`), ACL ALL.
 #   tgt   127.0.0.1:3273  `tgtd -f -C 3273`, target iqn.2026-11.org.jtgt:tgt, LUN 1 = file on disk,
 #         LUN 2 = file on tmpfs, both `--bstype rdwr` (pread/pwrite on its I/O threads), ACL ALL.
-# LUN files, JTGT_FIO_SIZE bytes each (default 2 GiB), one per target, written in full with 1 MiB
-# writes (this fio, psync engine, fsync at the end) before the targets start:
+# LUN files, JTGT_FIO_SIZE bytes each (default 2 GiB), one per target, written in full with 4 KiB
+# writes (JTGT_FIO_FILL_BS; this fio, psync engine, fsync at the end) before the targets start. The
+# fill's block size decides how the page cache holds the file for the rest of the run: written in
+# 4 KiB, in 4 KiB pages, as the jobs' own 4 KiB I/O leaves it; written in 1 MiB, in large folios
+# (ext4 on Linux 6.x), and then every 4 KiB write walks the buffer heads of the whole folio under
+# the file's lock and write-back writes whole folios (9-19 GiB during a 10 s job that wrote 1.2 GB),
+# which caps both targets' disk writes near 20-30 k IOPS with CPU left idle: the row then measures
+# ext4, not the targets (README, "Disk writes and the fill").
 #   disk   bench/target/fio-bench/luns/{jtgt,tgt}-disk.img   (the file system of bench/target; both
 #          targets use buffered I/O, so on a machine with enough memory reads are page-cache hits
 #          and writes reach the disk through write-back; `sync FILE` after every job on these LUNs,
@@ -85,7 +91,8 @@
 # and java.io.tmpdir point into bench/target/fio-bench/tmp, removed at the end).
 #
 # Environment overrides: JTGT_FIO_SECONDS (run time per job, default 10), JTGT_FIO_REPS (2),
-# JTGT_FIO_SIZE (bytes per LUN, multiple of 1 MiB; 2147483648), JTGT_FIO_LUNS ("disk tmpfs"; any of
+# JTGT_FIO_SIZE (bytes per LUN, multiple of 1 MiB; 2147483648), JTGT_FIO_FILL_BS (the LUN files' fill
+# block size, fio's --bs syntax; 4k), JTGT_FIO_LUNS ("disk tmpfs"; any of
 # disk tmpfs memory), JTGT_FIO_WORKLOADS (all of the above, in that order), JTGT_FIO_BIN (a fio
 # with libiscsi), JTGT_FIO_JTGT_PORT (3272), JTGT_FIO_TGT_PORT (3273), JTGT_FIO_IPERF_PORT (5211),
 # JTGT_FIO_JAVA_OPTS (extra JVM options), JTGT_FIO_DEB_SRC (the deb-src line for the fio build).
@@ -107,6 +114,7 @@ RESULTS=$OUT/results.txt
 FIO_BUILD=$BENCH_DIR/target/fio-build
 
 SECS=${JTGT_FIO_SECONDS:-10}
+FILL_BS=${JTGT_FIO_FILL_BS:-4k}
 REPS=${JTGT_FIO_REPS:-2}
 SIZE=${JTGT_FIO_SIZE:-2147483648}
 read -r -a LUNS <<<"${JTGT_FIO_LUNS:-disk tmpfs}"
@@ -156,6 +164,7 @@ for tool in java tgtd tgtadm jq timeout awk sync; do
 done
 [[ $SIZE =~ ^[0-9]+$ ]] && (( SIZE > 0 && SIZE % 1048576 == 0 )) || die "JTGT_FIO_SIZE must be a positive multiple of 1 MiB"
 [[ $SECS =~ ^[0-9]+$ ]] && (( SECS > 0 )) || die "JTGT_FIO_SECONDS must be a positive integer"
+[[ $FILL_BS =~ ^[1-9][0-9]*[kKmM]?$ ]] || die "JTGT_FIO_FILL_BS must be a block size such as 4k or 1M, not '$FILL_BS'"
 [[ $REPS =~ ^[0-9]+$ ]] && (( REPS > 0 )) || die "JTGT_FIO_REPS must be a positive integer"
 for l in "${LUNS[@]}"; do
     [[ $l == disk || $l == tmpfs || $l == memory ]] || die "JTGT_FIO_LUNS: unknown LUN kind '$l' (disk tmpfs memory)"
@@ -233,8 +242,8 @@ for k in "${!FILE[@]}"; do
     f=${FILE[$k]}
     [[ $k == tmpfs,jtgt && " ${LUNS[*]} " != *" tmpfs "* ]] && { unset "FILE[$k]"; continue; } # memory only: tgt's side
     sbs_delete_on_exit "$f"
-    log "writing $SIZE bytes to $f (1 MiB writes, fsync at the end)"
-    timeout -k 5 600 "$FIO" --name=fill --ioengine=psync --filename="$f" --size="$SIZE" --bs=1M --rw=write \
+    log "writing $SIZE bytes to $f ($FILL_BS writes, fsync at the end)"
+    timeout -k 5 600 "$FIO" --name=fill --ioengine=psync --filename="$f" --size="$SIZE" --bs="$FILL_BS" --rw=write \
         --end_fsync=1 --output-format=terse >>"$OUT/fill.log" 2>&1 || die "writing $f failed (see $OUT/fill.log)"
 done
 
@@ -447,12 +456,12 @@ labels=$(for w in "${ALL_WORKLOADS[@]}"; do printf '%s=%s;' "$w" "${LABEL[$w]}";
     echo "# jtgt vs Linux tgt, fio $("$FIO" --version | sed 's/^fio-//') libiscsi engine, 127.0.0.1, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))"
     echo "# jtgt: iscsi://127.0.0.1:$JTGT_PORT/$JTGT_IQN, LUN 0 file on disk, 1 file on tmpfs, 2 memory; $(java -version 2>&1 | head -1)"
     echo "# tgt:  iscsi://127.0.0.1:$TGT_PORT/$TGT_IQN, LUN 1 file on disk, 2 file on tmpfs, bstype rdwr; $TGT_VERSION"
-    echo "# LUNs of $SIZE bytes, pre-written; disk = $(df --output=source "$LUN_DIR" | tail -1) ($(df --output=fstype "$LUN_DIR" | tail -1)); $SECS s a job, $REPS repetitions, jtgt and tgt interleaved"
+    echo "# LUNs of $SIZE bytes, pre-written in $FILL_BS writes; disk = $(df --output=source "$LUN_DIR" | tail -1) ($(df --output=fstype "$LUN_DIR" | tail -1)); $SECS s a job, $REPS repetitions, jtgt and tgt interleaved"
     echo "# kernel write-back threshold after the LUN files were written: $WB_THRESHOLD pages, a LUN file $((SIZE / PAGE_SIZE)) pages (disk jobs log what was written back during them)"
     echo "# load before: $LOAD_BEFORE"
     echo "# load after:  $LOAD_AFTER"
     echo "# sessions counted by the targets during the 4-job warm-ups (LUN target count): $(paste -sd, "$OUT/sessions.txt" | sed 's/,/, /g')"
-    echo "# command: ${JTGT_FIO_SECONDS:+JTGT_FIO_SECONDS=$SECS }${JTGT_FIO_REPS:+JTGT_FIO_REPS=$REPS }${JTGT_FIO_LUNS:+JTGT_FIO_LUNS=\"${LUNS[*]}\" }${JTGT_FIO_WORKLOADS:+JTGT_FIO_WORKLOADS=\"${WORKLOADS[*]}\" }bench/run-fio-bench.sh ($ELAPSED s)"
+    echo "# command: ${JTGT_FIO_SECONDS:+JTGT_FIO_SECONDS=$SECS }${JTGT_FIO_REPS:+JTGT_FIO_REPS=$REPS }${JTGT_FIO_FILL_BS:+JTGT_FIO_FILL_BS=$FILL_BS }${JTGT_FIO_LUNS:+JTGT_FIO_LUNS=\"${LUNS[*]}\" }${JTGT_FIO_WORKLOADS:+JTGT_FIO_WORKLOADS=\"${WORKLOADS[*]}\" }bench/run-fio-bench.sh ($ELAPSED s)"
     echo "# memory LUN rows: jtgt's memory store against tgt's rdwr file on tmpfs"
     echo
     awk -F'\t' -v labels="$labels" -v order="${WORKLOADS[*]}" -v luns="${LUNS[*]}" -v reps="$REPS" '
