@@ -26,7 +26,7 @@
 # fill's block size decides how the page cache holds the file for the rest of the run: written in
 # 4 KiB, in 4 KiB pages, as the jobs' own 4 KiB I/O leaves it; written in 1 MiB, in large folios
 # (ext4 on Linux 6.x), and then every 4 KiB write walks the buffer heads of the whole folio under
-# the file's lock and write-back writes whole folios (9-19 GiB during a 10 s job that wrote 1.2 GB),
+# the file's lock and write-back writes whole folios (9-19 GiB during a 10 s job that wrote about 1 GB),
 # which caps both targets' disk writes near 20-30 k IOPS with CPU left idle: the row then measures
 # ext4, not the targets (README, "Disk writes and the fill").
 #   disk   bench/target/fio-bench/luns/{jtgt,tgt}-disk.img   (the file system of bench/target; both
