@@ -164,7 +164,10 @@ for tool in java tgtd tgtadm jq timeout awk sync; do
 done
 [[ $SIZE =~ ^[0-9]+$ ]] && (( SIZE > 0 && SIZE % 1048576 == 0 )) || die "JTGT_FIO_SIZE must be a positive multiple of 1 MiB"
 [[ $SECS =~ ^[0-9]+$ ]] && (( SECS > 0 )) || die "JTGT_FIO_SECONDS must be a positive integer"
-[[ $FILL_BS =~ ^[1-9][0-9]*[kKmM]?$ ]] || die "JTGT_FIO_FILL_BS must be a block size such as 4k or 1M, not '$FILL_BS'"
+[[ $FILL_BS =~ ^([1-9][0-9]*)([kKmM]?)$ ]] || die "JTGT_FIO_FILL_BS must be a block size such as 4k or 1M, not '$FILL_BS'"
+case ${BASH_REMATCH[2]} in k | K) FILL_BYTES=$((BASH_REMATCH[1] << 10)) ;; m | M) FILL_BYTES=$((BASH_REMATCH[1] << 20)) ;; *) FILL_BYTES=${BASH_REMATCH[1]} ;; esac
+# a fill that does not divide the LUN would leave its tail unwritten (fio writes whole blocks only)
+(( FILL_BYTES % 512 == 0 && SIZE % FILL_BYTES == 0 )) || die "JTGT_FIO_FILL_BS ($FILL_BS) must be a multiple of 512 that divides JTGT_FIO_SIZE ($SIZE)"
 [[ $REPS =~ ^[0-9]+$ ]] && (( REPS > 0 )) || die "JTGT_FIO_REPS must be a positive integer"
 for l in "${LUNS[@]}"; do
     [[ $l == disk || $l == tmpfs || $l == memory ]] || die "JTGT_FIO_LUNS: unknown LUN kind '$l' (disk tmpfs memory)"
